@@ -1,0 +1,18 @@
+//! Docker Engine API wire types for berth: the JSON shapes that cross the
+//! socket, the error type with its HTTP status, version negotiation, the
+//! multiplexed stdio framing and the time formats the API uses.
+//!
+//! Field names follow the Engine API (v1.50) exactly; structs keep unknown
+//! fields in an `extra` map where a client may send more than berth
+//! understands, so that `inspect` echoes back what was sent.
+
+pub mod container;
+pub mod error;
+pub mod image;
+pub mod stdcopy;
+pub mod strslice;
+pub mod system;
+pub mod time;
+pub mod version;
+
+pub use error::{ApiError, ErrorKind};
