@@ -1,1 +1,23 @@
-//! placeholder
+//! Images: references, configs, the image store, and archive import/export.
+
+mod config;
+mod error;
+mod history;
+mod import;
+mod load;
+mod reference;
+mod save;
+mod spool;
+mod store;
+pub mod timestamp;
+
+#[cfg(test)]
+mod store_tests;
+
+pub use config::{ContainerConfig, EmptySet, Healthcheck, History, ImageConfig, RootFs};
+pub use error::{ImageError, Result};
+pub use history::HistoryEntry;
+pub use import::apply_changes;
+pub use load::LoadedImage;
+pub use reference::Reference;
+pub use store::{Image, ImageStore, RemovedImage};

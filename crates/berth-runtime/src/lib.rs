@@ -1,1 +1,19 @@
-//! placeholder
+//! OCI runtime bundles for berth containers: the `config.json` that makes runc
+//! (or any OCI runtime) run a container the way Docker's default container runs.
+
+mod caps;
+mod error;
+mod mounts;
+mod seccomp;
+mod signal;
+mod spec;
+mod user;
+
+pub use caps::{
+    caps_in_mask, caps_mask, privileged_capabilities, ALL_CAPABILITIES, DEFAULT_CAPABILITIES,
+};
+pub use error::{classify_start_error, RuntimeError, StartFailure};
+pub use seccomp::default_profile as default_seccomp_profile;
+pub use signal::{parse_signal, signal_name};
+pub use spec::{build_spec, write_bundle, SpecInput, DEFAULT_SHM_SIZE};
+pub use user::{resolve_user, ResolvedUser};

@@ -1,1 +1,20 @@
-//! placeholder
+//! The data root: content-addressed blobs, unpacked layers, and crash-safe JSON records.
+
+mod blob;
+mod digest;
+mod dirfd;
+mod error;
+mod extract;
+mod layer;
+mod record;
+mod tmp;
+
+#[cfg(test)]
+mod extract_tests;
+
+pub use blob::{BlobStore, BlobWriter};
+pub use digest::Digest;
+pub use error::{Result, StoreError};
+pub use layer::{LayerInfo, LayerStore};
+pub use record::{write_atomic, RecordDir};
+pub use tmp::{clean_tmp, unique_name, TempDir};

@@ -1,1 +1,95 @@
-fn main() {}
+//! berthd: the berth daemon. Serves the Docker Engine API on a unix socket.
+
+mod config;
+mod container;
+mod daemon;
+mod error;
+mod http;
+mod router;
+mod routes;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Flags follow dockerd's where they overlap.
+#[derive(Parser, Debug)]
+#[command(name = "berthd", version, about = "The berth container engine daemon")]
+struct Args {
+    /// Daemon socket to listen on (unix://PATH)
+    #[arg(short = 'H', long = "host", default_value = "unix:///run/berth/berth.sock")]
+    host: String,
+    /// Root directory of persistent state
+    #[arg(long = "data-root", default_value = "/var/lib/berth")]
+    data_root: PathBuf,
+    /// Root directory for execution state (sockets, shims)
+    #[arg(long = "exec-root", default_value = "/run/berth")]
+    exec_root: PathBuf,
+    /// Path of the daemon's PID file
+    #[arg(short = 'p', long = "pidfile")]
+    pidfile: Option<PathBuf>,
+    /// Enable debug logging
+    #[arg(short = 'D', long = "debug")]
+    debug: bool,
+    /// OCI runtime binary used for containers
+    #[arg(long = "default-runtime", default_value = "runc")]
+    runtime: String,
+    /// The per-container shim binary (default: berth-shim beside berthd)
+    #[arg(long = "shim")]
+    shim: Option<PathBuf>,
+}
+
+fn socket_path(host: &str) -> anyhow::Result<PathBuf> {
+    match host.strip_prefix("unix://") {
+        Some(p) if !p.is_empty() => Ok(PathBuf::from(p)),
+        _ => bail!("unsupported host {host:?}: berthd listens on unix:// sockets only"),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    daemon::set_debug(args.debug);
+    let socket = socket_path(&args.host)?;
+    let find = |name: &str| config::find_binary(name).with_context(|| format!("{name} not found (beside berthd or on PATH)"));
+    let runtime = if args.runtime.contains('/') { PathBuf::from(&args.runtime) } else { find(&args.runtime)? };
+    let shim = match args.shim {
+        Some(s) => s,
+        None => find("berth-shim")?,
+    };
+    let init = config::find_binary("tini-static");
+    let cfg = config::DaemonConfig {
+        data_root: std::path::absolute(&args.data_root)?,
+        exec_root: std::path::absolute(&args.exec_root)?,
+        shim,
+        runtime,
+        init,
+        debug: args.debug,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let d = daemon::Daemon::open(cfg).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let listener = http::server::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
+        if let Some(p) = &args.pidfile {
+            std::fs::write(p, format!("{}\n", std::process::id())).with_context(|| format!("writing {}", p.display()))?;
+        }
+        daemon::log(&format!("API listening on {}", socket.display()));
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        tokio::select! {
+            _ = http::server::serve(listener, d) => {}
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        // Containers keep running under their shims (live restore).
+        let _ = std::fs::remove_file(&socket);
+        if let Some(p) = &args.pidfile {
+            let _ = std::fs::remove_file(p);
+        }
+        daemon::log("shutting down; containers keep running");
+        Ok(())
+    })
+}

@@ -1,0 +1,172 @@
+//! The filesystem a container sees: default mounts, masked paths, device rules.
+
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Where `--init` binds the static init inside the container (Docker's path).
+pub const INIT_PATH: &str = "/sbin/docker-init";
+
+/// Paths hidden from non-privileged containers (Docker's list).
+pub const MASKED_PATHS: [&str; 12] = [
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// Paths made read-only for non-privileged containers (Docker's list).
+pub const READONLY_PATHS: [&str; 5] = [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+fn mount(destination: &str, kind: &str, source: &str, options: &[&str]) -> Value {
+    json!({"destination": destination, "type": kind, "source": source, "options": options})
+}
+
+/// The mounts every container gets, in Docker's order.
+///
+/// A privileged container gets /sys and /sys/fs/cgroup writable, as in Docker.
+pub fn default_mounts(shm_size: u64, privileged: bool) -> Vec<Value> {
+    let sys_mode = if privileged { "rw" } else { "ro" };
+    let shm_size = format!("size={shm_size}");
+    vec![
+        mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"]),
+        mount(
+            "/dev",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        ),
+        mount(
+            "/dev/pts",
+            "devpts",
+            "devpts",
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5",
+            ],
+        ),
+        mount(
+            "/sys",
+            "sysfs",
+            "sysfs",
+            &["nosuid", "noexec", "nodev", sys_mode],
+        ),
+        mount(
+            "/sys/fs/cgroup",
+            "cgroup",
+            "cgroup",
+            &["nosuid", "noexec", "nodev", sys_mode],
+        ),
+        mount(
+            "/dev/mqueue",
+            "mqueue",
+            "mqueue",
+            &["nosuid", "noexec", "nodev"],
+        ),
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &["nosuid", "noexec", "nodev", "mode=1777", &shm_size],
+        ),
+    ]
+}
+
+/// A read-write bind of a host file the daemon prepared (/etc/hostname, hosts, resolv.conf).
+pub fn etc_file_mount(host: &Path, destination: &str) -> Value {
+    json!({
+        "destination": destination,
+        "type": "bind",
+        "source": host.to_string_lossy(),
+        "options": ["rbind", "rprivate"],
+    })
+}
+
+/// The read-only bind of the static init used by `--init`.
+pub fn init_mount(host: &Path) -> Value {
+    json!({
+        "destination": INIT_PATH,
+        "type": "bind",
+        "source": host.to_string_lossy(),
+        "options": ["bind", "ro"],
+    })
+}
+
+/// An allow rule for a char device; `minor: None` means any minor (the key is omitted).
+fn char_device(major: i64, minor: Option<i64>, access: &str) -> Value {
+    let mut rule = json!({"allow": true, "type": "c", "major": major, "access": access});
+    if let Some(minor) = minor {
+        rule["minor"] = json!(minor);
+    }
+    rule
+}
+
+/// The device cgroup rules: deny everything but the standard devices (Docker's default),
+/// or allow everything for a privileged container.
+pub fn device_rules(privileged: bool) -> Vec<Value> {
+    if privileged {
+        return vec![json!({"allow": true, "access": "rwm"})];
+    }
+    vec![
+        json!({"allow": false, "access": "rwm"}),
+        // mknod of any device node; opening it still needs an allow rule below.
+        json!({"allow": true, "type": "c", "access": "m"}),
+        json!({"allow": true, "type": "b", "access": "m"}),
+        char_device(1, Some(3), "rwm"), // /dev/null
+        char_device(1, Some(5), "rwm"), // /dev/zero
+        char_device(1, Some(7), "rwm"), // /dev/full
+        char_device(1, Some(8), "rwm"), // /dev/random
+        char_device(1, Some(9), "rwm"), // /dev/urandom
+        char_device(5, Some(0), "rwm"), // /dev/tty
+        char_device(5, Some(1), "rwm"), // /dev/console
+        char_device(5, Some(2), "rwm"), // /dev/ptmx
+        char_device(136, None, "rwm"),  // /dev/pts/*
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shm_size_and_sys_mode() {
+        let m = default_mounts(1 << 26, false);
+        assert_eq!(m.len(), 7);
+        assert_eq!(m[6]["destination"], "/dev/shm");
+        assert!(m[6]["options"]
+            .as_array()
+            .is_some_and(|o| o.contains(&json!("size=67108864"))));
+        assert!(m[3]["options"]
+            .as_array()
+            .is_some_and(|o| o.contains(&json!("ro"))));
+        let p = default_mounts(1, true);
+        assert!(p[3]["options"]
+            .as_array()
+            .is_some_and(|o| o.contains(&json!("rw"))));
+    }
+
+    #[test]
+    fn devices_deny_first() {
+        let d = device_rules(false);
+        assert_eq!(d[0], json!({"allow": false, "access": "rwm"}));
+        assert!(d.contains(&json!({"allow": true, "type": "c", "major": 136, "access": "rwm"})));
+        assert_eq!(device_rules(true).len(), 1);
+    }
+}

@@ -1,0 +1,180 @@
+//! The OCI runtime spec (`config.json`) for one container, and writing the bundle.
+
+use crate::caps::{privileged_capabilities, DEFAULT_CAPABILITIES};
+use crate::mounts::{
+    default_mounts, device_rules, etc_file_mount, init_mount, INIT_PATH, MASKED_PATHS,
+    READONLY_PATHS,
+};
+use crate::seccomp;
+use crate::{ResolvedUser, RuntimeError};
+use serde_json::{json, Map, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// OCI runtime spec version we emit (what runc 1.1 implements).
+const OCI_VERSION: &str = "1.0.2";
+
+/// Docker's default /dev/shm size: 64 MiB.
+pub const DEFAULT_SHM_SIZE: u64 = 64 * 1024 * 1024;
+
+/// Everything the daemon decided about a container that the spec needs.
+#[derive(Debug, Clone)]
+pub struct SpecInput {
+    /// Final argv (entrypoint and cmd already combined).
+    pub args: Vec<String>,
+    /// Final environment, "K=V".
+    pub env: Vec<String>,
+    /// Working directory; "" means "/".
+    pub cwd: String,
+    pub user: ResolvedUser,
+    pub hostname: String,
+    /// Absolute path of the mounted rootfs.
+    pub rootfs: PathBuf,
+    pub readonly_rootfs: bool,
+    /// Cgroup path, e.g. "/berth/<id>".
+    pub cgroups_path: String,
+    /// Host files bound read-write over paths in the container ("/etc/hostname" ...).
+    pub etc_files: Vec<(PathBuf, String)>,
+    /// Host path of a static init for `--init`.
+    pub init: Option<PathBuf>,
+    pub stdin: bool,
+    pub shm_size: u64,
+    /// All capabilities, no seccomp, no masked or read-only paths, all devices allowed.
+    pub privileged: bool,
+    pub annotations: Vec<(String, String)>,
+}
+
+impl Default for SpecInput {
+    fn default() -> Self {
+        SpecInput {
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: "/".to_string(),
+            user: ResolvedUser::default(),
+            hostname: String::new(),
+            rootfs: PathBuf::new(),
+            readonly_rootfs: false,
+            cgroups_path: String::new(),
+            etc_files: Vec::new(),
+            init: None,
+            stdin: false,
+            shm_size: DEFAULT_SHM_SIZE,
+            privileged: false,
+            annotations: Vec::new(),
+        }
+    }
+}
+
+/// Builds the OCI runtime spec for a container, matching Docker's defaults.
+pub fn build_spec(input: &SpecInput) -> Value {
+    let caps: Vec<String> = if input.privileged {
+        privileged_capabilities()
+    } else {
+        DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect()
+    };
+
+    let mut args = Vec::with_capacity(input.args.len() + 2);
+    if input.init.is_some() {
+        args.push(INIT_PATH.to_string());
+        args.push("--".to_string());
+    }
+    args.extend(input.args.iter().cloned());
+
+    let mut user = json!({"uid": input.user.uid, "gid": input.user.gid});
+    if !input.user.additional_gids.is_empty() {
+        user["additionalGids"] = json!(input.user.additional_gids);
+    }
+
+    let cwd = if input.cwd.is_empty() {
+        "/"
+    } else {
+        input.cwd.as_str()
+    };
+
+    let mut mounts = default_mounts(input.shm_size, input.privileged);
+    mounts.extend(
+        input
+            .etc_files
+            .iter()
+            .map(|(host, dest)| etc_file_mount(host, dest)),
+    );
+    if let Some(init) = &input.init {
+        mounts.push(init_mount(init));
+    }
+
+    let namespaces: Vec<Value> = ["mount", "network", "uts", "pid", "ipc"]
+        .iter()
+        .map(|t| json!({"type": t}))
+        .collect();
+
+    let mut linux = json!({
+        "resources": {"devices": device_rules(input.privileged)},
+        "cgroupsPath": input.cgroups_path,
+        "namespaces": namespaces,
+    });
+    if !input.privileged {
+        linux["seccomp"] = seccomp::default_profile(&caps);
+        linux["maskedPaths"] = json!(MASKED_PATHS);
+        linux["readonlyPaths"] = json!(READONLY_PATHS);
+    }
+
+    let annotations: Map<String, Value> = input
+        .annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+
+    let mut spec = json!({
+        "ociVersion": OCI_VERSION,
+        "process": {
+            // A tty is not wired up yet; stdin is plain pipes owned by the shim.
+            "terminal": false,
+            "user": user,
+            "args": args,
+            "env": input.env,
+            "cwd": cwd,
+            // Docker sets no inheritable or ambient capabilities.
+            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+            // No rlimits: the container inherits RLIMIT_NOFILE from the shim, and raising
+            // limits would need CAP_SYS_RESOURCE, which some hosts withhold.
+            "oomScoreAdj": 0,
+            "noNewPrivileges": false,
+        },
+        "root": {"path": input.rootfs.to_string_lossy(), "readonly": input.readonly_rootfs},
+        "hostname": input.hostname,
+        "mounts": mounts,
+        "linux": linux,
+    });
+    if !annotations.is_empty() {
+        spec["annotations"] = Value::Object(annotations);
+    }
+    spec
+}
+
+/// Writes `spec` as `<dir>/config.json` atomically (temporary file, fsync, rename).
+pub fn write_bundle(dir: &Path, spec: &Value) -> Result<(), RuntimeError> {
+    let bytes = serde_json::to_vec_pretty(spec)?;
+    let tmp = dir.join(".config.json.tmp");
+    let path = dir.join("config.json");
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RuntimeError::WriteBundle { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let mut file = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    let written = file.write_all(&bytes).and_then(|()| file.sync_all());
+    drop(file);
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &path)) {
+        // Best effort: do not leave a half-written temporary file behind.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err(&path)(e));
+    }
+    // Make the rename itself durable.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+#[cfg(test)]
+#[path = "spec_tests.rs"]
+mod tests;

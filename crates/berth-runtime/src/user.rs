@@ -1,0 +1,258 @@
+//! Resolving `--user` against the container's own /etc/passwd and /etc/group.
+//!
+//! The rootfs comes from an image and is hostile: /etc/passwd may be a symlink to
+//! the host's /etc/shadow, to `../../..`, or a FIFO. Files are opened with
+//! openat2(RESOLVE_IN_ROOT) so every link resolves inside the rootfs, and only
+//! regular files of bounded size are read.
+
+use crate::RuntimeError;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// Largest passwd or group file we read; real ones are a few KiB.
+const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
+/// Largest uid or gid Docker accepts.
+const MAX_ID: i64 = i32::MAX as i64;
+
+/// The identity the container process runs as.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResolvedUser {
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups, as Docker sets them: the primary gid first, then the
+    /// groups listing the user in /etc/group (only when no group was given).
+    /// The daemon appends `--group-add` groups.
+    pub additional_gids: Vec<u32>,
+}
+
+struct PasswdEntry<'a> {
+    name: &'a str,
+    uid: i64,
+    gid: i64,
+}
+
+struct GroupEntry<'a> {
+    name: &'a str,
+    gid: i64,
+    members: Vec<&'a str>,
+}
+
+/// Resolves Docker's `user` string ("", "name", "uid", with optional ":group" or ":gid").
+///
+/// Follows moby's `GetExecUser`: "" is root; a number need not exist in passwd; a name
+/// must; supplementary groups come from /etc/group only when no group was given.
+pub fn resolve_user(rootfs: &Path, user: &str) -> Result<ResolvedUser, RuntimeError> {
+    let (user_arg, group_arg) = user.split_once(':').unwrap_or((user, ""));
+    let uid_arg = user_arg.parse::<i64>().ok();
+    let gid_arg = group_arg.parse::<i64>().ok();
+
+    let passwd = read_rootfs_file(rootfs, "etc/passwd")?.unwrap_or_default();
+    let matched = passwd.lines().filter_map(parse_passwd).find(|p| {
+        if user_arg.is_empty() {
+            p.uid == 0
+        } else if let Some(uid) = uid_arg {
+            p.uid == uid
+        } else {
+            p.name == user_arg
+        }
+    });
+
+    let (uid, mut gid, matched_name) = match (matched, uid_arg) {
+        (Some(p), _) => (p.uid, p.gid, Some(p.name)),
+        (None, _) if user_arg.is_empty() => (0, 0, None),
+        (None, Some(uid)) => (check_id(uid)?, 0, None),
+        (None, None) => return Err(RuntimeError::UserNotFound(user_arg.to_string())),
+    };
+
+    let mut member_of = Vec::new();
+    if !group_arg.is_empty() || matched_name.is_some() {
+        let group = read_rootfs_file(rootfs, "etc/group")?.unwrap_or_default();
+        let groups = group.lines().filter_map(parse_group);
+        if !group_arg.is_empty() {
+            let found = groups
+                .filter(|g| match gid_arg {
+                    Some(gid) => g.gid == gid,
+                    None => g.name == group_arg,
+                })
+                .map(|g| g.gid)
+                .next();
+            gid = match (found, gid_arg) {
+                (Some(found), _) => found,
+                (None, Some(gid)) => check_id(gid)?,
+                (None, None) => return Err(RuntimeError::GroupNotFound(group_arg.to_string())),
+            };
+        } else if let Some(name) = matched_name {
+            member_of = groups
+                .filter(|g| g.members.contains(&name))
+                .map(|g| to_u32(g.gid))
+                .collect::<Result<_, _>>()?;
+        }
+    }
+    let gid = to_u32(gid)?;
+    // Docker lists the primary gid too (CVE-2022-36109), so that dropping it
+    // with setgid elsewhere cannot keep an unexpected supplementary group.
+    let mut additional_gids = vec![gid];
+    additional_gids.extend(member_of);
+    Ok(ResolvedUser {
+        uid: to_u32(uid)?,
+        gid,
+        additional_gids,
+    })
+}
+
+fn check_id(id: i64) -> Result<i64, RuntimeError> {
+    if (0..=MAX_ID).contains(&id) {
+        Ok(id)
+    } else {
+        Err(RuntimeError::IdOutOfRange)
+    }
+}
+
+/// Ids from the files are taken as they are if they fit the kernel's 32 bits.
+fn to_u32(id: i64) -> Result<u32, RuntimeError> {
+    u32::try_from(id).map_err(|_| RuntimeError::IdOutOfRange)
+}
+
+/// Numeric fields that do not parse count as 0, as in moby's parser.
+fn parse_id(field: Option<&str>) -> i64 {
+    field.and_then(|f| f.trim().parse().ok()).unwrap_or(0)
+}
+
+fn parse_passwd(line: &str) -> Option<PasswdEntry<'_>> {
+    let line = line.trim();
+    if line.is_empty() {
+        return None;
+    }
+    let mut fields = line.split(':');
+    let name = fields.next()?;
+    let _password = fields.next();
+    Some(PasswdEntry {
+        name,
+        uid: parse_id(fields.next()),
+        gid: parse_id(fields.next()),
+    })
+}
+
+fn parse_group(line: &str) -> Option<GroupEntry<'_>> {
+    let line = line.trim();
+    if line.is_empty() {
+        return None;
+    }
+    let mut fields = line.split(':');
+    let name = fields.next()?;
+    let _password = fields.next();
+    let gid = parse_id(fields.next());
+    let members = fields
+        .next()
+        .map(|l| l.split(',').filter(|m| !m.is_empty()).collect());
+    Some(GroupEntry {
+        name,
+        gid,
+        members: members.unwrap_or_default(),
+    })
+}
+
+/// Reads `rel` inside `rootfs` with every symlink resolved inside it; `None` if absent.
+fn read_rootfs_file(rootfs: &Path, rel: &str) -> Result<Option<String>, RuntimeError> {
+    let display = format!("/{rel}");
+    let io_err = |source| RuntimeError::ReadRootfsFile {
+        path: display.clone(),
+        source,
+    };
+    let root = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+        .open(rootfs)
+        .map_err(io_err)?;
+    let Some(path_fd) = open_in_root(&root, rel, libc::O_PATH).map_err(io_err)? else {
+        return Ok(None);
+    };
+    let meta = File::from(path_fd.try_clone().map_err(io_err)?)
+        .metadata()
+        .map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(RuntimeError::BadRootfsFile {
+            path: display,
+            reason: "not a regular file",
+        });
+    }
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(RuntimeError::BadRootfsFile {
+            path: display,
+            reason: "file too large",
+        });
+    }
+    // Reopen the very inode we checked (not the path again, which could be swapped).
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK)
+        .open(format!("/proc/self/fd/{}", path_fd.as_raw_fd()))
+        .map_err(io_err)?;
+    let mut bytes = Vec::new();
+    file.by_ref()
+        .take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(RuntimeError::BadRootfsFile {
+            path: display,
+            reason: "file too large",
+        });
+    }
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The kernel's `struct open_how` (libc's version is non-exhaustive, so not constructible).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// openat2(root, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); `None` if it does not exist.
+fn open_in_root(root: &File, rel: &str, flags: i32) -> std::io::Result<Option<OwnedFd>> {
+    let c_rel =
+        std::ffi::CString::new(rel).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
+    };
+    // The kernel returns EAGAIN when a concurrent rename might have let the lookup
+    // escape; a few retries are enough, as the rootfs is not being modified here.
+    for _ in 0..16 {
+        // SAFETY: `root` is an open directory fd for the whole call, `c_rel` is a
+        // NUL-terminated string that outlives it, and `how` is a valid open_how whose
+        // size we pass; the syscall only reads these and returns a new fd or -1.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                root.as_raw_fd(),
+                c_rel.as_ptr(),
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        };
+        if ret >= 0 {
+            let fd =
+                i32::try_from(ret).map_err(|_| std::io::Error::from_raw_os_error(libc::EBADF))?;
+            // SAFETY: openat2 succeeded, so `fd` is a new descriptor that nothing else owns.
+            return Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }));
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EAGAIN) | Some(libc::EINTR) => continue,
+            Some(libc::ENOENT) | Some(libc::ENOTDIR) => return Ok(None),
+            _ => return Err(err),
+        }
+    }
+    Err(std::io::Error::from_raw_os_error(libc::EAGAIN))
+}
+
+#[cfg(test)]
+#[path = "user_tests.rs"]
+mod tests;

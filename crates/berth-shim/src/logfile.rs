@@ -1,0 +1,301 @@
+//! Docker's json-file log format: one `{"log":..,"stream":..,"time":..}`
+//! object per line, output split into lines (long lines cut at 16 KiB).
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::frames::Stream;
+
+/// Docker cuts a line that has no newline after this many bytes.
+pub const MAX_LINE: usize = 16 * 1024;
+
+/// Appends log entries to the container's json-file log.
+pub struct JsonLog {
+    file: File,
+    stdout: LineSplitter,
+    stderr: LineSplitter,
+    scratch: Vec<u8>,
+}
+
+impl JsonLog {
+    pub fn open(path: &Path) -> Result<JsonLog> {
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o640)
+            .open(path)
+            .map_err(|e| Error::io(format!("open log {}", path.display()), e))?;
+        Ok(JsonLog {
+            file,
+            stdout: LineSplitter::default(),
+            stderr: LineSplitter::default(),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Logs a chunk read from `stream`; complete lines are written now.
+    pub fn write(&mut self, stream: Stream, chunk: &[u8]) {
+        let time = now_rfc3339();
+        let scratch = &mut self.scratch;
+        let splitter = match stream {
+            Stream::Stdout => &mut self.stdout,
+            Stream::Stderr => &mut self.stderr,
+        };
+        splitter.push(chunk, |line| encode_entry(line, stream, &time, scratch));
+        self.flush();
+    }
+
+    /// The stream hit EOF (or we gave up on it): log what is left of its last line.
+    pub fn finish(&mut self, stream: Stream) {
+        let time = now_rfc3339();
+        let scratch = &mut self.scratch;
+        let splitter = match stream {
+            Stream::Stdout => &mut self.stdout,
+            Stream::Stderr => &mut self.stderr,
+        };
+        splitter.finish(|line| encode_entry(line, stream, &time, scratch));
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        if !self.scratch.is_empty() {
+            // A full disk must not stop the container's output from flowing to
+            // attach clients; the entry is lost, as with Docker.
+            let _ = self.file.write_all(&self.scratch);
+            self.scratch.clear();
+        }
+    }
+}
+
+/// Splits a byte stream into lines (each keeping its `\n`); a line longer
+/// than `MAX_LINE` is emitted in `MAX_LINE` pieces.
+#[derive(Default)]
+pub struct LineSplitter {
+    pending: Vec<u8>,
+}
+
+impl LineSplitter {
+    pub fn push(&mut self, mut data: &[u8], mut emit: impl FnMut(&[u8])) {
+        while let Some(nl) = data.iter().position(|&b| b == b'\n') {
+            let (line, rest) = data.split_at(nl + 1);
+            if self.pending.is_empty() {
+                emit(line);
+            } else {
+                self.pending.extend_from_slice(line);
+                emit(&self.pending);
+                self.pending.clear();
+            }
+            data = rest;
+        }
+        self.pending.extend_from_slice(data);
+        if self.pending.len() >= MAX_LINE {
+            let mut pieces = self.pending.chunks_exact(MAX_LINE);
+            for piece in pieces.by_ref() {
+                emit(piece);
+            }
+            let rest = pieces.remainder().len();
+            let cut = self.pending.len() - rest;
+            self.pending.drain(..cut);
+        }
+    }
+
+    pub fn finish(&mut self, mut emit: impl FnMut(&[u8])) {
+        if !self.pending.is_empty() {
+            emit(&self.pending);
+            self.pending.clear();
+        }
+    }
+}
+
+/// Appends one log entry (with its trailing newline) to `out`.
+pub fn encode_entry(line: &[u8], stream: Stream, time: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"log\":\"");
+    escape_json(line, out);
+    out.extend_from_slice(b"\",\"stream\":\"");
+    out.extend_from_slice(stream.name().as_bytes());
+    out.extend_from_slice(b"\",\"time\":\"");
+    out.extend_from_slice(time.as_bytes());
+    out.extend_from_slice(b"\"}\n");
+}
+
+/// Escapes bytes as the inside of a JSON string the way Go's encoding/json
+/// does (HTML-safe; every invalid UTF-8 byte becomes U+FFFD).
+pub fn escape_json(mut bytes: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    loop {
+        let (valid, invalid) = match std::str::from_utf8(bytes) {
+            Ok(s) => (s, 0),
+            Err(e) => {
+                let (good, bad) = bytes.split_at(e.valid_up_to());
+                // SAFETY: from_utf8 validated bytes[..valid_up_to].
+                let s = unsafe { std::str::from_utf8_unchecked(good) };
+                (s, e.error_len().unwrap_or(bad.len()))
+            }
+        };
+        for c in valid.chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                '\u{0}'..='\u{1f}' | '<' | '>' | '&' => {
+                    let b = c as u8;
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 0xf)]);
+                }
+                '\u{2028}' => out.extend_from_slice(b"\\u2028"),
+                '\u{2029}' => out.extend_from_slice(b"\\u2029"),
+                _ => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
+        if invalid == 0 {
+            return;
+        }
+        for _ in 0..invalid {
+            out.extend_from_slice(b"\\ufffd");
+        }
+        bytes = &bytes[valid.len() + invalid..];
+    }
+}
+
+/// The current time as RFC 3339 with nanoseconds, UTC.
+pub fn now_rfc3339() -> String {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format_rfc3339(d.as_secs(), d.subsec_nanos())
+}
+
+/// `secs` since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
+pub fn format_rfc3339(secs: u64, nanos: u32) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        nanos.min(999_999_999)
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's algorithm, restricted to dates after the epoch).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc(b: &[u8]) -> String {
+        let mut out = Vec::new();
+        escape_json(b, &mut out);
+        String::from_utf8(out).expect("escape output is UTF-8")
+    }
+
+    #[test]
+    fn formats_times() {
+        assert_eq!(format_rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(format_rfc3339(951_782_400, 5), "2000-02-29T00:00:00.000000005Z");
+        assert_eq!(format_rfc3339(1_795_456_510, 123_456_789), "2026-11-23T17:55:10.123456789Z");
+        assert_eq!(format_rfc3339(4_107_542_399, 999_999_999), "2100-02-28T23:59:59.999999999Z");
+        assert_eq!(format_rfc3339(4_107_542_400, 0), "2100-03-01T00:00:00.000000000Z");
+        assert_eq!(format_rfc3339(1_704_067_199, 0), "2023-12-31T23:59:59.000000000Z");
+        assert_eq!(now_rfc3339().len(), 30);
+    }
+
+    #[test]
+    fn escapes_like_go() {
+        assert_eq!(esc(b"plain text"), "plain text");
+        assert_eq!(esc(b"a\"b\\c\n\r\t"), "a\\\"b\\\\c\\n\\r\\t");
+        assert_eq!(esc(b"\x00\x01\x1b\x7f"), "\\u0000\\u0001\\u001b\x7f");
+        assert_eq!(esc(b"<a&b>"), "\\u003ca\\u0026b\\u003e");
+        assert_eq!(esc("h\u{e9}\u{2028}\u{1F600}".as_bytes()), "h\u{e9}\\u2028\u{1F600}");
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_replacement_chars() {
+        assert_eq!(esc(b"a\xffb"), "a\\ufffdb");
+        assert_eq!(esc(b"\xff\xfe"), "\\ufffd\\ufffd");
+        // Truncated multi-byte sequence at the end.
+        assert_eq!(esc(b"x\xe2\x82"), "x\\ufffd\\ufffd");
+        assert_eq!(esc(b"\xc0\x80ok"), "\\ufffd\\ufffdok");
+    }
+
+    #[test]
+    fn encodes_entries() {
+        let mut out = Vec::new();
+        encode_entry(b"hi \"x\"\n", Stream::Stderr, "T", &mut out);
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "{\"log\":\"hi \\\"x\\\"\\n\",\"stream\":\"stderr\",\"time\":\"T\"}\n"
+        );
+    }
+
+    fn split(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
+        let mut s = LineSplitter::default();
+        let mut lines = Vec::new();
+        for c in chunks {
+            s.push(c, |l| lines.push(l.to_vec()));
+        }
+        s.finish(|l| lines.push(l.to_vec()));
+        lines
+    }
+
+    #[test]
+    fn splits_lines_across_chunks() {
+        let got = split(&[b"a\nb", b"c\n\nd"]);
+        assert_eq!(got, vec![b"a\n".to_vec(), b"bc\n".to_vec(), b"\n".to_vec(), b"d".to_vec()]);
+        assert!(split(&[b""]).is_empty());
+    }
+
+    #[test]
+    fn cuts_long_lines() {
+        let big = vec![b'x'; MAX_LINE * 2 + 10];
+        let got = split(&[&big, b"y\n"]);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].len(), MAX_LINE);
+        assert_eq!(got[1].len(), MAX_LINE);
+        assert_eq!(got[2], [&[b'x'; 10][..], b"y\n"].concat());
+    }
+
+    #[test]
+    fn writes_log_file() {
+        let dir = std::env::temp_dir().join(format!("berth-shim-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("c.json");
+        let mut log = JsonLog::open(&path).expect("open");
+        log.write(Stream::Stdout, b"one\ntw");
+        log.write(Stream::Stderr, b"err\n");
+        log.write(Stream::Stdout, b"o");
+        log.finish(Stream::Stdout);
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("{\"log\":\"one\\n\",\"stream\":\"stdout\",\"time\":\"20"));
+        assert!(lines[1].starts_with("{\"log\":\"err\\n\",\"stream\":\"stderr\""));
+        assert!(lines[2].starts_with("{\"log\":\"two\",\"stream\":\"stdout\""));
+    }
+}

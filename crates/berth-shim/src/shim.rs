@@ -1,0 +1,416 @@
+//! The shim's steady state: one poll(2) loop over the control socket and its
+//! clients, the container's stdio pipes and the init process's pidfd.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixListener;
+use std::time::{Duration, Instant};
+
+use crate::args::Config;
+use crate::container::Created;
+use crate::control::{Client, Command, Input, Role};
+use crate::frames::{self, Stream};
+use crate::logfile::JsonLog;
+use crate::process;
+use crate::runtime::Runtime;
+
+/// How long output may keep flowing after init exits (a process outside the
+/// pid namespace could hold the pipes open forever).
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// Connections beyond this are refused, so a flood cannot exhaust fds.
+const MAX_CLIENTS: usize = 512;
+/// Stdin bytes buffered towards the container before clients are throttled.
+const MAX_STDIN_BUF: usize = 64 * 1024;
+const READ_CHUNK: usize = 32 * 1024;
+
+struct StdinPipe {
+    file: File,
+    buf: Vec<u8>,
+    /// `--stdin-once` and the attached client hung up: close once flushed.
+    close_when_flushed: bool,
+}
+
+pub struct Shim<'a> {
+    cfg: &'a Config,
+    rt: Runtime<'a>,
+    init_pid: i32,
+    pidfd: Option<OwnedFd>,
+    stdout: Option<File>,
+    stderr: Option<File>,
+    stdin: Option<StdinPipe>,
+    listener: Option<UnixListener>,
+    clients: Vec<Client>,
+    log: JsonLog,
+    exit_code: Option<i32>,
+    drain_until: Option<Instant>,
+    chunk: Vec<u8>,
+}
+
+#[derive(Clone, Copy)]
+enum Slot {
+    Listener,
+    Pidfd,
+    Output(Stream),
+    Stdin,
+    Client(usize),
+}
+
+impl<'a> Shim<'a> {
+    pub fn new(cfg: &'a Config, c: Created, listener: UnixListener, log: JsonLog) -> Self {
+        Shim {
+            cfg,
+            rt: Runtime::new(cfg),
+            init_pid: c.init_pid,
+            pidfd: Some(c.pidfd),
+            stdout: Some(c.stdout),
+            stderr: Some(c.stderr),
+            stdin: c.stdin.map(|file| StdinPipe {
+                file,
+                buf: Vec::new(),
+                close_when_flushed: false,
+            }),
+            listener: Some(listener),
+            clients: Vec::new(),
+            log,
+            exit_code: None,
+            drain_until: None,
+            chunk: vec![0; READ_CHUNK],
+        }
+    }
+
+    /// Runs until the container has exited and everything is recorded.
+    pub fn run(mut self) {
+        loop {
+            let drained = self.stdout.is_none() && self.stderr.is_none();
+            let timeout = match self.drain_until {
+                Some(t) if drained || Instant::now() >= t => break,
+                Some(t) => Some(t),
+                None => None,
+            };
+            let (mut fds, slots) = self.poll_set();
+            if poll(&mut fds, timeout) {
+                for (pfd, slot) in fds.iter().zip(slots) {
+                    if pfd.revents != 0 {
+                        self.dispatch(slot, pfd.revents);
+                    }
+                }
+            }
+            self.clients.retain(|c| !c.finished());
+        }
+        self.finish();
+    }
+
+    fn poll_set(&self) -> (Vec<libc::pollfd>, Vec<Slot>) {
+        let mut fds = Vec::with_capacity(self.clients.len() + 5);
+        let mut slots = Vec::with_capacity(self.clients.len() + 5);
+        let mut add = |fd: RawFd, events: i16, slot: Slot| {
+            fds.push(libc::pollfd { fd, events, revents: 0 });
+            slots.push(slot);
+        };
+        if let Some(l) = &self.listener {
+            if self.clients.len() < MAX_CLIENTS {
+                add(l.as_raw_fd(), libc::POLLIN, Slot::Listener);
+            }
+        }
+        if let Some(p) = &self.pidfd {
+            add(p.as_raw_fd(), libc::POLLIN, Slot::Pidfd);
+        }
+        if let Some(f) = &self.stdout {
+            add(f.as_raw_fd(), libc::POLLIN, Slot::Output(Stream::Stdout));
+        }
+        if let Some(f) = &self.stderr {
+            add(f.as_raw_fd(), libc::POLLIN, Slot::Output(Stream::Stderr));
+        }
+        let stdin_room = match &self.stdin {
+            Some(s) => {
+                if !s.buf.is_empty() {
+                    add(s.file.as_raw_fd(), libc::POLLOUT, Slot::Stdin);
+                }
+                s.buf.len() < MAX_STDIN_BUF
+            }
+            None => true, // input is read and discarded
+        };
+        for (i, c) in self.clients.iter().enumerate() {
+            let mut ev = 0;
+            let feeds_stdin = matches!(c.role, Role::Attach { stdin: true });
+            if c.reading && (!feeds_stdin || stdin_room) {
+                ev |= libc::POLLIN;
+            }
+            if c.pending() > 0 {
+                ev |= libc::POLLOUT;
+            }
+            // Registered even with no events: POLLHUP tells us the peer left.
+            add(c.stream.as_raw_fd(), ev, Slot::Client(i));
+        }
+        (fds, slots)
+    }
+
+    fn dispatch(&mut self, slot: Slot, revents: i16) {
+        match slot {
+            Slot::Listener => self.accept(),
+            Slot::Pidfd => self.reap(),
+            Slot::Output(s) => self.read_output(s),
+            Slot::Stdin => self.write_stdin(revents),
+            Slot::Client(i) => self.client_event(i, revents),
+        }
+    }
+
+    fn accept(&mut self) {
+        let Some(l) = &self.listener else { return };
+        while self.clients.len() < MAX_CLIENTS {
+            match l.accept() {
+                Ok((s, _)) => {
+                    if s.set_nonblocking(true).is_ok() {
+                        self.clients.push(Client::new(s));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        self.pidfd = None;
+        self.exit_code = Some(process::reap(self.init_pid));
+        self.drain_until = Some(Instant::now() + DRAIN_GRACE);
+        // Nobody is left to read stdin.
+        self.stdin = None;
+    }
+
+    fn read_output(&mut self, stream: Stream) {
+        let pipe = match stream {
+            Stream::Stdout => &mut self.stdout,
+            Stream::Stderr => &mut self.stderr,
+        };
+        let Some(f) = pipe else { return };
+        let n = match f.read(&mut self.chunk) {
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                return
+            }
+            Err(_) => 0,
+        };
+        if n == 0 {
+            *pipe = None;
+            self.log.finish(stream);
+            return;
+        }
+        let data = &self.chunk[..n];
+        self.log.write(stream, data);
+        let mut frame = Vec::with_capacity(n + frames::HEADER_LEN);
+        frames::encode(stream, data, &mut frame);
+        for c in &mut self.clients {
+            if matches!(c.role, Role::Attach { .. }) && !c.closing {
+                c.send(&frame);
+            }
+        }
+    }
+
+    fn write_stdin(&mut self, revents: i16) {
+        let Some(s) = &mut self.stdin else { return };
+        if revents & libc::POLLERR != 0 {
+            self.stdin = None; // the container closed its stdin
+            return;
+        }
+        while !s.buf.is_empty() {
+            match s.file.write(&s.buf) {
+                Ok(n) => {
+                    s.buf.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    self.stdin = None;
+                    return;
+                }
+            }
+        }
+        if s.close_when_flushed {
+            self.stdin = None;
+        }
+    }
+
+    /// Queues client input for the container's stdin (dropped if it has none).
+    fn feed_stdin(&mut self, data: &[u8]) {
+        if let Some(s) = &mut self.stdin {
+            if !s.close_when_flushed {
+                s.buf.extend_from_slice(data);
+                self.write_stdin(0);
+            }
+        }
+    }
+
+    /// An `attach stdin` client stopped sending: with `--stdin-once` that
+    /// closes the container's stdin (after what is buffered).
+    fn stdin_client_done(&mut self) {
+        if !self.cfg.stdin_once {
+            return;
+        }
+        if let Some(s) = &mut self.stdin {
+            s.close_when_flushed = true;
+            if s.buf.is_empty() {
+                self.stdin = None;
+            }
+        }
+    }
+
+    fn client_event(&mut self, i: usize, revents: i16) {
+        let c = &mut self.clients[i];
+        if revents & libc::POLLOUT != 0 {
+            c.flush();
+        }
+        if c.reading && revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+            let role = c.role;
+            match role {
+                Role::Pending => self.read_command(i),
+                Role::Attach { stdin: true } => self.read_stdin_client(i),
+                _ => self.clients[i].reading = false,
+            }
+        }
+        let c = &mut self.clients[i];
+        if revents & (libc::POLLHUP | libc::POLLERR) != 0 && !c.reading {
+            c.dead = true;
+        }
+    }
+
+    fn read_command(&mut self, i: usize) {
+        let c = &mut self.clients[i];
+        match c.read_command() {
+            Input::Incomplete => {}
+            Input::Gone => c.dead = true,
+            Input::TooLong => self.reply(i, "err unknown command\n"),
+            Input::Line(Err(msg), _) => self.reply(i, &format!("err {msg}\n")),
+            Input::Line(Ok(cmd), rest) => self.command(i, cmd, &rest),
+        }
+    }
+
+    fn reply(&mut self, i: usize, text: &str) {
+        let c = &mut self.clients[i];
+        c.role = Role::Reply;
+        c.reading = false;
+        c.closing = true;
+        c.send(text.as_bytes());
+    }
+
+    fn command(&mut self, i: usize, cmd: Command, rest: &[u8]) {
+        match cmd {
+            Command::Start => {
+                let r = match self.rt.start() {
+                    Ok(()) => "ok\n".to_string(),
+                    Err(e) => format!("err {}", crate::daemon::one_line(&e.to_string())),
+                };
+                self.reply(i, &r);
+            }
+            Command::Kill(sig) => {
+                let r = match self.exit_code {
+                    None if process::kill(self.init_pid, sig).is_ok() => "ok\n",
+                    _ => "err container not running\n",
+                };
+                self.reply(i, r);
+            }
+            Command::State => {
+                let r = match self.exit_code {
+                    None => format!("running {}\n", self.init_pid),
+                    Some(code) => format!("exited {code}\n"),
+                };
+                self.reply(i, &r);
+            }
+            Command::Wait => {
+                let c = &mut self.clients[i];
+                c.role = Role::Waiter;
+                c.reading = false;
+            }
+            Command::Attach { stdin } => {
+                let c = &mut self.clients[i];
+                c.role = Role::Attach { stdin };
+                c.reading = stdin;
+                c.send(b"ok\n");
+                if stdin && !rest.is_empty() {
+                    self.feed_stdin(rest);
+                }
+            }
+        }
+    }
+
+    fn read_stdin_client(&mut self, i: usize) {
+        let room = match &self.stdin {
+            Some(s) => MAX_STDIN_BUF.saturating_sub(s.buf.len()).max(1),
+            None => READ_CHUNK,
+        };
+        let mut buf = std::mem::take(&mut self.chunk);
+        let want = room.min(buf.len());
+        let got = self.clients[i].read_some(&mut buf[..want]);
+        match got {
+            None => {}
+            Some(0) => {
+                self.clients[i].reading = false;
+                self.stdin_client_done();
+            }
+            Some(n) => self.feed_stdin(&buf[..n]),
+        }
+        self.chunk = buf;
+    }
+
+    /// Everything after init's exit: record it, answer and close clients.
+    fn finish(mut self) {
+        for (pipe, stream) in [(self.stdout.take(), Stream::Stdout), (self.stderr.take(), Stream::Stderr)] {
+            if pipe.is_some() {
+                self.log.finish(stream);
+            }
+        }
+        self.stdin = None;
+        self.rt.delete();
+        let code = self.exit_code.unwrap_or(process::UNKNOWN_EXIT);
+        // Nothing useful to do if this fails; berthd sees no exit file.
+        let _ = process::write_exit_file(&self.cfg.state_dir, code);
+        let answer = format!("exit {code}\n");
+        for c in &mut self.clients {
+            match c.role {
+                Role::Waiter => c.send(answer.as_bytes()),
+                Role::Pending => c.dead = true,
+                Role::Reply | Role::Attach { .. } => {}
+            }
+            c.reading = false;
+            c.closing = true;
+        }
+        self.listener = None;
+        let _ = std::fs::remove_file(self.cfg.state_file("shim.sock"));
+        self.flush_clients(Instant::now() + DRAIN_GRACE);
+    }
+
+    /// Gives clients a bounded time to take their last bytes.
+    fn flush_clients(&mut self, until: Instant) {
+        self.clients.retain(|c| !c.finished());
+        while !self.clients.is_empty() && Instant::now() < until {
+            let mut fds: Vec<libc::pollfd> = self
+                .clients
+                .iter()
+                .map(|c| libc::pollfd { fd: c.stream.as_raw_fd(), events: libc::POLLOUT, revents: 0 })
+                .collect();
+            if poll(&mut fds, Some(until)) {
+                for (c, p) in self.clients.iter_mut().zip(&fds) {
+                    if p.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                        c.dead = true;
+                    } else if p.revents & libc::POLLOUT != 0 {
+                        c.flush();
+                    }
+                }
+            }
+            self.clients.retain(|c| !c.finished());
+        }
+    }
+}
+
+/// poll(2) until an event or `until`; false if nothing happened (timeout, EINTR).
+fn poll(fds: &mut [libc::pollfd], until: Option<Instant>) -> bool {
+    let timeout = until.map_or(-1, |t| {
+        let left = t.saturating_duration_since(Instant::now());
+        // Round up so we never wake just before the deadline and spin.
+        i32::try_from(left.as_millis() + 1).unwrap_or(i32::MAX)
+    });
+    // SAFETY: fds is a valid, exclusively borrowed slice of pollfd.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+    n > 0
+}

@@ -1,0 +1,151 @@
+//! Unpacked layers at `<root>/layers/<chain-hex>/{diff/,meta.json}`, shared by every image
+//! that has them. Each layer's uncompressed tar is also kept as a blob keyed by its diff id.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::blob::{BlobStore, BlobWriter};
+use crate::digest::Digest;
+use crate::error::{IoContext, Result, StoreError};
+use crate::extract::extract;
+use crate::record::write_atomic;
+use crate::tmp::TempDir;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerInfo {
+    pub diff_id: Digest,
+    pub chain_id: Digest,
+    /// Bytes of regular-file content in the unpacked layer.
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Digest>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LayerStore {
+    root: PathBuf,
+    dir: PathBuf,
+    blobs: BlobStore,
+}
+
+/// Copies everything read into the blob writer, which hashes it: one pass gives the
+/// extraction, the diff id and the stored tar.
+struct Tee<'a, R> {
+    inner: R,
+    out: &'a mut BlobWriter,
+}
+
+impl<R: Read> Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out.write_all(&buf[..n])?;
+        Ok(n)
+    }
+}
+
+impl LayerStore {
+    pub fn open(root: &Path) -> Result<LayerStore> {
+        let dir = root.join("layers");
+        fs::create_dir_all(&dir).at(&dir)?;
+        Ok(LayerStore { root: root.to_path_buf(), dir, blobs: BlobStore::open(root)? })
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    fn layer_dir(&self, chain: &Digest) -> PathBuf {
+        self.dir.join(chain.hex())
+    }
+
+    pub fn diff_dir(&self, chain: &Digest) -> PathBuf {
+        self.layer_dir(chain).join("diff")
+    }
+
+    pub fn exists(&self, chain: &Digest) -> bool {
+        self.layer_dir(chain).join("meta.json").is_file()
+    }
+
+    pub fn info(&self, chain: &Digest) -> Result<LayerInfo> {
+        let p = self.layer_dir(chain).join("meta.json");
+        let data = fs::read(&p).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => StoreError::NotFound(format!("layer {chain}")),
+            _ => StoreError::io(&p, e),
+        })?;
+        serde_json::from_slice(&data).map_err(|e| StoreError::Corrupt(format!("{}: {e}", p.display())))
+    }
+
+    /// Unpack an uncompressed layer tar on top of `parent` (a chain id).
+    pub fn apply(&self, parent: Option<&Digest>, tar: impl Read) -> Result<LayerInfo> {
+        if let Some(p) = parent {
+            if !self.exists(p) {
+                return Err(StoreError::NotFound(format!("parent layer {p}")));
+            }
+        }
+        let tmp = TempDir::new(&self.root, "layer")?;
+        let diff = tmp.path().join("diff");
+        fs::create_dir(&diff).at(&diff)?;
+        let mut blob = self.blobs.writer()?;
+        let size = {
+            let mut tee = Tee { inner: tar, out: &mut blob };
+            let size = extract(&diff, &mut tee)?;
+            // The tar's end-of-archive padding is part of the diff id too.
+            io::copy(&mut tee, &mut io::sink()).at(&diff)?;
+            size
+        };
+        let diff_id = blob.commit()?;
+        let chain_id = Digest::chain(parent, &diff_id);
+        let info = LayerInfo { diff_id, chain_id: chain_id.clone(), size, parent: parent.cloned() };
+        if self.exists(&chain_id) {
+            return Ok(info); // shared layer: `tmp` is discarded on drop
+        }
+        let meta = serde_json::to_vec_pretty(&info).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        write_atomic(&tmp.path().join("meta.json"), &meta)?;
+        let dest = self.layer_dir(&chain_id);
+        if dest.exists() {
+            // A half-removed or meta-less leftover: replace it.
+            remove_tree(&self.root, &dest)?;
+        }
+        match fs::rename(tmp.path(), &dest) {
+            Ok(()) => {
+                tmp.keep();
+                fs::File::open(&self.dir).and_then(|f| f.sync_all()).at(&self.dir)?;
+                Ok(info)
+            }
+            // Lost a race with a concurrent apply of the same layer.
+            Err(_) if self.exists(&chain_id) => Ok(info),
+            Err(e) => Err(StoreError::io(&dest, e)),
+        }
+    }
+
+    /// Delete a layer (its tar blob is left to the caller, who knows who else uses it).
+    pub fn remove(&self, chain: &Digest) -> Result<()> {
+        let dir = self.layer_dir(chain);
+        if !dir.exists() {
+            return Ok(());
+        }
+        remove_tree(&self.root, &dir)
+    }
+
+    pub fn list(&self) -> Result<Vec<LayerInfo>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.dir).at(&self.dir)? {
+            let name = entry.at(&self.dir)?.file_name();
+            let Ok(chain) = Digest::from_hex(&name.to_string_lossy()) else { continue };
+            if let Ok(info) = self.info(&chain) {
+                out.push(info);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Move `dir` into tmp first so a crash mid-delete never leaves a partial layer in place.
+fn remove_tree(root: &Path, dir: &Path) -> Result<()> {
+    let trash = crate::tmp::tmp_dir(root)?.join(crate::tmp::unique_name("trash"));
+    fs::rename(dir, &trash).at(dir)?;
+    fs::remove_dir_all(&trash).at(&trash)
+}

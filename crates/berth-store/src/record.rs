@@ -1,0 +1,144 @@
+//! Crash-safe metadata: one JSON file per key, written to a temp name, synced and renamed.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{IoContext, Result, StoreError};
+use crate::tmp::unique_name;
+
+/// Write `data` to `path` so that a crash leaves either the old or the new content.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{}", unique_name(&format!("tmp-{name}"))));
+    let res = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    res.at(path)
+}
+
+/// A directory of `<key>.json` records of one type.
+#[derive(Debug)]
+pub struct RecordDir<T> {
+    dir: PathBuf,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for RecordDir<T> {
+    fn clone(&self) -> Self {
+        RecordDir { dir: self.dir.clone(), _t: PhantomData }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> RecordDir<T> {
+    pub fn open(dir: &Path) -> Result<RecordDir<T>> {
+        fs::create_dir_all(dir).at(dir)?;
+        Ok(RecordDir { dir: dir.to_path_buf(), _t: PhantomData })
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf> {
+        let bad = key.is_empty()
+            || key.starts_with('.')
+            || key.contains(['/', '\\', '\0'])
+            || key.contains("..");
+        if bad {
+            return Err(StoreError::InvalidKey(key.to_string()));
+        }
+        Ok(self.dir.join(format!("{key}.json")))
+    }
+
+    pub fn put(&self, key: &str, value: &T) -> Result<()> {
+        let path = self.path(key)?;
+        let data = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))?;
+        write_atomic(&path, &data)
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<T>> {
+        let path = self.path(key)?;
+        match fs::read(&path) {
+            Ok(data) => serde_json::from_slice(&data)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io(&path, e)),
+        }
+    }
+
+    /// All records, sorted by key. Temp files of interrupted writes are skipped.
+    pub fn list(&self) -> Result<Vec<(String, T)>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.dir).at(&self.dir)? {
+            let name = entry.at(&self.dir)?.file_name().to_string_lossy().into_owned();
+            let Some(key) = name.strip_suffix(".json") else { continue };
+            if key.starts_with('.') {
+                continue;
+            }
+            if let Some(v) = self.get(key)? {
+                out.push((key.to_string(), v));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    pub fn delete(&self, key: &str) -> Result<()> {
+        let path = self.path(key)?;
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(StoreError::io(&path, e)),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct Rec {
+        n: u32,
+    }
+
+    #[test]
+    fn put_get_list_delete() -> Result<()> {
+        let t = tempfile::tempdir().map_err(|e| StoreError::io("tmp", e))?;
+        let rd: RecordDir<Rec> = RecordDir::open(&t.path().join("recs"))?;
+        assert_eq!(rd.get("a")?, None);
+        rd.put("b", &Rec { n: 2 })?;
+        rd.put("a", &Rec { n: 1 })?;
+        rd.put("a", &Rec { n: 3 })?;
+        assert_eq!(rd.get("a")?, Some(Rec { n: 3 }));
+        fs::write(t.path().join("recs/.tmp-x.json"), b"garbage").at("x")?;
+        let keys: Vec<_> = rd.list()?.into_iter().map(|(k, v)| (k, v.n)).collect();
+        assert_eq!(keys, vec![("a".to_string(), 3), ("b".to_string(), 2)]);
+        rd.delete("a")?;
+        rd.delete("a")?;
+        assert_eq!(rd.get("a")?, None);
+        Ok(())
+    }
+
+    #[test]
+    fn rejects_bad_keys() -> Result<()> {
+        let t = tempfile::tempdir().map_err(|e| StoreError::io("tmp", e))?;
+        let rd: RecordDir<Rec> = RecordDir::open(t.path())?;
+        for k in ["", "../x", "a/b", "..", ".hidden", "a\0b"] {
+            assert!(matches!(rd.put(k, &Rec { n: 1 }), Err(StoreError::InvalidKey(_))), "{k:?}");
+            assert!(rd.get(k).is_err());
+        }
+        assert_eq!(fs::read_dir(t.path()).at("t")?.count(), 0);
+        Ok(())
+    }
+}

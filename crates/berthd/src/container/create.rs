@@ -1,0 +1,133 @@
+//! `POST /containers/create`: merge the image's defaults with the request
+//! exactly as Docker does, reserve the name, write the record.
+
+use super::manager::{now_nanos, Container, ContainerManager};
+use super::naming::{new_id, random_name, validate_name};
+use super::record::{ContainerRecord, RunState};
+use berth_api::container::{ContainerConfig, CreateRequest, CreateResponse};
+use berth_api::ApiError;
+use berth_image::ImageConfig;
+use std::sync::Arc;
+
+impl ContainerManager {
+    pub async fn create(
+        self: &Arc<Self>,
+        name: Option<&str>,
+        req: CreateRequest,
+    ) -> Result<CreateResponse, ApiError> {
+        if req.config.image.is_empty() {
+            return Err(ApiError::invalid("config.Image: must not be empty"));
+        }
+        let name = match name.filter(|n| !n.is_empty()) {
+            Some(n) => Some(validate_name(n)?),
+            None => None,
+        };
+        let image = self.images.resolve(&req.config.image).map_err(crate::error::image_error)?;
+        let id = new_id();
+        let mut config = merge_config(req.config, &image.config);
+        if config.hostname.is_empty() {
+            config.hostname = id[..12].to_string();
+        }
+        let mut argv = config.entrypoint.clone().unwrap_or_default();
+        argv.extend(config.cmd.clone().unwrap_or_default());
+        if argv.is_empty() {
+            return Err(ApiError::invalid("no command specified"));
+        }
+        let mut host_config = req.host_config;
+        if host_config.network_mode.is_empty() || host_config.network_mode == "default" {
+            // Loopback-only until the networking issue lands; shown as Docker does.
+            host_config.network_mode = "bridge".into();
+        }
+        let name = match name {
+            Some(n) => n,
+            None => self.unused_random_name(),
+        };
+        let record = ContainerRecord {
+            id: id.clone(),
+            name: name.clone(),
+            created: now_nanos(),
+            image_id: image.id.to_string(),
+            config,
+            host_config,
+            path: argv[0].clone(),
+            args: argv[1..].to_vec(),
+            state: RunState::default(),
+            restart_count: 0,
+        };
+        let c = Container::new(record.clone());
+        self.insert(c, &name)?;
+        let dir = self.cfg.container_dir(&id);
+        let persisted = std::fs::create_dir_all(&dir)
+            .map_err(|e| ApiError::internal(format!("creating {}: {e}", dir.display())))
+            .and_then(|()| self.persist(&record));
+        if let Err(e) = persisted {
+            self.forget(&id);
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+        Ok(CreateResponse { id, warnings: vec![] })
+    }
+
+    fn unused_random_name(&self) -> String {
+        let mut retry = 0;
+        loop {
+            let n = random_name(retry);
+            if !self.name_taken(&n) {
+                return n;
+            }
+            retry += 1;
+        }
+    }
+}
+
+/// Docker's merge of a create request with the image config.
+pub fn merge_config(mut c: ContainerConfig, image: &ImageConfig) -> ContainerConfig {
+    let img = image.config.clone().unwrap_or_default();
+    // Entrypoint given by the user replaces the image's and drops its CMD.
+    match c.entrypoint.take() {
+        Some(ep) => {
+            c.entrypoint = if ep.len() == 1 && ep[0].is_empty() { Some(vec![]) } else { Some(ep) };
+        }
+        None => {
+            c.entrypoint = img.entrypoint.clone();
+            if c.cmd.is_none() {
+                c.cmd = img.cmd.clone();
+            }
+        }
+    }
+    let mut env: Vec<String> = img.env.clone().unwrap_or_default();
+    for kv in std::mem::take(&mut c.env) {
+        let key = kv.split('=').next().unwrap_or("").to_string();
+        env.retain(|e| e.split('=').next() != Some(key.as_str()));
+        env.push(kv);
+    }
+    c.env = env;
+    if c.working_dir.is_empty() {
+        c.working_dir = img.working_dir.clone().unwrap_or_default();
+    }
+    if c.user.is_empty() {
+        c.user = img.user.clone().unwrap_or_default();
+    }
+    let mut labels = img.labels.clone().unwrap_or_default();
+    labels.extend(std::mem::take(&mut c.labels));
+    c.labels = labels;
+    if c.stop_signal.is_none() {
+        c.stop_signal = img.stop_signal.clone();
+    }
+    if c.healthcheck.is_none() {
+        c.healthcheck = img.healthcheck.as_ref().and_then(|h| serde_json::to_value(h).ok());
+    }
+    if let Some(v) = &img.volumes {
+        let vols = c.volumes.get_or_insert_with(Default::default);
+        for (k, val) in v {
+            vols.entry(k.clone()).or_insert_with(|| val.clone());
+        }
+    }
+    if let Some(p) = &img.exposed_ports {
+        let ports = c.exposed_ports.get_or_insert_with(Default::default);
+        for (k, val) in p {
+            ports.entry(k.clone()).or_insert_with(|| val.clone());
+        }
+    }
+    c
+}

@@ -1,0 +1,271 @@
+//! The running life of a container after start: exit handling, stop,
+//! kill, restart, wait, remove, rename and prune.
+
+use super::manager::{name_conflict, now_nanos, Container, ContainerManager, Lifecycle};
+use super::naming::validate_name;
+use super::record::Status;
+use super::rootfs::RootfsPaths;
+use super::shim_client;
+use berth_api::container::{PruneResponse, WaitResponse};
+use berth_api::{ApiError, ErrorKind};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// What `wait` waits for (Docker's `condition`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitCondition {
+    NotRunning,
+    NextExit,
+    Removed,
+}
+
+impl WaitCondition {
+    pub fn parse(s: Option<&str>) -> Result<WaitCondition, ApiError> {
+        match s.unwrap_or("") {
+            "" | "not-running" => Ok(WaitCondition::NotRunning),
+            "next-exit" => Ok(WaitCondition::NextExit),
+            "removed" => Ok(WaitCondition::Removed),
+            o => Err(ApiError::invalid(format!("invalid condition: \"{o}\""))),
+        }
+    }
+}
+
+impl ContainerManager {
+    /// Waits for the shim to report the exit, then records it.
+    pub(super) fn spawn_monitor(self: &Arc<Self>, c: Arc<Container>) {
+        let mgr = self.clone();
+        tokio::spawn(async move {
+            let dir = mgr.cfg.shim_dir(&c.id);
+            let code = match shim_client::wait(&dir).await {
+                Ok(code) => code,
+                // The shim went away without answering: trust its exit file.
+                Err(_) => shim_client::recorded_exit(&dir).unwrap_or(255),
+            };
+            mgr.handle_exit(&c, code).await;
+        });
+    }
+
+    /// Records an exit: unmounts, cleans the shim's directory, wakes waiters,
+    /// and removes the container if it was started with `--rm`.
+    pub(super) async fn handle_exit(self: &Arc<Self>, c: &Arc<Container>, code: i64) {
+        let rootfs = RootfsPaths::new(&self.cfg.container_dir(&c.id)).rootfs;
+        let shim_dir = self.cfg.shim_dir(&c.id);
+        let mounter = self.mounter.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = mounter.unmount(&rootfs);
+            let _ = std::fs::remove_dir_all(&shim_dir);
+        })
+        .await;
+        c.set_stdin(None);
+        let rec = c.update(|r| {
+            r.state.status = Status::Exited;
+            r.state.exit_code = code;
+            r.state.pid = 0;
+            r.state.finished_at = now_nanos();
+        });
+        if let Err(e) = self.persist(&rec) {
+            crate::daemon::log(&format!("{e}"));
+        }
+        c.lifecycle.send_modify(|l| {
+            l.exits += 1;
+            l.running = false;
+            l.exit_code = code;
+        });
+        if rec.host_config.auto_remove {
+            if let Err(e) = self.remove(c, true).await {
+                if e.kind != ErrorKind::NotFound {
+                    crate::daemon::log(&format!("auto-removing {}: {e}", c.id));
+                }
+            }
+        }
+    }
+
+    async fn signal(&self, c: &Container, sig: i32) -> Result<(), ApiError> {
+        let reply = shim_client::request(&self.cfg.shim_dir(&c.id), &format!("kill {sig}"))
+            .await
+            .map_err(|_| not_running(&c.id))?;
+        shim_client::reply_result(&reply).map_err(|_| not_running(&c.id))
+    }
+
+    pub async fn kill(&self, c: &Arc<Container>, signal: Option<&str>) -> Result<(), ApiError> {
+        let sig = match signal.filter(|s| !s.is_empty()) {
+            Some(s) => berth_runtime::parse_signal(s).map_err(|e| ApiError::invalid(e.to_string()))?,
+            None => libc::SIGKILL,
+        };
+        if !c.snapshot().state.status.is_running() {
+            return Err(not_running(&c.id));
+        }
+        self.signal(c, sig).await
+    }
+
+    /// Stop: the stop signal, then SIGKILL once `timeout` seconds pass
+    /// (negative waits forever).
+    pub async fn stop(&self, c: &Arc<Container>, timeout: Option<i64>, signal: Option<&str>) -> Result<(), ApiError> {
+        let _op = c.op.lock().await;
+        self.stop_locked(c, timeout, signal).await
+    }
+
+    async fn stop_locked(&self, c: &Arc<Container>, timeout: Option<i64>, signal: Option<&str>) -> Result<(), ApiError> {
+        let rec = c.snapshot();
+        if !rec.state.status.is_running() {
+            return Err(ApiError::new(ErrorKind::NotModified, "container already stopped"));
+        }
+        let signame = signal.filter(|s| !s.is_empty()).map(str::to_string).or(rec.config.stop_signal.clone());
+        let sig = match signame {
+            Some(s) => berth_runtime::parse_signal(&s).map_err(|e| ApiError::invalid(e.to_string()))?,
+            None => libc::SIGTERM,
+        };
+        let timeout = timeout.or(rec.config.stop_timeout).unwrap_or(10);
+        let mut rx = c.lifecycle.subscribe();
+        let exits = rx.borrow().exits;
+        let rec = c.update(|r| r.state.stopped_by_user = true);
+        let _ = self.persist(&rec);
+        let _ = self.signal(c, sig).await;
+        let graceful = if timeout < 0 { None } else { Some(Duration::from_secs(timeout as u64)) };
+        if wait_exit(&mut rx, exits, graceful).await {
+            return Ok(());
+        }
+        let _ = self.signal(c, libc::SIGKILL).await;
+        if wait_exit(&mut rx, exits, Some(Duration::from_secs(30))).await {
+            Ok(())
+        } else {
+            Err(ApiError::internal(format!("container {} did not exit after SIGKILL", c.id)))
+        }
+    }
+
+    pub async fn restart(self: &Arc<Self>, c: &Arc<Container>, timeout: Option<i64>, signal: Option<&str>) -> Result<(), ApiError> {
+        {
+            let _op = c.op.lock().await;
+            match self.stop_locked(c, timeout, signal).await {
+                Ok(()) => {}
+                Err(e) if e.kind == ErrorKind::NotModified => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // A `--rm` container is gone once stopped, as in Docker.
+        self.get(&c.id)?;
+        self.start(c).await
+    }
+
+    pub async fn wait(&self, c: &Arc<Container>, cond: WaitCondition) -> WaitResponse {
+        let mut rx = c.lifecycle.subscribe();
+        let start = rx.borrow().clone();
+        let done = |l: &Lifecycle| match cond {
+            WaitCondition::NotRunning => !l.running,
+            WaitCondition::NextExit => l.exits > start.exits,
+            WaitCondition::Removed => l.removed,
+        };
+        let code = match rx.wait_for(done).await {
+            Ok(l) => l.exit_code,
+            Err(_) => c.snapshot().state.exit_code,
+        };
+        WaitResponse { status_code: code, error: None }
+    }
+
+    /// Removes a container; `force` kills a running one first.
+    pub async fn remove(self: &Arc<Self>, c: &Arc<Container>, force: bool) -> Result<(), ApiError> {
+        let _op = c.op.lock().await;
+        if c.lifecycle.borrow().removed {
+            return Err(ApiError::not_found(format!("No such container: {}", c.id)));
+        }
+        let rec = c.snapshot();
+        if rec.state.status.is_running() {
+            if !force {
+                return Err(ApiError::conflict(format!(
+                    "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
+                    rec.id
+                )));
+            }
+            let mut rx = c.lifecycle.subscribe();
+            let exits = rx.borrow().exits;
+            let _ = self.signal(c, libc::SIGKILL).await;
+            if !wait_exit(&mut rx, exits, Some(Duration::from_secs(30))).await {
+                return Err(ApiError::internal(format!("could not kill running container {}, cannot remove", rec.id)));
+            }
+        }
+        c.update(|r| r.state.status = Status::Removing);
+        let dir = self.cfg.container_dir(&c.id);
+        let mounter = self.mounter.clone();
+        let removed = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let paths = RootfsPaths::new(&dir);
+            mounter.unmount(&paths.rootfs).map_err(|e| format!("unmounting rootfs: {e}"))?;
+            if is_mount_point(&paths.rootfs) {
+                // Never delete through a live mount into shared image layers.
+                return Err("rootfs is still mounted".into());
+            }
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(format!("removing {}: {e}", dir.display())),
+            }
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+        if let Err(msg) = removed {
+            c.update(|r| r.state.status = Status::Dead);
+            return Err(ApiError::internal(format!("unable to remove container {}: {msg}", c.id)));
+        }
+        let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&c.id));
+        self.delete_record(&c.id)?;
+        self.forget(&c.id);
+        c.lifecycle.send_modify(|l| l.removed = true);
+        Ok(())
+    }
+
+    pub fn rename(&self, c: &Arc<Container>, new_name: &str) -> Result<(), ApiError> {
+        let new = validate_name(new_name)?;
+        let old = c.snapshot().name;
+        if old == new {
+            return Err(ApiError::invalid(format!(
+                "Renaming a container with the same name as its current name"
+            )));
+        }
+        self.rename_entry(&c.id, &old, &new)?;
+        let rec = c.update(|r| r.name = new.clone());
+        if let Err(e) = self.persist(&rec) {
+            let _ = self.rename_entry(&c.id, &new, &old);
+            c.update(|r| r.name = old);
+            return Err(e);
+        }
+        let _ = name_conflict; // keep the shared message builder in one place
+        Ok(())
+    }
+
+    /// Removes every stopped container that matches `label`/`until` filters.
+    pub async fn prune(self: &Arc<Self>, filters: &crate::http::query::Filters) -> Result<PruneResponse, ApiError> {
+        filters.validate(&["label", "label!", "until"])?;
+        let mut deleted = Vec::new();
+        for c in self.all() {
+            let rec = c.snapshot();
+            if rec.state.status.is_running() || !super::view::matches_prune(&rec, filters) {
+                continue;
+            }
+            if self.remove(&c, false).await.is_ok() {
+                deleted.push(rec.id.clone());
+            }
+        }
+        Ok(PruneResponse { containers_deleted: Some(deleted), space_reclaimed: 0 })
+    }
+}
+
+fn not_running(id: &str) -> ApiError {
+    ApiError::conflict(format!("Container {id} is not running"))
+}
+
+/// Waits until the exit count passes `exits`; false on timeout.
+async fn wait_exit(rx: &mut watch::Receiver<Lifecycle>, exits: u64, limit: Option<Duration>) -> bool {
+    let fut = rx.wait_for(|l| l.exits > exits || l.removed);
+    match limit {
+        None => fut.await.is_ok(),
+        Some(d) => matches!(tokio::time::timeout(d, fut).await, Ok(Ok(_))),
+    }
+}
+
+fn is_mount_point(p: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(p), p.parent().map(std::fs::metadata)) {
+        (Ok(a), Some(Ok(b))) => a.dev() != b.dev(),
+        _ => false,
+    }
+}

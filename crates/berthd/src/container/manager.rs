@@ -1,0 +1,221 @@
+//! The container table: records by ID and by name, and lookup as Docker
+//! does it (full ID, name, unique ID prefix).
+
+use super::record::ContainerRecord;
+use super::rootfs::Mounter;
+use crate::config::DaemonConfig;
+use berth_api::stdcopy::Stream;
+use berth_api::ApiError;
+use berth_image::ImageStore;
+use berth_store::RecordDir;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// What waiters watch: counts of starts and exits, and removal.
+#[derive(Debug, Clone, Default)]
+pub struct Lifecycle {
+    pub starts: u64,
+    pub exits: u64,
+    pub running: bool,
+    pub removed: bool,
+    pub exit_code: i64,
+}
+
+/// Output fanned out to attach and `logs -f` clients.
+#[derive(Debug, Clone)]
+pub enum Output {
+    Data(Stream, Bytes),
+    /// The container's output ended (it exited).
+    End,
+}
+
+/// Stdin for the running container's shim connection.
+#[derive(Debug)]
+pub enum StdinMsg {
+    Data(Bytes),
+    Close,
+}
+
+/// One container: its record and the channels of its running life.
+pub struct Container {
+    pub id: String,
+    record: Mutex<ContainerRecord>,
+    /// Serialises start/stop/remove of this container.
+    pub op: tokio::sync::Mutex<()>,
+    pub lifecycle: watch::Sender<Lifecycle>,
+    pub output: broadcast::Sender<Output>,
+    pub stdin: Mutex<Option<mpsc::UnboundedSender<StdinMsg>>>,
+}
+
+impl Container {
+    pub fn new(record: ContainerRecord) -> Arc<Container> {
+        let running = record.state.status.is_running();
+        let exit_code = record.state.exit_code;
+        Arc::new(Container {
+            id: record.id.clone(),
+            record: Mutex::new(record),
+            op: tokio::sync::Mutex::new(()),
+            lifecycle: watch::Sender::new(Lifecycle { running, exit_code, ..Default::default() }),
+            output: broadcast::Sender::new(1024),
+            stdin: Mutex::new(None),
+        })
+    }
+
+    /// A copy of the record (the lock is held only while copying).
+    pub fn snapshot(&self) -> ContainerRecord {
+        match self.record.lock() {
+            Ok(r) => r.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Changes the record under its lock and returns the new copy.
+    pub fn update(&self, f: impl FnOnce(&mut ContainerRecord)) -> ContainerRecord {
+        let mut g = match self.record.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        f(&mut g);
+        g.clone()
+    }
+
+    pub fn stdin_sender(&self) -> Option<mpsc::UnboundedSender<StdinMsg>> {
+        self.stdin.lock().ok().and_then(|g| g.clone())
+    }
+
+    pub fn set_stdin(&self, tx: Option<mpsc::UnboundedSender<StdinMsg>>) {
+        if let Ok(mut g) = self.stdin.lock() {
+            *g = tx;
+        }
+    }
+}
+
+#[derive(Default)]
+struct Table {
+    by_id: HashMap<String, Arc<Container>>,
+    names: HashMap<String, String>,
+}
+
+/// All containers of this daemon.
+pub struct ContainerManager {
+    pub(super) cfg: Arc<DaemonConfig>,
+    pub(super) images: Arc<ImageStore>,
+    pub(super) mounter: Arc<dyn Mounter>,
+    records: RecordDir<ContainerRecord>,
+    table: RwLock<Table>,
+}
+
+impl ContainerManager {
+    pub fn new(
+        cfg: Arc<DaemonConfig>,
+        images: Arc<ImageStore>,
+        mounter: Arc<dyn Mounter>,
+    ) -> Result<Arc<ContainerManager>, ApiError> {
+        let records = RecordDir::open(&cfg.container_records())
+            .map_err(|e| ApiError::internal(format!("opening container records: {e}")))?;
+        Ok(Arc::new(ContainerManager { cfg, images, mounter, records, table: RwLock::default() }))
+    }
+
+    fn read_table(&self) -> std::sync::RwLockReadGuard<'_, Table> {
+        self.table.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_table(&self) -> std::sync::RwLockWriteGuard<'_, Table> {
+        self.table.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Finds a container by full ID, name, or unique ID prefix.
+    pub fn get(&self, key: &str) -> Result<Arc<Container>, ApiError> {
+        let t = self.read_table();
+        if let Some(c) = t.by_id.get(key) {
+            return Ok(c.clone());
+        }
+        let name = key.strip_prefix('/').unwrap_or(key);
+        if let Some(c) = t.names.get(name).and_then(|id| t.by_id.get(id)) {
+            return Ok(c.clone());
+        }
+        if !key.is_empty() && key.bytes().all(|c| c.is_ascii_hexdigit()) {
+            let mut hits = t.by_id.iter().filter(|(id, _)| id.starts_with(key));
+            if let Some((_, c)) = hits.next() {
+                if hits.next().is_some() {
+                    return Err(ApiError::invalid(format!("multiple IDs found with provided prefix: {key}")));
+                }
+                return Ok(c.clone());
+            }
+        }
+        Err(ApiError::not_found(format!("No such container: {key}")))
+    }
+
+    pub fn all(&self) -> Vec<Arc<Container>> {
+        self.read_table().by_id.values().cloned().collect()
+    }
+
+    /// Adds a new container, reserving its name atomically.
+    pub(super) fn insert(&self, c: Arc<Container>, name: &str) -> Result<(), ApiError> {
+        let mut t = self.write_table();
+        if let Some(other) = t.names.get(name) {
+            return Err(name_conflict(name, other));
+        }
+        t.names.insert(name.to_string(), c.id.clone());
+        t.by_id.insert(c.id.clone(), c);
+        Ok(())
+    }
+
+    pub(super) fn name_taken(&self, name: &str) -> bool {
+        self.read_table().names.contains_key(name)
+    }
+
+    pub(super) fn forget(&self, id: &str) {
+        let mut t = self.write_table();
+        t.by_id.remove(id);
+        t.names.retain(|_, v| v != id);
+    }
+
+    /// Moves a container to a new name, atomically with the uniqueness check.
+    pub(super) fn rename_entry(&self, id: &str, old: &str, new: &str) -> Result<(), ApiError> {
+        let mut t = self.write_table();
+        if let Some(other) = t.names.get(new) {
+            return Err(name_conflict(new, other));
+        }
+        t.names.remove(old);
+        t.names.insert(new.to_string(), id.to_string());
+        Ok(())
+    }
+
+    /// Writes the record durably (tmp + fsync + rename).
+    pub fn persist(&self, rec: &ContainerRecord) -> Result<(), ApiError> {
+        self.records
+            .put(&rec.id, rec)
+            .map_err(|e| ApiError::internal(format!("saving container {}: {e}", rec.id)))
+    }
+
+    pub(super) fn delete_record(&self, id: &str) -> Result<(), ApiError> {
+        self.records
+            .delete(id)
+            .map_err(|e| ApiError::internal(format!("deleting container record {id}: {e}")))
+    }
+
+    pub(super) fn load_records(&self) -> Result<Vec<ContainerRecord>, ApiError> {
+        self.records
+            .list()
+            .map(|v| v.into_iter().map(|(_, r)| r).collect())
+            .map_err(|e| ApiError::internal(format!("reading container records: {e}")))
+    }
+
+    /// How many containers use an image, and whether one of them runs.
+    pub fn image_users(&self, image_id: &str) -> Vec<ContainerRecord> {
+        self.all().iter().map(|c| c.snapshot()).filter(|r| r.image_id == image_id).collect()
+    }
+}
+
+pub(super) fn name_conflict(name: &str, other: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "Conflict. The container name \"/{name}\" is already in use by container \"{other}\". You have to remove (or rename) that container to be able to reuse that name."
+    ))
+}
+
+pub fn now_nanos() -> i64 {
+    berth_api::time::unix_nanos(std::time::SystemTime::now()) as i64
+}

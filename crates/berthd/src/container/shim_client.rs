@@ -1,0 +1,146 @@
+//! Talking to a container's shim over its control socket (protocol in
+//! berth-shim's docs): spawn, start, kill, state, wait and attach.
+
+use berth_api::stdcopy::{FrameDecoder, Stream};
+use bytes::Bytes;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader as TokioBufReader};
+use tokio::net::UnixStream;
+
+/// Everything the shim needs to start a container.
+pub struct ShimSpawn<'a> {
+    pub binary: &'a Path,
+    pub id: &'a str,
+    pub bundle: &'a Path,
+    pub state_dir: &'a Path,
+    pub runtime: &'a Path,
+    pub runtime_root: &'a Path,
+    pub log: &'a Path,
+    pub stdin: bool,
+    pub stdin_once: bool,
+}
+
+/// Spawns the shim and waits for its readiness line. Blocking: call from
+/// a blocking thread. Returns the container's init pid.
+pub fn spawn(s: &ShimSpawn<'_>) -> Result<i64, String> {
+    std::fs::create_dir_all(s.state_dir).map_err(|e| format!("creating shim dir: {e}"))?;
+    let mut cmd = Command::new(s.binary);
+    cmd.arg("--id").arg(s.id)
+        .arg("--bundle").arg(s.bundle)
+        .arg("--state-dir").arg(s.state_dir)
+        .arg("--runtime").arg(s.runtime)
+        .arg("--runtime-root").arg(s.runtime_root)
+        .arg("--log").arg(s.log);
+    if s.stdin {
+        cmd.arg("--stdin");
+    }
+    if s.stdin_once {
+        cmd.arg("--stdin-once");
+    }
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.spawn().map_err(|e| format!("starting shim {}: {e}", s.binary.display()))?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    let _ = child.wait();
+    let line = line.trim_end();
+    if let Some(pid) = line.strip_prefix("ok ") {
+        return pid.trim().parse().map_err(|_| format!("shim sent a bad pid: {line}"));
+    }
+    match line.strip_prefix("err ") {
+        Some(msg) => Err(msg.to_string()),
+        None => Err(format!("shim failed without a report ({line:?})")),
+    }
+}
+
+pub fn socket_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("shim.sock")
+}
+
+/// Sends one command and reads the one-line reply.
+pub async fn request(state_dir: &Path, command: &str) -> std::io::Result<String> {
+    let mut s = UnixStream::connect(socket_path(state_dir)).await?;
+    s.write_all(format!("{command}\n").as_bytes()).await?;
+    let mut r = TokioBufReader::new(s);
+    let mut line = String::new();
+    r.read_line(&mut line).await?;
+    if line.is_empty() {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "shim closed the connection"));
+    }
+    Ok(line.trim_end().to_string())
+}
+
+/// Turns an `ok`/`err msg` reply into a result.
+pub fn reply_result(reply: &str) -> Result<(), String> {
+    if reply == "ok" {
+        Ok(())
+    } else {
+        Err(reply.strip_prefix("err ").unwrap_or(reply).to_string())
+    }
+}
+
+/// Blocks until the container exits; returns its exit code.
+pub async fn wait(state_dir: &Path) -> std::io::Result<i64> {
+    let reply = request(state_dir, "wait").await?;
+    reply
+        .strip_prefix("exit ")
+        .and_then(|c| c.trim().parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad wait reply {reply:?}")))
+}
+
+/// The exit code the shim recorded, if it did.
+pub fn recorded_exit(state_dir: &Path) -> Option<i64> {
+    std::fs::read_to_string(state_dir.join("exit")).ok()?.trim().parse().ok()
+}
+
+/// One attach connection: frames of output out, stdin bytes in.
+pub struct ShimAttach {
+    pub reader: tokio::net::unix::OwnedReadHalf,
+    pub writer: tokio::net::unix::OwnedWriteHalf,
+}
+
+pub async fn attach(state_dir: &Path, stdin: bool) -> std::io::Result<ShimAttach> {
+    let mut s = UnixStream::connect(socket_path(state_dir)).await?;
+    let cmd: &[u8] = if stdin { b"attach stdin\n" } else { b"attach\n" };
+    s.write_all(cmd).await?;
+    // Read "ok\n" byte by byte so no frame bytes are swallowed by a buffer.
+    let mut reply = Vec::new();
+    let mut b = [0u8; 1];
+    loop {
+        let n = s.read(&mut b).await?;
+        if n == 0 || b[0] == b'\n' || reply.len() > 256 {
+            break;
+        }
+        reply.push(b[0]);
+    }
+    if reply != b"ok" {
+        return Err(std::io::Error::other(String::from_utf8_lossy(&reply).into_owned()));
+    }
+    let (reader, writer) = s.into_split();
+    Ok(ShimAttach { reader, writer })
+}
+
+/// Reads frames from an attach connection until it closes.
+pub async fn read_frames(
+    mut reader: tokio::net::unix::OwnedReadHalf,
+    mut each: impl FnMut(Stream, Bytes),
+) {
+    let mut dec = FrameDecoder::default();
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => dec.push(&buf[..n]),
+        }
+        loop {
+            match dec.next_frame() {
+                Ok(Some((stream, data))) => each(stream, Bytes::from(data)),
+                Ok(None) => break,
+                Err(_) => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! `start`: mount the rootfs, write the bundle, hand the container to a
+//! new shim, connect to its output, and let it run.
+
+use super::manager::{now_nanos, Container, ContainerManager, Output, StdinMsg};
+use super::record::{ContainerRecord, Status};
+use super::rootfs::RootfsPaths;
+use super::shim_client::{self, ShimSpawn};
+use berth_api::ApiError;
+use berth_runtime::{SpecInput, StartFailure};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+impl ContainerManager {
+    pub async fn start(self: &Arc<Self>, c: &Arc<Container>) -> Result<(), ApiError> {
+        let _op = c.op.lock().await;
+        let rec = c.snapshot();
+        match rec.state.status {
+            s if s.is_running() => return Err(ApiError::new(berth_api::ErrorKind::NotModified, "container already started")),
+            Status::Removing | Status::Dead => {
+                return Err(ApiError::conflict(format!("cannot start container {}: container is marked for removal", rec.id)))
+            }
+            _ => {}
+        }
+        let image = self.images.resolve(&rec.image_id).map_err(crate::error::image_error)?;
+        let lower = self.images.layer_dirs(&image);
+        let mgr = self.clone();
+        let rec2 = rec.clone();
+        let prepared = tokio::task::spawn_blocking(move || mgr.prepare_and_spawn(&rec2, &lower))
+            .await
+            .map_err(|e| ApiError::internal(format!("start task: {e}")))?;
+        let pid = match prepared {
+            Ok(pid) => pid,
+            Err(e) => return Err(self.record_start_failure(c, e)),
+        };
+        let shim_dir = self.cfg.shim_dir(&c.id);
+        if let Err(e) = self.connect_output(c, &rec).await {
+            self.abort_start(c, &shim_dir).await;
+            return Err(ApiError::internal(format!("attaching to shim: {e}")));
+        }
+        let started = shim_client::request(&shim_dir, "start").await;
+        if let Err(msg) = started.map_err(|e| e.to_string()).and_then(|r| shim_client::reply_result(&r)) {
+            self.abort_start(c, &shim_dir).await;
+            return Err(self.record_start_failure(c, msg));
+        }
+        let rec = c.update(|r| {
+            r.state.status = Status::Running;
+            r.state.pid = pid;
+            r.state.exit_code = 0;
+            r.state.error.clear();
+            r.state.started_at = now_nanos();
+            r.state.stopped_by_user = false;
+            r.state.oom_killed = false;
+        });
+        self.persist(&rec)?;
+        c.lifecycle.send_modify(|l| {
+            l.starts += 1;
+            l.running = true;
+        });
+        self.spawn_monitor(c.clone());
+        Ok(())
+    }
+
+    /// Blocking part of start: rootfs, /etc files, bundle, shim. Undoes
+    /// what it did when a step fails.
+    fn prepare_and_spawn(&self, rec: &ContainerRecord, lower: &[PathBuf]) -> Result<i64, String> {
+        let dir = self.cfg.container_dir(&rec.id);
+        let paths = RootfsPaths::new(&dir);
+        for d in [&paths.upper, &paths.work, &paths.rootfs] {
+            std::fs::create_dir_all(d).map_err(|e| format!("creating {}: {e}", d.display()))?;
+        }
+        let lower = if lower.is_empty() {
+            let empty = dir.join("empty");
+            std::fs::create_dir_all(&empty).map_err(|e| e.to_string())?;
+            vec![empty]
+        } else {
+            lower.to_vec()
+        };
+        self.mounter
+            .mount_overlay(&lower, &paths.upper, &paths.work, &paths.rootfs)
+            .map_err(|e| format!("mounting rootfs: {e}"))?;
+        let res = self.write_bundle_and_spawn(rec, &dir, &paths.rootfs);
+        if res.is_err() {
+            let _ = self.mounter.unmount(&paths.rootfs);
+            let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&rec.id));
+        }
+        res
+    }
+
+    fn write_bundle_and_spawn(&self, rec: &ContainerRecord, dir: &Path, rootfs: &Path) -> Result<i64, String> {
+        let etc = write_etc_files(dir, rec).map_err(|e| format!("writing /etc files: {e}"))?;
+        let user = berth_runtime::resolve_user(rootfs, &rec.config.user).map_err(|e| e.to_string())?;
+        let mut env = rec.config.env.clone();
+        if !env.iter().any(|e| e.starts_with("PATH=")) {
+            env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+        }
+        if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
+            env.push(format!("HOSTNAME={}", rec.config.hostname));
+        }
+        let mut args = vec![rec.path.clone()];
+        args.extend(rec.args.iter().cloned());
+        let init = if rec.host_config.init == Some(true) {
+            Some(self.cfg.init.clone().ok_or("--init needs tini-static (apt-get install tini), which was not found")?)
+        } else {
+            None
+        };
+        let shm = if rec.host_config.shm_size > 0 { rec.host_config.shm_size as u64 } else { 64 << 20 };
+        let spec = berth_runtime::build_spec(&SpecInput {
+            args,
+            env,
+            cwd: if rec.config.working_dir.is_empty() { "/".into() } else { rec.config.working_dir.clone() },
+            user,
+            hostname: rec.config.hostname.clone(),
+            rootfs: rootfs.to_path_buf(),
+            readonly_rootfs: rec.host_config.readonly_rootfs,
+            cgroups_path: format!("/berth/{}", rec.id),
+            etc_files: etc,
+            init,
+            stdin: rec.config.open_stdin,
+            shm_size: shm,
+            privileged: rec.host_config.privileged,
+            annotations: vec![],
+        });
+        berth_runtime::write_bundle(dir, &spec).map_err(|e| e.to_string())?;
+        let state_dir = self.cfg.shim_dir(&rec.id);
+        let _ = std::fs::remove_dir_all(&state_dir);
+        shim_client::spawn(&ShimSpawn {
+            binary: &self.cfg.shim,
+            id: &rec.id,
+            bundle: dir,
+            state_dir: &state_dir,
+            runtime: &self.cfg.runtime,
+            runtime_root: &self.cfg.runtime_root(),
+            log: &self.cfg.log_path(&rec.id),
+            stdin: rec.config.open_stdin,
+            stdin_once: rec.config.stdin_once,
+        })
+    }
+
+    /// One attach connection from berthd to the shim, fanned out to every
+    /// attach and `logs -f` client through the container's broadcast.
+    pub(super) async fn connect_output(&self, c: &Arc<Container>, rec: &ContainerRecord) -> std::io::Result<()> {
+        let att = shim_client::attach(&self.cfg.shim_dir(&c.id), rec.config.open_stdin).await?;
+        let out = c.output.clone();
+        tokio::spawn(async move {
+            shim_client::read_frames(att.reader, |stream, data| {
+                let _ = out.send(Output::Data(stream, data));
+            })
+            .await;
+            let _ = out.send(Output::End);
+        });
+        if rec.config.open_stdin {
+            let (tx, mut rx) = mpsc::unbounded_channel::<StdinMsg>();
+            c.set_stdin(Some(tx));
+            let mut w = att.writer;
+            tokio::spawn(async move {
+                while let Some(m) = rx.recv().await {
+                    match m {
+                        StdinMsg::Data(b) => {
+                            if w.write_all(&b).await.is_err() {
+                                break;
+                            }
+                        }
+                        StdinMsg::Close => break,
+                    }
+                }
+                let _ = w.shutdown().await;
+            });
+        }
+        Ok(())
+    }
+
+    async fn abort_start(&self, c: &Arc<Container>, shim_dir: &Path) {
+        let _ = shim_client::request(shim_dir, "kill 9").await;
+        let _ = shim_client::wait(shim_dir).await;
+        c.set_stdin(None);
+        let rootfs = RootfsPaths::new(&self.cfg.container_dir(&c.id)).rootfs;
+        let _ = self.mounter.unmount(&rootfs);
+        let _ = std::fs::remove_dir_all(shim_dir);
+    }
+
+    /// Records a failed start the way Docker shows it, and builds the error.
+    fn record_start_failure(&self, c: &Arc<Container>, msg: String) -> ApiError {
+        let failure = berth_runtime::classify_start_error(&msg);
+        let code = match failure {
+            StartFailure::NotFound => 127,
+            StartFailure::NotExecutable => 126,
+            StartFailure::Other => 128,
+        };
+        let message = format!("failed to create task for container: OCI runtime create failed: {msg}: unknown");
+        let rec = c.update(|r| {
+            r.state.exit_code = code;
+            r.state.error = message.clone();
+        });
+        let _ = self.persist(&rec);
+        match failure {
+            StartFailure::Other => ApiError::internal(message),
+            _ => ApiError::invalid(message),
+        }
+    }
+}
+
+/// Writes hostname, hosts and resolv.conf for the container; returns the
+/// bind mounts for them.
+fn write_etc_files(dir: &Path, rec: &ContainerRecord) -> std::io::Result<Vec<(PathBuf, String)>> {
+    let hostname = dir.join("hostname");
+    std::fs::write(&hostname, format!("{}\n", rec.config.hostname))?;
+    let hosts = dir.join("hosts");
+    std::fs::write(
+        &hosts,
+        format!(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.0.1\t{}\n",
+            rec.config.hostname
+        ),
+    )?;
+    let resolv = dir.join("resolv.conf");
+    let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    std::fs::write(&resolv, host_resolv)?;
+    Ok(vec![
+        (resolv, "/etc/resolv.conf".into()),
+        (hostname, "/etc/hostname".into()),
+        (hosts, "/etc/hosts".into()),
+    ])
+}

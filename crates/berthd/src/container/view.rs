@@ -1,0 +1,225 @@
+//! What clients see of containers: `ps` rows with Docker's filters, and
+//! `inspect`.
+
+use super::manager::{now_nanos, ContainerManager};
+use super::record::{ContainerRecord, Status};
+use crate::http::query::Filters;
+use berth_api::container::{ContainerInspect, ContainerState, ContainerSummary};
+use berth_api::time::{format_rfc3339_nanos, ZERO_TIME};
+use berth_api::ApiError;
+use serde_json::json;
+
+/// `GET /containers/json` parameters.
+pub struct ListOptions {
+    pub all: bool,
+    pub limit: Option<i64>,
+    pub size: bool,
+    pub filters: Filters,
+}
+
+const PS_FILTERS: &[&str] = &[
+    "id", "name", "label", "label!", "status", "ancestor", "exited", "before", "since", "health",
+    "network", "volume", "is-task", "publish", "expose",
+];
+
+impl ContainerManager {
+    pub fn list(&self, opts: &ListOptions) -> Result<Vec<ContainerSummary>, ApiError> {
+        opts.filters.validate(PS_FILTERS)?;
+        for s in opts.filters.values("status") {
+            if !["created", "restarting", "running", "removing", "paused", "exited", "dead"].contains(&s.as_str()) {
+                return Err(ApiError::invalid(format!("invalid filter 'status={s}'")));
+            }
+        }
+        let mut recs: Vec<ContainerRecord> = self.all().iter().map(|c| c.snapshot()).collect();
+        recs.sort_by(|a, b| b.created.cmp(&a.created));
+        let before = self.created_of(opts.filters.values("before"))?;
+        let since = self.created_of(opts.filters.values("since"))?;
+        // `-n`/`-l` imply all states, as in Docker.
+        let all = opts.all || opts.limit.is_some_and(|n| n > 0) || !opts.filters.values("status").is_empty() || !opts.filters.values("exited").is_empty();
+        let now = now_nanos();
+        let mut rows = Vec::new();
+        for r in recs {
+            if !all && !r.state.status.is_running() {
+                continue;
+            }
+            if before.is_some_and(|t| r.created >= t) || since.is_some_and(|t| r.created <= t) {
+                continue;
+            }
+            if !self.matches(&r, &opts.filters) {
+                continue;
+            }
+            rows.push(self.summary(&r, now, opts.size));
+            if opts.limit.is_some_and(|n| n > 0 && rows.len() as i64 >= n) {
+                break;
+            }
+        }
+        Ok(rows)
+    }
+
+    fn created_of(&self, keys: &[String]) -> Result<Option<i64>, ApiError> {
+        match keys.first() {
+            None => Ok(None),
+            Some(k) => Ok(Some(self.get(k)?.snapshot().created)),
+        }
+    }
+
+    fn matches(&self, r: &ContainerRecord, f: &Filters) -> bool {
+        let any = |key: &str, pred: &dyn Fn(&str) -> bool| {
+            let v = f.values(key);
+            v.is_empty() || v.iter().any(|x| pred(x))
+        };
+        any("id", &|x| r.id.starts_with(x))
+            && any("name", &|x| name_matches(&r.name, x))
+            && any("status", &|x| r.state.status.as_str() == x)
+            && any("exited", &|x| {
+                r.state.status == Status::Exited && x.parse::<i64>().is_ok_and(|c| c == r.state.exit_code)
+            })
+            && any("ancestor", &|x| self.is_ancestor(r, x))
+            && f.values("label").iter().all(|l| label_matches(r, l))
+            && !f.values("label!").iter().any(|l| label_matches(r, l))
+    }
+
+    fn is_ancestor(&self, r: &ContainerRecord, x: &str) -> bool {
+        if r.config.image == x || r.image_id == x || r.image_id.trim_start_matches("sha256:").starts_with(x) {
+            return true;
+        }
+        self.images.resolve(x).is_ok_and(|img| img.id.to_string() == r.image_id)
+    }
+
+    fn summary(&self, r: &ContainerRecord, now: i64, size: bool) -> ContainerSummary {
+        let mut cmd = vec![r.path.clone()];
+        cmd.extend(r.args.iter().cloned());
+        ContainerSummary {
+            id: r.id.clone(),
+            names: vec![format!("/{}", r.name)],
+            image: r.config.image.clone(),
+            image_id: r.image_id.clone(),
+            command: cmd.join(" "),
+            created: r.created / 1_000_000_000,
+            ports: vec![],
+            size_rw: size.then(|| dir_size(&self.cfg.container_dir(&r.id).join("upper")) as i64),
+            size_root_fs: None,
+            labels: r.config.labels.clone(),
+            state: r.state.status.as_str().into(),
+            status: r.status_text(now),
+            host_config: json!({"NetworkMode": r.host_config.network_mode}),
+            network_settings: json!({"Networks": {}}),
+            mounts: vec![],
+        }
+    }
+
+    pub fn inspect(&self, key: &str, size: bool) -> Result<ContainerInspect, ApiError> {
+        let r = self.get(key)?.snapshot();
+        let dir = self.cfg.container_dir(&r.id);
+        let t = |n: i64| if n == 0 { ZERO_TIME.to_string() } else { format_rfc3339_nanos(n.into()) };
+        let s = &r.state;
+        let upper = dir.join("upper");
+        Ok(ContainerInspect {
+            id: r.id.clone(),
+            created: t(r.created),
+            path: r.path.clone(),
+            args: r.args.clone(),
+            state: ContainerState {
+                status: s.status.as_str().into(),
+                running: s.status.is_running(),
+                paused: s.status == Status::Paused,
+                restarting: s.status == Status::Restarting,
+                oom_killed: s.oom_killed,
+                dead: s.status == Status::Dead,
+                pid: s.pid,
+                exit_code: s.exit_code,
+                error: s.error.clone(),
+                started_at: t(s.started_at),
+                finished_at: t(s.finished_at),
+            },
+            image: r.image_id.clone(),
+            resolv_conf_path: dir.join("resolv.conf").display().to_string(),
+            hostname_path: dir.join("hostname").display().to_string(),
+            hosts_path: dir.join("hosts").display().to_string(),
+            log_path: self.cfg.log_path(&r.id).display().to_string(),
+            name: format!("/{}", r.name),
+            restart_count: r.restart_count,
+            driver: "overlay2".into(),
+            platform: "linux".into(),
+            mount_label: String::new(),
+            process_label: String::new(),
+            app_armor_profile: String::new(),
+            exec_ids: None,
+            host_config: r.host_config.clone(),
+            graph_driver: json!({
+                "Name": "overlay2",
+                "Data": {
+                    "MergedDir": dir.join("rootfs").display().to_string(),
+                    "UpperDir": upper.display().to_string(),
+                    "WorkDir": dir.join("work").display().to_string(),
+                }
+            }),
+            size_rw: size.then(|| dir_size(&upper) as i64),
+            size_root_fs: None,
+            mounts: vec![],
+            config: r.config.clone(),
+            network_settings: json!({
+                "Bridge": "", "SandboxID": "", "SandboxKey": "", "Ports": {},
+                "HairpinMode": false, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+                "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": "",
+                "Networks": {}
+            }),
+        })
+    }
+}
+
+pub(super) fn matches_prune(r: &ContainerRecord, f: &Filters) -> bool {
+    let until_ok = f.values("until").iter().all(|u| {
+        berth_api::time::parse_time_filter(u, std::time::SystemTime::now())
+            .is_some_and(|t| i128::from(r.created) < t)
+    });
+    until_ok
+        && f.values("label").iter().all(|l| label_matches(r, l))
+        && !f.values("label!").iter().any(|l| label_matches(r, l))
+}
+
+fn name_matches(name: &str, pattern: &str) -> bool {
+    // Docker matches names as a regular expression; plain substrings cover
+    // what users type, and `^`/`$` anchors are honoured.
+    let p = pattern.trim_start_matches('/');
+    match (p.strip_prefix('^'), p.strip_suffix('$')) {
+        (Some(rest), _) if rest.ends_with('$') => name == rest.trim_end_matches('$'),
+        (Some(rest), _) => name.starts_with(rest),
+        (None, Some(rest)) => name.ends_with(rest),
+        _ => name.contains(p),
+    }
+}
+
+fn label_matches(r: &ContainerRecord, l: &str) -> bool {
+    match l.split_once('=') {
+        Some((k, v)) => r.config.labels.get(k).is_some_and(|x| x == v),
+        None => r.config.labels.contains_key(l),
+    }
+}
+
+fn dir_size(p: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(rd) = std::fs::read_dir(p) else { return 0 };
+    rd.flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.size(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_filter_like_docker() {
+        assert!(name_matches("web-1", "web"));
+        assert!(name_matches("web-1", "^web"));
+        assert!(!name_matches("myweb", "^web"));
+        assert!(name_matches("web", "^web$"));
+        assert!(!name_matches("web-1", "^web$"));
+        assert!(name_matches("web", "/web"));
+    }
+}

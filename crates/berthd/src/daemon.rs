@@ -1,0 +1,45 @@
+//! Wiring: the managers the API routes call into, and the daemon's log.
+
+use crate::config::DaemonConfig;
+use crate::container::rootfs::SysMounter;
+use crate::container::ContainerManager;
+use berth_api::ApiError;
+use berth_image::ImageStore;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+static DEBUG: AtomicBool = AtomicBool::new(false);
+
+pub fn set_debug(on: bool) {
+    DEBUG.store(on, Ordering::Relaxed);
+}
+
+pub fn log(msg: &str) {
+    eprintln!("berthd: {msg}");
+}
+
+pub fn debug(msg: &str) {
+    if DEBUG.load(Ordering::Relaxed) {
+        log(msg);
+    }
+}
+
+/// The object managers, shared by every request.
+pub struct Daemon {
+    pub cfg: Arc<DaemonConfig>,
+    pub images: Arc<ImageStore>,
+    pub containers: Arc<ContainerManager>,
+}
+
+impl Daemon {
+    pub async fn open(cfg: DaemonConfig) -> Result<Arc<Daemon>, ApiError> {
+        let cfg = Arc::new(cfg);
+        for d in [&cfg.data_root, &cfg.exec_root] {
+            std::fs::create_dir_all(d).map_err(|e| ApiError::internal(format!("creating {}: {e}", d.display())))?;
+        }
+        let images = Arc::new(ImageStore::open(&cfg.data_root).map_err(crate::error::image_error)?);
+        let containers = ContainerManager::new(cfg.clone(), images.clone(), Arc::new(SysMounter))?;
+        containers.restore().await?;
+        Ok(Arc::new(Daemon { cfg, images, containers }))
+    }
+}

@@ -1,0 +1,52 @@
+//! One table from (method, path) to a route handler. Handlers decode the
+//! request, make one call on a manager, and encode its result.
+
+use crate::daemon::Daemon;
+use crate::http::response::{error, Resp};
+use crate::routes::{containers, images, system};
+use berth_api::version::ApiVersion;
+use berth_api::ApiError;
+use hyper::body::Incoming;
+use hyper::{Method, Request};
+use std::sync::Arc;
+
+pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: ApiVersion) -> Resp {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let m = req.method().clone();
+    let result = match (&m, segs.as_slice()) {
+        (&Method::GET | &Method::HEAD, ["_ping"]) => Ok(system::ping(m == Method::HEAD)),
+        (&Method::GET, ["version"]) => Ok(system::version()),
+        (&Method::GET, ["info"]) => Ok(system::info(&d)),
+
+        (&Method::POST, ["containers", "create"]) => containers::create(&d, &mut req).await,
+        (&Method::GET, ["containers", "json"]) => containers::list(&d, &req),
+        (&Method::POST, ["containers", "prune"]) => containers::prune(&d, &req).await,
+        (&Method::GET, ["containers", id, "json"]) => containers::inspect(&d, &req, id),
+        (&Method::POST, ["containers", id, "start"]) => containers::start(&d, id).await,
+        (&Method::POST, ["containers", id, "stop"]) => containers::stop(&d, &req, id).await,
+        (&Method::POST, ["containers", id, "restart"]) => containers::restart(&d, &req, id).await,
+        (&Method::POST, ["containers", id, "kill"]) => containers::kill(&d, &req, id).await,
+        (&Method::POST, ["containers", id, "wait"]) => containers::wait(&d, &req, id).await,
+        (&Method::POST, ["containers", id, "rename"]) => containers::rename(&d, &req, id),
+        (&Method::POST, ["containers", id, "attach"]) => containers::attach(&d, &mut req, id),
+        (&Method::GET, ["containers", id, "logs"]) => containers::logs(&d, &req, id).await,
+        (&Method::DELETE, ["containers", id]) => containers::remove(&d, &req, id).await,
+
+        (&Method::GET, ["images", "json"]) => images::list(&d, &req),
+        (&Method::POST, ["images", "load"]) => images::load(&d, req).await,
+        (&Method::GET, ["images", "get"]) => images::save(&d, &req, None),
+        (&Method::POST, ["images", "create"]) => images::create(&d, req).await,
+        (&Method::POST, ["images", "prune"]) => images::prune(&d, &req),
+        (&Method::GET, ["images", rest @ .., "get"]) if !rest.is_empty() => images::save(&d, &req, Some(rest.join("/"))),
+        (&Method::GET, ["images", rest @ .., "json"]) if !rest.is_empty() => images::inspect(&d, &rest.join("/")),
+        (&Method::GET, ["images", rest @ .., "history"]) if !rest.is_empty() => images::history(&d, &rest.join("/")),
+        (&Method::POST, ["images", rest @ .., "tag"]) if !rest.is_empty() => images::tag(&d, &req, &rest.join("/")),
+        (&Method::DELETE, ["images", rest @ ..]) if !rest.is_empty() => images::remove(&d, &req, &rest.join("/")),
+
+        _ => Err(ApiError::not_found(format!("page not found"))),
+    };
+    match result {
+        Ok(r) => r,
+        Err(e) => error(&e),
+    }
+}

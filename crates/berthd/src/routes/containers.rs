@@ -1,0 +1,169 @@
+//! `/containers/...` handlers.
+
+use super::{json_body, query};
+use crate::container::{AttachOptions, ListOptions, LogOptions};
+use crate::daemon::Daemon;
+use crate::http::response::{json, ok_json, status_only, with_body, Resp};
+use crate::http::Body;
+use berth_api::container::CreateRequest;
+use berth_api::{ApiError, ErrorKind};
+use hyper::body::Incoming;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+
+pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let body: CreateRequest = json_body(req).await?;
+    let created = d.containers.create(q.get("name"), body).await?;
+    Ok(json(201, &created))
+}
+
+pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let opts = ListOptions { all: q.flag("all"), limit: q.int("limit")?, size: q.flag("size"), filters: q.filters()? };
+    Ok(ok_json(&d.containers.list(&opts)?))
+}
+
+pub fn inspect(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    Ok(ok_json(&d.containers.inspect(id, query(req).flag("size"))?))
+}
+
+/// Docker answers 304 for "already started/stopped"; the CLI treats it as success.
+fn done_or_not_modified(r: Result<(), ApiError>) -> Result<Resp, ApiError> {
+    match r {
+        Ok(()) => Ok(status_only(204)),
+        Err(e) if e.kind == ErrorKind::NotModified => Ok(status_only(304)),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn start(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
+    let c = d.containers.get(id)?;
+    done_or_not_modified(d.containers.start(&c).await)
+}
+
+fn stop_args(req: &Request<Incoming>) -> Result<(Option<i64>, Option<String>), ApiError> {
+    let q = query(req);
+    let t = match q.int("t")? {
+        Some(t) => Some(t),
+        None => q.int("timeout")?,
+    };
+    Ok((t, q.get("signal").map(str::to_string)))
+}
+
+pub async fn stop(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let (t, sig) = stop_args(req)?;
+    let c = d.containers.get(id)?;
+    done_or_not_modified(d.containers.stop(&c, t, sig.as_deref()).await)
+}
+
+pub async fn restart(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let (t, sig) = stop_args(req)?;
+    let c = d.containers.get(id)?;
+    d.containers.restart(&c, t, sig.as_deref()).await?;
+    Ok(status_only(204))
+}
+
+pub async fn kill(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let c = d.containers.get(id)?;
+    d.containers.kill(&c, q.get("signal")).await?;
+    Ok(status_only(204))
+}
+
+pub async fn wait(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let cond = crate::container::WaitCondition::parse(query(req).get("condition"))?;
+    let c = d.containers.get(id)?;
+    // The status line goes out at once (the CLI waits for it before
+    // starting the container); the body follows when the condition holds.
+    let (tx, body) = Body::channel(1);
+    let mgr = d.containers.clone();
+    tokio::spawn(async move {
+        let res = mgr.wait(&c, cond).await;
+        if let Ok(mut v) = serde_json::to_vec(&res) {
+            v.push(b'\n');
+            let _ = tx.send(v.into()).await;
+        }
+    });
+    Ok(with_body(200, "application/json", body))
+}
+
+pub fn rename(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let name = q.get("name").unwrap_or("");
+    let c = d.containers.get(id)?;
+    d.containers.rename(&c, name)?;
+    Ok(status_only(204))
+}
+
+pub async fn remove(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let c = d.containers.get(id)?;
+    d.containers.remove(&c, q.flag("force")).await?;
+    Ok(status_only(204))
+}
+
+pub async fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+    let filters = query(req).filters()?;
+    Ok(ok_json(&d.containers.prune(&filters).await?))
+}
+
+pub async fn logs(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let now = std::time::SystemTime::now();
+    let time_arg = |k: &str| -> Result<Option<i128>, ApiError> {
+        match q.get(k).filter(|v| !v.is_empty() && *v != "0") {
+            None => Ok(None),
+            Some(v) => berth_api::time::parse_time_filter(v, now)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid(format!("invalid value for \"{k}\": {v}"))),
+        }
+    };
+    let tail = match q.get("tail").unwrap_or("all") {
+        "all" | "" => None,
+        n => Some(n.parse::<i64>().map_err(|_| ApiError::invalid(format!("invalid value for \"tail\": {n}")))?.max(0) as usize),
+    };
+    let opts = LogOptions {
+        stdout: q.flag("stdout"),
+        stderr: q.flag("stderr"),
+        follow: q.flag("follow"),
+        timestamps: q.flag("timestamps"),
+        tail,
+        since: time_arg("since")?,
+        until: time_arg("until")?,
+    };
+    if !opts.stdout && !opts.stderr {
+        return Err(ApiError::invalid("Bad parameters: you must choose at least one stream"));
+    }
+    let c = d.containers.get(id)?;
+    let tty = c.snapshot().config.tty;
+    let (tx, body) = Body::channel(16);
+    let mgr = d.containers.clone();
+    tokio::spawn(async move {
+        let _ = mgr.logs(c, opts, tx).await;
+    });
+    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
+    Ok(with_body(200, ct, body))
+}
+
+/// Hijacks the connection: answers 101 and runs the attach session on the
+/// upgraded stream.
+pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let c = d.containers.get(id)?;
+    let opts = AttachOptions { stdin: q.flag("stdin"), stdout: q.flag("stdout"), stderr: q.flag("stderr") };
+    let rx = crate::container::attach_subscribe(&c)?;
+    let tty = c.snapshot().config.tty;
+    let on_upgrade = hyper::upgrade::on(req);
+    tokio::spawn(async move {
+        if let Ok(upgraded) = on_upgrade.await {
+            crate::container::attach_run(c, opts, rx, TokioIo::new(upgraded)).await;
+        }
+    });
+    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
+    let mut r = with_body(101, ct, Body::empty());
+    let h = r.headers_mut();
+    h.insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("Upgrade"));
+    h.insert(hyper::header::UPGRADE, hyper::header::HeaderValue::from_static("tcp"));
+    Ok(r)
+}

@@ -1,0 +1,330 @@
+//! `/images/...` handlers.
+
+use super::query;
+use crate::daemon::Daemon;
+use crate::http::response::{ok_json, with_body, Resp};
+use crate::http::stream_io::{body_reader, ChannelWriter};
+use crate::http::Body;
+use berth_api::image::{DeleteItem, HistoryItem, ImageInspect, ImageSummary, JsonMessage, RootFs};
+use berth_api::ApiError;
+use berth_image::{Image, Reference};
+use hyper::body::Incoming;
+use hyper::Request;
+use serde_json::json;
+
+fn created_secs(img: &Image) -> i64 {
+    img.created
+        .as_deref()
+        .and_then(berth_api::time::parse_rfc3339)
+        .map(|n| (n / 1_000_000_000) as i64)
+        .unwrap_or(0)
+}
+
+fn short(id: &str) -> &str {
+    let hex = id.trim_start_matches("sha256:");
+    &hex[..hex.len().min(12)]
+}
+
+pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let f = q.filters()?;
+    f.validate(&["reference", "dangling", "label", "before", "since", "until"])?;
+    let dangling = match f.values("dangling").first().map(String::as_str) {
+        None => None,
+        Some("true" | "1") => Some(true),
+        Some("false" | "0") => Some(false),
+        Some(v) => return Err(ApiError::invalid(format!("Invalid filter 'dangling=[{v}]'"))),
+    };
+    let refs = f.values("reference");
+    let mut rows = Vec::new();
+    for img in d.images.list() {
+        if dangling.is_some_and(|want| want != img.tags.is_empty()) {
+            continue;
+        }
+        let labels = img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
+        if !f.values("label").iter().all(|l| match l.split_once('=') {
+            Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
+            None => labels.contains_key(l),
+        }) {
+            continue;
+        }
+        let mut tags = img.tags.clone();
+        if !refs.is_empty() {
+            tags.retain(|t| refs.iter().any(|r| reference_matches(r, t)));
+            if tags.is_empty() {
+                continue;
+            }
+        }
+        let users = d.containers.image_users(&img.id.to_string()).len() as i64;
+        rows.push(ImageSummary {
+            id: img.id.to_string(),
+            parent_id: String::new(),
+            repo_tags: tags,
+            repo_digests: img.digests.clone(),
+            created: created_secs(&img),
+            size: img.size as i64,
+            shared_size: -1,
+            labels,
+            containers: if q.flag("shared-size") { users } else { -1 },
+        });
+    }
+    rows.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+    Ok(ok_json(&rows))
+}
+
+/// Docker's `reference=` filter: a glob over `name` or `name:tag`.
+fn reference_matches(pattern: &str, tag: &str) -> bool {
+    let name = tag.rsplit_once(':').map(|(n, _)| n).unwrap_or(tag);
+    if pattern.contains(':') {
+        glob(pattern, tag)
+    } else {
+        glob(pattern, name)
+    }
+}
+
+/// `*` matches within a path segment, `?` one character (Go's path.Match).
+fn glob(p: &str, s: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && s[0] != b'/' && go(p, &s[1..])),
+            (Some(b'?'), Some(c)) if *c != b'/' => go(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    go(p.as_bytes(), s.as_bytes())
+}
+
+pub fn inspect(d: &Daemon, name: &str) -> Result<Resp, ApiError> {
+    let img = d.images.resolve(name).map_err(crate::error::image_error)?;
+    let cfg = &img.config;
+    Ok(ok_json(&ImageInspect {
+        id: img.id.to_string(),
+        repo_tags: img.tags.clone(),
+        repo_digests: img.digests.clone(),
+        parent: String::new(),
+        comment: cfg.history.last().and_then(|h| h.comment.clone()).unwrap_or_default(),
+        created: img.created.clone().unwrap_or_default(),
+        docker_version: String::new(),
+        author: cfg.author.clone().unwrap_or_default(),
+        config: serde_json::to_value(&cfg.config).unwrap_or(json!(null)),
+        architecture: cfg.architecture.clone(),
+        os: cfg.os.clone(),
+        size: img.size as i64,
+        graph_driver: json!({"Name": "overlay2", "Data": null}),
+        root_fs: RootFs { kind: "layers".into(), layers: cfg.rootfs.diff_ids.iter().map(|d| d.to_string()).collect() },
+        metadata: json!({"LastTagTime": img.loaded_at}),
+    }))
+}
+
+pub fn history(d: &Daemon, name: &str) -> Result<Resp, ApiError> {
+    let img = d.images.resolve(name).map_err(crate::error::image_error)?;
+    let rows: Vec<HistoryItem> = d
+        .images
+        .history(&img.id)
+        .map_err(crate::error::image_error)?
+        .into_iter()
+        .map(|h| HistoryItem {
+            id: h.id,
+            created: h.created,
+            created_by: h.created_by,
+            tags: h.tags,
+            size: h.size as i64,
+            comment: h.comment,
+        })
+        .collect();
+    Ok(ok_json(&rows))
+}
+
+pub fn tag(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let repo = q.get("repo").unwrap_or("");
+    let tag = q.get("tag").filter(|t| !t.is_empty()).unwrap_or("latest");
+    let target = Reference::parse_normalized(&format!("{repo}:{tag}")).map_err(crate::error::image_error)?;
+    d.images.tag(name, &target).map_err(crate::error::image_error)?;
+    Ok(with_body(201, "text/plain; charset=utf-8", Body::empty()))
+}
+
+pub fn remove(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, ApiError> {
+    let force = query(req).flag("force");
+    let img = d.images.resolve(name).map_err(crate::error::image_error)?;
+    let id = img.id.to_string();
+    let users = d.containers.image_users(&id);
+    let by_ref = Reference::parse_normalized(name)
+        .ok()
+        .filter(|r| img.tags.contains(&r.familiar_string()));
+    let mut out = Vec::new();
+    if let Some(r) = by_ref {
+        if img.tags.len() == 1 && !users.is_empty() && !force {
+            return Err(ApiError::conflict(format!(
+                "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {}",
+                short(&users[0].id),
+                short(&id)
+            )));
+        }
+        if img.tags.len() > 1 || !users.is_empty() {
+            d.images.untag(&r).map_err(crate::error::image_error)?;
+            out.push(DeleteItem { untagged: Some(r.familiar_string()), deleted: None });
+            return Ok(ok_json(&out));
+        }
+    } else {
+        if let Some(running) = users.iter().find(|u| u.state.status.is_running()) {
+            return Err(ApiError::conflict(format!(
+                "conflict: unable to delete {} (cannot be forced) - image is being used by running container {}",
+                short(&id),
+                short(&running.id)
+            )));
+        }
+        if !force && img.tags.len() > 1 {
+            return Err(ApiError::conflict(format!(
+                "conflict: unable to delete {} (must be forced) - image is referenced in multiple repositories",
+                short(&id)
+            )));
+        }
+        if let Some(stopped) = users.first() {
+            if !force {
+                return Err(ApiError::conflict(format!(
+                    "conflict: unable to delete {} (must be forced) - image is being used by stopped container {}",
+                    short(&id),
+                    short(&stopped.id)
+                )));
+            }
+            // Forced while a stopped container uses it: untag, keep the layers it runs on.
+            for t in &img.tags {
+                if let Ok(r) = Reference::parse_normalized(t) {
+                    d.images.untag(&r).map_err(crate::error::image_error)?;
+                    out.push(DeleteItem { untagged: Some(t.clone()), deleted: None });
+                }
+            }
+            return Ok(ok_json(&out));
+        }
+    }
+    let removed = d.images.remove(&img.id).map_err(crate::error::image_error)?;
+    out.extend(removed.untagged.into_iter().map(|t| DeleteItem { untagged: Some(t), deleted: None }));
+    out.push(DeleteItem { untagged: None, deleted: Some(removed.id.to_string()) });
+    Ok(ok_json(&out))
+}
+
+pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+    let f = query(req).filters()?;
+    f.validate(&["dangling", "label", "until"])?;
+    let all = f.values("dangling").first().is_some_and(|v| v == "false" || v == "0");
+    let mut deleted = Vec::new();
+    let mut reclaimed = 0u64;
+    for img in d.images.list() {
+        if (!all && !img.tags.is_empty()) || !d.containers.image_users(&img.id.to_string()).is_empty() {
+            continue;
+        }
+        if let Ok(r) = d.images.remove(&img.id) {
+            reclaimed += img.size;
+            deleted.extend(r.untagged.into_iter().map(|t| json!({"Untagged": t})));
+            deleted.push(json!({"Deleted": r.id.to_string()}));
+        }
+    }
+    Ok(ok_json(&json!({"ImagesDeleted": deleted, "SpaceReclaimed": reclaimed})))
+}
+
+fn message_stream(msgs: &[JsonMessage]) -> Resp {
+    let mut out = Vec::new();
+    for m in msgs {
+        if let Ok(mut v) = serde_json::to_vec(m) {
+            v.push(b'\n');
+            out.extend(v);
+        }
+    }
+    with_body(200, "application/json", Body::from_bytes(out))
+}
+
+pub async fn load(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> {
+    let reader = body_reader(req.into_body());
+    let images = d.images.clone();
+    let loaded = tokio::task::spawn_blocking(move || images.load(reader))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(crate::error::image_error)?;
+    let mut msgs = Vec::new();
+    for img in loaded {
+        if img.tags.is_empty() {
+            msgs.push(JsonMessage { stream: Some(format!("Loaded image ID: {}\n", img.id)), ..Default::default() });
+        }
+        for t in img.tags {
+            msgs.push(JsonMessage { stream: Some(format!("Loaded image: {t}\n")), ..Default::default() });
+        }
+    }
+    Ok(message_stream(&msgs))
+}
+
+/// `POST /images/create`: import from the body (`fromSrc=-`); pulling
+/// needs the registry client, which does not exist yet.
+pub async fn create(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> {
+    let q = query(&req);
+    if let Some(image) = q.get("fromImage") {
+        let r = Reference::parse_normalized(image).map_err(crate::error::image_error)?;
+        return Err(ApiError::not_found(format!(
+            "pull access denied for {}: berth has no registry client yet; load the image with 'berth load'",
+            r.familiar_name()
+        )));
+    }
+    if q.get("fromSrc") != Some("-") {
+        return Err(ApiError::invalid("importing from a URL is not supported; send the tarball as the request body (fromSrc=-)"));
+    }
+    let tag = match q.get("repo").filter(|r| !r.is_empty()) {
+        None => None,
+        Some(repo) => {
+            let t = q.get("tag").filter(|t| !t.is_empty());
+            let s = match t {
+                Some(t) => format!("{repo}:{t}"),
+                None => repo.to_string(),
+            };
+            Some(Reference::parse_normalized(&s).map_err(crate::error::image_error)?)
+        }
+    };
+    let changes: Vec<String> = q.get_all("changes").into_iter().map(str::to_string).collect();
+    let message = q.get("message").map(str::to_string);
+    let reader = body_reader(req.into_body());
+    let images = d.images.clone();
+    let id = tokio::task::spawn_blocking(move || images.import(reader, &changes, tag.as_ref(), message.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(crate::error::image_error)?;
+    Ok(message_stream(&[JsonMessage { status: Some(id.to_string()), ..Default::default() }]))
+}
+
+pub fn save(d: &Daemon, req: &Request<Incoming>, one: Option<String>) -> Result<Resp, ApiError> {
+    let names: Vec<String> = match one {
+        Some(n) => vec![n],
+        None => query(req).get_all("names").into_iter().map(str::to_string).collect(),
+    };
+    if names.is_empty() {
+        return Err(ApiError::invalid("no images specified"));
+    }
+    for n in &names {
+        d.images.resolve(n).map_err(crate::error::image_error)?;
+    }
+    let (tx, body) = Body::channel(4);
+    let images = d.images.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut w = ChannelWriter::new(tx);
+        if let Err(e) = images.save(&names, &mut w) {
+            crate::daemon::log(&format!("save: {e}"));
+        }
+    });
+    Ok(with_body(200, "application/x-tar", body))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_filter_globs() {
+        assert!(reference_matches("busybox", "busybox:latest"));
+        assert!(reference_matches("busy*", "busybox:latest"));
+        assert!(reference_matches("busybox:lat*", "busybox:latest"));
+        assert!(!reference_matches("busybox:1", "busybox:latest"));
+        assert!(!reference_matches("*", "foo/bar:1"));
+        assert!(reference_matches("*/*", "foo/bar:1"));
+    }
+}

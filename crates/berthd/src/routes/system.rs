@@ -1,0 +1,102 @@
+//! `/_ping`, `/version`, `/info`.
+
+use crate::daemon::Daemon;
+use crate::http::response::{ok_json, with_body, Resp};
+use crate::http::Body;
+use berth_api::system::{Component, Platform, SystemInfo, VersionInfo};
+use berth_api::version::{API_VERSION, MIN_API_VERSION};
+
+pub fn ping(head: bool) -> Resp {
+    let mut r = with_body(200, "text/plain; charset=utf-8", if head { Body::empty() } else { Body::from_bytes("OK") });
+    let h = r.headers_mut();
+    for (k, v) in [("cache-control", "no-cache, no-store, must-revalidate"), ("pragma", "no-cache"), ("builder-version", "1")] {
+        if let Ok(v) = v.parse() {
+            h.insert(k, v);
+        }
+    }
+    r
+}
+
+fn kernel_version() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+pub fn version() -> Resp {
+    let v = env!("CARGO_PKG_VERSION").to_string();
+    ok_json(&VersionInfo {
+        platform: Platform { name: "Berth Engine".into() },
+        components: vec![Component { name: "Engine".into(), version: v.clone() }],
+        version: v,
+        api_version: API_VERSION.into(),
+        min_api_version: MIN_API_VERSION.into(),
+        git_commit: option_env!("BERTH_GIT_COMMIT").unwrap_or("unknown").into(),
+        go_version: "none (rust)".into(),
+        os: "linux".into(),
+        arch: "amd64".into(),
+        kernel_version: kernel_version(),
+        build_time: String::new(),
+    })
+}
+
+pub fn info(d: &Daemon) -> Resp {
+    let recs: Vec<_> = d.containers.all().iter().map(|c| c.snapshot()).collect();
+    let running = recs.iter().filter(|r| r.state.status.as_str() == "running").count() as i64;
+    let paused = recs.iter().filter(|r| r.state.status.as_str() == "paused").count() as i64;
+    let cgroup_version = if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() { "2" } else { "1" };
+    ok_json(&SystemInfo {
+        id: String::new(),
+        containers: recs.len() as i64,
+        containers_running: running,
+        containers_paused: paused,
+        containers_stopped: recs.len() as i64 - running - paused,
+        images: d.images.list().len() as i64,
+        driver: "overlay2".into(),
+        driver_status: vec![["Backing Filesystem".into(), "extfs".into()]],
+        logging_driver: "json-file".into(),
+        cgroup_driver: "cgroupfs".into(),
+        cgroup_version: cgroup_version.into(),
+        kernel_version: kernel_version(),
+        operating_system: os_name(),
+        os_type: "linux".into(),
+        architecture: "x86_64".into(),
+        ncpu: std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(1),
+        mem_total: mem_total(),
+        docker_root_dir: d.cfg.data_root.display().to_string(),
+        name: hostname(),
+        server_version: env!("CARGO_PKG_VERSION").into(),
+        default_runtime: "runc".into(),
+        runtimes: serde_json::json!({"runc": {"path": d.cfg.runtime.display().to_string()}}),
+        security_options: vec!["name=seccomp,profile=builtin".into()],
+        labels: vec![],
+        experimental_build: false,
+        live_restore_enabled: true,
+        debug: d.cfg.debug,
+        nfd: 0,
+        n_goroutines: 0,
+        system_time: berth_api::time::format_system_time(std::time::SystemTime::now()),
+        index_server_address: "https://index.docker.io/v1/".into(),
+        plugins: serde_json::json!({"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]}),
+        warnings: vec![],
+    })
+}
+
+fn os_name() -> String {
+    let s = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap_or_else(|| "Linux".into())
+}
+
+fn mem_total() -> i64 {
+    let s = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+}
