@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the system packages berth needs (idempotent). Debian 12, root.
+#   runc            the OCI runtime berth's shim drives
+#   busybox-static  the source of the busybox image the project builds itself
+#   tini            static init for `run --init` (tini-static)
+#   tmux            drives interactive tests under a real pty
+set -euo pipefail
+pkgs=(runc busybox-static tini tmux)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || true
+  apt-get install -y -qq "${missing[@]}"
+fi
+command -v docker >/dev/null || echo "note: the docker CLI is not installed; the e2e tests that drive it will fail" >&2
