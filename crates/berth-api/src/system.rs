@@ -30,6 +30,8 @@ pub struct Platform {
 pub struct Component {
     pub name: String,
     pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 /// The subset of `GET /info` berth fills in; the docker CLI tolerates the rest missing.

@@ -112,11 +112,13 @@ pub struct Healthcheck {
 
 impl ImageConfig {
     pub fn from_slice(data: &[u8]) -> crate::Result<ImageConfig> {
-        serde_json::from_slice(data).map_err(|e| crate::ImageError::Corrupt(format!("image config: {e}")))
+        serde_json::from_slice(data)
+            .map_err(|e| crate::ImageError::Corrupt(format!("image config: {e}")))
     }
 
     pub fn to_vec(&self) -> crate::Result<Vec<u8>> {
-        serde_json::to_vec(self).map_err(|e| crate::ImageError::Corrupt(format!("image config: {e}")))
+        serde_json::to_vec(self)
+            .map_err(|e| crate::ImageError::Corrupt(format!("image config: {e}")))
     }
 }
 
@@ -133,13 +135,18 @@ mod tests {
             "history":[{"created_by":"x","empty_layer":true,"weird":2}],
             "os.features":["f"],"container":"abc"}"#;
         let c = ImageConfig::from_slice(src.as_bytes())?;
-        assert_eq!(c.config.as_ref().and_then(|c| c.cmd.clone()), Some(vec!["sh".to_string()]));
+        assert_eq!(
+            c.config.as_ref().and_then(|c| c.cmd.clone()),
+            Some(vec!["sh".to_string()])
+        );
         assert_eq!(c.rootfs.diff_ids.len(), 1);
         assert!(c.history[0].empty_layer);
         let again = ImageConfig::from_slice(&c.to_vec()?)?;
         assert_eq!(again, c);
-        let v: Value = serde_json::from_slice(&c.to_vec()?).map_err(|e| crate::ImageError::Corrupt(e.to_string()))?;
-        let orig: Value = serde_json::from_str(src).map_err(|e| crate::ImageError::Corrupt(e.to_string()))?;
+        let v: Value = serde_json::from_slice(&c.to_vec()?)
+            .map_err(|e| crate::ImageError::Corrupt(e.to_string()))?;
+        let orig: Value =
+            serde_json::from_str(src).map_err(|e| crate::ImageError::Corrupt(e.to_string()))?;
         assert_eq!(v, orig);
         Ok(())
     }
@@ -147,6 +154,9 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         assert!(ImageConfig::from_slice(b"[]").is_err());
-        assert!(ImageConfig::from_slice(br#"{"rootfs":{"type":"layers","diff_ids":["sha256:../x"]}}"#).is_err());
+        assert!(ImageConfig::from_slice(
+            br#"{"rootfs":{"type":"layers","diff_ids":["sha256:../x"]}}"#
+        )
+        .is_err());
     }
 }

@@ -35,7 +35,10 @@ pub type Result<T, E = ImageError> = std::result::Result<T, E>;
 
 impl ImageError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        ImageError::Io { path: path.into(), source }
+        ImageError::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// Storage-level rejections of archive content (bad paths, mismatched digests, broken

@@ -30,7 +30,9 @@ impl ImageStore {
                 0
             } else {
                 let chain = layers.next().ok_or_else(|| {
-                    ImageError::Corrupt(format!("{id}: too many non-empty layers in History section"))
+                    ImageError::Corrupt(format!(
+                        "{id}: too many non-empty layers in History section"
+                    ))
                 })?;
                 self.layers.info(chain)?.size
             };

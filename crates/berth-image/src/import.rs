@@ -38,7 +38,9 @@ fn words(s: &str) -> Result<Vec<String>> {
         }
     }
     if quote.is_some() {
-        return Err(ImageError::InvalidChange(format!("unterminated quote in {s:?}")));
+        return Err(ImageError::InvalidChange(format!(
+            "unterminated quote in {s:?}"
+        )));
     }
     out.extend(cur);
     Ok(out)
@@ -56,16 +58,23 @@ fn json_array(s: &str) -> Option<Vec<String>> {
 fn pairs(instr: &str, rest: &str, legacy_ok: bool) -> Result<Vec<(String, String)>> {
     let ws = words(rest)?;
     if ws.is_empty() {
-        return Err(ImageError::InvalidChange(format!("{instr} requires at least one argument")));
+        return Err(ImageError::InvalidChange(format!(
+            "{instr} requires at least one argument"
+        )));
     }
     if legacy_ok && !ws[0].contains('=') {
-        let (k, v) = rest.trim().split_once(char::is_whitespace).unwrap_or((rest.trim(), ""));
+        let (k, v) = rest
+            .trim()
+            .split_once(char::is_whitespace)
+            .unwrap_or((rest.trim(), ""));
         return Ok(vec![(k.to_string(), v.trim().to_string())]);
     }
     ws.iter()
         .map(|w| match w.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ => Err(ImageError::InvalidChange(format!("{instr} names can not be blank: {w:?}"))),
+            _ => Err(ImageError::InvalidChange(format!(
+                "{instr} names can not be blank: {w:?}"
+            ))),
         })
         .collect()
 }
@@ -81,7 +90,9 @@ pub fn apply_changes(cfg: &mut ContainerConfig, changes: &[String]) -> Result<()
         if change.is_empty() || change.starts_with('#') {
             continue;
         }
-        let (instr, rest) = change.split_once(char::is_whitespace).unwrap_or((change, ""));
+        let (instr, rest) = change
+            .split_once(char::is_whitespace)
+            .unwrap_or((change, ""));
         let rest = rest.trim();
         let upper = instr.to_ascii_uppercase();
         match upper.as_str() {
@@ -101,7 +112,11 @@ pub fn apply_changes(cfg: &mut ContainerConfig, changes: &[String]) -> Result<()
             "EXPOSE" => {
                 let ports = cfg.exposed_ports.get_or_insert_with(Default::default);
                 for p in words(rest)? {
-                    let p = if p.contains('/') { p } else { format!("{p}/tcp") };
+                    let p = if p.contains('/') {
+                        p
+                    } else {
+                        format!("{p}/tcp")
+                    };
                     ports.insert(p, Value::Object(Default::default()));
                 }
             }
@@ -114,8 +129,15 @@ pub fn apply_changes(cfg: &mut ContainerConfig, changes: &[String]) -> Result<()
             "WORKDIR" => cfg.working_dir = Some(rest.to_string()),
             "USER" => cfg.user = Some(rest.to_string()),
             "STOPSIGNAL" => cfg.stop_signal = Some(rest.to_string()),
-            "ONBUILD" => cfg.on_build.get_or_insert_with(Vec::new).push(rest.to_string()),
-            _ => return Err(ImageError::InvalidChange(format!("{instr} is not a valid change command"))),
+            "ONBUILD" => cfg
+                .on_build
+                .get_or_insert_with(Vec::new)
+                .push(rest.to_string()),
+            _ => {
+                return Err(ImageError::InvalidChange(format!(
+                    "{instr} is not a valid change command"
+                )))
+            }
         }
     }
     Ok(())
@@ -133,17 +155,29 @@ impl ImageStore {
         let mut container = ContainerConfig::default();
         apply_changes(&mut container, changes)?;
         let _ingest = self.lock_ingest();
-        let info = self.layers.apply(None, decompressed(rootfs_tar)?).map_err(ImageError::from);
+        let info = self
+            .layers
+            .apply(None, decompressed(rootfs_tar)?)
+            .map_err(ImageError::from);
         let info = info.map_err(ImageError::archive)?;
         let created = now_rfc3339();
-        let comment = message.filter(|m| !m.is_empty()).unwrap_or("Imported from -");
+        let comment = message
+            .filter(|m| !m.is_empty())
+            .unwrap_or("Imported from -");
         let config = ImageConfig {
             architecture: host_arch().to_string(),
             os: "linux".into(),
             created: Some(created.clone()),
             config: Some(container),
-            rootfs: RootFs { kind: "layers".into(), diff_ids: vec![info.diff_id.clone()] },
-            history: vec![History { created: Some(created), comment: Some(comment.into()), ..Default::default() }],
+            rootfs: RootFs {
+                kind: "layers".into(),
+                diff_ids: vec![info.diff_id.clone()],
+            },
+            history: vec![History {
+                created: Some(created),
+                comment: Some(comment.into()),
+                ..Default::default()
+            }],
             ..Default::default()
         };
         let chain = info.chain_id.clone();
@@ -154,7 +188,10 @@ impl ImageStore {
             tags: tag.into_iter().cloned().collect(),
         };
         match self.register(vec![prepared]) {
-            Ok(mut done) => done.pop().map(|(id, _)| id).ok_or_else(|| ImageError::Corrupt("import recorded nothing".into())),
+            Ok(mut done) => done
+                .pop()
+                .map(|(id, _)| id)
+                .ok_or_else(|| ImageError::Corrupt("import recorded nothing".into())),
             Err(e) => {
                 self.discard_layers(&[chain]);
                 Err(e)
@@ -169,7 +206,10 @@ mod tests {
 
     fn changed(changes: &[&str]) -> Result<ContainerConfig> {
         let mut c = ContainerConfig::default();
-        apply_changes(&mut c, &changes.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+        apply_changes(
+            &mut c,
+            &changes.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )?;
         Ok(c)
     }
 
@@ -189,9 +229,22 @@ mod tests {
             "VOLUME /a /b",
             "STOPSIGNAL SIGKILL",
         ])?;
-        assert_eq!(c.cmd, Some(vec!["sh".into(), "-c".into(), "echo hi".into()]));
-        assert_eq!(c.entrypoint, Some(vec!["/bin/sh".into(), "-c".into(), "/init --flag".into()]));
-        assert_eq!(c.env, Some(vec!["B=two words".into(), "A=3".into(), "LEGACY=value with spaces".into()]));
+        assert_eq!(
+            c.cmd,
+            Some(vec!["sh".into(), "-c".into(), "echo hi".into()])
+        );
+        assert_eq!(
+            c.entrypoint,
+            Some(vec!["/bin/sh".into(), "-c".into(), "/init --flag".into()])
+        );
+        assert_eq!(
+            c.env,
+            Some(vec![
+                "B=two words".into(),
+                "A=3".into(),
+                "LEGACY=value with spaces".into()
+            ])
+        );
         assert_eq!(c.working_dir.as_deref(), Some("/app"));
         assert_eq!(c.user.as_deref(), Some("nobody"));
         let labels = c.labels.unwrap_or_default();
@@ -206,7 +259,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_changes() {
-        assert_eq!(changed(&["RUN rm -rf /"]).err().map(|e| e.to_string()), Some("RUN is not a valid change command".into()));
+        assert_eq!(
+            changed(&["RUN rm -rf /"]).err().map(|e| e.to_string()),
+            Some("RUN is not a valid change command".into())
+        );
         assert!(changed(&["ENV"]).is_err());
         assert!(changed(&["LABEL =x"]).is_err());
         assert!(changed(&["ENV A=\"unterminated"]).is_err());

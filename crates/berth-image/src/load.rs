@@ -91,11 +91,16 @@ impl ImageStore {
         let _ingest = self.lock_ingest();
         let spool = Spool::new(&self.root, r)?;
         let mut created = Vec::new();
-        let result = self.load_spooled(&spool, &mut created).and_then(|p| self.register(p));
+        let result = self
+            .load_spooled(&spool, &mut created)
+            .and_then(|p| self.register(p));
         match result {
             Ok(done) => Ok(done
                 .into_iter()
-                .map(|(id, tags)| LoadedImage { id, tags: tags.iter().map(Reference::familiar_string).collect() })
+                .map(|(id, tags)| LoadedImage {
+                    id,
+                    tags: tags.iter().map(Reference::familiar_string).collect(),
+                })
                 .collect()),
             Err(e) => {
                 self.discard_layers(&created);
@@ -130,10 +135,19 @@ impl ImageStore {
                 .iter()
                 .map(|t| Reference::parse(t))
                 .collect::<Result<Vec<_>>>()?;
-            out.push(self.prepare(config_bytes, tags, created, |i| {
-                let name = item.layers.get(i).ok_or_else(|| ImageError::InvalidArchive("missing layer".into()))?;
-                decompressed(spool.open(name)?)
-            }, item.layers.len())?);
+            out.push(self.prepare(
+                config_bytes,
+                tags,
+                created,
+                |i| {
+                    let name = item
+                        .layers
+                        .get(i)
+                        .ok_or_else(|| ImageError::InvalidArchive("missing layer".into()))?;
+                    decompressed(spool.open(name)?)
+                },
+                item.layers.len(),
+            )?);
         }
         Ok(out)
     }
@@ -156,20 +170,31 @@ impl ImageStore {
             )));
         }
         let layers = self.apply_layers(diff_ids, open, created)?;
-        Ok(Prepared { config_bytes, config, layers, tags })
+        Ok(Prepared {
+            config_bytes,
+            config,
+            layers,
+            tags,
+        })
     }
 
     fn load_oci(&self, spool: &Spool, created: &mut Vec<Digest>) -> Result<Vec<Prepared>> {
         let index: Index = json("index.json", &spool.read("index.json")?)?;
         if index.manifests.is_empty() {
-            return Err(ImageError::InvalidArchive("index.json lists no manifests".into()));
+            return Err(ImageError::InvalidArchive(
+                "index.json lists no manifests".into(),
+            ));
         }
         let mut out = Vec::new();
         for desc in &index.manifests {
             let name = desc
                 .annotations
                 .get("io.containerd.image.name")
-                .or_else(|| desc.annotations.get("org.opencontainers.image.ref.name").filter(|n| n.contains([':', '/'])));
+                .or_else(|| {
+                    desc.annotations
+                        .get("org.opencontainers.image.ref.name")
+                        .filter(|n| n.contains([':', '/']))
+                });
             let tags = match name {
                 Some(n) => vec![Reference::parse(n)?],
                 None => Vec::new(),
@@ -181,10 +206,18 @@ impl ImageStore {
                 spool.verify(&blob_path(&l.digest), &l.digest)?;
             }
             let layers = &manifest.layers;
-            out.push(self.prepare(config_bytes, tags, created, |i| {
-                let l = layers.get(i).ok_or_else(|| ImageError::InvalidArchive("missing layer".into()))?;
-                decompressed(spool.open(&blob_path(&l.digest))?)
-            }, layers.len())?);
+            out.push(self.prepare(
+                config_bytes,
+                tags,
+                created,
+                |i| {
+                    let l = layers
+                        .get(i)
+                        .ok_or_else(|| ImageError::InvalidArchive("missing layer".into()))?;
+                    decompressed(spool.open(&blob_path(&l.digest))?)
+                },
+                layers.len(),
+            )?);
         }
         Ok(out)
     }
@@ -193,7 +226,9 @@ impl ImageStore {
 /// Follow nested indexes down to the image manifest for this platform.
 fn pick_manifest(spool: &Spool, desc: &Descriptor, depth: usize) -> Result<Manifest> {
     if depth > MAX_INDEX_DEPTH {
-        return Err(ImageError::InvalidArchive("image indexes nested too deeply".into()));
+        return Err(ImageError::InvalidArchive(
+            "image indexes nested too deeply".into(),
+        ));
     }
     let path = blob_path(&desc.digest);
     spool.verify(&path, &desc.digest)?;
@@ -213,10 +248,8 @@ fn pick_manifest(spool: &Spool, desc: &Descriptor, depth: usize) -> Result<Manif
         Some(p) => p.os == "linux" && p.architecture == arch,
         None => !d.annotations.contains_key("vnd.docker.reference.type"),
     };
-    let chosen = index
-        .manifests
-        .iter()
-        .find(wanted)
-        .ok_or_else(|| ImageError::InvalidArchive(format!("no manifest for linux/{arch} in the image index")))?;
+    let chosen = index.manifests.iter().find(wanted).ok_or_else(|| {
+        ImageError::InvalidArchive(format!("no manifest for linux/{arch} in the image index"))
+    })?;
     pick_manifest(spool, chosen, depth + 1)
 }

@@ -64,7 +64,10 @@ fn valid_domain(d: &str) -> bool {
         }
     }
     if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return !v6.is_empty() && v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        return !v6.is_empty()
+            && v6
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
     }
     !host.is_empty()
         && host.split('.').all(|c| {
@@ -79,7 +82,10 @@ fn valid_domain(d: &str) -> bool {
 fn valid_tag(t: &str) -> bool {
     let b = t.as_bytes();
     let word = |x: u8| x.is_ascii_alphanumeric() || x == b'_';
-    !b.is_empty() && b.len() <= 128 && word(b[0]) && b.iter().all(|&x| word(x) || x == b'.' || x == b'-')
+    !b.is_empty()
+        && b.len() <= 128
+        && word(b[0])
+        && b.iter().all(|&x| word(x) || x == b'.' || x == b'-')
 }
 
 impl Reference {
@@ -94,7 +100,10 @@ impl Reference {
 
     /// Parse and normalise without adding a default tag.
     pub fn parse_normalized(s: &str) -> Result<Reference> {
-        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(ImageError::InvalidReference(format!(
                 "invalid repository name ({s}), cannot specify 64-byte hexadecimal strings"
             )));
@@ -115,7 +124,9 @@ impl Reference {
         // Docker's splitDockerDomain: the first component is a registry if it looks like one.
         let (mut domain, mut path) = match name.split_once('/') {
             Some((first, rest))
-                if first.contains(['.', ':']) || first == "localhost" || first.to_lowercase() != first =>
+                if first.contains(['.', ':'])
+                    || first == "localhost"
+                    || first.to_lowercase() != first =>
             {
                 (first.to_string(), rest.to_string())
             }
@@ -140,7 +151,12 @@ impl Reference {
                 "repository name must not be more than {NAME_MAX} characters"
             )));
         }
-        Ok(Reference { domain, path, tag: tag.map(str::to_string), digest })
+        Ok(Reference {
+            domain,
+            path,
+            tag: tag.map(str::to_string),
+            digest,
+        })
     }
 
     pub fn domain(&self) -> &str {
@@ -170,7 +186,11 @@ impl Reference {
         if !valid_tag(tag) {
             return Err(invalid());
         }
-        Ok(Reference { tag: Some(tag.to_string()), digest: None, ..self.clone() })
+        Ok(Reference {
+            tag: Some(tag.to_string()),
+            digest: None,
+            ..self.clone()
+        })
     }
 
     /// `busybox`, `foo/bar`, `localhost:5000/x`
@@ -223,41 +243,80 @@ mod tests {
     use super::*;
 
     fn full(s: &str) -> String {
-        Reference::parse(s).map(|r| r.to_string()).unwrap_or_else(|e| format!("ERR {e}"))
+        Reference::parse(s)
+            .map(|r| r.to_string())
+            .unwrap_or_else(|e| format!("ERR {e}"))
     }
 
     #[test]
     fn normalises_like_docker() {
         assert_eq!(full("busybox"), "docker.io/library/busybox:latest");
         assert_eq!(full("foo/bar:1"), "docker.io/foo/bar:1");
-        assert_eq!(full("index.docker.io/library/ubuntu:22.04"), "docker.io/library/ubuntu:22.04");
+        assert_eq!(
+            full("index.docker.io/library/ubuntu:22.04"),
+            "docker.io/library/ubuntu:22.04"
+        );
         assert_eq!(full("localhost:5000/x"), "localhost:5000/x:latest");
         assert_eq!(full("localhost/x:y"), "localhost/x:y");
         assert_eq!(full("quay.io/a/b/c:v1.2-rc_3"), "quay.io/a/b/c:v1.2-rc_3");
         let d = format!("sha256:{}", "a".repeat(64));
-        assert_eq!(full(&format!("busybox@{d}")), format!("docker.io/library/busybox@{d}"));
-        assert_eq!(full(&format!("busybox:1@{d}")), format!("docker.io/library/busybox:1@{d}"));
+        assert_eq!(
+            full(&format!("busybox@{d}")),
+            format!("docker.io/library/busybox@{d}")
+        );
+        assert_eq!(
+            full(&format!("busybox:1@{d}")),
+            format!("docker.io/library/busybox:1@{d}")
+        );
     }
 
     #[test]
     fn familiar_forms() -> Result<()> {
         let r = Reference::parse("busybox")?;
-        assert_eq!((r.familiar_name(), r.familiar_string()), ("busybox".into(), "busybox:latest".into()));
+        assert_eq!(
+            (r.familiar_name(), r.familiar_string()),
+            ("busybox".into(), "busybox:latest".into())
+        );
         assert_eq!(r.tag(), Some("latest"));
         assert_eq!(Reference::parse("foo/bar:1")?.familiar_name(), "foo/bar");
-        assert_eq!(Reference::parse("docker.io/library/a/b")?.familiar_name(), "library/a/b");
-        assert_eq!(Reference::parse("localhost:5000/x")?.familiar_name(), "localhost:5000/x");
+        assert_eq!(
+            Reference::parse("docker.io/library/a/b")?.familiar_name(),
+            "library/a/b"
+        );
+        assert_eq!(
+            Reference::parse("localhost:5000/x")?.familiar_name(),
+            "localhost:5000/x"
+        );
         assert_eq!(Reference::parse_normalized("busybox")?.tag(), None);
         Ok(())
     }
 
     #[test]
     fn rejects_invalid() {
-        for bad in ["", ":", "a:", "/a", "a/", "a//b", "a..b", "-a", "a-", "a:b:c", "a@sha256:12", "a b",
-            "a:-x", "foo/bar:tag/x", "localhost:/x", "a___b"] {
+        for bad in [
+            "",
+            ":",
+            "a:",
+            "/a",
+            "a/",
+            "a//b",
+            "a..b",
+            "-a",
+            "a-",
+            "a:b:c",
+            "a@sha256:12",
+            "a b",
+            "a:-x",
+            "foo/bar:tag/x",
+            "localhost:/x",
+            "a___b",
+        ] {
             assert_eq!(full(bad), "ERR invalid reference format", "{bad:?}");
         }
-        assert_eq!(full("Busybox"), "ERR invalid reference format: repository name (library/Busybox) must be lowercase");
+        assert_eq!(
+            full("Busybox"),
+            "ERR invalid reference format: repository name (library/Busybox) must be lowercase"
+        );
         assert!(full(&"a".repeat(64)).contains("cannot specify 64-byte hexadecimal strings"));
         assert!(full(&"a/".repeat(200)).starts_with("ERR"));
     }

@@ -51,11 +51,19 @@ impl ImageStore {
         let state = self.lock();
         let mut out: Vec<Selected> = Vec::new();
         let mut add = |id: Digest, tag: Option<Reference>| {
-            let diff_ids = state.images.get(&id).map(|c| c.config.rootfs.diff_ids.clone()).unwrap_or_default();
+            let diff_ids = state
+                .images
+                .get(&id)
+                .map(|c| c.config.rootfs.diff_ids.clone())
+                .unwrap_or_default();
             let sel = match out.iter_mut().position(|s| s.id == id) {
                 Some(i) => &mut out[i],
                 None => {
-                    out.push(Selected { id, diff_ids, tags: Vec::new() });
+                    out.push(Selected {
+                        id,
+                        diff_ids,
+                        tags: Vec::new(),
+                    });
                     let last = out.len() - 1;
                     &mut out[last]
                 }
@@ -67,9 +75,16 @@ impl ImageStore {
             }
         };
         for name in names {
-            let bare = Reference::parse_normalized(name).ok().filter(|r| r.tag().is_none() && r.digest().is_none());
+            let bare = Reference::parse_normalized(name)
+                .ok()
+                .filter(|r| r.tag().is_none() && r.digest().is_none());
             let repo_tags: Vec<(Reference, Digest)> = match &bare {
-                Some(r) => state.refs.iter().filter(|(t, _)| t.name() == r.name() && t.tag().is_some()).map(|(t, d)| (t.clone(), d.clone())).collect(),
+                Some(r) => state
+                    .refs
+                    .iter()
+                    .filter(|(t, _)| t.name() == r.name() && t.tag().is_some())
+                    .map(|(t, d)| (t.clone(), d.clone()))
+                    .collect(),
                 None => Vec::new(),
             };
             if !repo_tags.is_empty() {
@@ -77,7 +92,9 @@ impl ImageStore {
                 continue;
             }
             let id = ImageStore::resolve_id(&state, name)?;
-            let tag = Reference::parse(name).ok().filter(|r| state.refs.get(r) == Some(&id));
+            let tag = Reference::parse(name)
+                .ok()
+                .filter(|r| state.refs.get(r) == Some(&id));
             add(id, tag);
         }
         Ok(out)
@@ -88,7 +105,8 @@ impl ImageStore {
         let mut b = tar::Builder::new(w);
         for dir in ["blobs/", "blobs/sha256/"] {
             let mut h = header(0, 0o755, tar::EntryType::Directory);
-            b.append_data(&mut h, dir, std::io::empty()).map_err(tar_err)?;
+            b.append_data(&mut h, dir, std::io::empty())
+                .map_err(tar_err)?;
         }
         let mut written: Vec<Digest> = Vec::new();
         let mut index = Vec::new();
@@ -106,10 +124,12 @@ impl ImageStore {
                 if !written.contains(diff) {
                     let mut h = header(size, 0o644, tar::EntryType::Regular);
                     let f = self.blobs().open_blob(diff)?;
-                    b.append_data(&mut h, format!("blobs/sha256/{}", diff.hex()), f).map_err(tar_err)?;
+                    b.append_data(&mut h, format!("blobs/sha256/{}", diff.hex()), f)
+                        .map_err(tar_err)?;
                     written.push(diff.clone());
                 }
-                layer_descs.push(json!({"mediaType": MT_LAYER, "digest": diff.to_string(), "size": size}));
+                layer_descs
+                    .push(json!({"mediaType": MT_LAYER, "digest": diff.to_string(), "size": size}));
             }
             let manifest = to_json(&json!({
                 "schemaVersion": 2,
@@ -119,7 +139,11 @@ impl ImageStore {
             }))?;
             let mdigest = Digest::of_bytes(&manifest);
             if !written.contains(&mdigest) {
-                add_bytes(&mut b, &format!("blobs/sha256/{}", mdigest.hex()), &manifest)?;
+                add_bytes(
+                    &mut b,
+                    &format!("blobs/sha256/{}", mdigest.hex()),
+                    &manifest,
+                )?;
                 written.push(mdigest.clone());
             }
             let desc = |ann: Option<Value>| {
@@ -138,7 +162,10 @@ impl ImageStore {
                     "org.opencontainers.image.ref.name": t.tag().unwrap_or("latest"),
                 }))));
                 if let (Some(tag), Some(top)) = (t.tag(), sel.diff_ids.last()) {
-                    repositories.entry(t.familiar_name()).or_default().insert(tag.to_string(), top.hex().to_string());
+                    repositories
+                        .entry(t.familiar_name())
+                        .or_default()
+                        .insert(tag.to_string(), top.hex().to_string());
                 }
             }
             let repo_tags: Vec<String> = sel.tags.iter().map(Reference::familiar_string).collect();
@@ -150,7 +177,11 @@ impl ImageStore {
         }
         let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": index});
         add_bytes(&mut b, "index.json", &to_json(&index)?)?;
-        add_bytes(&mut b, "manifest.json", &to_json(&Value::Array(manifest_json))?)?;
+        add_bytes(
+            &mut b,
+            "manifest.json",
+            &to_json(&Value::Array(manifest_json))?,
+        )?;
         add_bytes(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
         if !repositories.is_empty() {
             add_bytes(&mut b, "repositories", &to_json(&json!(repositories))?)?;

@@ -25,10 +25,16 @@ pub(crate) fn decompressed<'a>(r: impl Read + 'a) -> Result<Box<dyn Read + 'a>> 
     if head.starts_with(&[0x1f, 0x8b]) {
         return Ok(Box::new(MultiGzDecoder::new(br)));
     }
-    let unsupported = [(&[0x28u8, 0xb5, 0x2f, 0xfd][..], "zstd"), (b"BZh", "bzip2"), (&[0xfd, b'7', b'z', b'X', b'Z'], "xz")];
+    let unsupported = [
+        (&[0x28u8, 0xb5, 0x2f, 0xfd][..], "zstd"),
+        (b"BZh", "bzip2"),
+        (&[0xfd, b'7', b'z', b'X', b'Z'], "xz"),
+    ];
     for (magic, name) in unsupported {
         if head.starts_with(magic) {
-            return Err(ImageError::InvalidArchive(format!("{name} compression is not supported")));
+            return Err(ImageError::InvalidArchive(format!(
+                "{name} compression is not supported"
+            )));
         }
     }
     Ok(Box::new(br))
@@ -36,7 +42,8 @@ pub(crate) fn decompressed<'a>(r: impl Read + 'a) -> Result<Box<dyn Read + 'a>> 
 
 /// Components of an archive path; absolute paths and `..` climbing out are refused.
 fn clean(path: &Path) -> Result<Vec<OsString>> {
-    let unsafe_path = || ImageError::InvalidArchive(format!("unsafe path in archive: {}", path.display()));
+    let unsafe_path =
+        || ImageError::InvalidArchive(format!("unsafe path in archive: {}", path.display()));
     let mut out = Vec::new();
     for c in path.components() {
         match c {
@@ -87,7 +94,11 @@ impl Spool {
                     links.remove(&rel);
                 }
                 tar::EntryType::Symlink | tar::EntryType::Link => {
-                    let target = entry.link_name().map_err(bad)?.unwrap_or_default().into_owned();
+                    let target = entry
+                        .link_name()
+                        .map_err(bad)?
+                        .unwrap_or_default()
+                        .into_owned();
                     // Symlinks are relative to their directory, hardlinks to the archive root.
                     let base = if entry.header().entry_type() == tar::EntryType::Symlink {
                         rel.parent().map(Path::to_path_buf).unwrap_or_default()
@@ -100,7 +111,9 @@ impl Spool {
             }
         }
         if count == 0 {
-            return Err(ImageError::InvalidArchive("empty or not a tar archive".into()));
+            return Err(ImageError::InvalidArchive(
+                "empty or not a tar archive".into(),
+            ));
         }
         Ok(Spool { dir, links })
     }
@@ -111,7 +124,10 @@ impl Spool {
         'outer: for _ in 0..MAX_LINK_HOPS {
             for i in 1..=comps.len() {
                 if let Some(target) = self.links.get(&join(&comps[..i])) {
-                    let mut next: Vec<OsString> = target.components().map(|c| c.as_os_str().to_os_string()).collect();
+                    let mut next: Vec<OsString> = target
+                        .components()
+                        .map(|c| c.as_os_str().to_os_string())
+                        .collect();
                     next.extend_from_slice(&comps[i..]);
                     comps = next;
                     continue 'outer;
@@ -119,7 +135,9 @@ impl Spool {
             }
             return Ok(self.dir.path().join(join(&comps)));
         }
-        Err(ImageError::InvalidArchive(format!("too many levels of links: {name}")))
+        Err(ImageError::InvalidArchive(format!(
+            "too many levels of links: {name}"
+        )))
     }
 
     pub fn exists(&self, name: &str) -> bool {
@@ -129,7 +147,9 @@ impl Spool {
     pub fn open(&self, name: &str) -> Result<File> {
         let p = self.resolve(name)?;
         if !p.is_file() {
-            return Err(ImageError::InvalidArchive(format!("{name}: no such file in archive")));
+            return Err(ImageError::InvalidArchive(format!(
+                "{name}: no such file in archive"
+            )));
         }
         File::open(&p).map_err(|e| ImageError::io(&p, e))
     }
@@ -137,7 +157,10 @@ impl Spool {
     /// Read a (small) metadata file.
     pub fn read(&self, name: &str) -> Result<Vec<u8>> {
         let mut buf = Vec::new();
-        self.open(name)?.take(MAX_JSON + 1).read_to_end(&mut buf).map_err(|e| ImageError::io(name, e))?;
+        self.open(name)?
+            .take(MAX_JSON + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| ImageError::io(name, e))?;
         if buf.len() as u64 > MAX_JSON {
             return Err(ImageError::InvalidArchive(format!("{name}: too large")));
         }
@@ -158,7 +181,9 @@ impl Spool {
         }
         let actual = hex::encode(h.finalize());
         if actual != digest.hex() {
-            return Err(ImageError::InvalidArchive(format!("{name}: content is sha256:{actual}, expected {digest}")));
+            return Err(ImageError::InvalidArchive(format!(
+                "{name}: content is sha256:{actual}, expected {digest}"
+            )));
         }
         Ok(())
     }
@@ -173,6 +198,9 @@ mod tests {
         assert!(clean(Path::new("../x")).is_err());
         assert!(clean(Path::new("/etc/passwd")).is_err());
         assert!(clean(Path::new("a/../../x")).is_err());
-        assert_eq!(clean(Path::new("./a/../b")).ok(), Some(vec![OsString::from("b")]));
+        assert_eq!(
+            clean(Path::new("./a/../b")).ok(),
+            Some(vec![OsString::from("b")])
+        );
     }
 }

@@ -91,19 +91,30 @@ impl ImageStore {
         for (_, record) in records.list()? {
             let bytes = layers.blobs().read(&record.config_digest)?;
             let config = ImageConfig::from_slice(&bytes)?;
-            state.images.insert(record.id.clone(), Cached { record, config });
+            state
+                .images
+                .insert(record.id.clone(), Cached { record, config });
         }
         let repo_path = data_root.join("repositories.json");
         if let Ok(data) = std::fs::read(&repo_path) {
             let map: BTreeMap<String, Digest> = serde_json::from_slice(&data)
                 .map_err(|e| ImageError::Corrupt(format!("{}: {e}", repo_path.display())))?;
             for (name, id) in map {
-                if let (Ok(r), true) = (Reference::parse_normalized(&name), state.images.contains_key(&id)) {
+                if let (Ok(r), true) = (
+                    Reference::parse_normalized(&name),
+                    state.images.contains_key(&id),
+                ) {
                     state.refs.insert(r, id);
                 }
             }
         }
-        Ok(ImageStore { root: data_root.to_path_buf(), layers, records, state: Mutex::new(state), ingest: Mutex::new(()) })
+        Ok(ImageStore {
+            root: data_root.to_path_buf(),
+            layers,
+            records,
+            state: Mutex::new(state),
+            ingest: Mutex::new(()),
+        })
     }
 
     pub fn blobs(&self) -> &BlobStore {
@@ -125,8 +136,10 @@ impl ImageStore {
     }
 
     fn persist_refs(&self, state: &State) -> Result<()> {
-        let map: BTreeMap<String, &Digest> = state.refs.iter().map(|(r, d)| (r.to_string(), d)).collect();
-        let data = serde_json::to_vec_pretty(&map).map_err(|e| ImageError::Corrupt(e.to_string()))?;
+        let map: BTreeMap<String, &Digest> =
+            state.refs.iter().map(|(r, d)| (r.to_string(), d)).collect();
+        let data =
+            serde_json::to_vec_pretty(&map).map_err(|e| ImageError::Corrupt(e.to_string()))?;
         write_atomic(&self.root.join("repositories.json"), &data)?;
         Ok(())
     }
@@ -164,13 +177,18 @@ impl ImageStore {
     }
 
     /// Record prepared images (all or none) and point their tags at them.
-    pub(crate) fn register(&self, prepared: Vec<Prepared>) -> Result<Vec<(Digest, Vec<Reference>)>> {
+    pub(crate) fn register(
+        &self,
+        prepared: Vec<Prepared>,
+    ) -> Result<Vec<(Digest, Vec<Reference>)>> {
         let mut state = self.lock();
         let mut out = Vec::new();
         let mut new_records = Vec::new();
         for p in prepared {
             let id = self.blobs().put(&p.config_bytes)?;
-            if !state.images.contains_key(&id) && !new_records.iter().any(|c: &Cached| c.record.id == id) {
+            if !state.images.contains_key(&id)
+                && !new_records.iter().any(|c: &Cached| c.record.id == id)
+            {
                 let record = ImageRecord {
                     id: id.clone(),
                     config_digest: id.clone(),
@@ -181,7 +199,10 @@ impl ImageStore {
                     digests: Vec::new(),
                 };
                 self.records.put(id.hex(), &record)?;
-                new_records.push(Cached { record, config: p.config });
+                new_records.push(Cached {
+                    record,
+                    config: p.config,
+                });
             }
             out.push((id, p.tags));
         }
@@ -216,8 +237,12 @@ impl ImageStore {
 
     fn image_of(state: &State, id: &Digest) -> Option<Image> {
         let c = state.images.get(id)?;
-        let mut tags: Vec<String> =
-            state.refs.iter().filter(|(r, d)| *d == id && r.tag().is_some()).map(|(r, _)| r.familiar_string()).collect();
+        let mut tags: Vec<String> = state
+            .refs
+            .iter()
+            .filter(|(r, d)| *d == id && r.tag().is_some())
+            .map(|(r, _)| r.familiar_string())
+            .collect();
         tags.sort();
         Some(Image {
             id: id.clone(),
@@ -232,7 +257,11 @@ impl ImageStore {
     }
 
     pub(crate) fn resolve_id(state: &State, name_or_id: &str) -> Result<Digest> {
-        let hex_only = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let hex_only = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
         let prefix = match name_or_id.strip_prefix("sha256:") {
             Some(p) if hex_only(p) => p,
             Some(_) => return Err(ImageError::NotFound(name_or_id.to_string())),
@@ -252,7 +281,10 @@ impl ImageStore {
                 name_or_id
             }
         };
-        let mut hits = state.images.keys().filter(|id| id.hex().starts_with(prefix));
+        let mut hits = state
+            .images
+            .keys()
+            .filter(|id| id.hex().starts_with(prefix));
         match (hits.next(), hits.next()) {
             (Some(id), None) => Ok(id.clone()),
             (Some(_), Some(_)) => Err(ImageError::Ambiguous(name_or_id.to_string())),
@@ -269,7 +301,11 @@ impl ImageStore {
 
     pub fn list(&self) -> Vec<Image> {
         let state = self.lock();
-        state.images.keys().filter_map(|id| Self::image_of(&state, id)).collect()
+        state
+            .images
+            .keys()
+            .filter_map(|id| Self::image_of(&state, id))
+            .collect()
     }
 
     /// The raw config bytes, exactly as loaded (their hash is the image id).
@@ -279,7 +315,12 @@ impl ImageStore {
 
     /// Overlay lower directories of an image, top-most layer first.
     pub fn layer_dirs(&self, image: &Image) -> Vec<PathBuf> {
-        image.layers.iter().rev().map(|c| self.layers.diff_dir(c)).collect()
+        image
+            .layers
+            .iter()
+            .rev()
+            .map(|c| self.layers.diff_dir(c))
+            .collect()
     }
 
     pub fn tag(&self, source: &str, target: &Reference) -> Result<()> {
@@ -292,7 +333,10 @@ impl ImageStore {
     /// Remove one reference; returns the image it pointed at.
     pub fn untag(&self, reference: &Reference) -> Result<Digest> {
         let mut state = self.lock();
-        let id = state.refs.remove(reference).ok_or_else(|| ImageError::NotFound(reference.familiar_string()))?;
+        let id = state
+            .refs
+            .remove(reference)
+            .ok_or_else(|| ImageError::NotFound(reference.familiar_string()))?;
         self.persist_refs(&state)?;
         Ok(id)
     }
@@ -300,10 +344,19 @@ impl ImageStore {
     /// Delete an image, its references, and the layers and blobs no other image uses.
     pub fn remove(&self, id: &Digest) -> Result<RemovedImage> {
         let mut state = self.lock();
-        let Some(gone) = state.images.get(id).map(|c| (c.record.clone(), c.config.rootfs.diff_ids.clone())) else {
+        let Some(gone) = state
+            .images
+            .get(id)
+            .map(|c| (c.record.clone(), c.config.rootfs.diff_ids.clone()))
+        else {
             return Err(ImageError::NotFound(id.to_string()));
         };
-        let untagged: Vec<Reference> = state.refs.iter().filter(|(_, d)| *d == id).map(|(r, _)| r.clone()).collect();
+        let untagged: Vec<Reference> = state
+            .refs
+            .iter()
+            .filter(|(_, d)| *d == id)
+            .map(|(r, _)| r.clone())
+            .collect();
         for r in &untagged {
             state.refs.remove(r);
         }
@@ -323,7 +376,10 @@ impl ImageStore {
         }
         let mut untagged: Vec<String> = untagged.iter().map(Reference::familiar_string).collect();
         untagged.sort();
-        Ok(RemovedImage { id: id.clone(), untagged })
+        Ok(RemovedImage {
+            id: id.clone(),
+            untagged,
+        })
     }
 }
 

@@ -38,7 +38,10 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 fn config_for(layers: &[&[u8]]) -> Vec<u8> {
-    let diff_ids: Vec<String> = layers.iter().map(|l| Digest::of_bytes(l).to_string()).collect();
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|l| Digest::of_bytes(l).to_string())
+        .collect();
     let v = json!({
         "architecture": "amd64", "os": "linux", "created": "2024-01-02T03:04:05Z",
         "config": {"Cmd": ["sh"], "Env": ["PATH=/bin"]},
@@ -91,7 +94,11 @@ fn assert_empty(root: &Path, s: &ImageStore) -> TestResult {
     assert!(s.list().is_empty(), "images recorded");
     assert_eq!(fs::read_dir(root.join("layers"))?.count(), 0, "layers left");
     assert_eq!(fs::read_dir(root.join("tmp"))?.count(), 0, "temp left");
-    assert_eq!(fs::read_dir(root.join("images"))?.count(), 0, "records left");
+    assert_eq!(
+        fs::read_dir(root.join("images"))?.count(),
+        0,
+        "records left"
+    );
     Ok(())
 }
 
@@ -114,9 +121,19 @@ fn loads_docker_save_archive() -> TestResult {
     assert_eq!(dirs.len(), 2);
     assert!(dirs[0].join("etc/hosts").is_file() && dirs[1].join("bin/sh").is_file());
     let h = s.history(&id)?;
-    let summary: Vec<_> = h.iter().map(|e| (e.id.as_str(), e.created_by.as_str(), e.size)).collect();
+    let summary: Vec<_> = h
+        .iter()
+        .map(|e| (e.id.as_str(), e.created_by.as_str(), e.size))
+        .collect();
     let ids = id.to_string();
-    assert_eq!(summary, vec![(ids.as_str(), "ADD hosts", 20), ("<missing>", "ENV x", 0), ("<missing>", "ADD rootfs", 8)]);
+    assert_eq!(
+        summary,
+        vec![
+            (ids.as_str(), "ADD hosts", 20),
+            ("<missing>", "ENV x", 0),
+            ("<missing>", "ADD rootfs", 8)
+        ]
+    );
     assert_eq!(h[0].tags, img.tags);
     // Loading again is idempotent and the state survives a reopen.
     assert_eq!(s.load(&archive[..])?[0].id, id);
@@ -150,8 +167,14 @@ fn loads_oci_layout_with_gzip_layers_and_nested_index() -> TestResult {
          "annotations": {"io.containerd.image.name": "docker.io/foo/bar:2", "org.opencontainers.image.ref.name": "2"}}]}))?;
     let p = |d: &Digest| format!("blobs/sha256/{}", d.hex());
     let (pc, pl, pm, pn) = (p(&cd), p(&ld), p(&md), p(&nd));
-    let archive = tar_of(&[("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#), ("index.json", &index),
-        (&pc, &config), (&pl, &gz), (&pm, &manifest), (&pn, &nested)]);
+    let archive = tar_of(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("index.json", &index),
+        (&pc, &config),
+        (&pl, &gz),
+        (&pm, &manifest),
+        (&pn, &nested),
+    ]);
     let loaded = s.load(&gzip(&archive)[..])?;
     assert_eq!(loaded[0].id, cd);
     assert_eq!(loaded[0].tags, vec!["foo/bar:2"]);
@@ -159,8 +182,18 @@ fn loads_oci_layout_with_gzip_layers_and_nested_index() -> TestResult {
 
     // A tampered config blob is refused and nothing is recorded.
     let (_t2, s2) = store()?;
-    let bad = tar_of(&[("oci-layout", b"{}"), ("index.json", &index), (&pc, b"{}"), (&pl, &gz), (&pm, &manifest), (&pn, &nested)]);
-    assert!(matches!(s2.load(&bad[..]), Err(ImageError::InvalidArchive(_))));
+    let bad = tar_of(&[
+        ("oci-layout", b"{}"),
+        ("index.json", &index),
+        (&pc, b"{}"),
+        (&pl, &gz),
+        (&pm, &manifest),
+        (&pn, &nested),
+    ]);
+    assert!(matches!(
+        s2.load(&bad[..]),
+        Err(ImageError::InvalidArchive(_))
+    ));
     assert!(s2.list().is_empty());
     Ok(())
 }
@@ -172,12 +205,18 @@ fn tag_untag_and_prefixes() -> TestResult {
     let loaded = s.load(&archive[..])?;
     assert!(loaded[0].tags.is_empty());
     assert!(matches!(s.resolve("busybox"), Err(ImageError::NotFound(m)) if m == "busybox:latest"));
-    assert_eq!(s.resolve("busybox").err().map(|e| e.to_string()), Some("No such image: busybox:latest".into()));
+    assert_eq!(
+        s.resolve("busybox").err().map(|e| e.to_string()),
+        Some("No such image: busybox:latest".into())
+    );
     s.tag(&id.hex()[..6], &Reference::parse("me/app:v1")?)?;
     assert_eq!(s.resolve("me/app:v1")?.tags, vec!["me/app:v1"]);
     assert_eq!(s.untag(&Reference::parse("me/app:v1")?)?, id);
     assert!(s.untag(&Reference::parse("me/app:v1")?).is_err());
-    assert!(matches!(s.resolve("Bad"), Err(ImageError::InvalidReference(_))));
+    assert!(matches!(
+        s.resolve("Bad"),
+        Err(ImageError::InvalidReference(_))
+    ));
     // 17 images: two must share a first hex digit.
     let mut ids = vec![id];
     for i in 0..16 {
@@ -185,7 +224,11 @@ fn tag_untag_and_prefixes() -> TestResult {
     }
     let mut first: Vec<char> = ids.iter().filter_map(|d| d.hex().chars().next()).collect();
     first.sort();
-    let dup = first.windows(2).find(|w| w[0] == w[1]).map(|w| w[0].to_string()).unwrap_or_default();
+    let dup = first
+        .windows(2)
+        .find(|w| w[0] == w[1])
+        .map(|w| w[0].to_string())
+        .unwrap_or_default();
     assert!(matches!(s.resolve(&dup), Err(ImageError::Ambiguous(_))));
     Ok(())
 }
@@ -201,9 +244,15 @@ fn import_with_changes_and_remove() -> TestResult {
     assert_eq!(img.id, id);
     let cfg = img.config.config.clone().unwrap_or_default();
     assert_eq!(cfg.cmd, Some(vec!["sh".to_string()]));
-    assert_eq!(img.config.rootfs.diff_ids, vec![Digest::of_bytes(&layer1())]);
+    assert_eq!(
+        img.config.rootfs.diff_ids,
+        vec![Digest::of_bytes(&layer1())]
+    );
     assert_eq!(s.history(&id)?[0].comment, "hello");
-    assert!(matches!(s.import(&rootfs[..], &["RUN x".to_string()], None, None), Err(ImageError::InvalidChange(_))));
+    assert!(matches!(
+        s.import(&rootfs[..], &["RUN x".to_string()], None, None),
+        Err(ImageError::InvalidChange(_))
+    ));
 
     let (archive, other) = docker_archive(&["busybox:latest"]);
     s.load(&archive[..])?;
@@ -211,11 +260,18 @@ fn import_with_changes_and_remove() -> TestResult {
     assert_eq!(removed.untagged, vec!["imported:1"]);
     // The shared base layer stays for busybox; the blob of the config is gone.
     assert!(s.resolve(&id.to_string()).is_err());
-    assert!(s.layer_dirs(&s.resolve("busybox")?).iter().all(|d| d.is_dir()));
+    assert!(s
+        .layer_dirs(&s.resolve("busybox")?)
+        .iter()
+        .all(|d| d.is_dir()));
     assert!(!s.blobs().exists(&id));
     s.remove(&other)?;
     assert_empty(&t.path().join("root"), &s)?;
-    assert_eq!(fs::read_dir(t.path().join("root/blobs/sha256"))?.count(), 0, "blobs left");
+    assert_eq!(
+        fs::read_dir(t.path().join("root/blobs/sha256"))?.count(),
+        0,
+        "blobs left"
+    );
     Ok(())
 }
 
@@ -259,29 +315,56 @@ fn hostile_archives_leave_nothing() -> TestResult {
     let root = t.path().join("root");
     let (good, _) = docker_archive(&["x:1"]);
     let mut escape = tar_of(&[("../../escaped-manifest", b"[]")]);
-    assert!(matches!(s.load(&escape[..]), Err(ImageError::InvalidArchive(_))));
+    assert!(matches!(
+        s.load(&escape[..]),
+        Err(ImageError::InvalidArchive(_))
+    ));
     assert!(!t.path().join("escaped-manifest").exists());
     escape = tar_of(&[("/abs", b"x")]);
-    assert!(matches!(s.load(&escape[..]), Err(ImageError::InvalidArchive(_))));
+    assert!(matches!(
+        s.load(&escape[..]),
+        Err(ImageError::InvalidArchive(_))
+    ));
 
     // A layer that climbs out with `..`, after a good first layer.
     let l1 = layer1();
     let evil = tar_of(&[("../../../../../../escaped-layer", b"x")]);
     let config = config_for(&[&l1, &evil]);
-    let manifest = serde_json::to_vec(&json!([{"Config": "c.json", "RepoTags": ["evil:1"], "Layers": ["1.tar", "2.tar"]}]))?;
-    let arch = tar_of(&[("manifest.json", &manifest), ("c.json", &config), ("1.tar", &l1), ("2.tar", &evil)]);
-    assert!(matches!(s.load(&arch[..]), Err(ImageError::InvalidArchive(_))));
+    let manifest = serde_json::to_vec(
+        &json!([{"Config": "c.json", "RepoTags": ["evil:1"], "Layers": ["1.tar", "2.tar"]}]),
+    )?;
+    let arch = tar_of(&[
+        ("manifest.json", &manifest),
+        ("c.json", &config),
+        ("1.tar", &l1),
+        ("2.tar", &evil),
+    ]);
+    assert!(matches!(
+        s.load(&arch[..]),
+        Err(ImageError::InvalidArchive(_))
+    ));
     assert!(!t.path().join("escaped-layer").exists() && !Path::new("/escaped-layer").exists());
     assert_empty(&root, &s)?;
 
     // Layer contents that do not match the config's diff ids.
     let config = config_for(&[&l1, &layer2()]);
-    let arch = tar_of(&[("manifest.json", &manifest), ("c.json", &config), ("1.tar", &l1), ("2.tar", &l1)]);
-    assert!(matches!(s.load(&arch[..]), Err(ImageError::InvalidArchive(_))));
+    let arch = tar_of(&[
+        ("manifest.json", &manifest),
+        ("c.json", &config),
+        ("1.tar", &l1),
+        ("2.tar", &l1),
+    ]);
+    assert!(matches!(
+        s.load(&arch[..]),
+        Err(ImageError::InvalidArchive(_))
+    ));
     assert_empty(&root, &s)?;
 
     // Manifest paths that climb out, link loops, not an image, not a tar.
-    for m in [json!([{"Config": "../../../etc/passwd", "Layers": []}]), json!([{"Config": "loop", "Layers": []}])] {
+    for m in [
+        json!([{"Config": "../../../etc/passwd", "Layers": []}]),
+        json!([{"Config": "loop", "Layers": []}]),
+    ] {
         let m = serde_json::to_vec(&m)?;
         let mut b = tar::Builder::new(Vec::new());
         let mut h = tar::Header::new_gnu();
@@ -295,8 +378,14 @@ fn hostile_archives_leave_nothing() -> TestResult {
         assert!(matches!(r, Err(ImageError::InvalidArchive(_))), "{r:?}");
     }
     let r = s.load(&tar_of(&[("hello.txt", b"hi")])[..]);
-    assert!(matches!(&r, Err(ImageError::InvalidArchive(m)) if m.contains("manifest.json")), "{r:?}");
-    assert!(matches!(s.load(&b"not a tar at all"[..]), Err(ImageError::InvalidArchive(_))));
+    assert!(
+        matches!(&r, Err(ImageError::InvalidArchive(m)) if m.contains("manifest.json")),
+        "{r:?}"
+    );
+    assert!(matches!(
+        s.load(&b"not a tar at all"[..]),
+        Err(ImageError::InvalidArchive(_))
+    ));
     assert_empty(&root, &s)?;
     // The good archive still loads afterwards.
     s.load(&good[..])?;

@@ -28,7 +28,12 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 pub fn format_rfc3339(secs: i64, nanos: u32) -> String {
     let (y, mo, d) = civil_from_days(secs.div_euclid(86400));
     let rem = secs.rem_euclid(86400);
-    let base = format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
+    let base = format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
     if nanos == 0 {
         format!("{base}Z")
     } else {
@@ -37,7 +42,9 @@ pub fn format_rfc3339(secs: i64, nanos: u32) -> String {
 }
 
 pub fn now_rfc3339() -> String {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     format_rfc3339(d.as_secs() as i64, d.subsec_nanos())
 }
 
@@ -45,10 +52,23 @@ pub fn now_rfc3339() -> String {
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let num = |a: usize, b: usize| s.get(a..b).and_then(|x| x.parse::<i64>().ok());
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
-    let (y, mo, d, h, mi, sec) = (num(0, 4)?, num(5, 7)?, num(8, 10)?, num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let (y, mo, d, h, mi, sec) = (
+        num(0, 4)?,
+        num(5, 7)?,
+        num(8, 10)?,
+        num(11, 13)?,
+        num(14, 16)?,
+        num(17, 19)?,
+    );
     let mut rest = &s[19..];
     if let Some(frac) = rest.strip_prefix('.') {
         let n = frac.bytes().take_while(u8::is_ascii_digit).count();
@@ -56,9 +76,16 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     }
     let offset = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && matches!(rest.as_bytes()[0], b'+' | b'-') && rest.as_bytes()[3] == b':' => {
+        _ if rest.len() == 6
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest.as_bytes()[3] == b':' =>
+        {
             let v = rest[1..3].parse::<i64>().ok()? * 3600 + rest[4..6].parse::<i64>().ok()? * 60;
-            if rest.starts_with('-') { -v } else { v }
+            if rest.starts_with('-') {
+                -v
+            } else {
+                v
+            }
         }
         _ => return None,
     };
@@ -72,9 +99,15 @@ mod tests {
     #[test]
     fn round_trip() {
         assert_eq!(format_rfc3339(0, 0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_rfc3339(1_700_000_000, 500_000_000), "2023-11-14T22:13:20.5Z");
+        assert_eq!(
+            format_rfc3339(1_700_000_000, 500_000_000),
+            "2023-11-14T22:13:20.5Z"
+        );
         assert_eq!(parse_rfc3339("2023-11-14T22:13:20.5Z"), Some(1_700_000_000));
-        assert_eq!(parse_rfc3339("2023-11-14T23:13:20+01:00"), Some(1_700_000_000));
+        assert_eq!(
+            parse_rfc3339("2023-11-14T23:13:20+01:00"),
+            Some(1_700_000_000)
+        );
         assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), Some(951_782_400));
         assert_eq!(parse_rfc3339("garbage"), None);
         assert_eq!(parse_rfc3339("2023-11-14T22:13:20"), None);

@@ -21,7 +21,10 @@ impl BlobStore {
         let dir = root.join("blobs").join("sha256");
         fs::create_dir_all(&dir).at(&dir)?;
         tmp_dir(root)?;
-        Ok(BlobStore { root: root.to_path_buf(), dir })
+        Ok(BlobStore {
+            root: root.to_path_buf(),
+            dir,
+        })
     }
 
     pub fn path(&self, d: &Digest) -> PathBuf {
@@ -46,7 +49,13 @@ impl BlobStore {
     pub fn writer(&self) -> Result<BlobWriter> {
         let tmp = tmp_dir(&self.root)?.join(unique_name("blob"));
         let file = File::create(&tmp).at(&tmp)?;
-        Ok(BlobWriter { file: Some(file), tmp, hasher: Sha256::new(), dir: self.dir.clone(), size: 0 })
+        Ok(BlobWriter {
+            file: Some(file),
+            tmp,
+            hasher: Sha256::new(),
+            dir: self.dir.clone(),
+            size: 0,
+        })
     }
 
     /// Open a blob for reading (`open` is the constructor, hence the name).
@@ -62,7 +71,9 @@ impl BlobStore {
 
     pub fn size(&self, d: &Digest) -> Result<u64> {
         let p = self.path(d);
-        Ok(fs::metadata(&p).map_err(|e| not_found_or_io(d, &p, e))?.len())
+        Ok(fs::metadata(&p)
+            .map_err(|e| not_found_or_io(d, &p, e))?
+            .len())
     }
 
     pub fn delete(&self, d: &Digest) -> Result<()> {
@@ -113,7 +124,10 @@ impl BlobWriter {
     pub fn commit_expect(mut self, expected: &Digest) -> Result<Digest> {
         let d = self.digest();
         if &d != expected {
-            return Err(StoreError::DigestMismatch { expected: expected.to_string(), actual: d.to_string() });
+            return Err(StoreError::DigestMismatch {
+                expected: expected.to_string(),
+                actual: d.to_string(),
+            });
         }
         self.finish(&d)?;
         Ok(d)
@@ -132,14 +146,19 @@ impl BlobWriter {
             return Ok(());
         }
         fs::rename(&self.tmp, &dest).at(&dest)?;
-        File::open(&self.dir).and_then(|f| f.sync_all()).at(&self.dir)?;
+        File::open(&self.dir)
+            .and_then(|f| f.sync_all())
+            .at(&self.dir)?;
         Ok(())
     }
 }
 
 impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let file = self.file.as_mut().ok_or_else(|| io::Error::other("blob writer finished"))?;
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("blob writer finished"))?;
         let n = file.write(buf)?;
         self.hasher.update(&buf[..n]);
         self.size += n as u64;
@@ -185,12 +204,19 @@ mod tests {
         let mut w = bs.writer()?;
         w.write_all(b"abc").at("w")?;
         let wrong = Digest::of_bytes(b"abd");
-        assert!(matches!(w.commit_expect(&wrong), Err(StoreError::DigestMismatch { .. })));
+        assert!(matches!(
+            w.commit_expect(&wrong),
+            Err(StoreError::DigestMismatch { .. })
+        ));
         assert!(!bs.exists(&wrong));
         let mut w = bs.writer()?;
         w.write_all(b"abc").at("w")?;
         drop(w);
-        assert_eq!(fs::read_dir(t.path().join("tmp")).at("tmp")?.count(), 0, "temp files left");
+        assert_eq!(
+            fs::read_dir(t.path().join("tmp")).at("tmp")?.count(),
+            0,
+            "temp files left"
+        );
         let mut w = bs.writer()?;
         w.write_all(b"abc").at("w")?;
         let d = w.commit_expect(&Digest::of_bytes(b"abc"))?;

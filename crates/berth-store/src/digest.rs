@@ -24,11 +24,16 @@ impl Digest {
 
     /// Build from the 64 hex characters alone (as found in file names).
     pub fn from_hex(hex: &str) -> Result<Digest> {
-        let ok = hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let ok = hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !ok {
             return Err(StoreError::InvalidDigest(hex.to_string()));
         }
-        Ok(Digest { hex: hex.to_string() })
+        Ok(Digest {
+            hex: hex.to_string(),
+        })
     }
 
     pub fn of_bytes(data: &[u8]) -> Digest {
@@ -36,7 +41,9 @@ impl Digest {
     }
 
     pub(crate) fn from_sha256(raw: [u8; 32]) -> Digest {
-        Digest { hex: hex::encode(raw) }
+        Digest {
+            hex: hex::encode(raw),
+        }
     }
 
     pub fn hex(&self) -> &str {
@@ -91,7 +98,10 @@ mod tests {
     #[test]
     fn parse_and_display() {
         let d = Digest::of_bytes(b"");
-        assert_eq!(d.to_string(), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            d.to_string(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         assert_eq!(Digest::parse(&d.to_string()).ok(), Some(d.clone()));
         let json = serde_json::to_string(&d).unwrap_or_default();
         assert_eq!(json, format!("\"{d}\""));
@@ -100,9 +110,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_digests() {
-        for bad in ["", "sha256:", "sha512:abc", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        for bad in [
+            "",
+            "sha256:",
+            "sha512:abc",
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
             "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
-            "sha256:../../../../etc/passwd0000000000000000000000000000000000000000000"] {
+            "sha256:../../../../etc/passwd0000000000000000000000000000000000000000000",
+        ] {
             assert!(Digest::parse(bad).is_err(), "{bad}");
         }
     }
@@ -112,6 +127,9 @@ mod tests {
         let a = Digest::of_bytes(b"a");
         let b = Digest::of_bytes(b"b");
         assert_eq!(Digest::chain(None, &a), a);
-        assert_eq!(Digest::chain(Some(&a), &b), Digest::of_bytes(format!("{a} {b}").as_bytes()));
+        assert_eq!(
+            Digest::chain(Some(&a), &b),
+            Digest::of_bytes(format!("{a} {b}").as_bytes())
+        );
     }
 }

@@ -24,11 +24,15 @@ fn check(ret: libc::c_int) -> io::Result<()> {
 }
 
 fn timespecs(mtime: i64) -> [libc::timespec; 2] {
-    let ts = libc::timespec { tv_sec: mtime as libc::time_t, tv_nsec: 0 };
+    let ts = libc::timespec {
+        tv_sec: mtime as libc::time_t,
+        tv_nsec: 0,
+    };
     [ts, ts]
 }
 
-const DIR_FLAGS: libc::c_int = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+const DIR_FLAGS: libc::c_int =
+    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
 
 impl DirFd {
     /// Open `path` itself as a directory; its last component must not be a symlink.
@@ -73,7 +77,8 @@ impl DirFd {
         // SAFETY: all-zero is a valid `stat` (plain integers).
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: valid dirfd, NUL-terminated name, `st` is a valid out-pointer.
-        let r = unsafe { libc::fstatat(self.raw(), c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
+        let r =
+            unsafe { libc::fstatat(self.raw(), c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
         match check(r) {
             Ok(()) => Ok(Some(st)),
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
@@ -97,7 +102,8 @@ impl DirFd {
     /// Create a new regular file (fails if anything exists at `name`).
     pub fn create_file(&self, name: &OsStr) -> io::Result<File> {
         let c = cstr(name.as_bytes())?;
-        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        let flags =
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
         // SAFETY: valid dirfd and NUL-terminated name.
         let fd = unsafe { libc::openat(self.raw(), c.as_ptr(), flags, 0o600 as libc::c_uint) };
         Ok(File::from(Self::from_ret(fd)?.0))
@@ -126,10 +132,19 @@ impl DirFd {
     pub fn set_owner_times(&self, name: &OsStr, uid: u32, gid: u32, mtime: i64) -> io::Result<()> {
         let c = cstr(name.as_bytes())?;
         // SAFETY: valid dirfd and NUL-terminated name.
-        check(unsafe { libc::fchownat(self.raw(), c.as_ptr(), uid, gid, libc::AT_SYMLINK_NOFOLLOW) })?;
+        check(unsafe {
+            libc::fchownat(self.raw(), c.as_ptr(), uid, gid, libc::AT_SYMLINK_NOFOLLOW)
+        })?;
         let ts = timespecs(mtime);
         // SAFETY: valid dirfd, name, and a two-element timespec array.
-        check(unsafe { libc::utimensat(self.raw(), c.as_ptr(), ts.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) })
+        check(unsafe {
+            libc::utimensat(
+                self.raw(),
+                c.as_ptr(),
+                ts.as_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        })
     }
 
     /// chmod of a child that is known not to be a symlink (we just created it).
@@ -145,7 +160,13 @@ impl DirFd {
 }
 
 /// Owner, mode, times and xattrs of an open file or directory.
-pub(crate) fn set_fd_meta(fd: libc::c_int, uid: u32, gid: u32, mode: u32, mtime: Option<i64>) -> io::Result<()> {
+pub(crate) fn set_fd_meta(
+    fd: libc::c_int,
+    uid: u32,
+    gid: u32,
+    mode: u32,
+    mtime: Option<i64>,
+) -> io::Result<()> {
     // SAFETY: `fd` is an open descriptor owned by the caller for the duration of the call.
     check(unsafe { libc::fchown(fd, uid, gid) })?;
     // chmod after chown: chown clears setuid/setgid bits.

@@ -29,7 +29,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl StoreError {
     pub fn io(path: impl AsRef<Path>, source: io::Error) -> Self {
-        StoreError::Io { path: path.as_ref().to_path_buf(), source }
+        StoreError::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
     }
 }
 

@@ -42,7 +42,9 @@ fn unsafe_path(p: &Path) -> StoreError {
 /// Open the parent directory of `comps`, creating missing directories if `create`.
 /// Any symlink or non-directory on the way is an error: nothing is ever written through one.
 fn open_parent(root: &DirFd, comps: &[OsString], shown: &Path, create: bool) -> Result<DirFd> {
-    let mut dir = root.child(OsStr::new("."), false).map_err(|e| StoreError::io(shown, e))?;
+    let mut dir = root
+        .child(OsStr::new("."), false)
+        .map_err(|e| StoreError::io(shown, e))?;
     for c in &comps[..comps.len().saturating_sub(1)] {
         dir = dir.child(c, create).map_err(|e| match e.raw_os_error() {
             Some(libc::ELOOP) | Some(libc::ENOTDIR) => unsafe_path(shown),
@@ -60,16 +62,25 @@ struct Meta {
 }
 
 fn meta_of(h: &tar::Header, shown: &Path) -> Result<Meta> {
-    let bad = |what: &str| StoreError::Corrupt(format!("{}: bad {what} in tar header", shown.display()));
+    let bad =
+        |what: &str| StoreError::Corrupt(format!("{}: bad {what} in tar header", shown.display()));
     // Empty numeric fields mean 0, as Go's archive/tar (and so Docker) reads them.
     let uid = h.uid().unwrap_or(0);
     let gid = h.gid().unwrap_or(0);
-    let default_mode = if h.entry_type().is_dir() { 0o755 } else { 0o644 };
+    let default_mode = if h.entry_type().is_dir() {
+        0o755
+    } else {
+        0o644
+    };
     Ok(Meta {
         uid: u32::try_from(uid).map_err(|_| bad("uid"))?,
         gid: u32::try_from(gid).map_err(|_| bad("gid"))?,
         mode: h.mode().unwrap_or(default_mode),
-        mtime: h.mtime().ok().and_then(|m| i64::try_from(m).ok()).unwrap_or(0),
+        mtime: h
+            .mtime()
+            .ok()
+            .and_then(|m| i64::try_from(m).ok())
+            .unwrap_or(0),
     })
 }
 
@@ -87,7 +98,8 @@ fn clear(dir: &DirFd, name: &OsStr, keep_dir: bool, shown: &Path, full: &Path) -
         // follow symlinks inside, so the path-based removal stays in the tree.
         std::fs::remove_dir_all(full).map_err(|e| StoreError::io(shown, e))?;
     } else {
-        dir.unlink(name, false).map_err(|e| StoreError::io(shown, e))?;
+        dir.unlink(name, false)
+            .map_err(|e| StoreError::io(shown, e))?;
     }
     Ok(false)
 }
@@ -118,9 +130,14 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
     let entries = archive.entries().map_err(|e| StoreError::io(dest, e))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| StoreError::Corrupt(format!("layer tar: {e}")))?;
-        let raw = entry.path().map_err(|e| StoreError::Corrupt(format!("layer tar path: {e}")))?.into_owned();
+        let raw = entry
+            .path()
+            .map_err(|e| StoreError::Corrupt(format!("layer tar path: {e}")))?
+            .into_owned();
         let comps = clean_path(&raw)?;
-        let Some(name) = comps.last().cloned() else { continue }; // the root itself
+        let Some(name) = comps.last().cloned() else {
+            continue;
+        }; // the root itself
         let full = comps.iter().fold(dest.to_path_buf(), |p, c| p.join(c));
         let kind = entry.header().entry_type();
         let meta = meta_of(entry.header(), &raw)?;
@@ -142,7 +159,9 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
             let hidden = OsStr::from_bytes(hidden);
             clear(&parent, hidden, false, &raw, &full.with_file_name(hidden))?;
             parent.mknod(hidden, libc::S_IFCHR, 0).map_err(io_err)?;
-            parent.set_owner_times(hidden, meta.uid, meta.gid, meta.mtime).map_err(io_err)?;
+            parent
+                .set_owner_times(hidden, meta.uid, meta.gid, meta.mtime)
+                .map_err(io_err)?;
             continue;
         }
 
@@ -164,7 +183,14 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
                 let mut f = parent.create_file(&name).map_err(io_err)?;
                 size += io::copy(&mut entry, &mut f).map_err(io_err)?;
                 use std::os::fd::AsRawFd;
-                set_fd_meta(f.as_raw_fd(), meta.uid, meta.gid, meta.mode, Some(meta.mtime)).map_err(io_err)?;
+                set_fd_meta(
+                    f.as_raw_fd(),
+                    meta.uid,
+                    meta.gid,
+                    meta.mode,
+                    Some(meta.mtime),
+                )
+                .map_err(io_err)?;
                 for (k, v) in xa {
                     let _ = set_fd_xattr(f.as_raw_fd(), &k, &v);
                 }
@@ -172,21 +198,29 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
             EntryType::Symlink => {
                 let target = entry
                     .link_name_bytes()
-                    .ok_or_else(|| StoreError::Corrupt(format!("{}: symlink without target", raw.display())))?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("{}: symlink without target", raw.display()))
+                    })?
                     .into_owned();
                 clear(&parent, &name, false, &raw, &full)?;
                 // The target is stored verbatim: it is only data here, never followed.
                 parent.symlink(&target, &name).map_err(io_err)?;
-                parent.set_owner_times(&name, meta.uid, meta.gid, meta.mtime).map_err(io_err)?;
+                parent
+                    .set_owner_times(&name, meta.uid, meta.gid, meta.mtime)
+                    .map_err(io_err)?;
             }
             EntryType::Link => {
                 let target = entry
                     .link_name()
                     .map_err(|e| StoreError::Corrupt(format!("{}: {e}", raw.display())))?
-                    .ok_or_else(|| StoreError::Corrupt(format!("{}: hardlink without target", raw.display())))?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("{}: hardlink without target", raw.display()))
+                    })?
                     .into_owned();
                 let tcomps = clean_path(&target)?;
-                let Some(tname) = tcomps.last() else { return Err(unsafe_path(&target)) };
+                let Some(tname) = tcomps.last() else {
+                    return Err(unsafe_path(&target));
+                };
                 if tcomps == comps {
                     continue;
                 }
@@ -196,8 +230,12 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
             }
             EntryType::Fifo => {
                 clear(&parent, &name, false, &raw, &full)?;
-                parent.mknod(&name, libc::S_IFIFO | 0o600, 0).map_err(io_err)?;
-                parent.set_owner_times(&name, meta.uid, meta.gid, meta.mtime).map_err(io_err)?;
+                parent
+                    .mknod(&name, libc::S_IFIFO | 0o600, 0)
+                    .map_err(io_err)?;
+                parent
+                    .set_owner_times(&name, meta.uid, meta.gid, meta.mtime)
+                    .map_err(io_err)?;
                 parent.chmod(&name, meta.mode & 0o7777).map_err(io_err)?;
             }
             // Devices from a layer are refused (a container must not get host devices

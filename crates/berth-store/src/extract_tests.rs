@@ -16,7 +16,14 @@ impl RawTar {
         RawTar(tar::Builder::new(Vec::new()))
     }
 
-    fn entry(&mut self, kind: tar::EntryType, name: &str, link: &str, data: &[u8], mode: u32) -> &mut Self {
+    fn entry(
+        &mut self,
+        kind: tar::EntryType,
+        name: &str,
+        link: &str,
+        data: &[u8],
+        mode: u32,
+    ) -> &mut Self {
         let mut h = tar::Header::new_gnu();
         if let Some(g) = h.as_gnu_mut() {
             g.name[..name.len()].copy_from_slice(name.as_bytes());
@@ -67,16 +74,26 @@ fn env() -> Result<Env, Box<dyn std::error::Error>> {
     fs::create_dir(&outside)?;
     fs::write(outside.join("secret"), b"original")?;
     let store = LayerStore::open(&top.path().join("data"))?;
-    Ok(Env { top, outside, store })
+    Ok(Env {
+        top,
+        outside,
+        store,
+    })
 }
 
 impl Env {
     /// Nothing outside the data root changed and no layer or temp file was left behind.
     fn assert_clean(&self) -> TestResult {
-        let mut names: Vec<_> = fs::read_dir(self.top.path())?.flatten().map(|e| e.file_name()).collect();
+        let mut names: Vec<_> = fs::read_dir(self.top.path())?
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         names.sort();
         assert_eq!(names, vec!["data", "outside"]);
-        let mut out: Vec<_> = fs::read_dir(&self.outside)?.flatten().map(|e| e.file_name()).collect();
+        let mut out: Vec<_> = fs::read_dir(&self.outside)?
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         out.sort();
         assert_eq!(out, vec!["secret"]);
         assert_eq!(fs::read(self.outside.join("secret"))?, b"original");
@@ -84,7 +101,11 @@ impl Env {
         let data = self.top.path().join("data");
         assert_eq!(fs::read_dir(data.join("layers"))?.count(), 0, "layer left");
         assert_eq!(fs::read_dir(data.join("tmp"))?.count(), 0, "temp left");
-        assert_eq!(fs::read_dir(data.join("blobs/sha256"))?.count(), 0, "blob left");
+        assert_eq!(
+            fs::read_dir(data.join("blobs/sha256"))?.count(),
+            0,
+            "blob left"
+        );
         Ok(())
     }
 
@@ -118,12 +139,18 @@ fn applies_a_layer_with_metadata() -> TestResult {
     let d = e.store.diff_dir(&info.chain_id);
     let su = fs::metadata(d.join("bin/su"))?;
     assert_eq!(su.permissions().mode() & 0o7777, 0o4755);
-    assert_eq!((su.uid(), su.gid(), su.mtime()), (1000, 1001, 1_600_000_000));
+    assert_eq!(
+        (su.uid(), su.gid(), su.mtime()),
+        (1000, 1001, 1_600_000_000)
+    );
     assert_eq!(su.nlink(), 2);
     assert_eq!(fs::read_link(d.join("bin/sh"))?, Path::new("/bin/busybox"));
     assert_eq!(fs::metadata(d.join("bin"))?.mtime(), 1_600_000_000);
     assert!(fs::symlink_metadata(d.join("pipe"))?.file_type().is_fifo());
-    assert!(!d.join("dev-null").exists(), "device nodes must not be created");
+    assert!(
+        !d.join("dev-null").exists(),
+        "device nodes must not be created"
+    );
     assert_eq!(fs::read(d.join("abs"))?, b"neutralised");
     assert_eq!(fs::read(d.join("y"))?, b"cleaned");
     assert_eq!(e.store.info(&info.chain_id)?, info);
@@ -131,17 +158,30 @@ fn applies_a_layer_with_metadata() -> TestResult {
 
     // Same layer again is shared; a child gets the OCI chain id.
     assert_eq!(e.store.apply(None, &tar[..])?, info);
-    let tar2 = RawTar::new().file("etc/.wh.passwd", b"").file("usr/.wh..wh..opq", b"").bytes();
+    let tar2 = RawTar::new()
+        .file("etc/.wh.passwd", b"")
+        .file("usr/.wh..wh..opq", b"")
+        .bytes();
     let child = e.store.apply(Some(&info.chain_id), &tar2[..])?;
     let diff2 = Digest::of_bytes(&tar2);
-    assert_eq!(child.chain_id, Digest::of_bytes(format!("{} {}", info.chain_id, diff2).as_bytes()));
+    assert_eq!(
+        child.chain_id,
+        Digest::of_bytes(format!("{} {}", info.chain_id, diff2).as_bytes())
+    );
     let d2 = e.store.diff_dir(&child.chain_id);
     let wh = fs::symlink_metadata(d2.join("etc/passwd"))?;
     assert!(wh.file_type().is_char_device() && wh.rdev() == 0);
     let mut val = [0u8; 4];
     let c_path = std::ffi::CString::new(d2.join("usr").into_os_string().into_encoded_bytes())?;
     // SAFETY: valid C strings and a live buffer of the given length.
-    let n = unsafe { libc::getxattr(c_path.as_ptr(), c"trusted.overlay.opaque".as_ptr(), val.as_mut_ptr().cast(), 4) };
+    let n = unsafe {
+        libc::getxattr(
+            c_path.as_ptr(),
+            c"trusted.overlay.opaque".as_ptr(),
+            val.as_mut_ptr().cast(),
+            4,
+        )
+    };
     assert_eq!(&val[..n.max(0) as usize], b"y");
 
     e.store.remove(&child.chain_id)?;
@@ -162,27 +202,57 @@ fn missing_parent_is_not_found() -> TestResult {
 #[test]
 fn rejects_dotdot_escape() -> TestResult {
     let e = env()?;
-    e.expect_unsafe(RawTar::new().file("../../../../../../../../berth-escape-test", b"x").bytes())?;
-    e.expect_unsafe(RawTar::new().file("a/../../outside/secret", b"pwned").bytes())
+    e.expect_unsafe(
+        RawTar::new()
+            .file("../../../../../../../../berth-escape-test", b"x")
+            .bytes(),
+    )?;
+    e.expect_unsafe(
+        RawTar::new()
+            .file("a/../../outside/secret", b"pwned")
+            .bytes(),
+    )
 }
 
 #[test]
 fn never_writes_through_a_symlinked_parent() -> TestResult {
     let e = env()?;
     let out = e.outside.to_string_lossy().into_owned();
-    e.expect_unsafe(RawTar::new().symlink("a", &out).file("a/secret", b"pwned").bytes())?;
+    e.expect_unsafe(
+        RawTar::new()
+            .symlink("a", &out)
+            .file("a/secret", b"pwned")
+            .bytes(),
+    )?;
     e.expect_unsafe(RawTar::new().symlink("a", &out).dir("a/sub/").bytes())?;
-    e.expect_unsafe(RawTar::new().symlink("a", "../../../../..").file("a/berth-escape-test", b"x").bytes())?;
-    e.expect_unsafe(RawTar::new().dir("d/").symlink("d/l", &out).file("d/l/new", b"x").bytes())
+    e.expect_unsafe(
+        RawTar::new()
+            .symlink("a", "../../../../..")
+            .file("a/berth-escape-test", b"x")
+            .bytes(),
+    )?;
+    e.expect_unsafe(
+        RawTar::new()
+            .dir("d/")
+            .symlink("d/l", &out)
+            .file("d/l/new", b"x")
+            .bytes(),
+    )
 }
 
 #[test]
 fn replaces_a_symlink_instead_of_following_it() -> TestResult {
     let e = env()?;
     let target = e.outside.join("secret").to_string_lossy().into_owned();
-    let tar = RawTar::new().symlink("f", &target).file("f", b"inside").bytes();
+    let tar = RawTar::new()
+        .symlink("f", &target)
+        .file("f", b"inside")
+        .bytes();
     let info = e.store.apply(None, &tar[..])?;
-    assert_eq!(fs::read(e.store.diff_dir(&info.chain_id).join("f"))?, b"inside");
+    assert_eq!(
+        fs::read(e.store.diff_dir(&info.chain_id).join("f"))?,
+        b"inside"
+    );
     assert_eq!(fs::read(e.outside.join("secret"))?, b"original");
     Ok(())
 }
@@ -191,11 +261,23 @@ fn replaces_a_symlink_instead_of_following_it() -> TestResult {
 fn rejects_hardlinks_out_of_the_layer() -> TestResult {
     let e = env()?;
     let out = e.outside.to_string_lossy().into_owned();
-    e.expect_unsafe(RawTar::new().hardlink("h", "../../../../outside/secret").bytes())?;
-    e.expect_unsafe(RawTar::new().symlink("l", &out).hardlink("h", "l/secret").bytes())?;
+    e.expect_unsafe(
+        RawTar::new()
+            .hardlink("h", "../../../../outside/secret")
+            .bytes(),
+    )?;
+    e.expect_unsafe(
+        RawTar::new()
+            .symlink("l", &out)
+            .hardlink("h", "l/secret")
+            .bytes(),
+    )?;
     // Absolute targets are taken inside the layer, where this one does not exist.
     let abs = format!("{out}/secret");
-    assert!(e.store.apply(None, &RawTar::new().hardlink("h", &abs).bytes()[..]).is_err());
+    assert!(e
+        .store
+        .apply(None, &RawTar::new().hardlink("h", &abs).bytes()[..])
+        .is_err());
     e.assert_clean()
 }
 
@@ -203,7 +285,10 @@ fn rejects_hardlinks_out_of_the_layer() -> TestResult {
 fn rejects_bad_whiteouts_and_garbage() -> TestResult {
     let e = env()?;
     e.expect_unsafe(RawTar::new().file("a/.wh..", b"").bytes())?;
-    let r = e.store.apply(None, &b"this is not a tar archive at all, just some bytes"[..]);
+    let r = e.store.apply(
+        None,
+        &b"this is not a tar archive at all, just some bytes"[..],
+    );
     assert!(r.is_err());
     e.assert_clean()
 }

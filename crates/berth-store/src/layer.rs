@@ -50,7 +50,11 @@ impl LayerStore {
     pub fn open(root: &Path) -> Result<LayerStore> {
         let dir = root.join("layers");
         fs::create_dir_all(&dir).at(&dir)?;
-        Ok(LayerStore { root: root.to_path_buf(), dir, blobs: BlobStore::open(root)? })
+        Ok(LayerStore {
+            root: root.to_path_buf(),
+            dir,
+            blobs: BlobStore::open(root)?,
+        })
     }
 
     pub fn blobs(&self) -> &BlobStore {
@@ -75,7 +79,8 @@ impl LayerStore {
             io::ErrorKind::NotFound => StoreError::NotFound(format!("layer {chain}")),
             _ => StoreError::io(&p, e),
         })?;
-        serde_json::from_slice(&data).map_err(|e| StoreError::Corrupt(format!("{}: {e}", p.display())))
+        serde_json::from_slice(&data)
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", p.display())))
     }
 
     /// Unpack an uncompressed layer tar on top of `parent` (a chain id).
@@ -90,7 +95,10 @@ impl LayerStore {
         fs::create_dir(&diff).at(&diff)?;
         let mut blob = self.blobs.writer()?;
         let size = {
-            let mut tee = Tee { inner: tar, out: &mut blob };
+            let mut tee = Tee {
+                inner: tar,
+                out: &mut blob,
+            };
             let size = extract(&diff, &mut tee)?;
             // The tar's end-of-archive padding is part of the diff id too.
             io::copy(&mut tee, &mut io::sink()).at(&diff)?;
@@ -98,11 +106,17 @@ impl LayerStore {
         };
         let diff_id = blob.commit()?;
         let chain_id = Digest::chain(parent, &diff_id);
-        let info = LayerInfo { diff_id, chain_id: chain_id.clone(), size, parent: parent.cloned() };
+        let info = LayerInfo {
+            diff_id,
+            chain_id: chain_id.clone(),
+            size,
+            parent: parent.cloned(),
+        };
         if self.exists(&chain_id) {
             return Ok(info); // shared layer: `tmp` is discarded on drop
         }
-        let meta = serde_json::to_vec_pretty(&info).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let meta =
+            serde_json::to_vec_pretty(&info).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         write_atomic(&tmp.path().join("meta.json"), &meta)?;
         let dest = self.layer_dir(&chain_id);
         if dest.exists() {
@@ -112,7 +126,9 @@ impl LayerStore {
         match fs::rename(tmp.path(), &dest) {
             Ok(()) => {
                 tmp.keep();
-                fs::File::open(&self.dir).and_then(|f| f.sync_all()).at(&self.dir)?;
+                fs::File::open(&self.dir)
+                    .and_then(|f| f.sync_all())
+                    .at(&self.dir)?;
                 Ok(info)
             }
             // Lost a race with a concurrent apply of the same layer.
@@ -134,7 +150,9 @@ impl LayerStore {
         let mut out = Vec::new();
         for entry in fs::read_dir(&self.dir).at(&self.dir)? {
             let name = entry.at(&self.dir)?.file_name();
-            let Ok(chain) = Digest::from_hex(&name.to_string_lossy()) else { continue };
+            let Ok(chain) = Digest::from_hex(&name.to_string_lossy()) else {
+                continue;
+            };
             if let Ok(info) = self.info(&chain) {
                 out.push(info);
             }

@@ -14,7 +14,10 @@ use crate::tmp::unique_name;
 /// Write `data` to `path` so that a crash leaves either the old or the new content.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{}", unique_name(&format!("tmp-{name}"))));
     let res = (|| {
         let mut f = File::create(&tmp)?;
@@ -38,14 +41,20 @@ pub struct RecordDir<T> {
 
 impl<T> Clone for RecordDir<T> {
     fn clone(&self) -> Self {
-        RecordDir { dir: self.dir.clone(), _t: PhantomData }
+        RecordDir {
+            dir: self.dir.clone(),
+            _t: PhantomData,
+        }
     }
 }
 
 impl<T: Serialize + DeserializeOwned> RecordDir<T> {
     pub fn open(dir: &Path) -> Result<RecordDir<T>> {
         fs::create_dir_all(dir).at(dir)?;
-        Ok(RecordDir { dir: dir.to_path_buf(), _t: PhantomData })
+        Ok(RecordDir {
+            dir: dir.to_path_buf(),
+            _t: PhantomData,
+        })
     }
 
     fn path(&self, key: &str) -> Result<PathBuf> {
@@ -61,7 +70,8 @@ impl<T: Serialize + DeserializeOwned> RecordDir<T> {
 
     pub fn put(&self, key: &str, value: &T) -> Result<()> {
         let path = self.path(key)?;
-        let data = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))?;
+        let data = serde_json::to_vec_pretty(value)
+            .map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))?;
         write_atomic(&path, &data)
     }
 
@@ -80,8 +90,14 @@ impl<T: Serialize + DeserializeOwned> RecordDir<T> {
     pub fn list(&self) -> Result<Vec<(String, T)>> {
         let mut out = Vec::new();
         for entry in fs::read_dir(&self.dir).at(&self.dir)? {
-            let name = entry.at(&self.dir)?.file_name().to_string_lossy().into_owned();
-            let Some(key) = name.strip_suffix(".json") else { continue };
+            let name = entry
+                .at(&self.dir)?
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            let Some(key) = name.strip_suffix(".json") else {
+                continue;
+            };
             if key.starts_with('.') {
                 continue;
             }
@@ -135,7 +151,10 @@ mod tests {
         let t = tempfile::tempdir().map_err(|e| StoreError::io("tmp", e))?;
         let rd: RecordDir<Rec> = RecordDir::open(t.path())?;
         for k in ["", "../x", "a/b", "..", ".hidden", "a\0b"] {
-            assert!(matches!(rd.put(k, &Rec { n: 1 }), Err(StoreError::InvalidKey(_))), "{k:?}");
+            assert!(
+                matches!(rd.put(k, &Rec { n: 1 }), Err(StoreError::InvalidKey(_))),
+                "{k:?}"
+            );
             assert!(rd.get(k).is_err());
         }
         assert_eq!(fs::read_dir(t.path()).at("t")?.count(), 0);

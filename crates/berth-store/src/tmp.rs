@@ -15,7 +15,10 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A name unique within this machine: pid + process-wide counter + clock.
 pub fn unique_name(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
 }
 

@@ -23,13 +23,19 @@ fn kernel_version() -> String {
 
 pub fn version() -> Resp {
     let v = env!("CARGO_PKG_VERSION").to_string();
+    let commit = option_env!("BERTH_GIT_COMMIT").unwrap_or("unknown");
+    let details = serde_json::json!({
+        "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "GitCommit": commit,
+        "GoVersion": "none (rust)", "Os": "linux", "Arch": "amd64",
+        "KernelVersion": kernel_version(), "Experimental": "false", "BuildTime": "",
+    });
     ok_json(&VersionInfo {
         platform: Platform { name: "Berth Engine".into() },
-        components: vec![Component { name: "Engine".into(), version: v.clone() }],
+        components: vec![Component { name: "Engine".into(), version: v.clone(), details: Some(details) }],
         version: v,
         api_version: API_VERSION.into(),
         min_api_version: MIN_API_VERSION.into(),
-        git_commit: option_env!("BERTH_GIT_COMMIT").unwrap_or("unknown").into(),
+        git_commit: commit.into(),
         go_version: "none (rust)".into(),
         os: "linux".into(),
         arch: "amd64".into(),
