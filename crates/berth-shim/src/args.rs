@@ -94,8 +94,18 @@ mod tests {
     }
 
     const FULL: &[&str] = &[
-        "--id", "c1", "--bundle", "/b", "--state-dir", "/s", "--runtime", "/usr/sbin/runc",
-        "--runtime-root", "/r", "--log", "/l.json",
+        "--id",
+        "c1",
+        "--bundle",
+        "/b",
+        "--state-dir",
+        "/s",
+        "--runtime",
+        "/usr/sbin/runc",
+        "--runtime-root",
+        "/r",
+        "--log",
+        "/l.json",
     ];
 
     #[test]

@@ -47,7 +47,10 @@ pub fn create(cfg: &Config, rt: &Runtime) -> Result<Created> {
             return Err(e);
         }
     };
-    for fd in [Some(&out_r), Some(&err_r), stdin_ours.as_ref()].into_iter().flatten() {
+    for fd in [Some(&out_r), Some(&err_r), stdin_ours.as_ref()]
+        .into_iter()
+        .flatten()
+    {
         if let Err(e) = set_nonblocking(fd) {
             rt.delete();
             return Err(e);

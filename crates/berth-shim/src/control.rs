@@ -1,5 +1,14 @@
 //! The control socket protocol: one command line per connection, and the
 //! per-connection state (bounded, non-blocking in both directions).
+//!
+//! - `start` → `ok` | `err <msg>`; `kill <signum>` → `ok` |
+//!   `err container not running`; `state` → `running <pid>` | `exited <code>`.
+//!   The connection closes after the reply.
+//! - `wait` → `exit <code>` once the container exited and its output was logged.
+//! - `attach` / `attach stdin` → `ok`, then Docker-multiplexed output frames
+//!   until the container exits; with `stdin`, the client's bytes go to the
+//!   container's stdin, and its EOF closes that stdin under `--stdin-once`.
+//! - anything else → `err unknown command` (or `err invalid signal`).
 
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -191,8 +200,14 @@ mod tests {
         assert_eq!(parse_command(b"start"), Ok(Command::Start));
         assert_eq!(parse_command(b"state\r"), Ok(Command::State));
         assert_eq!(parse_command(b"wait"), Ok(Command::Wait));
-        assert_eq!(parse_command(b"attach"), Ok(Command::Attach { stdin: false }));
-        assert_eq!(parse_command(b"attach stdin"), Ok(Command::Attach { stdin: true }));
+        assert_eq!(
+            parse_command(b"attach"),
+            Ok(Command::Attach { stdin: false })
+        );
+        assert_eq!(
+            parse_command(b"attach stdin"),
+            Ok(Command::Attach { stdin: true })
+        );
         assert_eq!(parse_command(b"kill 9"), Ok(Command::Kill(9)));
         assert_eq!(parse_command(b"kill 15"), Ok(Command::Kill(15)));
     }
@@ -200,12 +215,30 @@ mod tests {
     #[test]
     fn rejects_hostile_lines() {
         for bad in [
-            &b""[..], b" ", b"START", b"start now", b"attach stdout", b"attach stdin x",
-            b"\xff\xfe", b"wait\0", b"kill", b"state ",
+            &b""[..],
+            b" ",
+            b"START",
+            b"start now",
+            b"attach stdout",
+            b"attach stdin x",
+            b"\xff\xfe",
+            b"wait\0",
+            b"kill",
+            b"state ",
         ] {
             assert_eq!(parse_command(bad), Err("unknown command"), "{bad:?}");
         }
-        for bad in [&b"kill 0"[..], b"kill -9", b"kill 99999999999", b"kill x", b"kill 65", b"kill +9", b"kill 09", b"kill 9 9", b"kill  9"] {
+        for bad in [
+            &b"kill 0"[..],
+            b"kill -9",
+            b"kill 99999999999",
+            b"kill x",
+            b"kill 65",
+            b"kill +9",
+            b"kill 09",
+            b"kill 9 9",
+            b"kill  9",
+        ] {
             assert!(parse_command(bad).is_err(), "{bad:?}");
         }
     }

@@ -32,6 +32,28 @@ pub fn one_line(line: &str) -> String {
     s
 }
 
+/// Closes every fd above stderr. Whatever launched us may have leaked fds
+/// without close-on-exec; they would otherwise live on in the shim and be
+/// passed to the runtime and the container.
+pub fn close_inherited_fds() {
+    // SAFETY: close_range takes integers; nothing in this process uses fds > 2 yet.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    if r < 0 {
+        // Kernels before 5.9: close them one by one.
+        if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+            let fds: Vec<i32> = dir
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .filter(|&fd| fd > 2)
+                .collect();
+            for fd in fds {
+                // SAFETY: see above; the directory's own fd is already closed.
+                unsafe { libc::close(fd) };
+            }
+        }
+    }
+}
+
 /// Forks. The parent never returns: it relays the child's readiness line
 /// to its stdout and exits (0 for `ok`, 1 otherwise) so berthd can reap it
 /// at once. The child returns, in a new session, as a child subreaper, with
@@ -85,7 +107,10 @@ fn relay(mut from: File) -> ! {
             Err(_) => break,
         }
     }
-    let end = line.iter().position(|&b| b == b'\n').map_or(line.len(), |p| p + 1);
+    let end = line
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(line.len(), |p| p + 1);
     line.truncate(end);
     if !line.ends_with(b"\n") {
         line = b"err shim exited before it was ready\n".to_vec();

@@ -217,11 +217,26 @@ mod tests {
     #[test]
     fn formats_times() {
         assert_eq!(format_rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(format_rfc3339(951_782_400, 5), "2000-02-29T00:00:00.000000005Z");
-        assert_eq!(format_rfc3339(1_795_456_510, 123_456_789), "2026-11-23T17:55:10.123456789Z");
-        assert_eq!(format_rfc3339(4_107_542_399, 999_999_999), "2100-02-28T23:59:59.999999999Z");
-        assert_eq!(format_rfc3339(4_107_542_400, 0), "2100-03-01T00:00:00.000000000Z");
-        assert_eq!(format_rfc3339(1_704_067_199, 0), "2023-12-31T23:59:59.000000000Z");
+        assert_eq!(
+            format_rfc3339(951_782_400, 5),
+            "2000-02-29T00:00:00.000000005Z"
+        );
+        assert_eq!(
+            format_rfc3339(1_795_456_510, 123_456_789),
+            "2026-11-23T17:55:10.123456789Z"
+        );
+        assert_eq!(
+            format_rfc3339(4_107_542_399, 999_999_999),
+            "2100-02-28T23:59:59.999999999Z"
+        );
+        assert_eq!(
+            format_rfc3339(4_107_542_400, 0),
+            "2100-03-01T00:00:00.000000000Z"
+        );
+        assert_eq!(
+            format_rfc3339(1_704_067_199, 0),
+            "2023-12-31T23:59:59.000000000Z"
+        );
         assert_eq!(now_rfc3339().len(), 30);
     }
 
@@ -231,7 +246,10 @@ mod tests {
         assert_eq!(esc(b"a\"b\\c\n\r\t"), "a\\\"b\\\\c\\n\\r\\t");
         assert_eq!(esc(b"\x00\x01\x1b\x7f"), "\\u0000\\u0001\\u001b\x7f");
         assert_eq!(esc(b"<a&b>"), "\\u003ca\\u0026b\\u003e");
-        assert_eq!(esc("h\u{e9}\u{2028}\u{1F600}".as_bytes()), "h\u{e9}\\u2028\u{1F600}");
+        assert_eq!(
+            esc("h\u{e9}\u{2028}\u{1F600}".as_bytes()),
+            "h\u{e9}\\u2028\u{1F600}"
+        );
     }
 
     #[test]
@@ -266,7 +284,15 @@ mod tests {
     #[test]
     fn splits_lines_across_chunks() {
         let got = split(&[b"a\nb", b"c\n\nd"]);
-        assert_eq!(got, vec![b"a\n".to_vec(), b"bc\n".to_vec(), b"\n".to_vec(), b"d".to_vec()]);
+        assert_eq!(
+            got,
+            vec![
+                b"a\n".to_vec(),
+                b"bc\n".to_vec(),
+                b"\n".to_vec(),
+                b"d".to_vec()
+            ]
+        );
         assert!(split(&[b""]).is_empty());
     }
 

@@ -1,7 +1,7 @@
 //! `berth-shim`: the per-container parent. It creates the container through
 //! an OCI runtime, owns its stdio (json-file log, attach clients), reaps it
 //! and records its exit code, serving berthd over `<state-dir>/shim.sock`.
-//! The protocol is described in `control.rs` and on `Shim`.
+//! The protocol is described in `control.rs`.
 
 mod args;
 mod container;
@@ -13,6 +13,7 @@ mod logfile;
 mod process;
 mod runtime;
 mod shim;
+mod stdin;
 
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use runtime::Runtime;
 use shim::Shim;
 
 fn main() {
+    daemon::close_inherited_fds();
     let cfg = match Config::parse(std::env::args_os().skip(1)).and_then(absolute) {
         Ok(c) => c,
         Err(e) => fail_early(e),

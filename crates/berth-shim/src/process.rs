@@ -124,11 +124,18 @@ mod tests {
     // The child is reaped by `reap`, which is what is under test.
     #[allow(clippy::zombie_processes)]
     fn pidfd_reap_and_kill_a_child() {
-        let child = Command::new("/bin/sleep").arg("100").spawn().expect("spawn sleep");
+        let child = Command::new("/bin/sleep")
+            .arg("100")
+            .spawn()
+            .expect("spawn sleep");
         let pid = i32::try_from(child.id()).expect("pid fits");
         let fd = pidfd_open(pid).expect("pidfd");
         kill(pid, libc::SIGKILL).expect("kill");
-        let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd.
         let n = unsafe { libc::poll(&mut p, 1, 10_000) };
         assert_eq!(n, 1);
@@ -143,7 +150,10 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("mkdir");
         write_exit_file(&dir, 3).expect("write");
         write_exit_file(&dir, 42).expect("overwrite");
-        assert_eq!(std::fs::read_to_string(dir.join("exit")).expect("read"), "42");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("exit")).expect("read"),
+            "42"
+        );
         assert!(!dir.join(".exit.tmp").exists());
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }

@@ -69,7 +69,9 @@ impl<'a> Runtime<'a> {
         let mut cmd = Command::new(&self.cfg.runtime);
         cmd.arg("--root").arg(&self.cfg.runtime_root);
         if with_log {
-            cmd.arg("--log").arg(&self.log).args(["--log-format", "json"]);
+            cmd.arg("--log")
+                .arg(&self.log)
+                .args(["--log-format", "json"]);
         }
         cmd
     }
@@ -142,7 +144,9 @@ fn decode_json_string(s: &str) -> Option<String> {
                             Some(lo) => match u32::from_str_radix(lo, 16) {
                                 Ok(lo @ 0xDC00..=0xDFFF) => {
                                     chars = rest[6..].chars();
-                                    char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (lo - 0xDC00))
+                                    char::from_u32(
+                                        0x10000 + ((unit - 0xD800) << 10) + (lo - 0xDC00),
+                                    )
                                 }
                                 _ => None,
                             },
@@ -182,17 +186,32 @@ mod tests {
     #[test]
     fn no_error_line_gives_none() {
         assert_eq!(last_error_msg(""), None);
-        assert_eq!(last_error_msg("garbage\n{\"level\":\"info\",\"msg\":\"x\"}"), None);
+        assert_eq!(
+            last_error_msg("garbage\n{\"level\":\"info\",\"msg\":\"x\"}"),
+            None
+        );
         // msg not terminated
         assert_eq!(last_error_msg("{\"level\":\"error\",\"msg\":\"abc"), None);
     }
 
     #[test]
     fn decodes_escapes() {
-        assert_eq!(decode_json_string("a\\u00e9\\/\\\\\"").as_deref(), Some("a\u{e9}/\\"));
-        assert_eq!(decode_json_string("\\ud83d\\ude00\"").as_deref(), Some("\u{1F600}"));
-        assert_eq!(decode_json_string("\\ud83dx\"").as_deref(), Some("\u{FFFD}x"));
-        assert_eq!(decode_json_string("\\ud83d\\u0041\"").as_deref(), Some("\u{FFFD}A"));
+        assert_eq!(
+            decode_json_string("a\\u00e9\\/\\\\\"").as_deref(),
+            Some("a\u{e9}/\\")
+        );
+        assert_eq!(
+            decode_json_string("\\ud83d\\ude00\"").as_deref(),
+            Some("\u{1F600}")
+        );
+        assert_eq!(
+            decode_json_string("\\ud83dx\"").as_deref(),
+            Some("\u{FFFD}x")
+        );
+        assert_eq!(
+            decode_json_string("\\ud83d\\u0041\"").as_deref(),
+            Some("\u{FFFD}A")
+        );
         assert_eq!(decode_json_string("\\uzz\"").as_deref(), None);
         assert_eq!(decode_json_string("\\u12"), None);
         assert_eq!(decode_json_string("\\"), None);

@@ -2,7 +2,7 @@
 //! clients, the container's stdio pipes and the init process's pidfd.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant};
@@ -14,22 +14,14 @@ use crate::frames::{self, Stream};
 use crate::logfile::JsonLog;
 use crate::process;
 use crate::runtime::Runtime;
+use crate::stdin::StdinPipe;
 
 /// How long output may keep flowing after init exits (a process outside the
 /// pid namespace could hold the pipes open forever).
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 /// Connections beyond this are refused, so a flood cannot exhaust fds.
 const MAX_CLIENTS: usize = 512;
-/// Stdin bytes buffered towards the container before clients are throttled.
-const MAX_STDIN_BUF: usize = 64 * 1024;
 const READ_CHUNK: usize = 32 * 1024;
-
-struct StdinPipe {
-    file: File,
-    buf: Vec<u8>,
-    /// `--stdin-once` and the attached client hung up: close once flushed.
-    close_when_flushed: bool,
-}
 
 pub struct Shim<'a> {
     cfg: &'a Config,
@@ -65,11 +57,7 @@ impl<'a> Shim<'a> {
             pidfd: Some(c.pidfd),
             stdout: Some(c.stdout),
             stderr: Some(c.stderr),
-            stdin: c.stdin.map(|file| StdinPipe {
-                file,
-                buf: Vec::new(),
-                close_when_flushed: false,
-            }),
+            stdin: c.stdin.map(StdinPipe::new),
             listener: Some(listener),
             clients: Vec::new(),
             log,
@@ -105,7 +93,11 @@ impl<'a> Shim<'a> {
         let mut fds = Vec::with_capacity(self.clients.len() + 5);
         let mut slots = Vec::with_capacity(self.clients.len() + 5);
         let mut add = |fd: RawFd, events: i16, slot: Slot| {
-            fds.push(libc::pollfd { fd, events, revents: 0 });
+            fds.push(libc::pollfd {
+                fd,
+                events,
+                revents: 0,
+            });
             slots.push(slot);
         };
         if let Some(l) = &self.listener {
@@ -124,10 +116,10 @@ impl<'a> Shim<'a> {
         }
         let stdin_room = match &self.stdin {
             Some(s) => {
-                if !s.buf.is_empty() {
-                    add(s.file.as_raw_fd(), libc::POLLOUT, Slot::Stdin);
+                if s.wants_write() {
+                    add(s.fd(), libc::POLLOUT, Slot::Stdin);
                 }
-                s.buf.len() < MAX_STDIN_BUF
+                s.room() > 0
             }
             None => true, // input is read and discarded
         };
@@ -187,7 +179,12 @@ impl<'a> Shim<'a> {
         let Some(f) = pipe else { return };
         let n = match f.read(&mut self.chunk) {
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
                 return
             }
             Err(_) => 0,
@@ -208,51 +205,28 @@ impl<'a> Shim<'a> {
         }
     }
 
-    fn write_stdin(&mut self, revents: i16) {
-        let Some(s) = &mut self.stdin else { return };
-        if revents & libc::POLLERR != 0 {
-            self.stdin = None; // the container closed its stdin
-            return;
-        }
-        while !s.buf.is_empty() {
-            match s.file.write(&s.buf) {
-                Ok(n) => {
-                    s.buf.drain(..n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(_) => {
-                    self.stdin = None;
-                    return;
-                }
+    /// Applies `f` to the stdin pipe, closing it when `f` says so.
+    fn with_stdin(&mut self, f: impl FnOnce(&mut StdinPipe) -> bool) {
+        if let Some(s) = &mut self.stdin {
+            if !f(s) {
+                self.stdin = None;
             }
-        }
-        if s.close_when_flushed {
-            self.stdin = None;
         }
     }
 
-    /// Queues client input for the container's stdin (dropped if it has none).
-    fn feed_stdin(&mut self, data: &[u8]) {
-        if let Some(s) = &mut self.stdin {
-            if !s.close_when_flushed {
-                s.buf.extend_from_slice(data);
-                self.write_stdin(0);
-            }
+    fn write_stdin(&mut self, revents: i16) {
+        if revents & libc::POLLERR != 0 {
+            self.stdin = None; // the container closed its stdin
+        } else {
+            self.with_stdin(StdinPipe::flush);
         }
     }
 
     /// An `attach stdin` client stopped sending: with `--stdin-once` that
     /// closes the container's stdin (after what is buffered).
     fn stdin_client_done(&mut self) {
-        if !self.cfg.stdin_once {
-            return;
-        }
-        if let Some(s) = &mut self.stdin {
-            s.close_when_flushed = true;
-            if s.buf.is_empty() {
-                self.stdin = None;
-            }
+        if self.cfg.stdin_once {
+            self.with_stdin(StdinPipe::close_after_flush);
         }
     }
 
@@ -328,7 +302,7 @@ impl<'a> Shim<'a> {
                 c.reading = stdin;
                 c.send(b"ok\n");
                 if stdin && !rest.is_empty() {
-                    self.feed_stdin(rest);
+                    self.with_stdin(|s| s.feed(rest));
                 }
             }
         }
@@ -336,7 +310,7 @@ impl<'a> Shim<'a> {
 
     fn read_stdin_client(&mut self, i: usize) {
         let room = match &self.stdin {
-            Some(s) => MAX_STDIN_BUF.saturating_sub(s.buf.len()).max(1),
+            Some(s) => s.room().max(1),
             None => READ_CHUNK,
         };
         let mut buf = std::mem::take(&mut self.chunk);
@@ -348,14 +322,17 @@ impl<'a> Shim<'a> {
                 self.clients[i].reading = false;
                 self.stdin_client_done();
             }
-            Some(n) => self.feed_stdin(&buf[..n]),
+            Some(n) => self.with_stdin(|s| s.feed(&buf[..n])),
         }
         self.chunk = buf;
     }
 
     /// Everything after init's exit: record it, answer and close clients.
     fn finish(mut self) {
-        for (pipe, stream) in [(self.stdout.take(), Stream::Stdout), (self.stderr.take(), Stream::Stderr)] {
+        for (pipe, stream) in [
+            (self.stdout.take(), Stream::Stdout),
+            (self.stderr.take(), Stream::Stderr),
+        ] {
             if pipe.is_some() {
                 self.log.finish(stream);
             }
@@ -387,7 +364,11 @@ impl<'a> Shim<'a> {
             let mut fds: Vec<libc::pollfd> = self
                 .clients
                 .iter()
-                .map(|c| libc::pollfd { fd: c.stream.as_raw_fd(), events: libc::POLLOUT, revents: 0 })
+                .map(|c| libc::pollfd {
+                    fd: c.stream.as_raw_fd(),
+                    events: libc::POLLOUT,
+                    revents: 0,
+                })
                 .collect();
             if poll(&mut fds, Some(until)) {
                 for (c, p) in self.clients.iter_mut().zip(&fds) {

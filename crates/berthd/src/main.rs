@@ -57,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         None => find("berth-shim")?,
     };
     let init = config::find_binary("tini-static");
+    become_subreaper();
     let cfg = config::DaemonConfig {
         data_root: std::path::absolute(&args.data_root)?,
         exec_root: std::path::absolute(&args.exec_root)?,
@@ -89,7 +90,27 @@ fn main() -> anyhow::Result<()> {
         if let Some(p) = &args.pidfile {
             let _ = std::fs::remove_file(p);
         }
+        remove_idle_cgroup_parents();
         daemon::log("shutting down; containers keep running");
         Ok(())
     })
+}
+
+/// Removes the `/berth` cgroup parents when no container is left in them
+/// (rmdir fails harmlessly on a parent that still has children).
+fn remove_idle_cgroup_parents() {
+    let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") else { return };
+    for c in controllers.flatten() {
+        let _ = std::fs::remove_dir(c.path().join("berth"));
+    }
+    let _ = std::fs::remove_dir("/sys/fs/cgroup/berth");
+}
+
+/// Orphaned shims are re-parented to berthd, which reaps them (see
+/// container::lifecycle): some hosts' pid 1 never reaps.
+fn become_subreaper() {
+    // SAFETY: prctl(PR_SET_CHILD_SUBREAPER, 1) takes no pointers.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
 }

@@ -31,7 +31,8 @@ impl ContainerManager {
                     if let Err(e) = self.connect_output(&c, &rec).await {
                         crate::daemon::log(&format!("reattaching {}: {e}", rec.id));
                     }
-                    self.spawn_monitor(c);
+                    let conn = shim_client::wait_connection(&shim_dir).await;
+                    self.spawn_monitor(c, conn);
                 }
                 Ok(reply) if reply.starts_with("exited ") => {
                     let code = reply[7..].trim().parse().unwrap_or(255);

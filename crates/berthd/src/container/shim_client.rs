@@ -84,11 +84,29 @@ pub fn reply_result(reply: &str) -> Result<(), String> {
 
 /// Blocks until the container exits; returns its exit code.
 pub async fn wait(state_dir: &Path) -> std::io::Result<i64> {
-    let reply = request(state_dir, "wait").await?;
-    reply
+    read_exit(wait_connection(state_dir).await?).await
+}
+
+/// Opens a `wait` request now (before `start`, so an instant exit is not
+/// missed); `read_exit` later gets the answer.
+pub async fn wait_connection(state_dir: &Path) -> std::io::Result<UnixStream> {
+    let mut s = UnixStream::connect(socket_path(state_dir)).await?;
+    s.write_all(b"wait\n").await?;
+    Ok(s)
+}
+
+pub async fn read_exit(s: UnixStream) -> std::io::Result<i64> {
+    let mut line = String::new();
+    TokioBufReader::new(s).read_line(&mut line).await?;
+    line.trim_end()
         .strip_prefix("exit ")
         .and_then(|c| c.trim().parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad wait reply {reply:?}")))
+        .ok_or_else(|| std::io::Error::other(format!("bad wait reply {line:?}")))
+}
+
+/// The shim's own pid, as it recorded it.
+pub fn shim_pid(state_dir: &Path) -> Option<i32> {
+    std::fs::read_to_string(state_dir.join("shim.pid")).ok()?.trim().parse().ok()
 }
 
 /// The exit code the shim recorded, if it did.

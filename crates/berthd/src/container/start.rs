@@ -39,6 +39,7 @@ impl ContainerManager {
             self.abort_start(c, &shim_dir).await;
             return Err(ApiError::internal(format!("attaching to shim: {e}")));
         }
+        let wait_conn = shim_client::wait_connection(&shim_dir).await;
         let started = shim_client::request(&shim_dir, "start").await;
         if let Err(msg) = started.map_err(|e| e.to_string()).and_then(|r| shim_client::reply_result(&r)) {
             self.abort_start(c, &shim_dir).await;
@@ -58,7 +59,7 @@ impl ContainerManager {
             l.starts += 1;
             l.running = true;
         });
-        self.spawn_monitor(c.clone());
+        self.spawn_monitor(c.clone(), wait_conn);
         Ok(())
     }
 
