@@ -131,3 +131,69 @@ pub fn merge_config(mut c: ContainerConfig, image: &ImageConfig) -> ContainerCon
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_image::ContainerConfig as ImageRunConfig;
+
+    fn image(entrypoint: Option<&[&str]>, cmd: Option<&[&str]>) -> ImageConfig {
+        let v = |x: Option<&[&str]>| x.map(|a| a.iter().map(|s| s.to_string()).collect());
+        ImageConfig {
+            config: Some(ImageRunConfig {
+                entrypoint: v(entrypoint),
+                cmd: v(cmd),
+                env: Some(vec!["PATH=/bin".into(), "A=image".into()]),
+                working_dir: Some("/srv".into()),
+                user: Some("daemon".into()),
+                labels: Some([("from".to_string(), "image".to_string())].into()),
+                stop_signal: Some("SIGQUIT".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn req(entrypoint: Option<&[&str]>, cmd: Option<&[&str]>) -> ContainerConfig {
+        let v = |x: Option<&[&str]>| x.map(|a| a.iter().map(|s| s.to_string()).collect());
+        ContainerConfig { entrypoint: v(entrypoint), cmd: v(cmd), ..Default::default() }
+    }
+
+    #[test]
+    fn image_cmd_used_when_request_has_none() {
+        let c = merge_config(req(None, None), &image(Some(&["/init"]), Some(&["serve"])));
+        assert_eq!(c.entrypoint, Some(vec!["/init".to_string()]));
+        assert_eq!(c.cmd, Some(vec!["serve".to_string()]));
+        assert_eq!(c.working_dir, "/srv");
+        assert_eq!(c.user, "daemon");
+        assert_eq!(c.stop_signal.as_deref(), Some("SIGQUIT"));
+    }
+
+    #[test]
+    fn request_cmd_keeps_image_entrypoint() {
+        let c = merge_config(req(None, Some(&["x"])), &image(Some(&["/init"]), Some(&["serve"])));
+        assert_eq!(c.entrypoint, Some(vec!["/init".to_string()]));
+        assert_eq!(c.cmd, Some(vec!["x".to_string()]));
+    }
+
+    #[test]
+    fn request_entrypoint_drops_image_cmd() {
+        let c = merge_config(req(Some(&["/bin/echo"]), None), &image(Some(&["/init"]), Some(&["serve"])));
+        assert_eq!(c.entrypoint, Some(vec!["/bin/echo".to_string()]));
+        assert_eq!(c.cmd, None);
+        // `--entrypoint ""` clears it.
+        let c = merge_config(req(Some(&[""]), Some(&["ls"])), &image(Some(&["/init"]), None));
+        assert_eq!(c.entrypoint, Some(vec![]));
+        assert_eq!(c.cmd, Some(vec!["ls".to_string()]));
+    }
+
+    #[test]
+    fn env_and_labels_merge_with_request_winning() {
+        let mut r = req(None, None);
+        r.env = vec!["A=req".into(), "B=2".into()];
+        r.labels = [("from".to_string(), "req".to_string())].into();
+        let c = merge_config(r, &image(None, Some(&["sh"])));
+        assert_eq!(c.env, vec!["PATH=/bin", "A=req", "B=2"]);
+        assert_eq!(c.labels.get("from").map(String::as_str), Some("req"));
+    }
+}

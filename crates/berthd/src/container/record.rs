@@ -97,7 +97,8 @@ impl ContainerRecord {
 pub fn human_duration(nanos: i64) -> String {
     let secs = nanos.max(0) / 1_000_000_000;
     let mins = secs / 60;
-    let hours = mins / 60;
+    // go-units rounds hours to the nearest (int(d.Hours() + 0.5)).
+    let hours = (nanos.max(0) as f64 / 3.6e12 + 0.5) as i64;
     if secs < 1 {
         "Less than a second".into()
     } else if secs == 1 {
@@ -108,7 +109,7 @@ pub fn human_duration(nanos: i64) -> String {
         "About a minute".into()
     } else if mins < 60 {
         format!("{mins} minutes")
-    } else if (hours as f64 + 0.5).round() as i64 == 1 && hours < 2 {
+    } else if hours == 1 {
         "About an hour".into()
     } else if hours < 48 {
         format!("{hours} hours")
@@ -119,7 +120,7 @@ pub fn human_duration(nanos: i64) -> String {
     } else if hours < 24 * 365 * 2 {
         format!("{} months", hours / 24 / 30)
     } else {
-        format!("{} years", hours / 24 / 365)
+        format!("{} years", secs / 3600 / 24 / 365)
     }
 }
 
