@@ -1,3 +1,4 @@
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 //! Typed async client for the Docker Engine API as berthd (or dockerd)
 //! serves it: over a unix socket or plain TCP, with API version
 //! negotiation, JSON helpers, streamed request and response bodies, and

@@ -73,6 +73,7 @@ fn main() -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     rt.block_on(async move {
         let d = daemon::Daemon::open(cfg).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        tokio::spawn(reap_orphans());
         let listener = http::server::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
         if let Some(p) = &args.pidfile {
             std::fs::write(p, format!("{}\n", std::process::id())).with_context(|| format!("writing {}", p.display()))?;
@@ -106,11 +107,33 @@ fn remove_idle_cgroup_parents() {
     let _ = std::fs::remove_dir("/sys/fs/cgroup/berth");
 }
 
-/// Orphaned shims are re-parented to berthd, which reaps them (see
-/// container::lifecycle): some hosts' pid 1 never reaps.
+/// Orphaned shims are re-parented to berthd, which reaps them
+/// (`reap_orphans`): some hosts' pid 1 never reaps.
 fn become_subreaper() {
     // SAFETY: prctl(PR_SET_CHILD_SUBREAPER, 1) takes no pointers.
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+/// Reaps every exited child on SIGCHLD. berthd waits for no child by pid
+/// (the shim launcher's status is not used), so reaping them all is safe.
+async fn reap_orphans() {
+    let Ok(mut sig) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child()) else {
+        daemon::log("cannot watch SIGCHLD; exited shims will not be reaped");
+        return;
+    };
+    loop {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid with a valid status pointer and WNOHANG never blocks.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid <= 0 {
+                break;
+            }
+        }
+        if sig.recv().await.is_none() {
+            return;
+        }
     }
 }

@@ -39,15 +39,6 @@ pub fn human_duration(secs: f64) -> String {
     format!("{} years", (secs / 3600.0) as i64 / 24 / 365)
 }
 
-/// "<duration> ago" for a Unix timestamp in seconds.
-pub fn since(unix_secs: i64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    format!("{} ago", human_duration(now - unix_secs as f64))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +67,20 @@ mod tests {
         for (secs, want) in cases {
             assert_eq!(human_duration(secs), want, "{secs}");
         }
+    }
+}
+
+/// Go's `time.Unix(secs, 0).UTC().String()`: `2024-01-02 15:04:05 +0000 UTC`.
+pub fn go_time_string(unix_secs: i64) -> String {
+    let s = berth_api::time::format_rfc3339_nanos(i128::from(unix_secs) * 1_000_000_000);
+    let s = s.trim_end_matches('Z').replacen('T', " ", 1);
+    format!("{s} +0000 UTC")
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn go_time_strings() {
+        assert_eq!(super::go_time_string(1_700_000_000), "2023-11-14 22:13:20 +0000 UTC");
     }
 }

@@ -19,6 +19,18 @@ pub fn human_size(size: f64) -> String {
     human_size_precision(size, 4)
 }
 
+/// `units.BytesSize`: binary units (`7.772GiB`), as `info` shows memory.
+pub fn bytes_size(size: f64) -> String {
+    const BIN: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    let mut size = size;
+    let mut i = 0;
+    while size >= 1024.0 && i < BIN.len() - 1 {
+        size /= 1024.0;
+        i += 1;
+    }
+    format!("{}{}", go_g(size, 4), BIN[i])
+}
+
 /// The 3-digit form `docker images` and `ps -s` print.
 pub fn image_size(size: i64) -> String {
     human_size_precision(size as f64, 3)
@@ -69,5 +81,7 @@ mod tests {
         assert_eq!(image_size(4_000_000), "4MB");
         assert_eq!(human_size(1_234_567.0), "1.235MB");
         assert_eq!(human_size(0.0), "0B");
+        assert_eq!(bytes_size(8_345_000_000.0), "7.772GiB");
+        assert_eq!(bytes_size(512.0), "512B");
     }
 }

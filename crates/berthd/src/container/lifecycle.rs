@@ -38,16 +38,12 @@ impl ContainerManager {
         let mgr = self.clone();
         tokio::spawn(async move {
             let dir = mgr.cfg.shim_dir(&c.id);
-            let shim_pid = shim_client::shim_pid(&dir);
             let answered = match conn {
                 Ok(s) => shim_client::read_exit(s).await.ok(),
                 Err(_) => None,
             };
             // The shim went away without answering: trust its exit file.
             let code = answered.or_else(|| shim_client::recorded_exit(&dir)).unwrap_or(255);
-            if let Some(pid) = shim_pid {
-                reap_shim(pid).await;
-            }
             mgr.handle_exit(&c, code).await;
         });
     }
@@ -253,19 +249,6 @@ impl ContainerManager {
         }
         Ok(PruneResponse { containers_deleted: Some(deleted), space_reclaimed: 0 })
     }
-}
-
-/// berthd is the shims' subreaper (on hosts whose pid 1 does not reap,
-/// exited shims would otherwise stay zombies). Reaps only this pid, and
-/// only if it is our child: after a daemon restart it is not.
-async fn reap_shim(pid: i32) {
-    let _ = tokio::task::spawn_blocking(move || {
-        let mut status = 0;
-        // SAFETY: waitpid on one specific pid with a valid status pointer;
-        // it returns at once with ECHILD when the shim is not our child.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-    })
-    .await;
 }
 
 fn not_running(id: &str) -> ApiError {

@@ -104,11 +104,6 @@ pub async fn read_exit(s: UnixStream) -> std::io::Result<i64> {
         .ok_or_else(|| std::io::Error::other(format!("bad wait reply {line:?}")))
 }
 
-/// The shim's own pid, as it recorded it.
-pub fn shim_pid(state_dir: &Path) -> Option<i32> {
-    std::fs::read_to_string(state_dir.join("shim.pid")).ok()?.trim().parse().ok()
-}
-
 /// The exit code the shim recorded, if it did.
 pub fn recorded_exit(state_dir: &Path) -> Option<i64> {
     std::fs::read_to_string(state_dir.join("exit")).ok()?.trim().parse().ok()

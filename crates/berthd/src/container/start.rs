@@ -32,7 +32,7 @@ impl ContainerManager {
             .map_err(|e| ApiError::internal(format!("start task: {e}")))?;
         let pid = match prepared {
             Ok(pid) => pid,
-            Err(e) => return Err(self.record_start_failure(c, e)),
+            Err(e) => return Err(self.fail_start(c, e, _op).await),
         };
         let shim_dir = self.cfg.shim_dir(&c.id);
         if let Err(e) = self.connect_output(c, &rec).await {
@@ -43,7 +43,7 @@ impl ContainerManager {
         let started = shim_client::request(&shim_dir, "start").await;
         if let Err(msg) = started.map_err(|e| e.to_string()).and_then(|r| shim_client::reply_result(&r)) {
             self.abort_start(c, &shim_dir).await;
-            return Err(self.record_start_failure(c, msg));
+            return Err(self.fail_start(c, msg, _op).await);
         }
         let rec = c.update(|r| {
             r.state.status = Status::Running;
@@ -179,6 +179,17 @@ impl ContainerManager {
         let rootfs = RootfsPaths::new(&self.cfg.container_dir(&c.id)).rootfs;
         let _ = self.mounter.unmount(&rootfs);
         let _ = std::fs::remove_dir_all(shim_dir);
+    }
+
+    /// A failed start: recorded as Docker shows it; a `--rm` container is
+    /// removed (the CLI waits for that).
+    async fn fail_start(self: &Arc<Self>, c: &Arc<Container>, msg: String, op: tokio::sync::MutexGuard<'_, ()>) -> ApiError {
+        let err = self.record_start_failure(c, msg);
+        drop(op);
+        if c.snapshot().host_config.auto_remove {
+            let _ = self.remove(c, true).await;
+        }
+        err
     }
 
     /// Records a failed start the way Docker shows it, and builds the error.

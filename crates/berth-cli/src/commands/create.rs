@@ -1,0 +1,290 @@
+//! `berth create`, and the container options `run` shares with it: flags
+//! to a `POST /containers/create` body, and creation with the docker CLI's
+//! pull-on-missing-image fallback.
+
+use crate::envfile;
+use crate::exit::StatusError;
+use crate::jsonmessage;
+use crate::reference::Reference;
+use berth_api::container::{ContainerConfig, CreateRequest, CreateResponse, HostConfig, LogConfig, RestartPolicy};
+use berth_client::{Client, Method, Query, RequestBody};
+use clap::ArgAction;
+
+/// Flags shared by `run` and `create`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ContainerOptions {
+    /// Print help
+    #[arg(long, action = ArgAction::Help)]
+    help: Option<bool>,
+    /// Attach to STDIN, STDOUT or STDERR
+    #[arg(short = 'a', long = "attach", value_name = "STREAM")]
+    pub attach: Vec<String>,
+    /// Set environment variables
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<String>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long = "workdir")]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long = "user")]
+    pub user: Option<String>,
+    /// Container host name
+    #[arg(short = 'h', long = "hostname")]
+    pub hostname: Option<String>,
+    /// Container NIS domain name
+    #[arg(long)]
+    pub domainname: Option<String>,
+    /// Set meta data on a container
+    #[arg(short = 'l', long = "label")]
+    pub label: Vec<String>,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long)]
+    pub init: bool,
+    /// Signal to stop the container
+    #[arg(long = "stop-signal")]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container
+    #[arg(long = "stop-timeout")]
+    pub stop_timeout: Option<i64>,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long = "interactive")]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long = "tty")]
+    pub tty: bool,
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Automatically remove the container and its associated anonymous volumes when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Give extended privileges to this container
+    #[arg(long)]
+    pub privileged: bool,
+    /// Mount the container's root filesystem as read only
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+    /// Restart policy to apply when a container exits
+    #[arg(long, default_value = "no")]
+    pub restart: String,
+    /// Connect a container to a network
+    #[arg(long = "network", alias = "net")]
+    pub network: Option<String>,
+    /// Bind mount a volume
+    #[arg(short = 'v', long = "volume")]
+    pub volume: Vec<String>,
+    /// The image, then the command and its arguments
+    #[arg(required = true, trailing_var_arg = true, num_args = 1.., value_name = "IMAGE [COMMAND] [ARG...]")]
+    pub image_and_command: Vec<String>,
+}
+
+impl ContainerOptions {
+    pub fn image(&self) -> &str {
+        self.image_and_command.first().map(String::as_str).unwrap_or("")
+    }
+
+    /// The create body, as docker's `parse` builds it from the flags.
+    pub fn to_request(&self) -> Result<CreateRequest, String> {
+        let mut env = Vec::new();
+        for file in &self.env_file {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("open {file}: {e}"))?;
+            env.extend(envfile::parse_env_file(&text, envfile::env_lookup)?);
+        }
+        for e in &self.env {
+            env.push(envfile::expand_env_flag(e, envfile::env_lookup)?);
+        }
+        let mut attach_stdin = false;
+        let mut attach_stdout = false;
+        let mut attach_stderr = false;
+        for a in &self.attach {
+            match a.to_lowercase().as_str() {
+                "stdin" => attach_stdin = true,
+                "stdout" => attach_stdout = true,
+                "stderr" => attach_stderr = true,
+                _ => return Err(format!("invalid argument \"{a}\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR")),
+            }
+        }
+        if self.interactive {
+            attach_stdin = true;
+        }
+        if self.attach.is_empty() {
+            attach_stdout = true;
+            attach_stderr = true;
+        }
+        let entrypoint = self.entrypoint.as_ref().map(|e| vec![e.clone()]);
+        let command: Vec<String> = self.image_and_command.iter().skip(1).cloned().collect();
+        let config = ContainerConfig {
+            hostname: self.hostname.clone().unwrap_or_default(),
+            domainname: self.domainname.clone().unwrap_or_default(),
+            user: self.user.clone().unwrap_or_default(),
+            attach_stdin,
+            attach_stdout,
+            attach_stderr,
+            tty: self.tty,
+            open_stdin: self.interactive,
+            stdin_once: self.interactive && attach_stdin,
+            env,
+            cmd: if command.is_empty() { None } else { Some(command) },
+            image: self.image().to_string(),
+            volumes: Some(Default::default()),
+            working_dir: self.workdir.clone().unwrap_or_default(),
+            entrypoint,
+            labels: envfile::labels_to_map(&self.label),
+            stop_signal: self.stop_signal.clone(),
+            stop_timeout: self.stop_timeout,
+            ..Default::default()
+        };
+        let host_config = HostConfig {
+            network_mode: self.network.clone().unwrap_or_else(|| "default".to_string()),
+            auto_remove: self.rm,
+            init: self.init.then_some(true),
+            privileged: self.privileged,
+            readonly_rootfs: self.read_only,
+            restart_policy: parse_restart(&self.restart)?,
+            binds: if self.volume.is_empty() { None } else { Some(self.volume.clone()) },
+            log_config: LogConfig { kind: String::new(), config: Default::default() },
+            ..Default::default()
+        };
+        if self.rm && !matches!(host_config.restart_policy.name.as_str(), "" | "no") {
+            return Err("conflicting options: cannot specify both --restart and --rm".to_string());
+        }
+        Ok(CreateRequest { config, host_config, networking_config: Some(serde_json::json!({"EndpointsConfig": {}})) })
+    }
+}
+
+/// `--restart no|always|unless-stopped|on-failure[:max-retries]`.
+pub fn parse_restart(s: &str) -> Result<RestartPolicy, String> {
+    let (name, count) = match s.split_once(':') {
+        Some((n, c)) => (n, Some(c)),
+        None => (s, None),
+    };
+    let maximum_retry_count = match (name, count) {
+        ("on-failure", Some(c)) => c.parse::<i64>().map_err(|_| format!("invalid restart policy format: maximum retry count must be an integer: {c}"))?,
+        (_, Some(_)) => return Err(format!("invalid restart policy format: maximum retry count can only be used with 'on-failure': {s}")),
+        _ => 0,
+    };
+    if !matches!(name, "" | "no" | "always" | "unless-stopped" | "on-failure") {
+        return Err(format!("invalid restart policy format: unknown policy '{name}'"));
+    }
+    Ok(RestartPolicy { name: name.to_string(), maximum_retry_count })
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub opts: ContainerOptions,
+}
+
+pub async fn run(client: &Client, args: CreateArgs) -> anyhow::Result<()> {
+    let req = args.opts.to_request().map_err(|e| report_error("create", &e, true, 125))?;
+    let id = create_container(client, &req, args.opts.name.as_deref())
+        .await
+        .map_err(|e| report_error("create", &describe_create(&e), true, 125))?;
+    println!("{id}");
+    Ok(())
+}
+
+/// How a create failure reads (daemon errors get their docker prefix).
+pub fn describe_create(e: &anyhow::Error) -> String {
+    crate::exit::describe_any(e)
+}
+
+/// docker's `reportError`: `berth: <msg>.` plus a pointer to help, as a
+/// status error carrying `code`.
+pub fn report_error(command: &str, msg: &str, with_help: bool, code: i32) -> anyhow::Error {
+    let mut text = format!("berth: {}.", msg.trim_end_matches('.'));
+    if with_help {
+        text.push_str(&format!("\nSee 'berth {command} --help'."));
+    }
+    StatusError::with_message(code, text).into()
+}
+
+/// Creates the container; a missing image is pulled once, then retried,
+/// printing what docker prints. Returns the new container's ID.
+pub async fn create_container(client: &Client, req: &CreateRequest, name: Option<&str>) -> anyhow::Result<String> {
+    let query = Query::new().non_empty("name", name.unwrap_or(""));
+    let first = client.post_json::<CreateResponse, _>("/containers/create", &query, Some(req)).await;
+    let resp = match first {
+        Err(e) if e.is_not_found() => {
+            let reference = Reference::parse(&req.config.image).map_err(anyhow::Error::msg)?.with_default_tag();
+            eprintln!("Unable to find image '{}' locally", reference.familiar_string());
+            pull(client, &reference).await?;
+            client.post_json::<CreateResponse, _>("/containers/create", &query, Some(req)).await?
+        }
+        other => other?,
+    };
+    for w in &resp.warnings {
+        eprintln!("WARNING: {w}");
+    }
+    Ok(resp.id)
+}
+
+/// `POST /images/create?fromImage=..&tag=..`, progress to stderr.
+pub async fn pull(client: &Client, reference: &Reference) -> anyhow::Result<()> {
+    let mut q = Query::new().add("fromImage", reference.name.clone());
+    if let Some(d) = &reference.digest {
+        q = q.add("tag", d.clone());
+    } else if let Some(t) = &reference.tag {
+        q = q.add("tag", t.clone());
+    }
+    let stream = client.stream(Method::POST, "/images/create", &q, RequestBody::Empty).await?;
+    jsonmessage::display(stream, &mut std::io::stderr()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    #[command(disable_help_flag = true)]
+    struct T {
+        #[command(flatten)]
+        opts: ContainerOptions,
+    }
+
+    fn parse(args: &[&str]) -> ContainerOptions {
+        T::try_parse_from(std::iter::once("t").chain(args.iter().copied())).unwrap().opts
+    }
+
+    #[test]
+    fn builds_create_body() {
+        let o = parse(&["-e", "A=1", "-l", "x=y", "--name", "n", "-w", "/tmp", "--init", "busybox", "ls", "-l"]);
+        let r = o.to_request().unwrap();
+        assert_eq!(r.config.image, "busybox");
+        assert_eq!(r.config.cmd, Some(vec!["ls".to_string(), "-l".to_string()]));
+        assert_eq!(r.config.env, vec!["A=1"]);
+        assert_eq!(r.config.labels.get("x").map(String::as_str), Some("y"));
+        assert!(r.config.attach_stdout && r.config.attach_stderr && !r.config.attach_stdin);
+        assert_eq!(r.host_config.init, Some(true));
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["HostConfig"]["NetworkMode"], "default");
+        assert_eq!(v["WorkingDir"], "/tmp");
+        assert_eq!(v["Entrypoint"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn attach_and_stdin_flags() {
+        let r = parse(&["-i", "-a", "stdout", "busybox"]).to_request().unwrap();
+        assert!(r.config.attach_stdin && r.config.attach_stdout && !r.config.attach_stderr);
+        assert!(r.config.open_stdin && r.config.stdin_once);
+        assert!(parse(&["-a", "bogus", "busybox"]).to_request().is_err());
+        let r = parse(&["--entrypoint", "", "busybox"]).to_request().unwrap();
+        assert_eq!(r.config.entrypoint, Some(vec![String::new()]));
+    }
+
+    #[test]
+    fn restart_policies() {
+        assert_eq!(parse_restart("on-failure:3").unwrap().maximum_retry_count, 3);
+        assert!(parse_restart("always:3").is_err());
+        assert!(parse_restart("sometimes").is_err());
+        assert!(parse_restart("on-failure:x").is_err());
+        assert!(parse(&["--rm", "--restart", "always", "busybox"]).to_request().is_err());
+    }
+}
