@@ -195,12 +195,12 @@ pub fn describe_create(e: &anyhow::Error) -> String {
     crate::exit::describe_any(e)
 }
 
-/// docker's `reportError`: `berth: <msg>.` plus a pointer to help, as a
-/// status error carrying `code`.
+/// docker 28's `reportError`: `berth: <msg>` plus, after a blank line, a
+/// pointer to help, as a status error carrying `code`.
 pub fn report_error(command: &str, msg: &str, with_help: bool, code: i32) -> anyhow::Error {
-    let mut text = format!("berth: {}.", msg.trim_end_matches('.'));
+    let mut text = format!("berth: {msg}");
     if with_help {
-        text.push_str(&format!("\nSee 'berth {command} --help'."));
+        text.push_str(&format!("\n\nRun 'berth {command} --help' for more information"));
     }
     StatusError::with_message(code, text).into()
 }
