@@ -64,7 +64,7 @@ fn set_up(cfg: &Config) -> Result<(Shim<'_>, i32)> {
     let log = JsonLog::open(&cfg.log)?;
     let sock = cfg.state_file("shim.sock");
     let _ = std::fs::remove_file(&sock);
-    let listener = UnixListener::bind(&sock)
+    let listener = bind_anywhere(&cfg.state_dir, &sock)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|e| Error::io(format!("listen on {}", sock.display()), e))?;
     let rt = Runtime::new(cfg);
@@ -95,4 +95,19 @@ fn absolute(mut cfg: Config) -> Result<Config> {
         cfg.runtime = abs(&cfg.runtime)?;
     }
     Ok(cfg)
+}
+
+/// Binds `sock` (inside `dir`) even when its path is longer than a unix
+/// socket address allows (108 bytes): then it binds through the short
+/// `/proc/self/fd/<dirfd>/shim.sock` alias of the same place.
+fn bind_anywhere(dir: &std::path::Path, sock: &std::path::Path) -> std::io::Result<UnixListener> {
+    use std::os::unix::ffi::OsStrExt;
+    if sock.as_os_str().as_bytes().len() < 100 {
+        return UnixListener::bind(sock);
+    }
+    let d = std::fs::File::open(dir)?;
+    let name = sock.file_name().unwrap_or_default();
+    use std::os::fd::AsRawFd;
+    let short = std::path::Path::new("/proc/self/fd").join(d.as_raw_fd().to_string()).join(name);
+    UnixListener::bind(short)
 }

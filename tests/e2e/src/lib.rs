@@ -1,1 +1,697 @@
-//! e2e harness
+//! End-to-end harness: a real `berthd` on a private data root, exec root and
+//! socket, driven by the `berth` CLI and the real `docker` CLI side by side.
+//!
+//! Every test builds its own [`TestDaemon`] and ends with
+//! [`TestDaemon::stop`], which removes all containers, stops the daemon and
+//! checks that nothing leaked (mounts, processes, cgroups) before deleting
+//! the temporary directory. `Drop` only cleans up best-effort so a panicking
+//! test does not leave a daemon behind.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long any single CLI invocation may take before it is killed.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long the daemon gets to answer `/_ping` after it is spawned.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+static NEXT_DAEMON: AtomicUsize = AtomicUsize::new(0);
+
+/// The output of one CLI invocation.
+#[derive(Debug, Clone)]
+pub struct Out {
+    /// What was run, for failure messages.
+    pub cmd: String,
+    /// Exit code; -1 when killed by a signal (or by the harness timeout).
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    fn describe(&self) -> String {
+        format!(
+            "command: {}\nexit code: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.cmd, self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// Panics (printing everything) unless the exit code is 0.
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "expected success\n{}", self.describe());
+        self
+    }
+
+    /// Panics unless the exit code is `code`.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "expected exit code {code}\n{}", self.describe());
+        self
+    }
+
+    /// Panics unless the command failed (any non-zero exit code).
+    #[track_caller]
+    pub fn assert_fail(&self) -> &Self {
+        assert_ne!(self.code, 0, "expected failure\n{}", self.describe());
+        self
+    }
+
+    /// Panics unless stdout, trimmed, equals `want`.
+    #[track_caller]
+    pub fn assert_stdout(&self, want: &str) -> &Self {
+        assert_eq!(self.stdout.trim(), want.trim(), "unexpected stdout\n{}", self.describe());
+        self
+    }
+
+    /// Panics unless stdout contains `needle`.
+    #[track_caller]
+    pub fn assert_stdout_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Panics unless stderr contains `needle`.
+    #[track_caller]
+    pub fn assert_stderr_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Stdout with surrounding whitespace removed.
+    pub fn out(&self) -> String {
+        self.stdout.trim().to_string()
+    }
+
+    /// Non-empty stdout lines.
+    pub fn lines(&self) -> Vec<String> {
+        self.stdout
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    }
+}
+
+/// Which client binary to drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cli {
+    Berth,
+    Docker,
+}
+
+impl Cli {
+    /// Both clients, for tests that run the same scenario twice.
+    pub const BOTH: [Cli; 2] = [Cli::Berth, Cli::Docker];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Cli::Berth => "berth",
+            Cli::Docker => "docker",
+        }
+    }
+}
+
+/// A daemon on private roots, plus the clients to drive it.
+pub struct TestDaemon {
+    dir: PathBuf,
+    bin: PathBuf,
+    child: Mutex<Option<Child>>,
+    /// Every full container ID the test has seen, for the cgroup leak check.
+    ids: Mutex<BTreeSet<String>>,
+    stopped: bool,
+}
+
+/// `target/debug`, found from the test binary (`target/debug/deps/<test>`).
+fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or_else(|| panic!("no grandparent of {}", exe.display()))
+        .to_path_buf();
+    for b in ["berthd", "berth-shim", "berth"] {
+        assert!(
+            dir.join(b).is_file(),
+            "{} missing: run `cargo build --workspace` first",
+            dir.join(b).display()
+        );
+    }
+    dir
+}
+
+fn workspace_root() -> PathBuf {
+    // tests/e2e -> workspace
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+static IMAGE_DIR: OnceLock<PathBuf> = OnceLock::new();
+static BUSYBOX_TAR: OnceLock<PathBuf> = OnceLock::new();
+
+extern "C" fn remove_image_dir() {
+    if let Some(d) = IMAGE_DIR.get() {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// A scratch directory shared by all tests of this process, removed at exit.
+pub fn process_tmp() -> &'static Path {
+    IMAGE_DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("berth-e2e-{}-shared", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
+        // SAFETY: registering a plain extern "C" fn with no captured state.
+        unsafe { libc::atexit(remove_image_dir) };
+        d
+    })
+}
+
+/// The busybox image as a docker-save tarball, built once per process.
+pub fn busybox_tar() -> &'static Path {
+    BUSYBOX_TAR.get_or_init(|| {
+        let out = process_tmp().join("busybox.tar");
+        let script = workspace_root().join("scripts/make-busybox-image.sh");
+        let o = Command::new("bash")
+            .arg(&script)
+            .arg(&out)
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
+        assert!(
+            o.status.success(),
+            "make-busybox-image failed: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out
+    })
+}
+
+/// Runs `cmd`, feeding `input` on stdin, with a timeout.
+fn run_cmd(mut cmd: Command, label: String, input: Option<&[u8]>) -> Out {
+    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {label}: {e}"));
+    let pid = child.id();
+    if let Some(data) = input {
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let data = data.to_vec();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&data);
+        });
+    }
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let output = match rx.recv_timeout(COMMAND_TIMEOUT) {
+        Ok(r) => r.unwrap_or_else(|e| panic!("wait {label}: {e}")),
+        Err(_) => {
+            // SAFETY: kill(2) on the pid of the child we spawned and have not reaped.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            let o = rx
+                .recv_timeout(Duration::from_secs(5))
+                .ok()
+                .and_then(Result::ok);
+            panic!(
+                "{label} timed out after {COMMAND_TIMEOUT:?}\nstdout: {}\nstderr: {}",
+                o.as_ref().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default(),
+                o.as_ref().map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).unwrap_or_default(),
+            );
+        }
+    };
+    Out {
+        cmd: label,
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn is_full_id(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+impl TestDaemon {
+    /// Starts a daemon on fresh roots and loads the busybox image.
+    pub fn start() -> TestDaemon {
+        let tar = busybox_tar();
+        let bin = bin_dir();
+        let n = NEXT_DAEMON.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("berth-e2e-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        std::fs::create_dir_all(dir.join("docker-config")).expect("mkdir docker-config");
+        let d = TestDaemon {
+            dir,
+            bin,
+            child: Mutex::new(None),
+            ids: Mutex::new(BTreeSet::new()),
+            stopped: false,
+        };
+        d.spawn_daemon();
+        d.docker(&["load", "-i", &tar.display().to_string()]).assert_ok();
+        d
+    }
+
+    /// The private temp directory (data/, exec/, sock, berthd.log).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    pub fn data_root(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+    pub fn exec_root(&self) -> PathBuf {
+        self.dir.join("exec")
+    }
+    pub fn sock(&self) -> PathBuf {
+        self.dir.join("sock")
+    }
+    /// `unix://<sock>`.
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.sock().display())
+    }
+
+    /// Everything berthd wrote to stderr so far (all runs).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("berthd.log")).unwrap_or_default()
+    }
+
+    fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    fn spawn_daemon(&self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("berthd.log"))
+            .expect("open berthd.log");
+        let _ = std::fs::remove_file(self.sock());
+        let child = Command::new(self.bin.join("berthd"))
+            .arg("-D")
+            .arg("--data-root")
+            .arg(self.data_root())
+            .arg("--exec-root")
+            .arg(self.exec_root())
+            .arg("-H")
+            .arg(self.host())
+            .arg("--pidfile")
+            .arg(self.dir.join("berthd.pid"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn berthd: {e}"));
+        *self.child.lock().expect("child lock") = Some(child);
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if let Ok((200, body)) = self.try_api("GET", "/_ping", None) {
+                if body == "OK" {
+                    return;
+                }
+            }
+            if let Some(status) = self.child.lock().expect("child lock").as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("berthd exited during start-up ({status})\n{}", self.log_tail());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "berthd did not answer /_ping within {STARTUP_TIMEOUT:?}\n{}",
+                self.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The PID of the running berthd.
+    pub fn daemon_pid(&self) -> u32 {
+        self.child.lock().expect("child lock").as_ref().map(Child::id).expect("berthd not running")
+    }
+
+    fn client(&self, cli: Cli) -> Command {
+        let mut c = match cli {
+            Cli::Berth => Command::new(self.bin.join("berth")),
+            Cli::Docker => Command::new("docker"),
+        };
+        c.env("DOCKER_HOST", self.host())
+            .env("BERTH_HOST", self.host())
+            .env("DOCKER_CONFIG", self.dir.join("docker-config"))
+            .env("DOCKER_CLI_HINTS", "false")
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DOCKER_API_VERSION");
+        c
+    }
+
+    fn record_ids(&self, out: &Out) {
+        let mut ids = self.ids.lock().expect("ids lock");
+        for tok in out.stdout.split_whitespace() {
+            if is_full_id(tok) {
+                ids.insert(tok.to_string());
+            }
+        }
+    }
+
+    /// Runs `cli` with `args` (no stdin).
+    pub fn cli(&self, cli: Cli, args: &[&str]) -> Out {
+        self.cli_stdin(cli, args, None)
+    }
+
+    fn cli_stdin(&self, cli: Cli, args: &[&str], input: Option<&[u8]>) -> Out {
+        let mut c = self.client(cli);
+        c.args(args);
+        let out = run_cmd(c, format!("{} {}", cli.name(), args.join(" ")), input);
+        self.record_ids(&out);
+        out
+    }
+
+    /// Runs `berth args...`.
+    pub fn berth(&self, args: &[&str]) -> Out {
+        self.cli(Cli::Berth, args)
+    }
+
+    /// Runs `docker args...` against this daemon.
+    pub fn docker(&self, args: &[&str]) -> Out {
+        self.cli(Cli::Docker, args)
+    }
+
+    /// Runs `berth args...` with `input` on stdin.
+    pub fn berth_stdin(&self, args: &[&str], input: &str) -> Out {
+        self.cli_stdin(Cli::Berth, args, Some(input.as_bytes()))
+    }
+
+    /// Runs `docker args...` with `input` on stdin.
+    pub fn docker_stdin(&self, args: &[&str], input: &str) -> Out {
+        self.cli_stdin(Cli::Docker, args, Some(input.as_bytes()))
+    }
+
+    /// Runs `cli args...` with `input` on stdin.
+    pub fn cli_with_stdin(&self, cli: Cli, args: &[&str], input: &str) -> Out {
+        self.cli_stdin(cli, args, Some(input.as_bytes()))
+    }
+
+    /// Runs `cli args...` with raw `input` on stdin.
+    pub fn cli_with_stdin_bytes(&self, cli: Cli, args: &[&str], input: &[u8]) -> Out {
+        self.cli_stdin(cli, args, Some(input))
+    }
+
+    /// Records a container ID for the leak check (done automatically for
+    /// 64-hex tokens printed by the clients).
+    pub fn track(&self, id: &str) {
+        self.ids.lock().expect("ids lock").insert(id.to_string());
+    }
+
+    /// One raw HTTP/1.1 request over the socket; returns (status, body).
+    pub fn api(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        let (status, _headers, body) = self
+            .api_full(method, path, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", self.log_tail()));
+        (status, body)
+    }
+
+    fn try_api(&self, method: &str, path: &str, body: Option<&str>) -> std::io::Result<(u16, String)> {
+        self.api_full(method, path, body).map(|(s, _, b)| (s, b))
+    }
+
+    /// Like [`api`](Self::api) but also returns the raw header block.
+    pub fn api_full(&self, method: &str, path: &str, body: Option<&str>) -> std::io::Result<(u16, String, String)> {
+        let mut s = UnixStream::connect(self.sock())?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let body = body.unwrap_or("");
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: berth\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes())?;
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw)?;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, rest) = text
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| std::io::Error::other(format!("no header end in {text:?}")))?;
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
+        let chunked = head
+            .lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.to_ascii_lowercase().contains("chunked"));
+        let body = if chunked { dechunk(rest) } else { rest.to_string() };
+        Ok((status, head.to_string(), body))
+    }
+
+    /// SIGKILLs berthd (containers and shims keep running).
+    pub fn kill9(&self) {
+        let mut guard = self.child.lock().expect("child lock");
+        if let Some(mut c) = guard.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts berthd again on the same roots (after [`kill9`](Self::kill9)).
+    pub fn restart(&self) {
+        assert!(self.child.lock().expect("child lock").is_none(), "restart() while berthd runs");
+        self.spawn_daemon();
+    }
+
+    fn container_ids_now(&self) -> Vec<String> {
+        let out = self.docker(&["ps", "-aq", "--no-trunc"]);
+        out.lines()
+    }
+
+    /// SIGTERMs berthd and waits; returns its exit status (None if it had to be killed).
+    fn terminate(&self) -> Option<std::process::ExitStatus> {
+        let mut guard = self.child.lock().expect("child lock");
+        let mut child = guard.take()?;
+        // SAFETY: kill(2) on the pid of the berthd we spawned and have not reaped.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                return Some(st);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Removes every container, stops the daemon, checks nothing leaked
+    /// and deletes the temp dir. Every test calls this at the end.
+    pub fn stop(mut self) {
+        let ids = self.container_ids_now();
+        for id in &ids {
+            self.track(id);
+        }
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.iter().map(String::as_str));
+            self.docker(&args).assert_ok();
+        }
+        self.docker(&["ps", "-aq"]).assert_ok().assert_stdout("");
+        let status = self.terminate();
+        self.stopped = true;
+        let mut problems = Vec::new();
+        match status {
+            None => problems.push("berthd did not exit within 15 s of SIGTERM".to_string()),
+            Some(st) if !st.success() => problems.push(format!("berthd exited with {st} on SIGTERM")),
+            Some(_) => {}
+        }
+        // Shims and container processes go away asynchronously after
+        // `rm -f` returns; give them a moment before calling it a leak.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut procs = self.leaked_processes();
+        while !procs.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            procs = self.leaked_processes();
+        }
+        problems.extend(procs.into_iter().map(|p| format!("process left: {p}")));
+        let mounts = self.leaked_mounts();
+        problems.extend(mounts.iter().map(|m| format!("mount left: {m}")));
+        let ids: Vec<String> = self.ids.lock().expect("ids lock").iter().cloned().collect();
+        problems.extend(leaked_cgroups(&ids).into_iter().map(|c| format!("cgroup left: {c}")));
+        if problems.is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            let log = self.log_tail();
+            self.cleanup_mounts();
+            panic!("leaks after stop:\n  {}\n--- berthd log tail ---\n{log}", problems.join("\n  "));
+        }
+    }
+
+    fn needle(&self) -> String {
+        format!("{}/", self.dir.display())
+    }
+
+    /// Mount points (from /proc/self/mountinfo) under the temp dir.
+    pub fn leaked_mounts(&self) -> Vec<String> {
+        let needle = self.needle();
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(&needle))
+            .map(String::from)
+            .collect()
+    }
+
+    /// Processes whose command line mentions the temp dir (shims, berthd).
+    pub fn leaked_processes(&self) -> Vec<String> {
+        let needle = self.needle();
+        let me = std::process::id().to_string();
+        let mut found = Vec::new();
+        let Ok(rd) = std::fs::read_dir("/proc") else { return found };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.bytes().all(|b| b.is_ascii_digit()) || name == me {
+                continue;
+            }
+            let Ok(raw) = std::fs::read(e.path().join("cmdline")) else { continue };
+            let cmd = String::from_utf8_lossy(&raw).replace('\0', " ");
+            if cmd.contains(&needle) || cmd.trim_end().ends_with(self.dir.to_string_lossy().as_ref()) {
+                found.push(format!("pid {name}: {}", cmd.trim_end()));
+            }
+        }
+        found
+    }
+
+    /// Lazily unmounts whatever is left under the temp dir, deepest first,
+    /// so that removing it cannot reach into an overlay.
+    fn cleanup_mounts(&self) {
+        let mut points: Vec<String> = self
+            .leaked_mounts()
+            .iter()
+            .filter_map(|l| l.split(' ').nth(4).map(String::from))
+            .collect();
+        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for p in points {
+            if let Ok(c) = std::ffi::CString::new(p) {
+                // SAFETY: umount2 with a valid NUL-terminated path.
+                unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+            }
+        }
+    }
+}
+
+/// `/sys/fs/cgroup/*/berth/<id>` directories that still exist.
+pub fn leaked_cgroups(ids: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") else { return found };
+    let roots: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    for id in ids {
+        for r in roots.iter().chain(std::iter::once(&PathBuf::from("/sys/fs/cgroup"))) {
+            let p = r.join("berth").join(id);
+            if p.exists() {
+                found.push(p.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size_line, rest)) = s.split_once("\r\n") {
+        let size = usize::from_str_radix(size_line.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        s = rest[size..].strip_prefix("\r\n").unwrap_or(&rest[size..]);
+    }
+    out
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        // Best effort: remove containers through the daemon (so shims and
+        // container processes go), then kill the berthd we spawned.
+        let alive = self.child.lock().map(|g| g.is_some()).unwrap_or(false);
+        if alive {
+            let mut c = self.client(Cli::Docker);
+            c.args(["ps", "-aq"]);
+            if let Ok(o) = c.output() {
+                let ids: Vec<String> = String::from_utf8_lossy(&o.stdout).split_whitespace().map(String::from).collect();
+                if !ids.is_empty() {
+                    let mut rm = self.client(Cli::Docker);
+                    rm.args(["rm", "-f"]).args(&ids).stdout(Stdio::null()).stderr(Stdio::null());
+                    let _ = rm.status();
+                }
+            }
+        }
+        if let Ok(mut g) = self.child.lock() {
+            if let Some(mut c) = g.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        self.cleanup_mounts();
+        if self.leaked_mounts().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Polls `f` until it returns true or `timeout` passes; for states that have
+/// no command to await (a process becoming "running" after `run -d`).
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Defines a scenario once and runs it as two tests, `<name>::docker` and
+/// `<name>::berth`, each on its own daemon, so a gap in one client never
+/// hides the result of the other.
+#[macro_export]
+macro_rules! both {
+    ($(#[$m:meta])* fn $name:ident($d:ident, $c:ident) $body:block) => {
+        $(#[$m])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn scenario($d: &$crate::TestDaemon, $c: $crate::Cli) $body
+            #[test]
+            fn docker() {
+                let d = $crate::TestDaemon::start();
+                scenario(&d, $crate::Cli::Docker);
+                d.stop();
+            }
+            #[test]
+            fn berth() {
+                let d = $crate::TestDaemon::start();
+                scenario(&d, $crate::Cli::Berth);
+                d.stop();
+            }
+        }
+    };
+}

@@ -185,7 +185,8 @@ pub async fn run(client: &Client, args: CreateArgs) -> anyhow::Result<()> {
     let req = args.opts.to_request().map_err(|e| report_error("create", &e, true, 125))?;
     let id = create_container(client, &req, args.opts.name.as_deref())
         .await
-        .map_err(|e| report_error("create", &describe_create(&e), true, 125))?;
+        // docker create exits 1 on a daemon error (run uses 125).
+        .map_err(|e| report_error("create", &describe_create(&e), true, 1))?;
     println!("{id}");
     Ok(())
 }

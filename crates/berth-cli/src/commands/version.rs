@@ -80,7 +80,19 @@ pub fn render_server(v: &VersionInfo) -> String {
 pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     let server = client.get_json::<Value>("/version", &Query::new()).await;
     if let Some(f) = args.format.as_deref().filter(|f| !f.is_empty()) {
-        let data = json!({"Client": client_info(), "Server": server.as_ref().ok()});
+        // Templates name Go's struct fields (`.Server.APIVersion`), which
+        // differ from the JSON keys (`ApiVersion`) for these two.
+        let mut server_value = server.as_ref().ok().and_then(|v| serde_json::to_value(v).ok()).unwrap_or(Value::Null);
+        if let Some(o) = server_value.as_object_mut() {
+            let api = o.get("ApiVersion").cloned().unwrap_or(Value::Null);
+            o.insert("APIVersion".into(), api);
+        }
+        let mut client = client_info();
+        if let Some(o) = client.as_object_mut() {
+            let api = o.get("ApiVersion").cloned().unwrap_or(Value::Null);
+            o.insert("APIVersion".into(), api);
+        }
+        let data = json!({"Client": client, "Server": server_value});
         let f = f.replace("\\t", "\t").replace("\\n", "\n");
         println!("{}", Template::parse(&f)?.execute(&data)?);
         return server.map(|_| ()).map_err(Into::into);

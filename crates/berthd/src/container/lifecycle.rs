@@ -1,7 +1,7 @@
 //! The running life of a container after start: exit handling, stop,
 //! kill, restart, wait, remove, rename and prune.
 
-use super::manager::{name_conflict, now_nanos, Container, ContainerManager, Lifecycle};
+use super::manager::{name_conflict, now_nanos, Container, ContainerManager, Lifecycle, Output};
 use super::naming::validate_name;
 use super::record::Status;
 use super::rootfs::RootfsPaths;
@@ -51,6 +51,13 @@ impl ContainerManager {
     /// Records an exit: unmounts, cleans the shim's directory, wakes waiters,
     /// and removes the container if it was started with `--rm`.
     pub(super) async fn handle_exit(self: &Arc<Self>, c: &Arc<Container>, code: i64) {
+        // Let the last output reach attach clients before they hear of the
+        // exit (the shim flushes and closes its attach stream after exit).
+        if let Some(pump) = c.take_pump() {
+            if tokio::time::timeout(Duration::from_secs(5), pump).await.is_err() {
+                crate::daemon::log(&format!("{}: output did not drain in 5s", c.id));
+            }
+        }
         let rootfs = RootfsPaths::new(&self.cfg.container_dir(&c.id)).rootfs;
         let shim_dir = self.cfg.shim_dir(&c.id);
         let mounter = self.mounter.clone();
@@ -74,6 +81,9 @@ impl ContainerManager {
             l.running = false;
             l.exit_code = code;
         });
+        // Attach sessions and `logs -f` end only now, so that whoever
+        // follows them sees the container exited.
+        let _ = c.output.send(Output::End);
         if rec.host_config.auto_remove {
             if let Err(e) = self.remove(c, true).await {
                 if e.kind != ErrorKind::NotFound {
@@ -212,6 +222,7 @@ impl ContainerManager {
         self.delete_record(&c.id)?;
         self.forget(&c.id);
         c.lifecycle.send_modify(|l| l.removed = true);
+        let _ = c.output.send(Output::End);
         Ok(())
     }
 

@@ -47,6 +47,9 @@ pub struct Container {
     pub lifecycle: watch::Sender<Lifecycle>,
     pub output: broadcast::Sender<Output>,
     pub stdin: Mutex<Option<mpsc::UnboundedSender<StdinMsg>>>,
+    /// The task copying the shim's output into `output`; the exit is
+    /// recorded only after it has drained.
+    pub pump: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Container {
@@ -60,6 +63,7 @@ impl Container {
             lifecycle: watch::Sender::new(Lifecycle { running, exit_code, ..Default::default() }),
             output: broadcast::Sender::new(1024),
             stdin: Mutex::new(None),
+            pump: Mutex::new(None),
         })
     }
 
@@ -83,6 +87,10 @@ impl Container {
 
     pub fn stdin_sender(&self) -> Option<mpsc::UnboundedSender<StdinMsg>> {
         self.stdin.lock().ok().and_then(|g| g.clone())
+    }
+
+    pub fn take_pump(&self) -> Option<tokio::task::JoinHandle<()>> {
+        self.pump.lock().ok().and_then(|mut g| g.take())
     }
 
     pub fn set_stdin(&self, tx: Option<mpsc::UnboundedSender<StdinMsg>>) {

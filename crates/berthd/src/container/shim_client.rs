@@ -60,9 +60,26 @@ pub fn socket_path(state_dir: &Path) -> PathBuf {
     state_dir.join("shim.sock")
 }
 
+/// Connects to the shim's socket, also when its path is longer than a unix
+/// socket address allows: then through `/proc/self/fd/<dirfd>/shim.sock`
+/// (the shim binds the same way).
+async fn connect(state_dir: &Path) -> std::io::Result<UnixStream> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let path = socket_path(state_dir);
+    if path.as_os_str().as_bytes().len() < 100 {
+        return UnixStream::connect(path).await;
+    }
+    let dir = std::fs::File::open(state_dir)?;
+    let short = Path::new("/proc/self/fd").join(dir.as_raw_fd().to_string()).join("shim.sock");
+    let s = UnixStream::connect(short).await;
+    drop(dir);
+    s
+}
+
 /// Sends one command and reads the one-line reply.
 pub async fn request(state_dir: &Path, command: &str) -> std::io::Result<String> {
-    let mut s = UnixStream::connect(socket_path(state_dir)).await?;
+    let mut s = connect(state_dir).await?;
     s.write_all(format!("{command}\n").as_bytes()).await?;
     let mut r = TokioBufReader::new(s);
     let mut line = String::new();
@@ -90,7 +107,7 @@ pub async fn wait(state_dir: &Path) -> std::io::Result<i64> {
 /// Opens a `wait` request now (before `start`, so an instant exit is not
 /// missed); `read_exit` later gets the answer.
 pub async fn wait_connection(state_dir: &Path) -> std::io::Result<UnixStream> {
-    let mut s = UnixStream::connect(socket_path(state_dir)).await?;
+    let mut s = connect(state_dir).await?;
     s.write_all(b"wait\n").await?;
     Ok(s)
 }
@@ -116,7 +133,7 @@ pub struct ShimAttach {
 }
 
 pub async fn attach(state_dir: &Path, stdin: bool) -> std::io::Result<ShimAttach> {
-    let mut s = UnixStream::connect(socket_path(state_dir)).await?;
+    let mut s = connect(state_dir).await?;
     let cmd: &[u8] = if stdin { b"attach stdin\n" } else { b"attach\n" };
     s.write_all(cmd).await?;
     // Read "ok\n" byte by byte so no frame bytes are swallowed by a buffer.

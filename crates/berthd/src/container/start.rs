@@ -144,13 +144,15 @@ impl ContainerManager {
     pub(super) async fn connect_output(&self, c: &Arc<Container>, rec: &ContainerRecord) -> std::io::Result<()> {
         let att = shim_client::attach(&self.cfg.shim_dir(&c.id), rec.config.open_stdin).await?;
         let out = c.output.clone();
-        tokio::spawn(async move {
+        let pump = tokio::spawn(async move {
             shim_client::read_frames(att.reader, |stream, data| {
                 let _ = out.send(Output::Data(stream, data));
             })
             .await;
-            let _ = out.send(Output::End);
         });
+        if let Ok(mut g) = c.pump.lock() {
+            *g = Some(pump);
+        }
         if rec.config.open_stdin {
             let (tx, mut rx) = mpsc::unbounded_channel::<StdinMsg>();
             c.set_stdin(Some(tx));
@@ -176,6 +178,10 @@ impl ContainerManager {
         let _ = shim_client::request(shim_dir, "kill 9").await;
         let _ = shim_client::wait(shim_dir).await;
         c.set_stdin(None);
+        if let Some(p) = c.take_pump() {
+            p.abort();
+        }
+        let _ = c.output.send(Output::End);
         let rootfs = RootfsPaths::new(&self.cfg.container_dir(&c.id)).rootfs;
         let _ = self.mounter.unmount(&rootfs);
         let _ = std::fs::remove_dir_all(shim_dir);
@@ -186,6 +192,8 @@ impl ContainerManager {
     async fn fail_start(self: &Arc<Self>, c: &Arc<Container>, msg: String, op: tokio::sync::MutexGuard<'_, ()>) -> ApiError {
         let err = self.record_start_failure(c, msg);
         drop(op);
+        // Attach sessions opened for this start have nothing more coming.
+        let _ = c.output.send(Output::End);
         if c.snapshot().host_config.auto_remove {
             let _ = self.remove(c, true).await;
         }

@@ -151,7 +151,7 @@ pub fn remove(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, A
     let img = d.images.resolve(name).map_err(crate::error::image_error)?;
     let id = img.id.to_string();
     let users = d.containers.image_users(&id);
-    let by_ref = Reference::parse_normalized(name)
+    let by_ref = Reference::parse(name)
         .ok()
         .filter(|r| img.tags.contains(&r.familiar_string()));
     let mut out = Vec::new();

@@ -1,0 +1,50 @@
+//! What a process sees inside a container: caps, seccomp, net, masked paths, pid ns.
+use berth_e2e::both;
+
+both! {
+    fn capabilities_and_seccomp(d, c) {
+        let out = d.cli(c, &["run", "--rm", "busybox", "cat", "/proc/self/status"]);
+        out.assert_ok()
+            .assert_stdout_contains("CapEff:\t00000000a80425fb")
+            .assert_stdout_contains("Seccomp:\t2");
+        // Docker leaves no_new_privs off unless --security-opt no-new-privileges.
+        out.assert_stdout_contains("NoNewPrivs:\t0");
+    }
+}
+
+both! {
+    fn only_loopback(d, c) {
+        d.cli(c, &["run", "--rm", "busybox", "ls", "/sys/class/net"]).assert_ok().assert_stdout("lo");
+    }
+}
+
+both! {
+    fn masked_paths(d, c) {
+        d.cli(c, &["run", "--rm", "busybox", "sh", "-c", "cat /proc/kcore 2>/dev/null | wc -c"])
+            .assert_ok()
+            .assert_stdout("0");
+        // Read-only paths cannot be written.
+        d.cli(c, &["run", "--rm", "busybox", "sh", "-c", "echo 1 > /proc/sys/kernel/domainname"]).assert_fail();
+    }
+}
+
+both! {
+    fn hostname_is_short_id(d, c) {
+        let run = d.cli(c, &["run", "--name", "hn", "busybox", "sh", "-c", "cat /etc/hostname; hostname"]);
+        run.assert_ok();
+        let id = d.cli(c, &["inspect", "-f", "{{.Id}}", "hn"]).assert_ok().out();
+        assert_eq!(id.len(), 64, "{id}");
+        let short = &id[..12];
+        assert_eq!(run.lines(), vec![short.to_string(), short.to_string()], "{run:?}");
+    }
+}
+
+both! {
+    fn pid_namespace(d, c) {
+        d.cli(c, &["run", "--rm", "busybox", "sh", "-c", "echo $$"]).assert_ok().assert_stdout("1");
+        // Only the container's own processes are visible.
+        let out = d.cli(c, &["run", "--rm", "busybox", "ps", "-o", "pid,comm"]);
+        out.assert_ok();
+        assert!(out.lines().len() <= 3, "host processes visible: {out:?}");
+    }
+}
