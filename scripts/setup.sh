@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-cargo build --release --workspace --bins
+./scripts/build-release.sh
 bin=$PWD/target/release
 sock=/run/berth/berth.sock
 pidfile=/run/berth/berthd.pid

@@ -18,6 +18,10 @@ pub fn log(msg: &str) {
     eprintln!("berthd: {msg}");
 }
 
+pub fn debug_enabled() -> bool {
+    DEBUG.load(Ordering::Relaxed)
+}
+
 pub fn debug(msg: &str) {
     if DEBUG.load(Ordering::Relaxed) {
         log(msg);

@@ -7,6 +7,7 @@ mod error;
 mod http;
 mod router;
 mod routes;
+mod trace;
 
 use anyhow::{bail, Context};
 use clap::Parser;

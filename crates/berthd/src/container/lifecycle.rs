@@ -51,6 +51,7 @@ impl ContainerManager {
     /// Records an exit: unmounts, cleans the shim's directory, wakes waiters,
     /// and removes the container if it was started with `--rm`.
     pub(super) async fn handle_exit(self: &Arc<Self>, c: &Arc<Container>, code: i64) {
+        let mut timer = crate::trace::PhaseTimer::new(format!("exit {}", &c.id[..12]));
         // Let the last output reach attach clients before they hear of the
         // exit (the shim flushes and closes its attach stream after exit).
         if let Some(pump) = c.take_pump() {
@@ -66,6 +67,7 @@ impl ContainerManager {
             let _ = std::fs::remove_dir_all(&shim_dir);
         })
         .await;
+        timer.mark("drain+unmount");
         c.set_stdin(None);
         let rec = c.update(|r| {
             r.state.status = Status::Exited;
@@ -84,6 +86,8 @@ impl ContainerManager {
         // Attach sessions and `logs -f` end only now, so that whoever
         // follows them sees the container exited.
         let _ = c.output.send(Output::End);
+        timer.mark("record");
+        timer.finish();
         if rec.host_config.auto_remove {
             if let Err(e) = self.remove(c, true).await {
                 if e.kind != ErrorKind::NotFound {

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 impl ContainerManager {
     pub async fn start(self: &Arc<Self>, c: &Arc<Container>) -> Result<(), ApiError> {
+        let mut timer = crate::trace::PhaseTimer::new(format!("start {}", &c.id[..12]));
         let _op = c.op.lock().await;
         let rec = c.snapshot();
         match rec.state.status {
@@ -27,6 +28,7 @@ impl ContainerManager {
         let lower = self.images.layer_dirs(&image);
         let mgr = self.clone();
         let rec2 = rec.clone();
+        timer.mark("resolve");
         let prepared = tokio::task::spawn_blocking(move || mgr.prepare_and_spawn(&rec2, &lower))
             .await
             .map_err(|e| ApiError::internal(format!("start task: {e}")))?;
@@ -34,13 +36,16 @@ impl ContainerManager {
             Ok(pid) => pid,
             Err(e) => return Err(self.fail_start(c, e, _op).await),
         };
+        timer.mark("rootfs+bundle+shim(create)");
         let shim_dir = self.cfg.shim_dir(&c.id);
         if let Err(e) = self.connect_output(c, &rec).await {
             self.abort_start(c, &shim_dir).await;
             return Err(ApiError::internal(format!("attaching to shim: {e}")));
         }
         let wait_conn = shim_client::wait_connection(&shim_dir).await;
+        timer.mark("attach+wait");
         let started = shim_client::request(&shim_dir, "start").await;
+        timer.mark("runtime start");
         if let Err(msg) = started.map_err(|e| e.to_string()).and_then(|r| shim_client::reply_result(&r)) {
             self.abort_start(c, &shim_dir).await;
             return Err(self.fail_start(c, msg, _op).await);
@@ -60,6 +65,8 @@ impl ContainerManager {
             l.running = true;
         });
         self.spawn_monitor(c.clone(), wait_conn);
+        timer.mark("record");
+        timer.finish();
         Ok(())
     }
 
@@ -78,9 +85,11 @@ impl ContainerManager {
         } else {
             lower.to_vec()
         };
+        let t = std::time::Instant::now();
         self.mounter
             .mount_overlay(&lower, &paths.upper, &paths.work, &paths.rootfs)
             .map_err(|e| format!("mounting rootfs: {e}"))?;
+        crate::daemon::debug(&format!("start {}: mount {:.1}ms", &rec.id[..12], t.elapsed().as_secs_f64() * 1000.0));
         let res = self.write_bundle_and_spawn(rec, &dir, &paths.rootfs);
         if res.is_err() {
             let _ = self.mounter.unmount(&paths.rootfs);
@@ -126,7 +135,8 @@ impl ContainerManager {
         berth_runtime::write_bundle(dir, &spec).map_err(|e| e.to_string())?;
         let state_dir = self.cfg.shim_dir(&rec.id);
         let _ = std::fs::remove_dir_all(&state_dir);
-        shim_client::spawn(&ShimSpawn {
+        let t = std::time::Instant::now();
+        let spawned = shim_client::spawn(&ShimSpawn {
             binary: &self.cfg.shim,
             id: &rec.id,
             bundle: dir,
@@ -136,7 +146,9 @@ impl ContainerManager {
             log: &self.cfg.log_path(&rec.id),
             stdin: rec.config.open_stdin,
             stdin_once: rec.config.stdin_once,
-        })
+        });
+        crate::daemon::debug(&format!("start {}: shim+runtime create {:.1}ms", &rec.id[..12], t.elapsed().as_secs_f64() * 1000.0));
+        spawned
     }
 
     /// One attach connection from berthd to the shim, fanned out to every

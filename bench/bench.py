@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""berth vs Docker, side by side, in one run on this machine.
+
+Starts dockerd and berthd on their own sockets, data roots and exec roots,
+loads the same busybox image into both, and times the same commands with the
+same docker CLI against each daemon (and berth's own CLI against berthd).
+Writes bench/results/latest.md, latest.json and latest.png (when matplotlib
+is available) and prints the table. Only the Python standard library is
+needed for the table. Every figure comes from this run; none is hard-coded.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "results")
+
+
+def sh(args, check=True, **kw):
+    return subprocess.run(args, check=check, capture_output=True, text=True, **kw)
+
+
+def timed(args):
+    t = time.perf_counter()
+    p = subprocess.run(args, capture_output=True, text=True)
+    dt = time.perf_counter() - t
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({p.returncode}): {p.stderr.strip()}")
+    return dt
+
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def procs_named(comm_prefix, must_contain=None):
+    """PIDs whose comm starts with comm_prefix (and cmdline contains must_contain)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/comm") as f:
+                comm = f.read().strip()
+            if not comm.startswith(comm_prefix):
+                continue
+            if must_contain:
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    if must_contain.encode() not in f.read():
+                        continue
+            out.append(int(d))
+        except OSError:
+            continue
+    return out
+
+
+class Engine:
+    """One daemon and the CLIs that drive it."""
+
+    def __init__(self, name, work, argv, sock):
+        self.name, self.work, self.sock = name, work, sock
+        self.log = open(os.path.join(work, f"{name}.log"), "w")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        self.docker = ["docker", "-H", f"unix://{sock}"]
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if sh(self.docker + ["version"], check=False).returncode == 0:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"{name} did not come up; see {self.log.name}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def daemon_rss_kib(self):
+        total = rss_kib(self.proc.pid)
+        if self.name == "docker":  # dockerd's own containerd
+            total += sum(rss_kib(p) for p in procs_named("containerd", self.work) if "shim" not in open(f"/proc/{p}/comm").read())
+        return total
+
+    def per_container_rss_kib(self):
+        if self.name == "docker":
+            pids = procs_named("containerd-shim")
+        else:
+            pids = procs_named("berth-shim", self.work)
+        return [rss_kib(p) for p in pids]
+
+
+def stats(samples):
+    s = sorted(samples)
+    med = statistics.median(s)
+    p95 = s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
+    return {"median_ms": med * 1000, "p95_ms": p95 * 1000, "n": len(s)}
+
+
+def repeat(args, runs, warmup=3):
+    for _ in range(warmup):
+        timed(args)
+    return stats([timed(args) for _ in range(runs)])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--containers", type=int, default=1000, help="containers for the ps row")
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release"))
+    a = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="berth-bench.")
+    img = os.path.join(work, "busybox.tar")
+    sh([os.path.join(ROOT, "scripts", "make-busybox-image.sh"), img])
+    engines = {}
+    try:
+        # dockerd without a bridge or iptables: it never touches the host's
+        # network, and every row uses --network none on both engines.
+        engines["docker"] = Engine("docker", work, [
+            "dockerd", "--data-root", f"{work}/docker-data", "--exec-root", f"{work}/docker-exec",
+            "-H", f"unix://{work}/docker.sock", "--pidfile", f"{work}/docker.pid",
+            "--bridge=none", "--iptables=false", "--ip6tables=false"], f"{work}/docker.sock")
+        engines["berth"] = Engine("berth", work, [
+            os.path.join(a.bin, "berthd"), "--data-root", f"{work}/berth-data", "--exec-root", f"{work}/berth-exec",
+            "-H", f"unix://{work}/berth.sock"], f"{work}/berth.sock")
+        for e in engines.values():
+            sh(e.docker + ["load", "-i", img])
+        berth_cli = [os.path.join(a.bin, "berth"), "-H", f"unix://{work}/berth.sock"]
+        rows = run_rows(engines, berth_cli, a)
+    finally:
+        for e in engines.values():
+            try:
+                sh(e.docker + ["rm", "-f"] + sh(e.docker + ["ps", "-aq"], check=False).stdout.split(), check=False)
+            except Exception:
+                pass
+            e.stop()
+        subprocess.run(["umount", "-R", f"{work}/docker-data"], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+    report(rows, a)
+
+
+def run_rows(engines, berth_cli, a):
+    rows = []
+    none = ["--network", "none"]
+
+    def add(what, unit, docker, berth, berth_cli_value=None, note=""):
+        rows.append({"what": what, "unit": unit, "docker": docker, "berth": berth,
+                     "berth_cli": berth_cli_value, "note": note})
+
+    # 1. run --rm true
+    r = {n: repeat(e.docker + ["run", "--rm"] + none + ["busybox", "true"], a.runs) for n, e in engines.items()}
+    rb = repeat(berth_cli + ["run", "--rm"] + none + ["busybox", "true"], a.runs)
+    add("run --rm --network none busybox true (median)", "ms", r["docker"]["median_ms"], r["berth"]["median_ms"], rb["median_ms"])
+    add("run --rm --network none busybox true (p95)", "ms", r["docker"]["p95_ms"], r["berth"]["p95_ms"], rb["p95_ms"])
+
+    # 2. 50 sequential run -d, and what they cost in memory
+    idle = {n: e.daemon_rss_kib() for n, e in engines.items()}
+    seq = {}
+    for n, e in engines.items():
+        t = time.perf_counter()
+        for _ in range(50):
+            timed(e.docker + ["run", "-d"] + none + ["busybox", "sleep", "3600"])
+        seq[n] = time.perf_counter() - t
+    busy = {n: e.daemon_rss_kib() for n, e in engines.items()}
+    per = {n: e.per_container_rss_kib() for n, e in engines.items()}
+    add("50 sequential run -d (total)", "s", seq["docker"], seq["berth"])
+    add("daemon RSS, idle", "MB", idle["docker"] / 1024, idle["berth"] / 1024, note="dockerd+containerd vs berthd")
+    add("daemon RSS, 50 running", "MB", busy["docker"] / 1024, busy["berth"] / 1024)
+    mean = lambda xs: (sum(xs) / len(xs) / 1024) if xs else float("nan")
+    add("RSS per container process (shim)", "MB", mean(per["docker"]), mean(per["berth"]),
+        note=f"containerd-shim ×{len(per['docker'])} vs berth-shim ×{len(per['berth'])}")
+
+    # 4. exec (needs the exec API; n/a until it exists)
+    ex = {}
+    for n, e in engines.items():
+        ids = sh(e.docker + ["ps", "-q"]).stdout.split()
+        probe = sh(e.docker + ["exec", ids[0], "true"], check=False) if ids else None
+        ex[n] = repeat(e.docker + ["exec", ids[0], "true"], a.runs)["median_ms"] if probe and probe.returncode == 0 else None
+    add("exec c true (median)", "ms", ex["docker"], ex["berth"])
+    for e in engines.values():
+        sh(e.docker + ["rm", "-f"] + sh(e.docker + ["ps", "-aq"]).stdout.split())
+
+    # 3. 50 concurrent run --rm
+    conc = {}
+    for n, e in engines.items():
+        t = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(50) as pool:
+            list(pool.map(lambda _: timed(e.docker + ["run", "--rm"] + none + ["busybox", "true"]), range(50)))
+        conc[n] = time.perf_counter() - t
+    add("50 concurrent run --rm (wall)", "s", conc["docker"], conc["berth"])
+
+    # 5. ps -a with many created containers
+    ps = {}
+    for n, e in engines.items():
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: timed(e.docker + ["create"] + none + ["busybox", "true"]), range(a.containers)))
+        ps[n] = repeat(e.docker + ["ps", "-a"], 10, warmup=1)["median_ms"]
+        sh(e.docker + ["container", "prune", "-f"])
+    add(f"ps -a with {a.containers} containers (median)", "ms", ps["docker"], ps["berth"])
+
+    # 6. stop -t 1 of a container that ignores SIGTERM: ~1 s on both
+    st = {}
+    for n, e in engines.items():
+        samples = []
+        for _ in range(5):
+            cid = sh(e.docker + ["run", "-d"] + none + ["busybox", "sh", "-c", "trap '' TERM; while :; do sleep 1; done"]).stdout.strip()
+            samples.append(timed(e.docker + ["stop", "-t", "1", cid]))
+            sh(e.docker + ["rm", "-f", cid])
+        st[n] = statistics.median(samples) * 1000
+    add("stop -t 1, SIGTERM ignored (median)", "ms", st["docker"], st["berth"], note="timing fidelity, not speed")
+    return rows
+
+
+def fmt(v, unit):
+    if v is None:
+        return "n/a"
+    return f"{v:.2f}" if unit == "s" else f"{v:.1f}"
+
+
+def report(rows, a):
+    os.makedirs(RESULTS, exist_ok=True)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    dv = sh(["dockerd", "--version"], check=False).stdout.strip()
+    lines = [f"# berth vs Docker ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
+             f"Machine: {cpu}, {os.cpu_count()} cores, kernel {platform.release()}. {dv}.",
+             f"Same docker CLI against each daemon; `berth CLI` is berth's own client against berthd. {a.runs} runs per timed row after 3 warm-ups.",
+             "", "| what | unit | docker | berth | docker / berth | berth CLI | note |",
+             "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        ratio = (f"{r['docker'] / r['berth']:.1f}x" if r["docker"] and r["berth"] else "n/a")
+        lines.append(f"| {r['what']} | {r['unit']} | {fmt(r['docker'], r['unit'])} | {fmt(r['berth'], r['unit'])} | {ratio} | "
+                     f"{fmt(r['berth_cli'], r['unit'])} | {r['note']} |")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(RESULTS, "latest.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(RESULTS, "latest.json"), "w") as f:
+        json.dump(rows, f, indent=2)
+    chart(rows)
+    print(text)
+
+
+def chart(rows):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(matplotlib not installed: no PNG chart; pip install matplotlib)", file=sys.stderr)
+        return
+    rs = [r for r in rows if r["docker"] and r["berth"]]
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(rs) + 1.5))
+    ys = range(len(rs))
+    ax.barh([y + 0.2 for y in ys], [r["docker"] / r["docker"] for r in rs], height=0.4, label="docker (=1)")
+    ax.barh([y - 0.2 for y in ys], [r["berth"] / r["docker"] for r in rs], height=0.4, label="berth")
+    ax.set_yticks(list(ys), [r["what"] for r in rs], fontsize=8)
+    ax.set_xlabel("relative to docker (lower is better)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(RESULTS, "latest.png"), dpi=100)
+
+
+if __name__ == "__main__":
+    main()
