@@ -338,7 +338,6 @@ impl<'a> Shim<'a> {
             }
         }
         self.stdin = None;
-        self.rt.delete();
         let code = self.exit_code.unwrap_or(process::UNKNOWN_EXIT);
         // Nothing useful to do if this fails; berthd sees no exit file.
         let _ = process::write_exit_file(&self.cfg.state_dir, code);
@@ -355,6 +354,10 @@ impl<'a> Shim<'a> {
         self.listener = None;
         let _ = std::fs::remove_file(self.cfg.state_file("shim.sock"));
         self.flush_clients(Instant::now() + DRAIN_GRACE);
+        // The runtime's cleanup (cgroups, state) runs after berthd has its
+        // answer: it is off the path `run --rm` waits on. The shim exits only
+        // once it is done, so "no shim left" still means "nothing left".
+        self.rt.delete();
     }
 
     /// Gives clients a bounded time to take their last bytes.
