@@ -58,7 +58,45 @@ pub struct HostConfig {
     pub binds: Option<Vec<String>>,
     pub log_config: LogConfig,
     #[serde(flatten)]
+    pub resources: Resources,
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The resource limits of `HostConfig` (also the body of `update`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Resources {
+    pub memory: i64,
+    pub memory_swap: i64,
+    pub memory_reservation: i64,
+    pub nano_cpus: i64,
+    pub cpu_shares: i64,
+    pub cpu_quota: i64,
+    pub cpu_period: i64,
+    pub cpuset_cpus: String,
+    pub cpuset_mems: String,
+    pub pids_limit: Option<i64>,
+    #[serde(rename = "OomKillDisable")]
+    pub oom_kill_disable: Option<bool>,
+    pub ulimits: Option<Vec<UlimitSpec>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UlimitSpec {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+/// Body of `POST /containers/{id}/update`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UpdateRequest {
+    #[serde(flatten)]
+    pub resources: Resources,
+    pub restart_policy: Option<RestartPolicy>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -227,6 +265,17 @@ mod tests {
         // Unknown HostConfig fields survive a round trip.
         let back = serde_json::to_value(&r.host_config).unwrap();
         assert_eq!(back["CpuShares"], 0);
+    }
+
+    #[test]
+    fn resources_are_typed_and_not_duplicated() {
+        let h: HostConfig = serde_json::from_str(r#"{"Memory":67108864,"PidsLimit":10,"CpuShares":0,"Ulimits":[{"Name":"nofile","Soft":1,"Hard":2}],"Foo":1}"#).unwrap();
+        assert_eq!(h.resources.memory, 64 << 20);
+        assert_eq!(h.resources.pids_limit, Some(10));
+        assert!(!h.extra.contains_key("Memory"));
+        assert!(h.extra.contains_key("Foo"));
+        let text = serde_json::to_string(&h).unwrap();
+        assert_eq!(text.matches("\"Memory\"").count(), 1);
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub enum Command {
     Inspect(inspect::Args),
     /// Rename a container
     Rename(rename::Args),
+    /// Update configuration of one or more containers
+    Update(update::UpdateArgs),
     /// List images
     Images(images::Args),
     /// Remove one or more images
@@ -92,6 +94,7 @@ pub enum ContainerCommand {
     Wait(wait::Args),
     Inspect(inspect::TypedArgs),
     Rename(rename::Args),
+    Update(update::UpdateArgs),
     /// Remove all stopped containers
     Prune(prune::ContainerArgs),
 }

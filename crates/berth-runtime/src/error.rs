@@ -12,6 +12,9 @@ pub enum RuntimeError {
         #[source]
         source: std::io::Error,
     },
+    /// A combination of resource limits Docker refuses (Docker's text).
+    #[error("{0}")]
+    InvalidResources(String),
     /// Serialising the spec failed (should not happen for a `Value`).
     #[error("serialise OCI spec: {0}")]
     Serialize(#[from] serde_json::Error),

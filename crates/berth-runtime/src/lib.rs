@@ -4,6 +4,7 @@
 mod caps;
 mod error;
 mod mounts;
+mod resources;
 mod seccomp;
 mod signal;
 mod spec;
@@ -13,6 +14,7 @@ pub use caps::{
     caps_in_mask, caps_mask, privileged_capabilities, ALL_CAPABILITIES, DEFAULT_CAPABILITIES,
 };
 pub use error::{classify_start_error, RuntimeError, StartFailure};
+pub use resources::{Resources, Ulimit, CPU_PERIOD_US};
 pub use seccomp::default_profile as default_seccomp_profile;
 pub use signal::{parse_signal, signal_name};
 pub use spec::{build_spec, write_bundle, SpecInput, DEFAULT_SHM_SIZE};

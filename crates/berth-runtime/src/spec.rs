@@ -42,6 +42,8 @@ pub struct SpecInput {
     /// All capabilities, no seccomp, no masked or read-only paths, all devices allowed.
     pub privileged: bool,
     pub annotations: Vec<(String, String)>,
+    /// Memory, CPU, pids limits and rlimits.
+    pub resources: crate::Resources,
 }
 
 impl Default for SpecInput {
@@ -61,6 +63,7 @@ impl Default for SpecInput {
             shm_size: DEFAULT_SHM_SIZE,
             privileged: false,
             annotations: Vec::new(),
+            resources: crate::Resources::default(),
         }
     }
 }
@@ -107,8 +110,10 @@ pub fn build_spec(input: &SpecInput) -> Value {
         .map(|t| json!({"type": t}))
         .collect();
 
+    let mut resources = input.resources.to_oci();
+    resources.insert("devices".into(), Value::Array(device_rules(input.privileged)));
     let mut linux = json!({
-        "resources": {"devices": device_rules(input.privileged)},
+        "resources": resources,
         "cgroupsPath": input.cgroups_path,
         "namespaces": namespaces,
     });
@@ -147,6 +152,12 @@ pub fn build_spec(input: &SpecInput) -> Value {
     });
     if !annotations.is_empty() {
         spec["annotations"] = Value::Object(annotations);
+    }
+    // Only `--ulimit` sets rlimits (lowering is always allowed; raising
+    // needs CAP_SYS_RESOURCE, which is the user's request to make).
+    let rlimits = input.resources.rlimits();
+    if !rlimits.is_empty() {
+        spec["process"]["rlimits"] = Value::Array(rlimits);
     }
     spec
 }

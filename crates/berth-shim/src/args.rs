@@ -15,6 +15,8 @@ pub struct Config {
     pub log: PathBuf,
     pub stdin: bool,
     pub stdin_once: bool,
+    /// The container's cgroup path (e.g. `/berth/<id>`), read for OOM kills.
+    pub cgroup: Option<String>,
 }
 
 impl Config {
@@ -25,6 +27,7 @@ impl Config {
         let mut runtime = None;
         let mut runtime_root = None;
         let mut log = None;
+        let mut cgroup = None;
         let mut stdin = false;
         let mut stdin_once = false;
         let mut it = args.into_iter();
@@ -44,6 +47,7 @@ impl Config {
                 Some("--runtime") => &mut runtime,
                 Some("--runtime-root") => &mut runtime_root,
                 Some("--log") => &mut log,
+                Some("--cgroup") => &mut cgroup,
                 _ => return Err(Error::Usage(format!("unexpected argument {arg:?}"))),
             };
             let value = it
@@ -77,6 +81,7 @@ impl Config {
             log: need(log, "log")?.into(),
             stdin,
             stdin_once,
+            cgroup: cgroup.and_then(|c| c.into_string().ok()).filter(|c| c.starts_with('/') && !c.contains("..")),
         })
     }
 

@@ -10,6 +10,7 @@ mod daemon;
 mod error;
 mod frames;
 mod logfile;
+mod oom;
 mod process;
 mod runtime;
 mod shim;

@@ -339,6 +339,10 @@ impl<'a> Shim<'a> {
         }
         self.stdin = None;
         let code = self.exit_code.unwrap_or(process::UNKNOWN_EXIT);
+        // Before the exit file, so berthd sees both together.
+        if self.cfg.cgroup.as_deref().is_some_and(crate::oom::was_oom_killed) {
+            let _ = std::fs::write(self.cfg.state_file("oom"), "1");
+        }
         // Nothing useful to do if this fails; berthd sees no exit file.
         let _ = process::write_exit_file(&self.cfg.state_dir, code);
         let answer = format!("exit {code}\n");

@@ -27,6 +27,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::POST, ["containers", id, "restart"]) => containers::restart(&d, &req, id).await,
         (&Method::POST, ["containers", id, "kill"]) => containers::kill(&d, &req, id).await,
         (&Method::POST, ["containers", id, "wait"]) => containers::wait(&d, &req, id).await,
+        (&Method::POST, ["containers", id, "update"]) => containers::update(&d, &mut req, id).await,
         (&Method::POST, ["containers", id, "rename"]) => containers::rename(&d, &req, id),
         (&Method::POST, ["containers", id, "attach"]) => containers::attach(&d, &mut req, id),
         (&Method::GET, ["containers", id, "logs"]) => containers::logs(&d, &req, id).await,

@@ -79,6 +79,17 @@ pub struct ContainerOptions {
     /// Bind mount a volume
     #[arg(short = 'v', long = "volume")]
     pub volume: Vec<String>,
+    #[command(flatten)]
+    pub limits: super::limits::LimitOptions,
+    /// Ulimit options
+    #[arg(long = "ulimit", value_name = "ulimit")]
+    pub ulimit: Vec<String>,
+    /// Disable OOM Killer
+    #[arg(long = "oom-kill-disable")]
+    pub oom_kill_disable: bool,
+    /// Size of /dev/shm
+    #[arg(long = "shm-size", value_name = "bytes")]
+    pub shm_size: Option<String>,
     /// The image, then the command and its arguments
     #[arg(required = true, trailing_var_arg = true, num_args = 1.., value_name = "IMAGE [COMMAND] [ARG...]")]
     pub image_and_command: Vec<String>,
@@ -140,7 +151,20 @@ impl ContainerOptions {
             stop_timeout: self.stop_timeout,
             ..Default::default()
         };
+        let mut resources = self.limits.to_resources()?;
+        if !self.ulimit.is_empty() {
+            resources.ulimits = Some(self.ulimit.iter().map(|u| super::limits::parse_ulimit(u)).collect::<Result<_, _>>()?);
+        }
+        if self.oom_kill_disable {
+            resources.oom_kill_disable = Some(true);
+        }
+        let shm_size = match self.shm_size.as_deref() {
+            None => 0,
+            Some(s) => super::limits::parse_ram(s).map_err(|e| format!("invalid argument \"{s}\" for \"--shm-size\" flag: {e}"))?,
+        };
         let host_config = HostConfig {
+            resources,
+            shm_size,
             network_mode: self.network.clone().unwrap_or_else(|| "default".to_string()),
             auto_remove: self.rm,
             init: self.init.then_some(true),

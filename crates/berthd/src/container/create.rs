@@ -22,6 +22,7 @@ impl ContainerManager {
             Some(n) => Some(validate_name(n)?),
             None => None,
         };
+        super::limits::validate(&req.host_config.resources)?;
         let image = self.images.resolve(&req.config.image).map_err(crate::error::image_error)?;
         let id = new_id();
         let mut config = merge_config(req.config, &image.config);

@@ -44,6 +44,9 @@ impl ContainerManager {
             };
             // The shim went away without answering: trust its exit file.
             let code = answered.or_else(|| shim_client::recorded_exit(&dir)).unwrap_or(255);
+            if shim_client::recorded_oom(&dir) {
+                c.update(|r| r.state.oom_killed = true);
+            }
             mgr.handle_exit(&c, code).await;
         });
     }

@@ -3,6 +3,7 @@
 mod attach;
 mod create;
 mod lifecycle;
+mod limits;
 mod logs;
 mod manager;
 pub mod naming;

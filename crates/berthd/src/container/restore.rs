@@ -41,6 +41,9 @@ impl ContainerManager {
                 _ => {
                     // The shim is gone; its exit file says how the container ended.
                     let code = shim_client::recorded_exit(&shim_dir).unwrap_or(255);
+                    if shim_client::recorded_oom(&shim_dir) {
+                        c.update(|r| r.state.oom_killed = true);
+                    }
                     self.handle_exit(&c, code).await;
                 }
             }

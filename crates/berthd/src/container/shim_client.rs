@@ -20,6 +20,7 @@ pub struct ShimSpawn<'a> {
     pub log: &'a Path,
     pub stdin: bool,
     pub stdin_once: bool,
+    pub cgroup: &'a str,
 }
 
 /// Spawns the shim and waits for its readiness line. Blocking: call from
@@ -32,7 +33,8 @@ pub fn spawn(s: &ShimSpawn<'_>) -> Result<i64, String> {
         .arg("--state-dir").arg(s.state_dir)
         .arg("--runtime").arg(s.runtime)
         .arg("--runtime-root").arg(s.runtime_root)
-        .arg("--log").arg(s.log);
+        .arg("--log").arg(s.log)
+        .arg("--cgroup").arg(s.cgroup);
     if s.stdin {
         cmd.arg("--stdin");
     }
@@ -119,6 +121,11 @@ pub async fn read_exit(s: UnixStream) -> std::io::Result<i64> {
         .strip_prefix("exit ")
         .and_then(|c| c.trim().parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("bad wait reply {line:?}")))
+}
+
+/// Whether the shim saw the OOM killer strike the container.
+pub fn recorded_oom(state_dir: &Path) -> bool {
+    state_dir.join("oom").exists()
 }
 
 /// The exit code the shim recorded, if it did.

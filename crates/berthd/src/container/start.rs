@@ -124,13 +124,14 @@ impl ContainerManager {
             hostname: rec.config.hostname.clone(),
             rootfs: rootfs.to_path_buf(),
             readonly_rootfs: rec.host_config.readonly_rootfs,
-            cgroups_path: format!("/berth/{}", rec.id),
+            cgroups_path: cgroup_path(&rec.id),
             etc_files: etc,
             init,
             stdin: rec.config.open_stdin,
             shm_size: shm,
             privileged: rec.host_config.privileged,
             annotations: vec![],
+            resources: super::limits::to_runtime(&rec.host_config.resources),
         });
         berth_runtime::write_bundle(dir, &spec).map_err(|e| e.to_string())?;
         let state_dir = self.cfg.shim_dir(&rec.id);
@@ -146,6 +147,7 @@ impl ContainerManager {
             log: &self.cfg.log_path(&rec.id),
             stdin: rec.config.open_stdin,
             stdin_once: rec.config.stdin_once,
+            cgroup: &cgroup_path(&rec.id),
         });
         crate::daemon::debug(&format!("start {}: shim+runtime create {:.1}ms", &rec.id[..12], t.elapsed().as_secs_f64() * 1000.0));
         spawned
@@ -231,6 +233,11 @@ impl ContainerManager {
             _ => ApiError::invalid(message),
         }
     }
+}
+
+/// The container's cgroup, under each controller (v1) or the v2 tree.
+fn cgroup_path(id: &str) -> String {
+    format!("/berth/{id}")
 }
 
 /// Writes hostname, hosts and resolv.conf for the container; returns the

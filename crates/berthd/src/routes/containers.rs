@@ -88,6 +88,13 @@ pub async fn wait(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp,
     Ok(with_body(200, "application/json", body))
 }
 
+pub async fn update(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let body: berth_api::container::UpdateRequest = json_body(req).await?;
+    let c = d.containers.get(id)?;
+    let warnings = d.containers.update(&c, body).await?;
+    Ok(ok_json(&serde_json::json!({"Warnings": warnings})))
+}
+
 pub fn rename(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
     let q = query(req);
     let name = q.get("name").unwrap_or("");
