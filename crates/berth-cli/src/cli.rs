@@ -50,6 +50,8 @@ pub enum Command {
     Rename(rename::Args),
     /// Update configuration of one or more containers
     Update(update::UpdateArgs),
+    /// Get real time events from the server
+    Events(events::Args),
     /// List images
     Images(images::Args),
     /// Remove one or more images

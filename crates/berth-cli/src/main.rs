@@ -89,6 +89,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Container(ContainerCommand::Inspect(a)) => inspect::run_typed(c, a, inspect::Kind::Container).await,
         Command::Image(ImageCommand::Inspect(a)) => inspect::run_typed(c, a, inspect::Kind::Image).await,
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => rename::run(c, a).await,
+        Command::Events(a) => events::run(c, a).await,
         Command::Update(a) | Command::Container(ContainerCommand::Update(a)) => update::run(c, a).await,
         Command::Container(ContainerCommand::Prune(a)) => prune::run_containers(c, a).await,
         Command::Image(ImageCommand::Prune(a)) => prune::run_images(c, a).await,

@@ -33,6 +33,7 @@ pub struct Daemon {
     pub cfg: Arc<DaemonConfig>,
     pub images: Arc<ImageStore>,
     pub containers: Arc<ContainerManager>,
+    pub events: Arc<crate::events::EventBus>,
 }
 
 impl Daemon {
@@ -42,8 +43,9 @@ impl Daemon {
             std::fs::create_dir_all(d).map_err(|e| ApiError::internal(format!("creating {}: {e}", d.display())))?;
         }
         let images = Arc::new(ImageStore::open(&cfg.data_root).map_err(crate::error::image_error)?);
-        let containers = ContainerManager::new(cfg.clone(), images.clone(), Arc::new(SysMounter))?;
+        let events = Arc::new(crate::events::EventBus::default());
+        let containers = ContainerManager::new(cfg.clone(), images.clone(), Arc::new(SysMounter), events.clone())?;
         containers.restore().await?;
-        Ok(Arc::new(Daemon { cfg, images, containers }))
+        Ok(Arc::new(Daemon { cfg, images, containers, events }))
     }
 }

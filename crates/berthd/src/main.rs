@@ -4,6 +4,7 @@ mod config;
 mod container;
 mod daemon;
 mod error;
+mod events;
 mod http;
 mod router;
 mod routes;

@@ -3,7 +3,7 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{containers, images, system};
+use crate::routes::{containers, events, images, system};
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
 use hyper::body::Incoming;
@@ -17,6 +17,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::GET | &Method::HEAD, ["_ping"]) => Ok(system::ping(m == Method::HEAD)),
         (&Method::GET, ["version"]) => Ok(system::version()),
         (&Method::GET, ["info"]) => Ok(system::info(&d)),
+        (&Method::GET, ["events"]) => events::stream(&d, &req),
 
         (&Method::POST, ["containers", "create"]) => containers::create(&d, &mut req).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&d, &req),

@@ -1,6 +1,7 @@
 //! One module per command. Each has an `Args` (clap) and an async `run`.
 
 pub mod create;
+pub mod events;
 pub mod history;
 pub mod images;
 pub mod import;

@@ -56,7 +56,7 @@ impl ContainerManager {
             restart_count: 0,
         };
         let c = Container::new(record.clone());
-        self.insert(c, &name)?;
+        self.insert(c.clone(), &name)?;
         let dir = self.cfg.container_dir(&id);
         let persisted = std::fs::create_dir_all(&dir)
             .map_err(|e| ApiError::internal(format!("creating {}: {e}", dir.display())))
@@ -66,6 +66,7 @@ impl ContainerManager {
             let _ = std::fs::remove_dir_all(&dir);
             return Err(e);
         }
+        self.emit(&c, "create", &[]);
         Ok(CreateResponse { id, warnings: vec![] })
     }
 

@@ -1,7 +1,7 @@
 //! The running life of a container after start: exit handling, stop,
 //! kill, restart, wait, remove, rename and prune.
 
-use super::manager::{name_conflict, now_nanos, Container, ContainerManager, Lifecycle, Output};
+use super::manager::{now_nanos, Container, ContainerManager, Lifecycle, Output};
 use super::naming::validate_name;
 use super::record::Status;
 use super::rootfs::RootfsPaths;
@@ -46,6 +46,7 @@ impl ContainerManager {
             let code = answered.or_else(|| shim_client::recorded_exit(&dir)).unwrap_or(255);
             if shim_client::recorded_oom(&dir) {
                 c.update(|r| r.state.oom_killed = true);
+                mgr.emit(&c, "oom", &[]);
             }
             mgr.handle_exit(&c, code).await;
         });
@@ -89,6 +90,7 @@ impl ContainerManager {
         // Attach sessions and `logs -f` end only now, so that whoever
         // follows them sees the container exited.
         let _ = c.output.send(Output::End);
+        self.emit(c, "die", &[("exitCode", code.to_string())]);
         timer.mark("record");
         timer.finish();
         if rec.host_config.auto_remove {
@@ -101,6 +103,7 @@ impl ContainerManager {
     }
 
     async fn signal(&self, c: &Container, sig: i32) -> Result<(), ApiError> {
+        self.emit(c, "kill", &[("signal", sig.to_string())]);
         let reply = shim_client::request(&self.cfg.shim_dir(&c.id), &format!("kill {sig}"))
             .await
             .map_err(|_| not_running(&c.id))?;
@@ -143,10 +146,12 @@ impl ContainerManager {
         let _ = self.signal(c, sig).await;
         let graceful = if timeout < 0 { None } else { Some(Duration::from_secs(timeout as u64)) };
         if wait_exit(&mut rx, exits, graceful).await {
+            self.emit(c, "stop", &[]);
             return Ok(());
         }
         let _ = self.signal(c, libc::SIGKILL).await;
         if wait_exit(&mut rx, exits, Some(Duration::from_secs(30))).await {
+            self.emit(c, "stop", &[]);
             Ok(())
         } else {
             Err(ApiError::internal(format!("container {} did not exit after SIGKILL", c.id)))
@@ -164,7 +169,9 @@ impl ContainerManager {
         }
         // A `--rm` container is gone once stopped, as in Docker.
         self.get(&c.id)?;
-        self.start(c).await
+        self.start(c).await?;
+        self.emit(c, "restart", &[]);
+        Ok(())
     }
 
     pub async fn wait(&self, c: &Arc<Container>, cond: WaitCondition) -> WaitResponse {
@@ -228,6 +235,7 @@ impl ContainerManager {
         let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&c.id));
         self.delete_record(&c.id)?;
         self.forget(&c.id);
+        self.emit(c, "destroy", &[]);
         c.lifecycle.send_modify(|l| l.removed = true);
         let _ = c.output.send(Output::End);
         Ok(())
@@ -248,7 +256,7 @@ impl ContainerManager {
             c.update(|r| r.name = old);
             return Err(e);
         }
-        let _ = name_conflict; // keep the shared message builder in one place
+        self.emit(c, "rename", &[("oldName", format!("/{old}"))]);
         Ok(())
     }
 

@@ -83,6 +83,7 @@ impl ContainerManager {
             }
         });
         self.persist(&rec)?;
+        self.emit(c, "update", &[]);
         Ok(vec![])
     }
 }

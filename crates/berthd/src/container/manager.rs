@@ -111,6 +111,7 @@ pub struct ContainerManager {
     pub(super) cfg: Arc<DaemonConfig>,
     pub(super) images: Arc<ImageStore>,
     pub(super) mounter: Arc<dyn Mounter>,
+    pub(super) events: Arc<crate::events::EventBus>,
     records: RecordDir<ContainerRecord>,
     table: RwLock<Table>,
 }
@@ -120,10 +121,11 @@ impl ContainerManager {
         cfg: Arc<DaemonConfig>,
         images: Arc<ImageStore>,
         mounter: Arc<dyn Mounter>,
+        events: Arc<crate::events::EventBus>,
     ) -> Result<Arc<ContainerManager>, ApiError> {
         let records = RecordDir::open(&cfg.container_records())
             .map_err(|e| ApiError::internal(format!("opening container records: {e}")))?;
-        Ok(Arc::new(ContainerManager { cfg, images, mounter, records, table: RwLock::default() }))
+        Ok(Arc::new(ContainerManager { cfg, images, mounter, events, records, table: RwLock::default() }))
     }
 
     fn read_table(&self) -> std::sync::RwLockReadGuard<'_, Table> {
@@ -210,6 +212,19 @@ impl ContainerManager {
             .list()
             .map(|v| v.into_iter().map(|(_, r)| r).collect())
             .map_err(|e| ApiError::internal(format!("reading container records: {e}")))
+    }
+
+    /// Publishes a container event with Docker's attributes (image, name,
+    /// labels) plus `extra`.
+    pub(super) fn emit(&self, c: &Container, action: &str, extra: &[(&str, String)]) {
+        let rec = c.snapshot();
+        let mut attrs: std::collections::BTreeMap<String, String> = rec.config.labels.clone().into_iter().collect();
+        attrs.insert("image".into(), rec.config.image.clone());
+        attrs.insert("name".into(), rec.name.clone());
+        for (k, v) in extra {
+            attrs.insert(k.to_string(), v.clone());
+        }
+        self.events.emit("container", action, &c.id, attrs);
     }
 
     /// How many containers use an image, and whether one of them runs.

@@ -65,6 +65,7 @@ impl ContainerManager {
             l.running = true;
         });
         self.spawn_monitor(c.clone(), wait_conn);
+        self.emit(c, "start", &[]);
         timer.mark("record");
         timer.finish();
         Ok(())

@@ -12,6 +12,13 @@ use hyper::body::Incoming;
 use hyper::Request;
 use serde_json::json;
 
+/// Publishes an image event (`name` is the reference it concerns).
+fn emit(d: &Daemon, action: &str, id: &str, name: &str) {
+    let mut attrs = std::collections::BTreeMap::new();
+    attrs.insert("name".to_string(), name.to_string());
+    d.events.emit("image", action, id, attrs);
+}
+
 fn created_secs(img: &Image) -> i64 {
     img.created
         .as_deref()
@@ -143,6 +150,9 @@ pub fn tag(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, ApiE
     let tag = q.get("tag").filter(|t| !t.is_empty()).unwrap_or("latest");
     let target = Reference::parse_normalized(&format!("{repo}:{tag}")).map_err(crate::error::image_error)?;
     d.images.tag(name, &target).map_err(crate::error::image_error)?;
+    if let Ok(img) = d.images.resolve(name) {
+        emit(d, "tag", &img.id.to_string(), &target.familiar_string());
+    }
     Ok(with_body(201, "text/plain; charset=utf-8", Body::empty()))
 }
 
@@ -166,7 +176,7 @@ pub fn remove(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, A
         if img.tags.len() > 1 || !users.is_empty() {
             d.images.untag(&r).map_err(crate::error::image_error)?;
             out.push(DeleteItem { untagged: Some(r.familiar_string()), deleted: None });
-            return Ok(ok_json(&out));
+            return Ok(removal_events(d, &id, out));
         }
     } else {
         if let Some(running) = users.iter().find(|u| u.state.status.is_running()) {
@@ -197,13 +207,26 @@ pub fn remove(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, A
                     out.push(DeleteItem { untagged: Some(t.clone()), deleted: None });
                 }
             }
-            return Ok(ok_json(&out));
+            return Ok(removal_events(d, &id, out));
         }
     }
     let removed = d.images.remove(&img.id).map_err(crate::error::image_error)?;
     out.extend(removed.untagged.into_iter().map(|t| DeleteItem { untagged: Some(t), deleted: None }));
     out.push(DeleteItem { untagged: None, deleted: Some(removed.id.to_string()) });
-    Ok(ok_json(&out))
+    Ok(removal_events(d, &id, out))
+}
+
+/// `untag`/`delete` events for what a removal did, then its response.
+fn removal_events(d: &Daemon, id: &str, out: Vec<DeleteItem>) -> Resp {
+    for item in &out {
+        if let Some(t) = &item.untagged {
+            emit(d, "untag", id, t);
+        }
+        if let Some(del) = &item.deleted {
+            emit(d, "delete", del, del);
+        }
+    }
+    ok_json(&out)
 }
 
 pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
@@ -244,6 +267,10 @@ pub async fn load(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> 
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(crate::error::image_error)?;
     let mut msgs = Vec::new();
+    for img in &loaded {
+        let name = img.tags.first().cloned().unwrap_or_else(|| img.id.to_string());
+        emit(d, "load", &img.id.to_string(), &name);
+    }
     for img in loaded {
         if img.tags.is_empty() {
             msgs.push(JsonMessage { stream: Some(format!("Loaded image ID: {}\n", img.id)), ..Default::default() });
@@ -288,6 +315,7 @@ pub async fn create(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(crate::error::image_error)?;
+    emit(d, "import", &id.to_string(), &id.to_string());
     Ok(message_stream(&[JsonMessage { status: Some(id.to_string()), ..Default::default() }]))
 }
 
@@ -300,7 +328,8 @@ pub fn save(d: &Daemon, req: &Request<Incoming>, one: Option<String>) -> Result<
         return Err(ApiError::invalid("no images specified"));
     }
     for n in &names {
-        d.images.resolve(n).map_err(crate::error::image_error)?;
+        let img = d.images.resolve(n).map_err(crate::error::image_error)?;
+        emit(d, "save", &img.id.to_string(), n);
     }
     let (tx, body) = Body::channel(4);
     let images = d.images.clone();

@@ -1,6 +1,7 @@
 //! Route handlers, one module per API area.
 
 pub mod containers;
+pub mod events;
 pub mod images;
 pub mod system;
 

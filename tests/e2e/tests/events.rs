@@ -1,0 +1,52 @@
+//! `events`: Docker's event objects for container and image actions,
+//! replayed with --since/--until and filtered.
+
+use berth_e2e::{both, Cli, TestDaemon};
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn events(d: &TestDaemon, c: Cli, since: u64, extra: &[&str]) -> Vec<String> {
+    let since = since.to_string();
+    let until = (now_secs() + 1).to_string();
+    let mut args = vec!["events", "--since", &since, "--until", &until];
+    args.extend_from_slice(extra);
+    d.cli(c, &args).assert_ok().lines()
+}
+
+both! {
+    fn container_lifecycle_events(d, c) {
+        let t0 = now_secs();
+        d.cli(c, &["run", "--name", "ev1", "--label", "team=a", "busybox", "sh", "-c", "exit 4"]).assert_code(4);
+        d.cli(c, &["rm", "ev1"]).assert_ok();
+        d.cli(c, &["tag", "busybox", "evtag:1"]).assert_ok();
+        let fmt = ["--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}"];
+        let mut args = vec!["--filter", "type=container"];
+        args.extend_from_slice(&fmt);
+        assert_eq!(events(d, c, t0, &args), vec![
+            "container create ev1", "container start ev1", "container die ev1", "container destroy ev1",
+        ]);
+        let die = events(d, c, t0, &["--filter", "event=die"]);
+        assert_eq!(die.len(), 1, "{die:?}");
+        assert!(die[0].contains(" container die ") && die[0].contains("exitCode=4") && die[0].contains("team=a") && die[0].contains("name=ev1"), "{die:?}");
+        // (the harness loaded busybox moments ago: that `load` is in the window too)
+        let mut args = vec!["--filter", "type=image", "--filter", "event=tag"];
+        args.extend_from_slice(&fmt);
+        assert_eq!(events(d, c, t0, &args), vec!["image tag evtag:1"]);
+        assert!(events(d, c, t0, &["--filter", "container=nosuch"]).is_empty());
+        let json = events(d, c, t0, &["--filter", "event=create", "--format", "{{json .}}"]);
+        let v: serde_json::Value = serde_json::from_str(&json[0]).expect("json event");
+        assert_eq!(v["Type"], "container");
+        assert_eq!(v["status"], "create");
+        assert_eq!(v["from"], "busybox");
+        assert!(v["timeNano"].as_i64().unwrap_or(0) > 0);
+    }
+}
+
+both! {
+    fn bad_event_filters(d, c) {
+        d.cli(c, &["events", "--filter", "bogus=1", "--until", "1"]).assert_fail().assert_stderr_contains("invalid filter 'bogus'");
+        d.cli(c, &["events", "--since", "yesterday", "--until", "1"]).assert_fail();
+    }
+}
