@@ -23,6 +23,7 @@ impl ContainerManager {
             None => None,
         };
         super::limits::validate(&req.host_config.resources)?;
+        super::restart::validate(&req.host_config.restart_policy, req.host_config.auto_remove)?;
         let image = self.images.resolve(&req.config.image).map_err(crate::error::image_error)?;
         let id = new_id();
         let mut config = merge_config(req.config, &image.config);

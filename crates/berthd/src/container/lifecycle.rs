@@ -93,6 +93,10 @@ impl ContainerManager {
         self.emit(c, "die", &[("exitCode", code.to_string())]);
         timer.mark("record");
         timer.finish();
+        if super::restart::wants_restart(&rec, code) {
+            self.schedule_restart(c);
+            return;
+        }
         if rec.host_config.auto_remove {
             if let Err(e) = self.remove(c, true).await {
                 if e.kind != ErrorKind::NotFound {
@@ -130,6 +134,16 @@ impl ContainerManager {
 
     async fn stop_locked(&self, c: &Arc<Container>, timeout: Option<i64>, signal: Option<&str>) -> Result<(), ApiError> {
         let rec = c.snapshot();
+        if rec.state.status == Status::Restarting {
+            // Between two runs: cancel the pending restart.
+            let rec = c.update(|r| {
+                r.state.stopped_by_user = true;
+                r.state.status = Status::Exited;
+            });
+            self.persist(&rec)?;
+            self.emit(c, "stop", &[]);
+            return Ok(());
+        }
         if !rec.state.status.is_running() {
             return Err(ApiError::new(ErrorKind::NotModified, "container already stopped"));
         }
@@ -195,7 +209,13 @@ impl ContainerManager {
         if c.lifecycle.borrow().removed {
             return Err(ApiError::not_found(format!("No such container: {}", c.id)));
         }
-        let rec = c.snapshot();
+        let mut rec = c.snapshot();
+        if rec.state.status == Status::Restarting && force {
+            rec = c.update(|r| {
+                r.state.stopped_by_user = true;
+                r.state.status = Status::Exited;
+            });
+        }
         if rec.state.status.is_running() {
             if !force {
                 return Err(ApiError::conflict(format!(

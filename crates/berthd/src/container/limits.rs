@@ -66,6 +66,9 @@ impl ContainerManager {
         let rec = c.snapshot();
         let merged = merge(&rec.host_config.resources, &req.resources);
         let res = validate(&merged)?;
+        if let Some(p) = &req.restart_policy {
+            super::restart::validate(p, rec.host_config.auto_remove)?;
+        }
         if rec.state.status.is_running() {
             let body = serde_json::Value::Object(res.to_oci());
             let runtime = self.cfg.runtime.clone();

@@ -50,6 +50,8 @@ pub struct Container {
     /// The task copying the shim's output into `output`; the exit is
     /// recorded only after it has drained.
     pub pump: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The restart policy's last back-off delay.
+    pub backoff: Mutex<std::time::Duration>,
 }
 
 impl Container {
@@ -64,6 +66,7 @@ impl Container {
             output: broadcast::Sender::new(1024),
             stdin: Mutex::new(None),
             pump: Mutex::new(None),
+            backoff: Mutex::new(std::time::Duration::ZERO),
         })
     }
 

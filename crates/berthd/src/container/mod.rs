@@ -8,6 +8,7 @@ mod logs;
 mod manager;
 pub mod naming;
 mod record;
+mod restart;
 mod restore;
 pub mod rootfs;
 mod shim_client;

@@ -18,6 +18,11 @@ impl ContainerManager {
                 continue;
             }
             let shim_dir = self.cfg.shim_dir(&rec.id);
+            if rec.state.status == Status::Restarting {
+                // berthd died between two runs; the policy decides below.
+                c.update(|r| r.state.status = Status::Exited);
+                continue;
+            }
             if !rec.state.status.is_running() {
                 // A crash may have left the rootfs mounted.
                 let _ = self.mounter.unmount(&RootfsPaths::new(&self.cfg.container_dir(&rec.id)).rootfs);
@@ -48,6 +53,7 @@ impl ContainerManager {
                 }
             }
         }
+        self.start_policy_containers().await;
         Ok(())
     }
 }
