@@ -52,6 +52,14 @@ pub enum Command {
     Update(update::UpdateArgs),
     /// Get real time events from the server
     Events(events::Args),
+    /// Pause all processes within one or more containers
+    Pause(pause::Args),
+    /// Unpause all processes within one or more containers
+    Unpause(pause::Args),
+    /// Display the running processes of a container
+    Top(top::Args),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(stats::Args),
     /// List images
     Images(images::Args),
     /// Remove one or more images
@@ -97,6 +105,10 @@ pub enum ContainerCommand {
     Inspect(inspect::TypedArgs),
     Rename(rename::Args),
     Update(update::UpdateArgs),
+    Pause(pause::Args),
+    Unpause(pause::Args),
+    Top(top::Args),
+    Stats(stats::Args),
     /// Remove all stopped containers
     Prune(prune::ContainerArgs),
 }

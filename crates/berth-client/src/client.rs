@@ -24,6 +24,7 @@ const MAX_ERROR_BODY: usize = 1 << 20;
 /// Docker's fallback when a daemon does not report its version.
 const FALLBACK_VERSION: ApiVersion = ApiVersion { major: 1, minor: 24 };
 
+#[derive(Clone)]
 pub struct Client {
     host: Host,
     version: OnceCell<ApiVersion>,

@@ -153,6 +153,9 @@ impl ContainerManager {
             None => libc::SIGTERM,
         };
         let timeout = timeout.or(rec.config.stop_timeout).unwrap_or(10);
+        if rec.state.status == Status::Paused {
+            self.thaw(c).await?;
+        }
         let mut rx = c.lifecycle.subscribe();
         let exits = rx.borrow().exits;
         let rec = c.update(|r| r.state.stopped_by_user = true);
@@ -222,6 +225,9 @@ impl ContainerManager {
                     "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
                     rec.id
                 )));
+            }
+            if rec.state.status == Status::Paused {
+                self.thaw(c).await?;
             }
             let mut rx = c.lifecycle.subscribe();
             let exits = rx.borrow().exits;

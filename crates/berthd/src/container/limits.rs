@@ -6,8 +6,6 @@ use super::manager::{Container, ContainerManager};
 use berth_api::container::{Resources as ApiResources, UpdateRequest};
 use berth_api::ApiError;
 use berth_runtime::{Resources, Ulimit};
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 pub fn to_runtime(r: &ApiResources) -> Resources {
@@ -91,24 +89,6 @@ impl ContainerManager {
     }
 }
 
-/// `<runtime> --root R update --resources - <id>` with the OCI resources on stdin.
 fn runtime_update(runtime: &std::path::Path, root: &std::path::Path, id: &str, body: &serde_json::Value) -> Result<(), String> {
-    let mut child = Command::new(runtime)
-        .arg("--root")
-        .arg(root)
-        .args(["update", "--resources", "-", id])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("running {}: {e}", runtime.display()))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(body.to_string().as_bytes());
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
+    super::runtime_cli::run(runtime, root, &["update", "--resources", "-", id], Some(body.to_string().as_bytes())).map(|_| ())
 }

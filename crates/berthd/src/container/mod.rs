@@ -7,12 +7,15 @@ mod limits;
 mod logs;
 mod manager;
 pub mod naming;
+mod pause;
 mod record;
 mod restart;
 mod restore;
+mod runtime_cli;
 pub mod rootfs;
 mod shim_client;
 mod start;
+mod stats;
 mod view;
 
 pub use attach::{run as attach_run, subscribe as attach_subscribe, AttachOptions};

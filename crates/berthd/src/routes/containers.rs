@@ -95,6 +95,35 @@ pub async fn update(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result
     Ok(ok_json(&serde_json::json!({"Warnings": warnings})))
 }
 
+pub async fn pause(d: &Daemon, id: &str, on: bool) -> Result<Resp, ApiError> {
+    let c = d.containers.get(id)?;
+    if on {
+        d.containers.pause(&c).await?;
+    } else {
+        d.containers.unpause(&c).await?;
+    }
+    Ok(status_only(204))
+}
+
+pub async fn top(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let args = q.get("ps_args").filter(|a| !a.is_empty()).unwrap_or("-ef").to_string();
+    let c = d.containers.get(id)?;
+    Ok(ok_json(&d.containers.top(&c, &args).await?))
+}
+
+pub fn stats(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let q = query(req);
+    // `stream` defaults to true; `one-shot` skips the priming sample.
+    let stream = q.get("stream").is_none() || q.flag("stream");
+    let c = d.containers.get(id)?;
+    let (tx, body) = Body::channel(2);
+    let mgr = d.containers.clone();
+    let one_shot = q.flag("one-shot");
+    tokio::spawn(async move { mgr.stats(c, stream, one_shot, tx).await });
+    Ok(with_body(200, "application/json", body))
+}
+
 pub fn rename(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
     let q = query(req);
     let name = q.get("name").unwrap_or("");
