@@ -180,6 +180,7 @@ pub struct Iptables;
 
 fn run(cmd: &str, args: &[&str], input: Option<&str>) -> Result<(), NetError> {
     let label = format!("{cmd} {}", args.join(" "));
+    let _guard = crate::exec::command_lock();
     let mut child = Command::new(cmd)
         .args(args)
         .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })

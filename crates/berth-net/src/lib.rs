@@ -4,6 +4,7 @@
 //! the [`link::Links`] and [`firewall::Firewall`] traits.
 
 mod error;
+pub mod exec;
 pub mod firewall;
 pub mod ipam;
 pub mod link;

@@ -96,6 +96,7 @@ fn ip_batch(netns: Option<&str>, script: &str) -> Result<(), NetError> {
     }
     cmd.args(["-batch", "-"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
     let label = || format!("ip {}-batch", netns.map(|n| format!("-n {n} ")).unwrap_or_default());
+    let _guard = crate::exec::command_lock();
     let mut child = cmd.spawn().map_err(NetError::io(format!("running {} (is iproute2 installed?)", label())))?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin.write_all(script.as_bytes()).map_err(NetError::io(label()))?;

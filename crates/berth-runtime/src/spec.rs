@@ -42,6 +42,10 @@ pub struct SpecInput {
     /// All capabilities, no seccomp, no masked or read-only paths, all devices allowed.
     pub privileged: bool,
     pub annotations: Vec<(String, String)>,
+    /// Join this network namespace (a pinned path) instead of a new one.
+    pub netns_path: Option<PathBuf>,
+    /// Share the host's network namespace (`--network host`).
+    pub host_network: bool,
 }
 
 impl Default for SpecInput {
@@ -61,6 +65,8 @@ impl Default for SpecInput {
             shm_size: DEFAULT_SHM_SIZE,
             privileged: false,
             annotations: Vec::new(),
+            netns_path: None,
+            host_network: false,
         }
     }
 }
@@ -104,7 +110,11 @@ pub fn build_spec(input: &SpecInput) -> Value {
 
     let namespaces: Vec<Value> = ["mount", "network", "uts", "pid", "ipc"]
         .iter()
-        .map(|t| json!({"type": t}))
+        .filter(|t| !(input.host_network && **t == "network"))
+        .map(|t| match (&input.netns_path, *t) {
+            (Some(p), "network") => json!({"type": t, "path": p.to_string_lossy()}),
+            _ => json!({"type": t}),
+        })
         .collect();
 
     let mut linux = json!({

@@ -29,6 +29,7 @@ pub struct Daemon {
     pub cfg: Arc<DaemonConfig>,
     pub images: Arc<ImageStore>,
     pub containers: Arc<ContainerManager>,
+    pub networks: Arc<crate::network::NetworkManager>,
 }
 
 impl Daemon {
@@ -38,8 +39,19 @@ impl Daemon {
             std::fs::create_dir_all(d).map_err(|e| ApiError::internal(format!("creating {}: {e}", d.display())))?;
         }
         let images = Arc::new(ImageStore::open(&cfg.data_root).map_err(crate::error::image_error)?);
-        let containers = ContainerManager::new(cfg.clone(), images.clone(), Arc::new(SysMounter))?;
+        let networks = crate::network::NetworkManager::open(
+            cfg.net.clone(),
+            Arc::new(berth_net::link::IpCommand),
+            Arc::new(berth_net::firewall::Iptables),
+        )?;
+        let containers = ContainerManager::new(cfg.clone(), images.clone(), Arc::new(SysMounter), networks.clone())?;
         containers.restore().await?;
-        Ok(Arc::new(Daemon { cfg, images, containers }))
+        Ok(Arc::new(Daemon { cfg, images, containers, networks }))
+    }
+
+    /// On SIGTERM: networking goes away unless containers keep running.
+    pub fn shutdown(&self) {
+        let running = self.containers.all().iter().any(|c| c.snapshot().state.status.is_running());
+        self.networks.shutdown(running);
     }
 }

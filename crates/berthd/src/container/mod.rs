@@ -5,6 +5,7 @@ mod create;
 mod lifecycle;
 mod logs;
 mod manager;
+mod network;
 pub mod naming;
 mod record;
 mod restore;
@@ -15,6 +16,6 @@ mod view;
 
 pub use attach::{run as attach_run, subscribe as attach_subscribe, AttachOptions};
 pub use logs::LogOptions;
-pub use manager::ContainerManager;
+pub use manager::{now_nanos, ContainerManager};
 pub use lifecycle::WaitCondition;
 pub use view::ListOptions;

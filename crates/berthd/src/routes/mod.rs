@@ -2,6 +2,7 @@
 
 pub mod containers;
 pub mod images;
+pub mod networks;
 pub mod system;
 
 use berth_api::ApiError;
