@@ -677,6 +677,7 @@ impl Drop for TestDaemon {
             }
         }
         self.cleanup_mounts();
+        cleanup_network(&self.bridge());
         if self.leaked_mounts().is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
@@ -723,4 +724,37 @@ macro_rules! both {
             }
         }
     };
+}
+
+/// Best effort after a failed test (berthd was SIGKILLed): this daemon's
+/// netns files, iptables jumps and chains, and default bridge.
+pub fn cleanup_network(tag: &str) {
+    let prefix = format!("berth-{tag}-");
+    if let Ok(rd) = std::fs::read_dir("/run/netns") {
+        for e in rd.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&prefix)) {
+            if let Ok(c) = std::ffi::CString::new(e.path().as_os_str().as_encoded_bytes()) {
+                // SAFETY: umount2 with a valid NUL-terminated path.
+                unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+            }
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let chain = format!("BERTH-{tag}");
+    for table in ["nat", "filter"] {
+        let Ok(o) = Command::new("iptables").args(["-w", "-t", table, "-S"]).output() else { continue };
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        for l in text.lines().filter(|l| l.starts_with("-A ") && l.contains(&chain)) {
+            let parts: Vec<&str> = l[3..].split(' ').collect();
+            if parts.first().is_some_and(|c| !c.starts_with("BERTH-")) {
+                let _ = Command::new("iptables").args(["-w", "-t", table, "-D"]).args(&parts).output();
+            }
+        }
+        for l in text.lines().filter(|l| l.starts_with("-N ") && l.contains(&chain)) {
+            let _ = Command::new("iptables").args(["-w", "-t", table, "-F", &l[3..]]).output();
+        }
+        for l in text.lines().filter(|l| l.starts_with("-N ") && l.contains(&chain)) {
+            let _ = Command::new("iptables").args(["-w", "-t", table, "-X", &l[3..]]).output();
+        }
+    }
+    let _ = Command::new("ip").args(["link", "del", tag]).output();
 }
