@@ -4,8 +4,10 @@
 #   busybox-static  the source of the busybox image the project builds itself
 #   tini            static init for `run --init` (tini-static)
 #   tmux            drives interactive tests under a real pty
+#   iproute2        `ip`: bridges, veth pairs, addresses, routes
+#   iptables        NAT and filtering (iptables-nft on Debian 12)
 set -euo pipefail
-pkgs=(runc busybox-static tini tmux)
+pkgs=(runc busybox-static tini tmux iproute2 iptables)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

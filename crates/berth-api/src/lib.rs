@@ -9,6 +9,7 @@
 pub mod container;
 pub mod error;
 pub mod image;
+pub mod network;
 pub mod stdcopy;
 pub mod strslice;
 pub mod system;

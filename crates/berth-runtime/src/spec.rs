@@ -44,6 +44,10 @@ pub struct SpecInput {
     pub annotations: Vec<(String, String)>,
     /// Memory, CPU, pids limits and rlimits.
     pub resources: crate::Resources,
+    /// Join this network namespace (a pinned path) instead of a new one.
+    pub netns_path: Option<PathBuf>,
+    /// Share the host's network namespace (`--network host`).
+    pub host_network: bool,
 }
 
 impl Default for SpecInput {
@@ -64,6 +68,8 @@ impl Default for SpecInput {
             privileged: false,
             annotations: Vec::new(),
             resources: crate::Resources::default(),
+            netns_path: None,
+            host_network: false,
         }
     }
 }
@@ -107,7 +113,11 @@ pub fn build_spec(input: &SpecInput) -> Value {
 
     let namespaces: Vec<Value> = ["mount", "network", "uts", "pid", "ipc"]
         .iter()
-        .map(|t| json!({"type": t}))
+        .filter(|t| !(input.host_network && **t == "network"))
+        .map(|t| match (&input.netns_path, *t) {
+            (Some(p), "network") => json!({"type": t, "path": p.to_string_lossy()}),
+            _ => json!({"type": t}),
+        })
         .collect();
 
     let mut resources = input.resources.to_oci();

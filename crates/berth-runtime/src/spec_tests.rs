@@ -211,3 +211,13 @@ fn write_bundle_is_atomic_and_readable() {
 
 #[path = "runc_test.rs"]
 mod runc_test;
+
+#[test]
+fn network_namespace_path_and_host() {
+    let spec = build_spec(&SpecInput { netns_path: Some(PathBuf::from("/run/netns/x")), ..input() });
+    let ns = spec["linux"]["namespaces"].as_array().cloned().unwrap_or_default();
+    assert!(ns.iter().any(|n| n["type"] == "network" && n["path"] == "/run/netns/x"), "{ns:?}");
+    let spec = build_spec(&SpecInput { host_network: true, ..input() });
+    let ns = spec["linux"]["namespaces"].as_array().cloned().unwrap_or_default();
+    assert!(!ns.iter().any(|n| n["type"] == "network"), "{ns:?}");
+}

@@ -14,6 +14,7 @@ pub struct DaemonConfig {
     /// A static init for `--init` (tini-static), if installed.
     pub init: Option<PathBuf>,
     pub debug: bool,
+    pub net: crate::network::NetConfig,
 }
 
 impl DaemonConfig {

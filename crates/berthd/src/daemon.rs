@@ -34,6 +34,7 @@ pub struct Daemon {
     pub images: Arc<ImageStore>,
     pub containers: Arc<ContainerManager>,
     pub events: Arc<crate::events::EventBus>,
+    pub networks: Arc<crate::network::NetworkManager>,
 }
 
 impl Daemon {
@@ -44,8 +45,20 @@ impl Daemon {
         }
         let images = Arc::new(ImageStore::open(&cfg.data_root).map_err(crate::error::image_error)?);
         let events = Arc::new(crate::events::EventBus::default());
-        let containers = ContainerManager::new(cfg.clone(), images.clone(), Arc::new(SysMounter), events.clone())?;
+        let networks = crate::network::NetworkManager::open(
+            cfg.net.clone(),
+            Arc::new(berth_net::link::IpCommand),
+            Arc::new(berth_net::firewall::Iptables),
+        )?;
+        let containers =
+            ContainerManager::new(cfg.clone(), images.clone(), Arc::new(SysMounter), events.clone(), networks.clone())?;
         containers.restore().await?;
-        Ok(Arc::new(Daemon { cfg, images, containers, events }))
+        Ok(Arc::new(Daemon { cfg, images, containers, events, networks }))
+    }
+
+    /// On SIGTERM: networking goes away unless containers keep running.
+    pub fn shutdown(&self) {
+        let running = self.containers.all().iter().any(|c| c.snapshot().state.status.is_running());
+        self.networks.shutdown(running);
     }
 }

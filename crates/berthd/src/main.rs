@@ -6,6 +6,7 @@ mod daemon;
 mod error;
 mod events;
 mod http;
+mod network;
 mod router;
 mod routes;
 mod trace;
@@ -39,6 +40,12 @@ struct Args {
     /// The per-container shim binary (default: berth-shim beside berthd)
     #[arg(long = "shim")]
     shim: Option<PathBuf>,
+    /// Linux bridge of the default `bridge` network
+    #[arg(short = 'b', long = "bridge", default_value = "berth0")]
+    bridge: String,
+    /// Address and prefix of the default bridge (e.g. 172.30.0.1/16)
+    #[arg(long = "bip")]
+    bip: Option<String>,
 }
 
 fn socket_path(host: &str) -> anyhow::Result<PathBuf> {
@@ -60,8 +67,16 @@ fn main() -> anyhow::Result<()> {
     };
     let init = config::find_binary("tini-static");
     become_subreaper();
+    let data_root = std::path::absolute(&args.data_root)?;
+    let net = network::NetConfig {
+        data_root: data_root.clone(),
+        bridge: args.bridge.clone(),
+        bip: args.bip.clone(),
+        pool_lock: PathBuf::from("/run/berth-ipam.lock"),
+    };
     let cfg = config::DaemonConfig {
-        data_root: std::path::absolute(&args.data_root)?,
+        net,
+        data_root,
         exec_root: std::path::absolute(&args.exec_root)?,
         shim,
         runtime,
@@ -75,6 +90,7 @@ fn main() -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     rt.block_on(async move {
         let d = daemon::Daemon::open(cfg).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let d2 = d.clone();
         tokio::spawn(reap_orphans());
         let listener = http::server::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
         if let Some(p) = &args.pidfile {
@@ -94,6 +110,7 @@ fn main() -> anyhow::Result<()> {
             let _ = std::fs::remove_file(p);
         }
         remove_idle_cgroup_parents();
+        d2.shutdown();
         daemon::log("shutting down; containers keep running");
         Ok(())
     })
@@ -126,14 +143,19 @@ async fn reap_orphans() {
         return;
     };
     loop {
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid with a valid status pointer and WNOHANG never blocks.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid <= 0 {
-                break;
+        // Not while berth-net waits for an ip/iptables child of its own.
+        let _ = tokio::task::spawn_blocking(|| {
+            let _g = berth_net::exec::reaper_lock();
+            loop {
+                let mut status = 0;
+                // SAFETY: waitpid with a valid status pointer and WNOHANG never blocks.
+                let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+                if pid <= 0 {
+                    break;
+                }
             }
-        }
+        })
+        .await;
         if sig.recv().await.is_none() {
             return;
         }

@@ -3,7 +3,7 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{containers, events, images, system};
+use crate::routes::{containers, events, images, networks, system};
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
 use hyper::body::Incoming;
@@ -48,6 +48,12 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::GET, ["images", rest @ .., "history"]) if !rest.is_empty() => images::history(&d, &rest.join("/")),
         (&Method::POST, ["images", rest @ .., "tag"]) if !rest.is_empty() => images::tag(&d, &req, &rest.join("/")),
         (&Method::DELETE, ["images", rest @ ..]) if !rest.is_empty() => images::remove(&d, &req, &rest.join("/")),
+
+        (&Method::GET, ["networks"]) => networks::list(&d, &req),
+        (&Method::GET, ["networks", id]) => networks::inspect(&d, id),
+        (&Method::POST, ["networks", "create"]) => networks::create(&d, &mut req).await,
+        (&Method::POST, ["networks", "prune"]) => networks::prune(&d, &req),
+        (&Method::DELETE, ["networks", id]) => networks::remove(&d, id),
 
         _ => Err(ApiError::not_found(format!("page not found"))),
     };

@@ -282,6 +282,14 @@ impl TestDaemon {
         self.dir.join("sock")
     }
     /// `unix://<sock>`.
+    /// This daemon's default bridge (`--bridge`), unique per daemon; it is
+    /// also the tag in its netns, veth and iptables chain names.
+    pub fn bridge(&self) -> String {
+        let n = self.dir.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let n = n.rsplit('-').next().unwrap_or("0").to_string();
+        format!("bt{:x}x{n}", std::process::id())
+    }
+
     pub fn host(&self) -> String {
         format!("unix://{}", self.sock().display())
     }
@@ -314,6 +322,8 @@ impl TestDaemon {
             .arg(self.host())
             .arg("--pidfile")
             .arg(self.dir.join("berthd.pid"))
+            .arg("--bridge")
+            .arg(self.bridge())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -530,6 +540,7 @@ impl TestDaemon {
         problems.extend(mounts.iter().map(|m| format!("mount left: {m}")));
         let ids: Vec<String> = self.ids.lock().expect("ids lock").iter().cloned().collect();
         problems.extend(leaked_cgroups(&ids).into_iter().map(|c| format!("cgroup left: {c}")));
+        problems.extend(self.leaked_network().into_iter().map(|n| format!("network left: {n}")));
         if problems.is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
         } else {
@@ -537,6 +548,24 @@ impl TestDaemon {
             self.cleanup_mounts();
             panic!("leaks after stop:\n  {}\n--- berthd log tail ---\n{log}", problems.join("\n  "));
         }
+    }
+
+    /// This daemon's bridge, netns files and iptables rules still present.
+    pub fn leaked_network(&self) -> Vec<String> {
+        let tag = self.bridge();
+        let mut found = Vec::new();
+        if Path::new("/sys/class/net").join(&tag).exists() {
+            found.push(format!("link {tag}"));
+        }
+        if let Ok(rd) = std::fs::read_dir("/run/netns") {
+            let prefix = format!("berth-{tag}-");
+            found.extend(rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with(&prefix)).map(|n| format!("netns {n}")));
+        }
+        if let Ok(o) = Command::new("iptables-save").output() {
+            let chain = format!("BERTH-{tag}");
+            found.extend(String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.contains(&chain)).map(|l| format!("iptables {l}")));
+        }
+        found
     }
 
     fn needle(&self) -> String {
@@ -648,6 +677,7 @@ impl Drop for TestDaemon {
             }
         }
         self.cleanup_mounts();
+        cleanup_network(&self.bridge());
         if self.leaked_mounts().is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
@@ -694,4 +724,37 @@ macro_rules! both {
             }
         }
     };
+}
+
+/// Best effort after a failed test (berthd was SIGKILLed): this daemon's
+/// netns files, iptables jumps and chains, and default bridge.
+pub fn cleanup_network(tag: &str) {
+    let prefix = format!("berth-{tag}-");
+    if let Ok(rd) = std::fs::read_dir("/run/netns") {
+        for e in rd.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&prefix)) {
+            if let Ok(c) = std::ffi::CString::new(e.path().as_os_str().as_encoded_bytes()) {
+                // SAFETY: umount2 with a valid NUL-terminated path.
+                unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+            }
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let chain = format!("BERTH-{tag}");
+    for table in ["nat", "filter"] {
+        let Ok(o) = Command::new("iptables").args(["-w", "-t", table, "-S"]).output() else { continue };
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        for l in text.lines().filter(|l| l.starts_with("-A ") && l.contains(&chain)) {
+            let parts: Vec<&str> = l[3..].split(' ').collect();
+            if parts.first().is_some_and(|c| !c.starts_with("BERTH-")) {
+                let _ = Command::new("iptables").args(["-w", "-t", table, "-D"]).args(&parts).output();
+            }
+        }
+        for l in text.lines().filter(|l| l.starts_with("-N ") && l.contains(&chain)) {
+            let _ = Command::new("iptables").args(["-w", "-t", table, "-F", &l[3..]]).output();
+        }
+        for l in text.lines().filter(|l| l.starts_with("-N ") && l.contains(&chain)) {
+            let _ = Command::new("iptables").args(["-w", "-t", table, "-X", &l[3..]]).output();
+        }
+    }
+    let _ = Command::new("ip").args(["link", "del", tag]).output();
 }

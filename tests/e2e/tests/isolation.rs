@@ -13,8 +13,9 @@ both! {
 }
 
 both! {
-    fn only_loopback(d, c) {
-        d.cli(c, &["run", "--rm", "busybox", "ls", "/sys/class/net"]).assert_ok().assert_stdout("lo");
+    fn own_network_namespace(d, c) {
+        // The default bridge: its own eth0 and lo, none of the host's links.
+        d.cli(c, &["run", "--rm", "busybox", "ls", "/sys/class/net"]).assert_ok().assert_stdout("eth0\nlo");
     }
 }
 

@@ -36,10 +36,7 @@ impl ContainerManager {
             return Err(ApiError::invalid("no command specified"));
         }
         let mut host_config = req.host_config;
-        if host_config.network_mode.is_empty() || host_config.network_mode == "default" {
-            // Loopback-only until the networking issue lands; shown as Docker does.
-            host_config.network_mode = "bridge".into();
-        }
+        let net = self.check_network_request(&mut host_config, req.networking_config.as_ref())?;
         let name = match name {
             Some(n) => n,
             None => self.unused_random_name(),
@@ -55,6 +52,7 @@ impl ContainerManager {
             args: argv[1..].to_vec(),
             state: RunState::default(),
             restart_count: 0,
+            net,
         };
         let c = Container::new(record.clone());
         self.insert(c.clone(), &name)?;

@@ -73,7 +73,9 @@ impl ContainerManager {
         .await;
         timer.mark("drain+unmount");
         c.set_stdin(None);
+        self.detach_network(&c.snapshot());
         let rec = c.update(|r| {
+            r.net = super::network::stopped_net(&r.net);
             r.state.status = Status::Exited;
             r.state.exit_code = code;
             r.state.pid = 0;
@@ -259,6 +261,7 @@ impl ContainerManager {
             return Err(ApiError::internal(format!("unable to remove container {}: {msg}", c.id)));
         }
         let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&c.id));
+        self.detach_network(&c.snapshot());
         self.delete_record(&c.id)?;
         self.forget(&c.id);
         self.emit(c, "destroy", &[]);

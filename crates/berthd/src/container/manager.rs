@@ -115,6 +115,7 @@ pub struct ContainerManager {
     pub(super) images: Arc<ImageStore>,
     pub(super) mounter: Arc<dyn Mounter>,
     pub(super) events: Arc<crate::events::EventBus>,
+    pub(super) networks: Arc<crate::network::NetworkManager>,
     records: RecordDir<ContainerRecord>,
     table: RwLock<Table>,
 }
@@ -125,10 +126,11 @@ impl ContainerManager {
         images: Arc<ImageStore>,
         mounter: Arc<dyn Mounter>,
         events: Arc<crate::events::EventBus>,
+        networks: Arc<crate::network::NetworkManager>,
     ) -> Result<Arc<ContainerManager>, ApiError> {
         let records = RecordDir::open(&cfg.container_records())
             .map_err(|e| ApiError::internal(format!("opening container records: {e}")))?;
-        Ok(Arc::new(ContainerManager { cfg, images, mounter, events, records, table: RwLock::default() }))
+        Ok(Arc::new(ContainerManager { cfg, images, mounter, events, networks, records, table: RwLock::default() }))
     }
 
     fn read_table(&self) -> std::sync::RwLockReadGuard<'_, Table> {

@@ -6,6 +6,7 @@ mod lifecycle;
 mod limits;
 mod logs;
 mod manager;
+mod network;
 pub mod naming;
 mod pause;
 mod record;
@@ -20,6 +21,6 @@ mod view;
 
 pub use attach::{run as attach_run, subscribe as attach_subscribe, AttachOptions};
 pub use logs::LogOptions;
-pub use manager::ContainerManager;
+pub use manager::{now_nanos, ContainerManager};
 pub use lifecycle::WaitCondition;
 pub use view::ListOptions;

@@ -67,7 +67,10 @@ impl ContainerManager {
             .map_err(|e| ApiError::internal(format!("listing processes: {e}")))?;
         let pids: Vec<i64> = serde_json::from_slice(&out).map_err(|e| ApiError::internal(format!("runtime ps: {e}")))?;
         let args: Vec<String> = ps_args.split_whitespace().map(str::to_string).collect();
-        let ps = tokio::task::spawn_blocking(move || std::process::Command::new("ps").args(&args).output())
+        let ps = tokio::task::spawn_blocking(move || {
+            let _children = berth_net::exec::command_lock();
+            std::process::Command::new("ps").args(&args).output()
+        })
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?
             .map_err(|e| ApiError::internal(format!("running ps: {e}")))?;

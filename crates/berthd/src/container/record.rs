@@ -65,6 +65,9 @@ pub struct ContainerRecord {
     pub state: RunState,
     #[serde(default)]
     pub restart_count: i64,
+    /// Requested networks and, while running, the leases and ports.
+    #[serde(default)]
+    pub net: crate::network::ContainerNet,
 }
 
 impl ContainerRecord {

@@ -26,6 +26,8 @@ impl ContainerManager {
             if !rec.state.status.is_running() {
                 // A crash may have left the rootfs mounted.
                 let _ = self.mounter.unmount(&RootfsPaths::new(&self.cfg.container_dir(&rec.id)).rootfs);
+                // ...and its namespace.
+                let _ = berth_net::netns::remove(&self.networks.netns_name(&rec.id));
                 if rec.state.status == Status::Removing {
                     c.update(|r| r.state.status = Status::Dead);
                 }
@@ -33,6 +35,7 @@ impl ContainerManager {
             }
             match shim_client::request(&shim_dir, "state").await {
                 Ok(reply) if reply.starts_with("running") => {
+                    self.networks.restore_container(&rec.id, &rec.net);
                     if let Err(e) = self.connect_output(&c, &rec).await {
                         crate::daemon::log(&format!("reattaching {}: {e}", rec.id));
                     }

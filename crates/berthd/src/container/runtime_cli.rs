@@ -9,6 +9,8 @@ use std::process::{Command, Stdio};
 /// `<runtime> --root <root> <args...>`, with `stdin` fed in; its stdout,
 /// or its stderr as the error.
 pub fn run(runtime: &Path, root: &Path, args: &[&str], stdin: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    // Keeps berthd's orphan reaper from taking this child's exit status.
+    let _children = berth_net::exec::command_lock();
     let mut child = Command::new(runtime)
         .arg("--root")
         .arg(root)

@@ -6,6 +6,7 @@ use super::record::{ContainerRecord, Status};
 use super::rootfs::RootfsPaths;
 use super::shim_client::{self, ShimSpawn};
 use berth_api::ApiError;
+use crate::network::{Attached, ContainerNet, NetNs};
 use berth_runtime::{SpecInput, StartFailure};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,14 +33,15 @@ impl ContainerManager {
         let prepared = tokio::task::spawn_blocking(move || mgr.prepare_and_spawn(&rec2, &lower))
             .await
             .map_err(|e| ApiError::internal(format!("start task: {e}")))?;
-        let pid = match prepared {
-            Ok(pid) => pid,
+        let (pid, net) = match prepared {
+            Ok(v) => v,
             Err(e) => return Err(self.fail_start(c, e, _op).await),
         };
         timer.mark("rootfs+bundle+shim(create)");
         let shim_dir = self.cfg.shim_dir(&c.id);
         if let Err(e) = self.connect_output(c, &rec).await {
             self.abort_start(c, &shim_dir).await;
+            self.networks.detach(&c.id, &net);
             return Err(ApiError::internal(format!("attaching to shim: {e}")));
         }
         let wait_conn = shim_client::wait_connection(&shim_dir).await;
@@ -48,6 +50,7 @@ impl ContainerManager {
         timer.mark("runtime start");
         if let Err(msg) = started.map_err(|e| e.to_string()).and_then(|r| shim_client::reply_result(&r)) {
             self.abort_start(c, &shim_dir).await;
+            self.networks.detach(&c.id, &net);
             return Err(self.fail_start(c, msg, _op).await);
         }
         let rec = c.update(|r| {
@@ -58,6 +61,7 @@ impl ContainerManager {
             r.state.started_at = now_nanos();
             r.state.stopped_by_user = false;
             r.state.oom_killed = false;
+            r.net = super::network::running_net(&r.net, &net);
         });
         self.persist(&rec)?;
         c.lifecycle.send_modify(|l| {
@@ -73,7 +77,7 @@ impl ContainerManager {
 
     /// Blocking part of start: rootfs, /etc files, bundle, shim. Undoes
     /// what it did when a step fails.
-    fn prepare_and_spawn(&self, rec: &ContainerRecord, lower: &[PathBuf]) -> Result<i64, String> {
+    fn prepare_and_spawn(&self, rec: &ContainerRecord, lower: &[PathBuf]) -> Result<(i64, ContainerNet), String> {
         let dir = self.cfg.container_dir(&rec.id);
         let paths = RootfsPaths::new(&dir);
         for d in [&paths.upper, &paths.work, &paths.rootfs] {
@@ -91,16 +95,24 @@ impl ContainerManager {
             .mount_overlay(&lower, &paths.upper, &paths.work, &paths.rootfs)
             .map_err(|e| format!("mounting rootfs: {e}"))?;
         crate::daemon::debug(&format!("start {}: mount {:.1}ms", &rec.id[..12], t.elapsed().as_secs_f64() * 1000.0));
-        let res = self.write_bundle_and_spawn(rec, &dir, &paths.rootfs);
+        let attached = match self.attach_network(rec) {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = self.mounter.unmount(&paths.rootfs);
+                return Err(e);
+            }
+        };
+        let res = self.write_bundle_and_spawn(rec, &dir, &paths.rootfs, &attached).map(|pid| (pid, attached.net.clone()));
         if res.is_err() {
+            self.networks.detach(&rec.id, &attached.net);
             let _ = self.mounter.unmount(&paths.rootfs);
             let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&rec.id));
         }
         res
     }
 
-    fn write_bundle_and_spawn(&self, rec: &ContainerRecord, dir: &Path, rootfs: &Path) -> Result<i64, String> {
-        let etc = write_etc_files(dir, rec).map_err(|e| format!("writing /etc files: {e}"))?;
+    fn write_bundle_and_spawn(&self, rec: &ContainerRecord, dir: &Path, rootfs: &Path, net: &Attached) -> Result<i64, String> {
+        let etc = write_etc_files(dir, rec, net).map_err(|e| format!("writing /etc files: {e}"))?;
         let user = berth_runtime::resolve_user(rootfs, &rec.config.user).map_err(|e| e.to_string())?;
         let mut env = rec.config.env.clone();
         if !env.iter().any(|e| e.starts_with("PATH=")) {
@@ -133,6 +145,11 @@ impl ContainerManager {
             privileged: rec.host_config.privileged,
             annotations: vec![],
             resources: super::limits::to_runtime(&rec.host_config.resources),
+            netns_path: match &net.ns {
+                NetNs::Path(p) => Some(p.clone()),
+                NetNs::Host => None,
+            },
+            host_network: net.ns == NetNs::Host,
         });
         berth_runtime::write_bundle(dir, &spec).map_err(|e| e.to_string())?;
         let state_dir = self.cfg.shim_dir(&rec.id);
@@ -243,20 +260,15 @@ fn cgroup_path(id: &str) -> String {
 
 /// Writes hostname, hosts and resolv.conf for the container; returns the
 /// bind mounts for them.
-fn write_etc_files(dir: &Path, rec: &ContainerRecord) -> std::io::Result<Vec<(PathBuf, String)>> {
+fn write_etc_files(dir: &Path, rec: &ContainerRecord, net: &Attached) -> std::io::Result<Vec<(PathBuf, String)>> {
     let hostname = dir.join("hostname");
     std::fs::write(&hostname, format!("{}\n", rec.config.hostname))?;
     let hosts = dir.join("hosts");
-    std::fs::write(
-        &hosts,
-        format!(
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.0.1\t{}\n",
-            rec.config.hostname
-        ),
-    )?;
+    std::fs::write(&hosts, crate::network::hosts_file(net, &rec.config.hostname))?;
     let resolv = dir.join("resolv.conf");
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    std::fs::write(&resolv, host_resolv)?;
+    let dns: Vec<String> = rec.host_config.extra.get("Dns").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+    std::fs::write(&resolv, crate::network::resolv_file(&host_resolv, net, &dns))?;
     Ok(vec![
         (resolv, "/etc/resolv.conf".into()),
         (hostname, "/etc/hostname".into()),

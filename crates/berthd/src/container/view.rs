@@ -96,14 +96,14 @@ impl ContainerManager {
             image_id: r.image_id.clone(),
             command: cmd.join(" "),
             created: r.created / 1_000_000_000,
-            ports: vec![],
+            ports: self.networks.summary_ports(&r.net),
             size_rw: size.then(|| dir_size(&self.cfg.container_dir(&r.id).join("upper")) as i64),
             size_root_fs: None,
             labels: r.config.labels.clone(),
             state: r.state.status.as_str().into(),
             status: r.status_text(now),
             host_config: json!({"NetworkMode": r.host_config.network_mode}),
-            network_settings: json!({"Networks": {}}),
+            network_settings: json!({"Networks": self.networks.settings(&r.net, &r.host_config.network_mode, "")["Networks"]}),
             mounts: vec![],
         }
     }
@@ -158,12 +158,7 @@ impl ContainerManager {
             size_root_fs: None,
             mounts: vec![],
             config: r.config.clone(),
-            network_settings: json!({
-                "Bridge": "", "SandboxID": "", "SandboxKey": "", "Ports": {},
-                "HairpinMode": false, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
-                "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": "",
-                "Networks": {}
-            }),
+            network_settings: self.network_settings(&r),
         })
     }
 }

@@ -1,0 +1,15 @@
+//! Container networking for berth: IPv4 subnets and address management,
+//! network namespaces, bridges and veth pairs, NAT and filtering rules,
+//! port reservations and the embedded DNS server. OS effects sit behind
+//! the [`link::Links`] and [`firewall::Firewall`] traits.
+
+mod error;
+pub mod exec;
+pub mod firewall;
+pub mod ipam;
+pub mod link;
+pub mod netns;
+pub mod subnet;
+
+pub use error::NetError;
+pub use subnet::Subnet;

@@ -1,0 +1,222 @@
+//! Bridges and veth pairs, behind the narrow [`Links`] trait. The real
+//! implementation drives iproute2's `ip -batch` (one exec per side); the
+//! scripts are built by pure functions so they are unit-tested.
+
+use crate::NetError;
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::process::{Command, Stdio};
+
+/// One container's attachment to one bridge network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VethPlan {
+    /// Name of the container's namespace (under /run/netns).
+    pub netns: String,
+    /// Host end, on the bridge ("vb<hex>", at most 15 bytes).
+    pub host_if: String,
+    /// Container end ("eth0", "eth1", ...).
+    pub container_if: String,
+    pub bridge: String,
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    pub mac: String,
+    /// Default route through this gateway (first non-internal network only).
+    pub default_route: Option<Ipv4Addr>,
+}
+
+pub trait Links: Send + Sync {
+    /// Creates the bridge with `gateway/prefix` unless it exists; brings it up.
+    fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError>;
+    /// Deletes a link in the host namespace; a missing one is fine.
+    fn delete_link(&self, name: &str) -> Result<(), NetError>;
+    /// Creates and configures a veth pair for `plan`.
+    fn add_veth(&self, plan: &VethPlan) -> Result<(), NetError>;
+}
+
+pub fn link_exists(name: &str) -> bool {
+    !name.is_empty() && !name.contains('/') && std::path::Path::new("/sys/class/net").join(name).exists()
+}
+
+/// Linux interface names: 1..=15 bytes, no '/', whitespace or ':'.
+pub fn valid_ifname(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 15
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
+}
+
+pub fn bridge_script(name: &str, gateway: Ipv4Addr, prefix: u8, exists: bool) -> String {
+    let mut s = String::new();
+    if !exists {
+        s.push_str(&format!("link add name {name} type bridge\n"));
+    }
+    s.push_str(&format!("addr replace {gateway}/{prefix} dev {name}\nlink set {name} up\n"));
+    s
+}
+
+/// Host side: the pair (peer straight into the container's namespace), the
+/// host end on the bridge with hairpin (published ports reached from the
+/// same bridge come back through it).
+pub fn veth_host_script(p: &VethPlan) -> String {
+    format!(
+        "link add name {h} type veth peer name {c} address {mac} netns {ns}\n\
+         link set {h} master {br}\n\
+         link set {h} type bridge_slave hairpin on\n\
+         link set {h} up\n",
+        h = p.host_if,
+        c = p.container_if,
+        mac = p.mac,
+        ns = p.netns,
+        br = p.bridge
+    )
+}
+
+/// Container side, run with `ip -n <netns>`.
+pub fn veth_container_script(p: &VethPlan) -> String {
+    let mut s = format!(
+        "addr add {ip}/{pre} dev {c}\nlink set {c} up\n",
+        ip = p.ip,
+        pre = p.prefix,
+        c = p.container_if
+    );
+    if let Some(gw) = p.default_route {
+        s.push_str(&format!("route replace default via {gw} dev {}\n", p.container_if));
+    }
+    s
+}
+
+/// The real thing: iproute2.
+pub struct IpCommand;
+
+fn ip_batch(netns: Option<&str>, script: &str) -> Result<(), NetError> {
+    let mut cmd = Command::new("ip");
+    if let Some(ns) = netns {
+        cmd.args(["-n", ns]);
+    }
+    cmd.args(["-batch", "-"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let label = || format!("ip {}-batch", netns.map(|n| format!("-n {n} ")).unwrap_or_default());
+    let _guard = crate::exec::command_lock();
+    let mut child = cmd.spawn().map_err(NetError::io(format!("running {} (is iproute2 installed?)", label())))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(script.as_bytes()).map_err(NetError::io(label()))?;
+    }
+    let out = child.wait_with_output().map_err(NetError::io(label()))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(NetError::Command { cmd: format!("{} <<{:?}", label(), script), msg: String::from_utf8_lossy(&out.stderr).trim().to_string() })
+    }
+}
+
+impl Links for IpCommand {
+    fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError> {
+        if !valid_ifname(name) {
+            return Err(NetError::Invalid(format!("invalid bridge name {name:?}")));
+        }
+        ip_batch(None, &bridge_script(name, gateway, prefix, link_exists(name)))?;
+        // Published ports on 127.0.0.1 are DNAT'd to the bridge: the kernel
+        // must route loopback sources out of it.
+        let _ = std::fs::write(format!("/proc/sys/net/ipv4/conf/{name}/route_localnet"), "1");
+        Ok(())
+    }
+
+    fn delete_link(&self, name: &str) -> Result<(), NetError> {
+        if !valid_ifname(name) || !link_exists(name) {
+            return Ok(());
+        }
+        ip_batch(None, &format!("link del {name}\n"))
+    }
+
+    fn add_veth(&self, p: &VethPlan) -> Result<(), NetError> {
+        if !valid_ifname(&p.host_if) || !valid_ifname(&p.container_if) || !valid_ifname(&p.bridge) {
+            return Err(NetError::Invalid(format!("invalid interface names in {p:?}")));
+        }
+        ip_batch(None, &veth_host_script(p))?;
+        let res = ip_batch(Some(&p.netns), &veth_container_script(p));
+        if res.is_err() {
+            let _ = self.delete_link(&p.host_if);
+        }
+        res
+    }
+}
+
+/// A recording fake for unit tests of the managers.
+#[derive(Default)]
+pub struct FakeLinks {
+    pub log: std::sync::Mutex<Vec<String>>,
+}
+
+impl FakeLinks {
+    fn rec(&self, s: String) {
+        if let Ok(mut l) = self.log.lock() {
+            l.push(s);
+        }
+    }
+    pub fn entries(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+impl Links for FakeLinks {
+    fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError> {
+        self.rec(format!("bridge {name} {gateway}/{prefix}"));
+        Ok(())
+    }
+    fn delete_link(&self, name: &str) -> Result<(), NetError> {
+        self.rec(format!("del {name}"));
+        Ok(())
+    }
+    fn add_veth(&self, p: &VethPlan) -> Result<(), NetError> {
+        self.rec(format!("veth {} {} {}/{} on {}", p.host_if, p.container_if, p.ip, p.prefix, p.bridge));
+        Ok(())
+    }
+}
+
+/// A locally administered MAC from an IPv4 address, as Docker derives it.
+pub fn mac_for(ip: Ipv4Addr) -> String {
+    let o = ip.octets();
+    format!("02:42:{:02x}:{:02x}:{:02x}:{:02x}", o[0], o[1], o[2], o[3])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> VethPlan {
+        VethPlan {
+            netns: "berth-abc".into(),
+            host_if: "vbabc0".into(),
+            container_if: "eth0".into(),
+            bridge: "berth0".into(),
+            ip: Ipv4Addr::new(172, 18, 0, 2),
+            prefix: 16,
+            mac: mac_for(Ipv4Addr::new(172, 18, 0, 2)),
+            default_route: Some(Ipv4Addr::new(172, 18, 0, 1)),
+        }
+    }
+
+    #[test]
+    fn scripts() {
+        let p = plan();
+        assert_eq!(p.mac, "02:42:ac:12:00:02");
+        let h = veth_host_script(&p);
+        assert!(h.starts_with("link add name vbabc0 type veth peer name eth0 address 02:42:ac:12:00:02 netns berth-abc\n"));
+        assert!(h.contains("master berth0"));
+        let c = veth_container_script(&p);
+        assert_eq!(c, "addr add 172.18.0.2/16 dev eth0\nlink set eth0 up\nroute replace default via 172.18.0.1 dev eth0\n");
+        let mut p2 = p.clone();
+        p2.default_route = None;
+        assert!(!veth_container_script(&p2).contains("route"));
+        assert_eq!(bridge_script("b0", Ipv4Addr::new(10, 0, 0, 1), 24, true), "addr replace 10.0.0.1/24 dev b0\nlink set b0 up\n");
+    }
+
+    #[test]
+    fn ifnames() {
+        assert!(valid_ifname("berth0"));
+        assert!(valid_ifname("br-0123456789ab"));
+        for bad in ["", "0123456789abcdef", "a/b", "a b", "a:b", "..", "a\nb"] {
+            assert!(!valid_ifname(bad), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! A container's side: at start, a namespace with one veth per network,
+//! leases and published ports; at exit, all of it released; after a
+//! daemon restart, the leases and ports of running containers taken back.
+
+use super::ports::{self, PortRequest};
+use super::record::{ContainerNet, Endpoint, NetworkRecord, PortMap};
+use super::{find_in, net_error, NetworkManager, State};
+use crate::container::naming::new_id;
+use berth_api::ApiError;
+use berth_net::firewall::{port_rules, PortFw, Proto};
+use berth_net::link::{mac_for, VethPlan};
+use berth_net::netns;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+/// Which network namespace the container runs in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetNs {
+    /// The host's (`--network host`).
+    Host,
+    /// A namespace pinned at this path.
+    Path(PathBuf),
+}
+
+/// The result of attaching a container at start.
+#[derive(Debug, Clone)]
+pub struct Attached {
+    pub ns: NetNs,
+    pub net: ContainerNet,
+    /// Lines for /etc/hosts after the localhost block ("IP\tnames").
+    pub hosts: Vec<String>,
+    /// Whether /etc/hosts and resolv.conf are the host's own.
+    pub host_files: bool,
+}
+
+/// What attach needs to know of the container.
+pub struct AttachInput<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub hostname: &'a str,
+    pub mode: &'a str,
+    pub requested: &'a ContainerNet,
+    pub ports: Vec<PortRequest>,
+    /// `--link` entries resolved by the caller: (ip, names).
+    pub links: Vec<(Ipv4Addr, String)>,
+}
+
+impl NetworkManager {
+    /// Attaches a container about to start. On error nothing is left.
+    pub fn attach(&self, inp: &AttachInput) -> Result<Attached, ApiError> {
+        match inp.mode {
+            "host" => {
+                return Ok(Attached { ns: NetNs::Host, net: ContainerNet::default(), hosts: vec![], host_files: true });
+            }
+            "none" => {
+                let name = self.netns_name(inp.id);
+                let _ = netns::remove(&name);
+                netns::create(&name).map_err(net_error)?;
+                let net = ContainerNet { netns: Some(name.clone()), ..Default::default() };
+                return Ok(Attached { ns: NetNs::Path(netns::path(&name)), net, hosts: vec![], host_files: false });
+            }
+            _ => {}
+        }
+        let mut st = self.lock();
+        let primary = find_in(&st.nets, if inp.mode == "default" { "bridge" } else { inp.mode })?;
+        if primary.driver != "bridge" {
+            return Err(ApiError::invalid(format!("container cannot be connected to network {}", primary.name)));
+        }
+        let mut wanted: Vec<(NetworkRecord, Endpoint)> = vec![];
+        let first = inp.requested.endpoints.get(&primary.name).cloned().unwrap_or_default();
+        wanted.push((primary.clone(), first));
+        for (k, ep) in &inp.requested.endpoints {
+            if k == &primary.name {
+                continue;
+            }
+            let n = find_in(&st.nets, k)?;
+            if n.driver == "bridge" && n.id != primary.id {
+                wanted.push((n, ep.clone()));
+            }
+        }
+        let ns_name = self.netns_name(inp.id);
+        let _ = netns::remove(&ns_name);
+        netns::create(&ns_name).map_err(net_error)?;
+        let mut net = ContainerNet { netns: Some(ns_name.clone()), ..Default::default() };
+        let res = self.attach_all(&mut st, inp, &ns_name, wanted, &mut net);
+        if let Err(e) = res {
+            self.release(&mut st, inp.id, &net);
+            return Err(e);
+        }
+        let mut hosts = vec![];
+        if let Some(ip) = net.endpoints.values().find_map(|e| e.ip) {
+            hosts.push(format!("{ip}\t{}", inp.hostname));
+        }
+        for (ip, names) in &inp.links {
+            hosts.push(format!("{ip}\t{names}"));
+        }
+        Ok(Attached { ns: NetNs::Path(netns::path(&ns_name)), net, hosts, host_files: false })
+    }
+
+    fn attach_all(
+        &self,
+        st: &mut State,
+        inp: &AttachInput,
+        ns_name: &str,
+        wanted: Vec<(NetworkRecord, Endpoint)>,
+        net: &mut ContainerNet,
+    ) -> Result<(), ApiError> {
+        let mut routed = false;
+        for (i, (n, req)) in wanted.into_iter().enumerate() {
+            let ep = self.plug(st, inp.id, ns_name, &n, &req, i, !routed && !n.internal)?;
+            routed |= !n.internal;
+            net.endpoints.insert(n.name.clone(), ep);
+        }
+        let Some(primary) = net.endpoints.values().next().cloned() else { return Ok(()) };
+        let Some(cip) = primary.ip else { return Ok(()) };
+        let bridge = st.nets.get(&primary.network_id).map(|n| n.bridge.clone()).unwrap_or_default();
+        for r in &inp.ports {
+            let taken = |proto: Proto, port: u16| st.ports.keys().any(|(p, _, hp)| *p == proto && *hp == port);
+            let res = ports::reserve(r, cip, &taken).map_err(|msg| {
+                ApiError::internal(format!(
+                    "driver failed programming external connectivity on endpoint {} ({}): {msg}",
+                    inp.name, primary.endpoint_id
+                ))
+            })?;
+            let map = res.map.clone();
+            let key = (map.proto, map.host_ip.clone(), map.host_port);
+            st.ports.insert(key, (inp.id.to_string(), res));
+            net.ports.push(map.clone());
+            self.fw.add(&port_rules(&self.chains, &port_fw(&bridge, cip, &map))).map_err(net_error)?;
+        }
+        Ok(())
+    }
+
+    /// One veth into one network.
+    #[allow(clippy::too_many_arguments)]
+    fn plug(&self, st: &mut State, id: &str, ns_name: &str, n: &NetworkRecord, req: &Endpoint, idx: usize, route: bool) -> Result<Endpoint, ApiError> {
+        let alloc = st.alloc.get_mut(&n.id).ok_or_else(|| ApiError::internal(format!("network {} has no address pool", n.name)))?;
+        let ip = match req.requested_ip {
+            Some(_) if n.default_bridge => {
+                return Err(ApiError::invalid("user specified IP address is supported on user defined networks only"))
+            }
+            Some(ip) => {
+                alloc.claim(ip).map_err(net_error)?;
+                ip
+            }
+            None => alloc.allocate().map_err(net_error)?,
+        };
+        let endpoint_id = new_id();
+        let ep = Endpoint {
+            network_id: n.id.clone(),
+            endpoint_id: endpoint_id.clone(),
+            requested_ip: req.requested_ip,
+            aliases: req.aliases.clone(),
+            ip: Some(ip),
+            prefix: alloc.subnet().prefix(),
+            gateway: Some(alloc.gateway()),
+            mac: mac_for(ip),
+            ifname: format!("eth{idx}"),
+            host_if: format!("vb{}", &endpoint_id[..12]),
+        };
+        let plan = VethPlan {
+            netns: ns_name.to_string(),
+            host_if: ep.host_if.clone(),
+            container_if: ep.ifname.clone(),
+            bridge: n.bridge.clone(),
+            ip,
+            prefix: ep.prefix,
+            mac: ep.mac.clone(),
+            default_route: if route { ep.gateway } else { None },
+        };
+        if let Err(e) = self.links.add_veth(&plan) {
+            alloc.release(ip);
+            return Err(net_error(e));
+        }
+        st.users.entry(n.id.clone()).or_default().push(id.to_string());
+        Ok(ep)
+    }
+
+    /// Releases everything a container held (idempotent).
+    pub fn detach(&self, id: &str, net: &ContainerNet) {
+        let mut st = self.lock();
+        self.release(&mut st, id, net);
+    }
+
+    fn release(&self, st: &mut State, id: &str, net: &ContainerNet) {
+        let primary = net.endpoints.values().next();
+        if let Some((bridge, cip)) = primary.and_then(|e| Some((st.nets.get(&e.network_id)?.bridge.clone(), e.ip?))) {
+            for m in &net.ports {
+                let _ = self.fw.delete(&port_rules(&self.chains, &port_fw(&bridge, cip, m)));
+            }
+        }
+        st.ports.retain(|_, (owner, _)| owner != id);
+        for ep in net.endpoints.values() {
+            if let (Some(a), Some(ip)) = (st.alloc.get_mut(&ep.network_id), ep.ip) {
+                a.release(ip);
+            }
+            if let Some(u) = st.users.get_mut(&ep.network_id) {
+                u.retain(|c| c != id);
+            }
+            if !ep.host_if.is_empty() {
+                let _ = self.links.delete_link(&ep.host_if);
+            }
+        }
+        if let Some(ns) = &net.netns {
+            let _ = netns::remove(ns);
+        }
+    }
+
+    /// After a daemon restart: a running container's leases, ports and rules.
+    pub fn restore_container(&self, id: &str, net: &ContainerNet) {
+        let mut st = self.lock();
+        for ep in net.endpoints.values() {
+            if let (Some(a), Some(ip)) = (st.alloc.get_mut(&ep.network_id), ep.ip) {
+                if let Err(e) = a.claim(ip) {
+                    crate::daemon::log(&format!("{id}: lease {ip}: {e}"));
+                }
+            }
+            st.users.entry(ep.network_id.clone()).or_default().push(id.to_string());
+        }
+        let primary = net.endpoints.values().next();
+        let Some((bridge, cip)) = primary.and_then(|e| Some((st.nets.get(&e.network_id)?.bridge.clone(), e.ip?))) else { return };
+        for m in &net.ports {
+            let req = PortRequest {
+                container_port: m.container_port,
+                proto: m.proto,
+                host_ip: m.host_ip.parse().ok(),
+                host_ports: (m.host_port, m.host_port),
+            };
+            match ports::reserve(&req, cip, &|_, _| false) {
+                Ok(r) => {
+                    st.ports.insert((m.proto, m.host_ip.clone(), m.host_port), (id.to_string(), r));
+                }
+                Err(e) => crate::daemon::log(&format!("{id}: port {}: {e}", m.host_port)),
+            }
+            let _ = self.fw.add(&port_rules(&self.chains, &port_fw(&bridge, cip, m)));
+        }
+    }
+
+    /// The address of a running container on the default bridge (for `--link`).
+    pub fn bridge_ip(&self, net: &ContainerNet) -> Option<Ipv4Addr> {
+        let st = self.lock();
+        net.endpoints.values().find(|e| st.nets.get(&e.network_id).is_some_and(|n| n.default_bridge)).and_then(|e| e.ip)
+    }
+}
+
+fn port_fw(bridge: &str, cip: Ipv4Addr, m: &PortMap) -> PortFw {
+    PortFw {
+        bridge: bridge.to_string(),
+        container_ip: cip,
+        container_port: m.container_port,
+        proto: m.proto,
+        host_ip: m.host_ip.parse().ok(),
+        host_port: m.host_port,
+    }
+}

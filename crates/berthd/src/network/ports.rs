@@ -1,0 +1,183 @@
+//! Published ports: reading `PortBindings`/`PublishAllPorts` from a create
+//! request, and holding each host port with a bound (never listening)
+//! socket so no other process or container can take it while NAT points
+//! it at the container.
+
+use super::record::PortMap;
+use berth_api::ApiError;
+use berth_net::firewall::Proto;
+use serde_json::Value;
+use std::net::Ipv4Addr;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+/// One wanted mapping, host port 0..=0 meaning "any".
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortRequest {
+    pub container_port: u16,
+    pub proto: Proto,
+    pub host_ip: Option<Ipv4Addr>,
+    pub host_ports: (u16, u16),
+}
+
+/// "80/tcp" → (80, tcp).
+pub fn parse_port_key(k: &str) -> Result<(u16, Proto), ApiError> {
+    let (p, proto) = k.split_once('/').unwrap_or((k, "tcp"));
+    let proto = Proto::parse(proto).ok_or_else(|| ApiError::invalid(format!("invalid proto: {proto}")))?;
+    let port = p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| ApiError::invalid(format!("invalid port: {p}")))?;
+    Ok((port, proto))
+}
+
+fn host_range(s: &str) -> Result<(u16, u16), ApiError> {
+    let bad = || ApiError::invalid(format!("invalid port specification: \"{s}\""));
+    if s.is_empty() {
+        return Ok((0, 0));
+    }
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let a: u16 = a.parse().map_err(|_| bad())?;
+    let b: u16 = b.parse().map_err(|_| bad())?;
+    if b < a {
+        return Err(bad());
+    }
+    Ok((a, b))
+}
+
+/// The mappings a container asks for: explicit bindings, and with
+/// `PublishAllPorts` every exposed port not bound explicitly.
+pub fn requests(bindings: Option<&Value>, publish_all: bool, exposed: &[String]) -> Result<Vec<PortRequest>, ApiError> {
+    let mut out = Vec::new();
+    if let Some(Value::Object(m)) = bindings {
+        for (k, v) in m {
+            let (container_port, proto) = parse_port_key(k)?;
+            let list = v.as_array().cloned().unwrap_or_default();
+            let list = if list.is_empty() { vec![Value::Null] } else { list };
+            for b in list {
+                let ip = b.get("HostIp").and_then(Value::as_str).unwrap_or("");
+                let host_ip = match ip {
+                    "" | "0.0.0.0" => None,
+                    s if s.contains(':') => continue, // IPv6 bindings: no IPv6 networking yet
+                    s => Some(s.parse().map_err(|_| ApiError::invalid(format!("invalid host IP: {s}")))?),
+                };
+                let hp = b.get("HostPort").and_then(Value::as_str).unwrap_or("");
+                out.push(PortRequest { container_port, proto, host_ip, host_ports: host_range(hp)? });
+            }
+        }
+    }
+    if publish_all {
+        for k in exposed {
+            let (container_port, proto) = parse_port_key(k)?;
+            if !out.iter().any(|r| r.container_port == container_port && r.proto == proto) {
+                out.push(PortRequest { container_port, proto, host_ip: None, host_ports: (0, 0) });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A held host port.
+pub struct Reservation {
+    pub map: PortMap,
+    _sock: OwnedFd,
+}
+
+fn bind(ip: Ipv4Addr, port: u16, proto: Proto) -> std::io::Result<(OwnedFd, u16)> {
+    let ty = match proto {
+        Proto::Udp => libc::SOCK_DGRAM,
+        _ => libc::SOCK_STREAM,
+    };
+    // SAFETY: socket() takes no pointers.
+    let fd = unsafe { libc::socket(libc::AF_INET, ty | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fd was just returned by socket() and is owned by nobody else.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let addr = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr { s_addr: u32::from(ip).to_be() },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: addr is a valid sockaddr_in of `len` bytes.
+    if unsafe { libc::bind(fd, (&addr as *const libc::sockaddr_in).cast(), len) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut got: libc::sockaddr_in = addr;
+    let mut glen = len;
+    // SAFETY: got/glen are valid for writing a sockaddr_in.
+    if unsafe { libc::getsockname(fd, (&mut got as *mut libc::sockaddr_in).cast(), &mut glen) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((owned, u16::from_be(got.sin_port)))
+}
+
+/// Reserves a host port for `r` (trying each port of a range), with
+/// Docker's messages when it is taken.
+pub fn reserve(r: &PortRequest, container_ip: Ipv4Addr, taken_by_us: &dyn Fn(Proto, u16) -> bool) -> Result<Reservation, String> {
+    let ip = r.host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let shown = |p: u16| format!("{ip}:{p}");
+    let (lo, hi) = r.host_ports;
+    let mut last = String::new();
+    for port in lo..=hi {
+        if port != 0 && taken_by_us(r.proto, port) {
+            last = format!("Bind for {} failed: port is already allocated", shown(port));
+            continue;
+        }
+        match bind(ip, port, r.proto) {
+            Ok((sock, got)) => {
+                let map = PortMap {
+                    container_port: r.container_port,
+                    proto: r.proto,
+                    host_ip: r.host_ip.map(|i| i.to_string()).unwrap_or_default(),
+                    host_port: got,
+                };
+                return Ok(Reservation { map, _sock: sock });
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE) => {
+                last = format!(
+                    "failed to bind host port for {}:{container_ip}:{}/{}: address already in use",
+                    shown(port),
+                    r.container_port,
+                    r.proto.as_str()
+                );
+            }
+            Err(e) => last = format!("failed to bind host port {}: {e}", shown(port)),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bindings_and_publish_all() {
+        let b = json!({"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}], "53/udp": [{"HostIp": "", "HostPort": ""}], "90/tcp": null});
+        let r = requests(Some(&b), true, &["80/tcp".into(), "443/tcp".into()]).unwrap();
+        assert_eq!(r.len(), 4);
+        assert!(r.contains(&PortRequest { container_port: 80, proto: Proto::Tcp, host_ip: Some(Ipv4Addr::LOCALHOST), host_ports: (8080, 8080) }));
+        assert!(r.contains(&PortRequest { container_port: 443, proto: Proto::Tcp, host_ip: None, host_ports: (0, 0) }));
+        assert!(r.contains(&PortRequest { container_port: 90, proto: Proto::Tcp, host_ip: None, host_ports: (0, 0) }));
+    }
+
+    #[test]
+    fn hostile_bindings() {
+        for b in [json!({"0/tcp": []}), json!({"x/tcp": []}), json!({"80/icmp": []}), json!({"80/tcp": [{"HostPort": "9-1"}]}), json!({"80/tcp": [{"HostPort": "70000"}]}), json!({"80/tcp": [{"HostIp": "1.2.3"}]})] {
+            assert!(requests(Some(&b), false, &[]).is_err(), "{b}");
+        }
+    }
+
+    #[test]
+    fn reserve_refuses_a_taken_port() {
+        let r = PortRequest { container_port: 80, proto: Proto::Tcp, host_ip: Some(Ipv4Addr::LOCALHOST), host_ports: (0, 0) };
+        let a = reserve(&r, Ipv4Addr::new(10, 0, 0, 2), &|_, _| false).unwrap();
+        assert!(a.map.host_port > 0);
+        let again = PortRequest { host_ports: (a.map.host_port, a.map.host_port), ..r };
+        let e = reserve(&again, Ipv4Addr::new(10, 0, 0, 2), &|_, _| false).err().unwrap();
+        assert!(e.contains("address already in use"), "{e}");
+        let e = reserve(&again, Ipv4Addr::new(10, 0, 0, 2), &|_, _| true).err().unwrap();
+        assert!(e.ends_with("port is already allocated"), "{e}");
+    }
+}

@@ -1,0 +1,92 @@
+//! `/networks/...` handlers.
+
+use super::{json_body, query};
+use crate::daemon::Daemon;
+use crate::http::response::{json, ok_json, status_only, Resp};
+use crate::network::CreateSpec;
+use berth_api::network::{NetworkCreateRequest, NetworkCreateResponse, NetworkPruneResponse};
+use berth_api::ApiError;
+use hyper::body::Incoming;
+use hyper::Request;
+
+const LS_FILTERS: &[&str] = &["driver", "id", "label", "name", "scope", "type", "dangling"];
+
+pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+    let f = query(req).filters()?;
+    f.validate(LS_FILTERS)?;
+    let mut out = vec![];
+    for n in d.networks.all() {
+        let builtin = ["bridge", "host", "none"].contains(&n.name.as_str());
+        let any = |key: &str, pred: &dyn Fn(&str) -> bool| {
+            let v = f.values(key);
+            v.is_empty() || v.iter().any(|x| pred(x))
+        };
+        let keep = any("driver", &|x| n.driver == x)
+            && any("id", &|x| n.id.starts_with(x))
+            && any("name", &|x| n.name.contains(x))
+            && any("scope", &|x| x == "local")
+            && any("type", &|x| (x == "builtin") == builtin)
+            && f.values("label").iter().all(|l| match l.split_once('=') {
+                Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
+                None => n.labels.contains_key(l.as_str()),
+            });
+        if keep {
+            out.push(d.networks.to_api(&n, &[]));
+        }
+    }
+    Ok(ok_json(&out))
+}
+
+pub fn inspect(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
+    let n = d.networks.find(id)?;
+    let (running, _) = d.containers.network_users(&n.id, &n.name);
+    Ok(ok_json(&d.networks.to_api(&n, &running)))
+}
+
+pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
+    let body: NetworkCreateRequest = json_body(req).await?;
+    let cfg = body.ipam.as_ref().and_then(|i| i.config.first().cloned());
+    if body.ipam.as_ref().is_some_and(|i| i.config.len() > 1) {
+        return Err(ApiError::invalid("only one IPv4 subnet per network is supported"));
+    }
+    let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let spec = CreateSpec {
+        name: body.name,
+        driver: body.driver,
+        subnet: cfg.as_ref().and_then(|c| nonempty(&c.subnet)),
+        gateway: cfg.as_ref().and_then(|c| nonempty(&c.gateway)),
+        ip_range: cfg.as_ref().and_then(|c| c.ip_range.as_deref().and_then(nonempty)),
+        internal: body.internal,
+        labels: body.labels.unwrap_or_default(),
+        options: body.options.unwrap_or_default(),
+    };
+    let n = d.networks.create(spec)?;
+    Ok(json(201, &NetworkCreateResponse { id: n.id, warning: String::new() }))
+}
+
+pub fn remove(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
+    d.networks.remove(id, &|n| d.containers.network_users(&n.id, &n.name).1)?;
+    Ok(status_only(204))
+}
+
+pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+    let f = query(req).filters()?;
+    f.validate(&["label", "label!", "until"])?;
+    let mut deleted = vec![];
+    for n in d.networks.all() {
+        if ["bridge", "host", "none"].contains(&n.name.as_str()) {
+            continue;
+        }
+        let label_ok = f.values("label").iter().all(|l| match l.split_once('=') {
+            Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
+            None => n.labels.contains_key(l.as_str()),
+        });
+        if !label_ok {
+            continue;
+        }
+        if d.networks.remove(&n.id, &|n| d.containers.network_users(&n.id, &n.name).1).is_ok() {
+            deleted.push(n.name.clone());
+        }
+    }
+    Ok(ok_json(&NetworkPruneResponse { networks_deleted: deleted }))
+}
