@@ -14,5 +14,6 @@ pub mod strslice;
 pub mod system;
 pub mod time;
 pub mod version;
+pub mod volume;
 
 pub use error::{ApiError, ErrorKind};
