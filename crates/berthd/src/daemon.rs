@@ -29,6 +29,7 @@ pub struct Daemon {
     pub cfg: Arc<DaemonConfig>,
     pub images: Arc<ImageStore>,
     pub containers: Arc<ContainerManager>,
+    pub volumes: Arc<crate::volume::VolumeManager>,
 }
 
 impl Daemon {
@@ -38,8 +39,10 @@ impl Daemon {
             std::fs::create_dir_all(d).map_err(|e| ApiError::internal(format!("creating {}: {e}", d.display())))?;
         }
         let images = Arc::new(ImageStore::open(&cfg.data_root).map_err(crate::error::image_error)?);
-        let containers = ContainerManager::new(cfg.clone(), images.clone(), Arc::new(SysMounter))?;
+        let volumes = crate::volume::VolumeManager::open(&cfg.data_root, Arc::new(crate::volume::driver::SysDriverMounter))?;
+        let containers = ContainerManager::new(cfg.clone(), images.clone(), Arc::new(SysMounter), volumes.clone())?;
         containers.restore().await?;
-        Ok(Arc::new(Daemon { cfg, images, containers }))
+        volumes.unmount_idle();
+        Ok(Arc::new(Daemon { cfg, images, containers, volumes }))
     }
 }

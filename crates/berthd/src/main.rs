@@ -6,6 +6,7 @@ mod daemon;
 mod error;
 mod http;
 mod router;
+mod volume;
 mod routes;
 
 use anyhow::{bail, Context};

@@ -3,7 +3,7 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{containers, images, system};
+use crate::routes::{containers, images, system, volumes};
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
 use hyper::body::Incoming;
@@ -42,6 +42,12 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::GET, ["images", rest @ .., "history"]) if !rest.is_empty() => images::history(&d, &rest.join("/")),
         (&Method::POST, ["images", rest @ .., "tag"]) if !rest.is_empty() => images::tag(&d, &req, &rest.join("/")),
         (&Method::DELETE, ["images", rest @ ..]) if !rest.is_empty() => images::remove(&d, &req, &rest.join("/")),
+
+        (&Method::GET, ["volumes"]) => volumes::list(&d, &req),
+        (&Method::POST, ["volumes", "create"]) => volumes::create(&d, &mut req).await,
+        (&Method::POST, ["volumes", "prune"]) => volumes::prune(&d, &req).await,
+        (&Method::GET, ["volumes", name]) => volumes::inspect(&d, name),
+        (&Method::DELETE, ["volumes", name]) => volumes::remove(&d, &req, name).await,
 
         _ => Err(ApiError::not_found(format!("page not found"))),
     };

@@ -38,6 +38,7 @@ impl ContainerManager {
             // Loopback-only until the networking issue lands; shown as Docker does.
             host_config.network_mode = "bridge".into();
         }
+        let plan = self.plan_mounts(&config, &host_config)?;
         let name = match name {
             Some(n) => n,
             None => self.unused_random_name(),
@@ -53,14 +54,20 @@ impl ContainerManager {
             args: argv[1..].to_vec(),
             state: RunState::default(),
             restart_count: 0,
+            mounts: plan.mounts,
         };
         let c = Container::new(record.clone());
         self.insert(c, &name)?;
+        if let Err(e) = self.volumes.claim(&id, &plan.volumes) {
+            self.forget(&id);
+            return Err(e);
+        }
         let dir = self.cfg.container_dir(&id);
         let persisted = std::fs::create_dir_all(&dir)
             .map_err(|e| ApiError::internal(format!("creating {}: {e}", dir.display())))
             .and_then(|()| self.persist(&record));
         if let Err(e) = persisted {
+            self.release_volumes(&record, true);
             self.forget(&id);
             let _ = std::fs::remove_dir_all(&dir);
             return Err(e);

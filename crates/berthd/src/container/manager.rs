@@ -111,6 +111,7 @@ pub struct ContainerManager {
     pub(super) cfg: Arc<DaemonConfig>,
     pub(super) images: Arc<ImageStore>,
     pub(super) mounter: Arc<dyn Mounter>,
+    pub(super) volumes: Arc<crate::volume::VolumeManager>,
     records: RecordDir<ContainerRecord>,
     table: RwLock<Table>,
 }
@@ -120,10 +121,11 @@ impl ContainerManager {
         cfg: Arc<DaemonConfig>,
         images: Arc<ImageStore>,
         mounter: Arc<dyn Mounter>,
+        volumes: Arc<crate::volume::VolumeManager>,
     ) -> Result<Arc<ContainerManager>, ApiError> {
         let records = RecordDir::open(&cfg.container_records())
             .map_err(|e| ApiError::internal(format!("opening container records: {e}")))?;
-        Ok(Arc::new(ContainerManager { cfg, images, mounter, records, table: RwLock::default() }))
+        Ok(Arc::new(ContainerManager { cfg, images, mounter, volumes, records, table: RwLock::default() }))
     }
 
     fn read_table(&self) -> std::sync::RwLockReadGuard<'_, Table> {

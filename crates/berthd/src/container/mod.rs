@@ -5,6 +5,7 @@ mod create;
 mod lifecycle;
 mod logs;
 mod manager;
+mod mounts;
 pub mod naming;
 mod record;
 mod restore;

@@ -65,6 +65,9 @@ pub struct ContainerRecord {
     pub state: RunState,
     #[serde(default)]
     pub restart_count: i64,
+    /// Volumes, binds and `--mount` tmpfs mounts, as inspect shows them.
+    #[serde(default)]
+    pub mounts: Vec<crate::volume::MountRecord>,
 }
 
 impl ContainerRecord {

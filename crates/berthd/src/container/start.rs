@@ -81,15 +81,18 @@ impl ContainerManager {
         self.mounter
             .mount_overlay(&lower, &paths.upper, &paths.work, &paths.rootfs)
             .map_err(|e| format!("mounting rootfs: {e}"))?;
-        let res = self.write_bundle_and_spawn(rec, &dir, &paths.rootfs);
+        let res = self
+            .prepare_mounts(rec, &paths.rootfs)
+            .and_then(|mounts| self.write_bundle_and_spawn(rec, &dir, &paths.rootfs, mounts));
         if res.is_err() {
+            self.release_mounts(&rec.id);
             let _ = self.mounter.unmount(&paths.rootfs);
             let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&rec.id));
         }
         res
     }
 
-    fn write_bundle_and_spawn(&self, rec: &ContainerRecord, dir: &Path, rootfs: &Path) -> Result<i64, String> {
+    fn write_bundle_and_spawn(&self, rec: &ContainerRecord, dir: &Path, rootfs: &Path, mounts: Vec<berth_runtime::Mount>) -> Result<i64, String> {
         let etc = write_etc_files(dir, rec).map_err(|e| format!("writing /etc files: {e}"))?;
         let user = berth_runtime::resolve_user(rootfs, &rec.config.user).map_err(|e| e.to_string())?;
         let mut env = rec.config.env.clone();
@@ -117,6 +120,7 @@ impl ContainerManager {
             readonly_rootfs: rec.host_config.readonly_rootfs,
             cgroups_path: format!("/berth/{}", rec.id),
             etc_files: etc,
+            mounts,
             init,
             stdin: rec.config.open_stdin,
             shm_size: shm,
@@ -184,6 +188,7 @@ impl ContainerManager {
         let _ = c.output.send(Output::End);
         let rootfs = RootfsPaths::new(&self.cfg.container_dir(&c.id)).rootfs;
         let _ = self.mounter.unmount(&rootfs);
+        self.release_mounts(&c.id);
         let _ = std::fs::remove_dir_all(shim_dir);
     }
 
@@ -195,7 +200,7 @@ impl ContainerManager {
         // Attach sessions opened for this start have nothing more coming.
         let _ = c.output.send(Output::End);
         if c.snapshot().host_config.auto_remove {
-            let _ = self.remove(c, true).await;
+            let _ = self.remove_with_volumes(c, true, true).await;
         }
         err
     }

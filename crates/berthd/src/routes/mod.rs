@@ -3,6 +3,7 @@
 pub mod containers;
 pub mod images;
 pub mod system;
+pub mod volumes;
 
 use berth_api::ApiError;
 use http_body_util::BodyExt;
