@@ -21,4 +21,5 @@ pub mod start;
 pub mod stop;
 pub mod tag;
 pub mod version;
+pub mod volume;
 pub mod wait;
