@@ -34,7 +34,7 @@ fn parse_volume(spec: &str) -> Result<(String, String), String> {
         1 | 2 => return Ok((String::new(), spec.to_string())),
         _ => {}
     }
-    let parts: Vec<&str> = spec.split(':').collect();
+    let parts = split_sections(spec);
     let err = |m: &str| format!("invalid spec: {spec}: {m}");
     if parts.iter().any(|p| p.is_empty()) {
         return Err(err("empty section between colons"));
@@ -44,6 +44,23 @@ fn parse_volume(spec: &str) -> Result<(String, String), String> {
         [s, t] | [s, t, _] => Ok((s.to_string(), t.to_string())),
         _ => Err(err("too many colons")),
     }
+}
+
+/// Splits at colons, except after a lone letter at the start of a section
+/// (compose's Windows drive rule: `c:/x` is one path, so `a:/b` is an
+/// anonymous volume for docker too).
+fn split_sections(spec: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for ch in spec.chars() {
+        if ch == ':' && !(cur.chars().count() == 1 && cur.chars().all(|c| c.is_alphabetic())) {
+            out.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(ch);
+        }
+    }
+    out.push(cur);
+    out
 }
 
 /// `filepath.Abs`: joined with the working directory and cleaned.
@@ -215,6 +232,10 @@ mod tests {
         assert_eq!(split_volumes(&s(&["/a:/b:/c:/d"])).unwrap_err(), "invalid spec: /a:/b:/c:/d: too many colons");
         assert_eq!(split_volumes(&s(&[":/x"])).unwrap_err(), "invalid spec: :/x: empty section between colons");
         assert!(split_volumes(&s(&[""])).is_err());
+        // Docker's CLI reads a one-letter source as a drive letter.
+        let (b, a) = split_volumes(&s(&["a:b", "a:/b", "ab", "a:/b:ro", "rel/x:/y", "/x:ro"])).unwrap();
+        assert_eq!(a, ["a:b", "a:/b", "ab"]);
+        assert_eq!(b, ["a:/b:ro", "rel/x:/y", "/x:ro"]);
     }
 
     #[test]

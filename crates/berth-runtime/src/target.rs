@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 pub enum TargetKind {
     Dir,
     File,
+    /// A directory which, if it has to be created, gets this mode: runc
+    /// gives a tmpfs the mode of an existing target directory.
+    DirWithMode(u32),
 }
 
 /// Symlinks followed while creating one target, as the kernel's MAXSYMLINKS.
@@ -71,11 +74,12 @@ pub fn prepare_mount_target(rootfs: &Path, target: &str, kind: TargetKind) -> Re
             done = base;
             continue;
         }
-        if last && kind == TargetKind::File {
-            create_file_at(&parent, &name).map_err(|e| err(format!("creating {name}: {e}")))?;
-        } else {
-            mkdir_at(&parent, &name).map_err(|e| err(format!("creating {name}: {e}")))?;
+        match kind {
+            TargetKind::File if last => create_file_at(&parent, &name),
+            TargetKind::DirWithMode(mode) if last => mkdir_at(&parent, &name).and_then(|()| chmod_at(&parent, &name, mode)),
+            _ => mkdir_at(&parent, &name),
         }
+        .map_err(|e| err(format!("creating {name}: {e}")))?;
         done = probe;
     }
     let fd = open_in_root(&root, &done.join("/"), libc::O_PATH)
@@ -83,7 +87,7 @@ pub fn prepare_mount_target(rootfs: &Path, target: &str, kind: TargetKind) -> Re
         .ok_or_else(|| err("vanished while being created".into()))?;
     let meta = File::from(fd.try_clone().map_err(|e| err(e.to_string()))?).metadata().map_err(|e| err(e.to_string()))?;
     match kind {
-        TargetKind::Dir if !meta.is_dir() => return Err(err("not a directory".into())),
+        TargetKind::Dir | TargetKind::DirWithMode(_) if !meta.is_dir() => return Err(err("not a directory".into())),
         TargetKind::File if meta.is_dir() => return Err(err("is a directory".into())),
         _ => {}
     }
@@ -194,6 +198,17 @@ fn mkdir_at(dir: &OwnedFd, name: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Sets the mode of a directory we just created (mkdirat's mode is masked by the umask).
+fn chmod_at(dir: &OwnedFd, name: &str, mode: u32) -> std::io::Result<()> {
+    let c = cstr(name)?;
+    // SAFETY: valid dirfd and NUL-terminated name; the entry is the directory created
+    // just before, in a rootfs no container runs in yet.
+    if unsafe { libc::fchmodat(dir.as_raw_fd(), c.as_ptr(), mode as libc::mode_t, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 fn create_file_at(dir: &OwnedFd, name: &str) -> std::io::Result<()> {
     let c = cstr(name)?;
     // SAFETY: valid dirfd and NUL-terminated name; O_NOFOLLOW|O_EXCL never follow a link.
@@ -233,6 +248,12 @@ mod tests {
         assert_eq!(prepare_mount_target(t.path(), "//a/./b/", TargetKind::Dir).unwrap(), "/a/b");
         assert_eq!(prepare_mount_target(t.path(), "/f/file", TargetKind::File).unwrap(), "/f/file");
         assert!(t.path().join("f/file").is_file());
+        use std::os::unix::fs::PermissionsExt;
+        prepare_mount_target(t.path(), "/tm", TargetKind::DirWithMode(0o1777)).unwrap();
+        assert_eq!(std::fs::metadata(t.path().join("tm")).unwrap().permissions().mode() & 0o7777, 0o1777);
+        // An existing directory keeps its mode.
+        prepare_mount_target(t.path(), "/etc", TargetKind::DirWithMode(0o700)).unwrap();
+        assert_ne!(std::fs::metadata(t.path().join("etc")).unwrap().permissions().mode() & 0o7777, 0o700);
     }
 
     #[test]

@@ -65,7 +65,13 @@ fn prepare_one(vm: &VolumeManager, container: &str, m: &MountRecord, rootfs: &Pa
         MountType::Tmpfs => {
             let mut options: Vec<String> = ["noexec", "nosuid", "nodev"].iter().map(|s| s.to_string()).collect();
             options.extend(m.tmpfs_options.iter().cloned());
-            Ok(Mount { destination: target(TargetKind::Dir)?, readonly: !m.rw, kind: MountKind::Tmpfs { options } })
+            // tmpfs's own default is 1777; a `mode=` option wins.
+            let mode = options
+                .iter()
+                .rev()
+                .find_map(|o| o.strip_prefix("mode=").and_then(|m| u32::from_str_radix(m, 8).ok()))
+                .unwrap_or(0o1777);
+            Ok(Mount { destination: target(TargetKind::DirWithMode(mode))?, readonly: !m.rw, kind: MountKind::Tmpfs { options } })
         }
     }
 }
