@@ -69,7 +69,7 @@ pub fn prepare_mount_target(rootfs: &Path, target: &str, kind: TargetKind) -> Re
             // Continue with the link's text: absolute links restart at the rootfs.
             let base = if link.starts_with('/') { Vec::new() } else { resolved_rel(&parent, &root_real).map_err(err)? };
             let mut rest = components(&link);
-            rest.extend(pending.drain(..));
+            rest.append(&mut pending);
             pending = rest;
             done = base;
             continue;

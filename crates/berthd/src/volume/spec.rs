@@ -114,7 +114,7 @@ pub fn plan(
     let mut explicit: Vec<String> = Vec::new();
     let tmpfs = req.tmpfs.cloned().unwrap_or_default();
     for dest in tmpfs.keys() {
-        validate_target(dest).map_err(|e| ApiError::invalid(e))?;
+        validate_target(dest).map_err(ApiError::invalid)?;
     }
     for spec in req.volumes_from {
         let (id, mode) = parse_volumes_from(spec)?;
@@ -153,7 +153,7 @@ pub fn plan(
         by_dest.insert(m.destination.clone(), m);
     }
     for v in &req.volumes {
-        validate_target(v).map_err(|e| ApiError::invalid(e))?;
+        validate_target(v).map_err(ApiError::invalid)?;
         let dest = clean(v);
         if by_dest.contains_key(&dest) || tmpfs.contains_key(&dest) {
             continue;
