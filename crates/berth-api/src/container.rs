@@ -56,6 +56,11 @@ pub struct HostConfig {
     pub shm_size: i64,
     pub restart_policy: RestartPolicy,
     pub binds: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<crate::volume::Mount>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<BTreeMap<String, String>>,
+    pub volumes_from: Option<Vec<String>>,
     pub log_config: LogConfig,
     #[serde(flatten)]
     pub resources: Resources,
@@ -159,7 +164,7 @@ pub struct ContainerSummary {
     pub status: String,
     pub host_config: Value,
     pub network_settings: Value,
-    pub mounts: Vec<Value>,
+    pub mounts: Vec<crate::volume::MountPoint>,
 }
 
 /// `State` in `inspect`.
@@ -209,7 +214,7 @@ pub struct ContainerInspect {
     pub size_rw: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_root_fs: Option<i64>,
-    pub mounts: Vec<Value>,
+    pub mounts: Vec<crate::volume::MountPoint>,
     pub config: ContainerConfig,
     pub network_settings: Value,
 }

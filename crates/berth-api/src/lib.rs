@@ -15,5 +15,6 @@ pub mod strslice;
 pub mod system;
 pub mod time;
 pub mod version;
+pub mod volume;
 
 pub use error::{ApiError, ErrorKind};

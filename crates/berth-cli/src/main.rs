@@ -8,6 +8,7 @@ mod envfile;
 mod exit;
 mod format;
 mod jsonmessage;
+mod mountopt;
 mod reference;
 mod stdio;
 
@@ -106,5 +107,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::History(a) | Command::Image(ImageCommand::History(a)) => history::run(c, a).await,
         Command::Version(a) => version::run(c, a).await,
         Command::Info(a) => info::run(c, a).await,
+        Command::Volume(v) => volume::run(c, v).await,
     }
 }

@@ -37,6 +37,9 @@ pub enum RuntimeError {
     /// A numeric uid or gid outside what Docker accepts (Docker's text).
     #[error("uids and gids must be in range 0-2147483647")]
     IdOutOfRange,
+    /// A mount target could not be resolved or created inside the rootfs.
+    #[error("mount target {target}: {reason}")]
+    MountTarget { target: String, reason: String },
     /// An unknown signal name or number (Docker's text).
     #[error("Invalid signal: {0}")]
     InvalidSignal(String),

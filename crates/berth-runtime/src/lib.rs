@@ -8,6 +8,7 @@ mod resources;
 mod seccomp;
 mod signal;
 mod spec;
+mod target;
 mod user;
 
 pub use caps::{
@@ -17,5 +18,7 @@ pub use error::{classify_start_error, RuntimeError, StartFailure};
 pub use resources::{Resources, Ulimit, CPU_PERIOD_US};
 pub use seccomp::default_profile as default_seccomp_profile;
 pub use signal::{parse_signal, signal_name};
+pub use mounts::{Mount, MountKind};
 pub use spec::{build_spec, write_bundle, SpecInput, DEFAULT_SHM_SIZE};
+pub use target::{prepare_mount_target, resolve_in_rootfs, TargetKind};
 pub use user::{resolve_user, ResolvedUser};

@@ -99,6 +99,45 @@ pub fn etc_file_mount(host: &Path, destination: &str) -> Value {
     })
 }
 
+/// A mount the user asked for (volume, bind or tmpfs), its destination
+/// already resolved inside the rootfs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub destination: String,
+    pub readonly: bool,
+    pub kind: MountKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountKind {
+    /// A bind of a host path; `propagation` is e.g. "rprivate" (the default when empty).
+    Bind { source: std::path::PathBuf, propagation: String, recursive: bool },
+    /// A tmpfs with options such as "size=1m", "mode=1777", "noexec".
+    Tmpfs { options: Vec<String> },
+}
+
+/// The OCI mount entry for a user mount.
+pub fn user_mount(m: &Mount) -> Value {
+    let rw = if m.readonly { "ro" } else { "rw" };
+    match &m.kind {
+        MountKind::Bind { source, propagation, recursive } => {
+            let prop = if propagation.is_empty() { "rprivate" } else { propagation.as_str() };
+            let bind = if *recursive { "rbind" } else { "bind" };
+            json!({
+                "destination": m.destination,
+                "type": "bind",
+                "source": source.to_string_lossy(),
+                "options": [bind, prop, rw],
+            })
+        }
+        MountKind::Tmpfs { options } => {
+            let mut opts: Vec<&str> = options.iter().map(String::as_str).collect();
+            opts.push(rw);
+            json!({"destination": m.destination, "type": "tmpfs", "source": "tmpfs", "options": opts})
+        }
+    }
+}
+
 /// The read-only bind of the static init used by `--init`.
 pub fn init_mount(host: &Path) -> Value {
     json!({
@@ -160,6 +199,24 @@ mod tests {
         assert!(p[3]["options"]
             .as_array()
             .is_some_and(|o| o.contains(&json!("rw"))));
+    }
+
+    #[test]
+    fn user_mounts() {
+        let b = user_mount(&Mount {
+            destination: "/data".into(),
+            readonly: true,
+            kind: MountKind::Bind { source: "/v/_data".into(), propagation: String::new(), recursive: true },
+        });
+        assert_eq!(b["options"], json!(["rbind", "rprivate", "ro"]));
+        assert_eq!(b["source"], "/v/_data");
+        let t = user_mount(&Mount {
+            destination: "/t".into(),
+            readonly: false,
+            kind: MountKind::Tmpfs { options: vec!["size=1m".into()] },
+        });
+        assert_eq!(t["options"], json!(["size=1m", "rw"]));
+        assert_eq!(t["type"], "tmpfs");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use crate::caps::{privileged_capabilities, DEFAULT_CAPABILITIES};
 use crate::mounts::{
-    default_mounts, device_rules, etc_file_mount, init_mount, INIT_PATH, MASKED_PATHS,
-    READONLY_PATHS,
+    default_mounts, device_rules, etc_file_mount, init_mount, user_mount, Mount, INIT_PATH,
+    MASKED_PATHS, READONLY_PATHS,
 };
 use crate::seccomp;
 use crate::{ResolvedUser, RuntimeError};
@@ -35,6 +35,9 @@ pub struct SpecInput {
     pub cgroups_path: String,
     /// Host files bound read-write over paths in the container ("/etc/hostname" ...).
     pub etc_files: Vec<(PathBuf, String)>,
+    /// Volumes, binds and tmpfs mounts, in the order to mount them (parents first).
+    /// An etc file whose destination a user mount covers is left out, as in Docker.
+    pub mounts: Vec<Mount>,
     /// Host path of a static init for `--init`.
     pub init: Option<PathBuf>,
     pub stdin: bool,
@@ -62,6 +65,7 @@ impl Default for SpecInput {
             readonly_rootfs: false,
             cgroups_path: String::new(),
             etc_files: Vec::new(),
+            mounts: Vec::new(),
             init: None,
             stdin: false,
             shm_size: DEFAULT_SHM_SIZE,
@@ -101,10 +105,12 @@ pub fn build_spec(input: &SpecInput) -> Value {
     };
 
     let mut mounts = default_mounts(input.shm_size, input.privileged);
+    mounts.extend(input.mounts.iter().map(user_mount));
     mounts.extend(
         input
             .etc_files
             .iter()
+            .filter(|(_, dest)| !input.mounts.iter().any(|m| &m.destination == dest))
             .map(|(host, dest)| etc_file_mount(host, dest)),
     );
     if let Some(init) = &input.init {

@@ -221,3 +221,26 @@ fn network_namespace_path_and_host() {
     let ns = spec["linux"]["namespaces"].as_array().cloned().unwrap_or_default();
     assert!(!ns.iter().any(|n| n["type"] == "network"), "{ns:?}");
 }
+
+#[test]
+fn user_mounts_before_etc_files_and_replace_them() {
+    use crate::{Mount, MountKind};
+    let mut i = input();
+    i.mounts = vec![
+        Mount {
+            destination: "/data".into(),
+            readonly: false,
+            kind: MountKind::Bind { source: "/v/_data".into(), propagation: String::new(), recursive: true },
+        },
+        Mount {
+            destination: "/etc/hostname".into(),
+            readonly: true,
+            kind: MountKind::Bind { source: "/h".into(), propagation: String::new(), recursive: true },
+        },
+    ];
+    let spec = build_spec(&i);
+    let mounts = spec["mounts"].as_array().expect("mounts");
+    let dests: Vec<&str> = mounts.iter().filter_map(|m| m["destination"].as_str()).collect();
+    assert_eq!(&dests[7..], ["/data", "/etc/hostname"]);
+    assert_eq!(mounts[8]["source"], "/h");
+}

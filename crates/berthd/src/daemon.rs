@@ -35,6 +35,7 @@ pub struct Daemon {
     pub containers: Arc<ContainerManager>,
     pub events: Arc<crate::events::EventBus>,
     pub networks: Arc<crate::network::NetworkManager>,
+    pub volumes: Arc<crate::volume::VolumeManager>,
 }
 
 impl Daemon {
@@ -50,10 +51,18 @@ impl Daemon {
             Arc::new(berth_net::link::IpCommand),
             Arc::new(berth_net::firewall::Iptables),
         )?;
-        let containers =
-            ContainerManager::new(cfg.clone(), images.clone(), Arc::new(SysMounter), events.clone(), networks.clone())?;
+        let volumes = crate::volume::VolumeManager::open(&cfg.data_root, Arc::new(crate::volume::driver::SysDriverMounter))?;
+        let containers = ContainerManager::new(
+            cfg.clone(),
+            images.clone(),
+            Arc::new(SysMounter),
+            events.clone(),
+            networks.clone(),
+            volumes.clone(),
+        )?;
         containers.restore().await?;
-        Ok(Arc::new(Daemon { cfg, images, containers, events, networks }))
+        volumes.unmount_idle();
+        Ok(Arc::new(Daemon { cfg, images, containers, events, networks, volumes }))
     }
 
     /// On SIGTERM: networking goes away unless containers keep running.

@@ -8,6 +8,7 @@ mod events;
 mod http;
 mod network;
 mod router;
+mod volume;
 mod routes;
 mod trace;
 

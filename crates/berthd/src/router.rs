@@ -3,7 +3,7 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{containers, events, images, networks, system};
+use crate::routes::{containers, events, images, networks, system, volumes};
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
 use hyper::body::Incoming;
@@ -54,6 +54,12 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::POST, ["networks", "create"]) => networks::create(&d, &mut req).await,
         (&Method::POST, ["networks", "prune"]) => networks::prune(&d, &req),
         (&Method::DELETE, ["networks", id]) => networks::remove(&d, id),
+
+        (&Method::GET, ["volumes"]) => volumes::list(&d, &req),
+        (&Method::POST, ["volumes", "create"]) => volumes::create(&d, &mut req).await,
+        (&Method::POST, ["volumes", "prune"]) => volumes::prune(&d, &req).await,
+        (&Method::GET, ["volumes", name]) => volumes::inspect(&d, name),
+        (&Method::DELETE, ["volumes", name]) => volumes::remove(&d, &req, name).await,
 
         _ => Err(ApiError::not_found(format!("page not found"))),
     };

@@ -538,6 +538,7 @@ impl TestDaemon {
         problems.extend(procs.into_iter().map(|p| format!("process left: {p}")));
         let mounts = self.leaked_mounts();
         problems.extend(mounts.iter().map(|m| format!("mount left: {m}")));
+        problems.extend(self.volume_inconsistencies());
         let ids: Vec<String> = self.ids.lock().expect("ids lock").iter().cloned().collect();
         problems.extend(leaked_cgroups(&ids).into_iter().map(|c| format!("cgroup left: {c}")));
         problems.extend(self.leaked_network().into_iter().map(|n| format!("network left: {n}")));
@@ -566,6 +567,26 @@ impl TestDaemon {
             found.extend(String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.contains(&chain)).map(|l| format!("iptables {l}")));
         }
         found
+    }
+
+    /// Volume data directories without a record, and records without data
+    /// (a half-done create or remove).
+    pub fn volume_inconsistencies(&self) -> Vec<String> {
+        let names = |dir: PathBuf, suffix: &str| -> BTreeSet<String> {
+            std::fs::read_dir(dir)
+                .map(|rd| {
+                    rd.flatten()
+                        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(suffix)).map(String::from))
+                        .filter(|n| !n.starts_with('.'))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let data = names(self.data_root().join("volumes"), "");
+        let records = names(self.data_root().join("db/volumes"), ".json");
+        let mut out: Vec<String> = data.difference(&records).map(|n| format!("volume data without record: {n}")).collect();
+        out.extend(records.difference(&data).map(|n| format!("volume record without data: {n}")));
+        out
     }
 
     fn needle(&self) -> String {

@@ -90,6 +90,15 @@ pub struct ContainerOptions {
     /// Size of /dev/shm
     #[arg(long = "shm-size", value_name = "bytes")]
     pub shm_size: Option<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long = "mount", value_name = "mount")]
+    pub mount: Vec<String>,
+    /// Mount a tmpfs directory
+    #[arg(long = "tmpfs", value_name = "list")]
+    pub tmpfs: Vec<String>,
+    /// Mount volumes from the specified container(s)
+    #[arg(long = "volumes-from", value_name = "list")]
+    pub volumes_from: Vec<String>,
     /// The image, then the command and its arguments
     #[arg(required = true, trailing_var_arg = true, num_args = 1.., value_name = "IMAGE [COMMAND] [ARG...]")]
     pub image_and_command: Vec<String>,
@@ -128,6 +137,12 @@ impl ContainerOptions {
             attach_stdout = true;
             attach_stderr = true;
         }
+        let (binds, anonymous) = crate::mountopt::split_volumes(&self.volume)?;
+        let mounts = self
+            .mount
+            .iter()
+            .map(|m| crate::mountopt::parse_mount(m).map_err(|e| format!("invalid argument \"{m}\" for \"--mount\" flag: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
         let entrypoint = self.entrypoint.as_ref().map(|e| vec![e.clone()]);
         let command: Vec<String> = self.image_and_command.iter().skip(1).cloned().collect();
         let config = ContainerConfig {
@@ -143,7 +158,7 @@ impl ContainerOptions {
             env,
             cmd: if command.is_empty() { None } else { Some(command) },
             image: self.image().to_string(),
-            volumes: Some(Default::default()),
+            volumes: Some(anonymous.into_iter().map(|v| (v, serde_json::json!({}))).collect()),
             working_dir: self.workdir.clone().unwrap_or_default(),
             entrypoint,
             labels: envfile::labels_to_map(&self.label),
@@ -171,7 +186,10 @@ impl ContainerOptions {
             privileged: self.privileged,
             readonly_rootfs: self.read_only,
             restart_policy: parse_restart(&self.restart)?,
-            binds: if self.volume.is_empty() { None } else { Some(self.volume.clone()) },
+            binds: if binds.is_empty() { None } else { Some(binds) },
+            mounts: if mounts.is_empty() { None } else { Some(mounts) },
+            tmpfs: if self.tmpfs.is_empty() { None } else { Some(crate::mountopt::tmpfs_map(&self.tmpfs)) },
+            volumes_from: if self.volumes_from.is_empty() { None } else { Some(self.volumes_from.clone()) },
             log_config: LogConfig { kind: String::new(), config: Default::default() },
             ..Default::default()
         };

@@ -27,4 +27,5 @@ pub mod tag;
 pub mod top;
 pub mod update;
 pub mod version;
+pub mod volume;
 pub mod wait;

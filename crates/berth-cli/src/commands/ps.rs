@@ -128,7 +128,7 @@ pub fn row(c: &ContainerSummary, trunc: bool, now: f64) -> Value {
     m.insert("Labels".into(), s(labels.join(",")));
     m.insert("Label".into(), serde_json::to_value(&c.labels).unwrap_or(Value::Null));
     m.insert("Mounts".into(), s(mounts(&c.mounts, trunc)));
-    m.insert("LocalVolumes".into(), s(c.mounts.iter().filter(|v| v.get("Driver").and_then(Value::as_str) == Some("local")).count().to_string()));
+    m.insert("LocalVolumes".into(), s(c.mounts.iter().filter(|v| v.driver == "local").count().to_string()));
     let mut nets: Vec<String> = c
         .network_settings
         .get("Networks")
@@ -171,12 +171,11 @@ fn image_name(c: &ContainerSummary, trunc: bool) -> String {
     c.image.clone()
 }
 
-fn mounts(mounts: &[Value], trunc: bool) -> String {
+fn mounts(mounts: &[berth_api::volume::MountPoint], trunc: bool) -> String {
     mounts
         .iter()
         .map(|m| {
-            let name = m.get("Name").and_then(Value::as_str).filter(|n| !n.is_empty());
-            let name = name.or_else(|| m.get("Source").and_then(Value::as_str)).unwrap_or("");
+            let name = if m.name.is_empty() { m.source.as_str() } else { m.name.as_str() };
             if trunc {
                 ellipsis(name, 15)
             } else {

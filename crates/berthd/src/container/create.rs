@@ -37,6 +37,7 @@ impl ContainerManager {
         }
         let mut host_config = req.host_config;
         let net = self.check_network_request(&mut host_config, req.networking_config.as_ref())?;
+        let plan = self.plan_mounts(&config, &host_config)?;
         let name = match name {
             Some(n) => n,
             None => self.unused_random_name(),
@@ -53,14 +54,20 @@ impl ContainerManager {
             state: RunState::default(),
             restart_count: 0,
             net,
+            mounts: plan.mounts,
         };
         let c = Container::new(record.clone());
         self.insert(c.clone(), &name)?;
+        if let Err(e) = self.volumes.claim(&id, &plan.volumes) {
+            self.forget(&id);
+            return Err(e);
+        }
         let dir = self.cfg.container_dir(&id);
         let persisted = std::fs::create_dir_all(&dir)
             .map_err(|e| ApiError::internal(format!("creating {}: {e}", dir.display())))
             .and_then(|()| self.persist(&record));
         if let Err(e) = persisted {
+            self.release_volumes(&record, true);
             self.forget(&id);
             let _ = std::fs::remove_dir_all(&dir);
             return Err(e);

@@ -72,6 +72,7 @@ impl ContainerManager {
         })
         .await;
         timer.mark("drain+unmount");
+        self.release_mounts(&c.id);
         c.set_stdin(None);
         self.detach_network(&c.snapshot());
         let rec = c.update(|r| {
@@ -100,7 +101,8 @@ impl ContainerManager {
             return;
         }
         if rec.host_config.auto_remove {
-            if let Err(e) = self.remove(c, true).await {
+            // dockerd's auto-remove takes the anonymous volumes too.
+            if let Err(e) = self.remove_with_volumes(c, true, true).await {
                 if e.kind != ErrorKind::NotFound {
                     crate::daemon::log(&format!("auto-removing {}: {e}", c.id));
                 }
@@ -210,6 +212,11 @@ impl ContainerManager {
 
     /// Removes a container; `force` kills a running one first.
     pub async fn remove(self: &Arc<Self>, c: &Arc<Container>, force: bool) -> Result<(), ApiError> {
+        self.remove_with_volumes(c, force, false).await
+    }
+
+    /// `remove`, and with `volumes` (`rm -v`) its anonymous volumes too.
+    pub async fn remove_with_volumes(self: &Arc<Self>, c: &Arc<Container>, force: bool, volumes: bool) -> Result<(), ApiError> {
         let _op = c.op.lock().await;
         if c.lifecycle.borrow().removed {
             return Err(ApiError::not_found(format!("No such container: {}", c.id)));
@@ -263,6 +270,7 @@ impl ContainerManager {
         let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&c.id));
         self.detach_network(&c.snapshot());
         self.delete_record(&c.id)?;
+        self.release_volumes(&rec, volumes);
         self.forget(&c.id);
         self.emit(c, "destroy", &[]);
         c.lifecycle.send_modify(|l| l.removed = true);

@@ -116,6 +116,7 @@ pub struct ContainerManager {
     pub(super) mounter: Arc<dyn Mounter>,
     pub(super) events: Arc<crate::events::EventBus>,
     pub(super) networks: Arc<crate::network::NetworkManager>,
+    pub(super) volumes: Arc<crate::volume::VolumeManager>,
     records: RecordDir<ContainerRecord>,
     table: RwLock<Table>,
 }
@@ -127,10 +128,11 @@ impl ContainerManager {
         mounter: Arc<dyn Mounter>,
         events: Arc<crate::events::EventBus>,
         networks: Arc<crate::network::NetworkManager>,
+        volumes: Arc<crate::volume::VolumeManager>,
     ) -> Result<Arc<ContainerManager>, ApiError> {
         let records = RecordDir::open(&cfg.container_records())
             .map_err(|e| ApiError::internal(format!("opening container records: {e}")))?;
-        Ok(Arc::new(ContainerManager { cfg, images, mounter, events, networks, records, table: RwLock::default() }))
+        Ok(Arc::new(ContainerManager { cfg, images, mounter, events, networks, volumes, records, table: RwLock::default() }))
     }
 
     fn read_table(&self) -> std::sync::RwLockReadGuard<'_, Table> {

@@ -7,6 +7,7 @@ mod limits;
 mod logs;
 mod manager;
 mod network;
+mod mounts;
 pub mod naming;
 mod pause;
 mod record;

@@ -68,6 +68,9 @@ pub struct ContainerRecord {
     /// Requested networks and, while running, the leases and ports.
     #[serde(default)]
     pub net: crate::network::ContainerNet,
+    /// Volumes, binds and `--mount` tmpfs mounts, as inspect shows them.
+    #[serde(default)]
+    pub mounts: Vec<crate::volume::MountRecord>,
 }
 
 impl ContainerRecord {

@@ -17,6 +17,7 @@ impl ContainerManager {
                 crate::daemon::log(&format!("skipping container {}: {e}", rec.id));
                 continue;
             }
+            self.restore_mounts(&rec);
             let shim_dir = self.cfg.shim_dir(&rec.id);
             if rec.state.status == Status::Restarting {
                 // berthd died between two runs; the policy decides below.

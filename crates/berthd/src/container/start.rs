@@ -102,16 +102,27 @@ impl ContainerManager {
                 return Err(e);
             }
         };
-        let res = self.write_bundle_and_spawn(rec, &dir, &paths.rootfs, &attached).map(|pid| (pid, attached.net.clone()));
+        let res = self
+            .prepare_mounts(rec, &paths.rootfs)
+            .and_then(|mounts| self.write_bundle_and_spawn(rec, &dir, &paths.rootfs, &attached, mounts))
+            .map(|pid| (pid, attached.net.clone()));
         if res.is_err() {
             self.networks.detach(&rec.id, &attached.net);
+            self.release_mounts(&rec.id);
             let _ = self.mounter.unmount(&paths.rootfs);
             let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&rec.id));
         }
         res
     }
 
-    fn write_bundle_and_spawn(&self, rec: &ContainerRecord, dir: &Path, rootfs: &Path, net: &Attached) -> Result<i64, String> {
+    fn write_bundle_and_spawn(
+        &self,
+        rec: &ContainerRecord,
+        dir: &Path,
+        rootfs: &Path,
+        net: &Attached,
+        mounts: Vec<berth_runtime::Mount>,
+    ) -> Result<i64, String> {
         let etc = write_etc_files(dir, rec, net).map_err(|e| format!("writing /etc files: {e}"))?;
         let user = berth_runtime::resolve_user(rootfs, &rec.config.user).map_err(|e| e.to_string())?;
         let mut env = rec.config.env.clone();
@@ -139,6 +150,7 @@ impl ContainerManager {
             readonly_rootfs: rec.host_config.readonly_rootfs,
             cgroups_path: cgroup_path(&rec.id),
             etc_files: etc,
+            mounts,
             init,
             stdin: rec.config.open_stdin,
             shm_size: shm,
@@ -216,6 +228,7 @@ impl ContainerManager {
         let _ = c.output.send(Output::End);
         let rootfs = RootfsPaths::new(&self.cfg.container_dir(&c.id)).rootfs;
         let _ = self.mounter.unmount(&rootfs);
+        self.release_mounts(&c.id);
         let _ = std::fs::remove_dir_all(shim_dir);
     }
 
@@ -227,7 +240,7 @@ impl ContainerManager {
         // Attach sessions opened for this start have nothing more coming.
         let _ = c.output.send(Output::End);
         if c.snapshot().host_config.auto_remove {
-            let _ = self.remove(c, true).await;
+            let _ = self.remove_with_volumes(c, true, true).await;
         }
         err
     }

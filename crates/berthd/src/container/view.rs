@@ -104,7 +104,7 @@ impl ContainerManager {
             status: r.status_text(now),
             host_config: json!({"NetworkMode": r.host_config.network_mode}),
             network_settings: json!({"Networks": self.networks.settings(&r.net, &r.host_config.network_mode, "")["Networks"]}),
-            mounts: vec![],
+            mounts: r.mounts.iter().map(|m| m.to_api()).collect(),
         }
     }
 
@@ -156,7 +156,7 @@ impl ContainerManager {
             }),
             size_rw: size.then(|| dir_size(&upper) as i64),
             size_root_fs: None,
-            mounts: vec![],
+            mounts: r.mounts.iter().map(|m| m.to_api()).collect(),
             config: r.config.clone(),
             network_settings: self.network_settings(&r),
         })

@@ -135,7 +135,7 @@ pub fn rename(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, Api
 pub async fn remove(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
     let q = query(req);
     let c = d.containers.get(id)?;
-    d.containers.remove(&c, q.flag("force")).await?;
+    d.containers.remove_with_volumes(&c, q.flag("force"), q.flag("v")).await?;
     Ok(status_only(204))
 }
 

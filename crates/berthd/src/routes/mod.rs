@@ -5,6 +5,7 @@ pub mod events;
 pub mod images;
 pub mod networks;
 pub mod system;
+pub mod volumes;
 
 use berth_api::ApiError;
 use http_body_util::BodyExt;

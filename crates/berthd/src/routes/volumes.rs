@@ -1,0 +1,44 @@
+//! `/volumes/...` handlers.
+
+use super::{json_body, query};
+use crate::daemon::Daemon;
+use crate::http::response::{json, ok_json, status_only, Resp};
+use berth_api::volume::VolumeCreateRequest;
+use berth_api::ApiError;
+use hyper::body::Incoming;
+use hyper::Request;
+
+pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+    Ok(ok_json(&d.volumes.list(&query(req).filters()?)?))
+}
+
+pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
+    let body: VolumeCreateRequest = json_body(req).await?;
+    let vols = d.volumes.clone();
+    let v = tokio::task::spawn_blocking(move || vols.create(body))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(json(201, &v))
+}
+
+pub fn inspect(d: &Daemon, name: &str) -> Result<Resp, ApiError> {
+    Ok(ok_json(&d.volumes.inspect(name)?))
+}
+
+pub async fn remove(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, ApiError> {
+    let force = query(req).flag("force");
+    let (vols, name) = (d.volumes.clone(), name.to_string());
+    tokio::task::spawn_blocking(move || vols.remove(&name, force))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(status_only(204))
+}
+
+pub async fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+    let filters = query(req).filters()?;
+    let vols = d.volumes.clone();
+    let r = tokio::task::spawn_blocking(move || vols.prune(&filters))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(ok_json(&r))
+}
