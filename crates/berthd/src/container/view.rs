@@ -75,6 +75,7 @@ impl ContainerManager {
                 r.state.status == Status::Exited && x.parse::<i64>().is_ok_and(|c| c == r.state.exit_code)
             })
             && any("ancestor", &|x| self.is_ancestor(r, x))
+            && any("volume", &|x| r.mounts.iter().any(|m| (!m.name.is_empty() && m.name == x) || m.destination == x || m.source == x))
             && f.values("label").iter().all(|l| label_matches(r, l))
             && !f.values("label!").iter().any(|l| label_matches(r, l))
     }
