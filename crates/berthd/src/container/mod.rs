@@ -2,6 +2,7 @@
 
 mod attach;
 mod create;
+mod fsdiff;
 mod lifecycle;
 mod limits;
 mod logs;
@@ -16,6 +17,7 @@ mod restore;
 mod runtime_cli;
 pub mod rootfs;
 mod shim_client;
+mod snapshot;
 mod start;
 mod stats;
 mod view;
@@ -24,4 +26,5 @@ pub use attach::{run as attach_run, subscribe as attach_subscribe, AttachOptions
 pub use logs::LogOptions;
 pub use manager::{now_nanos, ContainerManager};
 pub use lifecycle::WaitCondition;
+pub use snapshot::CommitRequest;
 pub use view::ListOptions;
