@@ -15,6 +15,8 @@ pub struct Config {
     pub log: PathBuf,
     pub stdin: bool,
     pub stdin_once: bool,
+    /// The container has a terminal (the runtime's console socket is used).
+    pub tty: bool,
 }
 
 impl Config {
@@ -27,11 +29,16 @@ impl Config {
         let mut log = None;
         let mut stdin = false;
         let mut stdin_once = false;
+        let mut tty = false;
         let mut it = args.into_iter();
         while let Some(arg) = it.next() {
             let slot = match arg.to_str() {
                 Some("--stdin") => {
                     stdin = true;
+                    continue;
+                }
+                Some("--tty") => {
+                    tty = true;
                     continue;
                 }
                 Some("--stdin-once") => {
@@ -77,6 +84,7 @@ impl Config {
             log: need(log, "log")?.into(),
             stdin,
             stdin_once,
+            tty,
         })
     }
 
@@ -111,14 +119,15 @@ mod tests {
     #[test]
     fn parses_full_command_line() {
         let mut v = FULL.to_vec();
-        v.extend(["--stdin", "--stdin-once"]);
+        v.extend(["--stdin", "--stdin-once", "--tty"]);
         let c = parse(&v).expect("valid");
+        assert!(c.tty);
         assert_eq!(c.id, "c1");
         assert_eq!(c.bundle, PathBuf::from("/b"));
         assert_eq!(c.state_file("shim.sock"), PathBuf::from("/s/shim.sock"));
         assert!(c.stdin && c.stdin_once);
         let c = parse(FULL).expect("valid");
-        assert!(!c.stdin && !c.stdin_once);
+        assert!(!c.stdin && !c.stdin_once && !c.tty);
     }
 
     #[test]
