@@ -184,11 +184,17 @@ impl ExecProc {
     /// Queues input for the process; dropped when its stdin is gone.
     pub fn feed_stdin(&mut self, data: &[u8]) {
         let early = self.wants_stdin && self.starting();
-        match &mut self.stdin {
-            Some(s) if !s.feed(data) => self.stdin = None,
-            Some(_) => {}
-            None if early => self.early_input.extend_from_slice(data),
-            None => {}
+        let open = match &mut self.stdin {
+            Some(s) => s.feed(data),
+            None => {
+                if early {
+                    self.early_input.extend_from_slice(data);
+                }
+                return;
+            }
+        };
+        if !open {
+            self.stdin = None;
         }
     }
 }
