@@ -15,5 +15,5 @@ pub use caps::{
 pub use error::{classify_start_error, RuntimeError, StartFailure};
 pub use seccomp::default_profile as default_seccomp_profile;
 pub use signal::{parse_signal, signal_name};
-pub use spec::{build_spec, write_bundle, SpecInput, DEFAULT_SHM_SIZE};
+pub use spec::{build_exec_process, build_spec, write_bundle, ExecInput, SpecInput, DEFAULT_SHM_SIZE};
 pub use user::{resolve_user, ResolvedUser};

@@ -49,8 +49,11 @@ impl Shim<'_> {
             if let Some(fd) = e.pidfd() {
                 add(fd, libc::POLLIN, Slot::ExecPid(k));
             }
-            for (fd, s) in exec::outputs(e) {
-                add(fd, libc::POLLIN, Slot::ExecOut(k, s));
+            // Output waits for the `ok <pid>` reply, which comes first on the wire.
+            if !e.starting() {
+                for (fd, s) in exec::outputs(e) {
+                    add(fd, libc::POLLIN, Slot::ExecOut(k, s));
+                }
             }
             if let Some(s) = &e.stdin {
                 if s.wants_write() {

@@ -225,6 +225,7 @@ impl ContainerManager {
         let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&c.id));
         self.delete_record(&c.id)?;
         self.forget(&c.id);
+        self.execs.forget_container(&c.id);
         c.lifecycle.send_modify(|l| l.removed = true);
         let _ = c.output.send(Output::End);
         Ok(())

@@ -2,6 +2,7 @@
 
 mod attach;
 mod create;
+mod exec;
 mod lifecycle;
 mod logs;
 mod manager;
@@ -13,7 +14,8 @@ mod shim_client;
 mod start;
 mod view;
 
-pub use attach::{run as attach_run, subscribe as attach_subscribe, AttachOptions};
+pub use attach::{parse_detach_keys, run as attach_run, subscribe as attach_subscribe, AttachOptions};
+pub use exec::ExecStore;
 pub use logs::LogOptions;
 pub use manager::ContainerManager;
 pub use lifecycle::WaitCondition;

@@ -108,6 +108,9 @@ impl ContainerManager {
         if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
             env.push(format!("HOSTNAME={}", rec.config.hostname));
         }
+        if rec.config.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+            env.push("TERM=xterm".into());
+        }
         let mut args = vec![rec.path.clone()];
         args.extend(rec.args.iter().cloned());
         let init = if rec.host_config.init == Some(true) {
@@ -131,6 +134,8 @@ impl ContainerManager {
             shm_size: shm,
             privileged: rec.host_config.privileged,
             annotations: vec![],
+            tty: rec.config.tty,
+            console_size: console_size(&rec.host_config),
         });
         berth_runtime::write_bundle(dir, &spec).map_err(|e| e.to_string())?;
         let state_dir = self.cfg.shim_dir(&rec.id);
@@ -146,6 +151,7 @@ impl ContainerManager {
             log: &self.cfg.log_path(&rec.id),
             stdin: rec.config.open_stdin,
             stdin_once: rec.config.stdin_once,
+            tty: rec.config.tty,
         });
         crate::daemon::debug(&format!("start {}: shim+runtime create {:.1}ms", &rec.id[..12], t.elapsed().as_secs_f64() * 1000.0));
         spawned
@@ -231,6 +237,14 @@ impl ContainerManager {
             _ => ApiError::invalid(message),
         }
     }
+}
+
+/// `HostConfig.ConsoleSize` (`[height, width]`, sent by the CLI for `-t`),
+/// when it is a real size.
+fn console_size(hc: &berth_api::container::HostConfig) -> Option<(u32, u32)> {
+    let v = hc.extra.get("ConsoleSize")?.as_array()?;
+    let dim = |i: usize| v.get(i)?.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| (1..=u16::MAX as u32).contains(n));
+    Some((dim(0)?, dim(1)?))
 }
 
 /// Writes hostname, hosts and resolv.conf for the container; returns the

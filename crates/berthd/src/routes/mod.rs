@@ -1,6 +1,7 @@
 //! Route handlers, one module per API area.
 
 pub mod containers;
+pub mod exec;
 pub mod images;
 pub mod system;
 
