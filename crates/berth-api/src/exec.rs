@@ -81,11 +81,11 @@ mod tests {
                "AttachStderr":true,"AttachStdout":true,"Detach":false,"DetachKeys":"","Env":null,
                "WorkingDir":"","Cmd":["sh"]}"#,
         )
-        .unwrap();
+        .expect("valid");
         assert!(c.tty && c.attach_stdin);
         assert_eq!(c.console_size, Some([30, 100]));
         assert_eq!(c.cmd, Some(vec!["sh".to_string()]));
-        let c: ExecConfig = serde_json::from_str(r#"{"Cmd":"true"}"#).unwrap();
+        let c: ExecConfig = serde_json::from_str(r#"{"Cmd":"true"}"#).expect("valid");
         assert_eq!(c.cmd, Some(vec!["true".to_string()]));
         assert!(serde_json::from_str::<ExecConfig>(r#"{"Cmd":5}"#).is_err());
         assert!(serde_json::from_str::<ExecConfig>(r#"{"ConsoleSize":[1]}"#).is_err());
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn inspect_shape() {
-        let v = serde_json::to_value(ExecInspect { id: "x".into(), ..Default::default() }).unwrap();
+        let v = serde_json::to_value(ExecInspect { id: "x".into(), ..Default::default() }).expect("valid");
         assert_eq!(v["ID"], "x");
         assert!(v["ExitCode"].is_null());
         assert_eq!(v["ProcessConfig"]["entrypoint"], "");

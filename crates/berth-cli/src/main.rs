@@ -10,6 +10,7 @@ mod format;
 mod jsonmessage;
 mod reference;
 mod stdio;
+mod terminal;
 
 use berth_client::{Client, Host};
 use clap::Parser;
@@ -80,6 +81,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(c, a).await,
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => logs::run(c, a).await,
         Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => start::run(c, a).await,
+        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => attach::run(c, a).await,
+        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::run(c, a).await,
         Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => stop::run(c, a).await,
         Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => kill::run(c, a).await,
         Command::Restart(a) | Command::Container(ContainerCommand::Restart(a)) => restart::run(c, a).await,

@@ -1,6 +1,8 @@
 //! One module per command. Each has an `Args` (clap) and an async `run`.
 
+pub mod attach;
 pub mod create;
+pub mod exec;
 pub mod history;
 pub mod images;
 pub mod import;
