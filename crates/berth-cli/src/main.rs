@@ -47,7 +47,10 @@ fn run_cli(cli: Cli) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let result = runtime.block_on(dispatch(cli));
+    // Do not wait for a blocking read of a terminal's stdin to return.
+    runtime.shutdown_background();
+    match result {
         Ok(()) => 0,
         Err(e) => {
             if let Some(s) = e.downcast_ref::<StatusError>() {

@@ -89,12 +89,12 @@ pub fn monitor_size(client: &Client, path: String) -> tokio::task::JoinHandle<()
                 let _ = client.post(&path, &q).await;
             }
         };
+        // Listen before the first size is read, so no change is lost between.
+        let winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change());
         if let Some(s) = size() {
             send(s).await;
         }
-        let Ok(mut winch) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()) else {
-            return;
-        };
+        let Ok(mut winch) = winch else { return };
         while winch.recv().await.is_some() {
             if let Some(s) = size() {
                 send(s).await;
