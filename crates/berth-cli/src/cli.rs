@@ -32,6 +32,10 @@ pub enum Command {
     Ps(ps::Args),
     /// Fetch the logs of a container
     Logs(logs::Args),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(attach::Args),
+    /// Execute a command in a running container
+    Exec(exec::Args),
     /// Start one or more stopped containers
     Start(start::Args),
     /// Stop one or more running containers
@@ -98,6 +102,8 @@ pub enum ContainerCommand {
     #[command(visible_aliases = ["ps", "list"])]
     Ls(ps::Args),
     Logs(logs::Args),
+    Attach(attach::Args),
+    Exec(exec::Args),
     Start(start::Args),
     Stop(stop::Args),
     Kill(kill::Args),

@@ -11,6 +11,7 @@ mod jsonmessage;
 mod mountopt;
 mod reference;
 mod stdio;
+mod terminal;
 
 use berth_client::{Client, Host};
 use clap::Parser;
@@ -47,7 +48,10 @@ fn run_cli(cli: Cli) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let result = runtime.block_on(dispatch(cli));
+    // Do not wait for a blocking read of a terminal's stdin to return.
+    runtime.shutdown_background();
+    match result {
         Ok(()) => 0,
         Err(e) => {
             if let Some(s) = e.downcast_ref::<StatusError>() {
@@ -81,6 +85,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(c, a).await,
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => logs::run(c, a).await,
         Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => start::run(c, a).await,
+        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => attach::run(c, a).await,
+        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::run(c, a).await,
         Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => stop::run(c, a).await,
         Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => kill::run(c, a).await,
         Command::Restart(a) | Command::Container(ContainerCommand::Restart(a)) => restart::run(c, a).await,

@@ -1,7 +1,9 @@
 //! One module per command. Each has an `Args` (clap) and an async `run`.
 
+pub mod attach;
 pub mod create;
 pub mod events;
+pub mod exec;
 pub mod history;
 pub mod images;
 pub mod import;

@@ -3,6 +3,7 @@
 mod attach;
 mod create;
 mod fsdiff;
+mod exec;
 mod lifecycle;
 mod limits;
 mod logs;
@@ -22,7 +23,8 @@ mod start;
 mod stats;
 mod view;
 
-pub use attach::{run as attach_run, subscribe as attach_subscribe, AttachOptions};
+pub use attach::{parse_detach_keys, run as attach_run, subscribe as attach_subscribe, AttachOptions};
+pub use exec::ExecStore;
 pub use logs::LogOptions;
 pub use manager::{now_nanos, ContainerManager};
 pub use lifecycle::WaitCondition;

@@ -145,7 +145,7 @@ impl ContainerManager {
             mount_label: String::new(),
             process_label: String::new(),
             app_armor_profile: String::new(),
-            exec_ids: None,
+            exec_ids: self.execs.container_execs(&r.id),
             host_config: r.host_config.clone(),
             graph_driver: json!({
                 "Name": "overlay2",

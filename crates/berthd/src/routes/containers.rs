@@ -230,12 +230,34 @@ pub async fn logs(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp,
     Ok(with_body(200, ct, body))
 }
 
+/// `h` and `w` of a resize request: integers, as Docker's `strconv.Atoi` takes them.
+pub fn resize_args(req: &Request<Incoming>) -> Result<(u16, u16), ApiError> {
+    let q = query(req);
+    let dim = |k: &str| -> Result<u16, ApiError> {
+        let v = q.get(k).unwrap_or("");
+        let n: i64 = v
+            .parse()
+            .map_err(|_| ApiError::invalid(format!("strconv.Atoi: parsing \"{v}\": invalid syntax")))?;
+        // Docker passes sizes on as uint16; out-of-range ones are refused.
+        u16::try_from(n).map_err(|_| ApiError::invalid(format!("invalid size {k}={v}")))
+    };
+    Ok((dim("h")?, dim("w")?))
+}
+
+pub async fn resize(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let (h, w) = resize_args(req)?;
+    let c = d.containers.get(id)?;
+    d.containers.resize(&c, h, w).await?;
+    Ok(status_only(200))
+}
+
 /// Hijacks the connection: answers 101 and runs the attach session on the
 /// upgraded stream.
 pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
     let q = query(req);
     let c = d.containers.get(id)?;
-    let opts = AttachOptions { stdin: q.flag("stdin"), stdout: q.flag("stdout"), stderr: q.flag("stderr") };
+    let detach_keys = crate::container::parse_detach_keys(q.get("detachKeys"))?;
+    let opts = AttachOptions { stdin: q.flag("stdin"), stdout: q.flag("stdout"), stderr: q.flag("stderr"), detach_keys };
     let rx = crate::container::attach_subscribe(&c)?;
     let tty = c.snapshot().config.tty;
     let on_upgrade = hyper::upgrade::on(req);
