@@ -56,6 +56,12 @@ pub enum Command {
     Update(update::UpdateArgs),
     /// Get real time events from the server
     Events(events::Args),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(snapshot::DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(snapshot::ExportArgs),
+    /// Create a new image from a container's changes
+    Commit(snapshot::CommitArgs),
     /// Pause all processes within one or more containers
     Pause(pause::Args),
     /// Unpause all processes within one or more containers
@@ -114,6 +120,9 @@ pub enum ContainerCommand {
     Inspect(inspect::TypedArgs),
     Rename(rename::Args),
     Update(update::UpdateArgs),
+    Diff(snapshot::DiffArgs),
+    Export(snapshot::ExportArgs),
+    Commit(snapshot::CommitArgs),
     Pause(pause::Args),
     Unpause(pause::Args),
     Top(top::Args),
