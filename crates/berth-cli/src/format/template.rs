@@ -38,6 +38,8 @@ enum Arg {
     Bool(bool),
     Func(String),
     Paren(Pipeline),
+    /// `(pipeline).A.B`: a field of a parenthesised value.
+    ParenField(Pipeline, Vec<String>),
 }
 
 /// A parsed template.
@@ -131,6 +133,8 @@ enum Word {
     Pipe,
     Open,
     Close,
+    /// `.A.B` right after `)`, chained onto the parenthesised value.
+    Chain(Vec<String>),
 }
 
 fn lex(src: &str) -> Result<Vec<Token>, TemplateError> {
@@ -211,6 +215,7 @@ fn lex_action(s: &str) -> Result<Vec<Word>, TemplateError> {
                 i += end + 2;
             }
             '.' => {
+                let chained = matches!(words.last(), Some(Word::Close)) && i > 0 && chars[i - 1] == ')';
                 let mut path = Vec::new();
                 while i < chars.len() && chars[i] == '.' {
                     i += 1;
@@ -222,7 +227,7 @@ fn lex_action(s: &str) -> Result<Vec<Word>, TemplateError> {
                         path.push(chars[start..i].iter().collect());
                     }
                 }
-                words.push(Word::Field(path));
+                words.push(if chained { Word::Chain(path) } else { Word::Field(path) });
             }
             c if c.is_ascii_digit() || c == '-' => {
                 let start = i;
@@ -308,9 +313,17 @@ fn parse_pipeline(words: &[Word]) -> Result<Pipeline, TemplateError> {
                         None => return Err(perr("unclosed left paren")),
                     }
                 }
-                cmd.push(Arg::Paren(parse_pipeline(&words[start..i])?));
+                let inner = parse_pipeline(&words[start..i])?;
+                match words.get(i + 1) {
+                    Some(Word::Chain(path)) => {
+                        cmd.push(Arg::ParenField(inner, path.clone()));
+                        i += 1;
+                    }
+                    _ => cmd.push(Arg::Paren(inner)),
+                }
             }
             Word::Close => return Err(perr("unexpected right paren")),
+            Word::Chain(_) => return Err(perr("unexpected . after term")),
             Word::Field(p) => cmd.push(Arg::Field(p.clone())),
             Word::Str(s) => cmd.push(Arg::Str(s.clone())),
             Word::Num(n) => cmd.push(Arg::Num(*n)),
@@ -402,6 +415,10 @@ impl Exec {
 
     fn arg(&self, a: &Arg, dot: &Value) -> Result<Value, TemplateError> {
         Ok(match a {
+            Arg::ParenField(p, path) => {
+                let base = self.pipeline(p, dot)?;
+                return self.arg(&Arg::Field(path.clone()), &base);
+            }
             Arg::Field(path) => {
                 let mut v = dot;
                 for name in path {
@@ -594,6 +611,13 @@ mod tests {
 
     fn run(t: &str, v: &Value) -> String {
         Template::parse(t).unwrap().execute(v).unwrap()
+    }
+
+    #[test]
+    fn field_of_a_parenthesised_value() {
+        let v = serde_json::json!({"Log": [{"ExitCode": 3, "Output": "x"}]});
+        let t = Template::parse("{{(index .Log 0).ExitCode}}/{{ (index .Log 0).Output }}").unwrap();
+        assert_eq!(t.execute(&v).unwrap(), "3/x");
     }
 
     #[test]

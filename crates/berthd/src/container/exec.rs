@@ -82,6 +82,11 @@ impl ExecStore {
         (!ids.is_empty()).then_some(ids)
     }
 
+    /// Forgets one exec (health probes are not kept).
+    pub fn forget(&self, id: &str) {
+        self.map().remove(id);
+    }
+
     pub fn forget_container(&self, container_id: &str) {
         self.map().retain(|_, e| e.container_id != container_id);
     }
@@ -127,6 +132,16 @@ impl ContainerManager {
         });
         self.execs.map().insert(id.clone(), exec);
         Ok(id)
+    }
+
+    /// The exec's exit code, once it has one.
+    pub fn exec_exit_code(&self, id: &str) -> Option<i64> {
+        self.execs.get(id).ok().and_then(|e| e.state().exit_code)
+    }
+
+    /// The exec's host pid while it runs.
+    pub fn exec_pid(&self, id: &str) -> Option<i64> {
+        self.execs.get(id).ok().map(|e| e.state().pid).filter(|p| *p > 0)
     }
 
     pub fn exec_get(&self, id: &str) -> Result<Arc<Exec>, ApiError> {

@@ -3,6 +3,7 @@
 mod attach;
 mod create;
 mod fsdiff;
+mod health;
 mod exec;
 mod lifecycle;
 mod limits;

@@ -70,6 +70,7 @@ impl ContainerManager {
         });
         self.spawn_monitor(c.clone(), wait_conn);
         self.emit(c, "start", &[]);
+        self.spawn_health(c);
         timer.mark("record");
         timer.finish();
         Ok(())
