@@ -8,6 +8,7 @@ mod create;
 mod errlog;
 mod error;
 mod executor;
+mod quirks;
 
 use cli::Command;
 use error::Result;
