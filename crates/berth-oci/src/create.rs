@@ -9,6 +9,7 @@ use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
 
 use crate::cli::validate_id;
+use crate::cwd;
 use crate::error::{Error, Result};
 use crate::executor::RuncExecutor;
 use crate::quirks;
@@ -21,7 +22,14 @@ pub fn create(root: &Path, bundle: &Path, pid_file: Option<&Path>, id: &str) -> 
     let existed = state_dir.exists();
     // libcontainer reads `<bundle>/config.json` itself; a rewritten spec
     // (quirks.rs) goes into a bundle of our own for the length of the create.
-    let patched = patch_bundle(root, &bundle, id)?;
+    let spec = read_spec(&bundle);
+    if let Some(spec) = &spec {
+        make_cwd(&bundle, spec);
+    }
+    let patched = match spec {
+        Some(spec) => patch_bundle(root, &bundle, id, spec)?,
+        None => None,
+    };
     let built = ContainerBuilder::new(id.to_string(), SyscallType::default())
         .with_executor(RuncExecutor)
         .with_root_path(root)
@@ -69,15 +77,31 @@ impl Drop for PatchedBundle {
     }
 }
 
+/// The bundle's spec as JSON; None when it cannot be read or parsed
+/// (libcontainer then reports that in its own words).
+fn read_spec(bundle: &Path) -> Option<serde_json::Value> {
+    let bytes = std::fs::read(bundle.join("config.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// runc creates a missing cwd; see cwd.rs. A failure here is not reported:
+/// libcontainer's chdir then says what is wrong.
+fn make_cwd(bundle: &Path, spec: &serde_json::Value) {
+    let cwd = spec.pointer("/process/cwd").and_then(|c| c.as_str());
+    let rootfs = spec.pointer("/root/path").and_then(|p| p.as_str());
+    if let (Some(cwd), Some(rootfs)) = (cwd, rootfs) {
+        let _ = cwd::ensure_cwd(&bundle.join(rootfs), cwd);
+    }
+}
+
 /// Rewrites the spec where libcontainer needs it (see quirks.rs); None when
-/// the spec needs nothing, or cannot be read (libcontainer then reports that).
-fn patch_bundle(root: &Path, bundle: &Path, id: &str) -> Result<Option<PatchedBundle>> {
-    let Ok(bytes) = std::fs::read(bundle.join("config.json")) else {
-        return Ok(None);
-    };
-    let Ok(mut spec) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-        return Ok(None);
-    };
+/// the spec needs nothing.
+fn patch_bundle(
+    root: &Path,
+    bundle: &Path,
+    id: &str,
+    mut spec: serde_json::Value,
+) -> Result<Option<PatchedBundle>> {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     if !quirks::fix_spec(&mut spec, &quirks::v1_hierarchies(&mountinfo)) {
         return Ok(None);
@@ -147,8 +171,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let spec =
             serde_json::json!({"root": {"path": "rootfs"}, "process": {"noNewPrivileges": false}});
-        std::fs::write(dir.path().join("config.json"), spec.to_string()).expect("write");
-        let p = patch_bundle(dir.path(), dir.path(), "c3")
+        let p = patch_bundle(dir.path(), dir.path(), "c3", spec)
             .expect("patch")
             .expect("needed");
         let text = std::fs::read_to_string(p.dir.join("config.json")).expect("read");
@@ -161,8 +184,8 @@ mod tests {
         drop(p);
         assert!(!d.exists());
         // A spec that needs nothing is used as it is.
-        std::fs::write(dir.path().join("config.json"), r#"{"root":{"path":"r"}}"#).expect("write");
-        assert!(patch_bundle(dir.path(), dir.path(), "c4")
+        let plain = serde_json::json!({"root": {"path": "r"}});
+        assert!(patch_bundle(dir.path(), dir.path(), "c4", plain)
             .expect("patch")
             .is_none());
     }

@@ -5,6 +5,7 @@
 mod cli;
 mod container;
 mod create;
+mod cwd;
 mod errlog;
 mod error;
 mod executor;

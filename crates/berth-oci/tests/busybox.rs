@@ -34,6 +34,10 @@ struct Fixture {
 
 impl Fixture {
     fn new(tag: &str, args: &[&str]) -> Fixture {
+        Fixture::with_cwd(tag, args, "/")
+    }
+
+    fn with_cwd(tag: &str, args: &[&str], cwd: &str) -> Fixture {
         require_root();
         let tmp = tempfile::tempdir().expect("tempdir");
         let rootfs = tmp.path().join("bundle/rootfs");
@@ -41,7 +45,7 @@ impl Fixture {
             std::fs::create_dir_all(rootfs.join(d)).expect("mkdir");
         }
         std::fs::copy(BUSYBOX, rootfs.join("bin/busybox")).expect("copy busybox");
-        for applet in ["sh", "cat", "grep", "sleep", "true", "ls"] {
+        for applet in ["sh", "cat", "grep", "sleep", "true", "ls", "pwd"] {
             symlink("busybox", rootfs.join("bin").join(applet)).expect("symlink");
         }
         std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n")
@@ -53,6 +57,7 @@ impl Fixture {
             args: args.iter().map(|s| s.to_string()).collect(),
             env: vec!["PATH=/bin".into()],
             hostname: "ocitest".into(),
+            cwd: cwd.into(),
             rootfs,
             cgroups_path: format!("/{CGROUP_PARENT}/{id}"),
             ..SpecInput::default()
@@ -239,13 +244,20 @@ fn runs_with_dockers_confinement_and_cleans_up() {
     // mount point is the one the container sees.)
     let mut top = std::collections::BTreeMap::new();
     for l in mountinfo.lines() {
-        if let Some(m) = l.split(' ').nth(4).filter(|m| m.starts_with("/sys/fs/cgroup")) {
+        if let Some(m) = l
+            .split(' ')
+            .nth(4)
+            .filter(|m| m.starts_with("/sys/fs/cgroup"))
+        {
             top.insert(m, l);
         }
     }
     assert!(top.len() > 1, "{mountinfo}");
     for l in top.values() {
-        assert!(l.split(' ').nth(5).is_some_and(|o| o.starts_with("ro")), "writable cgroup mount: {l}");
+        assert!(
+            l.split(' ').nth(5).is_some_and(|o| o.starts_with("ro")),
+            "writable cgroup mount: {l}"
+        );
     }
 
     let st = f.run(&["start", &f.id]);
@@ -368,4 +380,17 @@ fn bad_command_lines_log_an_error() {
             .all(|l| l.starts_with(r#"{"level":"error","msg":"#)),
         "{log}"
     );
+}
+
+#[test]
+fn missing_cwd_is_created_as_runc_does() {
+    let f = Fixture::with_cwd("cwd", &["pwd"], "/does/not/exist");
+    let (st, mut out) = f.create();
+    assert!(st.success(), "create: {}", f.last_log_error());
+    let pid = f.pid();
+    assert!(f.run(&["start", &f.id]).status.success());
+    let mut text = String::new();
+    out.read_to_string(&mut text).expect("read");
+    assert_eq!(reap(pid), 0, "{text}");
+    assert_eq!(text, "/does/not/exist\n");
 }
