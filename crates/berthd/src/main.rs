@@ -31,8 +31,9 @@ struct Args {
     /// Enable debug logging
     #[arg(short = 'D', long = "debug")]
     debug: bool,
-    /// OCI runtime binary used for containers
-    #[arg(long = "default-runtime", default_value = "runc")]
+    /// OCI runtime used for containers: a name found beside berthd or on
+    /// PATH (berth-oci, the built-in one on youki's libcontainer; runc; crun...), or a path
+    #[arg(long = "default-runtime", default_value = "berth-oci")]
     runtime: String,
     /// The per-container shim binary (default: berth-shim beside berthd)
     #[arg(long = "shim")]
