@@ -32,7 +32,11 @@ pids+=($!)
 "$bin/berthd" --data-root "$work/berth-data" --exec-root "$work/berth-exec" \
   -H "unix://$work/berth.sock" >"$work/berthd.log" 2>&1 &
 pids+=($!)
-for s in docker berth; do
+# The same daemon on runc instead of its built-in berth-oci, for the runtime's share.
+"$bin/berthd" --data-root "$work/berthrunc-data" --exec-root "$work/berthrunc-exec" \
+  -H "unix://$work/berthrunc.sock" --default-runtime runc >"$work/berthd-runc.log" 2>&1 &
+pids+=($!)
+for s in docker berth berthrunc; do
   for _ in $(seq 100); do docker -H "unix://$work/$s.sock" version >/dev/null 2>&1 && break; sleep 0.2; done
 done
 
@@ -40,6 +44,7 @@ img=$work/busybox.tar
 ./scripts/make-busybox-image.sh "$img" >/dev/null
 docker -H "unix://$work/docker.sock" load -i "$img" >/dev/null
 docker -H "unix://$work/berth.sock" load -i "$img" >/dev/null
+docker -H "unix://$work/berthrunc.sock" load -i "$img" >/dev/null
 
 D="docker -H unix://$work/docker.sock"
 B="docker -H unix://$work/berth.sock"
@@ -50,6 +55,7 @@ row() { # name, command
 row docker_run "$D run --rm --network none busybox true"
 row berth_run_dockercli "$B run --rm --network none busybox true"
 row berth_run_berthcli "$BB run --rm --network none busybox true" || true
+row berthrunc_run_dockercli "docker -H unix://$work/berthrunc.sock run --rm --network none busybox true"
 
 python3 - "$work" "$runs" > bench/results/latest.md <<'PY'
 import json, sys, os, statistics, platform, subprocess
@@ -64,7 +70,8 @@ def stats(name):
 d = stats("docker_run")
 rows = [("`run --rm --network none busybox true` (docker CLI → dockerd)", d),
         ("`run --rm --network none busybox true` (docker CLI → berthd)", stats("berth_run_dockercli")),
-        ("`run --rm busybox true` (berth CLI → berthd)", stats("berth_run_berthcli"))]
+        ("`run --rm busybox true` (berth CLI → berthd)", stats("berth_run_berthcli")),
+        ("`run --rm --network none busybox true` (docker CLI → berthd on runc)", stats("berthrunc_run_dockercli"))]
 cpu = next((l.split(":",1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print(f"# berth vs docker — {runs} runs per row\n")
 print(f"Machine: {cpu}, {os.cpu_count()} cores, kernel {platform.release()}; "

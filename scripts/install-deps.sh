@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages berth needs (idempotent). Debian 12, root.
-#   runc            the OCI runtime berth's shim drives
+#   runc            an OCI runtime berthd can use instead of berth-oci (--default-runtime runc)
+#   libseccomp-dev  builds berth-oci (youki's libcontainer links libseccomp for the seccomp filter)
+#   pkg-config      finds libseccomp for that build
 #   busybox-static  the source of the busybox image the project builds itself
 #   tini            static init for `run --init` (tini-static)
 #   tmux            drives interactive tests under a real pty
 set -euo pipefail
-pkgs=(runc busybox-static tini tmux)
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
