@@ -61,7 +61,13 @@ fn go_errno_text(e: &std::io::Error) -> String {
         Some(libc::ENOTDIR) => "not a directory".into(),
         Some(libc::ELOOP) => "too many levels of symbolic links".into(),
         Some(libc::ENAMETOOLONG) => "file name too long".into(),
-        _ => e.to_string().to_lowercase(),
+        Some(libc::ENOEXEC) => "exec format error".into(),
+        _ => {
+            // std's text is "Text (os error N)"; Go's is "text".
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or_default();
+            text.to_lowercase()
+        }
     }
 }
 
@@ -117,13 +123,13 @@ impl Executor for RuncExecutor {
     }
 
     /// Runs after `start`; the environment is already the container's. On
-    /// failure there is nobody left to tell but the container's stderr, and
-    /// the exit status says what happened, as a shell would (127, 126).
+    /// failure there is nobody left to tell but the container's stderr; like
+    /// runc's init, the message is `exec <path>: <error>` and the status 1.
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
         let args = args_of(spec).ok_or(ExecutorError::InvalidArg)?;
         let path = match look_path(&args[0], std::env::var("PATH").ok().as_deref()) {
             Ok(p) => p,
-            Err(e) => die(&e.message(&args[0]), 127),
+            Err(e) => die(&e.message(&args[0])),
         };
         let cpath =
             CString::new(path.as_os_str().as_bytes()).map_err(|_| ExecutorError::InvalidArg)?;
@@ -138,21 +144,16 @@ impl Executor for RuncExecutor {
         // outlive the call; argv ends with a null pointer. execv only returns on failure.
         unsafe { libc::execv(cpath.as_ptr(), argv.as_ptr()) };
         let err = std::io::Error::last_os_error();
-        let code = if err.raw_os_error() == Some(libc::ENOENT) {
-            127
-        } else {
-            126
-        };
-        die(&format!("exec {}: {}", args[0], go_errno_text(&err)), code)
+        die(&format!("exec {}: {}", path.display(), go_errno_text(&err)))
     }
 }
 
-fn die(msg: &str, code: i32) -> ! {
+fn die(msg: &str) -> ! {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "berth-oci: {msg}");
+    let _ = writeln!(std::io::stderr(), "{msg}");
     // SAFETY: _exit ends this (container init) process without running
     // atexit handlers that belong to the runtime's own process image.
-    unsafe { libc::_exit(code) }
+    unsafe { libc::_exit(1) }
 }
 
 #[cfg(test)]
@@ -210,6 +211,14 @@ mod tests {
             look_path(&format!("{}/x", s("tool")), None),
             Err(LookupError::Stat("not a directory".into()))
         );
+    }
+
+    #[test]
+    fn errno_texts_are_gos() {
+        let t = |n| go_errno_text(&std::io::Error::from_raw_os_error(n));
+        assert_eq!(t(libc::ENOEXEC), "exec format error");
+        assert_eq!(t(libc::ETXTBSY), "text file busy");
+        assert_eq!(t(libc::ENOENT), "no such file or directory");
     }
 
     #[test]

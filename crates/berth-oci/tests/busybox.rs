@@ -52,6 +52,11 @@ impl Fixture {
             .expect("passwd");
         std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").expect("group");
         std::fs::write(rootfs.join("etc/notexec"), "data\n").expect("notexec");
+        // Executable bits but no format the kernel knows: fails at exec, after start.
+        let bad = rootfs.join("bin/badformat");
+        std::fs::write(&bad, "no shebang here\n").expect("badformat");
+        std::fs::set_permissions(&bad, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
         let id = format!("{tag}-{}", std::process::id());
         let input = SpecInput {
             args: args.iter().map(|s| s.to_string()).collect(),
@@ -393,4 +398,17 @@ fn missing_cwd_is_created_as_runc_does() {
     out.read_to_string(&mut text).expect("read");
     assert_eq!(reap(pid), 0, "{text}");
     assert_eq!(text, "/does/not/exist\n");
+}
+
+#[test]
+fn exec_failure_after_start_is_told_on_stderr() {
+    let f = Fixture::new("enoexec", &["badformat"]);
+    let (st, mut out) = f.create();
+    assert!(st.success(), "create: {}", f.last_log_error());
+    let pid = f.pid();
+    assert!(f.run(&["start", &f.id]).status.success());
+    let mut text = String::new();
+    out.read_to_string(&mut text).expect("read");
+    assert_eq!(reap(pid), 1, "{text}");
+    assert_eq!(text, "exec /bin/badformat: exec format error\n");
 }
