@@ -11,7 +11,6 @@ use berth_runtime::{build_spec, write_bundle, SpecInput};
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth-oci");
 const BUSYBOX: &str = "/bin/busybox";
-const CGROUP_PARENT: &str = "berth-oci-test";
 
 fn require_root() {
     // SAFETY: geteuid has no preconditions.
@@ -57,18 +56,27 @@ impl Fixture {
         std::fs::write(&bad, "no shebang here\n").expect("badformat");
         std::fs::set_permissions(&bad, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .expect("chmod");
-        let id = format!("{tag}-{}", std::process::id());
+        // Unique per fixture: tests run in parallel in one process.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("{tag}-{}-{n}", std::process::id());
         let input = SpecInput {
             args: args.iter().map(|s| s.to_string()).collect(),
             env: vec!["PATH=/bin".into()],
             hostname: "ocitest".into(),
             cwd: cwd.into(),
             rootfs,
-            cgroups_path: format!("/{CGROUP_PARENT}/{id}"),
+            // A parent of its own, so parallel tests never remove each other's.
+            cgroups_path: format!("/berth-oci-test-{id}/{id}"),
             ..SpecInput::default()
         };
         write_bundle(&tmp.path().join("bundle"), &build_spec(&input)).expect("bundle");
         Fixture { tmp, id }
+    }
+
+    /// The cgroup parent (the spec's cgroupsPath is `/<parent>/<id>`).
+    fn parent(&self) -> String {
+        format!("berth-oci-test-{}", self.id)
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -128,13 +136,13 @@ impl Fixture {
         let mut v: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
             .map(|d| {
                 d.flatten()
-                    .map(|e| e.path().join(CGROUP_PARENT).join(&self.id))
+                    .map(|e| e.path().join(self.parent()).join(&self.id))
                     .collect()
             })
             .unwrap_or_default();
         v.push(
             Path::new("/sys/fs/cgroup")
-                .join(CGROUP_PARENT)
+                .join(self.parent())
                 .join(&self.id),
         );
         v.into_iter().filter(|p| p.is_dir()).collect()
@@ -155,7 +163,7 @@ impl Drop for Fixture {
         }
         if let Ok(d) = std::fs::read_dir("/sys/fs/cgroup") {
             for c in d.flatten() {
-                let _ = std::fs::remove_dir(c.path().join(CGROUP_PARENT));
+                let _ = std::fs::remove_dir(c.path().join(self.parent()));
             }
         }
     }
@@ -213,7 +221,7 @@ fn runs_with_dockers_confinement_and_cleans_up() {
     ] {
         let dir = Path::new("/sys/fs/cgroup")
             .join(ctl)
-            .join(CGROUP_PARENT)
+            .join(f.parent())
             .join(&f.id);
         let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
         assert!(
@@ -273,7 +281,7 @@ fn runs_with_dockers_confinement_and_cleans_up() {
     assert!(text.contains("CapEff:\t00000000a80425fb"), "{text}");
     assert!(text.contains("Seccomp:\t2"), "{text}");
     assert!(
-        text.contains(&format!("memory:/{CGROUP_PARENT}/{}", f.id)),
+        text.contains(&format!("memory:/{}/{}", f.parent(), f.id)),
         "{text}"
     );
     assert!(text.contains("cgroup-ro"), "{text}");
