@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages berth needs (idempotent). Debian 12, root.
-#   runc            the OCI runtime berth's shim drives
+#   runc            an OCI runtime berthd can use instead of berth-oci (--default-runtime runc)
+#   libseccomp-dev  builds berth-oci (youki's libcontainer links libseccomp for the seccomp filter)
+#   pkg-config      finds libseccomp for that build
 #   busybox-static  the source of the busybox image the project builds itself
 #   tini            static init for `run --init` (tini-static)
 #   tmux            drives interactive tests under a real pty
 #   iproute2        `ip`: bridges, veth pairs, addresses, routes
 #   iptables        NAT and filtering (iptables-nft on Debian 12)
 set -euo pipefail
-pkgs=(runc busybox-static tini tmux iproute2 iptables)
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

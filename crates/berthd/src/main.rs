@@ -35,7 +35,9 @@ struct Args {
     /// Enable debug logging
     #[arg(short = 'D', long = "debug")]
     debug: bool,
-    /// OCI runtime binary used for containers
+    /// OCI runtime used for containers: a name found beside berthd or on
+    /// PATH (runc; berth-oci, berth's own on youki's libcontainer, which
+    /// lacks exec/pause/update so far; crun...), or a path
     #[arg(long = "default-runtime", default_value = "runc")]
     runtime: String,
     /// The per-container shim binary (default: berth-shim beside berthd)

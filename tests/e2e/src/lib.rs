@@ -145,7 +145,7 @@ fn bin_dir() -> PathBuf {
         .and_then(Path::parent)
         .unwrap_or_else(|| panic!("no grandparent of {}", exe.display()))
         .to_path_buf();
-    for b in ["berthd", "berth-shim", "berth"] {
+    for b in ["berthd", "berth-shim", "berth", "berth-oci"] {
         assert!(
             dir.join(b).is_file(),
             "{} missing: run `cargo build --workspace` first",
@@ -153,6 +153,15 @@ fn bin_dir() -> PathBuf {
         );
     }
     dir
+}
+
+/// `BERTH_E2E_RUNTIME=runc` runs the suite on another OCI runtime than
+/// berthd's default (berth-oci).
+fn runtime_args() -> Vec<String> {
+    match std::env::var("BERTH_E2E_RUNTIME") {
+        Ok(r) if !r.is_empty() => vec!["--default-runtime".into(), r],
+        _ => Vec::new(),
+    }
 }
 
 fn workspace_root() -> PathBuf {
@@ -324,6 +333,7 @@ impl TestDaemon {
             .arg(self.dir.join("berthd.pid"))
             .arg("--bridge")
             .arg(self.bridge())
+            .args(runtime_args())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

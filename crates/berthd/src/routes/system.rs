@@ -70,8 +70,8 @@ pub fn info(d: &Daemon) -> Resp {
         docker_root_dir: d.cfg.data_root.display().to_string(),
         name: hostname(),
         server_version: env!("CARGO_PKG_VERSION").into(),
-        default_runtime: "runc".into(),
-        runtimes: serde_json::json!({"runc": {"path": d.cfg.runtime.display().to_string()}}),
+        default_runtime: runtime_name(&d.cfg.runtime),
+        runtimes: serde_json::json!({runtime_name(&d.cfg.runtime): {"path": d.cfg.runtime.display().to_string()}}),
         security_options: vec!["name=seccomp,profile=builtin".into()],
         labels: vec![],
         experimental_build: false,
@@ -84,6 +84,11 @@ pub fn info(d: &Daemon) -> Resp {
         plugins: serde_json::json!({"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]}),
         warnings: vec![],
     })
+}
+
+/// The runtime as `docker info` names it: its binary's file name.
+fn runtime_name(path: &std::path::Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "runc".into())
 }
 
 fn os_name() -> String {
