@@ -4,6 +4,8 @@
 //! the [`link::Links`] and [`firewall::Firewall`] traits.
 
 mod error;
+pub mod dns;
+pub mod dnsns;
 pub mod exec;
 pub mod firewall;
 pub mod ipam;

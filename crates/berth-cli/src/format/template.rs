@@ -38,6 +38,8 @@ enum Arg {
     Bool(bool),
     Func(String),
     Paren(Pipeline),
+    /// `(pipeline).Field.Chain`.
+    Chain(Box<Arg>, Vec<String>),
 }
 
 /// A parsed template.
@@ -125,6 +127,8 @@ enum Token {
 #[derive(Debug, Clone, PartialEq)]
 enum Word {
     Field(Vec<String>),
+    /// A field chain right after `)`.
+    Chain(Vec<String>),
     Ident(String),
     Str(String),
     Num(i64),
@@ -211,6 +215,7 @@ fn lex_action(s: &str) -> Result<Vec<Word>, TemplateError> {
                 i += end + 2;
             }
             '.' => {
+                let after_paren = i > 0 && chars[i - 1] == ')';
                 let mut path = Vec::new();
                 while i < chars.len() && chars[i] == '.' {
                     i += 1;
@@ -222,7 +227,7 @@ fn lex_action(s: &str) -> Result<Vec<Word>, TemplateError> {
                         path.push(chars[start..i].iter().collect());
                     }
                 }
-                words.push(Word::Field(path));
+                words.push(if after_paren { Word::Chain(path) } else { Word::Field(path) });
             }
             c if c.is_ascii_digit() || c == '-' => {
                 let start = i;
@@ -308,8 +313,15 @@ fn parse_pipeline(words: &[Word]) -> Result<Pipeline, TemplateError> {
                         None => return Err(perr("unclosed left paren")),
                     }
                 }
-                cmd.push(Arg::Paren(parse_pipeline(&words[start..i])?));
+                let inner = Arg::Paren(parse_pipeline(&words[start..i])?);
+                if let Some(Word::Chain(path)) = words.get(i + 1) {
+                    cmd.push(Arg::Chain(Box::new(inner), path.clone()));
+                    i += 1;
+                } else {
+                    cmd.push(inner);
+                }
             }
+            Word::Chain(_) => return Err(perr("unexpected . after term")),
             Word::Close => return Err(perr("unexpected right paren")),
             Word::Field(p) => cmd.push(Arg::Field(p.clone())),
             Word::Str(s) => cmd.push(Arg::Str(s.clone())),
@@ -402,6 +414,10 @@ impl Exec {
 
     fn arg(&self, a: &Arg, dot: &Value) -> Result<Value, TemplateError> {
         Ok(match a {
+            Arg::Chain(inner, path) => {
+                let base = self.arg(inner, dot)?;
+                return self.arg(&Arg::Field(path.clone()), &base);
+            }
             Arg::Field(path) => {
                 let mut v = dot;
                 for name in path {
@@ -621,6 +637,9 @@ mod tests {
         assert_eq!(run("{{index .L 1}}", &v), "b");
         assert_eq!(run(r#"{{index (split .S " ") 0}}"#, &v), "hello");
         assert_eq!(run("{{println .S}}", &v), "hello world\n");
+        let v = json!({"IPAM": {"Config": [{"Gateway": "10.0.0.1"}]}});
+        assert_eq!(run("{{(index .IPAM.Config 0).Gateway}}", &v), "10.0.0.1");
+        assert!(Template::parse("{{.A).B}}").is_err());
     }
 
     #[test]
