@@ -1,3 +1,4 @@
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 //! Container networking for berth: IPv4 subnets and address management,
 //! network namespaces, bridges and veth pairs, NAT and filtering rules,
 //! port reservations and the embedded DNS server. OS effects sit behind

@@ -99,3 +99,21 @@ both! {
         let _ = t.join();
     }
 }
+
+#[test]
+fn dns_survives_daemon_kill9() {
+    let d = berth_e2e::TestDaemon::start();
+    d.berth(&["network", "create", "keepnet"]).assert_ok();
+    d.berth(&["run", "-d", "--name", "kept", "--network", "keepnet", "busybox", "sleep", "60"]).assert_ok();
+    d.berth(&["run", "-d", "--name", "asker", "--network", "keepnet", "busybox", "sleep", "60"]).assert_ok();
+    d.kill9();
+    d.restart();
+    // A new container resolves the old one, and the old one is served again.
+    d.berth(&["run", "--rm", "--network", "keepnet", "busybox", "nslookup", "kept"]).assert_ok();
+    let ns = format!("berth-{}-{}", d.bridge(), &d.berth(&["inspect", "-f", "{{.Id}}", "asker"]).assert_ok().out()[..12]);
+    let o = std::process::Command::new("ip").args(["netns", "exec", &ns, "busybox", "nslookup", "kept", "127.0.0.11"]).output().expect("ip netns exec");
+    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    d.berth(&["rm", "-f", "kept", "asker"]).assert_ok();
+    d.berth(&["network", "rm", "keepnet"]).assert_ok();
+    d.stop();
+}
