@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds a busybox image as a `docker save` tarball from Debian's
 # busybox-static: one layer with /bin/busybox and a link per applet.
-# Usage: make-busybox-image.sh OUT.tar [TAG]   (TAG defaults to busybox:latest)
+# Usage: make-busybox-image.sh OUT.tar [TAG] [EXTRA]
+#   TAG defaults to busybox:latest; EXTRA is more members of the image's
+#   run config as JSON, e.g. '"Healthcheck":{"Test":["CMD","true"]}'.
 set -euo pipefail
 out=${1:?usage: make-busybox-image.sh OUT.tar [TAG]}
 tag=${2:-busybox:latest}
+extra=${3:+,$3}
 bb=/bin/busybox
 [ -x "$bb" ] || { echo "make-busybox-image: $bb missing (apt-get install busybox-static)" >&2; exit 1; }
 work=$(mktemp -d)
@@ -24,7 +27,7 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2024-01-01 00:00:00
 diff_id=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
 created=2024-01-01T00:00:00Z
 cat > "$work/config.json" <<JSON
-{"architecture":"amd64","os":"linux","created":"$created","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:$diff_id"]},"history":[{"created":"$created","created_by":"berth scripts/make-busybox-image.sh (Debian busybox-static)"}]}
+{"architecture":"amd64","os":"linux","created":"$created","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]$extra},"rootfs":{"type":"layers","diff_ids":["sha256:$diff_id"]},"history":[{"created":"$created","created_by":"berth scripts/make-busybox-image.sh (Debian busybox-static)"}]}
 JSON
 config_id=$(sha256sum "$work/config.json" | cut -d' ' -f1)
 mkdir -p "$work/img/$diff_id"

@@ -183,6 +183,8 @@ pub struct ContainerState {
     pub error: String,
     pub started_at: String,
     pub finished_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<Value>,
 }
 
 /// `GET /containers/{id}/json`.

@@ -7,7 +7,9 @@
 //! understands, so that `inspect` echoes back what was sent.
 
 pub mod container;
+pub mod detachkeys;
 pub mod error;
+pub mod exec;
 pub mod image;
 pub mod network;
 pub mod stdcopy;

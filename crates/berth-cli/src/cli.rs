@@ -32,6 +32,10 @@ pub enum Command {
     Ps(ps::Args),
     /// Fetch the logs of a container
     Logs(logs::Args),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(attach::Args),
+    /// Execute a command in a running container
+    Exec(exec::Args),
     /// Start one or more stopped containers
     Start(start::Args),
     /// Stop one or more running containers
@@ -52,6 +56,12 @@ pub enum Command {
     Update(update::UpdateArgs),
     /// Get real time events from the server
     Events(events::Args),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(snapshot::DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(snapshot::ExportArgs),
+    /// Create a new image from a container's changes
+    Commit(snapshot::CommitArgs),
     /// Pause all processes within one or more containers
     Pause(pause::Args),
     /// Unpause all processes within one or more containers
@@ -103,6 +113,8 @@ pub enum ContainerCommand {
     #[command(visible_aliases = ["ps", "list"])]
     Ls(ps::Args),
     Logs(logs::Args),
+    Attach(attach::Args),
+    Exec(exec::Args),
     Start(start::Args),
     Stop(stop::Args),
     Kill(kill::Args),
@@ -113,6 +125,9 @@ pub enum ContainerCommand {
     Inspect(inspect::TypedArgs),
     Rename(rename::Args),
     Update(update::UpdateArgs),
+    Diff(snapshot::DiffArgs),
+    Export(snapshot::ExportArgs),
+    Commit(snapshot::CommitArgs),
     Pause(pause::Args),
     Unpause(pause::Args),
     Top(top::Args),

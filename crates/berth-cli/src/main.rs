@@ -12,6 +12,7 @@ mod mountopt;
 mod portspec;
 mod reference;
 mod stdio;
+mod terminal;
 
 use berth_client::{Client, Host};
 use clap::Parser;
@@ -48,7 +49,10 @@ fn run_cli(cli: Cli) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let result = runtime.block_on(dispatch(cli));
+    // Do not wait for a blocking read of a terminal's stdin to return.
+    runtime.shutdown_background();
+    match result {
         Ok(()) => 0,
         Err(e) => {
             if let Some(s) = e.downcast_ref::<StatusError>() {
@@ -82,6 +86,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(c, a).await,
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => logs::run(c, a).await,
         Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => start::run(c, a).await,
+        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => attach::run(c, a).await,
+        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => exec::run(c, a).await,
         Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => stop::run(c, a).await,
         Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => kill::run(c, a).await,
         Command::Restart(a) | Command::Container(ContainerCommand::Restart(a)) => restart::run(c, a).await,
@@ -92,6 +98,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Image(ImageCommand::Inspect(a)) => inspect::run_typed(c, a, inspect::Kind::Image).await,
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => rename::run(c, a).await,
         Command::Events(a) => events::run(c, a).await,
+        Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => snapshot::diff(c, a).await,
+        Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => snapshot::export(c, a).await,
+        Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => snapshot::commit(c, a).await,
         Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => pause::pause(c, a).await,
         Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => pause::unpause(c, a).await,
         Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => top::run(c, a).await,

@@ -102,9 +102,10 @@ impl Client {
         path: &str,
         query: &Query,
         headers: &[(&'static str, &'static str)],
+        body: RequestBody,
     ) -> Result<Response<Incoming>, ClientError> {
         let uri = self.uri(path, query).await?;
-        let mut req = self.build(method, uri, RequestBody::Empty)?;
+        let mut req = self.build(method, uri, body)?;
         for (k, v) in headers {
             req.headers_mut().insert(*k, HeaderValue::from_static(v));
         }
@@ -170,7 +171,12 @@ impl Client {
 
     /// Hijacks a connection (attach, exec start): see [`Hijacked`].
     pub async fn hijack(&self, path: &str, query: &Query) -> Result<Hijacked, ClientError> {
-        hijack::hijack(self, path, query).await
+        hijack::hijack(self, path, query, RequestBody::Empty).await
+    }
+
+    /// Hijacks a connection with a JSON request body (exec start).
+    pub async fn hijack_json<B: Serialize>(&self, path: &str, query: &Query, body: &B) -> Result<Hijacked, ClientError> {
+        hijack::hijack(self, path, query, json_body(Some(body))?).await
     }
 }
 

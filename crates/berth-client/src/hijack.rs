@@ -1,6 +1,7 @@
 //! Hijacked connections: after `101 Switching Protocols` the HTTP
 //! connection becomes a raw duplex stream (container stdio for attach).
 
+use crate::body::RequestBody;
 use crate::client::{check, Client};
 use crate::error::ClientError;
 use crate::query::Query;
@@ -16,9 +17,9 @@ pub struct Hijacked {
     pub writer: Box<dyn AsyncWrite + Send + Unpin>,
 }
 
-pub(crate) async fn hijack(client: &Client, path: &str, query: &Query) -> Result<Hijacked, ClientError> {
+pub(crate) async fn hijack(client: &Client, path: &str, query: &Query, body: RequestBody) -> Result<Hijacked, ClientError> {
     let resp = client
-        .request_with_headers(Method::POST, path, query, &[("connection", "Upgrade"), ("upgrade", "tcp")])
+        .request_with_headers(Method::POST, path, query, &[("connection", "Upgrade"), ("upgrade", "tcp")], body)
         .await?;
     let resp = check(resp).await?;
     if resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS {

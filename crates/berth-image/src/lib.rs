@@ -1,5 +1,6 @@
 //! Images: references, configs, the image store, and archive import/export.
 
+mod commit;
 mod config;
 mod error;
 mod history;
@@ -14,6 +15,7 @@ pub mod timestamp;
 #[cfg(test)]
 mod store_tests;
 
+pub use commit::CommitOptions;
 pub use config::{ContainerConfig, EmptySet, Healthcheck, History, ImageConfig, RootFs};
 pub use error::{ImageError, Result};
 pub use history::HistoryEntry;

@@ -19,6 +19,6 @@ pub use resources::{Resources, Ulimit, CPU_PERIOD_US};
 pub use seccomp::default_profile as default_seccomp_profile;
 pub use signal::{parse_signal, signal_name};
 pub use mounts::{Mount, MountKind};
-pub use spec::{build_spec, write_bundle, SpecInput, DEFAULT_SHM_SIZE};
+pub use spec::{build_exec_process, build_spec, write_bundle, ExecInput, SpecInput, DEFAULT_SHM_SIZE};
 pub use target::{prepare_mount_target, resolve_in_rootfs, TargetKind};
 pub use user::{resolve_user, ResolvedUser};

@@ -51,6 +51,10 @@ pub struct SpecInput {
     pub netns_path: Option<PathBuf>,
     /// Share the host's network namespace (`--network host`).
     pub host_network: bool,
+    /// Give the process a terminal (the runtime's console socket).
+    pub tty: bool,
+    /// Initial terminal size, (rows, columns).
+    pub console_size: Option<(u32, u32)>,
 }
 
 impl Default for SpecInput {
@@ -74,6 +78,8 @@ impl Default for SpecInput {
             resources: crate::Resources::default(),
             netns_path: None,
             host_network: false,
+            tty: false,
+            console_size: None,
         }
     }
 }
@@ -148,8 +154,7 @@ pub fn build_spec(input: &SpecInput) -> Value {
     let mut spec = json!({
         "ociVersion": OCI_VERSION,
         "process": {
-            // A tty is not wired up yet; stdin is plain pipes owned by the shim.
-            "terminal": false,
+            "terminal": input.tty,
             "user": user,
             "args": args,
             "env": input.env,
@@ -175,7 +180,55 @@ pub fn build_spec(input: &SpecInput) -> Value {
     if !rlimits.is_empty() {
         spec["process"]["rlimits"] = Value::Array(rlimits);
     }
+    if let (true, Some(size)) = (input.tty, input.console_size) {
+        spec["process"]["consoleSize"] = console_size(size);
+    }
     spec
+}
+
+fn console_size((rows, cols): (u32, u32)) -> Value {
+    json!({"height": rows, "width": cols})
+}
+
+/// What an exec'd process runs as, decided by the daemon.
+#[derive(Debug, Clone, Default)]
+pub struct ExecInput {
+    pub args: Vec<String>,
+    /// Final environment (the container's, overridden by the exec's).
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub user: ResolvedUser,
+    pub tty: bool,
+    pub console_size: Option<(u32, u32)>,
+    pub privileged: bool,
+}
+
+/// The OCI `process` object for `runtime exec --process`: like the
+/// container's, with Docker's default (or all, for `--privileged`)
+/// capabilities.
+pub fn build_exec_process(input: &ExecInput) -> Value {
+    let caps: Vec<String> = if input.privileged {
+        privileged_capabilities()
+    } else {
+        DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect()
+    };
+    let mut user = json!({"uid": input.user.uid, "gid": input.user.gid});
+    if !input.user.additional_gids.is_empty() {
+        user["additionalGids"] = json!(input.user.additional_gids);
+    }
+    let mut p = json!({
+        "terminal": input.tty,
+        "user": user,
+        "args": input.args,
+        "env": input.env,
+        "cwd": if input.cwd.is_empty() { "/" } else { input.cwd.as_str() },
+        "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+        "noNewPrivileges": false,
+    });
+    if let (true, Some(size)) = (input.tty, input.console_size) {
+        p["consoleSize"] = console_size(size);
+    }
+    p
 }
 
 /// Writes `spec` as `<dir>/config.json` atomically (temporary file, fsync, rename).

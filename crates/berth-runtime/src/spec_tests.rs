@@ -209,6 +209,40 @@ fn write_bundle_is_atomic_and_readable() {
     assert!(err.to_string().contains("/proc/no/such/dir"), "{err}");
 }
 
+#[test]
+fn terminal_and_console_size() {
+    let spec = build_spec(&input());
+    assert_eq!(spec["process"]["terminal"], false);
+    assert!(spec["process"].get("consoleSize").is_none());
+    let spec = build_spec(&SpecInput { tty: true, console_size: Some((30, 100)), ..input() });
+    assert_eq!(spec["process"]["terminal"], true);
+    assert_eq!(spec["process"]["consoleSize"], json!({"height": 30, "width": 100}));
+    // A size without a terminal means nothing.
+    let spec = build_spec(&SpecInput { console_size: Some((30, 100)), ..input() });
+    assert!(spec["process"].get("consoleSize").is_none());
+}
+
+#[test]
+fn exec_process() {
+    let p = crate::build_exec_process(&crate::ExecInput {
+        args: vec!["sh".into()],
+        env: vec!["A=1".into()],
+        cwd: String::new(),
+        user: ResolvedUser { uid: 1, gid: 2, additional_gids: vec![3] },
+        tty: true,
+        console_size: Some((24, 80)),
+        privileged: false,
+    });
+    assert_eq!(p["cwd"], "/");
+    assert_eq!(p["terminal"], true);
+    assert_eq!(p["consoleSize"], json!({"height": 24, "width": 80}));
+    assert_eq!(p["user"], json!({"uid": 1, "gid": 2, "additionalGids": [3]}));
+    assert!(!strs(&p["capabilities"]["bounding"]).contains(&"CAP_SYS_ADMIN"));
+    let p = crate::build_exec_process(&crate::ExecInput { privileged: true, ..Default::default() });
+    assert!(strs(&p["capabilities"]["bounding"]).contains(&"CAP_SYS_ADMIN"));
+    assert_eq!(p["terminal"], false);
+}
+
 #[path = "runc_test.rs"]
 mod runc_test;
 

@@ -17,6 +17,8 @@ pub struct Config {
     pub stdin_once: bool,
     /// The container's cgroup path (e.g. `/berth/<id>`), read for OOM kills.
     pub cgroup: Option<String>,
+    /// The container has a terminal (the runtime's console socket is used).
+    pub tty: bool,
 }
 
 impl Config {
@@ -30,11 +32,16 @@ impl Config {
         let mut cgroup = None;
         let mut stdin = false;
         let mut stdin_once = false;
+        let mut tty = false;
         let mut it = args.into_iter();
         while let Some(arg) = it.next() {
             let slot = match arg.to_str() {
                 Some("--stdin") => {
                     stdin = true;
+                    continue;
+                }
+                Some("--tty") => {
+                    tty = true;
                     continue;
                 }
                 Some("--stdin-once") => {
@@ -82,6 +89,7 @@ impl Config {
             stdin,
             stdin_once,
             cgroup: cgroup.and_then(|c| c.into_string().ok()).filter(|c| c.starts_with('/') && !c.contains("..")),
+            tty,
         })
     }
 
@@ -116,14 +124,15 @@ mod tests {
     #[test]
     fn parses_full_command_line() {
         let mut v = FULL.to_vec();
-        v.extend(["--stdin", "--stdin-once"]);
+        v.extend(["--stdin", "--stdin-once", "--tty"]);
         let c = parse(&v).expect("valid");
+        assert!(c.tty);
         assert_eq!(c.id, "c1");
         assert_eq!(c.bundle, PathBuf::from("/b"));
         assert_eq!(c.state_file("shim.sock"), PathBuf::from("/s/shim.sock"));
         assert!(c.stdin && c.stdin_once);
         let c = parse(FULL).expect("valid");
-        assert!(!c.stdin && !c.stdin_once);
+        assert!(!c.stdin && !c.stdin_once && !c.tty);
     }
 
     #[test]

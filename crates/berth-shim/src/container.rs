@@ -5,6 +5,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::Stdio;
 
 use crate::args::Config;
+use crate::console::ConsoleSocket;
 use crate::error::{Error, Result};
 use crate::process;
 use crate::runtime::{CreateStdio, Runtime};
@@ -13,15 +14,21 @@ use crate::runtime::{CreateStdio, Runtime};
 pub struct Created {
     pub init_pid: i32,
     pub pidfd: OwnedFd,
-    /// Our (non-blocking) read ends of the container's stdout and stderr.
+    /// Our (non-blocking) read ends of the container's stdout and stderr;
+    /// with a terminal, its master (output is all "stdout" then).
     pub stdout: File,
-    pub stderr: File,
+    pub stderr: Option<File>,
     /// Our (non-blocking) write end of the container's stdin, with `--stdin`.
     pub stdin: Option<File>,
+    /// The pty master, for window size changes.
+    pub terminal: Option<OwnedFd>,
 }
 
 /// Runs `runtime create`. On failure the runtime's state is removed again.
 pub fn create(cfg: &Config, rt: &Runtime) -> Result<Created> {
+    if cfg.tty {
+        return create_with_terminal(cfg, rt);
+    }
     let (out_r, out_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let (stdin_theirs, stdin_ours) = if cfg.stdin {
@@ -37,16 +44,8 @@ pub fn create(cfg: &Config, rt: &Runtime) -> Result<Created> {
         stdin: stdin_theirs,
         stdout: Stdio::from(out_w),
         stderr: Stdio::from(err_w),
-    })?;
-    let opened = process::read_pid_file(&cfg.state_file("init.pid"))
-        .and_then(|pid| Ok((pid, process::pidfd_open(pid)?)));
-    let (init_pid, pidfd) = match opened {
-        Ok(v) => v,
-        Err(e) => {
-            rt.delete();
-            return Err(e);
-        }
-    };
+    }, None)?;
+    let (init_pid, pidfd) = init_process(cfg, rt)?;
     for fd in [Some(&out_r), Some(&err_r), stdin_ours.as_ref()]
         .into_iter()
         .flatten()
@@ -60,9 +59,44 @@ pub fn create(cfg: &Config, rt: &Runtime) -> Result<Created> {
         init_pid,
         pidfd,
         stdout: File::from(out_r),
-        stderr: File::from(err_r),
+        stderr: Some(File::from(err_r)),
         stdin: stdin_ours.map(File::from),
+        terminal: None,
     })
+}
+
+/// `runtime create` for a container with a terminal: the runtime makes the
+/// pty and sends its master over our console socket. The master carries
+/// both output and (with `--stdin`) input.
+fn create_with_terminal(cfg: &Config, rt: &Runtime) -> Result<Created> {
+    let console = ConsoleSocket::bind(&cfg.state_dir, "console.sock")?;
+    let null = || CreateStdio { stdin: Stdio::null(), stdout: Stdio::null(), stderr: Stdio::null() };
+    rt.create(null(), Some(&console.path))?;
+    let done = console.receive().and_then(|master| {
+        let (pid, pidfd) = init_process(cfg, rt)?;
+        set_nonblocking(&master)?;
+        let out = master.try_clone().map_err(|e| Error::io("dup terminal", e))?;
+        let stdin = match cfg.stdin {
+            true => Some(File::from(master.try_clone().map_err(|e| Error::io("dup terminal", e))?)),
+            false => None,
+        };
+        Ok(Created { init_pid: pid, pidfd, stdout: File::from(out), stderr: None, stdin, terminal: Some(master) })
+    });
+    if done.is_err() {
+        rt.delete();
+    }
+    done
+}
+
+/// The created container's init pid and a pidfd for it; on failure the
+/// runtime's state is removed.
+fn init_process(cfg: &Config, rt: &Runtime) -> Result<(i32, OwnedFd)> {
+    let opened = process::read_pid_file(&cfg.state_file("init.pid"))
+        .and_then(|pid| Ok((pid, process::pidfd_open(pid)?)));
+    if opened.is_err() {
+        rt.delete();
+    }
+    opened
 }
 
 /// Makes an fd non-blocking (only its open file description, i.e. our end).

@@ -8,6 +8,14 @@
 //! - `attach` / `attach stdin` → `ok`, then Docker-multiplexed output frames
 //!   until the container exits; with `stdin`, the client's bytes go to the
 //!   container's stdin, and its EOF closes that stdin under `--stdin-once`.
+//! - `resize <rows> <cols> [<exec id>]` → `ok` | `err <msg>`: the window size
+//!   of the container's terminal (or of an exec's).
+//! - `exec <exec id> [tty] [stdin]` → runs `<state-dir>/exec-<exec id>.json`
+//!   in the container; `ok <pid>` once it runs (or `err <msg>`), then its
+//!   output as frames, then one frame on stream 0 (never used for output)
+//!   carrying its exit code in decimal, and the connection closes. With
+//!   `stdin`, the client's bytes are its stdin; the client's EOF closes it
+//!   (unless it has a terminal).
 //! - anything else → `err unknown command` (or `err invalid signal`).
 
 use std::io::{self, Read, Write};
@@ -19,13 +27,31 @@ pub const MAX_COMMAND: usize = 256;
 /// must never hold up the container or the other clients.
 pub const MAX_BACKLOG: usize = 1 << 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Start,
     Kill(i32),
     State,
     Wait,
     Attach { stdin: bool },
+    Resize { rows: u16, cols: u16, exec: Option<String> },
+    Exec { id: String, tty: bool, stdin: bool },
+}
+
+/// Exec ids become file names: 1 to 64 ASCII letters and digits.
+fn exec_id(word: &str) -> Result<String, &'static str> {
+    if word.is_empty() || word.len() > 64 || !word.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err("invalid exec id");
+    }
+    Ok(word.to_string())
+}
+
+/// A window dimension: canonical decimal, 1 to 65535.
+fn dimension(word: &str) -> Result<u16, &'static str> {
+    match word.parse::<u16>() {
+        Ok(n) if n > 0 && n.to_string() == word => Ok(n),
+        _ => Err("invalid size"),
+    }
 }
 
 /// Parses one command line (without its `\n`); the error is the reply text.
@@ -39,6 +65,24 @@ pub fn parse_command(line: &[u8]) -> Result<Command, &'static str> {
         (Some("wait"), None) => Command::Wait,
         (Some("attach"), None) => Command::Attach { stdin: false },
         (Some("attach"), Some("stdin")) => Command::Attach { stdin: true },
+        (Some("resize"), Some(rows)) => {
+            let rows = dimension(rows)?;
+            let cols = dimension(words.next().ok_or("invalid size")?)?;
+            let exec = words.next().map(exec_id).transpose()?;
+            Command::Resize { rows, cols, exec }
+        }
+        (Some("exec"), Some(id)) => {
+            let id = exec_id(id)?;
+            let mut flags = (false, false);
+            for w in words.by_ref() {
+                match w {
+                    "tty" if !flags.0 && !flags.1 => flags.0 = true,
+                    "stdin" if !flags.1 => flags.1 = true,
+                    _ => return Err("unknown command"),
+                }
+            }
+            Command::Exec { id, tty: flags.0, stdin: flags.1 }
+        }
         (Some("kill"), Some(word)) => {
             let sig: i32 = word.parse().map_err(|_| "invalid signal")?;
             // Canonical decimal only: "+9" and "09" are refused like other junk.
@@ -65,6 +109,8 @@ pub enum Role {
     Waiter,
     /// `attach`: receives output frames; `stdin` means its input feeds the container.
     Attach { stdin: bool },
+    /// `exec`: the connection of the exec with this token.
+    Exec { token: u64, stdin: bool },
 }
 
 /// What reading a pending client's command produced.
@@ -210,6 +256,52 @@ mod tests {
         );
         assert_eq!(parse_command(b"kill 9"), Ok(Command::Kill(9)));
         assert_eq!(parse_command(b"kill 15"), Ok(Command::Kill(15)));
+        assert_eq!(
+            parse_command(b"resize 30 100"),
+            Ok(Command::Resize { rows: 30, cols: 100, exec: None })
+        );
+        assert_eq!(
+            parse_command(b"resize 1 65535 abc123"),
+            Ok(Command::Resize { rows: 1, cols: 65535, exec: Some("abc123".into()) })
+        );
+        assert_eq!(
+            parse_command(b"exec e1"),
+            Ok(Command::Exec { id: "e1".into(), tty: false, stdin: false })
+        );
+        assert_eq!(
+            parse_command(b"exec e1 tty stdin"),
+            Ok(Command::Exec { id: "e1".into(), tty: true, stdin: true })
+        );
+        assert_eq!(
+            parse_command(b"exec e1 stdin"),
+            Ok(Command::Exec { id: "e1".into(), tty: false, stdin: true })
+        );
+    }
+
+    #[test]
+    fn rejects_hostile_resize_and_exec() {
+        for bad in [
+            &b"resize"[..],
+            b"resize 30",
+            b"resize 0 10",
+            b"resize 10 0",
+            b"resize 65536 1",
+            b"resize -1 5",
+            b"resize 010 5",
+            b"resize 10 5 ../x",
+            b"resize 10 5 a b",
+            b"exec",
+            b"exec ../../etc/passwd",
+            b"exec a/b",
+            b"exec e1 stdin tty",
+            b"exec e1 tty tty",
+            b"exec e1 bogus",
+            b"exec e1 stdin stdin",
+        ] {
+            assert!(parse_command(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("exec {}", "a".repeat(65));
+        assert!(parse_command(long.as_bytes()).is_err());
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! The protocol is described in `control.rs`.
 
 mod args;
+mod console;
 mod container;
 mod control;
 mod daemon;
 mod error;
+mod exec;
 mod frames;
 mod logfile;
 mod oom;

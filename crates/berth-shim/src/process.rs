@@ -49,17 +49,22 @@ pub fn kill(pid: i32, sig: i32) -> io::Result<()> {
 /// Reaps `pid` (which has exited, per its pidfd) and returns its exit code.
 /// Only this pid is waited for, never -1, so std's own children are left alone.
 pub fn reap(pid: i32) -> i32 {
+    reap_status(pid).map_or(UNKNOWN_EXIT, exit_code)
+}
+
+/// Reaps `pid` and returns its raw wait status (`None`: not our child).
+pub fn reap_status(pid: i32) -> Option<i32> {
     let mut status = 0;
     loop {
         // SAFETY: status is a valid out-pointer for the duration of the call.
         let r = unsafe { libc::waitpid(pid, &mut status, 0) };
         if r == pid {
-            return exit_code(status);
+            return Some(status);
         }
         if r < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
             continue;
         }
-        return UNKNOWN_EXIT;
+        return None;
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 use crate::args::Config;
 use crate::error::{Error, Result};
@@ -29,11 +29,14 @@ impl<'a> Runtime<'a> {
         }
     }
 
-    pub fn create(&self, stdio: CreateStdio) -> Result<()> {
+    /// `console`: the console socket for a container with a terminal.
+    pub fn create(&self, stdio: CreateStdio, console: Option<&Path>) -> Result<()> {
         let mut cmd = self.command(true);
-        cmd.arg("create")
-            .arg("--bundle")
-            .arg(&self.cfg.bundle)
+        cmd.arg("create").arg("--bundle").arg(&self.cfg.bundle);
+        if let Some(sock) = console {
+            cmd.arg("--console-socket").arg(sock);
+        }
+        cmd
             .arg("--pid-file")
             .arg(self.cfg.state_file("init.pid"))
             .arg(&self.cfg.id)
@@ -41,6 +44,35 @@ impl<'a> Runtime<'a> {
             .stdout(stdio.stdout)
             .stderr(stdio.stderr);
         self.run(cmd, "create")
+    }
+
+    /// Starts `runtime exec -d` for the process in `exec.process` and returns
+    /// at once; the caller watches the child and reads `exec.pid_file` after
+    /// it exited successfully. The runtime's stdio goes to the process.
+    pub fn spawn_exec(&self, exec: &ExecFiles, stdio: CreateStdio) -> Result<Child> {
+        let mut cmd = Command::new(&self.cfg.runtime);
+        cmd.arg("--root")
+            .arg(&self.cfg.runtime_root)
+            .arg("--log")
+            .arg(&exec.log)
+            .args(["--log-format", "json", "exec", "--process"])
+            .arg(&exec.process);
+        if let Some(sock) = &exec.console {
+            cmd.arg("--console-socket").arg(sock);
+        }
+        cmd.arg("--detach")
+            .arg("--pid-file")
+            .arg(&exec.pid_file)
+            .arg(&self.cfg.id)
+            .stdin(stdio.stdin)
+            .stdout(stdio.stdout)
+            .stderr(stdio.stderr);
+        let child = cmd
+            .spawn()
+            .map_err(|e| Error::io(format!("run {}", self.cfg.runtime.display()), e));
+        // Drop our copies of the process's pipe ends now.
+        drop(cmd);
+        child
     }
 
     pub fn start(&self) -> Result<()> {
@@ -93,6 +125,21 @@ impl<'a> Runtime<'a> {
             format!("runtime {what} failed: {status}")
         })))
     }
+}
+
+/// The files of one `runtime exec`.
+pub struct ExecFiles {
+    pub process: PathBuf,
+    pub pid_file: PathBuf,
+    pub log: PathBuf,
+    pub console: Option<PathBuf>,
+}
+
+/// Why a `runtime exec` failed, from its log (or its exit status).
+pub fn exec_failure(log: &Path, status: std::process::ExitStatus) -> String {
+    read_from(log, 0)
+        .and_then(|t| last_error_msg(&t))
+        .unwrap_or_else(|| format!("runtime exec failed: {status}"))
 }
 
 fn read_from(path: &std::path::Path, offset: u64) -> Option<String> {

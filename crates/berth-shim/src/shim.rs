@@ -9,12 +9,17 @@ use std::time::{Duration, Instant};
 
 use crate::args::Config;
 use crate::container::Created;
+use crate::console;
 use crate::control::{Client, Command, Input, Role};
+use crate::exec::ExecProc;
 use crate::frames::{self, Stream};
 use crate::logfile::JsonLog;
 use crate::process;
 use crate::runtime::Runtime;
 use crate::stdin::StdinPipe;
+
+#[path = "shim_exec.rs"]
+mod shim_exec;
 
 /// How long output may keep flowing after init exits (a process outside the
 /// pid namespace could hold the pipes open forever).
@@ -31,6 +36,10 @@ pub struct Shim<'a> {
     stdout: Option<File>,
     stderr: Option<File>,
     stdin: Option<StdinPipe>,
+    /// The pty master of a container with a terminal.
+    terminal: Option<OwnedFd>,
+    execs: Vec<ExecProc>,
+    next_token: u64,
     listener: Option<UnixListener>,
     clients: Vec<Client>,
     log: JsonLog,
@@ -46,6 +55,9 @@ enum Slot {
     Output(Stream),
     Stdin,
     Client(usize),
+    ExecPid(usize),
+    ExecOut(usize, Stream),
+    ExecStdin(usize),
 }
 
 impl<'a> Shim<'a> {
@@ -56,8 +68,11 @@ impl<'a> Shim<'a> {
             init_pid: c.init_pid,
             pidfd: Some(c.pidfd),
             stdout: Some(c.stdout),
-            stderr: Some(c.stderr),
+            stderr: c.stderr,
             stdin: c.stdin.map(StdinPipe::new),
+            terminal: c.terminal,
+            execs: Vec::new(),
+            next_token: 0,
             listener: Some(listener),
             clients: Vec::new(),
             log,
@@ -70,12 +85,13 @@ impl<'a> Shim<'a> {
     /// Runs until the container has exited and everything is recorded.
     pub fn run(mut self) {
         loop {
-            let drained = self.stdout.is_none() && self.stderr.is_none();
+            let drained = self.stdout.is_none() && self.stderr.is_none() && self.execs.is_empty();
             let timeout = match self.drain_until {
                 Some(t) if drained || Instant::now() >= t => break,
                 Some(t) => Some(t),
                 None => None,
             };
+            let timeout = self.exec_deadline().into_iter().chain(timeout).min();
             let (mut fds, slots) = self.poll_set();
             if poll(&mut fds, timeout) {
                 for (pfd, slot) in fds.iter().zip(slots) {
@@ -84,6 +100,7 @@ impl<'a> Shim<'a> {
                     }
                 }
             }
+            self.end_execs();
             self.clients.retain(|c| !c.finished());
         }
         self.finish();
@@ -123,10 +140,15 @@ impl<'a> Shim<'a> {
             }
             None => true, // input is read and discarded
         };
+        self.poll_execs(&mut add);
         for (i, c) in self.clients.iter().enumerate() {
             let mut ev = 0;
-            let feeds_stdin = matches!(c.role, Role::Attach { stdin: true });
-            if c.reading && (!feeds_stdin || stdin_room) {
+            let room = match c.role {
+                Role::Attach { stdin: true } => stdin_room,
+                Role::Exec { token, stdin: true } => self.exec_stdin_room(token),
+                _ => true,
+            };
+            if c.reading && room {
                 ev |= libc::POLLIN;
             }
             if c.pending() > 0 {
@@ -145,6 +167,9 @@ impl<'a> Shim<'a> {
             Slot::Output(s) => self.read_output(s),
             Slot::Stdin => self.write_stdin(revents),
             Slot::Client(i) => self.client_event(i, revents),
+            Slot::ExecPid(k) => self.exec_exited(k),
+            Slot::ExecOut(k, s) => self.read_exec_output(k, s),
+            Slot::ExecStdin(k) => self.write_exec_stdin(k, revents),
         }
     }
 
@@ -225,7 +250,8 @@ impl<'a> Shim<'a> {
     /// An `attach stdin` client stopped sending: with `--stdin-once` that
     /// closes the container's stdin (after what is buffered).
     fn stdin_client_done(&mut self) {
-        if self.cfg.stdin_once {
+        // A terminal's input is never closed: the next attach types into it.
+        if self.cfg.stdin_once && !self.cfg.tty {
             self.with_stdin(StdinPipe::close_after_flush);
         }
     }
@@ -240,6 +266,7 @@ impl<'a> Shim<'a> {
             match role {
                 Role::Pending => self.read_command(i),
                 Role::Attach { stdin: true } => self.read_stdin_client(i),
+                Role::Exec { token, stdin: true } => self.read_exec_stdin(i, token),
                 _ => self.clients[i].reading = false,
             }
         }
@@ -266,6 +293,27 @@ impl<'a> Shim<'a> {
         c.reading = false;
         c.closing = true;
         c.send(text.as_bytes());
+    }
+
+    fn resize(&mut self, i: usize, rows: u16, cols: u16, exec: Option<String>) {
+        let r = match exec {
+            Some(id) => match self.execs.iter_mut().find(|e| e.id == id) {
+                Some(e) => e.resize(rows, cols).map_err(|e| e.to_string()),
+                None => Err("no such exec".to_string()),
+            },
+            // Docker ignores resizing a container without a terminal.
+            None => match &self.terminal {
+                Some(t) if self.exit_code.is_none() => {
+                    console::set_winsize(t.as_raw_fd(), rows, cols).map_err(|e| e.to_string())
+                }
+                Some(_) => Err("container not running".to_string()),
+                None => Ok(()),
+            },
+        };
+        match r {
+            Ok(()) => self.reply(i, "ok\n"),
+            Err(m) => self.reply(i, &format!("err {}", crate::daemon::one_line(&m))),
+        }
     }
 
     fn command(&mut self, i: usize, cmd: Command, rest: &[u8]) {
@@ -296,6 +344,8 @@ impl<'a> Shim<'a> {
                 c.role = Role::Waiter;
                 c.reading = false;
             }
+            Command::Resize { rows, cols, exec } => self.resize(i, rows, cols, exec),
+            Command::Exec { id, tty, stdin } => self.start_exec(i, &id, tty, stdin, rest),
             Command::Attach { stdin } => {
                 let c = &mut self.clients[i];
                 c.role = Role::Attach { stdin };
@@ -338,6 +388,7 @@ impl<'a> Shim<'a> {
             }
         }
         self.stdin = None;
+        self.abandon_execs();
         let code = self.exit_code.unwrap_or(process::UNKNOWN_EXIT);
         // Before the exit file, so berthd sees both together.
         if self.cfg.cgroup.as_deref().is_some_and(crate::oom::was_oom_killed) {
@@ -350,7 +401,7 @@ impl<'a> Shim<'a> {
             match c.role {
                 Role::Waiter => c.send(answer.as_bytes()),
                 Role::Pending => c.dead = true,
-                Role::Reply | Role::Attach { .. } => {}
+                Role::Reply | Role::Attach { .. } | Role::Exec { .. } => {}
             }
             c.reading = false;
             c.closing = true;

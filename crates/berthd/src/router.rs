@@ -3,7 +3,7 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{containers, events, images, networks, system, volumes};
+use crate::routes::{containers, events, exec, images, networks, system, volumes};
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
 use hyper::body::Incoming;
@@ -32,10 +32,18 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::POST, ["containers", id, "unpause"]) => containers::pause(&d, id, false).await,
         (&Method::GET, ["containers", id, "top"]) => containers::top(&d, &req, id).await,
         (&Method::GET, ["containers", id, "stats"]) => containers::stats(&d, &req, id),
+        (&Method::GET, ["containers", id, "changes"]) => containers::changes(&d, id),
+        (&Method::GET, ["containers", id, "export"]) => containers::export(&d, id),
+        (&Method::POST, ["commit"]) => containers::commit(&d, &mut req).await,
         (&Method::POST, ["containers", id, "update"]) => containers::update(&d, &mut req, id).await,
         (&Method::POST, ["containers", id, "rename"]) => containers::rename(&d, &req, id),
         (&Method::POST, ["containers", id, "attach"]) => containers::attach(&d, &mut req, id),
         (&Method::GET, ["containers", id, "logs"]) => containers::logs(&d, &req, id).await,
+        (&Method::POST, ["containers", id, "resize"]) => containers::resize(&d, &req, id).await,
+        (&Method::POST, ["containers", id, "exec"]) => exec::create(&d, &mut req, id).await,
+        (&Method::POST, ["exec", id, "start"]) => exec::start(&d, &mut req, id).await,
+        (&Method::POST, ["exec", id, "resize"]) => exec::resize(&d, &req, id).await,
+        (&Method::GET, ["exec", id, "json"]) => exec::inspect(&d, id),
         (&Method::DELETE, ["containers", id]) => containers::remove(&d, &req, id).await,
 
         (&Method::GET, ["images", "json"]) => images::list(&d, &req),

@@ -50,3 +50,13 @@ both! {
         d.cli(c, &["events", "--since", "yesterday", "--until", "1"]).assert_fail();
     }
 }
+
+both! {
+    fn volume_events(d, c) {
+        let t0 = now_secs();
+        d.cli(c, &["volume", "create", "evvol"]).assert_ok();
+        d.cli(c, &["volume", "rm", "evvol"]).assert_ok();
+        let got = events(d, c, t0, &["--filter", "type=volume", "--format", "{{.Type}} {{.Action}} {{.Actor.ID}}"]);
+        assert_eq!(got, vec!["volume create evvol", "volume destroy evvol"]);
+    }
+}

@@ -62,6 +62,11 @@ both! {
         assert_eq!(std::fs::read_to_string(Path::new(&mp).join("f")).expect("volume file on host"), "hello\n");
         // `--mount` reaches the same volume.
         busybox_sh(d, c, &["--mount", "type=volume,source=data,target=/m"], "cat /m/f").assert_ok().assert_stdout("hello");
+        // `ps --filter volume=` finds containers by volume name or mount point.
+        d.cli(c, &["create", "--name", "user1", "-v", "data:/data", "busybox", "true"]).assert_ok();
+        d.cli(c, &["create", "--name", "other", "busybox", "true"]).assert_ok();
+        d.cli(c, &["ps", "-a", "--filter", "volume=data", "--format", "{{.Names}}"]).assert_ok().assert_stdout("user1");
+        d.cli(c, &["ps", "-a", "--filter", "volume=/data", "--format", "{{.Names}}"]).assert_ok().assert_stdout("user1");
     }
 }
 

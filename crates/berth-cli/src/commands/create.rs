@@ -86,6 +86,27 @@ pub struct ContainerOptions {
     /// Disable OOM Killer
     #[arg(long = "oom-kill-disable")]
     pub oom_kill_disable: bool,
+    /// Command to run to check health
+    #[arg(long = "health-cmd", value_name = "string")]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h)
+    #[arg(long = "health-interval", value_name = "duration")]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h)
+    #[arg(long = "health-timeout", value_name = "duration")]
+    pub health_timeout: Option<String>,
+    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h)
+    #[arg(long = "health-start-period", value_name = "duration")]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h)
+    #[arg(long = "health-start-interval", value_name = "duration")]
+    pub health_start_interval: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long = "health-retries", value_name = "int")]
+    pub health_retries: Option<i64>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long = "no-healthcheck")]
+    pub no_healthcheck: bool,
     /// Size of /dev/shm
     #[arg(long = "shm-size", value_name = "bytes")]
     pub shm_size: Option<String>,
@@ -104,6 +125,46 @@ pub struct ContainerOptions {
 }
 
 impl ContainerOptions {
+    /// `--health-*` / `--no-healthcheck` as the config's Healthcheck, as the
+    /// docker CLI builds it (durations in nanoseconds).
+    fn healthcheck(&self) -> Result<Option<serde_json::Value>, String> {
+        let dur = |flag: &str, v: &Option<String>| -> Result<i64, String> {
+            match v.as_deref() {
+                None => Ok(0),
+                Some(s) if s.starts_with('-') => Err(format!("--{flag} cannot be negative")),
+                Some(s) => berth_api::time::parse_duration(s)
+                    .map(|d| d.as_nanos() as i64)
+                    .ok_or_else(|| format!("invalid argument \"{s}\" for \"--{flag}\" flag: time: invalid duration \"{s}\"")),
+            }
+        };
+        let interval = dur("health-interval", &self.health_interval)?;
+        let timeout = dur("health-timeout", &self.health_timeout)?;
+        let start_period = dur("health-start-period", &self.health_start_period)?;
+        let start_interval = dur("health-start-interval", &self.health_start_interval)?;
+        let retries = self.health_retries.unwrap_or(0);
+        if retries < 0 {
+            return Err("--health-retries cannot be negative".into());
+        }
+        let any_set = self.health_cmd.is_some() || interval != 0 || timeout != 0 || start_period != 0 || start_interval != 0 || retries != 0;
+        if self.no_healthcheck {
+            if any_set {
+                return Err("--no-healthcheck conflicts with --health-* options".into());
+            }
+            return Ok(Some(serde_json::json!({"Test": ["NONE"]})));
+        }
+        if !any_set {
+            return Ok(None);
+        }
+        let test = match &self.health_cmd {
+            Some(cmd) => serde_json::json!(["CMD-SHELL", cmd]),
+            None => serde_json::json!([]),
+        };
+        Ok(Some(serde_json::json!({
+            "Test": test, "Interval": interval, "Timeout": timeout,
+            "StartPeriod": start_period, "StartInterval": start_interval, "Retries": retries,
+        })))
+    }
+
     pub fn image(&self) -> &str {
         self.image_and_command.first().map(String::as_str).unwrap_or("")
     }
@@ -144,7 +205,9 @@ impl ContainerOptions {
             .collect::<Result<Vec<_>, _>>()?;
         let entrypoint = self.entrypoint.as_ref().map(|e| vec![e.clone()]);
         let command: Vec<String> = self.image_and_command.iter().skip(1).cloned().collect();
+        let healthcheck = self.healthcheck()?;
         let mut config = ContainerConfig {
+            healthcheck,
             hostname: self.hostname.clone().unwrap_or_default(),
             domainname: self.domainname.clone().unwrap_or_default(),
             user: self.user.clone().unwrap_or_default(),

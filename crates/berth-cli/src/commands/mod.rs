@@ -1,7 +1,10 @@
 //! One module per command. Each has an `Args` (clap) and an async `run`.
 
+pub mod archive_out;
+pub mod attach;
 pub mod create;
 pub mod events;
+pub mod exec;
 pub mod history;
 pub mod images;
 pub mod import;
@@ -23,6 +26,7 @@ pub mod rm;
 pub mod rmi;
 pub mod run;
 pub mod save;
+pub mod snapshot;
 pub mod start;
 pub mod stats;
 pub mod stop;

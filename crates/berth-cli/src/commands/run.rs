@@ -3,7 +3,7 @@
 
 use super::create::{create_container, report_error, ContainerOptions};
 use crate::exit::{describe_any, StatusError};
-use crate::stdio;
+use crate::{stdio, terminal};
 use berth_client::{segment, Client, Query};
 
 #[derive(clap::Args, Debug)]
@@ -47,6 +47,14 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
         req.config.stdin_once = false;
     }
     let config = req.config.clone();
+    if let Err(e) = terminal::check_tty(config.attach_stdin, config.tty) {
+        return Err(StatusError::with_message(1, e.to_string()).into());
+    }
+    if config.tty && terminal::stdout_is_terminal() {
+        if let Some((h, w)) = terminal::size() {
+            req.host_config.extra.insert("ConsoleSize".into(), serde_json::json!([h, w]));
+        }
+    }
 
     let id = match create_container(client, &req, opts.name.as_deref()).await {
         Ok(id) => id,
@@ -70,10 +78,13 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
             .flag("stderr", config.attach_stderr)
             .non_empty("detachKeys", args.detach_keys.as_deref().unwrap_or(""));
         let hijacked = client.hijack(&format!("/containers/{path}/attach"), &q).await?;
-        Some(tokio::spawn(stdio::stream_attach(hijacked, config.attach_stdin, config.tty)))
+        let keys = stdio::detach_keys(args.detach_keys.as_deref());
+        Some(tokio::spawn(stdio::stream_attach(hijacked, config.attach_stdin, config.tty, keys)))
     } else {
         None
     };
+    // Raw mode from here to the end of the session, restored on every return.
+    let _raw = (config.tty && config.attach_stdin).then(terminal::RawMode::enable).flatten();
 
     let condition = if opts.rm { "removed" } else { "next-exit" };
     let waiter = client.wait(&id, condition).await;
@@ -92,10 +103,18 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
         return Err(StatusError::code(start_error_code(&msg)).into());
     }
 
+    let resizer = (config.tty && terminal::stdout_is_terminal())
+        .then(|| terminal::monitor_size(client, format!("/containers/{path}/resize")));
     if let Some(s) = streams {
-        match s.await {
-            Ok(r) => r?,
-            Err(e) => anyhow::bail!("attach stream failed: {e}"),
+        let ended = match s.await {
+            Ok(r) => r,
+            Err(e) => Err(anyhow::anyhow!("attach stream failed: {e}")),
+        };
+        if let Some(r) = &resizer {
+            r.abort();
+        }
+        if ended? == stdio::Ended::Detached {
+            return Ok(());
         }
     }
     if show_id {

@@ -2,7 +2,7 @@
 
 use super::run::wait_status;
 use crate::exit::{describe, StatusError};
-use crate::stdio;
+use crate::{stdio, terminal};
 use berth_api::container::ContainerInspect;
 use berth_client::{segment, Client, Query};
 
@@ -55,8 +55,12 @@ async fn start_attached(client: &Client, args: &Args) -> anyhow::Result<()> {
         .flag("stdout", true)
         .flag("stderr", true)
         .non_empty("detachKeys", args.detach_keys.as_deref().unwrap_or(""));
+    let tty = info.config.tty;
+    terminal::check_tty(stdin, tty)?;
     let hijacked = client.hijack(&format!("/containers/{path}/attach"), &q).await?;
-    let streams = tokio::spawn(stdio::stream_attach(hijacked, stdin, info.config.tty));
+    let keys = stdio::detach_keys(args.detach_keys.as_deref());
+    let streams = tokio::spawn(stdio::stream_attach(hijacked, stdin, tty, keys));
+    let _raw = (tty && stdin).then(terminal::RawMode::enable).flatten();
     let condition = if info.host_config.auto_remove { "removed" } else { "next-exit" };
     let waiter = client.wait(&info.id, condition).await;
     if let Err(e) = client.post(&format!("/containers/{path}/start"), &Query::new()).await {
@@ -68,9 +72,17 @@ async fn start_attached(client: &Client, args: &Args) -> anyhow::Result<()> {
         }
         return Err(e.into());
     }
-    match streams.await {
-        Ok(r) => r?,
-        Err(e) => anyhow::bail!("attach stream failed: {e}"),
+    let resizer = (tty && terminal::stdout_is_terminal())
+        .then(|| terminal::monitor_size(client, format!("/containers/{path}/resize")));
+    let ended = match streams.await {
+        Ok(r) => r,
+        Err(e) => Err(anyhow::anyhow!("attach stream failed: {e}")),
+    };
+    if let Some(r) = &resizer {
+        r.abort();
+    }
+    if ended? == stdio::Ended::Detached {
+        return Ok(());
     }
     let status = wait_status(waiter).await;
     if status != 0 {

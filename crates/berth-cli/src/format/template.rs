@@ -38,8 +38,8 @@ enum Arg {
     Bool(bool),
     Func(String),
     Paren(Pipeline),
-    /// `(pipeline).Field.Chain`.
-    Chain(Box<Arg>, Vec<String>),
+    /// `(pipeline).A.B`: a field of a parenthesised value.
+    ParenField(Pipeline, Vec<String>),
 }
 
 /// A parsed template.
@@ -127,14 +127,14 @@ enum Token {
 #[derive(Debug, Clone, PartialEq)]
 enum Word {
     Field(Vec<String>),
-    /// A field chain right after `)`.
-    Chain(Vec<String>),
     Ident(String),
     Str(String),
     Num(i64),
     Pipe,
     Open,
     Close,
+    /// `.A.B` right after `)`, chained onto the parenthesised value.
+    Chain(Vec<String>),
 }
 
 fn lex(src: &str) -> Result<Vec<Token>, TemplateError> {
@@ -215,7 +215,7 @@ fn lex_action(s: &str) -> Result<Vec<Word>, TemplateError> {
                 i += end + 2;
             }
             '.' => {
-                let after_paren = i > 0 && chars[i - 1] == ')';
+                let chained = matches!(words.last(), Some(Word::Close)) && i > 0 && chars[i - 1] == ')';
                 let mut path = Vec::new();
                 while i < chars.len() && chars[i] == '.' {
                     i += 1;
@@ -227,7 +227,7 @@ fn lex_action(s: &str) -> Result<Vec<Word>, TemplateError> {
                         path.push(chars[start..i].iter().collect());
                     }
                 }
-                words.push(if after_paren { Word::Chain(path) } else { Word::Field(path) });
+                words.push(if chained { Word::Chain(path) } else { Word::Field(path) });
             }
             c if c.is_ascii_digit() || c == '-' => {
                 let start = i;
@@ -313,16 +313,17 @@ fn parse_pipeline(words: &[Word]) -> Result<Pipeline, TemplateError> {
                         None => return Err(perr("unclosed left paren")),
                     }
                 }
-                let inner = Arg::Paren(parse_pipeline(&words[start..i])?);
-                if let Some(Word::Chain(path)) = words.get(i + 1) {
-                    cmd.push(Arg::Chain(Box::new(inner), path.clone()));
-                    i += 1;
-                } else {
-                    cmd.push(inner);
+                let inner = parse_pipeline(&words[start..i])?;
+                match words.get(i + 1) {
+                    Some(Word::Chain(path)) => {
+                        cmd.push(Arg::ParenField(inner, path.clone()));
+                        i += 1;
+                    }
+                    _ => cmd.push(Arg::Paren(inner)),
                 }
             }
-            Word::Chain(_) => return Err(perr("unexpected . after term")),
             Word::Close => return Err(perr("unexpected right paren")),
+            Word::Chain(_) => return Err(perr("unexpected . after term")),
             Word::Field(p) => cmd.push(Arg::Field(p.clone())),
             Word::Str(s) => cmd.push(Arg::Str(s.clone())),
             Word::Num(n) => cmd.push(Arg::Num(*n)),
@@ -414,8 +415,8 @@ impl Exec {
 
     fn arg(&self, a: &Arg, dot: &Value) -> Result<Value, TemplateError> {
         Ok(match a {
-            Arg::Chain(inner, path) => {
-                let base = self.arg(inner, dot)?;
+            Arg::ParenField(p, path) => {
+                let base = self.pipeline(p, dot)?;
                 return self.arg(&Arg::Field(path.clone()), &base);
             }
             Arg::Field(path) => {
@@ -613,6 +614,13 @@ mod tests {
     }
 
     #[test]
+    fn field_of_a_parenthesised_value() {
+        let v = serde_json::json!({"Log": [{"ExitCode": 3, "Output": "x"}]});
+        let t = Template::parse("{{(index .Log 0).ExitCode}}/{{ (index .Log 0).Output }}").unwrap();
+        assert_eq!(t.execute(&v).unwrap(), "3/x");
+    }
+
+    #[test]
     fn fields_and_literals() {
         let v = json!({"Name": "/foo", "State": {"Running": true, "Pid": 42}, "Args": ["a", "b"]});
         assert_eq!(run("{{.Name}}", &v), "/foo");
@@ -637,9 +645,6 @@ mod tests {
         assert_eq!(run("{{index .L 1}}", &v), "b");
         assert_eq!(run(r#"{{index (split .S " ") 0}}"#, &v), "hello");
         assert_eq!(run("{{println .S}}", &v), "hello world\n");
-        let v = json!({"IPAM": {"Config": [{"Gateway": "10.0.0.1"}]}});
-        assert_eq!(run("{{(index .IPAM.Config 0).Gateway}}", &v), "10.0.0.1");
-        assert!(Template::parse("{{.A).B}}").is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::manager::{Container, Output, StdinMsg};
 use super::record::Status;
+use berth_api::detachkeys::{Scan, Scanner};
 use berth_api::stdcopy::{encode_frame, Stream};
 use berth_api::ApiError;
 use bytes::Bytes;
@@ -14,6 +15,34 @@ pub struct AttachOptions {
     pub stdin: bool,
     pub stdout: bool,
     pub stderr: bool,
+    /// The detach sequence, watched for in the input of a TTY container.
+    pub detach_keys: Vec<u8>,
+}
+
+/// The `detachKeys` parameter: Docker's default when empty, a 400 when invalid.
+pub fn parse_detach_keys(keys: Option<&str>) -> Result<Vec<u8>, ApiError> {
+    match keys.filter(|k| !k.is_empty()) {
+        None => Ok(berth_api::detachkeys::DEFAULT.to_vec()),
+        Some(k) => berth_api::detachkeys::parse(k).map_err(|e| ApiError::invalid(e.to_string())),
+    }
+}
+
+impl super::manager::ContainerManager {
+    /// Sets the window size of a running container's terminal (a no-op
+    /// without one, as in Docker; 0x0 is what a CLI without a size sends).
+    pub async fn resize(&self, c: &Container, rows: u16, cols: u16) -> Result<(), ApiError> {
+        if !c.snapshot().state.status.is_running() {
+            return Err(ApiError::conflict(format!("container {} is not running", c.id)));
+        }
+        if rows == 0 || cols == 0 {
+            return Ok(());
+        }
+        let dir = self.cfg.shim_dir(&c.id);
+        let reply = super::shim_client::request(&dir, &format!("resize {rows} {cols}"))
+            .await
+            .map_err(|e| ApiError::internal(format!("resizing: {e}")))?;
+        super::shim_client::reply_result(&reply).map_err(|m| ApiError::internal(format!("resizing: {m}")))
+    }
 }
 
 /// Subscribes to the container's output before the 101 is sent, so that
@@ -39,8 +68,12 @@ where
     let tty = c.snapshot().config.tty;
     let stdin_once = c.snapshot().config.stdin_once;
     let (mut rd, mut wr) = tokio::io::split(io);
+    // Fires when the client typed the detach keys (or, with a TTY, ended
+    // its input): the session ends, the container goes on.
+    let (detach_tx, mut detached) = tokio::sync::oneshot::channel::<()>();
     let input = if opts.stdin && c.snapshot().config.open_stdin {
         let c = c.clone();
+        let mut scanner = Scanner::new(if tty { opts.detach_keys } else { Vec::new() });
         Some(tokio::spawn(async move {
             let mut buf = vec![0u8; 32 * 1024];
             loop {
@@ -50,21 +83,42 @@ where
                 };
                 let Some(tx) = stdin_sender(&c).await else { return };
                 if n == 0 {
-                    if stdin_once {
+                    // Docker closes a TTY's input never, a pipe's with StdinOnce.
+                    if tty {
+                        let _ = detach_tx.send(());
+                    } else if stdin_once {
                         let _ = tx.send(StdinMsg::Close);
                     }
                     return;
                 }
-                if tx.send(StdinMsg::Data(Bytes::copy_from_slice(&buf[..n]))).is_err() {
+                let (data, detach) = match scanner.feed(&buf[..n]) {
+                    Scan::Data(d) => (d, false),
+                    Scan::Detach(d) => (d, true),
+                };
+                if !data.is_empty() && tx.send(StdinMsg::Data(Bytes::from(data))).is_err() {
+                    return;
+                }
+                if detach {
+                    let _ = detach_tx.send(());
                     return;
                 }
             }
         }))
     } else {
+        drop(detach_tx);
         None
     };
+    let mut watching = input.is_some();
     loop {
-        let msg = match rx.recv().await {
+        let next = tokio::select! {
+            m = rx.recv() => Some(m),
+            r = &mut detached, if watching => {
+                watching = false;
+                if r.is_ok() { None } else { continue }
+            }
+        };
+        let Some(next) = next else { break };
+        let msg = match next {
             Ok(m) => m,
             Err(broadcast::error::RecvError::Lagged(_)) => continue,
             Err(broadcast::error::RecvError::Closed) => break,

@@ -122,9 +122,8 @@ pub fn merge_config(mut c: ContainerConfig, image: &ImageConfig) -> ContainerCon
     if c.stop_signal.is_none() {
         c.stop_signal = img.stop_signal.clone();
     }
-    if c.healthcheck.is_none() {
-        c.healthcheck = img.healthcheck.as_ref().and_then(|h| serde_json::to_value(h).ok());
-    }
+    let image_check = img.healthcheck.as_ref().and_then(|h| serde_json::to_value(h).ok());
+    c.healthcheck = super::health::merge(c.healthcheck.as_ref(), image_check.as_ref());
     if let Some(v) = &img.volumes {
         let vols = c.volumes.get_or_insert_with(Default::default);
         for (k, val) in v {

@@ -273,6 +273,7 @@ impl ContainerManager {
         self.release_volumes(&rec, volumes);
         self.forget(&c.id);
         self.emit(c, "destroy", &[]);
+        self.execs.forget_container(&c.id);
         c.lifecycle.send_modify(|l| l.removed = true);
         let _ = c.output.send(Output::End);
         Ok(())

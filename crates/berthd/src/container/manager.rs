@@ -119,6 +119,7 @@ pub struct ContainerManager {
     pub(super) volumes: Arc<crate::volume::VolumeManager>,
     records: RecordDir<ContainerRecord>,
     table: RwLock<Table>,
+    pub(super) execs: super::ExecStore,
 }
 
 impl ContainerManager {
@@ -132,7 +133,7 @@ impl ContainerManager {
     ) -> Result<Arc<ContainerManager>, ApiError> {
         let records = RecordDir::open(&cfg.container_records())
             .map_err(|e| ApiError::internal(format!("opening container records: {e}")))?;
-        Ok(Arc::new(ContainerManager { cfg, images, mounter, events, networks, volumes, records, table: RwLock::default() }))
+        Ok(Arc::new(ContainerManager { cfg, images, mounter, events, networks, volumes, records, table: RwLock::default(), execs: Default::default() }))
     }
 
     fn read_table(&self) -> std::sync::RwLockReadGuard<'_, Table> {

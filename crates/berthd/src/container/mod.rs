@@ -2,6 +2,9 @@
 
 mod attach;
 mod create;
+mod fsdiff;
+mod health;
+mod exec;
 mod lifecycle;
 mod limits;
 mod logs;
@@ -17,12 +20,15 @@ mod restore;
 mod runtime_cli;
 pub mod rootfs;
 mod shim_client;
+mod snapshot;
 mod start;
 mod stats;
 mod view;
 
-pub use attach::{run as attach_run, subscribe as attach_subscribe, AttachOptions};
+pub use attach::{parse_detach_keys, run as attach_run, subscribe as attach_subscribe, AttachOptions};
+pub use exec::ExecStore;
 pub use logs::LogOptions;
 pub use manager::{now_nanos, ContainerManager};
 pub use lifecycle::WaitCondition;
+pub use snapshot::CommitRequest;
 pub use view::ListOptions;

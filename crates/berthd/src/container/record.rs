@@ -47,6 +47,9 @@ pub struct RunState {
     pub oom_killed: bool,
     /// Set when the user stopped it (for `unless-stopped` later).
     pub stopped_by_user: bool,
+    /// Health-check state, when the container has a check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<super::health::HealthState>,
 }
 
 /// One container, as stored under the data root.
@@ -79,7 +82,15 @@ impl ContainerRecord {
         let s = &self.state;
         match s.status {
             Status::Created => "Created".into(),
-            Status::Running => format!("Up {}", human_duration(now_nanos - s.started_at)),
+            Status::Running => {
+                let health = match s.health.as_ref().map(|h| h.status.as_str()) {
+                    Some("starting") => " (health: starting)",
+                    Some("healthy") => " (healthy)",
+                    Some("unhealthy") => " (unhealthy)",
+                    _ => "",
+                };
+                format!("Up {}{health}", human_duration(now_nanos - s.started_at))
+            }
             Status::Paused => format!("Up {} (Paused)", human_duration(now_nanos - s.started_at)),
             Status::Restarting => format!(
                 "Restarting ({}) {} ago",

@@ -21,6 +21,7 @@ pub struct ShimSpawn<'a> {
     pub stdin: bool,
     pub stdin_once: bool,
     pub cgroup: &'a str,
+    pub tty: bool,
 }
 
 /// Spawns the shim and waits for its readiness line. Blocking: call from
@@ -40,6 +41,9 @@ pub fn spawn(s: &ShimSpawn<'_>) -> Result<i64, String> {
     }
     if s.stdin_once {
         cmd.arg("--stdin-once");
+    }
+    if s.tty {
+        cmd.arg("--tty");
     }
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = cmd.spawn().map_err(|e| format!("starting shim {}: {e}", s.binary.display()))?;
@@ -143,21 +147,65 @@ pub async fn attach(state_dir: &Path, stdin: bool) -> std::io::Result<ShimAttach
     let mut s = connect(state_dir).await?;
     let cmd: &[u8] = if stdin { b"attach stdin\n" } else { b"attach\n" };
     s.write_all(cmd).await?;
-    // Read "ok\n" byte by byte so no frame bytes are swallowed by a buffer.
+    let reply = read_reply_line(&mut s).await?;
+    if reply != "ok" {
+        return Err(std::io::Error::other(reply));
+    }
+    let (reader, writer) = s.into_split();
+    Ok(ShimAttach { reader, writer })
+}
+
+/// Reads one reply line byte by byte, so no frame bytes after it are
+/// swallowed by a buffer.
+async fn read_reply_line(s: &mut UnixStream) -> std::io::Result<String> {
     let mut reply = Vec::new();
     let mut b = [0u8; 1];
     loop {
         let n = s.read(&mut b).await?;
-        if n == 0 || b[0] == b'\n' || reply.len() > 256 {
+        if n == 0 || b[0] == b'\n' || reply.len() > 4096 {
             break;
         }
         reply.push(b[0]);
     }
-    if reply != b"ok" {
-        return Err(std::io::Error::other(String::from_utf8_lossy(&reply).into_owned()));
+    Ok(String::from_utf8_lossy(&reply).into_owned())
+}
+
+/// Opens an exec connection: sends `exec <id> [tty] [stdin]` (the process
+/// file must already be in the shim's directory). The reply (`ok <pid>` /
+/// `err <msg>`) is read with [`exec_reply`], so stdin can flow meanwhile.
+pub async fn exec(state_dir: &Path, id: &str, tty: bool, stdin: bool) -> std::io::Result<UnixStream> {
+    let mut s = connect(state_dir).await?;
+    let mut cmd = format!("exec {id}");
+    if tty {
+        cmd.push_str(" tty");
     }
-    let (reader, writer) = s.into_split();
-    Ok(ShimAttach { reader, writer })
+    if stdin {
+        cmd.push_str(" stdin");
+    }
+    cmd.push('\n');
+    s.write_all(cmd.as_bytes()).await?;
+    Ok(s)
+}
+
+/// The shim's answer to `exec`: the process's pid, or the runtime's error.
+pub async fn exec_reply(r: &mut tokio::net::unix::OwnedReadHalf) -> std::io::Result<Result<i64, String>> {
+    let mut reply = Vec::new();
+    let mut b = [0u8; 1];
+    loop {
+        let n = r.read(&mut b).await?;
+        if n == 0 || b[0] == b'\n' || reply.len() > 4096 {
+            break;
+        }
+        reply.push(b[0]);
+    }
+    let line = String::from_utf8_lossy(&reply).into_owned();
+    if let Some(pid) = line.strip_prefix("ok ").and_then(|p| p.parse().ok()) {
+        return Ok(Ok(pid));
+    }
+    match line.strip_prefix("err ") {
+        Some(m) => Ok(Err(m.to_string())),
+        None => Err(std::io::Error::other(format!("bad exec reply {line:?}"))),
+    }
 }
 
 /// Reads frames from an attach connection until it closes.

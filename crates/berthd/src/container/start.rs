@@ -70,6 +70,7 @@ impl ContainerManager {
         });
         self.spawn_monitor(c.clone(), wait_conn);
         self.emit(c, "start", &[]);
+        self.spawn_health(c);
         timer.mark("record");
         timer.finish();
         Ok(())
@@ -132,6 +133,9 @@ impl ContainerManager {
         if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
             env.push(format!("HOSTNAME={}", rec.config.hostname));
         }
+        if rec.config.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+            env.push("TERM=xterm".into());
+        }
         let mut args = vec![rec.path.clone()];
         args.extend(rec.args.iter().cloned());
         let init = if rec.host_config.init == Some(true) {
@@ -162,6 +166,8 @@ impl ContainerManager {
                 NetNs::Host => None,
             },
             host_network: net.ns == NetNs::Host,
+            tty: rec.config.tty,
+            console_size: console_size(&rec.host_config),
         });
         berth_runtime::write_bundle(dir, &spec).map_err(|e| e.to_string())?;
         let state_dir = self.cfg.shim_dir(&rec.id);
@@ -178,6 +184,7 @@ impl ContainerManager {
             stdin: rec.config.open_stdin,
             stdin_once: rec.config.stdin_once,
             cgroup: &cgroup_path(&rec.id),
+            tty: rec.config.tty,
         });
         crate::daemon::debug(&format!("start {}: shim+runtime create {:.1}ms", &rec.id[..12], t.elapsed().as_secs_f64() * 1000.0));
         spawned
@@ -269,6 +276,14 @@ impl ContainerManager {
 /// The container's cgroup, under each controller (v1) or the v2 tree.
 fn cgroup_path(id: &str) -> String {
     format!("/berth/{id}")
+}
+
+/// `HostConfig.ConsoleSize` (`[height, width]`, sent by the CLI for `-t`),
+/// when it is a real size.
+fn console_size(hc: &berth_api::container::HostConfig) -> Option<(u32, u32)> {
+    let v = hc.extra.get("ConsoleSize")?.as_array()?;
+    let dim = |i: usize| v.get(i)?.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| (1..=u16::MAX as u32).contains(n));
+    Some((dim(0)?, dim(1)?))
 }
 
 /// Writes hostname, hosts and resolv.conf for the container; returns the

@@ -75,6 +75,11 @@ impl ContainerManager {
                 r.state.status == Status::Exited && x.parse::<i64>().is_ok_and(|c| c == r.state.exit_code)
             })
             && any("ancestor", &|x| self.is_ancestor(r, x))
+            && any("health", &|x| match &r.state.health {
+                Some(h) => h.status == x,
+                None => x == "none",
+            })
+            && any("volume", &|x| r.mounts.iter().any(|m| (!m.name.is_empty() && m.name == x) || m.destination == x || m.source == x))
             && f.values("label").iter().all(|l| label_matches(r, l))
             && !f.values("label!").iter().any(|l| label_matches(r, l))
     }
@@ -131,6 +136,7 @@ impl ContainerManager {
                 error: s.error.clone(),
                 started_at: t(s.started_at),
                 finished_at: t(s.finished_at),
+                health: s.health.as_ref().and_then(|h| serde_json::to_value(h).ok()),
             },
             image: r.image_id.clone(),
             resolv_conf_path: dir.join("resolv.conf").display().to_string(),
@@ -144,7 +150,7 @@ impl ContainerManager {
             mount_label: String::new(),
             process_label: String::new(),
             app_armor_profile: String::new(),
-            exec_ids: None,
+            exec_ids: self.execs.container_execs(&r.id),
             host_config: r.host_config.clone(),
             graph_driver: json!({
                 "Name": "overlay2",

@@ -124,6 +124,54 @@ pub fn stats(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiE
     Ok(with_body(200, "application/json", body))
 }
 
+pub fn changes(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
+    let c = d.containers.get(id)?;
+    Ok(ok_json(&d.containers.changes(&c)?))
+}
+
+pub fn export(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
+    let c = d.containers.get(id)?;
+    let (tx, body) = Body::channel(4);
+    let mgr = d.containers.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mgr.export(c, tx).await {
+            crate::daemon::log(&e.message);
+        }
+    });
+    Ok(with_body(200, "application/x-tar", body))
+}
+
+/// `POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes=`.
+pub async fn commit(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
+    let q = query(req);
+    let c = d.containers.get(q.get("container").unwrap_or(""))?;
+    let tag = match q.get("repo").filter(|r| !r.is_empty()) {
+        None => None,
+        Some(repo) => {
+            let t = q.get("tag").filter(|t| !t.is_empty()).unwrap_or("latest");
+            Some(berth_image::Reference::parse_normalized(&format!("{repo}:{t}")).map_err(crate::error::image_error)?)
+        }
+    };
+    let config: Option<berth_api::container::ContainerConfig> = {
+        let v: serde_json::Value = json_body(req).await?;
+        if v.is_null() || v.as_object().is_some_and(|o| o.is_empty()) {
+            None
+        } else {
+            Some(serde_json::from_value(v).map_err(|e| ApiError::invalid(format!("invalid JSON: {e}")))?)
+        }
+    };
+    let creq = crate::container::CommitRequest {
+        tag,
+        comment: q.get("comment").unwrap_or("").to_string(),
+        author: q.get("author").unwrap_or("").to_string(),
+        changes: q.get_all("changes").into_iter().filter(|c| !c.is_empty()).map(str::to_string).collect(),
+        pause: q.get("pause").is_none() || q.flag("pause"),
+        config,
+    };
+    let id = d.containers.commit(&c, creq).await?;
+    Ok(json(201, &serde_json::json!({"Id": id})))
+}
+
 pub fn rename(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
     let q = query(req);
     let name = q.get("name").unwrap_or("");
@@ -182,12 +230,34 @@ pub async fn logs(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp,
     Ok(with_body(200, ct, body))
 }
 
+/// `h` and `w` of a resize request: integers, as Docker's `strconv.Atoi` takes them.
+pub fn resize_args(req: &Request<Incoming>) -> Result<(u16, u16), ApiError> {
+    let q = query(req);
+    let dim = |k: &str| -> Result<u16, ApiError> {
+        let v = q.get(k).unwrap_or("");
+        let n: i64 = v
+            .parse()
+            .map_err(|_| ApiError::invalid(format!("strconv.Atoi: parsing \"{v}\": invalid syntax")))?;
+        // Docker passes sizes on as uint16; out-of-range ones are refused.
+        u16::try_from(n).map_err(|_| ApiError::invalid(format!("invalid size {k}={v}")))
+    };
+    Ok((dim("h")?, dim("w")?))
+}
+
+pub async fn resize(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let (h, w) = resize_args(req)?;
+    let c = d.containers.get(id)?;
+    d.containers.resize(&c, h, w).await?;
+    Ok(status_only(200))
+}
+
 /// Hijacks the connection: answers 101 and runs the attach session on the
 /// upgraded stream.
 pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
     let q = query(req);
     let c = d.containers.get(id)?;
-    let opts = AttachOptions { stdin: q.flag("stdin"), stdout: q.flag("stdout"), stderr: q.flag("stderr") };
+    let detach_keys = crate::container::parse_detach_keys(q.get("detachKeys"))?;
+    let opts = AttachOptions { stdin: q.flag("stdin"), stdout: q.flag("stdout"), stderr: q.flag("stderr"), detach_keys };
     let rx = crate::container::attach_subscribe(&c)?;
     let tty = c.snapshot().config.tty;
     let on_upgrade = hyper::upgrade::on(req);

@@ -8,6 +8,12 @@ use berth_api::ApiError;
 use hyper::body::Incoming;
 use hyper::Request;
 
+/// Publishes a volume event (`create`, `destroy`).
+fn emit(d: &Daemon, action: &str, name: &str) {
+    let attrs = [("driver".to_string(), "local".to_string())].into_iter().collect();
+    d.events.emit("volume", action, name, attrs);
+}
+
 pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     Ok(ok_json(&d.volumes.list(&query(req).filters()?)?))
 }
@@ -18,6 +24,7 @@ pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, Api
     let v = tokio::task::spawn_blocking(move || vols.create(body))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
+    emit(d, "create", &v.name);
     Ok(json(201, &v))
 }
 
@@ -27,10 +34,14 @@ pub fn inspect(d: &Daemon, name: &str) -> Result<Resp, ApiError> {
 
 pub async fn remove(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, ApiError> {
     let force = query(req).flag("force");
-    let (vols, name) = (d.volumes.clone(), name.to_string());
-    tokio::task::spawn_blocking(move || vols.remove(&name, force))
+    let existed = d.volumes.inspect(name).is_ok();
+    let (vols, owned) = (d.volumes.clone(), name.to_string());
+    tokio::task::spawn_blocking(move || vols.remove(&owned, force))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
+    if existed {
+        emit(d, "destroy", name);
+    }
     Ok(status_only(204))
 }
 
@@ -40,5 +51,8 @@ pub async fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError
     let r = tokio::task::spawn_blocking(move || vols.prune(&filters))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
+    for name in r.volumes_deleted.iter().flatten() {
+        emit(d, "destroy", name);
+    }
     Ok(ok_json(&r))
 }

@@ -1,0 +1,186 @@
+//! A container's filesystem changes: `diff` (what its upper directory adds,
+//! changes and deletes over the image), the OCI layer tar `commit` makes
+//! of them, and the whole-rootfs tar of `export`.
+
+use std::fs::Metadata;
+use std::io::{self, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+/// Docker's change kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Modified = 0,
+    Added = 1,
+    Deleted = 2,
+}
+
+/// Files the runtime creates as mount points in the upper directory; they
+/// belong to Docker's "init layer", not to the container's changes.
+const MOUNT_POINTS: &[&str] = &[
+    "etc/hostname", "etc/hosts", "etc/resolv.conf", "dev", "proc", "sys", "sbin/docker-init", ".dockerenv",
+];
+
+fn is_whiteout(m: &Metadata) -> bool {
+    m.file_type().is_char_device() && m.rdev() == 0
+}
+
+fn is_opaque(p: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()) else { return false };
+    let mut buf = [0u8; 2];
+    // SAFETY: valid NUL-terminated path and name; buf is writable for its length.
+    let n = unsafe { libc::lgetxattr(c.as_ptr(), c"trusted.overlay.opaque".as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    n == 1 && buf[0] == b'y'
+}
+
+/// The changes of `upper` over `lowers` (top-most first), Docker's order
+/// (sorted by path), mount points left out.
+pub fn changes(upper: &Path, lowers: &[PathBuf]) -> Vec<(String, Kind)> {
+    let mut out = Vec::new();
+    walk(upper, Path::new(""), lowers, false, &mut out);
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Returns whether anything under `rel` was reported.
+fn walk(upper: &Path, rel: &Path, lowers: &[PathBuf], parent_new: bool, out: &mut Vec<(String, Kind)>) -> bool {
+    let Ok(rd) = std::fs::read_dir(upper.join(rel)) else { return false };
+    let mut any = false;
+    for e in rd.flatten() {
+        let child = rel.join(e.file_name());
+        let rel_str = child.to_string_lossy().into_owned();
+        if MOUNT_POINTS.contains(&rel_str.as_str()) {
+            continue;
+        }
+        let Ok(m) = e.metadata() else { continue };
+        let path = format!("/{rel_str}");
+        if is_whiteout(&m) {
+            out.push((path, Kind::Deleted));
+            any = true;
+            continue;
+        }
+        let in_lower = !parent_new && lowers.iter().any(|l| l.join(&child).symlink_metadata().is_ok());
+        if m.is_dir() {
+            let new = !in_lower || is_opaque(&upper.join(&child));
+            let below = walk(upper, &child, lowers, parent_new || !in_lower, out);
+            if !in_lower {
+                out.push((path, Kind::Added));
+                any = true;
+            } else if below || new {
+                out.push((path, Kind::Modified));
+                any = true;
+            }
+        } else {
+            out.push((path, if in_lower { Kind::Modified } else { Kind::Added }));
+            any = true;
+        }
+    }
+    any
+}
+
+/// Writes `upper` as an OCI layer tar: overlay whiteouts become `.wh.`
+/// entries, opaque directories get `.wh..wh..opq`.
+pub fn layer_tar(upper: &Path, w: impl Write) -> io::Result<()> {
+    let mut b = tar::Builder::new(w);
+    b.follow_symlinks(false);
+    add_tree(&mut b, upper, Path::new(""), true)?;
+    b.finish()
+}
+
+/// Writes the whole tree at `root` (the mounted rootfs) as a tar.
+pub fn export_tar(root: &Path, w: impl Write) -> io::Result<()> {
+    let mut b = tar::Builder::new(w);
+    b.follow_symlinks(false);
+    add_tree(&mut b, root, Path::new(""), false)?;
+    b.finish()
+}
+
+fn add_tree<W: Write>(b: &mut tar::Builder<W>, root: &Path, rel: &Path, layer: bool) -> io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(root.join(rel))?.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let child = rel.join(e.file_name());
+        if layer && MOUNT_POINTS.contains(&child.to_string_lossy().as_ref()) {
+            continue;
+        }
+        let full = root.join(&child);
+        let m = full.symlink_metadata()?;
+        if layer && is_whiteout(&m) {
+            let name = rel.join(format!(".wh.{}", e.file_name().to_string_lossy()));
+            let mut h = tar::Header::new_gnu();
+            h.set_size(0);
+            h.set_mode(0o600);
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_mtime(m.mtime().max(0) as u64);
+            b.append_data(&mut h, name, io::empty())?;
+            continue;
+        }
+        if m.file_type().is_socket() {
+            continue;
+        }
+        b.append_path_with_name(&full, &child)?;
+        if m.is_dir() {
+            if layer && is_opaque(&full) {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(0);
+                h.set_mode(0o600);
+                h.set_entry_type(tar::EntryType::Regular);
+                b.append_data(&mut h, child.join(".wh..wh..opq"), io::empty())?;
+            }
+            add_tree(b, root, &child, layer)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mknod_whiteout(p: &Path) {
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: valid path; creating a 0/0 char device (root-only; tests run as root).
+        let rc = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o600, 0) };
+        assert_eq!(rc, 0, "mknod needs root");
+    }
+
+    #[test]
+    fn diff_reports_like_docker() {
+        let t = tempfile::tempdir().unwrap();
+        let (lower, upper) = (t.path().join("lower"), t.path().join("upper"));
+        for d in ["etc", "tmp", "bin"] {
+            std::fs::create_dir_all(lower.join(d)).unwrap();
+        }
+        std::fs::write(lower.join("etc/motd"), "hi").unwrap();
+        std::fs::write(lower.join("bin/old"), "x").unwrap();
+        for d in ["etc", "tmp", "bin", "new/deep", "proc"] {
+            std::fs::create_dir_all(upper.join(d)).unwrap();
+        }
+        std::fs::write(upper.join("etc/motd"), "changed").unwrap();
+        std::fs::write(upper.join("etc/hostname"), "").unwrap();
+        std::fs::write(upper.join("tmp/x"), "").unwrap();
+        std::fs::write(upper.join("new/deep/f"), "").unwrap();
+        mknod_whiteout(&upper.join("bin/old"));
+        let got: Vec<(String, Kind)> = changes(&upper, &[lower.clone()]);
+        let want = vec![
+            ("/bin".to_string(), Kind::Modified),
+            ("/bin/old".to_string(), Kind::Deleted),
+            ("/etc".to_string(), Kind::Modified),
+            ("/etc/motd".to_string(), Kind::Modified),
+            ("/new".to_string(), Kind::Added),
+            ("/new/deep".to_string(), Kind::Added),
+            ("/new/deep/f".to_string(), Kind::Added),
+            ("/tmp".to_string(), Kind::Modified),
+            ("/tmp/x".to_string(), Kind::Added),
+        ];
+        assert_eq!(got, want);
+
+        let mut buf = Vec::new();
+        layer_tar(&upper, &mut buf).unwrap();
+        let mut ar = tar::Archive::new(&buf[..]);
+        let names: Vec<String> = ar.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+        assert!(names.contains(&"bin/.wh.old".to_string()), "{names:?}");
+        assert!(names.contains(&"tmp/x".to_string()), "{names:?}");
+        assert!(!names.iter().any(|n| n == "etc/hostname" || n == "proc"), "{names:?}");
+    }
+}

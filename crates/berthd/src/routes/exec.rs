@@ -1,0 +1,60 @@
+//! `/containers/{id}/exec` and `/exec/...` handlers.
+
+use super::json_body;
+use crate::daemon::Daemon;
+use crate::http::response::{json, ok_json, status_only, with_body, Resp};
+use crate::http::Body;
+use berth_api::exec::{ExecConfig, ExecStartConfig, IdResponse};
+use berth_api::ApiError;
+use hyper::body::Incoming;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+
+pub async fn create(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let body: ExecConfig = json_body(req).await?;
+    let c = d.containers.get(id)?;
+    let id = d.containers.exec_create(&c, body)?;
+    Ok(json(201, &IdResponse { id }))
+}
+
+pub fn inspect(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
+    Ok(ok_json(&d.containers.exec_inspect(id)?))
+}
+
+pub async fn resize(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let (h, w) = super::containers::resize_args(req)?;
+    if h == 0 || w == 0 {
+        d.containers.exec_get(id)?;
+        return Ok(status_only(200));
+    }
+    d.containers.exec_resize(id, h, w).await?;
+    Ok(status_only(200))
+}
+
+/// Detached: 200 once the process runs. Attached: 101, then the session
+/// runs on the upgraded connection.
+pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    let body: ExecStartConfig = json_body(req).await?;
+    let e = d.containers.exec_get(id)?;
+    let conn = d.containers.exec_start(&e, &body).await?;
+    if body.detach {
+        d.containers.exec_detached(conn).await?;
+        return Ok(status_only(200));
+    }
+    let tty = body.tty || e.config.tty;
+    let on_upgrade = hyper::upgrade::on(req);
+    let mgr = d.containers.clone();
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => mgr.exec_attached(conn, TokioIo::new(upgraded)).await,
+            // No upgrade: follow the process anyway, so its exit is recorded.
+            Err(_) => mgr.exec_attached(conn, tokio::io::join(tokio::io::empty(), tokio::io::sink())).await,
+        }
+    });
+    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
+    let mut r = with_body(101, ct, Body::empty());
+    let h = r.headers_mut();
+    h.insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("Upgrade"));
+    h.insert(hyper::header::UPGRADE, hyper::header::HeaderValue::from_static("tcp"));
+    Ok(r)
+}

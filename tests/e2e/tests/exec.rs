@@ -1,0 +1,130 @@
+//! `exec` without a terminal: exit codes, options, detached execs, errors.
+use berth_e2e::both;
+
+both! {
+    fn exec_exit_codes_and_output(d, c) {
+        d.cli(c, &["run", "-d", "--name", "x1", "busybox", "sleep", "1000"]).assert_ok();
+        d.cli(c, &["exec", "x1", "sh", "-c", "exit 5"]).assert_code(5);
+        d.cli(c, &["exec", "x1", "true"]).assert_ok().assert_stdout("");
+        let out = d.cli(c, &["exec", "x1", "sh", "-c", "echo to-out; echo to-err >&2"]);
+        out.assert_ok().assert_stdout("to-out").assert_stderr_contains("to-err");
+        assert!(!out.stdout.contains("to-err"), "{out:?}");
+        d.cli(c, &["exec", "x1", "nosuchcommand"])
+            .assert_code(127)
+            .assert_stdout_contains("executable file not found");
+        d.cli(c, &["exec", "x1", "/etc"]).assert_code(126);
+        d.cli(c, &["exec", "x1", "sh", "-c", "kill -9 $$"]).assert_code(137);
+    }
+}
+
+both! {
+    fn exec_env_workdir_user_privileged(d, c) {
+        d.cli(c, &["run", "-d", "--name", "x2", "-e", "FROM_RUN=1", "-w", "/tmp", "busybox", "sleep", "1000"]).assert_ok();
+        let out = d.cli(c, &["exec", "-e", "A=b c", "x2", "env"]);
+        out.assert_ok();
+        let lines = out.lines();
+        for want in ["A=b c", "FROM_RUN=1", "HOSTNAME="] {
+            assert!(lines.iter().any(|l| l.starts_with(want)), "{want}: {out:?}");
+        }
+        d.cli(c, &["exec", "x2", "pwd"]).assert_ok().assert_stdout("/tmp");
+        d.cli(c, &["exec", "-w", "/etc", "x2", "pwd"]).assert_ok().assert_stdout("/etc");
+        d.cli(c, &["exec", "-u", "daemon", "x2", "id", "-u"]).assert_ok().assert_stdout("1");
+        d.cli(c, &["exec", "-u", "2:3", "x2", "id", "-g"]).assert_ok().assert_stdout("3");
+        d.cli(c, &["exec", "-u", "nosuchuser", "x2", "true"]).assert_fail();
+        // CAP_SYS_ADMIN (bit 21) only with --privileged.
+        let caps = |extra: &[&str]| {
+            let mut args = vec!["exec"];
+            args.extend_from_slice(extra);
+            args.extend(["x2", "sh", "-c", "grep CapEff /proc/self/status"]);
+            let out = d.cli(c, &args);
+            out.assert_ok();
+            let hex = out.out().rsplit('\t').next().unwrap_or("").to_string();
+            u64::from_str_radix(hex.trim(), 16).unwrap_or(0)
+        };
+        assert_eq!(caps(&[]) & (1 << 21), 0);
+        assert_ne!(caps(&["--privileged"]) & (1 << 21), 0);
+    }
+}
+
+both! {
+    fn exec_stdin_and_detached(d, c) {
+        d.cli(c, &["run", "-d", "--name", "x3", "busybox", "sleep", "1000"]).assert_ok();
+        d.cli_with_stdin(c, &["exec", "-i", "x3", "sh", "-c", "cat; echo done"], "piped\n")
+            .assert_ok()
+            .assert_stdout("piped\ndone");
+        d.cli(c, &["exec", "-d", "x3", "sh", "-c", "sleep 1; touch /tmp/marker"]).assert_ok().assert_stdout("");
+        let ids = d.docker(&["inspect", "-f", "{{json .ExecIDs}}", "x3"]).assert_ok().out();
+        assert!(ids.starts_with("[\""), "a running exec is listed: {ids}");
+        assert!(berth_e2e::wait_until(std::time::Duration::from_secs(10), || {
+            d.cli(c, &["exec", "x3", "test", "-e", "/tmp/marker"]).code == 0
+        }));
+        assert!(berth_e2e::wait_until(std::time::Duration::from_secs(5), || {
+            d.docker(&["inspect", "-f", "{{json .ExecIDs}}", "x3"]).out() == "null"
+        }));
+    }
+}
+
+both! {
+    fn exec_into_stopped_container_fails(d, c) {
+        d.cli(c, &["create", "--name", "x4", "busybox", "true"]).assert_ok();
+        let id = d.docker(&["inspect", "-f", "{{.Id}}", "x4"]).assert_ok().out();
+        d.cli(c, &["exec", "x4", "true"])
+            .assert_fail()
+            .assert_stderr_contains(&format!("container {id} is not running"));
+        d.cli(c, &["start", "-a", "x4"]).assert_ok();
+        d.cli(c, &["exec", "x4", "true"]).assert_fail().assert_stderr_contains("is not running");
+        d.cli(c, &["exec", "nosuch", "true"]).assert_fail().assert_stderr_contains("No such container: nosuch");
+    }
+}
+
+#[test]
+fn exec_api_bad_input() {
+    let d = berth_e2e::TestDaemon::start();
+    d.docker(&["run", "-d", "--name", "b1", "busybox", "sleep", "1000"]).assert_ok();
+    let (s, body) = d.api("POST", "/containers/b1/exec", Some(r#"{"Cmd":[]}"#));
+    assert_eq!(s, 400, "{body}");
+    assert!(body.contains("No exec command specified"), "{body}");
+    let (s, _) = d.api("POST", "/containers/b1/exec", Some(r#"{"Cmd":5}"#));
+    assert_eq!(s, 400);
+    let (s, _) = d.api("POST", "/containers/b1/exec", Some(r#"{"Cmd":["true"],"DetachKeys":"ctrl-"}"#));
+    assert_eq!(s, 400);
+    let (s, _) = d.api("POST", "/containers/nosuch/exec", Some(r#"{"Cmd":["true"]}"#));
+    assert_eq!(s, 404);
+    let (s, body) = d.api("POST", "/exec/nosuch/start", Some(r#"{"Detach":true}"#));
+    assert_eq!(s, 404, "{body}");
+    assert!(body.contains("No such exec instance"), "{body}");
+    let (s, _) = d.api("GET", "/exec/nosuch/json", None);
+    assert_eq!(s, 404);
+    let (s, body) = d.api("POST", "/containers/b1/exec", Some(r#"{"Cmd":["sh","-c","exit 9"]}"#));
+    assert_eq!(s, 201, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let id = v["Id"].as_str().expect("Id").to_string();
+    let (s, body) = d.api("GET", &format!("/exec/{id}/json"), None);
+    assert_eq!(s, 200);
+    assert!(body.contains("\"ExitCode\":null") && body.contains("\"Running\":false"), "{body}");
+    let (s, _) = d.api("POST", &format!("/exec/{id}/resize?h=abc&w=1"), None);
+    assert_eq!(s, 400);
+    let (s, _) = d.api("POST", &format!("/exec/{id}/start"), Some(r#"{"Detach":true}"#));
+    assert_eq!(s, 200);
+    assert!(berth_e2e::wait_until(std::time::Duration::from_secs(10), || {
+        d.api("GET", &format!("/exec/{id}/json"), None).1.contains("\"ExitCode\":9")
+    }));
+    let (s, body) = d.api("POST", &format!("/exec/{id}/start"), Some(r#"{"Detach":true}"#));
+    assert_eq!(s, 409, "an exec runs once: {body}");
+    // Resize and attach: bad values are 400, a stopped container 409.
+    let (s, _) = d.api("POST", "/containers/b1/resize?h=x&w=10", None);
+    assert_eq!(s, 400);
+    let (s, _) = d.api("POST", "/containers/b1/resize?h=-1&w=10", None);
+    assert_eq!(s, 400);
+    let (s, _) = d.api("POST", "/containers/b1/resize?h=10&w=10", None);
+    assert_eq!(s, 200, "no terminal: nothing to do");
+    let (s, _) = d.api("POST", "/containers/b1/attach?stream=1&stdout=1&detachKeys=ctrl-%3F", None);
+    assert_eq!(s, 400);
+    d.docker(&["kill", "b1"]).assert_ok();
+    d.docker(&["wait", "b1"]).assert_ok();
+    let (s, _) = d.api("POST", "/containers/b1/resize?h=10&w=10", None);
+    assert_eq!(s, 409);
+    let (s, body) = d.api("POST", "/containers/b1/exec", Some(r#"{"Cmd":["true"]}"#));
+    assert_eq!(s, 409, "{body}");
+    d.stop();
+}
