@@ -16,6 +16,7 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -129,6 +130,7 @@ def main():
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--containers", type=int, default=1000, help="containers for the ps row")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release"))
+    ap.add_argument("--net-mb", type=int, default=512, help="MB streamed per throughput row")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="berth-bench.")
@@ -230,7 +232,56 @@ def run_rows(engines, berth_cli, a):
             sh(e.docker + ["rm", "-f", cid])
         st[n] = statistics.median(samples) * 1000
     add("stop -t 1, SIGTERM ignored (median)", "ms", st["docker"], st["berth"], note="timing fidelity, not speed")
+
+    # 7. networking, berth only: dockerd runs here without a bridge or
+    # iptables so that it never touches the host's network.
+    b = engines["berth"]
+    br = repeat(b.docker + ["run", "--rm", "busybox", "true"], a.runs)
+    base = r["berth"]["median_ms"]
+    add("run --rm busybox true, default bridge (median)", "ms", None, br["median_ms"],
+        note=f"berth only; bridge/none {br['median_ms'] / base:.2f}x, +{br['median_ms'] - base:.1f} ms")
+    add("run --rm busybox true, default bridge (p95)", "ms", None, br["p95_ms"], note="berth only")
+    pub = throughput(b, ["-p", "127.0.0.1:0:5000"], a.net_mb, published=True)
+    own = throughput(b, [], a.net_mb, published=False)
+    add(f"TCP stream {a.net_mb} MB, published port on 127.0.0.1", "MB/s", None, pub, note="berth only; kernel NAT, no proxy")
+    add(f"TCP stream {a.net_mb} MB, container's own address", "MB/s", None, own,
+        note=f"berth only; published/own {pub / own:.2f}x" if own else "berth only")
     return rows
+
+
+def throughput(engine, publish, mb, published):
+    """MB/s read by a client on the host from a busybox nc server in a
+    container, through a published 127.0.0.1 port or straight to the
+    container's address. Both ends are on this machine."""
+    cid = sh(engine.docker + ["run", "-d"] + publish + ["busybox", "sh", "-c",
+             f"head -c {mb * 1000000} /dev/zero | nc -l -p 5000"]).stdout.strip()
+    try:
+        if published:
+            hp = sh(engine.docker + ["port", cid, "5000"]).stdout.strip().rsplit(":", 1)[1]
+            addr = ("127.0.0.1", int(hp))
+        else:
+            ip = sh(engine.docker + ["inspect", "-f", "{{.NetworkSettings.IPAddress}}", cid]).stdout.strip()
+            addr = (ip, 5000)
+        deadline = time.time() + 10
+        while True:
+            try:
+                conn = socket.create_connection(addr, timeout=30)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        with conn:
+            n, t = 0, time.perf_counter()
+            while True:
+                chunk = conn.recv(1 << 20)
+                if not chunk:
+                    break
+                n += len(chunk)
+            dt = time.perf_counter() - t
+        return n / dt / 1e6 if n == mb * 1000000 else None
+    finally:
+        sh(engine.docker + ["rm", "-f", cid], check=False)
 
 
 def fmt(v, unit):

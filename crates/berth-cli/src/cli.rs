@@ -97,6 +97,11 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
+    /// List port mappings or a specific mapping for the container
+    Port(port::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -129,6 +134,7 @@ pub enum ContainerCommand {
     Stats(stats::Args),
     /// Remove all stopped containers
     Prune(prune::ContainerArgs),
+    Port(port::Args),
 }
 
 #[derive(Subcommand, Debug)]

@@ -9,6 +9,7 @@ mod exit;
 mod format;
 mod jsonmessage;
 mod mountopt;
+mod portspec;
 mod reference;
 mod stdio;
 mod terminal;
@@ -117,5 +118,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Version(a) => version::run(c, a).await,
         Command::Info(a) => info::run(c, a).await,
         Command::Volume(v) => volume::run(c, v).await,
+        Command::Network(n) => network::run(c, n).await,
+        Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => port::run(c, a).await,
     }
 }

@@ -178,7 +178,7 @@ pub fn restore_script(op: &str, rules: &[Rule]) -> String {
 /// The real thing: the iptables commands.
 pub struct Iptables;
 
-fn run(cmd: &str, args: &[&str], input: Option<&str>) -> Result<(), NetError> {
+pub(crate) fn run(cmd: &str, args: &[&str], input: Option<&str>) -> Result<(), NetError> {
     let label = format!("{cmd} {}", args.join(" "));
     let _guard = crate::exec::command_lock();
     let mut child = Command::new(cmd)

@@ -1,9 +1,12 @@
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 //! Container networking for berth: IPv4 subnets and address management,
 //! network namespaces, bridges and veth pairs, NAT and filtering rules,
 //! port reservations and the embedded DNS server. OS effects sit behind
 //! the [`link::Links`] and [`firewall::Firewall`] traits.
 
 mod error;
+pub mod dns;
+pub mod dnsns;
 pub mod exec;
 pub mod firewall;
 pub mod ipam;

@@ -561,12 +561,22 @@ impl TestDaemon {
         }
     }
 
-    /// This daemon's bridge, netns files and iptables rules still present.
+    /// The Linux bridges of this daemon's user networks (from its records).
+    pub fn user_bridges(&self) -> Vec<String> {
+        user_bridges_in(&self.data_root())
+    }
+
+    /// This daemon's bridges, netns files and iptables rules still present.
     pub fn leaked_network(&self) -> Vec<String> {
         let tag = self.bridge();
         let mut found = Vec::new();
         if Path::new("/sys/class/net").join(&tag).exists() {
             found.push(format!("link {tag}"));
+        }
+        for b in self.user_bridges() {
+            if Path::new("/sys/class/net").join(&b).exists() {
+                found.push(format!("link {b}"));
+            }
         }
         if let Ok(rd) = std::fs::read_dir("/run/netns") {
             let prefix = format!("berth-{tag}-");
@@ -708,6 +718,9 @@ impl Drop for TestDaemon {
             }
         }
         self.cleanup_mounts();
+        for b in self.user_bridges() {
+            let _ = Command::new("ip").args(["link", "del", &b]).output();
+        }
         cleanup_network(&self.bridge());
         if self.leaked_mounts().is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
@@ -755,6 +768,19 @@ macro_rules! both {
             }
         }
     };
+}
+
+/// Bridge names in `<data_root>/db/networks/*.json` (user networks; the
+/// default bridge is the daemon's tag).
+fn user_bridges_in(data_root: &Path) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(data_root.join("db/networks")) else { return vec![] };
+    rd.flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .filter(|v| v.get("default_bridge").and_then(serde_json::Value::as_bool) != Some(true))
+        .filter_map(|v| v.get("bridge").and_then(serde_json::Value::as_str).map(String::from))
+        .filter(|b| !b.is_empty() && !b.contains('/'))
+        .collect()
 }
 
 /// Best effort after a failed test (berthd was SIGKILLed): this daemon's

@@ -1,132 +1,230 @@
-//! Networking: default bridge, none, host, user networks, published ports.
+//! Networking: default bridge, none, host, user networks, published ports,
+//! links, connect/disconnect, the CLIs' network flags and commands.
 //! Traffic only to the project's own containers and loopback.
-use berth_e2e::{Cli, TestDaemon};
+use berth_e2e::{both, TestDaemon};
 
 fn ip_of(d: &TestDaemon, c: &str, net: &str) -> String {
     let f = format!("{{{{.NetworkSettings.Networks.{net}.IPAddress}}}}");
     d.docker(&["inspect", "-f", &f, c]).assert_ok().out()
 }
 
-#[test]
-fn builtin_networks_listed() {
-    let d = TestDaemon::start();
-    let out = d.docker(&["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
-    out.assert_ok();
-    let lines = out.lines();
-    for want in ["bridge bridge", "host host", "none null"] {
-        assert!(lines.contains(&want.to_string()), "{out:?}");
-    }
-    let br = d.docker(&["network", "inspect", "-f", "{{index .Options \"com.docker.network.bridge.name\"}}", "bridge"]);
-    br.assert_ok().assert_stdout(&d.bridge());
-    d.stop();
-}
-
-#[test]
-fn default_bridge_address_route_and_files() {
-    let d = TestDaemon::start();
-    let gw = d.docker(&["network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "bridge"]).assert_ok().out();
-    let out = d.docker(&["run", "--rm", "--name", "c1", "busybox", "sh", "-c", "ip -4 addr show eth0; ip route; cat /etc/hosts; ping -c1 -W2 $(ip route | awk '/default/ {print $3}')"]);
-    out.assert_ok();
-    assert!(out.stdout.contains(&format!("default via {gw} dev eth0")), "{out:?}");
-    assert!(out.stdout.contains("1 packets received"), "{out:?}");
-    assert!(out.stdout.contains("127.0.0.1\tlocalhost"), "{out:?}");
-    // MASQUERADE for the bridge's subnet exists in this daemon's chain.
-    let subnet = d.docker(&["network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "bridge"]).assert_ok().out();
-    let rules = std::process::Command::new("iptables-save").args(["-t", "nat"]).output().expect("iptables-save");
-    let rules = String::from_utf8_lossy(&rules.stdout);
-    assert!(rules.contains(&format!("-A BERTH-{}-POST -s {subnet} ! -o {} -j MASQUERADE", d.bridge(), d.bridge())), "{rules}");
-    d.stop();
-}
-
-#[test]
-fn inspect_network_settings() {
-    let d = TestDaemon::start();
-    d.docker(&["run", "-d", "--name", "web1", "busybox", "sleep", "60"]).assert_ok();
-    let ip = d.docker(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "web1"]).assert_ok().out();
-    assert!(ip.split('.').count() == 4, "{ip}");
-    assert_eq!(ip_of(&d, "web1", "bridge"), ip);
-    let mac = d.docker(&["inspect", "-f", "{{.NetworkSettings.MacAddress}}", "web1"]).assert_ok().out();
-    assert!(mac.starts_with("02:42:"), "{mac}");
-    let members = d.docker(&["network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}", "bridge"]).assert_ok().out();
-    assert!(members.starts_with(&format!("web1 {ip}/")), "{members}");
-    // Host to container over the bridge.
-    d.docker(&["rm", "-f", "web1"]).assert_ok();
-    d.stop();
-}
-
-#[test]
-fn none_has_only_loopback_and_host_sees_host() {
-    let d = TestDaemon::start();
-    for c in Cli::BOTH {
-        let out = d.cli(c, &["run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"]);
-        if c == Cli::Berth && out.code != 0 {
-            continue; // berth CLI lacks --network yet
+both! {
+    fn builtin_networks_listed(d, c) {
+        let out = d.cli(c, &["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
+        out.assert_ok();
+        let lines = out.lines();
+        for want in ["bridge bridge", "host host", "none null"] {
+            assert!(lines.contains(&want.to_string()), "{out:?}");
         }
-        out.assert_ok().assert_stdout("lo");
+        let table = d.cli(c, &["network", "ls"]).assert_ok().lines();
+        assert!(table[0].starts_with("NETWORK ID     NAME      DRIVER    SCOPE"), "{table:?}");
+        assert_eq!(table.len(), 4, "{table:?}");
+        assert!(table[1].ends_with("bridge    bridge    local"), "{table:?}");
+        let br = d.cli(c, &["network", "inspect", "-f", "{{index .Options \"com.docker.network.bridge.name\"}}", "bridge"]);
+        br.assert_ok().assert_stdout(&d.bridge());
+        let json = d.cli(c, &["network", "inspect", "host"]).assert_ok().out();
+        assert!(json.starts_with("[\n    {\n        \"Name\": \"host\","), "{json}");
+        d.cli(c, &["network", "inspect", "nosuchnet"]).assert_code(1).assert_stderr_contains("network nosuchnet not found");
     }
-    let out = d.docker(&["run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net"]);
-    out.assert_ok();
-    assert!(out.stdout.contains(&d.bridge()), "host netns should show our bridge: {out:?}");
-    d.stop();
 }
 
-#[test]
-fn user_networks_isolation_overlap_rm() {
-    let d = TestDaemon::start();
-    d.docker(&["network", "create", "--subnet", "10.231.0.0/24", "--label", "k=v", "netaa"]).assert_ok();
-    d.docker(&["network", "create", "--subnet", "10.231.1.0/24", "--internal", "netbb"]).assert_ok();
-    d.docker(&["network", "create", "--subnet", "10.231.0.128/25", "netcc"])
-        .assert_fail()
-        .assert_stderr_contains("invalid pool request: Pool overlaps with other one on this address space");
-    d.docker(&["network", "create", "--subnet", "10.231.0.0/24", "netaa"]).assert_fail();
-    d.docker(&["network", "ls", "-q", "--filter", "label=k=v"]).assert_ok();
-    d.docker(&["run", "-d", "--name", "srva", "--network", "netaa", "busybox", "sleep", "60"]).assert_ok();
-    d.docker(&["run", "-d", "--name", "srvb", "--network", "netbb", "--ip", "10.231.1.77", "busybox", "sleep", "60"]).assert_ok();
-    assert_eq!(ip_of(&d, "srvb", "netbb"), "10.231.1.77");
-    let a = ip_of(&d, "srva", "netaa");
-    // Same network: reachable. Other network: not.
-    d.docker(&["run", "--rm", "--network", "netaa", "busybox", "ping", "-c1", "-W2", &a]).assert_ok();
-    d.docker(&["run", "--rm", "--network", "netbb", "busybox", "ping", "-c1", "-W1", &a]).assert_fail();
-    d.docker(&["run", "--rm", "busybox", "ping", "-c1", "-W1", &a]).assert_fail();
-    // Internal network: no default route.
-    let out = d.docker(&["run", "--rm", "--network", "netbb", "busybox", "ip", "route"]);
-    out.assert_ok();
-    assert!(!out.stdout.contains("default"), "{out:?}");
-    d.docker(&["network", "rm", "netaa"]).assert_fail().assert_stderr_contains("has active endpoints");
-    d.docker(&["network", "rm", "bridge"]).assert_fail().assert_stderr_contains("pre-defined network");
-    d.docker(&["rm", "-f", "srva", "srvb"]).assert_ok();
-    d.docker(&["network", "rm", "netaa"]).assert_ok();
-    d.docker(&["network", "prune", "-f"]).assert_ok();
-    d.docker(&["network", "inspect", "netbb"]).assert_fail();
-    d.docker(&["network", "rm", "nosuchnet"]).assert_fail().assert_stderr_contains("network nosuchnet not found");
-    d.stop();
+both! {
+    fn default_bridge_address_route_and_files(d, c) {
+        let gw = d.cli(c, &["network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "bridge"]).assert_ok().out();
+        let out = d.cli(c, &["run", "--rm", "--name", "c1", "--add-host", "h1:10.9.9.9", "--add-host", "gw=host-gateway", "--dns", "10.1.1.1", "--dns-search", "example.test", "--dns-option", "ndots:3", "busybox", "sh", "-c", "ip -4 addr show eth0; ip route; cat /etc/hosts /etc/resolv.conf; ping -c1 -w3 $(ip route | awk '/default/ {print $3}')"]);
+        out.assert_ok();
+        assert!(out.stdout.contains(&format!("default via {gw} dev eth0")), "{out:?}");
+        assert!(out.stdout.contains("1 packets received"), "{out:?}");
+        assert!(out.stdout.contains("127.0.0.1\tlocalhost"), "{out:?}");
+        assert!(out.stdout.contains("10.9.9.9\th1\n"), "{out:?}");
+        assert!(out.stdout.contains(&format!("{gw}\tgw\n")), "{out:?}");
+        assert!(out.stdout.contains("nameserver 10.1.1.1\n") && out.stdout.contains("search example.test\n") && out.stdout.contains("options ndots:3\n"), "{out:?}");
+        assert!(!out.stdout.contains("127.0.0.11"), "no embedded DNS on the default bridge: {out:?}");
+        // MASQUERADE for the bridge's subnet exists in this daemon's chain.
+        let subnet = d.cli(c, &["network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "bridge"]).assert_ok().out();
+        let rules = std::process::Command::new("iptables-save").args(["-t", "nat"]).output().expect("iptables-save");
+        let rules = String::from_utf8_lossy(&rules.stdout);
+        assert!(rules.contains(&format!("-A BERTH-{}-POST -s {subnet} ! -o {} -j MASQUERADE", d.bridge(), d.bridge())), "{rules}");
+        d.cli(c, &["run", "--rm", "--add-host", "nohost", "busybox", "true"]).assert_code(125).assert_stderr_contains("bad format for add-host");
+        d.cli(c, &["run", "--rm", "--dns", "1.2.3", "busybox", "true"]).assert_code(125).assert_stderr_contains("IP address is not correctly formatted: 1.2.3");
+    }
 }
 
-#[test]
-fn published_ports_and_conflicts() {
-    let d = TestDaemon::start();
-    d.docker(&["run", "-d", "--name", "httpd1", "-p", "127.0.0.1:0:80", "-p", "90/udp", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]).assert_ok();
-    let port = d.docker(&["port", "httpd1", "80"]).assert_ok().out();
-    let hp = port.rsplit(':').next().unwrap_or("").to_string();
-    assert!(port.starts_with("127.0.0.1:"), "{port}");
-    let ps = d.docker(&["ps", "--format", "{{.Ports}}"]).assert_ok().out();
-    assert!(ps.contains(&format!("127.0.0.1:{hp}->80/tcp")), "{ps}");
-    // From the host on loopback.
-    let ok = berth_e2e::wait_until(std::time::Duration::from_secs(5), || {
-        std::process::Command::new("busybox")
-            .args(["wget", "-qO-", &format!("http://127.0.0.1:{hp}/hostname")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    assert!(ok, "published port not reachable on 127.0.0.1:{hp}");
-    // From another container, straight to the container's address.
-    let ip = d.docker(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "httpd1"]).assert_ok().out();
-    d.docker(&["run", "--rm", "busybox", "wget", "-qO-", &format!("http://{ip}:80/hostname")]).assert_ok();
-    // The same host port again: Docker's error, and nothing left running.
-    let out = d.docker(&["run", "-d", "--name", "httpd2", "-p", &format!("127.0.0.1:{hp}:80"), "busybox", "sleep", "5"]);
-    out.assert_fail().assert_stderr_contains("port is already allocated");
-    d.docker(&["rm", "-f", "httpd1", "httpd2"]).assert_ok();
-    d.stop();
+both! {
+    fn inspect_network_settings(d, c) {
+        d.cli(c, &["run", "-d", "--name", "web1", "busybox", "sleep", "60"]).assert_ok();
+        let ip = d.cli(c, &["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "web1"]).assert_ok().out();
+        assert!(ip.split('.').count() == 4, "{ip}");
+        assert_eq!(ip_of(d, "web1", "bridge"), ip);
+        let mac = d.cli(c, &["inspect", "-f", "{{.NetworkSettings.MacAddress}}", "web1"]).assert_ok().out();
+        assert!(mac.starts_with("02:42:"), "{mac}");
+        let members = d.cli(c, &["network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}", "bridge"]).assert_ok().out();
+        assert!(members.starts_with(&format!("web1 {ip}/")), "{members}");
+        // From the host over the bridge.
+        let ok = std::process::Command::new("busybox").args(["ping", "-c1", "-w3", &ip]).output().is_ok_and(|o| o.status.success());
+        assert!(ok, "host cannot reach {ip}");
+        d.cli(c, &["rm", "-f", "web1"]).assert_ok();
+    }
+}
+
+both! {
+    fn none_has_only_loopback_and_host_sees_host(d, c) {
+        d.cli(c, &["run", "--rm", "--network", "none", "busybox", "ls", "/sys/class/net"]).assert_ok().assert_stdout("lo");
+        let out = d.cli(c, &["run", "--rm", "--net", "host", "busybox", "ls", "/sys/class/net"]);
+        out.assert_ok();
+        assert!(out.stdout.contains(&d.bridge()), "host netns should show our bridge: {out:?}");
+        d.cli(c, &["run", "--rm", "--network", "nosuchnet", "busybox", "true"]).assert_code(125).assert_stderr_contains("network nosuchnet not found");
+    }
+}
+
+both! {
+    fn user_networks_isolation_overlap_rm(d, c) {
+        let b = if c == berth_e2e::Cli::Berth { "10.231" } else { "10.233" };
+        let sub = |s: &str| s.replace("10.231", b);
+        d.cli(c, &["network", "create", "--subnet", &sub("10.231.0.0/24"), "--label", "k=v", "netaa"]).assert_ok();
+        d.cli(c, &["network", "create", "--subnet", &sub("10.231.1.0/24"), "--internal", "netbb"]).assert_ok();
+        d.cli(c, &["network", "create", "--subnet", &sub("10.231.0.128/25"), "netcc"])
+            .assert_fail()
+            .assert_stderr_contains("invalid pool request: Pool overlaps with other one on this address space");
+        d.cli(c, &["network", "create", "--subnet", &sub("10.231.0.0/24"), "netaa"]).assert_fail();
+        d.cli(c, &["network", "create", "--gateway", "10.1.0.1", "netdd"]).assert_fail().assert_stderr_contains("every ip-range or gateway must have a corresponding subnet");
+        let id = d.cli(c, &["network", "ls", "-q", "--filter", "label=k=v"]).assert_ok().out();
+        assert_eq!(id.len(), 12, "{id}");
+        d.cli(c, &["run", "-d", "--name", "srva", "--network", "netaa", "busybox", "sleep", "60"]).assert_ok();
+        d.cli(c, &["run", "-d", "--name", "srvb", "--network", "netbb", "--ip", &sub("10.231.1.77"), "busybox", "sleep", "60"]).assert_ok();
+        assert_eq!(ip_of(d, "srvb", "netbb"), sub("10.231.1.77"));
+        d.cli(c, &["run", "--rm", "--ip", &sub("10.231.1.77"), "--network", "netbb", "busybox", "true"]).assert_fail();
+        let a = ip_of(d, "srva", "netaa");
+        // Same network: reachable. Other network: not.
+        d.cli(c, &["run", "--rm", "--network", "netaa", "busybox", "ping", "-c1", "-w3", &a]).assert_ok();
+        d.cli(c, &["run", "--rm", "--network", "netbb", "busybox", "ping", "-c1", "-W1", &a]).assert_fail();
+        d.cli(c, &["run", "--rm", "busybox", "ping", "-c1", "-W1", &a]).assert_fail();
+        // Internal network: no default route, and its members reach each other only.
+        let out = d.cli(c, &["run", "--rm", "--network", "netbb", "busybox", "ip", "route"]);
+        out.assert_ok();
+        assert!(!out.stdout.contains("default"), "{out:?}");
+        d.cli(c, &["run", "--rm", "--network", "netbb", "busybox", "ping", "-c1", "-w3", &sub("10.231.1.77")]).assert_ok();
+        let gw_a = d.cli(c, &["network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "netaa"]).assert_ok().out();
+        d.cli(c, &["run", "--rm", "--network", "netbb", "busybox", "ping", "-c1", "-W1", &gw_a]).assert_fail();
+        d.cli(c, &["network", "rm", "netaa"]).assert_fail().assert_stderr_contains("has active endpoints");
+        d.cli(c, &["network", "rm", "bridge"]).assert_fail().assert_stderr_contains("pre-defined network");
+        d.cli(c, &["rm", "-f", "srva", "srvb"]).assert_ok();
+        d.cli(c, &["network", "rm", "netaa"]).assert_ok().assert_stdout("netaa");
+        d.cli(c, &["network", "prune", "-f"]).assert_ok().assert_stdout("Deleted Networks:\nnetbb");
+        d.cli(c, &["network", "inspect", "netbb"]).assert_fail();
+        d.cli(c, &["network", "rm", "nosuchnet"]).assert_fail().assert_stderr_contains("network nosuchnet not found");
+    }
+}
+
+both! {
+    fn published_ports_and_conflicts(d, c) {
+        d.cli(c, &["run", "-d", "--name", "httpd1", "-p", "127.0.0.1:0:80", "-p", "90/udp", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]).assert_ok();
+        let port = d.cli(c, &["port", "httpd1", "80"]).assert_ok().out();
+        let hp = port.rsplit(':').next().unwrap_or("").to_string();
+        assert!(port.starts_with("127.0.0.1:"), "{port}");
+        let all = d.cli(c, &["port", "httpd1"]).assert_ok().lines();
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert_eq!(all[0], format!("80/tcp -> 127.0.0.1:{hp}"), "{all:?}");
+        assert!(all[1].starts_with("90/udp -> 0.0.0.0:"), "{all:?}");
+        d.cli(c, &["port", "httpd1", "443"]).assert_code(1).assert_stderr_contains("Error: No public port '443' published for httpd1");
+        let ps = d.cli(c, &["ps", "--format", "{{.Ports}}"]).assert_ok().out();
+        assert!(ps.contains(&format!("127.0.0.1:{hp}->80/tcp")), "{ps}");
+        // From the host on loopback.
+        let ok = berth_e2e::wait_until(std::time::Duration::from_secs(5), || {
+            std::process::Command::new("busybox")
+                .args(["wget", "-qO-", &format!("http://127.0.0.1:{hp}/hostname")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        assert!(ok, "published port not reachable on 127.0.0.1:{hp}");
+        // From another container, straight to the container's address.
+        let ip = d.cli(c, &["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "httpd1"]).assert_ok().out();
+        d.cli(c, &["run", "--rm", "busybox", "wget", "-qO-", &format!("http://{ip}:80/hostname")]).assert_ok();
+        // The same host port again: Docker's error, and nothing left running.
+        let out = d.cli(c, &["run", "-d", "--name", "httpd2", "-p", &format!("127.0.0.1:{hp}:80"), "busybox", "sleep", "5"]);
+        out.assert_fail().assert_stderr_contains("port is already allocated");
+        d.cli(c, &["run", "--rm", "-p", "80/icmp", "busybox", "true"]).assert_code(125).assert_stderr_contains("invalid proto: icmp");
+        d.cli(c, &["run", "--rm", "-p", "8000-8002:80-81", "busybox", "true"]).assert_code(125).assert_stderr_contains("invalid ranges specified");
+        d.cli(c, &["rm", "-f", "httpd1", "httpd2"]).assert_ok();
+    }
+}
+
+both! {
+    fn publish_all_and_ranges(d, c) {
+        d.cli(c, &["run", "-d", "--name", "pa", "-P", "--expose", "80", "--expose", "7000-7001/udp", "-p", "127.0.0.1:18080-18090:81", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]).assert_ok();
+        let lines = d.cli(c, &["port", "pa"]).assert_ok().lines();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        let p81 = d.cli(c, &["port", "pa", "81/tcp"]).assert_ok().out();
+        let n: u16 = p81.rsplit(':').next().unwrap_or("").parse().unwrap_or(0);
+        assert!((18080..=18090).contains(&n) && p81.starts_with("127.0.0.1:"), "{p81}");
+        let hp = d.cli(c, &["port", "pa", "80"]).assert_ok().out();
+        let hp = hp.rsplit(':').next().unwrap_or("").to_string();
+        let ok = berth_e2e::wait_until(std::time::Duration::from_secs(5), || {
+            std::process::Command::new("busybox").args(["wget", "-qO-", &format!("http://127.0.0.1:{hp}/hostname")]).output().is_ok_and(|o| o.status.success())
+        });
+        assert!(ok, "-P port {hp} not reachable");
+        let ps = d.cli(c, &["ps", "--format", "{{.Ports}}"]).assert_ok().out();
+        assert!(ps.contains(&format!("0.0.0.0:{hp}->80/tcp")) && ps.contains("->7000/udp"), "{ps}");
+        d.cli(c, &["rm", "-f", "pa"]).assert_ok();
+    }
+}
+
+both! {
+    fn links_and_shared_netns(d, c) {
+        d.cli(c, &["run", "-d", "--name", "db1", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]).assert_ok();
+        let ip = ip_of(d, "db1", "bridge");
+        let out = d.cli(c, &["run", "--rm", "--link", "db1:dbalias", "busybox", "sh", "-c", "cat /etc/hosts; wget -qO- http://dbalias/hostname"]);
+        out.assert_ok();
+        assert!(out.stdout.contains(&format!("{ip}\tdbalias ")), "{out:?}");
+        d.cli(c, &["run", "--rm", "busybox", "ping", "-c1", "-W1", "db1"]).assert_fail();
+        d.cli(c, &["run", "--rm", "--link", "nosuch:x", "busybox", "true"]).assert_fail();
+        // Sharing db1's namespace: same interfaces, its server on localhost.
+        let out = d.cli(c, &["run", "--rm", "--network", "container:db1", "busybox", "sh", "-c", "ip -4 addr show eth0; wget -qO- http://127.0.0.1/hostname"]);
+        out.assert_ok();
+        assert!(out.stdout.contains(&format!("inet {ip}/")), "{out:?}");
+        d.cli(c, &["rm", "-f", "db1"]).assert_ok();
+    }
+}
+
+both! {
+    fn connect_and_disconnect(d, c) {
+        let b = if c == berth_e2e::Cli::Berth { "10.232" } else { "10.234" };
+        let sub = |s: &str| s.replace("10.232", b);
+        d.cli(c, &["network", "create", "--subnet", &sub("10.232.0.0/24"), "cnet"]).assert_ok();
+        d.cli(c, &["run", "-d", "--name", "cc1", "busybox", "sleep", "60"]).assert_ok();
+        d.cli(c, &["network", "connect", "--alias", "ccalias", "--ip", &sub("10.232.0.50"), "cnet", "cc1"]).assert_ok().assert_stdout("");
+        let ns = format!("berth-{}-{}", d.bridge(), &d.cli(c, &["inspect", "-f", "{{.Id}}", "cc1"]).assert_ok().out()[..12]);
+        let addrs = std::process::Command::new("ip").args(["-n", &ns, "-4", "addr"]).output().expect("ip");
+        let addrs = String::from_utf8_lossy(&addrs.stdout).into_owned();
+        assert!(addrs.contains(&sub("inet 10.232.0.50/24")) && addrs.contains("eth1"), "{addrs}");
+        assert_eq!(ip_of(d, "cc1", "cnet"), sub("10.232.0.50"));
+        let members = d.cli(c, &["network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}", "cnet"]).assert_ok().out();
+        assert_eq!(members, sub("cc1 10.232.0.50/24"));
+        let aliases = d.cli(c, &["inspect", "-f", "{{.NetworkSettings.Networks.cnet.Aliases}}", "cc1"]).assert_ok().out();
+        assert!(aliases.contains("ccalias"), "{aliases}");
+        d.cli(c, &["run", "--rm", "--network", "cnet", "busybox", "ping", "-c1", "-w3", &sub("10.232.0.50")]).assert_ok();
+        d.cli(c, &["network", "connect", "cnet", "cc1"]).assert_fail().assert_stderr_contains("already exists in network cnet");
+        d.cli(c, &["network", "connect", "nosuchnet", "cc1"]).assert_fail().assert_stderr_contains("network nosuchnet not found");
+        d.cli(c, &["network", "connect", "cnet", "nosuchc"]).assert_fail().assert_stderr_contains("No such container: nosuchc");
+        d.cli(c, &["network", "rm", "cnet"]).assert_fail().assert_stderr_contains("has active endpoints");
+        d.cli(c, &["network", "disconnect", "cnet", "cc1"]).assert_ok();
+        let addrs = std::process::Command::new("ip").args(["-n", &ns, "-4", "addr"]).output().expect("ip");
+        assert!(!String::from_utf8_lossy(&addrs.stdout).contains(&sub("10.232.0.50")), "eth1 still there");
+        let members = d.cli(c, &["network", "inspect", "-f", "{{len .Containers}}", "cnet"]).assert_ok().out();
+        assert_eq!(members, "0");
+        d.cli(c, &["network", "disconnect", "cnet", "cc1"]).assert_fail().assert_stderr_contains("is not connected to network cnet");
+        // The lease went back: the same address can be taken again.
+        d.cli(c, &["run", "--rm", "--network", "cnet", "--ip", &sub("10.232.0.50"), "busybox", "true"]).assert_ok();
+        // A stopped container: recorded now, wired at start.
+        d.cli(c, &["create", "--name", "cc2", "busybox", "sleep", "60"]).assert_ok();
+        d.cli(c, &["network", "connect", "cnet", "cc2"]).assert_ok();
+        d.cli(c, &["start", "cc2"]).assert_ok();
+        let ip2 = ip_of(d, "cc2", "cnet");
+        assert!(ip2.starts_with(&sub("10.232.0.")), "{ip2}");
+        d.cli(c, &["run", "--rm", "--network", "cnet", "busybox", "ping", "-c1", "-w3", &ip2]).assert_ok();
+        d.cli(c, &["rm", "-f", "cc1", "cc2"]).assert_ok();
+        d.cli(c, &["network", "rm", "cnet"]).assert_ok();
+    }
 }
 
 #[test]
@@ -136,9 +234,9 @@ fn leases_survive_kill9() {
     let ip = d.docker(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "keep1"]).assert_ok().out();
     d.kill9();
     d.restart();
-    d.docker(&["run", "-d", "--name", "keep2", "busybox", "sleep", "60"]).assert_ok();
+    d.berth(&["run", "-d", "--name", "keep2", "busybox", "sleep", "60"]).assert_ok();
     let ip2 = d.docker(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "keep2"]).assert_ok().out();
     assert_ne!(ip, ip2);
-    d.docker(&["run", "--rm", "busybox", "ping", "-c1", "-W2", &ip]).assert_ok();
+    d.docker(&["run", "--rm", "busybox", "ping", "-c1", "-w3", &ip]).assert_ok();
     d.stop();
 }

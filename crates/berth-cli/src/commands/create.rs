@@ -73,9 +73,8 @@ pub struct ContainerOptions {
     /// Restart policy to apply when a container exits
     #[arg(long, default_value = "no")]
     pub restart: String,
-    /// Connect a container to a network
-    #[arg(long = "network", alias = "net")]
-    pub network: Option<String>,
+    #[command(flatten)]
+    pub net: super::netopts::NetworkOptions,
     /// Bind mount a volume
     #[arg(short = 'v', long = "volume")]
     pub volume: Vec<String>,
@@ -207,7 +206,7 @@ impl ContainerOptions {
         let entrypoint = self.entrypoint.as_ref().map(|e| vec![e.clone()]);
         let command: Vec<String> = self.image_and_command.iter().skip(1).cloned().collect();
         let healthcheck = self.healthcheck()?;
-        let config = ContainerConfig {
+        let mut config = ContainerConfig {
             healthcheck,
             hostname: self.hostname.clone().unwrap_or_default(),
             domainname: self.domainname.clone().unwrap_or_default(),
@@ -240,10 +239,9 @@ impl ContainerOptions {
             None => 0,
             Some(s) => super::limits::parse_ram(s).map_err(|e| format!("invalid argument \"{s}\" for \"--shm-size\" flag: {e}"))?,
         };
-        let host_config = HostConfig {
+        let mut host_config = HostConfig {
             resources,
             shm_size,
-            network_mode: self.network.clone().unwrap_or_else(|| "default".to_string()),
             auto_remove: self.rm,
             init: self.init.then_some(true),
             privileged: self.privileged,
@@ -259,7 +257,8 @@ impl ContainerOptions {
         if self.rm && !matches!(host_config.restart_policy.name.as_str(), "" | "no") {
             return Err("conflicting options: cannot specify both --restart and --rm".to_string());
         }
-        Ok(CreateRequest { config, host_config, networking_config: Some(serde_json::json!({"EndpointsConfig": {}})) })
+        let networking = self.net.apply(&mut config, &mut host_config)?;
+        Ok(CreateRequest { config, host_config, networking_config: Some(networking) })
     }
 }
 

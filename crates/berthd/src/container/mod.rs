@@ -9,6 +9,7 @@ mod lifecycle;
 mod limits;
 mod logs;
 mod manager;
+mod netconnect;
 mod network;
 mod mounts;
 pub mod naming;

@@ -44,7 +44,7 @@ impl ContainerManager {
                 (None, _) => return Err(format!("cannot join network of a non running container: {}", o.id)),
             };
             let hosts = o.net.endpoints.values().find_map(|e| e.ip).map(|ip| vec![format!("{ip}\t{}", o.config.hostname)]).unwrap_or_default();
-            return Ok(Attached { host_files: ns == NetNs::Host, ns, net: ContainerNet::default(), hosts });
+            return Ok(Attached { host_files: ns == NetNs::Host, ns, net: ContainerNet::default(), hosts, dns: false });
         }
         let hc = &rec.host_config.extra;
         let exposed: Vec<String> = rec.config.exposed_ports.as_ref().map(|m| m.keys().cloned().collect()).unwrap_or_default();
@@ -74,6 +74,7 @@ impl ContainerManager {
                 requested: &rec.net,
                 ports: reqs,
                 links,
+                dns_upstreams: dns_upstreams(rec),
             })
             .map_err(|e| e.message)
     }
@@ -82,6 +83,16 @@ impl ContainerManager {
     pub(super) fn detach_network(&self, rec: &ContainerRecord) {
         self.networks.detach(&rec.id, &rec.net);
     }
+}
+
+/// `--dns` servers, else the host's (the embedded DNS forwards from the
+/// host's namespace, so its loopback resolvers are fine).
+fn dns_upstreams(rec: &ContainerRecord) -> Vec<String> {
+    let given: Vec<String> = rec.host_config.extra.get("Dns").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+    if !given.is_empty() {
+        return given;
+    }
+    crate::network::host_nameservers(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())
 }
 
 /// What goes back into the record once the container runs: the leases,
@@ -132,7 +143,12 @@ impl ContainerManager {
             }
             return Ok(ContainerNet::default());
         }
-        let n = self.networks.find(&mode)?;
+        // As dockerd: a missing network fails the start, not the create
+        // (a 404 here would send the docker CLI pulling the image).
+        let n = match self.networks.find(&mode) {
+            Err(e) if e.kind == berth_api::ErrorKind::NotFound => return Ok(net),
+            other => other?,
+        };
         // Endpoint settings are keyed by the network's name.
         if n.name != mode {
             if let Some(ep) = net.endpoints.remove(&mode) {
@@ -140,7 +156,10 @@ impl ContainerManager {
             }
         }
         for k in net.endpoints.keys() {
-            self.networks.find(k)?;
+            match self.networks.find(k) {
+                Err(e) if e.kind != berth_api::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
         }
         Ok(net)
     }

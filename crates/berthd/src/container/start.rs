@@ -124,7 +124,7 @@ impl ContainerManager {
         net: &Attached,
         mounts: Vec<berth_runtime::Mount>,
     ) -> Result<i64, String> {
-        let etc = write_etc_files(dir, rec, net).map_err(|e| format!("writing /etc files: {e}"))?;
+        let etc = write_etc_files(dir, rec, net, self.networks.default_gateway()).map_err(|e| format!("writing /etc files: {e}"))?;
         let user = berth_runtime::resolve_user(rootfs, &rec.config.user).map_err(|e| e.to_string())?;
         let mut env = rec.config.env.clone();
         if !env.iter().any(|e| e.starts_with("PATH=")) {
@@ -288,14 +288,15 @@ fn console_size(hc: &berth_api::container::HostConfig) -> Option<(u32, u32)> {
 
 /// Writes hostname, hosts and resolv.conf for the container; returns the
 /// bind mounts for them.
-fn write_etc_files(dir: &Path, rec: &ContainerRecord, net: &Attached) -> std::io::Result<Vec<(PathBuf, String)>> {
+fn write_etc_files(dir: &Path, rec: &ContainerRecord, net: &Attached, gateway: Option<std::net::Ipv4Addr>) -> std::io::Result<Vec<(PathBuf, String)>> {
     let hostname = dir.join("hostname");
     std::fs::write(&hostname, format!("{}\n", rec.config.hostname))?;
     let hosts = dir.join("hosts");
-    std::fs::write(&hosts, crate::network::hosts_file(net, &rec.config.hostname))?;
+    let list = |k: &str| -> Vec<String> { rec.host_config.extra.get(k).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default() };
+    std::fs::write(&hosts, crate::network::hosts_file(net, &rec.config.hostname, &list("ExtraHosts"), gateway))?;
     let resolv = dir.join("resolv.conf");
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let dns: Vec<String> = rec.host_config.extra.get("Dns").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+    let dns = crate::network::DnsSettings { servers: list("Dns"), search: list("DnsSearch"), options: list("DnsOptions") };
     std::fs::write(&resolv, crate::network::resolv_file(&host_resolv, net, &dns))?;
     Ok(vec![
         (resolv, "/etc/resolv.conf".into()),

@@ -31,6 +31,8 @@ pub struct Attached {
     pub hosts: Vec<String>,
     /// Whether /etc/hosts and resolv.conf are the host's own.
     pub host_files: bool,
+    /// The embedded DNS answers at 127.0.0.11 (user networks).
+    pub dns: bool,
 }
 
 /// What attach needs to know of the container.
@@ -43,6 +45,8 @@ pub struct AttachInput<'a> {
     pub ports: Vec<PortRequest>,
     /// `--link` entries resolved by the caller: (ip, names).
     pub links: Vec<(Ipv4Addr, String)>,
+    /// Where the embedded DNS forwards (`--dns`, else the host's servers).
+    pub dns_upstreams: Vec<String>,
 }
 
 impl NetworkManager {
@@ -50,14 +54,14 @@ impl NetworkManager {
     pub fn attach(&self, inp: &AttachInput) -> Result<Attached, ApiError> {
         match inp.mode {
             "host" => {
-                return Ok(Attached { ns: NetNs::Host, net: ContainerNet::default(), hosts: vec![], host_files: true });
+                return Ok(Attached { ns: NetNs::Host, net: ContainerNet::default(), hosts: vec![], host_files: true, dns: false });
             }
             "none" => {
                 let name = self.netns_name(inp.id);
                 let _ = netns::remove(&name);
                 netns::create(&name).map_err(net_error)?;
                 let net = ContainerNet { netns: Some(name.clone()), ..Default::default() };
-                return Ok(Attached { ns: NetNs::Path(netns::path(&name)), net, hosts: vec![], host_files: false });
+                return Ok(Attached { ns: NetNs::Path(netns::path(&name)), net, hosts: vec![], host_files: false, dns: false });
             }
             _ => {}
         }
@@ -81,12 +85,17 @@ impl NetworkManager {
         let ns_name = self.netns_name(inp.id);
         let _ = netns::remove(&ns_name);
         netns::create(&ns_name).map_err(net_error)?;
-        let mut net = ContainerNet { netns: Some(ns_name.clone()), ..Default::default() };
-        let res = self.attach_all(&mut st, inp, &ns_name, wanted, &mut net);
-        if let Err(e) = res {
-            self.release(&mut st, inp.id, &net);
-            return Err(e);
-        }
+        let mut net = ContainerNet { netns: Some(ns_name.clone()), primary: Some(primary.name.clone()), ..Default::default() };
+        net.dns_names = vec![inp.name.to_string(), inp.id[..inp.id.len().min(12)].to_string(), inp.hostname.to_string()];
+        net.dns_upstreams = inp.dns_upstreams.clone();
+        let res = self.attach_all(&mut st, inp, &ns_name, wanted, &mut net).and_then(|_| self.serve_dns(&st, inp.id, &net));
+        let dns = match res {
+            Ok(on) => on,
+            Err(e) => {
+                self.release(&mut st, inp.id, &net);
+                return Err(e);
+            }
+        };
         let mut hosts = vec![];
         if let Some(ip) = net.endpoints.values().find_map(|e| e.ip) {
             hosts.push(format!("{ip}\t{}", inp.hostname));
@@ -94,7 +103,7 @@ impl NetworkManager {
         for (ip, names) in &inp.links {
             hosts.push(format!("{ip}\t{names}"));
         }
-        Ok(Attached { ns: NetNs::Path(netns::path(&ns_name)), net, hosts, host_files: false })
+        Ok(Attached { ns: NetNs::Path(netns::path(&ns_name)), net, hosts, host_files: false, dns })
     }
 
     fn attach_all(
@@ -111,7 +120,7 @@ impl NetworkManager {
             routed |= !n.internal;
             net.endpoints.insert(n.name.clone(), ep);
         }
-        let Some(primary) = net.endpoints.values().next().cloned() else { return Ok(()) };
+        let Some(primary) = net.primary_endpoint().cloned() else { return Ok(()) };
         let Some(cip) = primary.ip else { return Ok(()) };
         let bridge = st.nets.get(&primary.network_id).map(|n| n.bridge.clone()).unwrap_or_default();
         for r in &inp.ports {
@@ -133,7 +142,7 @@ impl NetworkManager {
 
     /// One veth into one network.
     #[allow(clippy::too_many_arguments)]
-    fn plug(&self, st: &mut State, id: &str, ns_name: &str, n: &NetworkRecord, req: &Endpoint, idx: usize, route: bool) -> Result<Endpoint, ApiError> {
+    pub(super) fn plug(&self, st: &mut State, id: &str, ns_name: &str, n: &NetworkRecord, req: &Endpoint, idx: usize, route: bool) -> Result<Endpoint, ApiError> {
         let alloc = st.alloc.get_mut(&n.id).ok_or_else(|| ApiError::internal(format!("network {} has no address pool", n.name)))?;
         let ip = match req.requested_ip {
             Some(_) if n.default_bridge => {
@@ -183,26 +192,38 @@ impl NetworkManager {
     }
 
     fn release(&self, st: &mut State, id: &str, net: &ContainerNet) {
-        let primary = net.endpoints.values().next();
+        self.dns.stop(id);
+        self.release_ports(st, id, net);
+        for ep in net.endpoints.values() {
+            self.release_endpoint(st, id, ep);
+        }
+        if let Some(ns) = &net.netns {
+            let _ = netns::remove(ns);
+        }
+    }
+
+    /// The published ports' rules and held sockets.
+    pub(super) fn release_ports(&self, st: &mut State, id: &str, net: &ContainerNet) {
+        let primary = net.primary_endpoint();
         if let Some((bridge, cip)) = primary.and_then(|e| Some((st.nets.get(&e.network_id)?.bridge.clone(), e.ip?))) {
             for m in &net.ports {
                 let _ = self.fw.delete(&port_rules(&self.chains, &port_fw(&bridge, cip, m)));
             }
         }
         st.ports.retain(|_, (owner, _)| owner != id);
-        for ep in net.endpoints.values() {
-            if let (Some(a), Some(ip)) = (st.alloc.get_mut(&ep.network_id), ep.ip) {
-                a.release(ip);
-            }
-            if let Some(u) = st.users.get_mut(&ep.network_id) {
-                u.retain(|c| c != id);
-            }
-            if !ep.host_if.is_empty() {
-                let _ = self.links.delete_link(&ep.host_if);
-            }
+    }
+
+    /// One endpoint's lease and veth.
+    pub(super) fn release_endpoint(&self, st: &mut State, id: &str, ep: &Endpoint) {
+        self.dns.remove(id, Some(&ep.network_id));
+        if let (Some(a), Some(ip)) = (st.alloc.get_mut(&ep.network_id), ep.ip) {
+            a.release(ip);
         }
-        if let Some(ns) = &net.netns {
-            let _ = netns::remove(ns);
+        if let Some(u) = st.users.get_mut(&ep.network_id) {
+            u.retain(|c| c != id);
+        }
+        if !ep.host_if.is_empty() {
+            let _ = self.links.delete_link(&ep.host_if);
         }
     }
 
@@ -217,7 +238,10 @@ impl NetworkManager {
             }
             st.users.entry(ep.network_id.clone()).or_default().push(id.to_string());
         }
-        let primary = net.endpoints.values().next();
+        if let Err(e) = self.serve_dns(&st, id, net) {
+            crate::daemon::log(&format!("{id}: {e}"));
+        }
+        let primary = net.primary_endpoint();
         let Some((bridge, cip)) = primary.and_then(|e| Some((st.nets.get(&e.network_id)?.bridge.clone(), e.ip?))) else { return };
         for m in &net.ports {
             let req = PortRequest {
@@ -251,5 +275,51 @@ fn port_fw(bridge: &str, cip: Ipv4Addr, m: &PortMap) -> PortFw {
         proto: m.proto,
         host_ip: m.host_ip.parse().ok(),
         host_port: m.host_port,
+    }
+}
+
+impl NetworkManager {
+    /// The default bridge's gateway (`host-gateway` in `--add-host`).
+    pub fn default_gateway(&self) -> Option<Ipv4Addr> {
+        self.lock().nets.values().find(|n| n.default_bridge).and_then(|n| n.gateway)
+    }
+}
+
+impl NetworkManager {
+    /// Whether any endpoint is on a user network (those have the embedded DNS).
+    fn wants_dns(&self, st: &State, net: &ContainerNet) -> bool {
+        net.endpoints.values().any(|e| st.nets.get(&e.network_id).is_some_and(|n| !n.default_bridge) && e.ip.is_some())
+    }
+
+    /// Registers the container's names on its user networks and serves its
+    /// namespace; `Ok(false)` when it is on none.
+    fn serve_dns(&self, st: &State, id: &str, net: &ContainerNet) -> Result<bool, ApiError> {
+        if !self.wants_dns(st, net) {
+            return Ok(false);
+        }
+        let Some(ns) = &net.netns else { return Ok(false) };
+        let mut forward = false;
+        for ep in net.endpoints.values() {
+            let (Some(n), Some(ip)) = (st.nets.get(&ep.network_id), ep.ip) else { continue };
+            if n.default_bridge {
+                continue;
+            }
+            forward |= !n.internal;
+            let mut names = net.dns_names.clone();
+            names.extend(ep.aliases.iter().cloned());
+            self.dns.add(id, &n.id, &n.name, &names, ip);
+        }
+        let servers = net.dns_upstreams.iter().filter_map(|s| super::dns::upstream_addr(s)).collect();
+        self.dns.start(id, ns, super::dns::Upstream { servers, forward }).map_err(ApiError::internal)?;
+        Ok(true)
+    }
+
+    /// Names of a container connected to one more network while it runs.
+    pub(super) fn register_dns(&self, id: &str, net: &ContainerNet, network_id: &str, network_name: &str, ep: &Endpoint) {
+        if let Some(ip) = ep.ip {
+            let mut names = net.dns_names.clone();
+            names.extend(ep.aliases.iter().cloned());
+            self.dns.add(id, network_id, network_name, &names, ip);
+        }
     }
 }

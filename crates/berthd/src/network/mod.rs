@@ -2,6 +2,8 @@
 //! networks, and each running container's endpoints and published ports.
 //! OS effects go through berth-net's `Links` and `Firewall` traits.
 
+mod connect;
+pub mod dns;
 mod endpoint;
 mod etc;
 mod manage;
@@ -10,7 +12,7 @@ pub mod record;
 pub mod view;
 
 pub use endpoint::{AttachInput, Attached, NetNs};
-pub use etc::{hosts as hosts_file, resolv as resolv_file};
+pub use etc::{host_nameservers, hosts as hosts_file, resolv as resolv_file, DnsSettings};
 pub use manage::CreateSpec;
 pub use record::ContainerNet;
 
@@ -55,6 +57,7 @@ pub struct NetworkManager {
     fw: Arc<dyn Firewall>,
     records: RecordDir<NetworkRecord>,
     state: Mutex<State>,
+    dns: Arc<dns::Resolver>,
 }
 
 impl NetworkManager {
@@ -65,7 +68,7 @@ impl NetworkManager {
         let records = RecordDir::open(&cfg.data_root.join("db").join("networks"))
             .map_err(|e| ApiError::internal(format!("opening network records: {e}")))?;
         let chains = Chains::new(&cfg.bridge);
-        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default() });
+        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), dns: Arc::default() });
         m.load()?;
         Ok(m)
     }

@@ -45,6 +45,20 @@ pub struct ContainerNet {
     pub ports: Vec<PortMap>,
     /// The namespace name under /run/netns while running.
     pub netns: Option<String>,
+    /// The network whose endpoint holds the default route and the
+    /// published ports (the container's `NetworkMode`).
+    pub primary: Option<String>,
+    /// The container's names in the embedded DNS (name, short ID,
+    /// hostname) and the servers it forwards to, kept for a restore.
+    pub dns_names: Vec<String>,
+    pub dns_upstreams: Vec<String>,
+}
+
+impl ContainerNet {
+    /// The endpoint published ports point at.
+    pub fn primary_endpoint(&self) -> Option<&Endpoint> {
+        self.primary.as_ref().and_then(|p| self.endpoints.get(p)).or_else(|| self.endpoints.values().next())
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -90,3 +90,23 @@ pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     }
     Ok(ok_json(&NetworkPruneResponse { networks_deleted: deleted }))
 }
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct ConnectBody {
+    container: String,
+    endpoint_config: Option<serde_json::Value>,
+    force: bool,
+}
+
+pub async fn connect(d: &Daemon, id: &str, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
+    let body: ConnectBody = json_body(req).await?;
+    d.containers.connect_network(id, &body.container, body.endpoint_config.as_ref()).await?;
+    Ok(status_only(200))
+}
+
+pub async fn disconnect(d: &Daemon, id: &str, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
+    let body: ConnectBody = json_body(req).await?;
+    d.containers.disconnect_network(id, &body.container, body.force).await?;
+    Ok(status_only(200))
+}
