@@ -119,7 +119,7 @@ fn prepare(src: &Info, dst: &Info) -> anyhow::Result<(String, Option<(String, St
     if dst.exists && src.is_dir {
         bail!("cannot copy directory");
     }
-    if !dst.exists && !src.is_dir && has_trailing_sep(&dst.path) || !dst.exists && !src.is_dir && specifies_current_dir(&dst.path) {
+    if !dst.exists && !src.is_dir && (has_trailing_sep(&dst.path) || specifies_current_dir(&dst.path)) {
         bail!("no such directory");
     }
     Ok((dst_dir, Some((src_base, dst_base))))
