@@ -6,6 +6,7 @@
 //! fields in an `extra` map where a client may send more than berth
 //! understands, so that `inspect` echoes back what was sent.
 
+pub mod archive;
 pub mod container;
 pub mod detachkeys;
 pub mod error;

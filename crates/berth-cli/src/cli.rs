@@ -60,6 +60,8 @@ pub enum Command {
     Diff(snapshot::DiffArgs),
     /// Export a container's filesystem as a tar archive
     Export(snapshot::ExportArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(cp::Args),
     /// Create a new image from a container's changes
     Commit(snapshot::CommitArgs),
     /// Pause all processes within one or more containers
@@ -127,6 +129,7 @@ pub enum ContainerCommand {
     Update(update::UpdateArgs),
     Diff(snapshot::DiffArgs),
     Export(snapshot::ExportArgs),
+    Cp(cp::Args),
     Commit(snapshot::CommitArgs),
     Pause(pause::Args),
     Unpause(pause::Args),

@@ -100,6 +100,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Events(a) => events::run(c, a).await,
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => snapshot::diff(c, a).await,
         Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => snapshot::export(c, a).await,
+        Command::Cp(a) | Command::Container(ContainerCommand::Cp(a)) => cp::run(c, a).await,
         Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => snapshot::commit(c, a).await,
         Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => pause::pause(c, a).await,
         Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => pause::unpause(c, a).await,

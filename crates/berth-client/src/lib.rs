@@ -4,6 +4,7 @@
 //! negotiation, JSON helpers, streamed request and response bodies, and
 //! hijacked (attach) connections.
 
+mod archive;
 mod body;
 mod client;
 mod error;

@@ -40,6 +40,13 @@ pub enum RuntimeError {
     /// A mount target could not be resolved or created inside the rootfs.
     #[error("mount target {target}: {reason}")]
     MountTarget { target: String, reason: String },
+    /// A path could not be resolved inside a container's tree (`cp`).
+    #[error("{path}: {source}")]
+    InRoot {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// An unknown signal name or number (Docker's text).
     #[error("Invalid signal: {0}")]
     InvalidSignal(String),

@@ -3,6 +3,7 @@
 
 mod caps;
 mod error;
+mod inroot;
 mod mounts;
 mod resources;
 mod seccomp;
@@ -20,5 +21,6 @@ pub use seccomp::default_profile as default_seccomp_profile;
 pub use signal::{parse_signal, signal_name};
 pub use mounts::{Mount, MountKind};
 pub use spec::{build_exec_process, build_spec, write_bundle, ExecInput, SpecInput, DEFAULT_SHM_SIZE};
+pub use inroot::{fstat_fd, read_link_fd, InRoot, Resolved};
 pub use target::{prepare_mount_target, resolve_in_rootfs, TargetKind};
 pub use user::{resolve_user, ResolvedUser};

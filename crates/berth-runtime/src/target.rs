@@ -134,7 +134,7 @@ fn cstr(s: &str) -> std::io::Result<CString> {
 }
 
 /// openat2(root, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); `None` if absent.
-fn open_in_root(root: &File, rel: &str, flags: i32) -> std::io::Result<Option<OwnedFd>> {
+pub(crate) fn open_in_root<F: AsRawFd>(root: &F, rel: &str, flags: i32) -> std::io::Result<Option<OwnedFd>> {
     let rel = if rel.is_empty() { "." } else { rel };
     let c_rel = cstr(rel)?;
     let how = OpenHow {

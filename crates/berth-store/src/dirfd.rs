@@ -2,7 +2,7 @@
 //! never follow a symlink in the final component. Extraction walks the tree with these so
 //! that a symlink planted by an earlier tar entry can never redirect a write.
 
-use std::ffi::{CString, OsStr};
+use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -41,6 +41,11 @@ impl DirFd {
         // SAFETY: `c` is a valid NUL-terminated string; open has no other preconditions.
         let fd = unsafe { libc::open(c.as_ptr(), DIR_FLAGS) };
         Self::from_ret(fd)
+    }
+
+    /// Wrap a descriptor of a directory (O_PATH is enough: every use is an `*at` call).
+    pub fn from_fd(fd: OwnedFd) -> DirFd {
+        DirFd(fd)
     }
 
     fn from_ret(fd: libc::c_int) -> io::Result<DirFd> {
@@ -84,6 +89,30 @@ impl DirFd {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Names in this directory (without `.` and `..`), sorted.
+    pub fn entries(&self) -> io::Result<Vec<OsString>> {
+        // The magic link names this very directory, so no path is re-resolved.
+        let mut names: Vec<OsString> = std::fs::read_dir(format!("/proc/self/fd/{}", self.raw()))?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<io::Result<_>>()?;
+        names.sort();
+        Ok(names)
+    }
+
+    /// Remove the directory `name` and everything below it, never following a symlink:
+    /// each level is opened with O_NOFOLLOW relative to its parent's fd.
+    pub fn remove_tree(&self, name: &OsStr) -> io::Result<()> {
+        let dir = self.child(name, false)?;
+        for child in dir.entries()? {
+            match dir.lstat(&child)? {
+                Some(st) if st.st_mode & libc::S_IFMT == libc::S_IFDIR => dir.remove_tree(&child)?,
+                Some(_) => dir.unlink(&child, false)?,
+                None => {}
+            }
+        }
+        self.unlink(name, true)
     }
 
     pub fn unlink(&self, name: &OsStr, is_dir: bool) -> io::Result<()> {

@@ -19,6 +19,9 @@ pub enum StoreError {
     UnsafePath(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// Extraction would replace a directory by a non-directory or the reverse.
+    #[error("{0}")]
+    Conflict(String),
     #[error("corrupt: {0}")]
     Corrupt(String),
     #[error("invalid key: {0:?}")]

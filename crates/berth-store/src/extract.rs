@@ -85,21 +85,23 @@ fn meta_of(h: &tar::Header, shown: &Path) -> Result<Meta> {
 }
 
 /// Remove whatever is at `name` unless it is a directory and `keep_dir`.
-fn clear(dir: &DirFd, name: &OsStr, keep_dir: bool, shown: &Path, full: &Path) -> Result<bool> {
+/// With `no_dir_swap`, replacing a directory by a non-directory (or the reverse) is an error.
+fn clear(dir: &DirFd, name: &OsStr, keep_dir: bool, no_dir_swap: bool, shown: &Path) -> Result<bool> {
     let Some(st) = dir.lstat(name).map_err(|e| StoreError::io(shown, e))? else {
         return Ok(false);
     };
     let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    if no_dir_swap && is_dir != keep_dir {
+        let (old, new) = if is_dir { ("directory", "non-directory") } else { ("non-directory", "directory") };
+        return Err(StoreError::Conflict(format!("cannot overwrite {old} {:?} with {new}", shown.display().to_string())));
+    }
     if is_dir && keep_dir {
         return Ok(true);
     }
     if is_dir {
-        // Parents were verified to be real directories, and remove_dir_all does not
-        // follow symlinks inside, so the path-based removal stays in the tree.
-        std::fs::remove_dir_all(full).map_err(|e| StoreError::io(shown, e))?;
+        dir.remove_tree(name).map_err(|e| StoreError::io(shown, e))?;
     } else {
-        dir.unlink(name, false)
-            .map_err(|e| StoreError::io(shown, e))?;
+        dir.unlink(name, false).map_err(|e| StoreError::io(shown, e))?;
     }
     Ok(false)
 }
@@ -120,10 +122,34 @@ fn xattrs(entry: &mut tar::Entry<impl Read>) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-/// Unpack `reader` into the existing directory `dest`. Returns the total size of regular
-/// file content written.
+/// How `extract_into` treats a plain (non-layer) tar, as Docker's `PUT .../archive`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ExtractOptions {
+    /// Fail rather than replace a directory by a non-directory or the reverse.
+    pub no_overwrite_dir_non_dir: bool,
+    /// Own every entry by this uid/gid instead of the header's.
+    pub chown: Option<(u32, u32)>,
+}
+
+/// Unpack the layer tar `reader` into the existing directory `dest` (whiteouts become
+/// overlay whiteouts). Returns the total size of regular file content written.
 pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
     let root = DirFd::open(dest).map_err(|e| StoreError::io(dest, e))?;
+    unpack(&root, reader, true, ExtractOptions::default())
+}
+
+/// Unpack a plain tar into the directory `dir` (an fd, O_PATH is enough), for `cp`.
+/// Every entry is created relative to `dir` with the layer extractor's guarantees:
+/// nothing is ever written through a symlink or outside `dir`, whatever the tar holds
+/// or the tree does meanwhile. `.wh.` names are ordinary files here.
+pub fn extract_into(dir: &impl std::os::fd::AsFd, reader: impl Read, opts: ExtractOptions) -> Result<u64> {
+    let fd = dir.as_fd().try_clone_to_owned().map_err(|e| StoreError::io("<extraction dir>", e))?;
+    unpack(&DirFd::from_fd(fd), reader, false, opts)
+}
+
+fn unpack(root: &DirFd, reader: impl Read, layer: bool, opts: ExtractOptions) -> Result<u64> {
+    let dest = Path::new("");
+    let no_swap = opts.no_overwrite_dir_non_dir;
     let mut archive = tar::Archive::new(reader);
     let mut size = 0u64;
     let mut dir_times: Vec<(Vec<OsString>, i64)> = Vec::new();
@@ -138,18 +164,20 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
         let Some(name) = comps.last().cloned() else {
             continue;
         }; // the root itself
-        let full = comps.iter().fold(dest.to_path_buf(), |p, c| p.join(c));
         let kind = entry.header().entry_type();
-        let meta = meta_of(entry.header(), &raw)?;
-        let parent = open_parent(&root, &comps, &raw, true)?;
+        let mut meta = meta_of(entry.header(), &raw)?;
+        if let Some((uid, gid)) = opts.chown {
+            (meta.uid, meta.gid) = (uid, gid);
+        }
+        let parent = open_parent(root, &comps, &raw, true)?;
         let io_err = |e: io::Error| StoreError::io(&raw, e);
 
         let name_bytes = name.as_bytes();
-        if name_bytes == OPAQUE.as_bytes() {
+        if layer && name_bytes == OPAQUE.as_bytes() {
             set_fd_xattr(parent.fd(), b"trusted.overlay.opaque", b"y").map_err(io_err)?;
             continue;
         }
-        if let Some(hidden) = name_bytes.strip_prefix(WHITEOUT_PREFIX.as_bytes()) {
+        if let Some(hidden) = name_bytes.strip_prefix(WHITEOUT_PREFIX.as_bytes()).filter(|_| layer) {
             if hidden.starts_with(WHITEOUT_PREFIX.as_bytes()) {
                 continue; // other aufs metadata (.wh..wh.plnk etc.)
             }
@@ -157,7 +185,7 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
                 return Err(unsafe_path(&raw));
             }
             let hidden = OsStr::from_bytes(hidden);
-            clear(&parent, hidden, false, &raw, &full.with_file_name(hidden))?;
+            clear(&parent, hidden, false, false, &raw)?;
             parent.mknod(hidden, libc::S_IFCHR, 0).map_err(io_err)?;
             parent
                 .set_owner_times(hidden, meta.uid, meta.gid, meta.mtime)
@@ -167,7 +195,7 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
 
         match kind {
             EntryType::Directory => {
-                if !clear(&parent, &name, true, &raw, &full)? {
+                if !clear(&parent, &name, true, no_swap, &raw)? {
                     parent.mkdir(&name, 0o700).map_err(io_err)?;
                 }
                 let d = parent.child(&name, false).map_err(io_err)?;
@@ -178,7 +206,7 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
                 dir_times.push((comps, meta.mtime));
             }
             EntryType::Regular | EntryType::Continuous => {
-                clear(&parent, &name, false, &raw, &full)?;
+                clear(&parent, &name, false, no_swap, &raw)?;
                 let xa = xattrs(&mut entry);
                 let mut f = parent.create_file(&name).map_err(io_err)?;
                 size += io::copy(&mut entry, &mut f).map_err(io_err)?;
@@ -202,7 +230,7 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
                         StoreError::Corrupt(format!("{}: symlink without target", raw.display()))
                     })?
                     .into_owned();
-                clear(&parent, &name, false, &raw, &full)?;
+                clear(&parent, &name, false, no_swap, &raw)?;
                 // The target is stored verbatim: it is only data here, never followed.
                 parent.symlink(&target, &name).map_err(io_err)?;
                 parent
@@ -224,12 +252,12 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
                 if tcomps == comps {
                     continue;
                 }
-                let tparent = open_parent(&root, &tcomps, &target, false)?;
-                clear(&parent, &name, false, &raw, &full)?;
+                let tparent = open_parent(root, &tcomps, &target, false)?;
+                clear(&parent, &name, false, no_swap, &raw)?;
                 parent.link_from(&tparent, tname, &name).map_err(io_err)?;
             }
             EntryType::Fifo => {
-                clear(&parent, &name, false, &raw, &full)?;
+                clear(&parent, &name, false, no_swap, &raw)?;
                 parent
                     .mknod(&name, libc::S_IFIFO | 0o600, 0)
                     .map_err(io_err)?;
@@ -246,7 +274,7 @@ pub(crate) fn extract(dest: &Path, reader: impl Read) -> Result<u64> {
     // Directory times last: creating children changed them.
     for (comps, mtime) in dir_times.iter().rev() {
         let shown = comps.iter().collect::<std::path::PathBuf>();
-        let parent = open_parent(&root, comps, &shown, false)?;
+        let parent = open_parent(root, comps, &shown, false)?;
         if let Some(name) = comps.last() {
             if let Ok(d) = parent.child(name, false) {
                 set_fd_times(d.fd(), *mtime).map_err(|e| StoreError::io(&shown, e))?;

@@ -1,5 +1,6 @@
 //! The data root: content-addressed blobs, unpacked layers, and crash-safe JSON records.
 
+mod archive;
 mod blob;
 mod digest;
 mod dirfd;
@@ -10,8 +11,12 @@ mod record;
 mod tmp;
 
 #[cfg(test)]
+mod cp_tests;
+#[cfg(test)]
 mod extract_tests;
 
+pub use archive::archive_entry;
+pub use extract::{extract_into, ExtractOptions};
 pub use blob::{BlobStore, BlobWriter};
 pub use digest::Digest;
 pub use error::{Result, StoreError};

@@ -3,7 +3,7 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{containers, events, exec, images, networks, system, volumes};
+use crate::routes::{archive, containers, events, exec, images, networks, system, volumes};
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
 use hyper::body::Incoming;
@@ -34,6 +34,9 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::GET, ["containers", id, "stats"]) => containers::stats(&d, &req, id),
         (&Method::GET, ["containers", id, "changes"]) => containers::changes(&d, id),
         (&Method::GET, ["containers", id, "export"]) => containers::export(&d, id),
+        (&Method::HEAD, ["containers", id, "archive"]) => archive::head(&d, &req, id).await,
+        (&Method::GET, ["containers", id, "archive"]) => archive::get(&d, &req, id).await,
+        (&Method::PUT, ["containers", id, "archive"]) => archive::put(&d, req, id).await,
         (&Method::POST, ["commit"]) => containers::commit(&d, &mut req).await,
         (&Method::POST, ["containers", id, "update"]) => containers::update(&d, &mut req, id).await,
         (&Method::POST, ["containers", id, "rename"]) => containers::rename(&d, &req, id),

@@ -278,6 +278,11 @@ impl TestDaemon {
     }
 
     /// The private temp directory (data/, exec/, sock, berthd.log).
+    /// Where the berth binaries under test are.
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

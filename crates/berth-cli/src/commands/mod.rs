@@ -2,6 +2,7 @@
 
 pub mod archive_out;
 pub mod attach;
+pub mod cp;
 pub mod create;
 pub mod events;
 pub mod exec;

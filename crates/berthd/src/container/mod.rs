@@ -1,5 +1,6 @@
 //! Containers: records, the in-memory table, and the lifecycle verbs.
 
+mod archive;
 mod attach;
 mod create;
 mod fsdiff;
@@ -25,6 +26,7 @@ mod start;
 mod stats;
 mod view;
 
+pub use archive::ExtractRequest;
 pub use attach::{parse_detach_keys, run as attach_run, subscribe as attach_subscribe, AttachOptions};
 pub use exec::ExecStore;
 pub use logs::LogOptions;

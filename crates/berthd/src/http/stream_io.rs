@@ -50,6 +50,33 @@ pub fn body_reader(mut body: Incoming) -> ChannelReader {
     ChannelReader { rx, cur: Bytes::new() }
 }
 
+/// Like `body_reader`, but the task reads the body to its end even after the reader
+/// is dropped (awaiting the handle does that): a client still sending a large body
+/// then receives the error response instead of a broken pipe.
+pub fn body_reader_draining(mut body: Incoming) -> (ChannelReader, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(16);
+    let task = tokio::spawn(async move {
+        let mut reader_gone = false;
+        while let Some(frame) = body.frame().await {
+            let item = match frame {
+                Ok(f) => match f.into_data() {
+                    Ok(d) => Ok(d),
+                    Err(_) => continue,
+                },
+                Err(e) => Err(e.to_string()),
+            };
+            let failed = item.is_err();
+            if !reader_gone && tx.send(item).await.is_err() {
+                reader_gone = true;
+            }
+            if failed {
+                break;
+            }
+        }
+    });
+    (ChannelReader { rx, cur: Bytes::new() }, task)
+}
+
 /// A `Write` whose bytes become a streaming response body.
 pub struct ChannelWriter {
     pub tx: mpsc::Sender<Bytes>,

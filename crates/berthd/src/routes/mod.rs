@@ -1,5 +1,6 @@
 //! Route handlers, one module per API area.
 
+pub mod archive;
 pub mod containers;
 pub mod events;
 pub mod exec;
