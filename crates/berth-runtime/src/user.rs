@@ -8,7 +8,7 @@
 use crate::RuntimeError;
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -167,7 +167,7 @@ fn read_rootfs_file(rootfs: &Path, rel: &str) -> Result<Option<String>, RuntimeE
         .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
         .open(rootfs)
         .map_err(io_err)?;
-    let Some(path_fd) = open_in_root(&root, rel, libc::O_PATH).map_err(io_err)? else {
+    let Some(path_fd) = crate::target::open_in_root(&root, rel, libc::O_PATH).map_err(io_err)? else {
         return Ok(None);
     };
     let meta = File::from(path_fd.try_clone().map_err(io_err)?)
@@ -203,54 +203,6 @@ fn read_rootfs_file(rootfs: &Path, rel: &str) -> Result<Option<String>, RuntimeE
         });
     }
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-}
-
-/// The kernel's `struct open_how` (libc's version is non-exhaustive, so not constructible).
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
-
-/// openat2(root, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); `None` if it does not exist.
-fn open_in_root(root: &File, rel: &str, flags: i32) -> std::io::Result<Option<OwnedFd>> {
-    let c_rel =
-        std::ffi::CString::new(rel).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
-    let how = OpenHow {
-        flags: (flags | libc::O_CLOEXEC) as u64,
-        mode: 0,
-        resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
-    };
-    // The kernel returns EAGAIN when a concurrent rename might have let the lookup
-    // escape; a few retries are enough, as the rootfs is not being modified here.
-    for _ in 0..16 {
-        // SAFETY: `root` is an open directory fd for the whole call, `c_rel` is a
-        // NUL-terminated string that outlives it, and `how` is a valid open_how whose
-        // size we pass; the syscall only reads these and returns a new fd or -1.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                root.as_raw_fd(),
-                c_rel.as_ptr(),
-                &how as *const OpenHow,
-                std::mem::size_of::<OpenHow>(),
-            )
-        };
-        if ret >= 0 {
-            let fd =
-                i32::try_from(ret).map_err(|_| std::io::Error::from_raw_os_error(libc::EBADF))?;
-            // SAFETY: openat2 succeeded, so `fd` is a new descriptor that nothing else owns.
-            return Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }));
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EAGAIN) | Some(libc::EINTR) => continue,
-            Some(libc::ENOENT) | Some(libc::ENOTDIR) => return Ok(None),
-            _ => return Err(err),
-        }
-    }
-    Err(std::io::Error::from_raw_os_error(libc::EAGAIN))
 }
 
 #[cfg(test)]
