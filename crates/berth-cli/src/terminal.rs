@@ -102,3 +102,22 @@ pub fn monitor_size(client: &Client, path: String) -> tokio::task::JoinHandle<()
         }
     })
 }
+
+/// Waits for an attach session's streams while keeping the container's
+/// terminal size in step with ours (for a TTY on a terminal).
+pub async fn follow_attach(
+    client: &Client,
+    resize_path: String,
+    tty: bool,
+    streams: tokio::task::JoinHandle<anyhow::Result<crate::stdio::Ended>>,
+) -> anyhow::Result<crate::stdio::Ended> {
+    let resizer = (tty && stdout_is_terminal()).then(|| monitor_size(client, resize_path));
+    let ended = match streams.await {
+        Ok(r) => r,
+        Err(e) => Err(anyhow::anyhow!("attach stream failed: {e}")),
+    };
+    if let Some(r) = &resizer {
+        r.abort();
+    }
+    ended
+}

@@ -43,15 +43,7 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     let keys = stdio::detach_keys(args.detach_keys.as_deref());
     let streams = tokio::spawn(stdio::stream_attach(hijacked, stdin, tty, keys));
     let _raw = (tty && stdin).then(terminal::RawMode::enable).flatten();
-    let resizer = (tty && terminal::stdout_is_terminal())
-        .then(|| terminal::monitor_size(client, format!("/containers/{path}/resize")));
-    let ended = match streams.await {
-        Ok(r) => r,
-        Err(e) => Err(anyhow::anyhow!("attach stream failed: {e}")),
-    };
-    if let Some(r) = &resizer {
-        r.abort();
-    }
+    let ended = terminal::follow_attach(client, format!("/containers/{path}/resize"), tty, streams).await;
     if ended? == stdio::Ended::Detached {
         return Ok(());
     }

@@ -103,16 +103,8 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
         return Err(StatusError::code(start_error_code(&msg)).into());
     }
 
-    let resizer = (config.tty && terminal::stdout_is_terminal())
-        .then(|| terminal::monitor_size(client, format!("/containers/{path}/resize")));
     if let Some(s) = streams {
-        let ended = match s.await {
-            Ok(r) => r,
-            Err(e) => Err(anyhow::anyhow!("attach stream failed: {e}")),
-        };
-        if let Some(r) = &resizer {
-            r.abort();
-        }
+        let ended = terminal::follow_attach(client, format!("/containers/{path}/resize"), config.tty, s).await;
         if ended? == stdio::Ended::Detached {
             return Ok(());
         }

@@ -72,15 +72,7 @@ async fn start_attached(client: &Client, args: &Args) -> anyhow::Result<()> {
         }
         return Err(e.into());
     }
-    let resizer = (tty && terminal::stdout_is_terminal())
-        .then(|| terminal::monitor_size(client, format!("/containers/{path}/resize")));
-    let ended = match streams.await {
-        Ok(r) => r,
-        Err(e) => Err(anyhow::anyhow!("attach stream failed: {e}")),
-    };
-    if let Some(r) = &resizer {
-        r.abort();
-    }
+    let ended = terminal::follow_attach(client, format!("/containers/{path}/resize"), tty, streams).await;
     if ended? == stdio::Ended::Detached {
         return Ok(());
     }
