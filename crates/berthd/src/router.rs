@@ -74,7 +74,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::GET, ["volumes", name]) => volumes::inspect(&d, name),
         (&Method::DELETE, ["volumes", name]) => volumes::remove(&d, &req, name).await,
 
-        _ => Err(ApiError::not_found(format!("page not found"))),
+        _ => Err(ApiError::not_found("page not found")),
     };
     match result {
         Ok(r) => r,

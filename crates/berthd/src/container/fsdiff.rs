@@ -161,7 +161,7 @@ mod tests {
         std::fs::write(upper.join("tmp/x"), "").unwrap();
         std::fs::write(upper.join("new/deep/f"), "").unwrap();
         mknod_whiteout(&upper.join("bin/old"));
-        let got: Vec<(String, Kind)> = changes(&upper, &[lower.clone()]);
+        let got: Vec<(String, Kind)> = changes(&upper, std::slice::from_ref(&lower));
         let want = vec![
             ("/bin".to_string(), Kind::Modified),
             ("/bin/old".to_string(), Kind::Deleted),

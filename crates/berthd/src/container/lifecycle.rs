@@ -283,9 +283,7 @@ impl ContainerManager {
         let new = validate_name(new_name)?;
         let old = c.snapshot().name;
         if old == new {
-            return Err(ApiError::invalid(format!(
-                "Renaming a container with the same name as its current name"
-            )));
+            return Err(ApiError::invalid("Renaming a container with the same name as its current name"));
         }
         self.rename_entry(&c.id, &old, &new)?;
         let rec = c.update(|r| r.name = new.clone());

@@ -79,30 +79,3 @@ impl RootfsPaths {
         }
     }
 }
-
-#[cfg(test)]
-pub mod fake {
-    use super::*;
-    use std::sync::Mutex;
-
-    /// Records mounts instead of making them.
-    #[derive(Default)]
-    pub struct RecordingMounter {
-        pub calls: Mutex<Vec<String>>,
-    }
-
-    impl Mounter for RecordingMounter {
-        fn mount_overlay(&self, lower: &[PathBuf], _u: &Path, _w: &Path, target: &Path) -> io::Result<()> {
-            if let Ok(mut c) = self.calls.lock() {
-                c.push(format!("mount {} layers at {}", lower.len(), target.display()));
-            }
-            Ok(())
-        }
-        fn unmount(&self, target: &Path) -> io::Result<()> {
-            if let Ok(mut c) = self.calls.lock() {
-                c.push(format!("unmount {}", target.display()));
-            }
-            Ok(())
-        }
-    }
-}

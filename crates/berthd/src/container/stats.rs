@@ -180,6 +180,60 @@ fn online_cpus() -> u64 {
     std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1)
 }
 
+impl super::manager::ContainerManager {
+    /// Streams stats samples to `tx` (one when `!stream`), each carrying the
+    /// previous one as `precpu_stats`, at Docker's one-second pace.
+    pub async fn stats(
+        &self,
+        c: std::sync::Arc<super::manager::Container>,
+        stream: bool,
+        one_shot: bool,
+        tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    ) {
+        let src = StatsSource::default();
+        let host_mem = host_memory();
+        let mut prev = json!({"cpu_usage": {"total_usage": 0}, "system_cpu_usage": 0});
+        let mut preread = berth_api::time::ZERO_TIME.to_string();
+        // A single sample needs a previous one a second earlier for the
+        // CPU percentage, as dockerd does unless asked for `one-shot`.
+        let mut silent = !stream && !one_shot && c.snapshot().state.status.is_running();
+        loop {
+            let rec = c.snapshot();
+            let mut s = if rec.state.status.is_running() {
+                src.sample(&format!("/berth/{}", rec.id), rec.state.pid, host_mem)
+            } else {
+                json!({"read": berth_api::time::ZERO_TIME, "cpu_stats": {}, "memory_stats": {}, "pids_stats": {}, "blkio_stats": {}, "networks": {}})
+            };
+            s["preread"] = json!(preread);
+            s["precpu_stats"] = prev.clone();
+            s["name"] = json!(format!("/{}", rec.name));
+            s["id"] = json!(rec.id);
+            prev = s["cpu_stats"].clone();
+            preread = s["read"].as_str().unwrap_or_default().to_string();
+            if silent {
+                silent = false;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+            let mut line = s.to_string().into_bytes();
+            line.push(b'\n');
+            if tx.send(line.into()).await.is_err() || !stream || !rec.state.status.is_running() && c.lifecycle.borrow().removed {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+}
+
+fn host_memory() -> u64 {
+    read(Path::new("/proc/meminfo"))
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,58 +288,4 @@ mod tests {
         assert_eq!(s["memory_stats"]["limit"], 65536);
         assert_eq!(s["blkio_stats"]["io_service_bytes_recursive"][1]["op"], "write");
     }
-}
-
-impl super::manager::ContainerManager {
-    /// Streams stats samples to `tx` (one when `!stream`), each carrying the
-    /// previous one as `precpu_stats`, at Docker's one-second pace.
-    pub async fn stats(
-        &self,
-        c: std::sync::Arc<super::manager::Container>,
-        stream: bool,
-        one_shot: bool,
-        tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
-    ) {
-        let src = StatsSource::default();
-        let host_mem = host_memory();
-        let mut prev = json!({"cpu_usage": {"total_usage": 0}, "system_cpu_usage": 0});
-        let mut preread = berth_api::time::ZERO_TIME.to_string();
-        // A single sample needs a previous one a second earlier for the
-        // CPU percentage, as dockerd does unless asked for `one-shot`.
-        let mut silent = !stream && !one_shot && c.snapshot().state.status.is_running();
-        loop {
-            let rec = c.snapshot();
-            let mut s = if rec.state.status.is_running() {
-                src.sample(&format!("/berth/{}", rec.id), rec.state.pid, host_mem)
-            } else {
-                json!({"read": berth_api::time::ZERO_TIME, "cpu_stats": {}, "memory_stats": {}, "pids_stats": {}, "blkio_stats": {}, "networks": {}})
-            };
-            s["preread"] = json!(preread);
-            s["precpu_stats"] = prev.clone();
-            s["name"] = json!(format!("/{}", rec.name));
-            s["id"] = json!(rec.id);
-            prev = s["cpu_stats"].clone();
-            preread = s["read"].as_str().unwrap_or_default().to_string();
-            if silent {
-                silent = false;
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                continue;
-            }
-            let mut line = s.to_string().into_bytes();
-            line.push(b'\n');
-            if tx.send(line.into()).await.is_err() || !stream || !rec.state.status.is_running() && c.lifecycle.borrow().removed {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
-    }
-}
-
-fn host_memory() -> u64 {
-    read(Path::new("/proc/meminfo"))
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
 }

@@ -31,7 +31,7 @@ impl ContainerManager {
             }
         }
         let mut recs: Vec<ContainerRecord> = self.all().iter().map(|c| c.snapshot()).collect();
-        recs.sort_by(|a, b| b.created.cmp(&a.created));
+        recs.sort_by_key(|r| std::cmp::Reverse(r.created));
         let before = self.created_of(opts.filters.values("before"))?;
         let since = self.created_of(opts.filters.values("since"))?;
         // `-n`/`-l` imply all states, as in Docker.
