@@ -30,6 +30,12 @@ both! {
 both! {
     fn top_lists_the_containers_processes(d, c) {
         d.cli(c, &["run", "-d", "--name", "tp", "busybox", "sh", "-c", "sleep 1000 & sleep 2000"]).assert_ok();
+        // `start` returns once the runtime has let the init go; its exec of
+        // the command (and the shell's fork) may still be in flight.
+        berth_e2e::wait_until(std::time::Duration::from_secs(5), || {
+            let o = d.cli(c, &["top", "tp"]).out();
+            o.contains("sleep 1000") && o.contains("sleep 2000")
+        });
         let out = d.cli(c, &["top", "tp"]).assert_ok().lines();
         assert!(out[0].contains("PID") && out[0].contains("CMD"), "{out:?}");
         let body = out[1..].join("\n");
