@@ -60,3 +60,16 @@ both! {
         assert_eq!(got, vec!["volume create evvol", "volume destroy evvol"]);
     }
 }
+
+both! {
+    fn network_events(d, c) {
+        let t0 = now_secs();
+        d.cli(c, &["network", "create", "evnet"]).assert_ok();
+        d.cli(c, &["create", "--name", "evc", "busybox", "true"]).assert_ok();
+        d.cli(c, &["network", "connect", "evnet", "evc"]).assert_ok();
+        d.cli(c, &["network", "disconnect", "evnet", "evc"]).assert_ok();
+        d.cli(c, &["network", "rm", "evnet"]).assert_ok();
+        let got = events(d, c, t0, &["--filter", "type=network", "--format", "{{.Action}} {{.Actor.Attributes.name}}"]);
+        assert_eq!(got, vec!["create evnet", "connect evnet", "disconnect evnet", "destroy evnet"]);
+    }
+}

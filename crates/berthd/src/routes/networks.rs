@@ -37,6 +37,18 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     Ok(ok_json(&out))
 }
 
+/// Publishes a network event: `create`, `destroy`, `connect`, `disconnect`
+/// (the last two name the container).
+fn emit(d: &Daemon, action: &str, id: &str, name: &str, container: Option<&str>) {
+    let mut attrs = std::collections::BTreeMap::new();
+    attrs.insert("name".to_string(), name.to_string());
+    attrs.insert("type".to_string(), "bridge".to_string());
+    if let Some(c) = container {
+        attrs.insert("container".to_string(), c.to_string());
+    }
+    d.events.emit("network", action, id, attrs);
+}
+
 pub fn inspect(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
     let n = d.networks.find(id)?;
     let (running, _) = d.containers.network_users(&n.id, &n.name);
@@ -61,11 +73,14 @@ pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, Api
         options: body.options.unwrap_or_default(),
     };
     let n = d.networks.create(spec)?;
+    emit(d, "create", &n.id, &n.name, None);
     Ok(json(201, &NetworkCreateResponse { id: n.id, warning: String::new() }))
 }
 
 pub fn remove(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
+    let n = d.networks.find(id)?;
     d.networks.remove(id, &|n| d.containers.network_users(&n.id, &n.name).1)?;
+    emit(d, "destroy", &n.id, &n.name, None);
     Ok(status_only(204))
 }
 
@@ -85,6 +100,7 @@ pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
             continue;
         }
         if d.networks.remove(&n.id, &|n| d.containers.network_users(&n.id, &n.name).1).is_ok() {
+            emit(d, "destroy", &n.id, &n.name, None);
             deleted.push(n.name.clone());
         }
     }
@@ -102,11 +118,17 @@ struct ConnectBody {
 pub async fn connect(d: &Daemon, id: &str, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
     let body: ConnectBody = json_body(req).await?;
     d.containers.connect_network(id, &body.container, body.endpoint_config.as_ref()).await?;
+    if let (Ok(n), Ok(c)) = (d.networks.find(id), d.containers.get(&body.container)) {
+        emit(d, "connect", &n.id, &n.name, Some(&c.id));
+    }
     Ok(status_only(200))
 }
 
 pub async fn disconnect(d: &Daemon, id: &str, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
     let body: ConnectBody = json_body(req).await?;
     d.containers.disconnect_network(id, &body.container, body.force).await?;
+    if let (Ok(n), Ok(c)) = (d.networks.find(id), d.containers.get(&body.container)) {
+        emit(d, "disconnect", &n.id, &n.name, Some(&c.id));
+    }
     Ok(status_only(200))
 }
