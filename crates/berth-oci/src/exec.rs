@@ -46,7 +46,10 @@ pub fn exec(root: &Path, id: &str, opts: &ExecOpts) -> Result<i32> {
         .with_process(Some(opts.process))
         .with_detach(opts.detach)
         .build()
-        .map_err(|e| exec_error(id, e))?;
+        .map_err(|e| {
+            reap_children();
+            exec_error(id, e)
+        })?;
     if opts.detach {
         return Ok(0);
     }
@@ -71,6 +74,40 @@ fn exec_error(id: &str, e: LibcontainerError) -> Error {
         },
         e => Error::container("exec")(e),
     }
+}
+
+/// After a failed exec libcontainer leaves its intermediate and the
+/// process that could not exec unreaped; as zombies they would be
+/// reparented to the shim, which only waits for pids it knows, and one
+/// that joined the container's pid namespace would keep the container's
+/// init from ever finishing its exit. Every child we still have is such
+/// debris: kill and reap them all.
+fn reap_children() {
+    for pid in children() {
+        // SAFETY: kill and waitpid have no memory-safety preconditions
+        // beyond the out-pointer, a local int.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            let mut status = 0;
+            while libc::waitpid(pid, &mut status, 0) < 0
+                && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+            {}
+        }
+    }
+}
+
+/// Our children, from /proc/self/task/*/children (every thread's).
+fn children() -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for t in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(t.path().join("children")) {
+            out.extend(text.split_whitespace().filter_map(|p| p.parse::<i32>().ok()));
+        }
+    }
+    out
 }
 
 /// Waits for our child `pid`; its exit code, or 128+signal as a shell says.
@@ -136,8 +173,30 @@ mod tests {
         check_process_file(&p).expect("json");
     }
 
+    /// The tests that fork must not reap each other's children.
+    static FORKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    #[test]
+    fn failed_exec_debris_is_reaped() {
+        let _g = FORKS.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: the child only pauses until killed.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: blocks the forked child until a signal ends it.
+            unsafe {
+                libc::pause();
+                libc::_exit(0)
+            };
+        }
+        assert!(children().contains(&pid));
+        reap_children();
+        assert!(!children().contains(&pid));
+        assert!(wait_exit(pid).is_err(), "already reaped");
+    }
+
     #[test]
     fn exit_codes_of_children() {
+        let _g = FORKS.lock().unwrap_or_else(|e| e.into_inner());
         // SAFETY: the child only calls _exit.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
