@@ -8,7 +8,7 @@ use std::path::Path;
 use libcgroups::common::{AnyCgroupManager, CgroupConfig, CgroupManager, ControllerOpt};
 use libcontainer::container::{Container, ContainerStatus};
 use libcontainer::error::LibcontainerError;
-use libcontainer::oci_spec::runtime::LinuxResources;
+use libcontainer::oci_spec::runtime::{LinuxMemory, LinuxResources};
 
 use crate::container::{load, status_name};
 use crate::error::{Error, Result};
@@ -98,6 +98,32 @@ pub fn update(root: &Path, id: &str, source: &Path) -> Result<()> {
         .map_err(|e| Error::container("update")(e.into()))
 }
 
+/// libcontainer applies the spec's memory limits at create but always with
+/// the OOM killer enabled; a spec with `disableOOMKiller` gets its memory
+/// settings again, this time with the killer off (runc writes both at once).
+pub fn disable_oom_killer(c: &Container, memory: LinuxMemory) -> Result<()> {
+    let mut resources = LinuxResources::default();
+    resources.set_memory(Some(memory));
+    let opt = ControllerOpt {
+        resources: &resources,
+        disable_oom_killer: true,
+        oom_score_adj: None,
+        freezer_state: None,
+    };
+    manager(c)?
+        .apply(&opt)
+        .map_err(|e| Error::container("disable the OOM killer")(e.into()))
+}
+
+/// The spec's `linux.resources.memory` when it disables the OOM killer.
+pub fn oom_killer_off(spec: &serde_json::Value) -> Option<LinuxMemory> {
+    let memory = spec.pointer("/linux/resources/memory")?;
+    if memory.get("disableOOMKiller")?.as_bool() != Some(true) {
+        return None;
+    }
+    serde_json::from_value(memory.clone()).ok()
+}
+
 fn read_bounded(r: impl Read, source: &Path) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     r.take(MAX_RESOURCES_BYTES + 1)
@@ -146,6 +172,22 @@ mod tests {
             read_bounded(&b"{}"[..], Path::new("-")).expect("small"),
             b"{}"
         );
+    }
+
+    #[test]
+    fn oom_killer_setting_from_the_spec() {
+        let spec = serde_json::json!({"linux": {"resources": {"memory": {"limit": 67108864, "disableOOMKiller": true}}}});
+        let m = oom_killer_off(&spec).expect("off");
+        assert_eq!(m.limit(), Some(64 << 20));
+        for on in [
+            serde_json::json!({}),
+            serde_json::json!({"linux": {"resources": {"memory": {"limit": 1}}}}),
+            serde_json::json!({"linux": {"resources": {"memory": {"disableOOMKiller": false}}}}),
+            serde_json::json!({"linux": {"resources": {"memory": {"disableOOMKiller": "yes"}}}}),
+            serde_json::json!({"linux": {"resources": {"memory": {"disableOOMKiller": true, "limit": "x"}}}}),
+        ] {
+            assert!(oom_killer_off(&on).is_none(), "{on}");
+        }
     }
 
     #[test]

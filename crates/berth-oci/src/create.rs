@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
 
+use crate::cgroup;
 use crate::cli::validate_id;
 use crate::cwd;
 use crate::error::{Error, Result};
@@ -34,6 +35,7 @@ pub fn create(
     if let Some(spec) = &spec {
         make_cwd(&bundle, spec);
     }
+    let oom_off = spec.as_ref().and_then(cgroup::oom_killer_off);
     let patched = match spec {
         Some(spec) => patch_bundle(root, &bundle, id, spec)?,
         None => None,
@@ -60,6 +62,12 @@ pub fn create(
             if container.state.bundle != bundle {
                 container.state.bundle = bundle;
                 container.save().map_err(Error::container("create"))?;
+            }
+            if let Some(memory) = oom_off {
+                if let Err(e) = cgroup::disable_oom_killer(&container, memory) {
+                    let _ = container.delete(true);
+                    return Err(e);
+                }
             }
             Ok(())
         }
