@@ -1,11 +1,15 @@
 //! The command line: the subset of runc's that berth's shim uses.
 //!
 //!   berth-oci [--root DIR] [--log FILE] [--log-format json|text] COMMAND
-//!     create --bundle DIR [--pid-file FILE] ID
+//!     create --bundle DIR [--console-socket SOCK] [--pid-file FILE] ID
 //!     start ID
+//!     exec --process FILE [--console-socket SOCK] [--detach] [--pid-file FILE] ID
 //!     kill [--all|-a] ID [SIGNAL]
 //!     delete [--force|-f] ID
 //!     state ID
+//!     pause ID | resume ID
+//!     ps --format json ID
+//!     update --resources FILE|- ID
 //!
 //! Flags take `--flag value` or `--flag=value`, as Go's flag package does.
 
@@ -27,7 +31,30 @@ pub struct Cli {
 pub enum Command {
     Create {
         bundle: PathBuf,
+        console_socket: Option<PathBuf>,
         pid_file: Option<PathBuf>,
+        id: String,
+    },
+    Exec {
+        process: PathBuf,
+        console_socket: Option<PathBuf>,
+        detach: bool,
+        pid_file: Option<PathBuf>,
+        id: String,
+    },
+    Pause {
+        id: String,
+    },
+    Resume {
+        id: String,
+    },
+    /// `ps --format json`: the container's host pids as a JSON array.
+    Ps {
+        id: String,
+    },
+    /// `update --resources`: OCI LinuxResources JSON from a file, or stdin for `-`.
+    Update {
+        resources: PathBuf,
         id: String,
     },
     Start {
@@ -118,6 +145,15 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli> {
     }
     let command = match command.as_str() {
         "create" => parse_create(args)?,
+        "exec" => parse_exec(args)?,
+        "pause" => Command::Pause {
+            id: one_id(parse_words(args, &[])?.1)?,
+        },
+        "resume" => Command::Resume {
+            id: one_id(parse_words(args, &[])?.1)?,
+        },
+        "ps" => parse_ps(args)?,
+        "update" => parse_update(args)?,
         "start" => Command::Start {
             id: one_id(parse_words(args, &[])?.1)?,
         },
@@ -153,35 +189,108 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli> {
     Ok(Cli { root, log, command })
 }
 
-fn parse_create(args: impl Iterator<Item = String>) -> Result<Command> {
+/// The flags of `create`, `exec`, `ps` and `update`, and the other words.
+#[derive(Default)]
+struct Opts {
+    bundle: Option<PathBuf>,
+    console_socket: Option<PathBuf>,
+    pid_file: Option<PathBuf>,
+    process: Option<PathBuf>,
+    resources: Option<PathBuf>,
+    format: Option<String>,
+    detach: bool,
+    rest: Vec<String>,
+}
+
+/// Parses `args` accepting only the flags in `allowed` (long spellings).
+fn parse_opts(args: impl Iterator<Item = String>, allowed: &[&str]) -> Result<Opts> {
     let mut args = args.peekable();
-    let mut bundle = None;
-    let mut pid_file = None;
-    let mut rest = Vec::new();
+    let mut o = Opts::default();
     while let Some(word) = args.next() {
-        match split_flag(&word) {
-            Some((f @ ("bundle" | "b"), inline)) => {
-                bundle = Some(PathBuf::from(flag_value(f, inline, &mut args)?))
+        let Some((f, inline)) = split_flag(&word) else {
+            o.rest.push(word);
+            continue;
+        };
+        let long = match f {
+            "b" => "bundle",
+            "p" => "process",
+            "d" => "detach",
+            "r" => "resources",
+            "f" => "format",
+            other => other,
+        };
+        if !allowed.contains(&long) {
+            return Err(Error::Usage(format!("flag provided but not defined: -{f}")));
+        }
+        let mut path = || -> Result<Option<PathBuf>> {
+            let v = flag_value(f, inline, &mut args)?;
+            if v.is_empty() {
+                return Err(Error::Usage(format!("--{long} must not be empty")));
             }
-            Some((f @ "pid-file", inline)) => {
-                pid_file = Some(PathBuf::from(flag_value(f, inline, &mut args)?))
-            }
-            Some((f, _)) => {
-                return Err(Error::Usage(format!("flag provided but not defined: -{f}")))
-            }
-            None => rest.push(word),
+            Ok(Some(PathBuf::from(v)))
+        };
+        match long {
+            "bundle" => o.bundle = path()?,
+            "console-socket" => o.console_socket = path()?,
+            "pid-file" => o.pid_file = path()?,
+            "process" => o.process = path()?,
+            "resources" => o.resources = path()?,
+            "format" => o.format = Some(flag_value(f, inline, &mut args)?),
+            "detach" => o.detach = flag_bool(f, inline)?,
+            _ => return Err(Error::Usage(format!("flag provided but not defined: -{f}"))),
         }
     }
-    // runc's default bundle is the current directory.
-    let bundle = match bundle {
-        Some(b) if !b.as_os_str().is_empty() => b,
-        Some(_) => return Err(Error::Usage("--bundle must not be empty".into())),
-        None => PathBuf::from("."),
-    };
+    Ok(o)
+}
+
+fn parse_create(args: impl Iterator<Item = String>) -> Result<Command> {
+    let o = parse_opts(args, &["bundle", "console-socket", "pid-file"])?;
     Ok(Command::Create {
-        bundle,
-        pid_file,
-        id: one_id(rest)?,
+        // runc's default bundle is the current directory.
+        bundle: o.bundle.unwrap_or_else(|| PathBuf::from(".")),
+        console_socket: o.console_socket,
+        pid_file: o.pid_file,
+        id: one_id(o.rest)?,
+    })
+}
+
+/// Only the process-file form of runc's exec: berth always writes one.
+fn parse_exec(args: impl Iterator<Item = String>) -> Result<Command> {
+    let o = parse_opts(args, &["process", "console-socket", "detach", "pid-file"])?;
+    let process = o
+        .process
+        .ok_or_else(|| Error::Usage("exec needs --process FILE".into()))?;
+    Ok(Command::Exec {
+        process,
+        console_socket: o.console_socket,
+        detach: o.detach,
+        pid_file: o.pid_file,
+        id: one_id(o.rest)?,
+    })
+}
+
+fn parse_ps(args: impl Iterator<Item = String>) -> Result<Command> {
+    let o = parse_opts(args, &["format"])?;
+    match o.format.as_deref() {
+        Some("json") => {}
+        f => {
+            return Err(Error::Usage(format!(
+                "unsupported ps format {:?}: only json",
+                f.unwrap_or("table")
+            )))
+        }
+    }
+    Ok(Command::Ps { id: one_id(o.rest)? })
+}
+
+fn parse_update(args: impl Iterator<Item = String>) -> Result<Command> {
+    let o = parse_opts(args, &["resources"])?;
+    let resources = o
+        .resources
+        .ok_or_else(|| Error::Usage("update needs --resources FILE|-".into()))?;
+    Ok(Command::Update {
+        resources,
+        id: one_id(o.rest)?,
     })
 }
 
@@ -275,6 +384,7 @@ mod tests {
             cli.command,
             Command::Create {
                 bundle: "/b".into(),
+                console_socket: None,
                 pid_file: Some("/p".into()),
                 id: "abc".into()
             }
@@ -290,6 +400,7 @@ mod tests {
             cli.command,
             Command::Create {
                 bundle: "/b".into(),
+                console_socket: None,
                 pid_file: None,
                 id: "x".into()
             }
@@ -351,6 +462,56 @@ mod tests {
     }
 
     #[test]
+    fn shim_and_daemon_lines() {
+        let cli = p(&[
+            "--root", "/r", "--log", "/l", "--log-format", "json", "exec", "--process", "/p.json",
+            "--console-socket", "/s", "--detach", "--pid-file", "/pid", "c1",
+        ])
+        .expect("parse");
+        assert_eq!(
+            cli.command,
+            Command::Exec {
+                process: "/p.json".into(),
+                console_socket: Some("/s".into()),
+                detach: true,
+                pid_file: Some("/pid".into()),
+                id: "c1".into()
+            }
+        );
+        assert_eq!(
+            p(&["exec", "-p=/p", "c"]).expect("parse").command,
+            Command::Exec {
+                process: "/p".into(),
+                console_socket: None,
+                detach: false,
+                pid_file: None,
+                id: "c".into()
+            }
+        );
+        assert_eq!(
+            p(&["create", "--bundle", "/b", "--console-socket", "/s", "c"])
+                .expect("parse")
+                .command,
+            Command::Create {
+                bundle: "/b".into(),
+                console_socket: Some("/s".into()),
+                pid_file: None,
+                id: "c".into()
+            }
+        );
+        assert_eq!(p(&["pause", "c"]).expect("parse").command, Command::Pause { id: "c".into() });
+        assert_eq!(p(&["resume", "c"]).expect("parse").command, Command::Resume { id: "c".into() });
+        assert_eq!(
+            p(&["ps", "--format", "json", "c"]).expect("parse").command,
+            Command::Ps { id: "c".into() }
+        );
+        assert_eq!(
+            p(&["update", "--resources", "-", "c"]).expect("parse").command,
+            Command::Update { resources: "-".into(), id: "c".into() }
+        );
+    }
+
+    #[test]
     fn bad_command_lines() {
         for bad in [
             &[][..],
@@ -363,7 +524,22 @@ mod tests {
             &["start", "a", "b"],
             &["create", "--bundle"],
             &["create", "--bundle", "", "x"],
-            &["create", "--console-socket", "/s", "x"],
+            &["create", "--console-socket", "", "x"],
+            &["create", "--tty", "x"],
+            &["exec", "x"],
+            &["exec", "--process"],
+            &["exec", "--process", "/p"],
+            &["exec", "--process", "/p", "--detach=maybe", "x"],
+            &["exec", "--process", "/p", "--user", "0", "x"],
+            &["exec", "--process", "/p", "x", "sh"],
+            &["pause"],
+            &["resume", "a", "b"],
+            &["ps", "x"],
+            &["ps", "--format", "table", "x"],
+            &["ps", "--format", "json"],
+            &["update", "x"],
+            &["update", "--resources", "-"],
+            &["update", "--memory", "1m", "x"],
             &["kill"],
             &["kill", "a", "b", "c"],
             &["delete", "--force=maybe", "x"],

@@ -10,7 +10,7 @@ use crate::cli::validate_id;
 use crate::error::{Error, Result};
 
 /// Loads the container's state, refreshed against its init process.
-fn load(root: &Path, id: &str) -> Result<Container> {
+pub fn load(root: &Path, id: &str) -> Result<Container> {
     validate_id(id)?;
     let dir = root.join(id);
     if !dir.join("state.json").exists() {
@@ -19,7 +19,7 @@ fn load(root: &Path, id: &str) -> Result<Container> {
     Container::load(dir).map_err(Error::container("load state"))
 }
 
-fn status_name(s: ContainerStatus) -> &'static str {
+pub fn status_name(s: ContainerStatus) -> &'static str {
     match s {
         ContainerStatus::Creating => "creating",
         ContainerStatus::Created => "created",

@@ -8,13 +8,22 @@ use std::path::{Path, PathBuf};
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
 
+use crate::cgroup;
 use crate::cli::validate_id;
 use crate::cwd;
 use crate::error::{Error, Result};
 use crate::executor::RuncExecutor;
 use crate::quirks;
 
-pub fn create(root: &Path, bundle: &Path, pid_file: Option<&Path>, id: &str) -> Result<()> {
+/// `console`: the socket that receives the pty master (runc's
+/// `--console-socket`) for a spec with `process.terminal`.
+pub fn create(
+    root: &Path,
+    bundle: &Path,
+    console: Option<&Path>,
+    pid_file: Option<&Path>,
+    id: &str,
+) -> Result<()> {
     validate_id(id)?;
     ensure_root(root)?;
     let bundle = std::fs::canonicalize(bundle).map_err(Error::io("bundle", bundle))?;
@@ -26,6 +35,7 @@ pub fn create(root: &Path, bundle: &Path, pid_file: Option<&Path>, id: &str) -> 
     if let Some(spec) = &spec {
         make_cwd(&bundle, spec);
     }
+    let oom_off = spec.as_ref().and_then(cgroup::oom_killer_off);
     let patched = match spec {
         Some(spec) => patch_bundle(root, &bundle, id, spec)?,
         None => None,
@@ -35,6 +45,7 @@ pub fn create(root: &Path, bundle: &Path, pid_file: Option<&Path>, id: &str) -> 
         .with_root_path(root)
         .and_then(|b| b.with_pid_file(pid_file))
         .map_err(Error::container("create"))?
+        .with_console_socket(console)
         .as_init(
             patched
                 .as_ref()
@@ -51,6 +62,12 @@ pub fn create(root: &Path, bundle: &Path, pid_file: Option<&Path>, id: &str) -> 
             if container.state.bundle != bundle {
                 container.state.bundle = bundle;
                 container.save().map_err(Error::container("create"))?;
+            }
+            if let Some(memory) = oom_off {
+                if let Err(e) = cgroup::disable_oom_killer(&container, memory) {
+                    let _ = container.delete(true);
+                    return Err(e);
+                }
             }
             Ok(())
         }
@@ -139,7 +156,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("root");
         for id in ["../escape", "a/b", "..", ""] {
-            let e = create(&root, dir.path(), None, id).expect_err(id);
+            let e = create(&root, dir.path(), None, None, id).expect_err(id);
             assert!(matches!(e, Error::InvalidId { .. }), "{id}: {e}");
         }
         assert!(!root.exists());
@@ -150,7 +167,7 @@ mod tests {
     fn missing_bundle_fails_and_leaves_no_state() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("root");
-        let e = create(&root, &dir.path().join("nobundle"), None, "c1").expect_err("no bundle");
+        let e = create(&root, &dir.path().join("nobundle"), None, None, "c1").expect_err("no bundle");
         assert!(e.to_string().starts_with("bundle "), "{e}");
         assert!(!root.join("c1").exists());
     }
@@ -160,7 +177,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("root");
         std::fs::write(dir.path().join("config.json"), b"{not json").expect("write");
-        assert!(create(&root, dir.path(), None, "c2").is_err());
+        assert!(create(&root, dir.path(), None, None, "c2").is_err());
         assert!(!root.join("c2").exists());
         // Only the (empty) root is left: no private bundle either.
         assert_eq!(std::fs::read_dir(&root).map(|d| d.count()).unwrap_or(0), 0);

@@ -2,39 +2,74 @@
 //! libcontainer. It implements the subset berth's shim uses (see cli.rs);
 //! errors go to `--log` as runc's JSON lines, so the shim reports them.
 
+mod cgroup;
 mod cli;
 mod container;
 mod create;
 mod cwd;
 mod errlog;
 mod error;
+mod exec;
 mod executor;
 mod quirks;
 
 use cli::Command;
 use error::Result;
 
-fn run(cli: &cli::Cli) -> Result<()> {
+/// Runs the command; Ok carries the exit status (non-zero only for a
+/// non-detached `exec` whose process failed).
+fn run(cli: &cli::Cli) -> Result<i32> {
     let root = cli.root.as_path();
+    let done = |r: Result<()>| r.map(|()| 0);
     match &cli.command {
         Command::Create {
             bundle,
+            console_socket,
             pid_file,
             id,
-        } => create::create(root, bundle, pid_file.as_deref(), id),
-        Command::Start { id } => container::start(root, id),
-        Command::Kill { id, signal, all } => container::kill(root, id, signal, *all),
-        Command::Delete { id, force } => container::delete(root, id, *force),
+        } => done(create::create(
+            root,
+            bundle,
+            console_socket.as_deref(),
+            pid_file.as_deref(),
+            id,
+        )),
+        Command::Exec {
+            process,
+            console_socket,
+            detach,
+            pid_file,
+            id,
+        } => exec::exec(
+            root,
+            id,
+            &exec::ExecOpts {
+                process,
+                console_socket: console_socket.as_deref(),
+                detach: *detach,
+                pid_file: pid_file.as_deref(),
+            },
+        ),
+        Command::Pause { id } => done(cgroup::pause(root, id)),
+        Command::Resume { id } => done(cgroup::resume(root, id)),
+        Command::Ps { id } => {
+            println!("{}", cgroup::ps(root, id)?);
+            Ok(0)
+        }
+        Command::Update { resources, id } => done(cgroup::update(root, id, resources)),
+        Command::Start { id } => done(container::start(root, id)),
+        Command::Kill { id, signal, all } => done(container::kill(root, id, signal, *all)),
+        Command::Delete { id, force } => done(container::delete(root, id, *force)),
         Command::State { id } => {
             println!("{}", container::state(root, id)?);
-            Ok(())
+            Ok(0)
         }
         Command::Version => {
             println!(
                 "berth-oci version {}\nspec: 1.2.0",
                 env!("CARGO_PKG_VERSION")
             );
-            Ok(())
+            Ok(0)
         }
     }
 }
@@ -43,6 +78,11 @@ fn command_name(c: &Command) -> &'static str {
     match c {
         Command::Create { .. } => "create",
         Command::Start { .. } => "start",
+        Command::Exec { .. } => "exec",
+        Command::Pause { .. } => "pause",
+        Command::Resume { .. } => "resume",
+        Command::Ps { .. } => "ps",
+        Command::Update { .. } => "update",
         Command::Kill { .. } => "kill",
         Command::Delete { .. } => "delete",
         Command::State { .. } => "state",
@@ -66,9 +106,13 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = run(&cli) {
-        let msg = format!("berth-oci {} failed: {e}", command_name(&cli.command));
-        errlog::report(cli.log.as_deref(), &msg);
-        std::process::exit(1);
+    match run(&cli) {
+        Ok(0) => {}
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            let msg = format!("berth-oci {} failed: {e}", command_name(&cli.command));
+            errlog::report(cli.log.as_deref(), &msg);
+            std::process::exit(1);
+        }
     }
 }

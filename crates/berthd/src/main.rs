@@ -36,8 +36,8 @@ struct Args {
     #[arg(short = 'D', long = "debug")]
     debug: bool,
     /// OCI runtime used for containers: a name found beside berthd or on
-    /// PATH (runc; berth-oci, berth's own on youki's libcontainer, which
-    /// lacks exec/pause/update so far; crun...), or a path
+    /// PATH (runc; berth-oci, berth's own on youki's libcontainer, faster
+    /// but its exec'd processes lack the seccomp filter; crun...), or a path
     #[arg(long = "default-runtime", default_value = "runc")]
     runtime: String,
     /// The per-container shim binary (default: berth-shim beside berthd)
