@@ -722,6 +722,10 @@ impl Drop for TestDaemon {
                 let _ = c.wait();
             }
         }
+        // What the daemon could not remove: thaw and kill the containers of
+        // this test, which ends their shims, then drop their cgroups.
+        let ids: Vec<String> = self.ids.lock().map(|g| g.iter().cloned().collect()).unwrap_or_default();
+        kill_containers(&ids);
         self.cleanup_mounts();
         for b in self.user_bridges() {
             let _ = Command::new("ip").args(["link", "del", &b]).output();
@@ -730,6 +734,27 @@ impl Drop for TestDaemon {
         if self.leaked_mounts().is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// Last-resort clean-up after a failed test: thaws each container's freezer
+/// cgroup, SIGKILLs its processes (its shim then exits) and removes its
+/// cgroup directories.
+pub fn kill_containers(ids: &[String]) {
+    for id in ids {
+        let _ = std::fs::write(format!("/sys/fs/cgroup/freezer/berth/{id}/freezer.state"), "THAWED");
+        let procs = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/berth/{id}/cgroup.procs")).unwrap_or_default();
+        for pid in procs.split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+            // SAFETY: kill(2) of a pid read from this test's own container cgroup.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+    if ids.is_empty() {
+        return;
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    for c in leaked_cgroups(ids) {
+        let _ = std::fs::remove_dir(c);
     }
 }
 
