@@ -724,7 +724,10 @@ impl Drop for TestDaemon {
         }
         // What the daemon could not remove: thaw and kill the containers of
         // this test, which ends their shims, then drop their cgroups.
-        let ids: Vec<String> = self.ids.lock().map(|g| g.iter().cloned().collect()).unwrap_or_default();
+        let mut ids: Vec<String> = self.ids.lock().map(|g| g.iter().cloned().collect()).unwrap_or_default();
+        if let Ok(rd) = std::fs::read_dir(self.data_root().join("db/containers")) {
+            ids.extend(rd.flatten().filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(String::from)));
+        }
         kill_containers(&ids);
         self.cleanup_mounts();
         for b in self.user_bridges() {
