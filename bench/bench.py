@@ -151,6 +151,13 @@ def main():
             sh(e.docker + ["load", "-i", img])
         berth_cli = [os.path.join(a.bin, "berth"), "-H", f"unix://{work}/berth.sock"]
         rows = run_rows(engines, berth_cli, a)
+        # berthd on its opt-in runtime, berth-oci (youki's libcontainer), on
+        # its own roots and bridge, started after the rows above are done.
+        engines["berth-oci"] = Engine("berth-oci", work, [
+            os.path.join(a.bin, "berthd"), "--data-root", f"{work}/oci-data", "--exec-root", f"{work}/oci-exec",
+            "-H", f"unix://{work}/oci.sock", "--bridge", "berthbench1", "--default-runtime", "berth-oci"], f"{work}/oci.sock")
+        sh(engines["berth-oci"].docker + ["load", "-i", img])
+        rows += runtime_rows(engines, a)
     finally:
         for e in engines.values():
             try:
@@ -246,6 +253,26 @@ def run_rows(engines, berth_cli, a):
     add(f"TCP stream {a.net_mb} MB, published port on 127.0.0.1", "MB/s", None, pub, note="berth only; kernel NAT, no proxy")
     add(f"TCP stream {a.net_mb} MB, container's own address", "MB/s", None, own,
         note=f"berth only; published/own {pub / own:.2f}x" if own else "berth only")
+    return rows
+
+
+def runtime_rows(engines, a):
+    """`run --rm` and `exec` on berthd with berth-oci, next to dockerd."""
+    o, d = engines["berth-oci"], engines["docker"]
+    rows = []
+    run = repeat(o.docker + ["run", "--rm", "--network", "none", "busybox", "true"], a.runs)
+    docker_run = repeat(d.docker + ["run", "--rm", "--network", "none", "busybox", "true"], a.runs)
+    rows.append({"what": "run --rm --network none busybox true, berthd on berth-oci (median)", "unit": "ms",
+                 "docker": docker_run["median_ms"], "berth": run["median_ms"], "berth_cli": None,
+                 "note": "opt-in runtime (--default-runtime berth-oci)"})
+    cid = sh(o.docker + ["run", "-d", "--network", "none", "busybox", "sleep", "3600"]).stdout.strip()
+    did = sh(d.docker + ["run", "-d", "--network", "none", "busybox", "sleep", "3600"]).stdout.strip()
+    ex = repeat(o.docker + ["exec", cid, "true"], a.runs)
+    dex = repeat(d.docker + ["exec", did, "true"], a.runs)
+    rows.append({"what": "exec c true, berthd on berth-oci (median)", "unit": "ms", "docker": dex["median_ms"],
+                 "berth": ex["median_ms"], "berth_cli": None, "note": "opt-in runtime"})
+    for e, c in ((o, cid), (d, did)):
+        sh(e.docker + ["rm", "-f", c])
     return rows
 
 
