@@ -35,6 +35,17 @@ pub fn with_body(status: u16, content_type: &str, body: Body) -> Resp {
     r
 }
 
+/// `101 Switching Protocols` for a hijacked attach or exec stream: raw for
+/// a TTY, Docker's multiplexed framing otherwise.
+pub fn hijacked(tty: bool) -> Resp {
+    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
+    let mut r = with_body(101, ct, Body::empty());
+    let h = r.headers_mut();
+    h.insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("Upgrade"));
+    h.insert(hyper::header::UPGRADE, hyper::header::HeaderValue::from_static("tcp"));
+    r
+}
+
 /// The one mapping from an error to the wire.
 pub fn error(e: &ApiError) -> Resp {
     json(e.status(), &e.body())

@@ -51,10 +51,5 @@ pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<
             Err(_) => mgr.exec_attached(conn, tokio::io::join(tokio::io::empty(), tokio::io::sink())).await,
         }
     });
-    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
-    let mut r = with_body(101, ct, Body::empty());
-    let h = r.headers_mut();
-    h.insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("Upgrade"));
-    h.insert(hyper::header::UPGRADE, hyper::header::HeaderValue::from_static("tcp"));
-    Ok(r)
+    Ok(crate::http::response::hijacked(tty))
 }
