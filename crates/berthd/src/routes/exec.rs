@@ -2,8 +2,7 @@
 
 use super::json_body;
 use crate::daemon::Daemon;
-use crate::http::response::{json, ok_json, status_only, with_body, Resp};
-use crate::http::Body;
+use crate::http::response::{json, ok_json, status_only, Resp};
 use berth_api::exec::{ExecConfig, ExecStartConfig, IdResponse};
 use berth_api::ApiError;
 use hyper::body::Incoming;
