@@ -197,3 +197,20 @@ both! {
         d.cli(c, &["logs", "-f", "--tail", "1", "fol"]).assert_ok().assert_stdout("b");
     }
 }
+
+both! {
+    fn ps_network_publish_expose_filters(d, c) {
+        d.cli(c, &["network", "create", "psnet"]).assert_ok();
+        d.cli(c, &["run", "-d", "--name", "onnet", "--network", "psnet", "busybox", "sleep", "1000"]).assert_ok();
+        d.cli(c, &["run", "-d", "--name", "pub", "-p", "127.0.0.1::80", "--expose", "53/udp", "busybox", "sleep", "1000"]).assert_ok();
+        assert_eq!(names(d, c, &["--filter", "network=psnet"]), vec!["onnet"]);
+        assert_eq!(names(d, c, &["--filter", "network=bridge"]), vec!["pub"]);
+        assert_eq!(names(d, c, &["--filter", "publish=80"]), vec!["pub"]);
+        assert!(names(d, c, &["--filter", "publish=80/udp"]).is_empty());
+        assert_eq!(names(d, c, &["--filter", "expose=53/udp"]), vec!["pub"]);
+        assert_eq!(names(d, c, &["--filter", "expose=80"]), vec!["pub"]);
+        assert!(names(d, c, &["--filter", "expose=53"]).is_empty());
+        d.cli(c, &["rm", "-f", "onnet", "pub"]).assert_ok();
+        d.cli(c, &["network", "rm", "psnet"]).assert_ok();
+    }
+}

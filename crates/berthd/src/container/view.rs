@@ -80,6 +80,19 @@ impl ContainerManager {
                 None => x == "none",
             })
             && any("volume", &|x| r.mounts.iter().any(|m| (!m.name.is_empty() && m.name == x) || m.destination == x || m.source == x))
+            && any("network", &|x| {
+                let name = self.networks.find(x).map(|n| n.name).unwrap_or_else(|_| x.to_string());
+                r.net.endpoints.contains_key(&name) || r.host_config.network_mode == name
+            })
+            && any("publish", &|x| {
+                let (port, proto) = port_filter(x);
+                r.net.ports.iter().any(|p| p.container_port == port && p.proto.as_str() == proto)
+            })
+            && any("expose", &|x| {
+                let (port, proto) = port_filter(x);
+                r.config.exposed_ports.as_ref().is_some_and(|e| e.contains_key(&format!("{port}/{proto}")))
+                    || r.net.ports.iter().any(|p| p.container_port == port && p.proto.as_str() == proto)
+            })
             && f.values("label").iter().all(|l| label_matches(r, l))
             && !f.values("label!").iter().any(|l| label_matches(r, l))
     }
@@ -177,6 +190,13 @@ pub(super) fn matches_prune(r: &ContainerRecord, f: &Filters) -> bool {
     until_ok
         && f.values("label").iter().all(|l| label_matches(r, l))
         && !f.values("label!").iter().any(|l| label_matches(r, l))
+}
+
+/// `80` or `80/udp` (tcp when no protocol is given), as the publish and
+/// expose filters take them.
+fn port_filter(x: &str) -> (u16, &str) {
+    let (port, proto) = x.split_once('/').unwrap_or((x, "tcp"));
+    (port.parse().unwrap_or(0), proto)
 }
 
 fn name_matches(name: &str, pattern: &str) -> bool {
