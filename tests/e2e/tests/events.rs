@@ -25,7 +25,7 @@ both! {
         let mut args = vec!["--filter", "type=container"];
         args.extend_from_slice(&fmt);
         assert_eq!(events(d, c, t0, &args), vec![
-            "container create ev1", "container start ev1", "container die ev1", "container destroy ev1",
+            "container create ev1", "container attach ev1", "container start ev1", "container die ev1", "container destroy ev1",
         ]);
         let die = events(d, c, t0, &["--filter", "event=die"]);
         assert_eq!(die.len(), 1, "{die:?}");
@@ -71,5 +71,21 @@ both! {
         d.cli(c, &["network", "rm", "evnet"]).assert_ok();
         let got = events(d, c, t0, &["--filter", "type=network", "--format", "{{.Action}} {{.Actor.Attributes.name}}"]);
         assert_eq!(got, vec!["create evnet", "connect evnet", "disconnect evnet", "destroy evnet"]);
+    }
+}
+
+both! {
+    fn exec_and_attach_events(d, c) {
+        let t0 = now_secs();
+        d.cli(c, &["run", "-d", "--name", "exv", "busybox", "sleep", "1000"]).assert_ok();
+        d.cli(c, &["exec", "exv", "sh", "-c", "exit 3"]).assert_code(3);
+        d.cli(c, &["run", "--rm", "busybox", "true"]).assert_ok();
+        let got = events(d, c, t0, &["--filter", "container=exv", "--filter", "event=exec_create", "--filter", "event=exec_start",
+                                     "--filter", "event=exec_die", "--format", "{{.Action}}"]);
+        assert_eq!(got, vec!["exec_create: sh -c exit 3", "exec_start: sh -c exit 3", "exec_die"]);
+        let die = events(d, c, t0, &["--filter", "event=exec_die", "--format", "{{.Actor.Attributes.exitCode}}"]);
+        assert_eq!(die, vec!["3"]);
+        let attach = events(d, c, t0, &["--filter", "event=attach"]);
+        assert_eq!(attach.len(), 1, "`run` attaches once: {attach:?}");
     }
 }

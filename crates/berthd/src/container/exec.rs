@@ -130,8 +130,18 @@ impl ContainerManager {
             state: Mutex::new(ExecState { tty: config.tty, ..Default::default() }),
             config,
         });
+        let cmd = exec.config.cmd.clone().unwrap_or_default().join(" ");
         self.execs.map().insert(id.clone(), exec);
+        self.emit(c, &format!("exec_create: {cmd}"), &[("execID", id.clone())]);
         Ok(id)
+    }
+
+    /// `exec_die` with the exit code, as Docker reports an exec's end.
+    fn emit_exec_die(&self, e: &Exec) {
+        if let Ok(c) = self.get(&e.container_id) {
+            let code = e.state().exit_code.unwrap_or(-1);
+            self.emit(&c, "exec_die", &[("execID", e.id.clone()), ("exitCode", code.to_string())]);
+        }
     }
 
     /// The exec's exit code, once it has one.
@@ -247,7 +257,11 @@ impl ContainerManager {
             return Err(ApiError::internal(format!("writing exec process: {err}")));
         }
         match shim_client::exec(&dir, &e.id, tty, e.config.attach_stdin && !start.detach).await {
-            Ok(conn) => Ok(ExecConn { exec: e.clone(), conn }),
+            Ok(conn) => {
+                let cmd = e.config.cmd.clone().unwrap_or_default().join(" ");
+                self.emit(&c, &format!("exec_start: {cmd}"), &[("execID", e.id.clone())]);
+                Ok(ExecConn { exec: e.clone(), conn })
+            }
             Err(_) => {
                 let _ = std::fs::remove_file(&file);
                 e.finish(126);
@@ -263,9 +277,11 @@ impl ContainerManager {
         let (mut rd, wr) = conn.into_split();
         match self.exec_running(&exec, &mut rd).await {
             Ok(()) => {
+                let mgr = self.clone();
                 tokio::spawn(async move {
                     let (code, _) = pump_output(rd, None::<(tokio::io::Sink, bool, bool, bool)>, None).await;
                     exec.finish(code.unwrap_or(255));
+                    mgr.emit_exec_die(&exec);
                     drop(wr);
                 });
                 Ok(())
@@ -315,6 +331,7 @@ impl ContainerManager {
         let (code, client) =
             pump_output(rd, Some((client_wr, tty, cfg.attach_stdout, cfg.attach_stderr)), Some(detach_rx)).await;
         exec.finish(code.unwrap_or(255));
+        self.emit_exec_die(&exec);
         if let Some(mut w) = client {
             let _ = w.shutdown().await;
         }

@@ -224,7 +224,7 @@ impl ContainerManager {
 
     /// Publishes a container event with Docker's attributes (image, name,
     /// labels) plus `extra`.
-    pub(super) fn emit(&self, c: &Container, action: &str, extra: &[(&str, String)]) {
+    pub(crate) fn emit(&self, c: &Container, action: &str, extra: &[(&str, String)]) {
         let rec = c.snapshot();
         let mut attrs: std::collections::BTreeMap<String, String> = rec.config.labels.clone().into_iter().collect();
         attrs.insert("image".into(), rec.config.image.clone());

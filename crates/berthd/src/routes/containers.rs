@@ -259,6 +259,7 @@ pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp,
     let detach_keys = crate::container::parse_detach_keys(q.get("detachKeys"))?;
     let opts = AttachOptions { stdin: q.flag("stdin"), stdout: q.flag("stdout"), stderr: q.flag("stderr"), detach_keys };
     let rx = crate::container::attach_subscribe(&c)?;
+    d.containers.emit(&c, "attach", &[]);
     let tty = c.snapshot().config.tty;
     let on_upgrade = hyper::upgrade::on(req);
     tokio::spawn(async move {
