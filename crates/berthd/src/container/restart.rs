@@ -83,13 +83,18 @@ impl ContainerManager {
             if rec.state.status != Status::Restarting || rec.state.stopped_by_user || c.lifecycle.borrow().removed {
                 return;
             }
-            let rec = c.update(|r| {
-                r.restart_count += 1;
-                r.state.status = Status::Exited;
-            });
+            // Stays `restarting` until start makes it `running`: no
+            // observer sees an exited state between the two runs.
+            let rec = c.update(|r| r.restart_count += 1);
             let _ = mgr.persist(&rec);
             if let Err(e) = mgr.start(&c).await {
                 crate::daemon::log(&format!("restarting {}: {e}", c.id));
+                let rec = c.update(|r| {
+                    if r.state.status == Status::Restarting {
+                        r.state.status = Status::Exited;
+                    }
+                });
+                let _ = mgr.persist(&rec);
             }
         });
     }

@@ -19,7 +19,10 @@ impl ContainerManager {
         let _op = c.op.lock().await;
         let rec = c.snapshot();
         match rec.state.status {
-            s if s.is_running() => return Err(ApiError::new(berth_api::ErrorKind::NotModified, "container already started")),
+            // Restarting: between two runs of a restart policy, which starts it.
+            s if s.is_running() && s != Status::Restarting => {
+                return Err(ApiError::new(berth_api::ErrorKind::NotModified, "container already started"))
+            }
             Status::Removing | Status::Dead => {
                 return Err(ApiError::conflict(format!("cannot start container {}: container is marked for removal", rec.id)))
             }
