@@ -11,7 +11,6 @@
 
 use super::manager::{Container, ContainerManager};
 use super::record::ContainerRecord;
-use super::rootfs::RootfsPaths;
 use crate::volume::MountType;
 use berth_api::archive::{go_file_mode, PathStat};
 use berth_api::ApiError;
@@ -102,37 +101,14 @@ fn absolute(path: &str) -> String {
 }
 
 impl ContainerManager {
-    /// Runs `f` on the container's tree, mounting a stopped container's rootfs
-    /// around it (under the op lock, so the container cannot start meanwhile).
+    /// Runs `f` on the container's tree (its rootfs plus mounts); see
+    /// `with_rootfs` for the mounting of a stopped container.
     async fn with_tree<T: Send + 'static>(
         self: &Arc<Self>,
         c: &Arc<Container>,
         f: impl FnOnce(&ContainerRecord, &std::path::Path, &InRoot) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _op = c.op.lock().await;
-        let rec = c.snapshot();
-        let image = self.images.resolve(&rec.image_id).map_err(crate::error::image_error)?;
-        let lowers = self.images.layer_dirs(&image);
-        let paths = RootfsPaths::new(&self.cfg.container_dir(&c.id));
-        let running = rec.state.status.is_running();
-        let mounter = self.mounter.clone();
-        tokio::task::spawn_blocking(move || {
-            if !running {
-                for d in [&paths.upper, &paths.work, &paths.rootfs] {
-                    std::fs::create_dir_all(d).map_err(internal)?;
-                }
-                mounter
-                    .mount_overlay(&lowers, &paths.upper, &paths.work, &paths.rootfs)
-                    .map_err(|e| internal(format!("mounting rootfs: {e}")))?;
-            }
-            let res = tree_of(&rec, &paths.rootfs).and_then(|tree| f(&rec, &paths.rootfs, &tree));
-            if !running {
-                let _ = mounter.unmount(&paths.rootfs);
-            }
-            res
-        })
-        .await
-        .map_err(internal)?
+        self.with_rootfs(c, move |rec, root| tree_of(rec, root).and_then(|tree| f(rec, root, &tree))).await
     }
 
     /// `HEAD /containers/{id}/archive?path=`.

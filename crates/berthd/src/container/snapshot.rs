@@ -33,9 +33,14 @@ impl ContainerManager {
             .collect())
     }
 
-    /// `GET /containers/{id}/export`: the merged rootfs as a tar stream.
-    /// A stopped container's rootfs is mounted for the copy.
-    pub async fn export(self: &Arc<Self>, c: Arc<Container>, tx: mpsc::Sender<Bytes>) -> Result<(), ApiError> {
+    /// Runs `f` on the container's merged rootfs on a blocking thread,
+    /// mounting a stopped container's rootfs around it (under the op lock,
+    /// so the container cannot start meanwhile).
+    pub(super) async fn with_rootfs<T: Send + 'static>(
+        self: &Arc<Self>,
+        c: &Arc<Container>,
+        f: impl FnOnce(&super::record::ContainerRecord, &std::path::Path) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
         let _op = c.op.lock().await;
         let rec = c.snapshot();
         let image = self.images.resolve(&rec.image_id).map_err(crate::error::image_error)?;
@@ -46,11 +51,13 @@ impl ContainerManager {
         tokio::task::spawn_blocking(move || {
             if !running {
                 for d in [&paths.upper, &paths.work, &paths.rootfs] {
-                    std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
+                    std::fs::create_dir_all(d).map_err(|e| ApiError::internal(e.to_string()))?;
                 }
-                mounter.mount_overlay(&lowers, &paths.upper, &paths.work, &paths.rootfs).map_err(|e| format!("mounting rootfs: {e}"))?;
+                mounter
+                    .mount_overlay(&lowers, &paths.upper, &paths.work, &paths.rootfs)
+                    .map_err(|e| ApiError::internal(format!("mounting rootfs: {e}")))?;
             }
-            let res = fsdiff::export_tar(&paths.rootfs, crate::http::stream_io::ChannelWriter::new(tx)).map_err(|e| e.to_string());
+            let res = f(&rec, &paths.rootfs);
             if !running {
                 let _ = mounter.unmount(&paths.rootfs);
             }
@@ -58,7 +65,16 @@ impl ContainerManager {
         })
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(format!("exporting {}: {e}", c.id)))
+    }
+
+    /// `GET /containers/{id}/export`: the merged rootfs as a tar stream.
+    pub async fn export(self: &Arc<Self>, c: Arc<Container>, tx: mpsc::Sender<Bytes>) -> Result<(), ApiError> {
+        let id = c.id.clone();
+        self.with_rootfs(&c, move |_, root| {
+            fsdiff::export_tar(root, crate::http::stream_io::ChannelWriter::new(tx))
+                .map_err(|e| ApiError::internal(format!("exporting {id}: {e}")))
+        })
+        .await
     }
 
     /// `POST /commit`: a new image of the container's changes.
