@@ -43,7 +43,7 @@ pub enum Command {
     /// Kill one or more running containers
     Kill(kill::Args),
     /// Restart one or more containers
-    Restart(restart::Args),
+    Restart(stop::Args),
     /// Remove one or more containers
     Rm(rm::Args),
     /// Block until one or more containers stop, then print their exit codes
@@ -120,7 +120,7 @@ pub enum ContainerCommand {
     Start(start::Args),
     Stop(stop::Args),
     Kill(kill::Args),
-    Restart(restart::Args),
+    Restart(stop::Args),
     #[command(visible_alias = "remove")]
     Rm(rm::Args),
     Wait(wait::Args),

@@ -15,12 +15,19 @@ pub struct Args {
     pub containers: Vec<String>,
 }
 
-pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
-    let mut q = Query::new().non_empty("signal", args.signal.as_deref().unwrap_or(""));
-    if let Some(t) = args.time {
-        q = q.add("t", t.to_string());
+impl Args {
+    /// `signal` and `t`, as stop and restart send them.
+    pub fn query(&self) -> Query {
+        let q = Query::new().non_empty("signal", self.signal.as_deref().unwrap_or(""));
+        match self.time {
+            Some(t) => q.add("t", t.to_string()),
+            None => q,
+        }
     }
-    each(client, &args.containers, "stop", &q).await
+}
+
+pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
+    each(client, &args.containers, "stop", &args.query()).await
 }
 
 /// POSTs `/containers/{name}/{action}` for each name, printing the name on
