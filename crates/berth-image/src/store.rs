@@ -108,13 +108,18 @@ impl ImageStore {
                 }
             }
         }
-        Ok(ImageStore {
+        let store = ImageStore {
             root: data_root.to_path_buf(),
             layers,
             records,
             state: Mutex::new(state),
             ingest: Mutex::new(()),
-        })
+        };
+        // Start-up repair: a load or import that died after unpacking but
+        // before recording leaves layers no image refers to.
+        let all: Vec<Digest> = store.layers.list()?.into_iter().map(|l| l.chain_id).collect();
+        store.discard_layers(&all);
+        Ok(store)
     }
 
     pub fn blobs(&self) -> &BlobStore {

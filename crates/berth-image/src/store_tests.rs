@@ -391,3 +391,24 @@ fn hostile_archives_leave_nothing() -> TestResult {
     s.load(&good[..])?;
     Ok(())
 }
+
+#[test]
+fn reopening_sweeps_layers_no_image_uses() -> TestResult {
+    let (t, s) = store()?;
+    let root = t.path().join("root");
+    let (archive, id) = docker_archive(&["kept:1"]);
+    s.load(&archive[..])?;
+    let kept = s.resolve("kept:1")?.layers;
+    // A layer unpacked by a load that died before recording its image.
+    let orphan = s.layer_store().apply(None, &tar_of(&[("orphan", b"x")])[..])?;
+    assert!(s.layer_store().exists(&orphan.chain_id));
+    drop(s);
+    let s = ImageStore::open(&root)?;
+    assert!(!s.layer_store().exists(&orphan.chain_id), "orphan layer swept");
+    assert!(!s.blobs().exists(&orphan.diff_id), "orphan layer's tar swept");
+    for chain in &kept {
+        assert!(s.layer_store().exists(chain), "a used layer was removed");
+    }
+    assert_eq!(s.resolve("kept:1")?.id, id);
+    Ok(())
+}
