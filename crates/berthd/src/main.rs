@@ -112,22 +112,12 @@ fn main() -> anyhow::Result<()> {
         if let Some(p) = &args.pidfile {
             let _ = std::fs::remove_file(p);
         }
-        remove_idle_cgroup_parents();
         d2.shutdown();
         daemon::log("shutting down; containers keep running");
         Ok(())
     })
 }
 
-/// Removes the `/berth` cgroup parents when no container is left in them
-/// (rmdir fails harmlessly on a parent that still has children).
-fn remove_idle_cgroup_parents() {
-    let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") else { return };
-    for c in controllers.flatten() {
-        let _ = std::fs::remove_dir(c.path().join("berth"));
-    }
-    let _ = std::fs::remove_dir("/sys/fs/cgroup/berth");
-}
 
 /// Orphaned shims are re-parented to berthd, which reaps them
 /// (`reap_orphans`): some hosts' pid 1 never reaps.
