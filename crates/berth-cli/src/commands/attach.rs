@@ -43,6 +43,19 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     let keys = stdio::detach_keys(args.detach_keys.as_deref());
     let streams = tokio::spawn(stdio::stream_attach(hijacked, stdin, tty, keys));
     let _raw = (tty && stdin).then(terminal::RawMode::enable).flatten();
+    follow_to_exit(client, &path, tty, streams, waiter).await
+}
+
+/// The end of an attached session (`attach`, `start -a`): follow the
+/// streams until they end or the user detaches, then exit with the
+/// container's status.
+pub async fn follow_to_exit(
+    client: &Client,
+    path: &str,
+    tty: bool,
+    streams: tokio::task::JoinHandle<anyhow::Result<stdio::Ended>>,
+    waiter: Result<berth_client::WaitHandle, berth_client::ClientError>,
+) -> anyhow::Result<()> {
     let ended = terminal::follow_attach(client, format!("/containers/{path}/resize"), tty, streams).await;
     if ended? == stdio::Ended::Detached {
         return Ok(());

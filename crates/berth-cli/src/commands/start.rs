@@ -1,6 +1,5 @@
 //! `berth start`: start containers, or start one attached (`-a`/`-i`).
 
-use super::run::wait_status;
 use crate::exit::{describe, StatusError};
 use crate::{stdio, terminal};
 use berth_api::container::ContainerInspect;
@@ -72,13 +71,5 @@ async fn start_attached(client: &Client, args: &Args) -> anyhow::Result<()> {
         }
         return Err(e.into());
     }
-    let ended = terminal::follow_attach(client, format!("/containers/{path}/resize"), tty, streams).await;
-    if ended? == stdio::Ended::Detached {
-        return Ok(());
-    }
-    let status = wait_status(waiter).await;
-    if status != 0 {
-        return Err(StatusError::code(status).into());
-    }
-    Ok(())
+    super::attach::follow_to_exit(client, &path, tty, streams, waiter).await
 }
