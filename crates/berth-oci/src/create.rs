@@ -14,6 +14,7 @@ use crate::cwd;
 use crate::error::{Error, Result};
 use crate::executor::RuncExecutor;
 use crate::quirks;
+use crate::seccomp_cache;
 
 /// `console`: the socket that receives the pty master (runc's
 /// `--console-socket`) for a spec with `process.terminal`.
@@ -34,6 +35,9 @@ pub fn create(
     let spec = read_spec(&bundle);
     if let Some(spec) = &spec {
         make_cwd(&bundle, spec);
+        if let Some(profile) = seccomp_cache::profile_of(spec) {
+            seccomp_cache::prepare(root, &profile);
+        }
     }
     let oom_off = spec.as_ref().and_then(cgroup::oom_killer_off);
     let patched = match spec {

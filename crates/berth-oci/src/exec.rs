@@ -14,6 +14,7 @@ use crate::cli::validate_id;
 use crate::container::{load, status_name};
 use crate::error::{Error, Result};
 use crate::executor::RuncExecutor;
+use crate::seccomp_cache;
 
 pub struct ExecOpts<'a> {
     pub process: &'a Path,
@@ -36,6 +37,13 @@ pub fn exec(root: &Path, id: &str, opts: &ExecOpts) -> Result<i32> {
         });
     }
     check_process_file(opts.process)?;
+    // The tenant runs under the container's seccomp profile (from its bundle).
+    let spec = std::fs::read(c.bundle().join("config.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    if let Some(profile) = spec.as_ref().and_then(seccomp_cache::profile_of) {
+        seccomp_cache::prepare(root, &profile);
+    }
     let pid = ContainerBuilder::new(id.to_string(), SyscallType::default())
         .with_executor(RuncExecutor)
         .with_root_path(root)

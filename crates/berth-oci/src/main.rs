@@ -12,6 +12,7 @@ mod error;
 mod exec;
 mod executor;
 mod quirks;
+mod seccomp_cache;
 
 use cli::Command;
 use error::Result;

@@ -36,9 +36,9 @@ struct Args {
     #[arg(short = 'D', long = "debug")]
     debug: bool,
     /// OCI runtime used for containers: a name found beside berthd or on
-    /// PATH (runc; berth-oci, berth's own on youki's libcontainer, faster
-    /// but its exec'd processes lack the seccomp filter; crun...), or a path
-    #[arg(long = "default-runtime", default_value = "runc")]
+    /// PATH (berth-oci, berth's own on youki's libcontainer; runc; crun...),
+    /// or a path
+    #[arg(long = "default-runtime", default_value = "berth-oci")]
     runtime: String,
     /// The per-container shim binary (default: berth-shim beside berthd)
     #[arg(long = "shim")]
