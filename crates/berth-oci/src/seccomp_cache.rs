@@ -130,8 +130,9 @@ mod tests {
         assert_eq!(read_entry(&key).expect("entry"), compiled);
         // No temporary file is left beside the entry.
         assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 1);
-        prepare(root.path(), &p);
-        let entry = only_entry(root.path());
+        let fresh = tempfile::tempdir().expect("tempdir");
+        prepare(fresh.path(), &p);
+        let entry = only_entry(fresh.path());
         assert_eq!(read_entry(&entry).expect("prepared entry"), compiled);
     }
 

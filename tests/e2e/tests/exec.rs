@@ -47,6 +47,20 @@ both! {
 }
 
 both! {
+    fn exec_runs_under_the_containers_seccomp_filter(d, c) {
+        d.cli(c, &["run", "-d", "--name", "xs", "busybox", "sleep", "1000"]).assert_ok();
+        d.cli(c, &["exec", "xs", "grep", "Seccomp:", "/proc/self/status"]).assert_ok().assert_stdout("Seccomp:\t2");
+        // Even with every capability, the container's profile (made for an
+        // unprivileged container) refuses unshare(CLONE_NEWNS), as Docker's does.
+        let out = d.cli(c, &["exec", "--privileged", "xs", "unshare", "-m", "true"]);
+        out.assert_fail().assert_stderr_contains("Operation not permitted");
+        // The same exec in a privileged container (no filter) is allowed.
+        d.cli(c, &["run", "-d", "--privileged", "--name", "xp", "busybox", "sleep", "1000"]).assert_ok();
+        d.cli(c, &["exec", "xp", "unshare", "-m", "true"]).assert_ok();
+    }
+}
+
+both! {
     fn exec_stdin_and_detached(d, c) {
         d.cli(c, &["run", "-d", "--name", "x3", "busybox", "sleep", "1000"]).assert_ok();
         d.cli_with_stdin(c, &["exec", "-i", "x3", "sh", "-c", "cat; echo done"], "piped\n")
