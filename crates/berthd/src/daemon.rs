@@ -67,6 +67,7 @@ impl Daemon {
 
     /// On SIGTERM: networking goes away unless containers keep running.
     pub fn shutdown(&self) {
+        self.networks.wait_teardowns();
         let running = self.containers.all().iter().any(|c| c.snapshot().state.status.is_running());
         self.networks.shutdown(running);
     }

@@ -75,6 +75,7 @@ impl ContainerManager {
         self.release_mounts(&c.id);
         c.set_stdin(None);
         self.detach_network(&c.snapshot());
+        timer.mark("network");
         let rec = c.update(|r| {
             r.net = super::network::stopped_net(&r.net);
             r.state.status = Status::Exited;

@@ -4,6 +4,7 @@
 
 use super::ports::{self, PortRequest};
 use super::record::{ContainerNet, Endpoint, NetworkRecord, PortMap};
+use super::teardown::Deferred;
 use super::{find_in, net_error, NetworkManager, State};
 use crate::container::naming::new_id;
 use berth_api::ApiError;
@@ -12,6 +13,7 @@ use berth_net::link::{mac_for, VethPlan};
 use berth_net::netns;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Which network namespace the container runs in.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +67,8 @@ impl NetworkManager {
             }
             _ => {}
         }
+        // A restart reuses the namespace's name and maybe a fixed address.
+        self.pending.wait(Some(inp.id));
         let mut st = self.lock();
         let primary = find_in(&st.nets, if inp.mode == "default" { "bridge" } else { inp.mode })?;
         if primary.driver != "bridge" {
@@ -92,7 +96,9 @@ impl NetworkManager {
         let dns = match res {
             Ok(on) => on,
             Err(e) => {
-                self.release(&mut st, inp.id, &net);
+                let deferred = self.release(&mut st, inp.id, &net);
+                drop(st);
+                self.finish(deferred);
                 return Err(e);
             }
         };
@@ -185,21 +191,38 @@ impl NetworkManager {
         Ok(ep)
     }
 
-    /// Releases everything a container held (idempotent).
-    pub fn detach(&self, id: &str, net: &ContainerNet) {
-        let mut st = self.lock();
-        self.release(&mut st, id, net);
+    /// Releases everything a container held (idempotent); its veths are
+    /// deleted in the background (teardown.rs).
+    pub fn detach(self: &Arc<Self>, id: &str, net: &ContainerNet) {
+        let deferred = {
+            let mut st = self.lock();
+            self.release(&mut st, id, net)
+        };
+        self.finish_later(id, deferred);
     }
 
-    fn release(&self, st: &mut State, id: &str, net: &ContainerNet) {
+    /// Releases the bookkeeping and unpins the namespace; returns the veths
+    /// and leases still to release.
+    fn release(&self, st: &mut State, id: &str, net: &ContainerNet) -> Deferred {
         self.dns.stop(id);
         self.release_ports(st, id, net);
+        let mut deferred = Deferred::default();
         for ep in net.endpoints.values() {
-            self.release_endpoint(st, id, ep);
+            self.dns.remove(id, Some(&ep.network_id));
+            if let Some(u) = st.users.get_mut(&ep.network_id) {
+                u.retain(|c| c != id);
+            }
+            if !ep.host_if.is_empty() {
+                deferred.links.push(ep.host_if.clone());
+            }
+            if let Some(ip) = ep.ip {
+                deferred.leases.push((ep.network_id.clone(), ip));
+            }
         }
         if let Some(ns) = &net.netns {
             let _ = netns::remove(ns);
         }
+        deferred
     }
 
     /// The published ports' rules and held sockets.

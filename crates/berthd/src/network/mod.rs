@@ -9,6 +9,7 @@ mod etc;
 mod manage;
 pub mod ports;
 pub mod record;
+mod teardown;
 pub mod view;
 
 pub use endpoint::{AttachInput, Attached, NetNs};
@@ -58,6 +59,8 @@ pub struct NetworkManager {
     records: RecordDir<NetworkRecord>,
     state: Mutex<State>,
     dns: Arc<dns::Resolver>,
+    /// Containers whose veths are being deleted (teardown.rs).
+    pending: teardown::Pending,
 }
 
 impl NetworkManager {
@@ -68,7 +71,7 @@ impl NetworkManager {
         let records = RecordDir::open(&cfg.data_root.join("db").join("networks"))
             .map_err(|e| ApiError::internal(format!("opening network records: {e}")))?;
         let chains = Chains::new(&cfg.bridge);
-        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), dns: Arc::default() });
+        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), dns: Arc::default(), pending: Default::default() });
         m.load()?;
         Ok(m)
     }
