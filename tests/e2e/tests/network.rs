@@ -94,6 +94,13 @@ both! {
         d.cli(c, &["run", "-d", "--name", "srvb", "--network", "netbb", "--ip", &sub("10.231.1.77"), "busybox", "sleep", "60"]).assert_ok();
         assert_eq!(ip_of(d, "srvb", "netbb"), sub("10.231.1.77"));
         d.cli(c, &["run", "--rm", "--ip", &sub("10.231.1.77"), "--network", "netbb", "busybox", "true"]).assert_fail();
+        // A fixed address is free again as soon as its holder stopped
+        // (veths are deleted in the background).
+        d.cli(c, &["restart", "-t", "0", "srvb"]).assert_ok();
+        assert_eq!(ip_of(d, "srvb", "netbb"), sub("10.231.1.77"));
+        for _ in 0..3 {
+            d.cli(c, &["run", "--rm", "--ip", &sub("10.231.1.78"), "--network", "netbb", "busybox", "true"]).assert_ok();
+        }
         let a = ip_of(d, "srva", "netaa");
         // Same network: reachable. Other network: not.
         d.cli(c, &["run", "--rm", "--network", "netaa", "busybox", "ping", "-c1", "-w3", &a]).assert_ok();

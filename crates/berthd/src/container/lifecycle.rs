@@ -218,7 +218,9 @@ impl ContainerManager {
 
     /// `remove`, and with `volumes` (`rm -v`) its anonymous volumes too.
     pub async fn remove_with_volumes(self: &Arc<Self>, c: &Arc<Container>, force: bool, volumes: bool) -> Result<(), ApiError> {
+        let mut timer = crate::trace::PhaseTimer::new(format!("remove {}", &c.id[..12]));
         let _op = c.op.lock().await;
+        timer.mark("lock");
         if c.lifecycle.borrow().removed {
             return Err(ApiError::not_found(format!("No such container: {}", c.id)));
         }
@@ -264,6 +266,7 @@ impl ContainerManager {
         })
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
+        timer.mark("files");
         if let Err(msg) = removed {
             c.update(|r| r.state.status = Status::Dead);
             return Err(ApiError::internal(format!("unable to remove container {}: {msg}", c.id)));
@@ -277,6 +280,8 @@ impl ContainerManager {
         self.execs.forget_container(&c.id);
         c.lifecycle.send_modify(|l| l.removed = true);
         let _ = c.output.send(Output::End);
+        timer.mark("record");
+        timer.finish();
         Ok(())
     }
 

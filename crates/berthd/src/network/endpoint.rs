@@ -67,8 +67,10 @@ impl NetworkManager {
             }
             _ => {}
         }
-        // A restart reuses the namespace's name and maybe a fixed address.
-        self.pending.wait(Some(inp.id));
+        // A restart reuses the namespace's name; a fixed address may still
+        // be held by a stopped container's veth (any container's).
+        let fixed_ip = inp.requested.endpoints.values().any(|e| e.requested_ip.is_some());
+        self.pending.wait(if fixed_ip { None } else { Some(inp.id) });
         let mut st = self.lock();
         let primary = find_in(&st.nets, if inp.mode == "default" { "bridge" } else { inp.mode })?;
         if primary.driver != "bridge" {
