@@ -184,38 +184,40 @@ def run_rows(engines, berth_cli, a):
     add("run --rm --network none busybox true (median)", "ms", r["docker"]["median_ms"], r["berth"]["median_ms"], rb["median_ms"])
     add("run --rm --network none busybox true (p95)", "ms", r["docker"]["p95_ms"], r["berth"]["p95_ms"], rb["p95_ms"])
 
-    # 2. 50 sequential run -d, and what they cost in memory
-    idle = {n: e.daemon_rss_kib() for n, e in engines.items()}
-    seq = {}
+    # 2. 50 sequential run -d, what they cost in memory, and 4. exec into
+    # one of them. One engine at a time, its containers removed before the
+    # next starts: every running container adds mounts to the host's mount
+    # table, which makes the next container's mount namespace slower to
+    # create on either engine, so neither measures with the other's load.
+    idle, seq, busy, per, ex = {}, {}, {}, {}, {}
+    seq_cli = ex_cli = None
     for n, e in engines.items():
+        idle[n] = e.daemon_rss_kib()
         t = time.perf_counter()
         for _ in range(50):
             timed(e.docker + ["run", "-d"] + none + ["busybox", "sleep", "3600"])
         seq[n] = time.perf_counter() - t
-    busy = {n: e.daemon_rss_kib() for n, e in engines.items()}
-    per = {n: e.per_container_rss_kib() for n, e in engines.items()}
-    t = time.perf_counter()
-    for _ in range(50):
-        timed(berth_cli + ["run", "-d"] + none + ["busybox", "sleep", "3600"])
-    seq_cli = time.perf_counter() - t
+        busy[n] = e.daemon_rss_kib()
+        per[n] = e.per_container_rss_kib()
+        ids = sh(e.docker + ["ps", "-q"]).stdout.split()
+        probe = sh(e.docker + ["exec", ids[0], "true"], check=False) if ids else None
+        ex[n] = repeat(e.docker + ["exec", ids[0], "true"], a.runs)["median_ms"] if probe and probe.returncode == 0 else None
+        if n == "berth":
+            ex_cli = repeat(berth_cli + ["exec", ids[0], "true"], a.runs)["median_ms"] if ids else None
+        sh(e.docker + ["rm", "-f"] + sh(e.docker + ["ps", "-aq"]).stdout.split())
+        if n == "berth":
+            t = time.perf_counter()
+            for _ in range(50):
+                timed(berth_cli + ["run", "-d"] + none + ["busybox", "sleep", "3600"])
+            seq_cli = time.perf_counter() - t
+            sh(e.docker + ["rm", "-f"] + sh(e.docker + ["ps", "-aq"]).stdout.split())
     add("50 sequential run -d (total)", "s", seq["docker"], seq["berth"], seq_cli)
     add("daemon RSS, idle", "MB", idle["docker"] / 1024, idle["berth"] / 1024, note="dockerd+containerd vs berthd")
     add("daemon RSS, 50 running", "MB", busy["docker"] / 1024, busy["berth"] / 1024)
     mean = lambda xs: (sum(xs) / len(xs) / 1024) if xs else float("nan")
     add("RSS per container process (shim)", "MB", mean(per["docker"]), mean(per["berth"]),
         note=f"containerd-shim ×{len(per['docker'])} vs berth-shim ×{len(per['berth'])}")
-
-    # 4. exec (needs the exec API; n/a until it exists)
-    ex = {}
-    for n, e in engines.items():
-        ids = sh(e.docker + ["ps", "-q"]).stdout.split()
-        probe = sh(e.docker + ["exec", ids[0], "true"], check=False) if ids else None
-        ex[n] = repeat(e.docker + ["exec", ids[0], "true"], a.runs)["median_ms"] if probe and probe.returncode == 0 else None
-    bids = sh(berth_cli + ["ps", "-q"]).stdout.split()
-    ex_cli = repeat(berth_cli + ["exec", bids[0], "true"], a.runs)["median_ms"] if bids else None
-    add("exec c true (median)", "ms", ex["docker"], ex["berth"], ex_cli)
-    for e in engines.values():
-        sh(e.docker + ["rm", "-f"] + sh(e.docker + ["ps", "-aq"]).stdout.split())
+    add("exec c true, 50 running (median)", "ms", ex["docker"], ex["berth"], ex_cli)
 
     # 3. 50 concurrent run --rm
     conc = {}
@@ -250,10 +252,11 @@ def run_rows(engines, berth_cli, a):
     # iptables so that it never touches the host's network.
     b = engines["berth"]
     br = repeat(b.docker + ["run", "--rm", "busybox", "true"], a.runs)
+    brc = repeat(berth_cli + ["run", "--rm", "busybox", "true"], a.runs)
     base = r["berth"]["median_ms"]
-    add("run --rm busybox true, default bridge (median)", "ms", None, br["median_ms"],
+    add("run --rm busybox true, default bridge (median)", "ms", None, br["median_ms"], brc["median_ms"],
         note=f"berth only; bridge/none {br['median_ms'] / base:.2f}x, +{br['median_ms'] - base:.1f} ms")
-    add("run --rm busybox true, default bridge (p95)", "ms", None, br["p95_ms"], note="berth only")
+    add("run --rm busybox true, default bridge (p95)", "ms", None, br["p95_ms"], brc["p95_ms"], note="berth only")
     pub = throughput(b, ["-p", "127.0.0.1:0:5000"], a.net_mb, published=True)
     own = throughput(b, [], a.net_mb, published=False)
     add(f"TCP stream {a.net_mb} MB, published port on 127.0.0.1", "MB/s", None, pub, note="berth only; kernel NAT, no proxy")

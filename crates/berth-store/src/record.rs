@@ -13,6 +13,14 @@ use crate::tmp::unique_name;
 
 /// Write `data` to `path` so that a crash leaves either the old or the new content.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    write_replacing(path, data, true)
+}
+
+/// Temp file and rename, fsynced (file and directory) when `sync`. Without
+/// it a process crash still leaves the old or the new content, and so does
+/// a power loss on ext4 (a rename over a file flushes its data first), but
+/// the old content may come back after one.
+fn write_replacing(path: &Path, data: &[u8], sync: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -22,9 +30,14 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let res = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(data)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        if sync {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     if res.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -68,11 +81,23 @@ impl<T: Serialize + DeserializeOwned> RecordDir<T> {
         Ok(self.dir.join(format!("{key}.json")))
     }
 
+    /// Stores `value` durably (fsynced).
     pub fn put(&self, key: &str, value: &T) -> Result<()> {
+        self.put_with(key, value, true)
+    }
+
+    /// Stores `value` atomically but without fsync: for changes whose loss
+    /// in a power cut is harmless because the reader reconciles them (a
+    /// container's run state, checked against its shim at start-up).
+    pub fn put_unsynced(&self, key: &str, value: &T) -> Result<()> {
+        self.put_with(key, value, false)
+    }
+
+    fn put_with(&self, key: &str, value: &T, sync: bool) -> Result<()> {
         let path = self.path(key)?;
-        let data = serde_json::to_vec_pretty(value)
-            .map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))?;
-        write_atomic(&path, &data)
+        let data =
+            serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))?;
+        write_replacing(&path, &data, sync)
     }
 
     pub fn get(&self, key: &str) -> Result<Option<T>> {
@@ -143,6 +168,23 @@ mod tests {
         rd.delete("a")?;
         rd.delete("a")?;
         assert_eq!(rd.get("a")?, None);
+        Ok(())
+    }
+
+    #[test]
+    fn unsynced_puts_replace_whole_records_and_leave_no_temp_files() -> Result<()> {
+        let t = tempfile::tempdir().map_err(|e| StoreError::io("tmp", e))?;
+        let rd: RecordDir<Rec> = RecordDir::open(&t.path().join("recs"))?;
+        rd.put("a", &Rec { n: 1 })?;
+        rd.put_unsynced("a", &Rec { n: 2 })?;
+        assert_eq!(rd.get("a")?, Some(Rec { n: 2 }));
+        assert!(rd.put_unsynced("../x", &Rec { n: 3 }).is_err());
+        let names: Vec<_> = fs::read_dir(t.path().join("recs"))
+            .at("dir")?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<io::Result<_>>()
+            .at("entries")?;
+        assert_eq!(names, vec!["a.json".to_string()]);
         Ok(())
     }
 

@@ -83,7 +83,7 @@ impl ContainerManager {
             r.state.pid = 0;
             r.state.finished_at = now_nanos();
         });
-        if let Err(e) = self.persist(&rec) {
+        if let Err(e) = self.persist_run_state(&rec) {
             crate::daemon::log(&format!("{e}"));
         }
         c.lifecycle.send_modify(|l| {

@@ -209,6 +209,16 @@ impl ContainerManager {
             .map_err(|e| ApiError::internal(format!("saving container {}: {e}", rec.id)))
     }
 
+    /// Writes a run-state change (started, exited) atomically without
+    /// fsync: these happen on every run, and after a power loss an older
+    /// state is harmless, since the container is not running then and
+    /// restore.rs marks a record without a live shim exited.
+    pub fn persist_run_state(&self, rec: &ContainerRecord) -> Result<(), ApiError> {
+        self.records
+            .put_unsynced(&rec.id, rec)
+            .map_err(|e| ApiError::internal(format!("saving container {}: {e}", rec.id)))
+    }
+
     pub(super) fn delete_record(&self, id: &str) -> Result<(), ApiError> {
         self.records
             .delete(id)

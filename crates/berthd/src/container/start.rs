@@ -66,7 +66,7 @@ impl ContainerManager {
             r.state.oom_killed = false;
             r.net = super::network::running_net(&r.net, &net);
         });
-        self.persist(&rec)?;
+        self.persist_run_state(&rec)?;
         c.lifecycle.send_modify(|l| {
             l.starts += 1;
             l.running = true;
