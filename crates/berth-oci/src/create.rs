@@ -123,8 +123,8 @@ fn patch_bundle(
     id: &str,
     mut spec: serde_json::Value,
 ) -> Result<Option<PatchedBundle>> {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    if !quirks::fix_spec(&mut spec, &quirks::v1_hierarchies(&mountinfo)) {
+    let hierarchies = quirks::v1_hierarchies_in(Path::new("/sys/fs/cgroup"));
+    if !quirks::fix_spec(&mut spec, &hierarchies) {
         return Ok(None);
     }
     // The rootfs stays where the caller's bundle says.

@@ -69,7 +69,9 @@ pub fn fix_spec(spec: &mut Value, v1_hierarchies: &[String]) -> bool {
 }
 
 /// Names of the cgroup v1 hierarchies mounted under /sys/fs/cgroup, from
-/// mountinfo text (what libcontainer bind-mounts into the container).
+/// mountinfo text (what libcontainer bind-mounts into the container); the
+/// reference `v1_hierarchies_in` is checked against.
+#[cfg(test)]
 pub fn v1_hierarchies(mountinfo: &str) -> Vec<String> {
     mountinfo
         .lines()
@@ -83,6 +85,38 @@ pub fn v1_hierarchies(mountinfo: &str) -> Vec<String> {
                 .then(|| name.to_string())
         })
         .collect()
+}
+
+/// The cgroup v1 hierarchies mounted under `dir` (/sys/fs/cgroup), found
+/// from its entries rather than from mountinfo: mountinfo grows by a mount
+/// per running container, so reading it made every create slower as
+/// containers were added. Symlinks ("cpu" -> "cpu,cpuacct") are skipped,
+/// as mountinfo would not list them.
+pub fn v1_hierarchies_in(dir: &std::path::Path) -> Vec<String> {
+    const CGROUP_SUPER_MAGIC: libc::c_long = 0x27e0eb;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| fs_magic(&e.path()) == Some(CGROUP_SUPER_MAGIC))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The filesystem type (statfs f_type) of `path`.
+fn fs_magic(path: &std::path::Path) -> Option<libc::c_long> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: all-zero is a valid statfs; the kernel fills it in.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path and `st` a valid out-pointer,
+    // both alive for the call.
+    let rc = unsafe { libc::statfs(c.as_ptr(), &mut st) };
+    (rc == 0).then_some(st.f_type as libc::c_long)
 }
 
 #[cfg(test)]
@@ -100,6 +134,18 @@ mod tests {
 31 26 0:31 / /mnt/other/cgroup rw - cgroup cgroup rw,pids
 garbage line
 ";
+
+    #[test]
+    fn hierarchies_from_the_directory_match_mountinfo() {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut from_mountinfo = v1_hierarchies(&mountinfo);
+        from_mountinfo.sort();
+        assert_eq!(v1_hierarchies_in(std::path::Path::new("/sys/fs/cgroup")), from_mountinfo);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(tmp.path().join("memory")).expect("mkdir");
+        assert!(v1_hierarchies_in(tmp.path()).is_empty());
+        assert!(v1_hierarchies_in(&tmp.path().join("missing")).is_empty());
+    }
 
     #[test]
     fn finds_v1_hierarchies_only() {

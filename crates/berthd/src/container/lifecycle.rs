@@ -63,6 +63,7 @@ impl ContainerManager {
                 crate::daemon::log(&format!("{}: output did not drain in 5s", c.id));
             }
         }
+        timer.mark("drain");
         let rootfs = RootfsPaths::new(&self.cfg.container_dir(&c.id)).rootfs;
         let shim_dir = self.cfg.shim_dir(&c.id);
         let mounter = self.mounter.clone();
@@ -71,7 +72,7 @@ impl ContainerManager {
             let _ = std::fs::remove_dir_all(&shim_dir);
         })
         .await;
-        timer.mark("drain+unmount");
+        timer.mark("unmount");
         self.release_mounts(&c.id);
         c.set_stdin(None);
         self.detach_network(&c.snapshot());

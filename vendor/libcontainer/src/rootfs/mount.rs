@@ -72,6 +72,12 @@ type Result<T> = std::result::Result<T, MountError>;
 
 pub trait MountInfoProvider {
     fn mountinfo(&self) -> Result<Vec<MountInfo>>;
+
+    /// berth patch: the mounts that can be `path`'s parent (their mount point
+    /// is a prefix of it). The default is every mount.
+    fn parent_candidates(&self, _path: &Path) -> Result<Vec<MountInfo>> {
+        self.mountinfo()
+    }
 }
 
 /// Default provider that reads mountinfo from /proc via procfs.
@@ -99,6 +105,31 @@ impl MountInfoProvider for ProcMountInfoProvider {
             })
             .collect::<Result<_>>()?;
         Ok(mount_infos)
+    }
+
+    /// berth patch: parses only the lines whose mount point could be a
+    /// prefix of `path`. Every running container adds an overlay mount with
+    /// long options to the host's table; parsing all of them made each
+    /// create slower as containers were added.
+    fn parent_candidates(&self, path: &Path) -> Result<Vec<MountInfo>> {
+        use std::os::unix::ffi::OsStrExt;
+        let reader = BufReader::new(ProcfsHandle::new()?.open(
+            ProcfsBase::ProcSelf,
+            "mountinfo",
+            OpenFlags::O_RDONLY | OpenFlags::O_CLOEXEC,
+        )?);
+        let path = path.as_os_str().as_bytes();
+        let mut mounts = Vec::new();
+        for line in reader.lines() {
+            let line = line.map_err(MountError::from)?;
+            // Field 5 is the mount point; an escaped one (\040...) is parsed
+            // to be compared properly.
+            let point = line.split(' ').nth(4).unwrap_or("");
+            if point.contains('\\') || path.starts_with(point.as_bytes()) {
+                mounts.push(MountInfo::from_line(&line).map_err(MountError::from)?);
+            }
+        }
+        Ok(mounts)
     }
 }
 
@@ -545,7 +576,7 @@ impl Mount {
     /// Make parent mount of rootfs private if it was shared, which is required by pivot_root.
     /// It also makes sure following bind mount does not propagate in other namespaces.
     pub fn make_parent_mount_private(&self, rootfs: &Path) -> Result<MountInfo> {
-        let mount_infos = self.mountinfo_provider.mountinfo()?;
+        let mount_infos = self.mountinfo_provider.parent_candidates(rootfs)?;
         let parent_mount = find_parent_mount(rootfs, mount_infos)?;
 
         // check parent mount has 'shared' propagation type
