@@ -11,7 +11,6 @@ mod errlog;
 mod error;
 mod exec;
 mod executor;
-mod quirks;
 mod seccomp_cache;
 
 use cli::Command;

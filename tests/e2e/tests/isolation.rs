@@ -30,6 +30,23 @@ both! {
 }
 
 both! {
+    fn cgroup_hierarchies_are_read_only(d, c) {
+        let pids = "f=/sys/fs/cgroup/pids/pids.max; [ -e $f ] || f=/sys/fs/cgroup/pids.max";
+        d.cli(c, &["run", "--rm", "--pids-limit", "50", "busybox", "sh", "-c", &format!("{pids}; cat $f")])
+            .assert_ok()
+            .assert_stdout("50");
+        // Root in the container cannot raise its own limits...
+        d.cli(c, &["run", "--rm", "--pids-limit", "50", "busybox", "sh", "-c", &format!("{pids}; echo max > $f")])
+            .assert_fail()
+            .assert_stderr_contains("Read-only file system");
+        // ...nor add to the cgroup tree.
+        d.cli(c, &["run", "--rm", "busybox", "mkdir", "/sys/fs/cgroup/x"])
+            .assert_fail()
+            .assert_stderr_contains("Read-only file system");
+    }
+}
+
+both! {
     fn hostname_is_short_id(d, c) {
         let run = d.cli(c, &["run", "--name", "hn", "busybox", "sh", "-c", "cat /etc/hostname; hostname"]);
         run.assert_ok();

@@ -86,8 +86,14 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
     // Raw mode from here to the end of the session, restored on every return.
     let _raw = (config.tty && config.attach_stdin).then(terminal::RawMode::enable).flatten();
 
+    // A detached run without --rm never reads the exit: no wait request
+    // (docker's CLI sends one anyway; it costs a connection per run -d).
     let condition = if opts.rm { "removed" } else { "next-exit" };
-    let waiter = client.wait(&id, condition).await;
+    let waiter = if show_id && !attached && !opts.rm {
+        None
+    } else {
+        Some(client.wait(&id, condition).await)
+    };
 
     if let Err(e) = client.post(&format!("/containers/{path}/start"), &Query::new()).await {
         if let Some(s) = &streams {
@@ -96,7 +102,7 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
         let msg = crate::exit::describe(&e);
         eprintln!("berth: {}.", msg.trim_end_matches('.'));
         if opts.rm {
-            if let Ok(w) = waiter {
+            if let Some(Ok(w)) = waiter {
                 let _ = w.result().await;
             }
         }
@@ -112,7 +118,10 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
     if show_id {
         return Ok(());
     }
-    let status = wait_status(waiter).await;
+    let status = match waiter {
+        Some(w) => wait_status(w).await,
+        None => 0,
+    };
     if status != 0 {
         return Err(StatusError::code(status).into());
     }

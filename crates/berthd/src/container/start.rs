@@ -99,7 +99,10 @@ impl ContainerManager {
             .mount_overlay(&lower, &paths.upper, &paths.work, &paths.rootfs)
             .map_err(|e| format!("mounting rootfs: {e}"))?;
         crate::daemon::debug(&format!("start {}: mount {:.1}ms", &rec.id[..12], t.elapsed().as_secs_f64() * 1000.0));
-        let attached = match self.attach_network(rec) {
+        let t = std::time::Instant::now();
+        let attached = self.attach_network(rec);
+        crate::daemon::debug(&format!("start {}: network {:.1}ms", &rec.id[..12], t.elapsed().as_secs_f64() * 1000.0));
+        let attached = match attached {
             Ok(a) => a,
             Err(e) => {
                 let _ = self.mounter.unmount(&paths.rootfs);

@@ -380,6 +380,28 @@ impl Mount {
             }
         }
 
+        // berth patch: a read-only cgroup mount (Docker's default) makes the
+        // tmpfs read-only too, now that its mount points and symlinks exist
+        // (the hierarchies were bind-mounted read-only above), as runc does.
+        if is_read_only(cgroup_mount) {
+            self.syscall
+                .mount(
+                    None,
+                    &cgroup_root,
+                    None,
+                    MsFlags::MS_REMOUNT
+                        | MsFlags::MS_RDONLY
+                        | MsFlags::MS_NOEXEC
+                        | MsFlags::MS_NOSUID
+                        | MsFlags::MS_NODEV,
+                    None,
+                )
+                .map_err(|err| {
+                    tracing::error!("failed to remount the cgroup tmpfs read-only: {}", err);
+                    err
+                })?;
+        }
+
         Ok(())
     }
 
@@ -481,10 +503,22 @@ impl Mount {
                 )
                 .typ("bind")
                 .options(
-                    ["rw", "rbind"]
-                        .iter()
-                        .map(|o| o.to_string())
-                        .collect::<Vec<String>>(),
+                    // berth patch: "ro" when the spec's cgroup mount is
+                    // read-only (0.7.0 always bound the hierarchy "rw", so
+                    // root in the container could raise its own limits),
+                    // and its nosuid/nodev/noexec, as runc does.
+                    [
+                        if is_read_only(cgroup_mount) { "ro" } else { "rw" },
+                        "rbind",
+                    ]
+                    .into_iter()
+                    .chain(cgroup_mount.options().iter().flatten().filter_map(|o| {
+                        ["nosuid", "nodev", "noexec"]
+                            .into_iter()
+                            .find(|flag| o == flag)
+                    }))
+                    .map(|o| o.to_string())
+                    .collect::<Vec<String>>(),
                 )
                 .build()?;
             tracing::debug!("Mounting emulated cgroup subsystem: {:?}", emulated);
@@ -1030,6 +1064,14 @@ impl Mount {
 }
 
 /// Find parent mount of rootfs in given mount infos
+/// berth patch: whether a spec mount asks for "ro".
+#[cfg(feature = "v1")]
+fn is_read_only(m: &SpecMount) -> bool {
+    m.options()
+        .as_ref()
+        .is_some_and(|o| o.iter().any(|o| o == "ro"))
+}
+
 pub fn find_parent_mount(
     rootfs: &Path,
     mount_infos: Vec<MountInfo>,
