@@ -1,6 +1,8 @@
-//! Bridges and veth pairs, behind the narrow [`Links`] trait. The real
-//! implementation drives iproute2's `ip -batch` (one exec per side); the
-//! scripts are built by pure functions so they are unit-tested.
+//! Bridges and veth pairs, behind the narrow [`Links`] trait. berthd uses
+//! [`NetlinkLinks`]: veths over rtnetlink (rtnl.rs), no process per
+//! container. [`IpCommand`] drives iproute2's `ip -batch` (one exec per
+//! side) and still makes the bridges; its scripts are built by pure
+//! functions so they are unit-tested.
 
 use crate::NetError;
 use std::io::Write;
@@ -177,6 +179,91 @@ impl Links for FakeLinks {
 pub fn mac_for(ip: Ipv4Addr) -> String {
     let o = ip.octets();
     format!("02:42:{:02x}:{:02x}:{:02x}:{:02x}", o[0], o[1], o[2], o[3])
+}
+
+/// veth pairs over rtnetlink (rtnl.rs), without a process per container;
+/// bridges, made once per network, still go through iproute2.
+pub struct NetlinkLinks;
+
+/// The index of link `name` in the calling thread's namespace.
+fn if_index(name: &str) -> Option<i32> {
+    let c = std::ffi::CString::new(name).ok()?;
+    // SAFETY: `c` is a NUL-terminated name alive for the call.
+    let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    (index != 0).then_some(index as i32)
+}
+
+/// Runs `f` with a netlink socket inside the namespace `ns`, on a thread of
+/// its own (setns changes only the calling thread).
+fn in_netns<T: Send>(
+    ns: &std::fs::File,
+    f: impl FnOnce(&mut crate::rtnl::Rtnl) -> std::io::Result<T> + Send,
+) -> std::io::Result<T> {
+    use std::os::fd::AsRawFd;
+    let fd = ns.as_raw_fd();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            // SAFETY: setns takes an open namespace fd; it moves only this thread.
+            if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let mut nl = crate::rtnl::Rtnl::open()?;
+            f(&mut nl)
+        })
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("netns thread panicked")))
+    })
+}
+
+impl Links for NetlinkLinks {
+    fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError> {
+        IpCommand.ensure_bridge(name, gateway, prefix)
+    }
+
+    fn delete_link(&self, name: &str) -> Result<(), NetError> {
+        let Some(index) = valid_ifname(name).then(|| if_index(name)).flatten() else {
+            return Ok(());
+        };
+        let res = crate::rtnl::Rtnl::open().and_then(|mut nl| nl.request(crate::rtnl::del_link(index)));
+        match res {
+            Err(e) if e.raw_os_error() != Some(libc::ENODEV) => Err(NetError::io(format!("deleting link {name}"))(e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn add_veth(&self, p: &VethPlan) -> Result<(), NetError> {
+        use std::os::fd::AsRawFd;
+        if !valid_ifname(&p.host_if) || !valid_ifname(&p.container_if) || !valid_ifname(&p.bridge) {
+            return Err(NetError::Invalid(format!("invalid interface names in {p:?}")));
+        }
+        let master = if_index(&p.bridge).ok_or_else(|| NetError::Invalid(format!("bridge {} not found", p.bridge)))?;
+        let ns_path = crate::netns::path(&p.netns);
+        let ns = std::fs::File::open(&ns_path).map_err(NetError::io(format!("opening {}", ns_path.display())))?;
+        let mut nl = crate::rtnl::Rtnl::open().map_err(NetError::io("netlink socket"))?;
+        let veth = crate::rtnl::new_veth(&p.host_if, master as u32, &p.container_if, &p.mac, ns.as_raw_fd())
+            .map_err(NetError::io(format!("veth {}", p.host_if)))?;
+        nl.request(veth).map_err(NetError::io(format!("creating veth {} on {}", p.host_if, p.bridge)))?;
+        let res = (|| -> std::io::Result<()> {
+            let host = if_index(&p.host_if).ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENODEV))?;
+            // Published ports reached from the same bridge come back through it.
+            std::fs::write(format!("/sys/class/net/{}/brport/hairpin_mode", p.host_if), "1")?;
+            nl.request(crate::rtnl::link_up(host))?;
+            in_netns(&ns, |nl| {
+                let index = if_index(&p.container_if).ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENODEV))?;
+                nl.request(crate::rtnl::add_addr(index, p.ip, p.prefix))?;
+                nl.request(crate::rtnl::link_up(index))?;
+                if let Some(gw) = p.default_route {
+                    nl.request(crate::rtnl::default_route(index, gw))?;
+                }
+                Ok(())
+            })
+        })();
+        if let Err(e) = res {
+            let _ = self.delete_link(&p.host_if);
+            return Err(NetError::io(format!("configuring veth {} in {}", p.container_if, p.netns))(e));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

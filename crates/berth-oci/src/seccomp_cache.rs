@@ -126,7 +126,7 @@ mod tests {
         let key = dir.join("k.bpf");
         let compiled = compile(&dir, &key, &p).expect("compile");
         // A program is whole sock_filter records (8 bytes each).
-        assert!(!compiled.is_empty() && compiled.len() % 8 == 0);
+        assert!(!compiled.is_empty() && compiled.len().is_multiple_of(8));
         assert_eq!(read_entry(&key).expect("entry"), compiled);
         // No temporary file is left beside the entry.
         assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 1);

@@ -48,7 +48,7 @@ impl Daemon {
         let events = Arc::new(crate::events::EventBus::default());
         let networks = crate::network::NetworkManager::open(
             cfg.net.clone(),
-            Arc::new(berth_net::link::IpCommand),
+            Arc::new(berth_net::link::NetlinkLinks),
             Arc::new(berth_net::firewall::Iptables),
         )?;
         let volumes = crate::volume::VolumeManager::open(&cfg.data_root, Arc::new(crate::volume::driver::SysDriverMounter))?;

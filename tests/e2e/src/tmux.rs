@@ -106,6 +106,14 @@ impl Tmux {
         assert!(ok, "no line {line:?} on the screen:\n{}", self.screen());
     }
 
+    /// Waits for busybox sh's prompt. Typing earlier races the shell's
+    /// start-up terminal query: its answer then lands in the typed line.
+    #[track_caller]
+    pub fn expect_prompt(&self) {
+        let ok = wait_until(Duration::from_secs(15), || self.screen().lines().any(|l| l.trim_start().starts_with("/ #")));
+        assert!(ok, "no shell prompt on the screen:\n{}", self.screen());
+    }
+
     /// Waits for the client's exit and returns its code.
     #[track_caller]
     pub fn exit_code(&self) -> i32 {

@@ -23,6 +23,7 @@ fn status(d: &berth_e2e::TestDaemon, name: &str) -> String {
 both! {
     fn run_it_size_ctrl_c_detach_and_attach(d, c) {
         let t = Tmux::start(d, "run", 100, 30, c, &["run", "-it", "--name", "t1", "busybox", "sh"]);
+        t.expect_prompt();
         t.line("stty size");
         t.expect_line("30 100");
         t.resize(80, 24);
@@ -53,6 +54,7 @@ both! {
     fn start_ai_and_custom_detach_keys(d, c) {
         d.cli(c, &["create", "-it", "--name", "s1", "busybox", "sh"]).assert_ok();
         let t = Tmux::start(d, "start", 100, 30, c, &["start", "-ai", "--detach-keys", "ctrl-a,x", "s1"]);
+        t.expect_prompt();
         t.line("echo started$((3*3))");
         t.expect_line("started9");
         // Half the sequence passes through; the whole one detaches.
@@ -72,6 +74,7 @@ both! {
     fn exec_it_shell(d, c) {
         d.cli(c, &["run", "-d", "--name", "e1", "busybox", "sleep", "1000"]).assert_ok();
         let t = Tmux::start(d, "exec", 100, 30, c, &["exec", "-it", "e1", "sh"]);
+        t.expect_prompt();
         t.line("stty size; tty");
         t.expect_line("30 100");
         t.expect_line("/dev/pts/0");
