@@ -380,28 +380,6 @@ impl Mount {
             }
         }
 
-        // berth patch: a read-only cgroup mount (Docker's default) makes the
-        // tmpfs read-only too, now that its mount points and symlinks exist
-        // (the hierarchies were bind-mounted read-only above), as runc does.
-        if is_read_only(cgroup_mount) {
-            self.syscall
-                .mount(
-                    None,
-                    &cgroup_root,
-                    None,
-                    MsFlags::MS_REMOUNT
-                        | MsFlags::MS_RDONLY
-                        | MsFlags::MS_NOEXEC
-                        | MsFlags::MS_NOSUID
-                        | MsFlags::MS_NODEV,
-                    None,
-                )
-                .map_err(|err| {
-                    tracing::error!("failed to remount the cgroup tmpfs read-only: {}", err);
-                    err
-                })?;
-        }
-
         Ok(())
     }
 
