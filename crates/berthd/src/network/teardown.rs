@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Condvar, Mutex};
 
 /// What is left to do for one container once its bookkeeping is released.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Deferred {
     /// Host ends of its veths.
     pub links: Vec<String>,
@@ -62,25 +62,23 @@ impl Pending {
 }
 
 impl NetworkManager {
-    /// Finishes `d` for container `id` in a background thread.
+    /// Finishes `d` for container `id` in a background thread (inline if
+    /// no thread can be had).
     pub(super) fn finish_later(self: &Arc<Self>, id: &str, d: Deferred) {
         if d.links.is_empty() && d.leases.is_empty() {
             return;
         }
         self.pending.begin(id);
         let mgr = self.clone();
-        let id = id.to_string();
-        let spawned = std::thread::Builder::new().name("net-teardown".into()).spawn({
-            let mgr = mgr.clone();
-            let id = id.clone();
-            move || {
-                mgr.finish(d);
-                mgr.pending.end(&id);
-            }
+        let owned = id.to_string();
+        let work = d.clone();
+        let spawned = std::thread::Builder::new().name("net-teardown".into()).spawn(move || {
+            mgr.finish(work);
+            mgr.pending.end(&owned);
         });
         if spawned.is_err() {
-            // No thread to be had: the work is lost only if we leave it undone.
-            mgr.pending.end(&id);
+            self.finish(d);
+            self.pending.end(id);
         }
     }
 
