@@ -3,6 +3,7 @@
 //! one taken out with its lease.
 
 use super::record::{ContainerNet, Endpoint};
+use super::teardown::Deferred;
 use super::{find_in, NetworkManager};
 use berth_api::{ApiError, ErrorKind};
 
@@ -31,12 +32,17 @@ impl NetworkManager {
     /// Takes endpoint `name` out of running container `id`; the published
     /// ports go too when it is the primary one.
     pub fn disconnect_running(&self, id: &str, net: &ContainerNet, name: &str) {
-        let mut st = self.lock();
-        if net.primary.as_deref() == Some(name) {
-            self.release_ports(&mut st, id, net);
+        let mut deferred = Deferred::default();
+        {
+            let mut st = self.lock();
+            if net.primary.as_deref() == Some(name) {
+                self.release_ports(&mut st, id, net);
+            }
+            if let Some(ep) = net.endpoints.get(name) {
+                self.release_endpoint(&mut st, id, ep, &mut deferred);
+            }
         }
-        if let Some(ep) = net.endpoints.get(name) {
-            self.release_endpoint(&mut st, id, ep);
-        }
+        // The container keeps running: its veth goes now, not in the background.
+        self.finish(deferred);
     }
 }

@@ -210,16 +210,7 @@ impl NetworkManager {
         self.release_ports(st, id, net);
         let mut deferred = Deferred::default();
         for ep in net.endpoints.values() {
-            self.dns.remove(id, Some(&ep.network_id));
-            if let Some(u) = st.users.get_mut(&ep.network_id) {
-                u.retain(|c| c != id);
-            }
-            if !ep.host_if.is_empty() {
-                deferred.links.push(ep.host_if.clone());
-            }
-            if let Some(ip) = ep.ip {
-                deferred.leases.push((ep.network_id.clone(), ip));
-            }
+            self.release_endpoint(st, id, ep, &mut deferred);
         }
         if let Some(ns) = &net.netns {
             let _ = netns::remove(ns);
@@ -238,17 +229,18 @@ impl NetworkManager {
         st.ports.retain(|_, (owner, _)| owner != id);
     }
 
-    /// One endpoint's lease and veth.
-    pub(super) fn release_endpoint(&self, st: &mut State, id: &str, ep: &Endpoint) {
+    /// One endpoint's DNS names and network membership; its veth and lease
+    /// go into `deferred` (deleted, then given back: teardown.rs).
+    pub(super) fn release_endpoint(&self, st: &mut State, id: &str, ep: &Endpoint, deferred: &mut Deferred) {
         self.dns.remove(id, Some(&ep.network_id));
-        if let (Some(a), Some(ip)) = (st.alloc.get_mut(&ep.network_id), ep.ip) {
-            a.release(ip);
-        }
         if let Some(u) = st.users.get_mut(&ep.network_id) {
             u.retain(|c| c != id);
         }
         if !ep.host_if.is_empty() {
-            let _ = self.links.delete_link(&ep.host_if);
+            deferred.links.push(ep.host_if.clone());
+        }
+        if let Some(ip) = ep.ip {
+            deferred.leases.push((ep.network_id.clone(), ip));
         }
     }
 
