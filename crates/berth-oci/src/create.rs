@@ -74,7 +74,7 @@ pub fn create(
 
 /// The bundle's spec as JSON; None when it cannot be read or parsed
 /// (libcontainer then reports that in its own words).
-fn read_spec(bundle: &Path) -> Option<serde_json::Value> {
+pub(crate) fn read_spec(bundle: &Path) -> Option<serde_json::Value> {
     let bytes = std::fs::read(bundle.join("config.json")).ok()?;
     serde_json::from_slice(&bytes).ok()
 }

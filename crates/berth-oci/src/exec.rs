@@ -38,9 +38,7 @@ pub fn exec(root: &Path, id: &str, opts: &ExecOpts) -> Result<i32> {
     }
     check_process_file(opts.process)?;
     // The tenant runs under the container's seccomp profile (from its bundle).
-    let spec = std::fs::read(c.bundle().join("config.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    let spec = crate::create::read_spec(c.bundle());
     if let Some(profile) = spec.as_ref().and_then(seccomp_cache::profile_of) {
         seccomp_cache::prepare(root, &profile);
     }
