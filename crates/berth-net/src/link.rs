@@ -1,8 +1,7 @@
 //! Bridges and veth pairs, behind the narrow [`Links`] trait. berthd uses
 //! [`NetlinkLinks`]: veths over rtnetlink (rtnl.rs), no process per
-//! container. [`IpCommand`] drives iproute2's `ip -batch` (one exec per
-//! side) and still makes the bridges; its scripts are built by pure
-//! functions so they are unit-tested.
+//! container; bridges, once per network, through iproute2's `ip -batch`
+//! (the script is built by a pure function, unit-tested).
 
 use crate::NetError;
 use std::io::Write;
@@ -57,40 +56,6 @@ pub fn bridge_script(name: &str, gateway: Ipv4Addr, prefix: u8, exists: bool) ->
     s
 }
 
-/// Host side: the pair (peer straight into the container's namespace), the
-/// host end on the bridge with hairpin (published ports reached from the
-/// same bridge come back through it).
-pub fn veth_host_script(p: &VethPlan) -> String {
-    format!(
-        "link add name {h} type veth peer name {c} address {mac} netns {ns}\n\
-         link set {h} master {br}\n\
-         link set {h} type bridge_slave hairpin on\n\
-         link set {h} up\n",
-        h = p.host_if,
-        c = p.container_if,
-        mac = p.mac,
-        ns = p.netns,
-        br = p.bridge
-    )
-}
-
-/// Container side, run with `ip -n <netns>`.
-pub fn veth_container_script(p: &VethPlan) -> String {
-    let mut s = format!(
-        "addr add {ip}/{pre} dev {c}\nlink set {c} up\n",
-        ip = p.ip,
-        pre = p.prefix,
-        c = p.container_if
-    );
-    if let Some(gw) = p.default_route {
-        s.push_str(&format!("route replace default via {gw} dev {}\n", p.container_if));
-    }
-    s
-}
-
-/// The real thing: iproute2.
-pub struct IpCommand;
-
 fn ip_batch(netns: Option<&str>, script: &str) -> Result<(), NetError> {
     let mut cmd = Command::new("ip");
     if let Some(ns) = netns {
@@ -111,36 +76,17 @@ fn ip_batch(netns: Option<&str>, script: &str) -> Result<(), NetError> {
     }
 }
 
-impl Links for IpCommand {
-    fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError> {
-        if !valid_ifname(name) {
-            return Err(NetError::Invalid(format!("invalid bridge name {name:?}")));
-        }
-        ip_batch(None, &bridge_script(name, gateway, prefix, link_exists(name)))?;
-        // Published ports on 127.0.0.1 are DNAT'd to the bridge: the kernel
-        // must route loopback sources out of it.
-        let _ = std::fs::write(format!("/proc/sys/net/ipv4/conf/{name}/route_localnet"), "1");
-        Ok(())
+/// Creates bridge `name` with `gateway/prefix` unless it exists, and brings
+/// it up, through `ip -batch` (once per network, so a process is fine).
+fn ensure_bridge_with_ip(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError> {
+    if !valid_ifname(name) {
+        return Err(NetError::Invalid(format!("invalid bridge name {name:?}")));
     }
-
-    fn delete_link(&self, name: &str) -> Result<(), NetError> {
-        if !valid_ifname(name) || !link_exists(name) {
-            return Ok(());
-        }
-        ip_batch(None, &format!("link del {name}\n"))
-    }
-
-    fn add_veth(&self, p: &VethPlan) -> Result<(), NetError> {
-        if !valid_ifname(&p.host_if) || !valid_ifname(&p.container_if) || !valid_ifname(&p.bridge) {
-            return Err(NetError::Invalid(format!("invalid interface names in {p:?}")));
-        }
-        ip_batch(None, &veth_host_script(p))?;
-        let res = ip_batch(Some(&p.netns), &veth_container_script(p));
-        if res.is_err() {
-            let _ = self.delete_link(&p.host_if);
-        }
-        res
-    }
+    ip_batch(None, &bridge_script(name, gateway, prefix, link_exists(name)))?;
+    // Published ports on 127.0.0.1 are DNAT'd to the bridge: the kernel
+    // must route loopback sources out of it.
+    let _ = std::fs::write(format!("/proc/sys/net/ipv4/conf/{name}/route_localnet"), "1");
+    Ok(())
 }
 
 /// A recording fake for unit tests of the managers.
@@ -217,7 +163,7 @@ fn in_netns<T: Send>(
 
 impl Links for NetlinkLinks {
     fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError> {
-        IpCommand.ensure_bridge(name, gateway, prefix)
+        ensure_bridge_with_ip(name, gateway, prefix)
     }
 
     fn delete_link(&self, name: &str) -> Result<(), NetError> {
@@ -284,18 +230,13 @@ mod tests {
     }
 
     #[test]
-    fn scripts() {
-        let p = plan();
-        assert_eq!(p.mac, "02:42:ac:12:00:02");
-        let h = veth_host_script(&p);
-        assert!(h.starts_with("link add name vbabc0 type veth peer name eth0 address 02:42:ac:12:00:02 netns berth-abc\n"));
-        assert!(h.contains("master berth0"));
-        let c = veth_container_script(&p);
-        assert_eq!(c, "addr add 172.18.0.2/16 dev eth0\nlink set eth0 up\nroute replace default via 172.18.0.1 dev eth0\n");
-        let mut p2 = p.clone();
-        p2.default_route = None;
-        assert!(!veth_container_script(&p2).contains("route"));
+    fn mac_and_bridge_script() {
+        assert_eq!(plan().mac, "02:42:ac:12:00:02");
         assert_eq!(bridge_script("b0", Ipv4Addr::new(10, 0, 0, 1), 24, true), "addr replace 10.0.0.1/24 dev b0\nlink set b0 up\n");
+        assert_eq!(
+            bridge_script("b0", Ipv4Addr::new(10, 0, 0, 1), 24, false),
+            "link add name b0 type bridge\naddr replace 10.0.0.1/24 dev b0\nlink set b0 up\n"
+        );
     }
 
     #[test]
