@@ -29,18 +29,21 @@ impl Read for ChannelReader {
     }
 }
 
+/// A body frame as the reader's item: its data or the error; None for a
+/// frame without data (trailers).
+fn data_item(frame: Result<hyper::body::Frame<Bytes>, hyper::Error>) -> Option<Result<Bytes, String>> {
+    match frame {
+        Ok(f) => f.into_data().ok().map(Ok),
+        Err(e) => Some(Err(e.to_string())),
+    }
+}
+
 /// Feeds a request body into a `ChannelReader` from a spawned task.
 pub fn body_reader(mut body: Incoming) -> ChannelReader {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         while let Some(frame) = body.frame().await {
-            let item = match frame {
-                Ok(f) => match f.into_data() {
-                    Ok(d) => Ok(d),
-                    Err(_) => continue,
-                },
-                Err(e) => Err(e.to_string()),
-            };
+            let Some(item) = data_item(frame) else { continue };
             let failed = item.is_err();
             if tx.send(item).await.is_err() || failed {
                 break;
@@ -58,13 +61,7 @@ pub fn body_reader_draining(mut body: Incoming) -> (ChannelReader, tokio::task::
     let task = tokio::spawn(async move {
         let mut reader_gone = false;
         while let Some(frame) = body.frame().await {
-            let item = match frame {
-                Ok(f) => match f.into_data() {
-                    Ok(d) => Ok(d),
-                    Err(_) => continue,
-                },
-                Err(e) => Err(e.to_string()),
-            };
+            let Some(item) = data_item(frame) else { continue };
             let failed = item.is_err();
             if !reader_gone && tx.send(item).await.is_err() {
                 reader_gone = true;
