@@ -120,6 +120,17 @@ impl Fixture {
         (st, std::fs::File::from(std::os::fd::OwnedFd::from(r)))
     }
 
+    /// `create`, `start`, and the process's exit code and output once it ended.
+    fn run_to_exit(&self) -> (i32, String) {
+        let (st, mut out) = self.create();
+        assert!(st.success(), "create: {}", self.last_log_error());
+        let pid = self.pid();
+        assert!(self.run(&["start", &self.id]).status.success());
+        let mut text = String::new();
+        out.read_to_string(&mut text).expect("read");
+        (reap(pid), text)
+    }
+
     fn pid(&self) -> i32 {
         std::fs::read_to_string(self.path("init.pid"))
             .expect("pid file")
@@ -398,25 +409,15 @@ fn bad_command_lines_log_an_error() {
 #[test]
 fn missing_cwd_is_created_as_runc_does() {
     let f = Fixture::with_cwd("cwd", &["pwd"], "/does/not/exist");
-    let (st, mut out) = f.create();
-    assert!(st.success(), "create: {}", f.last_log_error());
-    let pid = f.pid();
-    assert!(f.run(&["start", &f.id]).status.success());
-    let mut text = String::new();
-    out.read_to_string(&mut text).expect("read");
-    assert_eq!(reap(pid), 0, "{text}");
+    let (code, text) = f.run_to_exit();
+    assert_eq!(code, 0, "{text}");
     assert_eq!(text, "/does/not/exist\n");
 }
 
 #[test]
 fn exec_failure_after_start_is_told_on_stderr() {
     let f = Fixture::new("enoexec", &["badformat"]);
-    let (st, mut out) = f.create();
-    assert!(st.success(), "create: {}", f.last_log_error());
-    let pid = f.pid();
-    assert!(f.run(&["start", &f.id]).status.success());
-    let mut text = String::new();
-    out.read_to_string(&mut text).expect("read");
-    assert_eq!(reap(pid), 1, "{text}");
+    let (code, text) = f.run_to_exit();
+    assert_eq!(code, 1, "{text}");
     assert_eq!(text, "exec /bin/badformat: exec format error\n");
 }
