@@ -63,9 +63,45 @@ pub struct HostConfig {
     pub volumes_from: Option<Vec<String>>,
     pub log_config: LogConfig,
     #[serde(flatten)]
+    pub isolation: Isolation,
+    #[serde(flatten)]
     pub resources: Resources,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// What separates the container from the host: capabilities, security
+/// options, namespace modes, devices, sysctls (all in `HostConfig`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Isolation {
+    pub cap_add: Option<Vec<String>>,
+    pub cap_drop: Option<Vec<String>>,
+    pub security_opt: Option<Vec<String>>,
+    pub pid_mode: String,
+    pub ipc_mode: String,
+    #[serde(rename = "UTSMode")]
+    pub uts_mode: String,
+    pub cgroupns_mode: String,
+    pub cgroup_parent: String,
+    pub devices: Option<Vec<DeviceMapping>>,
+    pub device_cgroup_rules: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "nullable_string_map")]
+    pub sysctls: Option<BTreeMap<String, String>>,
+    pub group_add: Option<Vec<String>>,
+    pub oom_score_adj: i64,
+    pub runtime: String,
+    pub masked_paths: Option<Vec<String>>,
+    pub readonly_paths: Option<Vec<String>>,
+}
+
+/// One `--device`: a host device node (or directory of them) and where it appears.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeviceMapping {
+    pub path_on_host: String,
+    pub path_in_container: String,
+    pub cgroup_permissions: String,
 }
 
 /// The resource limits of `HostConfig` (also the body of `update`).
@@ -246,6 +282,15 @@ pub struct PruneResponse {
 
 fn nullable_vec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A string map in which a JSON `null` value reads as "" (docker-compose
+/// sends `{"/run": null}`), as dockerd's decoder does.
+fn nullable_string_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    let m = Option::<BTreeMap<String, Option<String>>>::deserialize(d)?;
+    Ok(m.map(|m| m.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect()))
 }
 
 fn nullable_map<'de, D: serde::Deserializer<'de>>(

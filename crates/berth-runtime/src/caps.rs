@@ -1,5 +1,7 @@
 //! Linux capabilities: Docker's default set and the set a privileged container gets.
 
+use crate::RuntimeError;
+
 /// Every capability the kernel knows, indexed by its bit number.
 pub const ALL_CAPABILITIES: [&str; 41] = [
     "CAP_CHOWN",
@@ -100,9 +102,85 @@ pub fn caps_mask<S: AsRef<str>>(names: &[S]) -> u64 {
         .fold(0, |mask, bit| mask | (1u64 << bit))
 }
 
+/// A capability name as Docker reads it: any case, `CAP_` optional; "ALL" stays "ALL".
+pub fn normalize_capability(name: &str) -> Result<String, RuntimeError> {
+    let upper = name.trim().to_ascii_uppercase();
+    if upper == "ALL" {
+        return Ok(upper);
+    }
+    let full = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
+    if ALL_CAPABILITIES.contains(&full.as_str()) {
+        Ok(full)
+    } else {
+        Err(RuntimeError::UnknownCapability(full))
+    }
+}
+
+/// The capability set of a container, as Docker computes it from the
+/// default set, `--cap-add`, `--cap-drop` and `--privileged`: `ALL` in
+/// `cap-add` grants everything but the drops; `ALL` in `cap-drop` keeps
+/// only the adds; otherwise the defaults minus the drops plus the adds.
+/// Capabilities this process does not hold itself are left out (runc
+/// cannot grant them; see [`privileged_capabilities`]).
+pub fn container_capabilities(privileged: bool, add: &[String], drop: &[String]) -> Result<Vec<String>, RuntimeError> {
+    let held = privileged_capabilities();
+    if privileged {
+        return Ok(held);
+    }
+    let add = add.iter().map(|c| normalize_capability(c)).collect::<Result<Vec<_>, _>>()?;
+    let drop = drop.iter().map(|c| normalize_capability(c)).collect::<Result<Vec<_>, _>>()?;
+    let has = |list: &[String], c: &str| list.iter().any(|x| x == c);
+    let mut caps: Vec<String> = if has(&add, "ALL") {
+        held.iter().filter(|c| !has(&drop, c)).cloned().collect()
+    } else if has(&drop, "ALL") {
+        add.clone()
+    } else {
+        let mut caps: Vec<String> =
+            DEFAULT_CAPABILITIES.iter().filter(|c| !has(&drop, c)).map(|c| c.to_string()).collect();
+        caps.extend(add.iter().cloned());
+        caps
+    };
+    caps.retain(|c| c != "ALL" && has(&held, c));
+    let mut seen = Vec::with_capacity(caps.len());
+    caps.retain(|c| if seen.contains(c) { false } else { seen.push(c.clone()); true });
+    Ok(caps)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn names_are_normalized() {
+        assert_eq!(normalize_capability("net_admin").unwrap(), "CAP_NET_ADMIN");
+        assert_eq!(normalize_capability("CAP_CHOWN").unwrap(), "CAP_CHOWN");
+        assert_eq!(normalize_capability("all").unwrap(), "ALL");
+        assert!(matches!(normalize_capability("CAP_NOPE"), Err(RuntimeError::UnknownCapability(c)) if c == "CAP_NOPE"));
+    }
+
+    #[test]
+    fn add_and_drop_follow_docker() {
+        let caps = container_capabilities(false, &strings(&["net_admin"]), &strings(&["CAP_CHOWN", "kill"])).unwrap();
+        assert!(caps.contains(&"CAP_NET_ADMIN".to_string()));
+        assert!(!caps.contains(&"CAP_CHOWN".to_string()));
+        assert!(!caps.contains(&"CAP_KILL".to_string()));
+        assert_eq!(caps.len(), DEFAULT_CAPABILITIES.len() - 1);
+        let none = container_capabilities(false, &[], &strings(&["ALL"])).unwrap();
+        assert!(none.is_empty());
+        let one = container_capabilities(false, &strings(&["CHOWN"]), &strings(&["all"])).unwrap();
+        assert_eq!(one, vec!["CAP_CHOWN"]);
+        let all = container_capabilities(false, &strings(&["ALL"]), &strings(&["CAP_SYS_ADMIN"])).unwrap();
+        assert!(!all.contains(&"CAP_SYS_ADMIN".to_string()));
+        assert!(all.len() > DEFAULT_CAPABILITIES.len());
+        assert!(container_capabilities(false, &strings(&["CAP_BOGUS"]), &[]).is_err());
+        // Adding a default capability twice lists it once.
+        let dup = container_capabilities(false, &strings(&["CAP_CHOWN"]), &[]).unwrap();
+        assert_eq!(dup.len(), DEFAULT_CAPABILITIES.len());
+    }
 
     #[test]
     fn default_set_matches_dockers_capeff() {

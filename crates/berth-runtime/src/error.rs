@@ -50,6 +50,21 @@ pub enum RuntimeError {
     /// An unknown signal name or number (Docker's text).
     #[error("Invalid signal: {0}")]
     InvalidSignal(String),
+    /// `--cap-add`/`--cap-drop` named no capability the kernel knows (Docker's text).
+    #[error("unknown capability: \"{0}\"")]
+    UnknownCapability(String),
+    /// A `--security-opt` value berth cannot read or does not support.
+    #[error("{0}")]
+    SecurityOpt(String),
+    /// A `--device` that cannot be added (Docker's text).
+    #[error("error gathering device information while adding custom device \"{path}\": {reason}")]
+    Device { path: String, reason: String },
+    /// A `--device-cgroup-rule` or device permission string berth cannot read.
+    #[error("{0}")]
+    DeviceRule(String),
+    /// A `--sysctl` that is not namespaced, or not in a namespace the container owns.
+    #[error("{0}")]
+    Sysctl(String),
 }
 
 /// How a failed container start maps to the exit code Docker reports.

@@ -35,13 +35,26 @@ fn mount(destination: &str, kind: &str, source: &str, options: &[&str]) -> Value
     json!({"destination": destination, "type": kind, "source": source, "options": options})
 }
 
+/// What a container's /dev/shm is, decided by its IPC mode.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ShmMount {
+    /// Its own tmpfs (`--ipc private`, the default).
+    #[default]
+    Tmpfs,
+    /// A bind of a host directory: the host's /dev/shm (`--ipc host`) or a
+    /// shareable container's tmpfs that berthd mounted on the host.
+    Bind(std::path::PathBuf),
+    /// No /dev/shm at all (`--ipc none`).
+    None,
+}
+
 /// The mounts every container gets, in Docker's order.
 ///
 /// A privileged container gets /sys and /sys/fs/cgroup writable, as in Docker.
-pub fn default_mounts(shm_size: u64, privileged: bool) -> Vec<Value> {
+pub fn default_mounts(shm_size: u64, privileged: bool, shm: &ShmMount) -> Vec<Value> {
     let sys_mode = if privileged { "rw" } else { "ro" };
     let shm_size = format!("size={shm_size}");
-    vec![
+    let mut mounts = vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"]),
         mount(
             "/dev",
@@ -80,13 +93,18 @@ pub fn default_mounts(shm_size: u64, privileged: bool) -> Vec<Value> {
             "mqueue",
             &["nosuid", "noexec", "nodev"],
         ),
-        mount(
+    ];
+    match shm {
+        ShmMount::Tmpfs => mounts.push(mount(
             "/dev/shm",
             "tmpfs",
             "shm",
             &["nosuid", "noexec", "nodev", "mode=1777", &shm_size],
-        ),
-    ]
+        )),
+        ShmMount::Bind(host) => mounts.push(mount("/dev/shm", "bind", &host.to_string_lossy(), &["rbind", "rprivate"])),
+        ShmMount::None => {}
+    }
+    mounts
 }
 
 /// A read-write bind of a host file the daemon prepared (/etc/hostname, hosts, resolv.conf).
@@ -186,7 +204,7 @@ mod tests {
 
     #[test]
     fn shm_size_and_sys_mode() {
-        let m = default_mounts(1 << 26, false);
+        let m = default_mounts(1 << 26, false, &ShmMount::Tmpfs);
         assert_eq!(m.len(), 7);
         assert_eq!(m[6]["destination"], "/dev/shm");
         assert!(m[6]["options"]
@@ -195,7 +213,7 @@ mod tests {
         assert!(m[3]["options"]
             .as_array()
             .is_some_and(|o| o.contains(&json!("ro"))));
-        let p = default_mounts(1, true);
+        let p = default_mounts(1, true, &ShmMount::Tmpfs);
         assert!(p[3]["options"]
             .as_array()
             .is_some_and(|o| o.contains(&json!("rw"))));

@@ -1,13 +1,16 @@
 //! The OCI runtime spec (`config.json`) for one container, and writing the bundle.
 
 use crate::caps::{privileged_capabilities, DEFAULT_CAPABILITIES};
+use crate::devices::{Device, DeviceRule};
 use crate::mounts::{
-    default_mounts, device_rules, etc_file_mount, init_mount, user_mount, Mount, INIT_PATH,
+    default_mounts, device_rules, etc_file_mount, init_mount, user_mount, Mount, ShmMount, INIT_PATH,
     MASKED_PATHS, READONLY_PATHS,
 };
+use crate::namespaces::{Namespaces, NsMode};
 use crate::seccomp;
 use crate::{ResolvedUser, RuntimeError};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// OCI runtime spec version we emit (what runc 1.1 implements).
@@ -54,6 +57,34 @@ pub struct SpecInput {
     pub tty: bool,
     /// Initial terminal size, (rows, columns).
     pub console_size: Option<(u32, u32)>,
+    /// Capabilities of a non-privileged container (`--cap-add`/`--cap-drop` applied).
+    pub capabilities: Vec<String>,
+    pub seccomp: SeccompSpec,
+    pub no_new_privileges: bool,
+    /// `None`: Docker's lists; `Some`: the client's (`systempaths=unconfined` sends empty ones).
+    pub masked_paths: Option<Vec<String>>,
+    pub readonly_paths: Option<Vec<String>>,
+    /// pid, ipc, uts and cgroup namespace modes.
+    pub namespaces: Namespaces,
+    /// What /dev/shm is (`--ipc` decides); `Tmpfs` uses `shm_size`.
+    pub shm: ShmMount,
+    /// `--device` nodes and `--device-cgroup-rule` rules.
+    pub devices: Vec<Device>,
+    pub device_rules: Vec<DeviceRule>,
+    pub sysctls: BTreeMap<String, String>,
+    pub oom_score_adj: i64,
+    pub domainname: String,
+}
+
+/// The seccomp filter of a container, resolved for its capabilities.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum SeccompSpec {
+    /// Docker's default profile for the container's capabilities.
+    #[default]
+    Default,
+    Unconfined,
+    /// An OCI `linux.seccomp` object already translated from the client's profile.
+    Oci(Value),
 }
 
 impl Default for SpecInput {
@@ -79,17 +110,25 @@ impl Default for SpecInput {
             host_network: false,
             tty: false,
             console_size: None,
+            capabilities: DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+            seccomp: SeccompSpec::Default,
+            no_new_privileges: false,
+            masked_paths: None,
+            readonly_paths: None,
+            namespaces: Namespaces::default(),
+            shm: ShmMount::Tmpfs,
+            devices: Vec::new(),
+            device_rules: Vec::new(),
+            sysctls: BTreeMap::new(),
+            oom_score_adj: 0,
+            domainname: String::new(),
         }
     }
 }
 
 /// Builds the OCI runtime spec for a container, matching Docker's defaults.
 pub fn build_spec(input: &SpecInput) -> Value {
-    let caps: Vec<String> = if input.privileged {
-        privileged_capabilities()
-    } else {
-        DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect()
-    };
+    let caps: Vec<String> = if input.privileged { privileged_capabilities() } else { input.capabilities.clone() };
 
     let mut args = Vec::with_capacity(input.args.len() + 2);
     if input.init.is_some() {
@@ -109,7 +148,7 @@ pub fn build_spec(input: &SpecInput) -> Value {
         input.cwd.as_str()
     };
 
-    let mut mounts = default_mounts(input.shm_size, input.privileged);
+    let mut mounts = default_mounts(input.shm_size, input.privileged, &input.shm);
     mounts.extend(input.mounts.iter().map(user_mount));
     mounts.extend(
         input
@@ -122,26 +161,45 @@ pub fn build_spec(input: &SpecInput) -> Value {
         mounts.push(init_mount(init));
     }
 
-    let namespaces: Vec<Value> = ["mount", "network", "uts", "pid", "ipc"]
-        .iter()
-        .filter(|t| !(input.host_network && **t == "network"))
-        .map(|t| match (&input.netns_path, *t) {
-            (Some(p), "network") => json!({"type": t, "path": p.to_string_lossy()}),
-            _ => json!({"type": t}),
-        })
-        .collect();
+    let network = match (&input.netns_path, input.host_network) {
+        (_, true) => None,
+        (Some(p), false) => Some(json!({"type": "network", "path": p.to_string_lossy()})),
+        (None, false) => Some(json!({"type": "network"})),
+    };
+    let namespaces = input.namespaces.spec_entries(network);
 
     let mut resources = input.resources.to_oci();
-    resources.insert("devices".into(), Value::Array(device_rules(input.privileged)));
+    let mut rules = device_rules(input.privileged);
+    if !input.privileged {
+        rules.extend(input.devices.iter().map(|d| d.cgroup_rule().spec_entry()));
+        rules.extend(input.device_rules.iter().map(DeviceRule::spec_entry));
+    }
+    resources.insert("devices".into(), Value::Array(rules));
     let mut linux = json!({
         "resources": resources,
         "cgroupsPath": input.cgroups_path,
         "namespaces": namespaces,
     });
+    if !input.devices.is_empty() {
+        linux["devices"] = Value::Array(input.devices.iter().map(Device::spec_entry).collect());
+    }
+    if !input.sysctls.is_empty() {
+        linux["sysctl"] = json!(input.sysctls);
+    }
     if !input.privileged {
-        linux["seccomp"] = seccomp::default_profile(&caps);
-        linux["maskedPaths"] = json!(MASKED_PATHS);
-        linux["readonlyPaths"] = json!(READONLY_PATHS);
+        match &input.seccomp {
+            SeccompSpec::Default => linux["seccomp"] = seccomp::default_profile(&caps),
+            SeccompSpec::Oci(v) => linux["seccomp"] = v.clone(),
+            SeccompSpec::Unconfined => {}
+        }
+        linux["maskedPaths"] = match &input.masked_paths {
+            Some(p) => json!(p),
+            None => json!(MASKED_PATHS),
+        };
+        linux["readonlyPaths"] = match &input.readonly_paths {
+            Some(p) => json!(p),
+            None => json!(READONLY_PATHS),
+        };
     }
 
     let annotations: Map<String, Value> = input
@@ -162,14 +220,20 @@ pub fn build_spec(input: &SpecInput) -> Value {
             "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
             // No rlimits: the container inherits RLIMIT_NOFILE from the shim, and raising
             // limits would need CAP_SYS_RESOURCE, which some hosts withhold.
-            "oomScoreAdj": 0,
-            "noNewPrivileges": false,
+            "oomScoreAdj": input.oom_score_adj,
+            "noNewPrivileges": input.no_new_privileges,
         },
         "root": {"path": input.rootfs.to_string_lossy(), "readonly": input.readonly_rootfs},
-        "hostname": input.hostname,
         "mounts": mounts,
         "linux": linux,
     });
+    // With the host's UTS namespace the runtime may not set names.
+    if input.namespaces.uts == NsMode::Private {
+        spec["hostname"] = json!(input.hostname);
+        if !input.domainname.is_empty() {
+            spec["domainname"] = json!(input.domainname);
+        }
+    }
     if !annotations.is_empty() {
         spec["annotations"] = Value::Object(annotations);
     }
@@ -199,17 +263,24 @@ pub struct ExecInput {
     pub user: ResolvedUser,
     pub tty: bool,
     pub console_size: Option<(u32, u32)>,
+    /// `exec --privileged`, or a privileged container: every capability.
     pub privileged: bool,
+    /// The container's capabilities otherwise (`None`: Docker's defaults).
+    pub capabilities: Option<Vec<String>>,
+    /// The container's `no-new-privileges`, which its execs keep.
+    pub no_new_privileges: bool,
 }
 
 /// The OCI `process` object for `runtime exec --process`: like the
-/// container's, with Docker's default (or all, for `--privileged`)
-/// capabilities.
+/// container's, with its capabilities (or all, for `--privileged`).
 pub fn build_exec_process(input: &ExecInput) -> Value {
     let caps: Vec<String> = if input.privileged {
         privileged_capabilities()
     } else {
-        DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect()
+        match &input.capabilities {
+            Some(c) => c.clone(),
+            None => DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+        }
     };
     let mut user = json!({"uid": input.user.uid, "gid": input.user.gid});
     if !input.user.additional_gids.is_empty() {
@@ -222,7 +293,7 @@ pub fn build_exec_process(input: &ExecInput) -> Value {
         "env": input.env,
         "cwd": if input.cwd.is_empty() { "/" } else { input.cwd.as_str() },
         "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
-        "noNewPrivileges": false,
+        "noNewPrivileges": input.no_new_privileges,
     });
     if let (true, Some(size)) = (input.tty, input.console_size) {
         p["consoleSize"] = console_size(size);

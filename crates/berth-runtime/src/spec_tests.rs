@@ -232,6 +232,8 @@ fn exec_process() {
         tty: true,
         console_size: Some((24, 80)),
         privileged: false,
+        capabilities: None,
+        no_new_privileges: false,
     });
     assert_eq!(p["cwd"], "/");
     assert_eq!(p["terminal"], true);
@@ -241,6 +243,51 @@ fn exec_process() {
     let p = crate::build_exec_process(&crate::ExecInput { privileged: true, ..Default::default() });
     assert!(strs(&p["capabilities"]["bounding"]).contains(&"CAP_SYS_ADMIN"));
     assert_eq!(p["terminal"], false);
+    // An exec keeps the container's capabilities (even none) and no-new-privileges.
+    let p = crate::build_exec_process(&crate::ExecInput {
+        capabilities: Some(vec![]),
+        no_new_privileges: true,
+        ..Default::default()
+    });
+    assert!(strs(&p["capabilities"]["bounding"]).is_empty());
+    assert_eq!(p["noNewPrivileges"], true);
+}
+
+#[test]
+fn isolation_options_reach_the_spec() {
+    use crate::{Device, DeviceRule, Namespaces, NsMode, SeccompSpec, ShmMount};
+    let spec = build_spec(&SpecInput {
+        capabilities: vec!["CAP_CHOWN".into()],
+        seccomp: SeccompSpec::Unconfined,
+        no_new_privileges: true,
+        masked_paths: Some(vec![]),
+        readonly_paths: Some(vec![]),
+        namespaces: Namespaces { pid: NsMode::Host, ipc: NsMode::Join("/proc/9/ns/ipc".into()), uts: NsMode::Host, cgroup: NsMode::Private },
+        shm: ShmMount::None,
+        devices: vec![Device { path: "/dev/x".into(), kind: 'c', major: 1, minor: 3, file_mode: 0o666, uid: 0, gid: 0, access: "rw".into() }],
+        device_rules: vec![DeviceRule { kind: 'b', major: Some(8), minor: None, access: "r".into() }],
+        sysctls: [("net.ipv4.ip_forward".to_string(), "1".to_string())].into(),
+        oom_score_adj: 500,
+        domainname: "example.org".into(),
+        ..input()
+    });
+    assert_eq!(strs(&spec["process"]["capabilities"]["effective"]), ["CAP_CHOWN"]);
+    assert!(spec["linux"].get("seccomp").is_none());
+    assert_eq!(spec["process"]["noNewPrivileges"], true);
+    assert_eq!(spec["process"]["oomScoreAdj"], 500);
+    assert_eq!(spec["linux"]["maskedPaths"], json!([]));
+    let ns: Vec<&str> = spec["linux"]["namespaces"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
+    assert_eq!(ns, ["mount", "network", "ipc", "cgroup"]);
+    // The host's UTS namespace: no hostname or domainname for the runtime to set.
+    assert!(spec.get("hostname").is_none() && spec.get("domainname").is_none());
+    assert!(!spec["mounts"].as_array().unwrap().iter().any(|m| m["destination"] == "/dev/shm"));
+    assert_eq!(spec["linux"]["devices"][0]["path"], "/dev/x");
+    let rules = spec["linux"]["resources"]["devices"].as_array().unwrap();
+    assert!(rules.contains(&json!({"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rw"})));
+    assert!(rules.contains(&json!({"allow": true, "type": "b", "major": 8, "access": "r"})));
+    assert_eq!(spec["linux"]["sysctl"]["net.ipv4.ip_forward"], "1");
+    let named = build_spec(&SpecInput { domainname: "example.org".into(), ..input() });
+    assert_eq!(named["domainname"], "example.org");
 }
 
 #[path = "runc_test.rs"]
