@@ -36,4 +36,4 @@ pub use spec::{
 };
 pub use sysctl::validate_sysctls;
 pub use target::{prepare_mount_target, resolve_in_rootfs, TargetKind};
-pub use user::{resolve_user, ResolvedUser};
+pub use user::{add_groups, resolve_user, ResolvedUser};

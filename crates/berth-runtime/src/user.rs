@@ -103,6 +103,32 @@ pub fn resolve_user(rootfs: &Path, user: &str) -> Result<ResolvedUser, RuntimeEr
     })
 }
 
+/// `--group-add`: each a gid, or a group name from the container's
+/// /etc/group (Docker's text when it is not there); appended to `user`'s
+/// supplementary groups without repeats.
+pub fn add_groups(rootfs: &Path, user: &mut ResolvedUser, groups: &[String]) -> Result<(), RuntimeError> {
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let file = read_rootfs_file(rootfs, "etc/group")?.unwrap_or_default();
+    for g in groups {
+        let gid = match g.parse::<i64>() {
+            Ok(n) => check_id(n)?,
+            Err(_) => file
+                .lines()
+                .filter_map(parse_group)
+                .find(|e| e.name == g)
+                .map(|e| e.gid)
+                .ok_or_else(|| RuntimeError::GroupNotFound(g.clone()))?,
+        };
+        let gid = to_u32(gid)?;
+        if !user.additional_gids.contains(&gid) {
+            user.additional_gids.push(gid);
+        }
+    }
+    Ok(())
+}
+
 fn check_id(id: i64) -> Result<i64, RuntimeError> {
     if (0..=MAX_ID).contains(&id) {
         Ok(id)

@@ -186,3 +186,15 @@ fn garbage_lines_do_not_panic() {
         Some(user(1000, 1001, &[5]))
     );
 }
+
+#[test]
+fn group_add_by_name_and_number() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    std::fs::write(root.path().join("etc/group"), "root:x:0:\naudio:x:29:\n").unwrap();
+    let mut u = ResolvedUser { uid: 0, gid: 0, additional_gids: vec![0] };
+    crate::user::add_groups(root.path(), &mut u, &["audio".into(), "1234".into(), "0".into()]).unwrap();
+    assert_eq!(u.additional_gids, vec![0, 29, 1234]);
+    let err = crate::user::add_groups(root.path(), &mut u, &["nope".into()]).unwrap_err();
+    assert_eq!(err.to_string(), "unable to find group nope: no matching entries in group file");
+}

@@ -1,5 +1,6 @@
 //! Where berthd keeps things, and which binaries it runs.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Paths and binaries fixed at start-up.
@@ -9,8 +10,12 @@ pub struct DaemonConfig {
     pub exec_root: PathBuf,
     /// The per-container shim binary.
     pub shim: PathBuf,
-    /// The OCI runtime binary.
+    /// The default OCI runtime binary.
     pub runtime: PathBuf,
+    /// The default runtime's name (`HostConfig.Runtime` when none is asked for).
+    pub default_runtime: String,
+    /// Every runtime a container may name, with its binary (the default included).
+    pub runtimes: BTreeMap<String, PathBuf>,
     /// A static init for `--init` (tini-static), if installed.
     pub init: Option<PathBuf>,
     pub debug: bool,
@@ -29,6 +34,11 @@ impl DaemonConfig {
     }
     pub fn runtime_root(&self) -> PathBuf {
         self.exec_root.join("runtime")
+    }
+    /// The binary of the runtime a container was created with (the default
+    /// for records older than the runtime field).
+    pub fn runtime_path(&self, name: &str) -> &Path {
+        self.runtimes.get(name).map(PathBuf::as_path).unwrap_or(&self.runtime)
     }
     pub fn log_path(&self, id: &str) -> PathBuf {
         self.container_dir(id).join(format!("{id}-json.log"))

@@ -40,6 +40,9 @@ struct Args {
     /// or a path
     #[arg(long = "default-runtime", default_value = "berth-oci")]
     runtime: String,
+    /// Register an OCI runtime containers may choose with --runtime (NAME=PATH, repeatable)
+    #[arg(long = "add-runtime", value_name = "NAME=PATH")]
+    add_runtime: Vec<String>,
     /// The per-container shim binary (default: berth-shim beside berthd)
     #[arg(long = "shim")]
     shim: Option<PathBuf>,
@@ -58,12 +61,40 @@ fn socket_path(host: &str) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// The runtimes containers may name: berth-oci and runc when installed
+/// (dockerd registers runc the same way), the default, and `--add-runtime`s.
+fn runtimes(
+    default_name: &str,
+    default_path: &std::path::Path,
+    added: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, PathBuf>> {
+    let mut out = std::collections::BTreeMap::new();
+    for name in ["berth-oci", "runc"] {
+        if let Some(p) = config::find_binary(name) {
+            out.insert(name.to_string(), p);
+        }
+    }
+    out.insert(default_name.to_string(), default_path.to_path_buf());
+    for spec in added {
+        let (name, path) = spec.split_once('=').with_context(|| format!("--add-runtime {spec:?}: expected NAME=PATH"))?;
+        if name.is_empty() || path.is_empty() {
+            bail!("--add-runtime {spec:?}: expected NAME=PATH");
+        }
+        if out.insert(name.to_string(), PathBuf::from(path)).is_some() && name == default_name {
+            bail!("runtime name '{name}' is reserved");
+        }
+    }
+    Ok(out)
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     daemon::set_debug(args.debug);
     let socket = socket_path(&args.host)?;
     let find = |name: &str| config::find_binary(name).with_context(|| format!("{name} not found (beside berthd or on PATH)"));
     let runtime = if args.runtime.contains('/') { PathBuf::from(&args.runtime) } else { find(&args.runtime)? };
+    let default_runtime = runtime.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| args.runtime.clone());
+    let runtimes = runtimes(&default_runtime, &runtime, &args.add_runtime)?;
     let shim = match args.shim {
         Some(s) => s,
         None => find("berth-shim")?,
@@ -83,6 +114,8 @@ fn main() -> anyhow::Result<()> {
         exec_root: std::path::absolute(&args.exec_root)?,
         shim,
         runtime,
+        default_runtime,
+        runtimes,
         init,
         debug: args.debug,
     };

@@ -27,15 +27,17 @@ impl ContainerManager {
         let image = self.images.resolve(&req.config.image).map_err(crate::error::image_error)?;
         let id = new_id();
         let mut config = merge_config(req.config, &image.config);
-        if config.hostname.is_empty() {
-            config.hostname = id[..12].to_string();
-        }
         let mut argv = config.entrypoint.clone().unwrap_or_default();
         argv.extend(config.cmd.clone().unwrap_or_default());
         if argv.is_empty() {
             return Err(ApiError::invalid("no command specified"));
         }
         let mut host_config = req.host_config;
+        super::unsupported::refuse(&host_config, &config, req.networking_config.as_ref())?;
+        self.check_isolation(&mut host_config, &mut config)?;
+        if config.hostname.is_empty() {
+            config.hostname = id[..12].to_string();
+        }
         let net = self.check_network_request(&mut host_config, req.networking_config.as_ref())?;
         let plan = self.plan_mounts(&config, &host_config)?;
         let name = match name {

@@ -64,11 +64,12 @@ impl ContainerManager {
             }
         }
         timer.mark("drain");
-        let rootfs = RootfsPaths::new(&self.cfg.container_dir(&c.id)).rootfs;
+        let paths = RootfsPaths::new(&self.cfg.container_dir(&c.id));
         let shim_dir = self.cfg.shim_dir(&c.id);
         let mounter = self.mounter.clone();
         let _ = tokio::task::spawn_blocking(move || {
-            let _ = mounter.unmount(&rootfs);
+            let _ = mounter.unmount(&paths.rootfs);
+            let _ = mounter.unmount(&paths.shm);
             let _ = std::fs::remove_dir_all(&shim_dir);
         })
         .await;

@@ -5,6 +5,7 @@ mod attach;
 mod create;
 mod fsdiff;
 mod health;
+mod isolation;
 mod exec;
 mod lifecycle;
 mod limits;
@@ -24,6 +25,7 @@ mod shim_client;
 mod snapshot;
 mod start;
 mod stats;
+mod unsupported;
 mod view;
 
 pub use archive::ExtractRequest;

@@ -8,8 +8,9 @@ use berth_api::ApiError;
 use std::sync::Arc;
 
 impl ContainerManager {
-    async fn runtime(&self, args: Vec<String>) -> Result<Vec<u8>, String> {
-        let runtime = self.cfg.runtime.clone();
+    /// Runs the container's own runtime binary with `args`.
+    async fn runtime(&self, c: &Container, args: Vec<String>) -> Result<Vec<u8>, String> {
+        let runtime = self.cfg.runtime_path(&c.snapshot().host_config.isolation.runtime).to_path_buf();
         let root = self.cfg.runtime_root();
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -26,7 +27,7 @@ impl ContainerManager {
             Status::Paused => return Err(ApiError::conflict(format!("Container {} is already paused", c.id))),
             _ => return Err(ApiError::conflict(format!("Container {} is not running", c.id))),
         }
-        self.runtime(vec!["pause".into(), c.id.clone()])
+        self.runtime(c, vec!["pause".into(), c.id.clone()])
             .await
             .map_err(|e| ApiError::internal(format!("Cannot pause container {}: {e}", c.id)))?;
         let rec = c.update(|r| r.state.status = Status::Paused);
@@ -48,7 +49,7 @@ impl ContainerManager {
     /// Resumes a paused container (also before stop/kill/remove, so the
     /// signal is delivered). Caller holds the op lock.
     pub(super) async fn thaw(&self, c: &Arc<Container>) -> Result<(), ApiError> {
-        self.runtime(vec!["resume".into(), c.id.clone()])
+        self.runtime(c, vec!["resume".into(), c.id.clone()])
             .await
             .map_err(|e| ApiError::internal(format!("Cannot unpause container {}: {e}", c.id)))?;
         let rec = c.update(|r| r.state.status = Status::Running);
@@ -62,7 +63,7 @@ impl ContainerManager {
             return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
         }
         let out = self
-            .runtime(vec!["ps".into(), "--format".into(), "json".into(), c.id.clone()])
+            .runtime(c, vec!["ps".into(), "--format".into(), "json".into(), c.id.clone()])
             .await
             .map_err(|e| ApiError::internal(format!("listing processes: {e}")))?;
         let pids: Vec<i64> = serde_json::from_slice(&out).map_err(|e| ApiError::internal(format!("runtime ps: {e}")))?;

@@ -26,7 +26,9 @@ impl ContainerManager {
             }
             if !rec.state.status.is_running() {
                 // A crash may have left the rootfs mounted.
-                let _ = self.mounter.unmount(&RootfsPaths::new(&self.cfg.container_dir(&rec.id)).rootfs);
+                let paths = RootfsPaths::new(&self.cfg.container_dir(&rec.id));
+                let _ = self.mounter.unmount(&paths.rootfs);
+                let _ = self.mounter.unmount(&paths.shm);
                 // ...and its namespace.
                 let _ = berth_net::netns::remove(&self.networks.netns_name(&rec.id));
                 if rec.state.status == Status::Removing {

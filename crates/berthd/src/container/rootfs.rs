@@ -13,6 +13,8 @@ pub trait Mounter: Send + Sync {
     fn mount_overlay(&self, lower: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> io::Result<()>;
     /// Unmounts `target`; not mounted is not an error.
     fn unmount(&self, target: &Path) -> io::Result<()>;
+    /// Mounts a tmpfs of `size` bytes (a shareable container's /dev/shm).
+    fn mount_tmpfs(&self, target: &Path, size: u64) -> io::Result<()>;
 }
 
 /// Real mounts through mount(2)/umount2(2).
@@ -47,6 +49,20 @@ impl Mounter for SysMounter {
         Ok(())
     }
 
+    fn mount_tmpfs(&self, target: &Path, size: u64) -> io::Result<()> {
+        let src = cstr(b"shm")?;
+        let fstype = cstr(b"tmpfs")?;
+        let tgt = cstr(target.as_os_str().as_bytes())?;
+        let data = cstr(format!("mode=1777,size={size}").as_bytes())?;
+        let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+        // SAFETY: all pointers are valid NUL-terminated strings that outlive the call.
+        let rc = unsafe { libc::mount(src.as_ptr(), tgt.as_ptr(), fstype.as_ptr(), flags, data.as_ptr().cast()) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     fn unmount(&self, target: &Path) -> io::Result<()> {
         let tgt = cstr(target.as_os_str().as_bytes())?;
         // SAFETY: `tgt` is a valid NUL-terminated path.
@@ -68,6 +84,8 @@ pub struct RootfsPaths {
     pub upper: PathBuf,
     pub work: PathBuf,
     pub rootfs: PathBuf,
+    /// A shareable container's /dev/shm (`--ipc shareable`), mounted only while it runs.
+    pub shm: PathBuf,
 }
 
 impl RootfsPaths {
@@ -76,6 +94,7 @@ impl RootfsPaths {
             upper: container_dir.join("upper"),
             work: container_dir.join("work"),
             rootfs: container_dir.join("rootfs"),
+            shm: container_dir.join("shm"),
         }
     }
 }

@@ -7,6 +7,7 @@ use super::rootfs::RootfsPaths;
 use super::shim_client::{self, ShimSpawn};
 use berth_api::ApiError;
 use crate::network::{Attached, ContainerNet, NetNs};
+use super::isolation::cgroup_path;
 use berth_runtime::{SpecInput, StartFailure};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -117,6 +118,7 @@ impl ContainerManager {
             self.networks.detach(&rec.id, &attached.net);
             self.release_mounts(&rec.id);
             let _ = self.mounter.unmount(&paths.rootfs);
+            let _ = self.mounter.unmount(&paths.shm);
             let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&rec.id));
         }
         res
@@ -131,7 +133,13 @@ impl ContainerManager {
         mounts: Vec<berth_runtime::Mount>,
     ) -> Result<i64, String> {
         let etc = write_etc_files(dir, rec, net, self.networks.default_gateway()).map_err(|e| format!("writing /etc files: {e}"))?;
-        let user = berth_runtime::resolve_user(rootfs, &rec.config.user).map_err(|e| e.to_string())?;
+        let mut user = berth_runtime::resolve_user(rootfs, &rec.config.user).map_err(|e| e.to_string())?;
+        let iso = &rec.host_config.isolation;
+        berth_runtime::add_groups(rootfs, &mut user, iso.group_add.as_deref().unwrap_or_default()).map_err(|e| e.to_string())?;
+        let isolation = self.resolve_isolation(rec)?;
+        if isolation.shareable_shm {
+            self.mount_shareable_shm(rec)?;
+        }
         let mut env = rec.config.env.clone();
         if !env.iter().any(|e| e.starts_with("PATH=")) {
             env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
@@ -158,14 +166,20 @@ impl ContainerManager {
             hostname: rec.config.hostname.clone(),
             rootfs: rootfs.to_path_buf(),
             readonly_rootfs: rec.host_config.readonly_rootfs,
-            cgroups_path: cgroup_path(&rec.id),
+            cgroups_path: cgroup_path(rec),
             etc_files: etc,
             mounts,
             init,
             stdin: rec.config.open_stdin,
             shm_size: shm,
             privileged: rec.host_config.privileged,
-            annotations: vec![],
+            annotations: rec
+                .host_config
+                .extra
+                .get("Annotations")
+                .and_then(serde_json::Value::as_object)
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .unwrap_or_default(),
             resources: super::limits::to_runtime(&rec.host_config.resources),
             netns_path: match &net.ns {
                 NetNs::Path(p) => Some(p.clone()),
@@ -174,6 +188,18 @@ impl ContainerManager {
             host_network: net.ns == NetNs::Host,
             tty: rec.config.tty,
             console_size: console_size(&rec.host_config),
+            capabilities: isolation.capabilities,
+            seccomp: isolation.seccomp,
+            no_new_privileges: isolation.no_new_privileges,
+            masked_paths: iso.masked_paths.clone(),
+            readonly_paths: iso.readonly_paths.clone(),
+            namespaces: isolation.namespaces,
+            shm: isolation.shm,
+            devices: isolation.devices,
+            device_rules: isolation.device_rules,
+            sysctls: iso.sysctls.clone().unwrap_or_default(),
+            oom_score_adj: iso.oom_score_adj,
+            domainname: rec.config.domainname.clone(),
         });
         berth_runtime::write_bundle(dir, &spec).map_err(|e| e.to_string())?;
         let state_dir = self.cfg.shim_dir(&rec.id);
@@ -184,12 +210,12 @@ impl ContainerManager {
             id: &rec.id,
             bundle: dir,
             state_dir: &state_dir,
-            runtime: &self.cfg.runtime,
+            runtime: self.cfg.runtime_path(&iso.runtime),
             runtime_root: &self.cfg.runtime_root(),
             log: &self.cfg.log_path(&rec.id),
             stdin: rec.config.open_stdin,
             stdin_once: rec.config.stdin_once,
-            cgroup: &cgroup_path(&rec.id),
+            cgroup: &cgroup_path(rec),
             tty: rec.config.tty,
         });
         crate::daemon::debug(&format!("start {}: shim+runtime create {:.1}ms", &rec.id[..12], t.elapsed().as_secs_f64() * 1000.0));
@@ -239,8 +265,9 @@ impl ContainerManager {
             p.abort();
         }
         let _ = c.output.send(Output::End);
-        let rootfs = RootfsPaths::new(&self.cfg.container_dir(&c.id)).rootfs;
-        let _ = self.mounter.unmount(&rootfs);
+        let paths = RootfsPaths::new(&self.cfg.container_dir(&c.id));
+        let _ = self.mounter.unmount(&paths.rootfs);
+        let _ = self.mounter.unmount(&paths.shm);
         self.release_mounts(&c.id);
         let _ = std::fs::remove_dir_all(shim_dir);
     }
@@ -277,11 +304,6 @@ impl ContainerManager {
             _ => ApiError::invalid(message),
         }
     }
-}
-
-/// The container's cgroup, under each controller (v1) or the v2 tree.
-fn cgroup_path(id: &str) -> String {
-    format!("/berth/{id}")
 }
 
 /// `HostConfig.ConsoleSize` (`[height, width]`, sent by the CLI for `-t`),

@@ -200,7 +200,7 @@ impl super::manager::ContainerManager {
         loop {
             let rec = c.snapshot();
             let mut s = if rec.state.status.is_running() {
-                src.sample(&format!("/berth/{}", rec.id), rec.state.pid, host_mem)
+                src.sample(&super::isolation::cgroup_path(&rec), rec.state.pid, host_mem)
             } else {
                 json!({"read": berth_api::time::ZERO_TIME, "cpu_stats": {}, "memory_stats": {}, "pids_stats": {}, "blkio_stats": {}, "networks": {}})
             };
