@@ -6,7 +6,7 @@ use crate::envfile;
 use crate::exit::StatusError;
 use crate::jsonmessage;
 use crate::reference::Reference;
-use berth_api::container::{ContainerConfig, CreateRequest, CreateResponse, HostConfig, LogConfig, RestartPolicy};
+use berth_api::container::{ContainerConfig, CreateRequest, CreateResponse, HostConfig, RestartPolicy};
 use berth_client::{Client, Method, Query, RequestBody};
 use clap::ArgAction;
 
@@ -80,6 +80,8 @@ pub struct ContainerOptions {
     pub volume: Vec<String>,
     #[command(flatten)]
     pub limits: super::limits::LimitOptions,
+    #[command(flatten)]
+    pub isolation: super::isolation::IsolationOptions,
     /// Ulimit options
     #[arg(long = "ulimit", value_name = "ulimit")]
     pub ulimit: Vec<String>,
@@ -251,9 +253,9 @@ impl ContainerOptions {
             mounts: if mounts.is_empty() { None } else { Some(mounts) },
             tmpfs: if self.tmpfs.is_empty() { None } else { Some(crate::mountopt::tmpfs_map(&self.tmpfs)) },
             volumes_from: if self.volumes_from.is_empty() { None } else { Some(self.volumes_from.clone()) },
-            log_config: LogConfig { kind: String::new(), config: Default::default() },
             ..Default::default()
         };
+        self.isolation.apply(&mut host_config)?;
         if self.rm && !matches!(host_config.restart_policy.name.as_str(), "" | "no") {
             return Err("conflicting options: cannot specify both --restart and --rm".to_string());
         }

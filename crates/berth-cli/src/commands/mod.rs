@@ -10,6 +10,7 @@ pub mod history;
 pub mod images;
 pub mod import;
 pub mod info;
+pub mod isolation;
 pub mod inspect;
 pub mod kill;
 pub mod limits;
