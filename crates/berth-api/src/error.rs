@@ -12,6 +12,9 @@ pub enum ErrorKind {
     NotModified,
     Forbidden,
     Unavailable,
+    /// A feature the object does not offer (dockerd's NotImplemented, e.g.
+    /// reading the logs of a container whose log driver keeps none).
+    NotImplemented,
     Internal,
 }
 
@@ -25,6 +28,7 @@ impl ErrorKind {
             ErrorKind::NotModified => 304,
             ErrorKind::Forbidden => 403,
             ErrorKind::Unavailable => 503,
+            ErrorKind::NotImplemented => 501,
             ErrorKind::Internal => 500,
         }
     }
@@ -38,6 +42,7 @@ impl ErrorKind {
             304 => ErrorKind::NotModified,
             403 => ErrorKind::Forbidden,
             503 => ErrorKind::Unavailable,
+            501 => ErrorKind::NotImplemented,
             _ => ErrorKind::Internal,
         }
     }

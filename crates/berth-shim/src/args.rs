@@ -13,6 +13,8 @@ pub struct Config {
     pub runtime: PathBuf,
     pub runtime_root: PathBuf,
     pub log: PathBuf,
+    /// `--log-max-size BYTES --log-max-file N`: rotate the json-file log.
+    pub log_rotation: Option<crate::logfile::Rotation>,
     pub stdin: bool,
     pub stdin_once: bool,
     /// The container's cgroup path (e.g. `/berth/<id>`), read for OOM kills.
@@ -30,6 +32,8 @@ impl Config {
         let mut runtime_root = None;
         let mut log = None;
         let mut cgroup = None;
+        let mut max_size = None;
+        let mut max_file = None;
         let mut stdin = false;
         let mut stdin_once = false;
         let mut tty = false;
@@ -55,6 +59,8 @@ impl Config {
                 Some("--runtime-root") => &mut runtime_root,
                 Some("--log") => &mut log,
                 Some("--cgroup") => &mut cgroup,
+                Some("--log-max-size") => &mut max_size,
+                Some("--log-max-file") => &mut max_file,
                 _ => return Err(Error::Usage(format!("unexpected argument {arg:?}"))),
             };
             let value = it
@@ -79,8 +85,20 @@ impl Config {
         {
             return Err(Error::Usage(format!("invalid --id {id:?}")));
         }
+        let number = |v: Option<OsString>, name: &str| -> Result<Option<u64>> {
+            v.map(|v| v.to_str().and_then(|s| s.parse().ok()).ok_or_else(|| Error::Usage(format!("--{name} needs a number"))))
+                .transpose()
+        };
+        let log_rotation = match (number(max_size, "log-max-size")?, number(max_file, "log-max-file")?) {
+            (Some(size), files) if size > 0 => Some(crate::logfile::Rotation {
+                max_size: size,
+                max_file: u32::try_from(files.unwrap_or(1)).unwrap_or(u32::MAX).max(1),
+            }),
+            _ => None,
+        };
         Ok(Config {
             id,
+            log_rotation,
             bundle: need(bundle, "bundle")?.into(),
             state_dir: need(state_dir, "state-dir")?.into(),
             runtime: need(runtime, "runtime")?.into(),
@@ -133,6 +151,14 @@ mod tests {
         assert!(c.stdin && c.stdin_once);
         let c = parse(FULL).expect("valid");
         assert!(!c.stdin && !c.stdin_once && !c.tty);
+        assert_eq!(c.log_rotation, None);
+        let mut v = FULL.to_vec();
+        v.extend(["--log-max-size", "1024", "--log-max-file", "3"]);
+        let r = parse(&v).expect("valid").log_rotation;
+        assert_eq!(r, Some(crate::logfile::Rotation { max_size: 1024, max_file: 3 }));
+        let mut v = FULL.to_vec();
+        v.extend(["--log-max-size", "big"]);
+        assert!(parse(&v).is_err());
     }
 
     #[test]

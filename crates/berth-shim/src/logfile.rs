@@ -4,7 +4,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -13,24 +13,36 @@ use crate::frames::Stream;
 /// Docker cuts a line that has no newline after this many bytes.
 pub const MAX_LINE: usize = 16 * 1024;
 
+/// When to rotate the log (`--log-opt max-size`/`max-file`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// Rotate before a write would take the file past this many bytes.
+    pub max_size: u64,
+    /// Files kept in all, the current one included; 1 truncates in place.
+    pub max_file: u32,
+}
+
 /// Appends log entries to the container's json-file log.
 pub struct JsonLog {
     file: File,
+    path: PathBuf,
+    rotation: Option<Rotation>,
+    /// Bytes in the current file (known only when rotating).
+    size: u64,
     stdout: LineSplitter,
     stderr: LineSplitter,
     scratch: Vec<u8>,
 }
 
 impl JsonLog {
-    pub fn open(path: &Path) -> Result<JsonLog> {
-        let file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o640)
-            .open(path)
-            .map_err(|e| Error::io(format!("open log {}", path.display()), e))?;
+    pub fn open(path: &Path, rotation: Option<Rotation>) -> Result<JsonLog> {
+        let file = open_append(path)?;
+        let size = if rotation.is_some() { file.metadata().map(|m| m.len()).unwrap_or(0) } else { 0 };
         Ok(JsonLog {
             file,
+            path: path.to_path_buf(),
+            rotation,
+            size,
             stdout: LineSplitter::default(),
             stderr: LineSplitter::default(),
             scratch: Vec::new(),
@@ -62,6 +74,10 @@ impl JsonLog {
     }
 
     fn flush(&mut self) {
+        if let Some(r) = self.rotation {
+            self.flush_rotating(r);
+            return;
+        }
         if !self.scratch.is_empty() {
             // A full disk must not stop the container's output from flowing to
             // attach clients; the entry is lost, as with Docker.
@@ -69,6 +85,67 @@ impl JsonLog {
             self.scratch.clear();
         }
     }
+}
+
+impl JsonLog {
+    /// Writes the pending entries one at a time, rotating before an entry
+    /// that would take the file past `max_size` (each entry is one line:
+    /// JSON escapes every newline inside it).
+    fn flush_rotating(&mut self, r: Rotation) {
+        let scratch = std::mem::take(&mut self.scratch);
+        let mut start = 0;
+        while start < scratch.len() {
+            let end = scratch[start..].iter().position(|b| *b == b'\n').map_or(scratch.len(), |i| start + i + 1);
+            let entry = &scratch[start..end];
+            if self.size > 0 && self.size + entry.len() as u64 > r.max_size {
+                self.rotate(r);
+            }
+            if self.file.write_all(entry).is_ok() {
+                self.size += entry.len() as u64;
+            }
+            start = end;
+        }
+        self.scratch = scratch;
+        self.scratch.clear();
+    }
+
+    /// Moves `<log>.N-1` to `<log>.N` ... and `<log>` to `<log>.1`, then
+    /// starts a new `<log>`, as Docker's json-file driver does; with one
+    /// file the log is truncated in place. A failure keeps writing to the
+    /// file it has: output must keep flowing to attach clients.
+    fn rotate(&mut self, r: Rotation) {
+        if r.max_file <= 1 {
+            if self.file.set_len(0).is_ok() {
+                self.size = 0;
+            }
+            return;
+        }
+        for n in (1..r.max_file - 1).rev() {
+            let _ = std::fs::rename(rotated(&self.path, n), rotated(&self.path, n + 1));
+        }
+        if std::fs::rename(&self.path, rotated(&self.path, 1)).is_ok() {
+            if let Ok(f) = open_append(&self.path) {
+                self.file = f;
+                self.size = 0;
+            }
+        }
+    }
+}
+
+fn open_append(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o640)
+        .open(path)
+        .map_err(|e| Error::io(format!("open log {}", path.display()), e))
+}
+
+/// `<log>.<n>`: berthd's `logs` reads the same names.
+fn rotated(path: &Path, n: u32) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(format!(".{n}"));
+    PathBuf::from(s)
 }
 
 /// Splits a byte stream into lines (each keeping its `\n`); a line longer
@@ -311,7 +388,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("berth-shim-log-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("mkdir");
         let path = dir.join("c.json");
-        let mut log = JsonLog::open(&path).expect("open");
+        let mut log = JsonLog::open(&path, None).expect("open");
         log.write(Stream::Stdout, b"one\ntw");
         log.write(Stream::Stderr, b"err\n");
         log.write(Stream::Stdout, b"o");
@@ -323,5 +400,28 @@ mod tests {
         assert!(lines[0].starts_with("{\"log\":\"one\\n\",\"stream\":\"stdout\",\"time\":\"20"));
         assert!(lines[1].starts_with("{\"log\":\"err\\n\",\"stream\":\"stderr\""));
         assert!(lines[2].starts_with("{\"log\":\"two\",\"stream\":\"stdout\""));
+    }
+
+    #[test]
+    fn rotates_at_max_size() {
+        let dir = std::env::temp_dir().join(format!("berth-shim-rotate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("c.json");
+        // Each entry is ~80 bytes: every file holds one line before the next rotation.
+        let mut log = JsonLog::open(&path, Some(Rotation { max_size: 100, max_file: 3 })).expect("open");
+        for line in ["a\n", "b\n", "c\n", "d\n"] {
+            log.write(Stream::Stdout, line.as_bytes());
+        }
+        let read = |p: PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+        let (cur, one, two, three) = (read(path.clone()), read(rotated(&path, 1)), read(rotated(&path, 2)), read(rotated(&path, 3)));
+        let mut one_file = JsonLog::open(&dir.join("t.json"), Some(Rotation { max_size: 100, max_file: 1 })).expect("open");
+        one_file.write(Stream::Stdout, b"x\n");
+        one_file.write(Stream::Stdout, b"y\n");
+        let truncated = read(dir.join("t.json"));
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        assert!(cur.contains("\"d\\n\"") && one.contains("\"c\\n\"") && two.contains("\"b\\n\""), "{cur}|{one}|{two}");
+        assert!(three.is_empty(), "only max-file files are kept");
+        assert_eq!(truncated.lines().count(), 1);
+        assert!(truncated.contains("\"y\\n\""));
     }
 }

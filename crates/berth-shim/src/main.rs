@@ -64,7 +64,7 @@ fn set_up(cfg: &Config) -> Result<(Shim<'_>, i32)> {
     let pid_file = cfg.state_file("shim.pid");
     std::fs::write(&pid_file, std::process::id().to_string())
         .map_err(|e| Error::io(format!("write {}", pid_file.display()), e))?;
-    let log = JsonLog::open(&cfg.log)?;
+    let log = JsonLog::open(&cfg.log, cfg.log_rotation)?;
     let sock = cfg.state_file("shim.sock");
     let _ = std::fs::remove_file(&sock);
     let listener = bind_anywhere(&cfg.state_dir, &sock)

@@ -230,9 +230,9 @@ both! {
         d.cli(c, &["run", "--rm", "--log-driver", "nosuch", "busybox", "true"])
             .assert_fail()
             .assert_stderr_contains("logger: no log driver named 'nosuch' is registered");
-        d.cli(c, &["run", "--rm", "--log-opt", "max-size=1k", "busybox", "true"])
+        d.cli(c, &["run", "--rm", "--log-opt", "labels=a", "busybox", "true"])
             .assert_fail()
-            .assert_stderr_contains("berth does not support log option max-size yet");
+            .assert_stderr_contains("berth does not support log option labels yet");
         ps_is_empty(d, c);
     }
 }

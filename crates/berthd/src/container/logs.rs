@@ -4,7 +4,8 @@
 
 use super::manager::{Container, ContainerManager, Output};
 use berth_api::stdcopy::{encode_frame, Stream};
-use berth_api::ApiError;
+use super::logdriver::{rotated, LogDriver};
+use berth_api::{ApiError, ErrorKind};
 use bytes::Bytes;
 use serde::Deserialize;
 use std::io::{Read, Seek, SeekFrom};
@@ -36,13 +37,21 @@ impl ContainerManager {
             return Err(ApiError::invalid("Bad parameters: you must choose at least one stream"));
         }
         let path = self.cfg.log_path(&c.id);
-        let tty = c.snapshot().config.tty;
+        let rec = c.snapshot();
+        let tty = rec.config.tty;
+        let driver = readable_driver(&rec.host_config.log_config)?;
+        let rotates = matches!(driver, LogDriver::JsonFile { max_file, .. } if max_file > 1);
         // Subscribe before reading so nothing written meanwhile is missed.
         let mut rx = c.output.subscribe();
         let following = opts.follow && c.snapshot().state.status.is_running();
         let mut offset = 0u64;
         let mut pending = String::new();
-        let lines = read_from(&path, &mut offset, &mut pending);
+        // The rotated files first, oldest first; then the current one.
+        let mut lines = Vec::new();
+        for old in driver.files(&path).iter().filter(|p| **p != path) {
+            lines.extend(read_from(old, &mut 0, &mut String::new()));
+        }
+        lines.extend(read_from(&path, &mut offset, &mut pending));
         let start = match opts.tail {
             Some(n) => lines.len().saturating_sub(n),
             None => 0,
@@ -58,11 +67,28 @@ impl ContainerManager {
                 Ok(Output::Data(..)) | Err(broadcast::error::RecvError::Lagged(_)) => false,
                 Ok(Output::End) | Err(broadcast::error::RecvError::Closed) => true,
             };
-            let lines = read_from(&path, &mut offset, &mut pending);
+            let mut lines = Vec::new();
+            // Rotated since the last read: finish the old file, then start the new one.
+            if std::fs::metadata(&path).map(|m| m.len() < offset).unwrap_or(false) {
+                if rotates {
+                    lines.extend(read_from(&rotated(&path, 1), &mut offset, &mut pending));
+                }
+                offset = 0;
+            }
+            lines.extend(read_from(&path, &mut offset, &mut pending));
             if !send_lines(&lines, &opts, tty, &tx).await || ended {
                 return Ok(());
             }
         }
+    }
+}
+
+/// The container's log driver, if `logs` can read it (dockerd's 501 for `none`).
+/// A record whose options no longer parse still has its json-file log.
+pub fn readable_driver(lc: &berth_api::container::LogConfig) -> Result<LogDriver, ApiError> {
+    match LogDriver::parse(lc).unwrap_or(LogDriver::JsonFile { max_size: None, max_file: 1 }) {
+        LogDriver::None => Err(ApiError::new(ErrorKind::NotImplemented, "configured logging driver does not support reading")),
+        d => Ok(d),
     }
 }
 

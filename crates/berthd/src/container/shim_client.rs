@@ -18,6 +18,8 @@ pub struct ShimSpawn<'a> {
     pub runtime: &'a Path,
     pub runtime_root: &'a Path,
     pub log: &'a Path,
+    /// json-file rotation: at this many bytes, keeping this many files in all.
+    pub log_rotation: Option<(u64, u32)>,
     pub stdin: bool,
     pub stdin_once: bool,
     pub cgroup: &'a str,
@@ -36,6 +38,9 @@ pub fn spawn(s: &ShimSpawn<'_>) -> Result<i64, String> {
         .arg("--runtime-root").arg(s.runtime_root)
         .arg("--log").arg(s.log)
         .arg("--cgroup").arg(s.cgroup);
+    if let Some((size, files)) = s.log_rotation {
+        cmd.arg("--log-max-size").arg(size.to_string()).arg("--log-max-file").arg(files.to_string());
+    }
     if s.stdin {
         cmd.arg("--stdin");
     }

@@ -8,6 +8,7 @@ use super::shim_client::{self, ShimSpawn};
 use berth_api::ApiError;
 use crate::network::{Attached, ContainerNet, NetNs};
 use super::isolation::cgroup_path;
+use super::logdriver::LogDriver;
 use berth_runtime::{SpecInput, StartFailure};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -204,6 +205,11 @@ impl ContainerManager {
         berth_runtime::write_bundle(dir, &spec).map_err(|e| e.to_string())?;
         let state_dir = self.cfg.shim_dir(&rec.id);
         let _ = std::fs::remove_dir_all(&state_dir);
+        let log_path = self.cfg.log_path(&rec.id);
+        let (log, log_rotation) = match LogDriver::parse(&rec.host_config.log_config).map_err(|e| e.message)? {
+            LogDriver::None => (Path::new("/dev/null"), None),
+            LogDriver::JsonFile { max_size, max_file } => (log_path.as_path(), max_size.map(|s| (s, max_file))),
+        };
         let t = std::time::Instant::now();
         let spawned = shim_client::spawn(&ShimSpawn {
             binary: &self.cfg.shim,
@@ -212,7 +218,8 @@ impl ContainerManager {
             state_dir: &state_dir,
             runtime: self.cfg.runtime_path(&iso.runtime),
             runtime_root: &self.cfg.runtime_root(),
-            log: &self.cfg.log_path(&rec.id),
+            log,
+            log_rotation,
             stdin: rec.config.open_stdin,
             stdin_once: rec.config.stdin_once,
             cgroup: &cgroup_path(rec),

@@ -1,7 +1,8 @@
 //! Settings berth cannot honour yet. A create that sets one is refused
 //! with 400 naming the field: accepting it and running without it would
 //! leave the user believing in a limit or a driver that is not there.
-//! The README's "Not supported yet" table lists the same fields.
+//! The README's "Not supported yet" table lists the same fields (log
+//! drivers and options are checked in `logdriver.rs`).
 
 use berth_api::container::{ContainerConfig, HostConfig};
 use berth_api::ApiError;
@@ -40,12 +41,6 @@ const CONFIG: &[(&str, &[&str])] = &[("MacAddress", &[]), ("NetworkDisabled", &[
 const ENDPOINT: &[(&str, &[&str])] = &[("MacAddress", &[]), ("DriverOpts", &[]), ("GwPriority", &[]), ("Links", &[])];
 const ENDPOINT_IPAM: &[(&str, &[&str])] = &[("IPv6Address", &[]), ("LinkLocalIPs", &[])];
 
-/// Log drivers Docker has that berth does not (yet).
-const OTHER_LOG_DRIVERS: [&str; 12] = [
-    "none", "local", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "etwlogs", "gcplogs",
-    "logentries", "loki",
-];
-
 /// Whether `v` sets something, given the spellings of "unset" for its field.
 fn is_set(v: &Value, unset: &[&str]) -> bool {
     match v {
@@ -78,24 +73,7 @@ pub fn refuse(hc: &HostConfig, config: &ContainerConfig, networking: Option<&Val
         check(ep.as_object(), ENDPOINT, &prefix)?;
         check(ep.get("IPAMConfig").and_then(Value::as_object), ENDPOINT_IPAM, &format!("{prefix}IPAMConfig."))?;
     }
-    check_log_config(hc)
-}
-
-/// The `json-file` driver without options is what berth writes; anything
-/// else is either a driver Docker has and berth lacks, or none at all.
-fn check_log_config(hc: &HostConfig) -> Result<(), ApiError> {
-    let lc = &hc.log_config;
-    match lc.kind.as_str() {
-        "" | "json-file" => {}
-        d if OTHER_LOG_DRIVERS.contains(&d) => {
-            return Err(ApiError::invalid(format!("berth does not support the {d} log driver yet")))
-        }
-        d => return Err(ApiError::invalid(format!("logger: no log driver named '{d}' is registered"))),
-    }
-    if let Some(opt) = lc.config.keys().next() {
-        return Err(ApiError::invalid(format!("berth does not support log option {opt} yet")));
-    }
-    Ok(())
+    super::logdriver::LogDriver::parse(&hc.log_config).map(|_| ())
 }
 
 #[cfg(test)]
@@ -132,14 +110,5 @@ mod tests {
             refused(json!({}), json!({}), Some(net)).unwrap(),
             "berth does not support NetworkingConfig.EndpointsConfig[n1].IPAMConfig.IPv6Address yet"
         );
-    }
-
-    #[test]
-    fn log_drivers() {
-        let lc = |t: &str, opts: Value| json!({"LogConfig": {"Type": t, "Config": opts}});
-        assert_eq!(refused(lc("json-file", json!({})), json!({}), None), None);
-        assert_eq!(refused(lc("foo", json!({})), json!({}), None).unwrap(), "logger: no log driver named 'foo' is registered");
-        assert_eq!(refused(lc("syslog", json!({})), json!({}), None).unwrap(), "berth does not support the syslog log driver yet");
-        assert_eq!(refused(lc("json-file", json!({"max-size": "1k"})), json!({}), None).unwrap(), "berth does not support log option max-size yet");
     }
 }

@@ -220,7 +220,9 @@ pub async fn logs(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp,
         return Err(ApiError::invalid("Bad parameters: you must choose at least one stream"));
     }
     let c = d.containers.get(id)?;
-    let tty = c.snapshot().config.tty;
+    let rec = c.snapshot();
+    crate::container::readable_driver(&rec.host_config.log_config)?;
+    let tty = rec.config.tty;
     let (tx, body) = Body::channel(16);
     let mgr = d.containers.clone();
     tokio::spawn(async move {
