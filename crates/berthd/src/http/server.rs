@@ -5,8 +5,7 @@
 use super::response::{error, Resp};
 use crate::daemon::Daemon;
 use crate::router;
-use berth_api::version::{split_version_prefix, ApiVersion, API_VERSION, MIN_API_VERSION};
-use berth_api::ApiError;
+use berth_api::version::{check_requested, split_version_prefix, API_VERSION};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -64,7 +63,7 @@ async fn handle(d: Arc<Daemon>, req: Request<Incoming>) -> Resp {
     let path = req.uri().path().to_string();
     let (version, rest) = split_version_prefix(&path);
     crate::daemon::debug(&format!("{} {}", req.method(), req.uri()));
-    let mut resp = match check_version(version) {
+    let mut resp = match check_requested(version) {
         Err(e) => error(&e),
         Ok(v) => router::route(d, req, rest, v).await,
     };
@@ -80,19 +79,4 @@ async fn handle(d: Arc<Daemon>, req: Request<Incoming>) -> Resp {
         }
     }
     resp
-}
-
-fn check_version(v: Option<ApiVersion>) -> Result<ApiVersion, ApiError> {
-    let Some(v) = v else { return Ok(ApiVersion::current()) };
-    if v > ApiVersion::current() {
-        return Err(ApiError::invalid(format!(
-            "client version {v} is too new. Maximum supported API version is {API_VERSION}"
-        )));
-    }
-    if v < ApiVersion::min() {
-        return Err(ApiError::invalid(format!(
-            "client version {v} is too old. Minimum supported API version is {MIN_API_VERSION}, please upgrade your client to a newer version"
-        )));
-    }
-    Ok(v)
 }
