@@ -66,3 +66,106 @@ both! {
         d.cli(c, &["create", "--name", "bad/name", "busybox"]).assert_code(1).assert_stderr_contains("Invalid container name");
     }
 }
+
+/// Percent-encodes a query value (filters are JSON: braces and quotes).
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+#[test]
+fn huge_or_bad_times_are_400_not_a_crash() {
+    let d = TestDaemon::start();
+    d.docker(&["create", "--name", "keep", "busybox", "true"]).assert_ok();
+    let huge = "99999999999999999999h";
+    for path in [
+        format!("/v1.50/events?since={huge}"),
+        format!("/v1.50/events?since=1&until={huge}"),
+        "/v1.50/events?since=5.12345678%C3%A9".to_string(),
+        format!("/v1.50/containers/keep/logs?stdout=1&since={huge}"),
+        format!("/v1.50/containers/keep/logs?stdout=1&until=-99999999999999999999"),
+    ] {
+        let (status, resp) = d.api("GET", &path, None);
+        assert_eq!(status, 400, "{path}: {resp}");
+        assert!(message(&resp).starts_with("invalid value for"), "{path}: {resp}");
+    }
+    for path in ["/v1.50/containers/prune", "/v1.50/images/prune", "/v1.50/networks/prune"] {
+        let q = format!("{path}?filters={}", enc(&format!(r#"{{"until":["{huge}"]}}"#)));
+        let (status, resp) = d.api("POST", &q, None);
+        assert_eq!(status, 400, "{q}: {resp}");
+        assert_eq!(message(&resp), format!("invalid filter 'until={huge}'"), "{q}");
+    }
+    let (status, _) = d.api("GET", "/_ping", None);
+    assert_eq!(status, 200);
+    d.docker(&["ps", "-a", "--format", "{{.Names}}"]).assert_ok().assert_stdout("keep\n");
+    d.docker(&["rm", "keep"]).assert_ok();
+    d.stop();
+}
+
+#[test]
+fn malformed_filters_are_400_and_prune_nothing() {
+    let d = TestDaemon::start();
+    d.docker(&["create", "--name", "keep", "--label", "a=b", "busybox", "true"]).assert_ok();
+    d.docker(&["network", "create", "keepnet"]).assert_ok();
+    d.docker(&["volume", "create", "keepvol"]).assert_ok();
+    let endpoints = [
+        ("POST", "/v1.50/containers/prune"),
+        ("POST", "/v1.50/networks/prune"),
+        ("POST", "/v1.50/volumes/prune?all=1"),
+        ("POST", "/v1.50/images/prune"),
+        ("GET", "/v1.50/containers/json?all=1"),
+        ("GET", "/v1.50/images/json"),
+        ("GET", "/v1.50/networks"),
+        ("GET", "/v1.50/volumes"),
+        ("GET", "/v1.50/events?since=1&until=2"),
+    ];
+    for (m, p) in endpoints {
+        let sep = if p.contains('?') { '&' } else { '?' };
+        for bad in [r#"{"label":[1]}"#, r#"{"label":[null]}"#, r#"{"label":[{"a":"b"}]}"#, r#"{"label":{"a":1}}"#, r#"{"label":"a"}"#, "notjson"] {
+            let path = format!("{p}{sep}filters={}", enc(bad));
+            let (status, resp) = d.api(m, &path, None);
+            assert_eq!(status, 400, "{m} {p} {bad}: {resp}");
+            assert_eq!(message(&resp), "invalid filter", "{m} {p} {bad}");
+        }
+        let path = format!("{p}{sep}filters={}", enc(r#"{"nosuchkey":["x"]}"#));
+        let (status, resp) = d.api(m, &path, None);
+        assert_eq!(status, 400, "{m} {p}: {resp}");
+        assert_eq!(message(&resp), "invalid filter 'nosuchkey'", "{m} {p}");
+    }
+    // Nothing was pruned, and the daemon still answers.
+    let (status, _) = d.api("GET", "/_ping", None);
+    assert_eq!(status, 200);
+    d.docker(&["ps", "-a", "--format", "{{.Names}}"]).assert_ok().assert_stdout("keep\n");
+    d.docker(&["network", "inspect", "keepnet"]).assert_ok();
+    d.docker(&["volume", "inspect", "keepvol"]).assert_ok();
+    // A well-formed label filter still prunes what it names.
+    let (status, resp) = d.api("POST", &format!("/v1.50/containers/prune?filters={}", enc(r#"{"label":["a=c"]}"#)), None);
+    assert_eq!(status, 200, "{resp}");
+    d.docker(&["ps", "-a", "--format", "{{.Names}}"]).assert_ok().assert_stdout("keep\n");
+    let (status, resp) = d.api("POST", &format!("/v1.50/containers/prune?filters={}", enc(r#"{"label":["a=b"]}"#)), None);
+    assert_eq!(status, 200, "{resp}");
+    d.docker(&["ps", "-aq"]).assert_ok().assert_stdout("");
+    d.docker(&["network", "rm", "keepnet"]).assert_ok();
+    d.docker(&["volume", "rm", "keepvol"]).assert_ok();
+    d.stop();
+}
+
+#[test]
+fn unsupported_api_versions_are_400_with_dockerds_words() {
+    let d = TestDaemon::start();
+    for (v, want) in [
+        ("99", "client version 99 is too new. Maximum supported API version is 1.50"),
+        ("1.51", "client version 1.51 is too new. Maximum supported API version is 1.50"),
+        ("1.10", "client version 1.10 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version"),
+    ] {
+        let (status, resp) = d.api("GET", &format!("/v{v}/_ping"), None);
+        assert_eq!(status, 400, "v{v}: {resp}");
+        assert_eq!(message(&resp), want);
+    }
+    for v in ["1.24", "1.50", "1.43"] {
+        let (status, resp) = d.api("GET", &format!("/v{v}/_ping"), None);
+        assert_eq!((status, resp.as_str()), (200, "OK"), "v{v}");
+    }
+    d.stop();
+}

@@ -49,10 +49,7 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
             continue;
         }
         let labels = img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
-        if !f.values("label").iter().all(|l| match l.split_once('=') {
-            Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
-            None => labels.contains_key(l),
-        }) {
+        if !f.labels_match(|k| labels.get(k).map(String::as_str)) {
             continue;
         }
         let mut tags = img.tags.clone();
@@ -257,12 +254,24 @@ fn removal_events(d: &Daemon, id: &str, out: Vec<DeleteItem>) -> Resp {
 
 pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let f = query(req).filters()?;
-    f.validate(&["dangling", "label", "until"])?;
-    let all = f.values("dangling").first().is_some_and(|v| v == "false" || v == "0");
+    f.validate(&["dangling", "label", "label!", "until"])?;
+    let all = match f.values("dangling").first().map(String::as_str) {
+        None | Some("true" | "1") => false,
+        Some("false" | "0") => true,
+        Some(v) => return Err(ApiError::invalid(format!("Invalid filter 'dangling=[{v}]'"))),
+    };
+    let until = f.until(std::time::SystemTime::now())?;
     let mut deleted = Vec::new();
     let mut reclaimed = 0u64;
     for img in d.images.list() {
         if (!all && !img.tags.is_empty()) || !d.containers.image_users(&img.id.to_string()).is_empty() {
+            continue;
+        }
+        let labels = img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
+        if !f.labels_match(|k| labels.get(k).map(String::as_str)) {
+            continue;
+        }
+        if until.is_some_and(|u| i128::from(created_secs(&img)) * 1_000_000_000 >= u) {
             continue;
         }
         if let Ok(r) = d.images.remove(&img.id) {

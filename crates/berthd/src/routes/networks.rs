@@ -26,10 +26,7 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
             && any("name", &|x| n.name.contains(x))
             && any("scope", &|x| x == "local")
             && any("type", &|x| (x == "builtin") == builtin)
-            && f.values("label").iter().all(|l| match l.split_once('=') {
-                Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
-                None => n.labels.contains_key(l.as_str()),
-            });
+            && f.labels_match(|k| n.labels.get(k).map(String::as_str));
         if keep {
             out.push(d.networks.to_api(&n, &[]));
         }
@@ -87,16 +84,16 @@ pub fn remove(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
 pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let f = query(req).filters()?;
     f.validate(&["label", "label!", "until"])?;
+    let until = f.until(std::time::SystemTime::now())?;
     let mut deleted = vec![];
     for n in d.networks.all() {
         if ["bridge", "host", "none"].contains(&n.name.as_str()) {
             continue;
         }
-        let label_ok = f.values("label").iter().all(|l| match l.split_once('=') {
-            Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
-            None => n.labels.contains_key(l.as_str()),
-        });
-        if !label_ok {
+        if !f.labels_match(|k| n.labels.get(k).map(String::as_str)) {
+            continue;
+        }
+        if until.is_some_and(|u| i128::from(n.created) >= u) {
             continue;
         }
         if d.networks.remove(&n.id, &|n| d.containers.network_users(&n.id, &n.name).1).is_ok() {
