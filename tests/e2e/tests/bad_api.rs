@@ -169,3 +169,47 @@ fn unsupported_api_versions_are_400_with_dockerds_words() {
     }
     d.stop();
 }
+
+#[test]
+fn create_refuses_bad_values_with_400() {
+    let d = TestDaemon::start();
+    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpus = format!("Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs available");
+    let ports = |b: &str| format!(r#"{{"Image":"busybox","Cmd":["true"],"HostConfig":{{"PortBindings":{b}}}}}"#);
+    let host = |h: &str| format!(r#"{{"Image":"busybox","Cmd":["true"],"HostConfig":{h}}}"#);
+    let cases = [
+        (ports(r#"{"80/tcp":[{"HostPort":"65536"}]}"#), r#"invalid port specification: "65536""#.to_string()),
+        (ports(r#"{"80/tcp":[{"HostPort":"-1"}]}"#), r#"invalid port specification: "-1""#.to_string()),
+        (ports(r#"{"80/tcp":[{"HostPort":"abc"}]}"#), r#"invalid port specification: "abc""#.to_string()),
+        (ports(r#"{"80/tcp":[{"HostPort":"9000-8000"}]}"#), r#"invalid port specification: "9000-8000""#.to_string()),
+        (ports(r#"{"0/tcp":[{"HostPort":"8080"}]}"#), r#"invalid port specification: "0""#.to_string()),
+        (ports(r#"{"80/foo":[{"HostPort":"8080"}]}"#), "invalid proto: foo".to_string()),
+        (ports(r#"{"80/tcp":[{"HostIp":"999.1.1.1","HostPort":"8080"}]}"#), "invalid host IP: 999.1.1.1".to_string()),
+        (host(r#"{"Memory":-1}"#), "Minimum memory limit allowed is 6MB".to_string()),
+        (host(r#"{"ShmSize":-1}"#), "SHM size can not be less than 0".to_string()),
+        (host(r#"{"CpuPeriod":-1}"#), "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)".to_string()),
+        (host(r#"{"BlkioWeight":5000}"#), "Range of blkio weight is from 10 to 1000".to_string()),
+        (host(r#"{"OomScoreAdj":5000}"#), "Invalid value 5000, range for oom score adj is [-1000, 1000]".to_string()),
+        (host(r#"{"NanoCpus":4611686018427387904}"#), cpus),
+    ];
+    for (body, want) in &cases {
+        let (status, resp) = d.api("POST", "/v1.50/containers/create", Some(body));
+        assert_eq!(status, 400, "{body}: {resp}");
+        assert_eq!(&message(&resp), want, "{body}");
+    }
+    // Same checks on update, against a container that exists.
+    d.docker(&["create", "--name", "upd", "busybox", "true"]).assert_ok();
+    for (body, want) in [(r#"{"Memory":-1}"#, "Minimum memory limit allowed is 6MB"), (r#"{"CpuPeriod":-1}"#, "CPU cfs period can not be")] {
+        let (status, resp) = d.api("POST", "/v1.50/containers/upd/update", Some(body));
+        assert_eq!(status, 400, "{body}: {resp}");
+        assert!(message(&resp).starts_with(want), "{body}: {resp}");
+    }
+    // A huge memory limit is legal and must not overflow the swap limit.
+    let (status, resp) = d.api("POST", "/v1.50/containers/create?name=big", Some(&host(r#"{"Memory":9223372036854775807}"#)));
+    assert_eq!(status, 201, "{resp}");
+    let (status, _) = d.api("GET", "/_ping", None);
+    assert_eq!(status, 200);
+    d.docker(&["ps", "-a", "--format", "{{.Names}}"]).assert_ok().assert_stdout("big\nupd\n");
+    d.docker(&["rm", "upd", "big"]).assert_ok();
+    d.stop();
+}
