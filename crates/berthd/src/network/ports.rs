@@ -1,7 +1,7 @@
 //! Published ports: reading `PortBindings`/`PublishAllPorts` from a create
-//! request, and holding each host port with a bound (never listening)
-//! socket so no other process or container can take it while NAT points
-//! it at the container.
+//! request, and holding each host port with a socket (TCP: SO_REUSEADDR,
+//! listening, never accepting; UDP: bound) so no other process or
+//! container can take it while NAT points it at the container.
 
 use super::record::PortMap;
 use berth_api::ApiError;
@@ -129,9 +129,33 @@ fn bind(ip: Ipv4Addr, port: u16, proto: Proto) -> std::io::Result<(OwnedFd, u16)
         sin_zero: [0; 8],
     };
     let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let tcp = ty == libc::SOCK_STREAM;
+    if tcp {
+        // As dockerd: SO_REUSEADDR, so a port whose old connections sit in
+        // TIME-WAIT (a dev server just stopped) can be published at once.
+        let one: libc::c_int = 1;
+        // SAFETY: `one` is a c_int that outlives the call; its size is passed.
+        let rc = unsafe {
+            libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, (&one as *const libc::c_int).cast(), std::mem::size_of::<libc::c_int>() as libc::socklen_t)
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
     // SAFETY: addr is a valid sockaddr_in of `len` bytes.
     if unsafe { libc::bind(fd, (&addr as *const libc::sockaddr_in).cast(), len) } != 0 {
         return Err(std::io::Error::last_os_error());
+    }
+    if tcp {
+        // With SO_REUSEADDR a bound socket no longer keeps others out:
+        // Linux lets a second SO_REUSEADDR socket bind (and listen) beside
+        // one that is not listening. Listening keeps the port ours. No
+        // connection reaches it: NAT sends the port's traffic to the
+        // container before any socket lookup; none is ever accepted.
+        // SAFETY: listen() on a socket we own; no pointers.
+        if unsafe { libc::listen(fd, 1) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
     }
     let mut got: libc::sockaddr_in = addr;
     let mut glen = len;
@@ -228,5 +252,32 @@ mod tests {
         assert!(e.contains("address already in use"), "{e}");
         let e = reserve(&again, Ipv4Addr::new(10, 0, 0, 2), &|_, _| true).err().unwrap();
         assert!(e.ends_with("port is already allocated"), "{e}");
+    }
+
+    #[test]
+    fn a_held_tcp_port_keeps_reuseaddr_servers_out() {
+        let r = PortRequest { container_port: 80, proto: Proto::Tcp, host_ip: Some(Ipv4Addr::LOCALHOST), host_ports: (0, 0) };
+        let held = reserve(&r, Ipv4Addr::new(10, 0, 0, 2), &|_, _| false).unwrap();
+        // A server that sets SO_REUSEADDR itself (most do) must still fail.
+        let again = PortRequest { host_ports: (held.map.host_port, held.map.host_port), ..r };
+        let e = reserve(&again, Ipv4Addr::new(10, 0, 0, 2), &|_, _| false).err().unwrap();
+        assert!(e.contains("address already in use"), "{e}");
+        assert!(std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, held.map.host_port)).is_err());
+    }
+
+    #[test]
+    fn a_port_in_time_wait_can_be_held() {
+        // A server on the port, one connection closed by the server side
+        // first, so the server's end sits in TIME-WAIT on that port.
+        let server = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = server.local_addr().unwrap().port();
+        let client = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        let (conn, _) = server.accept().unwrap();
+        drop(conn);
+        drop(server);
+        drop(client);
+        let r = PortRequest { container_port: 80, proto: Proto::Tcp, host_ip: Some(Ipv4Addr::LOCALHOST), host_ports: (port, port) };
+        let held = reserve(&r, Ipv4Addr::new(10, 0, 0, 2), &|_, _| false).unwrap();
+        assert_eq!(held.map.host_port, port);
     }
 }
