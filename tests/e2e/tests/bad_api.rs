@@ -213,3 +213,48 @@ fn create_refuses_bad_values_with_400() {
     d.docker(&["rm", "upd", "big"]).assert_ok();
     d.stop();
 }
+
+/// utime + stime of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after_comm.split(' ').collect();
+    // Fields 14 and 15 of stat; after the comm they are the 12th and 13th.
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn out_of_fds_backs_off_instead_of_spinning() {
+    let d = TestDaemon::start();
+    let pid = d.daemon_pid();
+    let open_fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count() as u64;
+    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: prlimit reading berthd's limit into `old`, a valid rlimit.
+    assert_eq!(unsafe { libc::prlimit(pid as libc::pid_t, libc::RLIMIT_NOFILE, std::ptr::null(), &mut old) }, 0);
+    // Only the soft limit moves: raising a hard limit needs CAP_SYS_RESOURCE.
+    let set_nofile = |n: u64| {
+        let lim = libc::rlimit { rlim_cur: n, rlim_max: old.rlim_max };
+        // SAFETY: prlimit on berthd's pid with a valid rlimit and no old-limit pointer.
+        let rc = unsafe { libc::prlimit(pid as libc::pid_t, libc::RLIMIT_NOFILE, &lim, std::ptr::null_mut()) };
+        assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
+    };
+    // A few fds of headroom, then more connections than that: every
+    // further accept fails with EMFILE while they stay queued.
+    set_nofile(open_fds + 4);
+    let conns: Vec<_> = (0..16).filter_map(|_| std::os::unix::net::UnixStream::connect(d.sock()).ok()).collect();
+    assert!(conns.len() > 8, "only {} connections", conns.len());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (log0, cpu0) = (d.log().len(), cpu_ticks(pid));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let (log1, cpu1) = (d.log().len(), cpu_ticks(pid));
+    // Spinning was a whole core (~200 ticks in 2 s) and megabytes of log.
+    assert!(cpu1 - cpu0 < 40, "berthd used {} ticks in 2 s with fds exhausted", cpu1 - cpu0);
+    assert!(log1 - log0 < 2_000, "berthd logged {} bytes in 2 s with fds exhausted", log1 - log0);
+    assert!(d.log().contains("accept: Too many open files"), "{}", d.log());
+    drop(conns);
+    set_nofile(old.rlim_cur);
+    // Recovers within the back-off's ceiling.
+    let ok = berth_e2e::wait_until(std::time::Duration::from_secs(5), || d.api_full("GET", "/_ping", None).is_ok_and(|(s, _, _)| s == 200));
+    assert!(ok, "no /_ping after fds came back");
+    d.stop();
+}
