@@ -63,7 +63,7 @@ where
     F: Future<Output = Resp> + Send + 'static,
 {
     let mut backoff = ACCEPT_BACKOFF_MIN;
-    let mut accept_log = RepeatLog::new(Duration::from_secs(10));
+    let mut accept_log = crate::daemon::RepeatLog::new(Duration::from_secs(10));
     loop {
         let stream = match listener.accept().await {
             Ok((s, _)) => {
@@ -120,36 +120,6 @@ impl Future for AbortOnDrop {
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-/// A log line that may repeat fast (accept failing on every wakeup): the
-/// first is written, then at most one per `every`, with the count of
-/// those left out.
-struct RepeatLog {
-    every: Duration,
-    last: Option<tokio::time::Instant>,
-    suppressed: u64,
-}
-
-impl RepeatLog {
-    fn new(every: Duration) -> RepeatLog {
-        RepeatLog { every, last: None, suppressed: 0 }
-    }
-
-    /// Returns whether the line was written.
-    fn log(&mut self, msg: &str) -> bool {
-        let now = tokio::time::Instant::now();
-        if self.last.is_some_and(|t| now.duration_since(t) < self.every) {
-            self.suppressed += 1;
-            return false;
-        }
-        match std::mem::take(&mut self.suppressed) {
-            0 => crate::daemon::log(msg),
-            n => crate::daemon::log(&format!("{msg} ({n} more like it in the last {:?})", self.every)),
-        }
-        self.last = Some(now);
-        true
     }
 }
 
@@ -249,15 +219,5 @@ mod tests {
         let read = tokio::time::timeout(Duration::from_secs(5), ka.read_to_end(&mut all)).await;
         assert!(matches!(read, Ok(Ok(_))), "idle keep-alive connection not closed: {read:?}");
         assert!(String::from_utf8_lossy(&all).starts_with("HTTP/1.1 200"));
-    }
-
-    #[tokio::test]
-    async fn repeated_lines_are_rate_limited() {
-        let mut l = RepeatLog::new(Duration::from_secs(60));
-        assert!(l.log("accept: Too many open files"));
-        for _ in 0..1000 {
-            assert!(!l.log("accept: Too many open files"));
-        }
-        assert_eq!(l.suppressed, 1000);
     }
 }
