@@ -12,6 +12,8 @@ pub enum ErrorKind {
     NotModified,
     Forbidden,
     Unavailable,
+    /// A request body over the endpoint's bound.
+    TooLarge,
     Internal,
 }
 
@@ -25,6 +27,7 @@ impl ErrorKind {
             ErrorKind::NotModified => 304,
             ErrorKind::Forbidden => 403,
             ErrorKind::Unavailable => 503,
+            ErrorKind::TooLarge => 413,
             ErrorKind::Internal => 500,
         }
     }
@@ -38,6 +41,7 @@ impl ErrorKind {
             304 => ErrorKind::NotModified,
             403 => ErrorKind::Forbidden,
             503 => ErrorKind::Unavailable,
+            413 => ErrorKind::TooLarge,
             _ => ErrorKind::Internal,
         }
     }
@@ -92,7 +96,8 @@ mod tests {
         assert_eq!(ErrorKind::Conflict.status(), 409);
         assert_eq!(ErrorKind::InvalidArgument.status(), 400);
         assert_eq!(ErrorKind::NotModified.status(), 304);
-        for k in [ErrorKind::NotFound, ErrorKind::Conflict, ErrorKind::InvalidArgument] {
+        assert_eq!(ErrorKind::TooLarge.status(), 413);
+        for k in [ErrorKind::NotFound, ErrorKind::Conflict, ErrorKind::InvalidArgument, ErrorKind::TooLarge] {
             assert_eq!(ErrorKind::from_status(k.status()), k);
         }
     }

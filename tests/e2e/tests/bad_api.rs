@@ -258,3 +258,41 @@ fn out_of_fds_backs_off_instead_of_spinning() {
     assert!(ok, "no /_ping after fds came back");
     d.stop();
 }
+
+#[test]
+fn oversized_bodies_are_413() {
+    let d = TestDaemon::start();
+    d.docker(&["create", "--name", "keep", "busybox", "true"]).assert_ok();
+    // A body over the endpoint's bound, declared by Content-Length.
+    // The rest of the body is read and dropped, so the client, still
+    // writing, gets the answer rather than a reset connection.
+    let big = format!(r#"{{"Image":"busybox","Env":["X={}"]}}"#, "x".repeat(5 << 20));
+    let (status, resp) = d.api("POST", "/v1.50/containers/create", Some(&big));
+    assert_eq!(status, 413, "{}", &resp[..resp.len().min(200)]);
+    assert_eq!(message(&resp), "request body too large: this endpoint accepts at most 4194304 bytes");
+    let (status, resp) = d.api("POST", "/v1.50/containers/keep/update", Some(&format!(r#"{{"x":"{}"}}"#, "y".repeat(100_000))));
+    assert_eq!(status, 413, "{resp}");
+    assert_eq!(message(&resp), "request body too large: this endpoint accepts at most 65536 bytes");
+    // The same sent chunked (no declared length): cut off once over the bound.
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(d.sock()).unwrap();
+    s.write_all(b"POST /v1.50/containers/keep/update HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+    let chunk = "z".repeat(16 << 10);
+    for _ in 0..8 {
+        if s.write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes()).is_err() {
+            break;
+        }
+    }
+    let _ = s.write_all(b"0\r\n\r\n");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 413"), "{}", &out[..out.len().min(300)]);
+    // A body just under the bound is read and judged on its content.
+    let (status, resp) = d.api("POST", "/v1.50/containers/keep/update", Some(&format!(r#"{{"x":"{}"}}"#, "y".repeat(60_000))));
+    assert_eq!(status, 200, "{resp}");
+    let (status, _) = d.api("GET", "/_ping", None);
+    assert_eq!(status, 200);
+    d.docker(&["ps", "-a", "--format", "{{.Names}}"]).assert_ok().assert_stdout("keep\n");
+    d.docker(&["rm", "keep"]).assert_ok();
+    d.stop();
+}

@@ -53,7 +53,7 @@ pub fn inspect(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
 }
 
 pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
-    let body: NetworkCreateRequest = json_body(req).await?;
+    let body: NetworkCreateRequest = json_body(req, super::OBJECT_BODY).await?;
     let cfg = body.ipam.as_ref().and_then(|i| i.config.first().cloned());
     if body.ipam.as_ref().is_some_and(|i| i.config.len() > 1) {
         return Err(ApiError::invalid("only one IPv4 subnet per network is supported"));
@@ -113,7 +113,7 @@ struct ConnectBody {
 }
 
 pub async fn connect(d: &Daemon, id: &str, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
-    let body: ConnectBody = json_body(req).await?;
+    let body: ConnectBody = json_body(req, super::SMALL_BODY).await?;
     d.containers.connect_network(id, &body.container, body.endpoint_config.as_ref()).await?;
     if let (Ok(n), Ok(c)) = (d.networks.find(id), d.containers.get(&body.container)) {
         emit(d, "connect", &n.id, &n.name, Some(&c.id));
@@ -122,7 +122,7 @@ pub async fn connect(d: &Daemon, id: &str, req: &mut Request<Incoming>) -> Resul
 }
 
 pub async fn disconnect(d: &Daemon, id: &str, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
-    let body: ConnectBody = json_body(req).await?;
+    let body: ConnectBody = json_body(req, super::SMALL_BODY).await?;
     d.containers.disconnect_network(id, &body.container, body.force).await?;
     if let (Ok(n), Ok(c)) = (d.networks.find(id), d.containers.get(&body.container)) {
         emit(d, "disconnect", &n.id, &n.name, Some(&c.id));
