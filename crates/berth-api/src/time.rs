@@ -114,8 +114,16 @@ pub fn parse_rfc3339(s: &str) -> Option<i128> {
 /// None for anything else, including values too large to represent.
 pub fn parse_time_filter(s: &str, now: SystemTime) -> Option<i128> {
     let s = s.trim();
-    if let Some(d) = parse_duration(s) {
-        return Some(unix_nanos(now) - d.as_nanos() as i128);
+    // A duration goes back from now; Go's leading sign is allowed, so
+    // `-1h` is an hour ahead.
+    let (ahead, unsigned) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if let Some(d) = parse_duration(unsigned) {
+        let d = d.as_nanos() as i128;
+        return Some(if ahead { unix_nanos(now) + d } else { unix_nanos(now) - d });
     }
     if let Some(n) = parse_rfc3339(s) {
         return Some(n);
@@ -256,5 +264,9 @@ mod tests {
         assert_eq!(parse_duration("1h0.5m"), Some(Duration::from_secs(3630)));
         assert_eq!(parse_duration("10µs"), Some(Duration::from_micros(10)));
         assert_eq!(parse_time_filter("-5.5", now), Some(-4_500_000_000));
+        let t = UNIX_EPOCH + Duration::from_secs(1000);
+        assert_eq!(parse_time_filter("-1m", t), Some(1_060_000_000_000));
+        assert_eq!(parse_time_filter("+1m", t), Some(940_000_000_000));
+        assert_eq!(parse_time_filter("--1m", t), None);
     }
 }

@@ -20,11 +20,11 @@ fn emit(d: &Daemon, action: &str, id: &str, name: &str) {
 }
 
 fn created_secs(img: &Image) -> i64 {
-    img.created
-        .as_deref()
-        .and_then(berth_api::time::parse_rfc3339)
-        .map(|n| (n / 1_000_000_000) as i64)
-        .unwrap_or(0)
+    (created_nanos(img) / 1_000_000_000) as i64
+}
+
+fn created_nanos(img: &Image) -> i128 {
+    img.created.as_deref().and_then(berth_api::time::parse_rfc3339).unwrap_or(0)
 }
 
 fn short(id: &str) -> &str {
@@ -43,9 +43,20 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
         Some(v) => return Err(ApiError::invalid(format!("Invalid filter 'dangling=[{v}]'"))),
     };
     let refs = f.values("reference");
+    // `before`/`since` name images (404 when there is none, as dockerd);
+    // what is listed was created strictly before / after each of them.
+    let created_of = |key: &str| -> Result<Vec<i128>, ApiError> {
+        f.values(key).iter().map(|r| d.images.resolve(r).map(|i| created_nanos(&i)).map_err(crate::error::image_error)).collect()
+    };
+    let (before, since) = (created_of("before")?, created_of("since")?);
+    let until = f.until(std::time::SystemTime::now())?;
     let mut rows = Vec::new();
     for img in d.images.list() {
         if dangling.is_some_and(|want| want != img.tags.is_empty()) {
+            continue;
+        }
+        let created = created_nanos(&img);
+        if before.iter().any(|b| created >= *b) || since.iter().any(|s| created <= *s) || until.is_some_and(|u| created >= u) {
             continue;
         }
         let labels = img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
@@ -271,7 +282,7 @@ pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
         if !f.labels_match(|k| labels.get(k).map(String::as_str)) {
             continue;
         }
-        if until.is_some_and(|u| i128::from(created_secs(&img)) * 1_000_000_000 >= u) {
+        if until.is_some_and(|u| created_nanos(&img) >= u) {
             continue;
         }
         if let Ok(r) = d.images.remove(&img.id) {
