@@ -15,6 +15,8 @@ pub enum ErrorKind {
     /// A feature the object does not offer (dockerd's NotImplemented, e.g.
     /// reading the logs of a container whose log driver keeps none).
     NotImplemented,
+    /// A request body over the endpoint's bound.
+    TooLarge,
     Internal,
 }
 
@@ -29,6 +31,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => 403,
             ErrorKind::Unavailable => 503,
             ErrorKind::NotImplemented => 501,
+            ErrorKind::TooLarge => 413,
             ErrorKind::Internal => 500,
         }
     }
@@ -43,6 +46,7 @@ impl ErrorKind {
             403 => ErrorKind::Forbidden,
             503 => ErrorKind::Unavailable,
             501 => ErrorKind::NotImplemented,
+            413 => ErrorKind::TooLarge,
             _ => ErrorKind::Internal,
         }
     }
@@ -97,7 +101,8 @@ mod tests {
         assert_eq!(ErrorKind::Conflict.status(), 409);
         assert_eq!(ErrorKind::InvalidArgument.status(), 400);
         assert_eq!(ErrorKind::NotModified.status(), 304);
-        for k in [ErrorKind::NotFound, ErrorKind::Conflict, ErrorKind::InvalidArgument] {
+        assert_eq!(ErrorKind::TooLarge.status(), 413);
+        for k in [ErrorKind::NotFound, ErrorKind::Conflict, ErrorKind::InvalidArgument, ErrorKind::TooLarge] {
             assert_eq!(ErrorKind::from_status(k.status()), k);
         }
     }

@@ -92,8 +92,16 @@ pub fn parse_rfc3339(s: &str) -> Option<i128> {
                 b'-' => -1,
                 _ => return None,
             };
+            // `hh:mm`, two digits each, so no offset can overflow.
             let (oh, om) = rest.get(1..)?.split_once(':')?;
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60)
+            let two_digits = |x: &str| -> Option<i64> {
+                (x.len() == 2 && x.bytes().all(|c| c.is_ascii_digit())).then(|| x.parse().ok()).flatten()
+            };
+            let (oh, om) = (two_digits(oh)?, two_digits(om)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            sign * (oh * 3600 + om * 60)
         }
     };
     let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset;
@@ -102,11 +110,20 @@ pub fn parse_rfc3339(s: &str) -> Option<i128> {
 
 /// Parses a `since`/`until` value as Docker does: a Unix timestamp with an
 /// optional fraction (`1700000000.5`), an RFC 3339 time, or a duration
-/// relative to `now` (`10m`, `1h30m`, `45s`). Returns Unix nanoseconds.
+/// relative to `now` (`10m`, `1h30m`, `45s`). Returns Unix nanoseconds;
+/// None for anything else, including values too large to represent.
 pub fn parse_time_filter(s: &str, now: SystemTime) -> Option<i128> {
     let s = s.trim();
-    if let Some(d) = parse_duration(s) {
-        return Some(unix_nanos(now) - d.as_nanos() as i128);
+    // A duration goes back from now; Go's leading sign is allowed, so
+    // `-1h` is an hour ahead.
+    let (ahead, unsigned) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if let Some(d) = parse_duration(unsigned) {
+        let d = d.as_nanos() as i128;
+        return Some(if ahead { unix_nanos(now) + d } else { unix_nanos(now) - d });
     }
     if let Some(n) = parse_rfc3339(s) {
         return Some(n);
@@ -115,47 +132,72 @@ pub fn parse_time_filter(s: &str, now: SystemTime) -> Option<i128> {
         return Some(d);
     }
     let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
-    if secs.is_empty() || !secs.bytes().all(|c| c.is_ascii_digit() || c == b'-') {
+    let digits = secs.strip_prefix('-').unwrap_or(secs);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) || !frac.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let secs: i128 = secs.parse().ok()?;
-    let frac_ns: i128 = if frac.is_empty() {
-        0
-    } else {
-        let f = &frac[..frac.len().min(9)];
-        f.parse::<i128>().ok()? * 10i128.pow(9 - f.len() as u32)
-    };
-    Some(secs * 1_000_000_000 + frac_ns)
+    // Nanoseconds must fit Go's int64 time (about ±292 years), as dockerd's do.
+    let secs: i64 = secs.parse().ok()?;
+    let f = &frac[..frac.len().min(9)];
+    let frac_ns: i128 = if f.is_empty() { 0 } else { f.parse::<i128>().ok()? * 10i128.pow(9 - f.len() as u32) };
+    Some(i128::from(secs) * 1_000_000_000 + frac_ns)
 }
 
-/// Go-style durations: `300ms`, `10s`, `1.5h`, `2h45m`.
+/// Go-style durations: `300ms`, `10s`, `1.5h`, `2h45m`. Computed in integer
+/// nanoseconds; None past Go's limit (int64 nanoseconds, about 2,562,047 h),
+/// so no input can overflow.
 pub fn parse_duration(s: &str) -> Option<Duration> {
+    const MAX_NANOS: u128 = i64::MAX as u128;
     if s.is_empty() {
         return None;
     }
-    let mut total = 0f64;
+    let mut total: u128 = 0;
     let mut rest = s;
     while !rest.is_empty() {
-        let n = rest.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
-        if n == 0 {
+        let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (int_part, after) = rest.split_at(int_len);
+        let (frac_part, after) = match after.strip_prefix('.') {
+            Some(a) => a.split_at(a.bytes().take_while(u8::is_ascii_digit).count()),
+            None => ("", after),
+        };
+        if int_part.is_empty() && frac_part.is_empty() {
             return None;
         }
-        let value: f64 = rest[..n].parse().ok()?;
-        rest = &rest[n..];
-        let u = rest.bytes().take_while(|c| c.is_ascii_alphabetic() || *c == 0xc2 || *c == 0xb5).count();
-        let unit = match &rest[..u] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
+        let u = after.bytes().take_while(|c| !c.is_ascii_digit() && *c != b'.').count();
+        let unit: u128 = match &after[..u] {
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
             _ => return None,
         };
-        rest = &rest[u..];
-        total += value * unit;
+        rest = &after[u..];
+        let mut value: u128 = 0;
+        for c in int_part.bytes() {
+            value = value.checked_mul(10)?.checked_add(u128::from(c - b'0'))?;
+            if value > MAX_NANOS {
+                return None;
+            }
+        }
+        let mut value = value * unit;
+        // The fraction's digits, each worth a tenth of the one before;
+        // digits below a nanosecond are dropped, as Go does.
+        let mut scale = unit;
+        for c in frac_part.bytes() {
+            scale /= 10;
+            if scale == 0 {
+                break;
+            }
+            value += u128::from(c - b'0') * scale;
+        }
+        total = total.checked_add(value)?;
+        if total > MAX_NANOS {
+            return None;
+        }
     }
-    Some(Duration::from_secs_f64(total))
+    Some(Duration::from_nanos(total as u64))
 }
 
 #[cfg(test)]
@@ -191,5 +233,40 @@ mod tests {
         assert_eq!(parse_time_filter("yesterday", now), None);
         assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
         assert_eq!(parse_duration("5x"), None);
+    }
+
+    #[test]
+    fn huge_or_odd_values_are_refused_not_panics() {
+        let now = SystemTime::now();
+        for bad in [
+            "99999999999999999999h",
+            "2562048h",
+            "9223372036854775808ns",
+            "1e400h",
+            ".",
+            "h",
+            "1.2.3s",
+            "99999999999999999999999999999999999999999",
+            "-99999999999999999999",
+            "5.12345678é",
+            "1.é",
+            "2023-11-14T23:13:20+99999999999999999:00",
+            "2023-11-14T23:13:20+01:0é",
+            "2023-11-14T23:13:2é",
+        ] {
+            assert_eq!(parse_time_filter(bad, now), None, "{bad}");
+        }
+        assert_eq!(parse_duration("2562047h"), Some(Duration::from_secs(2_562_047 * 3600)));
+        assert_eq!(parse_duration("9223372036854775807ns"), Some(Duration::from_nanos(i64::MAX as u64)));
+        assert_eq!(parse_duration("1.000000001s"), Some(Duration::from_nanos(1_000_000_001)));
+        assert_eq!(parse_duration("1.0000000019s"), Some(Duration::from_nanos(1_000_000_001)));
+        assert_eq!(parse_duration(".5s"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1h0.5m"), Some(Duration::from_secs(3630)));
+        assert_eq!(parse_duration("10µs"), Some(Duration::from_micros(10)));
+        assert_eq!(parse_time_filter("-5.5", now), Some(-4_500_000_000));
+        let t = UNIX_EPOCH + Duration::from_secs(1000);
+        assert_eq!(parse_time_filter("-1m", t), Some(1_060_000_000_000));
+        assert_eq!(parse_time_filter("+1m", t), Some(940_000_000_000));
+        assert_eq!(parse_time_filter("--1m", t), None);
     }
 }

@@ -91,6 +91,7 @@ fn command_name(c: &Command) -> &'static str {
 }
 
 fn main() {
+    abort_on_panic();
     let args: Vec<String> = std::env::args().skip(1).collect();
     // Find --log even when the rest of the line is bad, so the caller still
     // gets the error where it looks.
@@ -115,4 +116,16 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// The workspace builds with `panic = "unwind"` for berthd's sake; the
+/// runtime keeps abort's semantics, above all in the processes it forks
+/// (an unwind there would run the parent's destructors in the child). The
+/// default hook prints the message first.
+fn abort_on_panic() {
+    let print = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        print(info);
+        std::process::abort();
+    }));
 }

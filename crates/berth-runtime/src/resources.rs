@@ -40,10 +40,14 @@ const MIN_MEMORY: i64 = 6 * 1024 * 1024;
 
 impl Resources {
     /// Docker's checks on the combination of limits.
-    pub fn validate(&self) -> Result<(), RuntimeError> {
+    /// dockerd's checks (its words), with `ncpu` CPUs on the host.
+    pub fn validate(&self, ncpu: u32) -> Result<(), RuntimeError> {
         let bad = |m: &str| Err(RuntimeError::InvalidResources(m.to_string()));
-        if self.memory > 0 && self.memory < MIN_MEMORY {
+        if self.memory != 0 && self.memory < MIN_MEMORY {
             return bad("Minimum memory limit allowed is 6MB");
+        }
+        if self.memory_reservation > 0 && self.memory_reservation < MIN_MEMORY {
+            return bad("Minimum memory reservation allowed is 6MB");
         }
         if self.memory > 0 && self.memory_swap > 0 && self.memory_swap < self.memory {
             return bad("Minimum memoryswap limit should be larger than memory limit, see usage");
@@ -57,8 +61,14 @@ impl Resources {
         if self.nano_cpus > 0 && (self.cpu_quota > 0 || self.cpu_period > 0) {
             return bad("Conflicting options: Nano CPUs and CPU Period cannot both be set");
         }
-        if self.nano_cpus < 0 {
-            return bad("Range of CPUs is from 0.01 to the number of CPUs available");
+        if self.nano_cpus < 0 || self.nano_cpus > i64::from(ncpu) * 1_000_000_000 {
+            return bad(&format!("Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs available"));
+        }
+        if self.cpu_period != 0 && !(1_000..=1_000_000).contains(&self.cpu_period) {
+            return bad("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)");
+        }
+        if self.cpu_quota > 0 && self.cpu_quota < 1_000 {
+            return bad("CPU cfs quota can not be less than 1ms (i.e. 1000)");
         }
         if self.cpu_shares < 0 {
             return bad("invalid CPU shares");
@@ -78,8 +88,9 @@ impl Resources {
         let mut mem = Map::new();
         if self.memory > 0 {
             mem.insert("limit".into(), json!(self.memory));
+            // Saturating: a limit near i64::MAX would overflow to a negative swap.
             let swap = match self.memory_swap {
-                0 => self.memory * 2,
+                0 => self.memory.saturating_mul(2),
                 s => s,
             };
             mem.insert("swap".into(), json!(swap));
@@ -98,7 +109,9 @@ impl Resources {
             cpu.insert("shares".into(), json!(self.cpu_shares));
         }
         if self.nano_cpus > 0 {
-            cpu.insert("quota".into(), json!(self.nano_cpus * CPU_PERIOD_US / 1_000_000_000));
+            // In i128: nano_cpus * period overflows i64 from ~92 billion CPUs.
+            let quota = i128::from(self.nano_cpus) * i128::from(CPU_PERIOD_US) / 1_000_000_000;
+            cpu.insert("quota".into(), json!(i64::try_from(quota).unwrap_or(i64::MAX)));
             cpu.insert("period".into(), json!(CPU_PERIOD_US));
         } else {
             if self.cpu_quota > 0 {
@@ -183,11 +196,32 @@ mod tests {
 
     #[test]
     fn rejects_what_docker_rejects() {
-        let msg = |r: Resources| r.validate().unwrap_err().to_string();
+        let msg = |r: Resources| r.validate(2).unwrap_err().to_string();
         assert!(msg(Resources { memory: 1024, ..Default::default() }).contains("Minimum memory limit allowed is 6MB"));
         assert!(msg(Resources { memory: 64 << 20, memory_swap: 32 << 20, ..Default::default() }).contains("memoryswap"));
         assert!(msg(Resources { nano_cpus: 1, cpu_quota: 1, ..Default::default() }).contains("Conflicting options"));
         assert!(msg(Resources { ulimits: vec![Ulimit { name: "bogus".into(), soft: 1, hard: 1 }], ..Default::default() }).contains("invalid ulimit type"));
-        assert!(Resources::default().validate().is_ok());
+        assert!(Resources::default().validate(2).is_ok());
+        for (r, want) in [
+            (Resources { memory: -1, ..Default::default() }, "Minimum memory limit allowed is 6MB"),
+            (Resources { memory_reservation: 1, ..Default::default() }, "Minimum memory reservation allowed is 6MB"),
+            (Resources { cpu_period: -1, ..Default::default() }, "CPU cfs period can not be less than 1ms"),
+            (Resources { cpu_period: 1_000_001, ..Default::default() }, "CPU cfs period can not be less than 1ms"),
+            (Resources { cpu_quota: 999, ..Default::default() }, "CPU cfs quota can not be less than 1ms"),
+            (Resources { nano_cpus: 1 << 62, ..Default::default() }, "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available"),
+            (Resources { nano_cpus: 2_000_000_001, ..Default::default() }, "Range of CPUs is from 0.01 to 2.00"),
+            (Resources { nano_cpus: -1, ..Default::default() }, "Range of CPUs is from 0.01 to 2.00"),
+        ] {
+            assert!(msg(r.clone()).contains(want), "{r:?}: {}", msg(r.clone()));
+        }
+        assert!(Resources { nano_cpus: 2_000_000_000, cpu_period: 0, ..Default::default() }.validate(2).is_ok());
+    }
+
+    #[test]
+    fn huge_values_do_not_overflow() {
+        let o = Value::Object(Resources { memory: i64::MAX, ..Default::default() }.to_oci());
+        assert_eq!(o["memory"]["swap"], i64::MAX);
+        let o = Value::Object(Resources { nano_cpus: 1 << 62, ..Default::default() }.to_oci());
+        assert_eq!(o["cpu"]["quota"], ((1i128 << 62) * 100_000 / 1_000_000_000) as i64);
     }
 }

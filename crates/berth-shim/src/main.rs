@@ -28,6 +28,7 @@ use runtime::Runtime;
 use shim::Shim;
 
 fn main() {
+    abort_on_panic();
     daemon::close_inherited_fds();
     let cfg = match Config::parse(std::env::args_os().skip(1)).and_then(absolute) {
         Ok(c) => c,
@@ -113,4 +114,17 @@ fn bind_anywhere(dir: &std::path::Path, sock: &std::path::Path) -> std::io::Resu
     use std::os::fd::AsRawFd;
     let short = std::path::Path::new("/proc/self/fd").join(d.as_raw_fd().to_string()).join(name);
     UnixListener::bind(short)
+}
+
+/// The workspace builds with `panic = "unwind"` for berthd's sake; the shim
+/// keeps abort's semantics: after a panic it stops at once, as a process
+/// whose state (container stdio, exit status) can no longer be trusted,
+/// and never unwinds through a forked child. The default hook prints the
+/// message first.
+fn abort_on_panic() {
+    let print = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        print(info);
+        std::process::abort();
+    }));
 }

@@ -18,6 +18,36 @@ pub fn log(msg: &str) {
     eprintln!("berthd: {msg}");
 }
 
+/// A log line that may repeat fast (accept failing on every wakeup, DNS
+/// queries dropped under load): the first is written, then at most one per
+/// `every`, with the count of those left out.
+pub struct RepeatLog {
+    every: std::time::Duration,
+    last: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+impl RepeatLog {
+    pub fn new(every: std::time::Duration) -> RepeatLog {
+        RepeatLog { every, last: None, suppressed: 0 }
+    }
+
+    /// Returns whether the line was written.
+    pub fn log(&mut self, msg: &str) -> bool {
+        let now = std::time::Instant::now();
+        if self.last.is_some_and(|t| now.duration_since(t) < self.every) {
+            self.suppressed += 1;
+            return false;
+        }
+        match std::mem::take(&mut self.suppressed) {
+            0 => log(msg),
+            n => log(&format!("{msg} ({n} more like it in the last {:?})", self.every)),
+        }
+        self.last = Some(now);
+        true
+    }
+}
+
 pub fn debug_enabled() -> bool {
     DEBUG.load(Ordering::Relaxed)
 }
@@ -70,5 +100,20 @@ impl Daemon {
         self.networks.wait_teardowns();
         let running = self.containers.all().iter().any(|c| c.snapshot().state.status.is_running());
         self.networks.shutdown(running);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_lines_are_rate_limited() {
+        let mut l = RepeatLog::new(std::time::Duration::from_secs(60));
+        assert!(l.log("accept: Too many open files"));
+        for _ in 0..1000 {
+            assert!(!l.log("accept: Too many open files"));
+        }
+        assert_eq!(l.suppressed, 1000);
     }
 }

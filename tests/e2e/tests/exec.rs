@@ -142,3 +142,25 @@ fn exec_api_bad_input() {
     assert_eq!(s, 409, "{body}");
     d.stop();
 }
+
+both! {
+    fn execs_leave_no_files_in_the_runtime_dir(d, c) {
+        let id = d.cli(c, &["run", "-d", "busybox", "sleep", "60"]).assert_ok().out();
+        let dir = d.exec_root().join("runtime").join(&id);
+        let per_exec = || -> Vec<String> {
+            std::fs::read_dir(&dir)
+                .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with("tenant-")).collect())
+                .unwrap_or_default()
+        };
+        for _ in 0..5 {
+            d.cli(c, &["exec", &id, "true"]).assert_ok();
+        }
+        d.cli(c, &["exec", "-t", &id, "true"]).assert_ok();
+        d.cli(c, &["exec", &id, "sh", "-c", "exit 3"]).assert_code(3);
+        d.cli(c, &["exec", &id, "nosuchprogram"]).assert_code(127);
+        d.cli(c, &["exec", "-d", &id, "sleep", "1"]).assert_ok();
+        assert!(dir.join("state.json").exists(), "no runtime state in {}", dir.display());
+        assert_eq!(per_exec(), Vec::<String>::new(), "files left in {}", dir.display());
+        d.cli(c, &["rm", "-f", &id]).assert_ok();
+    }
+}

@@ -124,6 +124,31 @@ both! {
 }
 
 both! {
+    fn list_and_prune_time_filters(d, c) {
+        // An image imported now is newer than busybox.
+        let rootfs = rootfs_tar(d.dir(), "new.tar");
+        let newer = d.cli(c, &["import", &rootfs.display().to_string(), "newer:1"]).assert_ok().out();
+        let (old_short, new_short) = (image_id(d, c, "busybox")[7..19].to_string(), newer[7..19].to_string());
+        d.cli(c, &["images", "-q", "--filter", "since=busybox"]).assert_ok().assert_stdout(&new_short);
+        d.cli(c, &["images", "-q", "--filter", "before=newer:1"]).assert_ok().assert_stdout(&old_short);
+        d.cli(c, &["images", "-q", "--filter", "since=nosuchimage"]).assert_fail().assert_stderr_contains("No such image: nosuchimage");
+        // until: nothing was created before 1971; everything before an hour from now.
+        d.cli(c, &["images", "-q", "--filter", "until=1971-01-01T00:00:00Z"]).assert_ok().assert_stdout("");
+        let mut all = d.cli(c, &["images", "-q", "--filter", "until=-1h"]).assert_ok().lines();
+        all.sort();
+        let mut want = vec![old_short.clone(), new_short.clone()];
+        want.sort();
+        assert_eq!(all, want);
+        d.cli(c, &["images", "-q", "--filter", "until=99999999999999999999h"]).assert_fail().assert_stderr_contains("invalid filter 'until=");
+        // Prune honours until and label: neither removes newer:1 here.
+        d.cli(c, &["image", "prune", "-a", "-f", "--filter", "until=1971-01-01T00:00:00Z"]).assert_ok();
+        d.cli(c, &["image", "prune", "-a", "-f", "--filter", "label=nosuchlabel"]).assert_ok();
+        d.cli(c, &["image", "inspect", "newer:1"]).assert_ok();
+        d.cli(c, &["rmi", "newer:1"]).assert_ok();
+    }
+}
+
+both! {
     fn rmi_refuses_used_image(d, c) {
         let id = image_id(d, c, "busybox");
         d.cli(c, &["create", "--name", "user", "busybox"]).assert_ok();

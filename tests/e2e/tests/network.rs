@@ -177,6 +177,30 @@ both! {
 }
 
 both! {
+    fn publish_a_port_left_in_time_wait(d, c) {
+        // A host server on a loopback port, one connection that the server
+        // closes first (its end stays in TIME-WAIT for a minute), then the
+        // server stops: the port must be publishable at once, as on dockerd.
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (conn, _) = server.accept().unwrap();
+        drop(conn);
+        drop(server);
+        drop(client);
+        let spec = format!("127.0.0.1:{port}:80");
+        d.cli(c, &["run", "-d", "--name", "tw", "-p", &spec, "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]).assert_ok();
+        let ok = berth_e2e::wait_until(std::time::Duration::from_secs(5), || {
+            std::process::Command::new("busybox").args(["wget", "-qO-", &format!("http://127.0.0.1:{port}/hostname")]).output().is_ok_and(|o| o.status.success())
+        });
+        assert!(ok, "port {port} not reachable after publish");
+        // Held while the container runs: a host server cannot take it.
+        assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_err(), "a host process could bind the published port {port}");
+        d.cli(c, &["rm", "-f", "tw"]).assert_ok();
+    }
+}
+
+both! {
     fn links_and_shared_netns(d, c) {
         d.cli(c, &["run", "-d", "--name", "db1", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]).assert_ok();
         let ip = ip_of(d, "db1", "bridge");

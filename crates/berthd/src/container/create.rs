@@ -22,7 +22,7 @@ impl ContainerManager {
             Some(n) => Some(validate_name(n)?),
             None => None,
         };
-        super::limits::validate(&req.host_config.resources)?;
+        super::limits::validate_host_config(&req.host_config)?;
         super::restart::validate(&req.host_config.restart_policy, req.host_config.auto_remove)?;
         let image = self.images.resolve(&req.config.image).map_err(crate::error::image_error)?;
         let id = new_id();
@@ -41,6 +41,10 @@ impl ContainerManager {
         if config.hostname.is_empty() {
             config.hostname = id[..12].to_string();
         }
+        // Published ports are read again at start; a bad one is a 400 now.
+        let exposed: Vec<String> = config.exposed_ports.as_ref().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let publish_all = host_config.extra.get("PublishAllPorts").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        crate::network::ports::requests(host_config.extra.get("PortBindings"), publish_all, &exposed)?;
         let net = self.check_network_request(&mut host_config, req.networking_config.as_ref())?;
         let plan = self.plan_mounts(&config, &host_config)?;
         let name = match name {

@@ -122,12 +122,6 @@ impl ContainerManager {
             let ns = namespaces_by_name(iso);
             berth_runtime::validate_sysctls(sysctls, &ns, !network_host).map_err(invalid)?;
         }
-        if !(-1000..=1000).contains(&iso.oom_score_adj) {
-            return Err(ApiError::invalid(format!(
-                "Invalid value {}, range for oom score adj is [-1000, 1000]",
-                iso.oom_score_adj
-            )));
-        }
         for p in iso.masked_paths.iter().flatten().chain(iso.readonly_paths.iter().flatten()) {
             if !p.starts_with('/') {
                 return Err(ApiError::invalid(format!("path {p:?} is not absolute")));

@@ -307,10 +307,11 @@ impl ContainerManager {
     /// Removes every stopped container that matches `label`/`until` filters.
     pub async fn prune(self: &Arc<Self>, filters: &crate::http::query::Filters) -> Result<PruneResponse, ApiError> {
         filters.validate(&["label", "label!", "until"])?;
+        let until = filters.until(std::time::SystemTime::now())?;
         let mut deleted = Vec::new();
         for c in self.all() {
             let rec = c.snapshot();
-            if rec.state.status.is_running() || !super::view::matches_prune(&rec, filters) {
+            if rec.state.status.is_running() || !super::view::matches_prune(&rec, filters, until) {
                 continue;
             }
             if self.remove(&c, false).await.is_ok() {

@@ -3,9 +3,10 @@
 //! (live through the runtime's `update` for a running one).
 
 use super::manager::{Container, ContainerManager};
-use berth_api::container::{Resources as ApiResources, UpdateRequest};
+use berth_api::container::{HostConfig, Resources as ApiResources, UpdateRequest};
 use berth_api::ApiError;
 use berth_runtime::{Resources, Ulimit};
+use serde_json::Value;
 use std::sync::Arc;
 
 pub fn to_runtime(r: &ApiResources) -> Resources {
@@ -33,8 +34,35 @@ pub fn to_runtime(r: &ApiResources) -> Resources {
 /// Docker's validation of a set of limits, as a 400.
 pub fn validate(r: &ApiResources) -> Result<Resources, ApiError> {
     let res = to_runtime(r);
-    res.validate().map_err(|e| ApiError::invalid(e.to_string()))?;
+    let ncpu = std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX));
+    res.validate(ncpu).map_err(|e| ApiError::invalid(e.to_string()))?;
     Ok(res)
+}
+
+/// Create's checks of a `HostConfig` beyond the limits: the fields berth
+/// keeps verbatim are still refused as dockerd refuses them, so a bad
+/// value is a 400 at create and never a failure (or a silent default) at
+/// start.
+pub fn validate_host_config(hc: &HostConfig) -> Result<Resources, ApiError> {
+    if hc.shm_size < 0 {
+        return Err(ApiError::invalid("SHM size can not be less than 0"));
+    }
+    let int = |key: &str| -> Result<Option<i64>, ApiError> {
+        match hc.extra.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_i64().map(Some).ok_or_else(|| ApiError::invalid(format!("invalid value for {key}: {v}"))),
+        }
+    };
+    if let Some(w) = int("BlkioWeight")? {
+        if w != 0 && !(10..=1000).contains(&w) {
+            return Err(ApiError::invalid("Range of blkio weight is from 10 to 1000"));
+        }
+    }
+    let adj = hc.isolation.oom_score_adj;
+    if !(-1000..=1000).contains(&adj) {
+        return Err(ApiError::invalid(format!("Invalid value {adj}, range for oom score adj is [-1000, 1000]")));
+    }
+    validate(&hc.resources)
 }
 
 /// Fields of an update that were set override the container's.
@@ -91,4 +119,43 @@ impl ContainerManager {
 
 fn runtime_update(runtime: &std::path::Path, root: &std::path::Path, id: &str, body: &serde_json::Value) -> Result<(), String> {
     super::runtime_cli::run(runtime, root, &["update", "--resources", "-", id], Some(body.to_string().as_bytes())).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host_config(json: &str) -> HostConfig {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn create_refuses_what_dockerd_refuses() {
+        let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cpus = format!("Range of CPUs is from 0.01 to {ncpu}.00, as there are only {ncpu} CPUs available");
+        for (body, want) in [
+            (r#"{"Memory":-1}"#, "Minimum memory limit allowed is 6MB"),
+            (r#"{"ShmSize":-1}"#, "SHM size can not be less than 0"),
+            (r#"{"CpuPeriod":-1}"#, "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)"),
+            (r#"{"CpuQuota":10}"#, "CPU cfs quota can not be less than 1ms (i.e. 1000)"),
+            (r#"{"BlkioWeight":5000}"#, "Range of blkio weight is from 10 to 1000"),
+            (r#"{"BlkioWeight":5}"#, "Range of blkio weight is from 10 to 1000"),
+            (r#"{"BlkioWeight":"x"}"#, "invalid value for BlkioWeight: \"x\""),
+            (r#"{"OomScoreAdj":5000}"#, "Invalid value 5000, range for oom score adj is [-1000, 1000]"),
+            (r#"{"OomScoreAdj":-1001}"#, "Invalid value -1001, range for oom score adj is [-1000, 1000]"),
+            (r#"{"NanoCpus":4611686018427387904}"#, cpus.as_str()),
+            (r#"{"Memory":1048576}"#, "Minimum memory limit allowed is 6MB"),
+        ] {
+            let e = validate_host_config(&host_config(body)).unwrap_err();
+            assert_eq!((e.status(), e.message.as_str()), (400, want), "{body}");
+        }
+        for ok in [
+            r#"{}"#,
+            r#"{"Memory":9223372036854775807}"#,
+            r#"{"BlkioWeight":0,"OomScoreAdj":-1000,"ShmSize":0,"CpuPeriod":100000,"CpuQuota":50000}"#,
+            r#"{"BlkioWeight":1000,"OomScoreAdj":1000,"NanoCpus":1000000000}"#,
+        ] {
+            assert!(validate_host_config(&host_config(ok)).is_ok(), "{ok}");
+        }
+    }
 }

@@ -93,8 +93,7 @@ impl ContainerManager {
                 r.config.exposed_ports.as_ref().is_some_and(|e| e.contains_key(&format!("{port}/{proto}")))
                     || r.net.ports.iter().any(|p| p.container_port == port && p.proto.as_str() == proto)
             })
-            && f.values("label").iter().all(|l| label_matches(r, l))
-            && !f.values("label!").iter().any(|l| label_matches(r, l))
+            && f.labels_match(|k| r.config.labels.get(k).map(String::as_str))
     }
 
     fn is_ancestor(&self, r: &ContainerRecord, x: &str) -> bool {
@@ -182,14 +181,9 @@ impl ContainerManager {
     }
 }
 
-pub(super) fn matches_prune(r: &ContainerRecord, f: &Filters) -> bool {
-    let until_ok = f.values("until").iter().all(|u| {
-        berth_api::time::parse_time_filter(u, std::time::SystemTime::now())
-            .is_some_and(|t| i128::from(r.created) < t)
-    });
-    until_ok
-        && f.values("label").iter().all(|l| label_matches(r, l))
-        && !f.values("label!").iter().any(|l| label_matches(r, l))
+/// Whether a prune with these filters (and their parsed `until`) takes `r`.
+pub(super) fn matches_prune(r: &ContainerRecord, f: &Filters, until: Option<i128>) -> bool {
+    until.is_none_or(|t| i128::from(r.created) < t) && f.labels_match(|k| r.config.labels.get(k).map(String::as_str))
 }
 
 /// `80` or `80/udp` (tcp when no protocol is given), as the publish and
@@ -211,12 +205,6 @@ fn name_matches(name: &str, pattern: &str) -> bool {
     }
 }
 
-fn label_matches(r: &ContainerRecord, l: &str) -> bool {
-    match l.split_once('=') {
-        Some((k, v)) => r.config.labels.get(k).is_some_and(|x| x == v),
-        None => r.config.labels.contains_key(l),
-    }
-}
 
 fn dir_size(p: &std::path::Path) -> u64 {
     use std::os::unix::fs::MetadataExt;

@@ -51,32 +51,20 @@ impl Query {
     }
 
     /// The `filters` argument: `{"status":["exited"]}` or the legacy
-    /// `{"status":{"exited":true}}` form.
+    /// `{"status":{"exited":true}}` form. Anything else (a number, null or
+    /// object among the values, a value that is not a list or map) is
+    /// dockerd's 400 "invalid filter": a dropped value would widen a prune
+    /// to everything.
     pub fn filters(&self) -> Result<Filters, ApiError> {
-        let raw = match self.get("filters") {
-            None | Some("") => return Ok(Filters::default()),
-            Some(r) => r,
-        };
-        let v: serde_json::Value = serde_json::from_str(raw)
-            .map_err(|e| ApiError::invalid(format!("invalid filter: {e}")))?;
-        let obj = v.as_object().ok_or_else(|| ApiError::invalid("invalid filter: not an object"))?;
-        let mut map = BTreeMap::new();
-        for (k, vals) in obj {
-            let list: Vec<String> = match vals {
-                serde_json::Value::Array(a) => {
-                    a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
-                }
-                serde_json::Value::Object(o) => o
-                    .iter()
-                    .filter(|(_, b)| b.as_bool() == Some(true))
-                    .map(|(s, _)| s.clone())
-                    .collect(),
-                _ => return Err(ApiError::invalid(format!("invalid filter '{k}'"))),
-            };
-            map.insert(k.clone(), list);
+        match self.get("filters") {
+            None | Some("") => Ok(Filters::default()),
+            Some(raw) => Filters::from_json(raw),
         }
-        Ok(Filters { map })
     }
+}
+
+fn invalid_filter() -> ApiError {
+    ApiError::invalid("invalid filter")
 }
 
 /// Parsed filters: each key with the values the client gave (OR within a key, AND across keys).
@@ -86,6 +74,29 @@ pub struct Filters {
 }
 
 impl Filters {
+    pub fn from_json(raw: &str) -> Result<Filters, ApiError> {
+        let v: serde_json::Value = serde_json::from_str(raw).map_err(|_| invalid_filter())?;
+        let obj = v.as_object().ok_or_else(invalid_filter)?;
+        let mut map = BTreeMap::new();
+        for (k, vals) in obj {
+            let list: Vec<String> = match vals {
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .map(|x| x.as_str().map(str::to_string).ok_or_else(invalid_filter))
+                    .collect::<Result<_, _>>()?,
+                // The legacy map form: dockerd takes every key whatever its
+                // boolean; a value that is not a boolean fails its decode.
+                serde_json::Value::Object(o) => o
+                    .iter()
+                    .map(|(s, b)| if b.is_boolean() { Ok(s.clone()) } else { Err(invalid_filter()) })
+                    .collect::<Result<_, _>>()?,
+                _ => return Err(invalid_filter()),
+            };
+            map.insert(k.clone(), list);
+        }
+        Ok(Filters { map })
+    }
+
     pub fn values(&self, key: &str) -> &[String] {
         self.map.get(key).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -96,6 +107,27 @@ impl Filters {
             Some(k) => Err(ApiError::invalid(format!("invalid filter '{k}'"))),
             None => Ok(()),
         }
+    }
+
+    /// A prune's `until` (at most one, as dockerd), as Unix nanoseconds.
+    pub fn until(&self, now: std::time::SystemTime) -> Result<Option<i128>, ApiError> {
+        match self.values("until") {
+            [] => Ok(None),
+            [u] => berth_api::time::parse_time_filter(u, now)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid(format!("invalid filter 'until={u}'"))),
+            _ => Err(ApiError::invalid("more than one until filter specified")),
+        }
+    }
+
+    /// The `label` (all must match) and `label!` (none may match) filters
+    /// against an object's labels; `k` matches a key, `k=v` a key and value.
+    pub fn labels_match<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
+        let one = |l: &String| match l.split_once('=') {
+            Some((k, v)) => get(k) == Some(v),
+            None => get(l).is_some(),
+        };
+        self.values("label").iter().all(one) && !self.values("label!").iter().any(one)
     }
 }
 
@@ -143,9 +175,50 @@ mod tests {
         assert_eq!(q.filters().unwrap().values("status"), ["exited"]);
         let q = Query::parse(Some("filters={\"label\":{\"a=b\":true}}"));
         assert_eq!(q.filters().unwrap().values("label"), ["a=b"]);
+        let q = Query::parse(Some("filters={\"label\":{\"a=b\":false}}"));
+        assert_eq!(q.filters().unwrap().values("label"), ["a=b"]);
         let q = Query::parse(Some("filters=notjson"));
-        assert!(q.filters().is_err());
+        assert_eq!(q.filters().unwrap_err().message, "invalid filter");
         let f = Query::parse(Some("filters={\"bogus\":[\"1\"]}")).filters().unwrap();
         assert_eq!(f.validate(&["status"]).unwrap_err().message, "invalid filter 'bogus'");
+    }
+
+    #[test]
+    fn malformed_filter_values_are_refused() {
+        for bad in [
+            r#"{"label":[1]}"#,
+            r#"{"label":[null]}"#,
+            r#"{"label":[{"a":"b"}]}"#,
+            r#"{"label":[["a"]]}"#,
+            r#"{"label":["a",true]}"#,
+            r#"{"label":{"a":1}}"#,
+            r#"{"label":{"a":null}}"#,
+            r#"{"label":"a"}"#,
+            r#"{"label":null}"#,
+            r#"{"label":1}"#,
+            r#"["label"]"#,
+            r#"null"#,
+            r#"{"label":["a"]"#,
+        ] {
+            let err = Filters::from_json(bad).unwrap_err();
+            assert_eq!((err.status(), err.message.as_str()), (400, "invalid filter"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn until_and_labels() {
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1000);
+        let f = Filters::from_json(r#"{"until":["10s"],"label":["a","b=c"],"label!":["x"]}"#).unwrap();
+        assert_eq!(f.until(now).unwrap(), Some(990_000_000_000));
+        let labels: BTreeMap<String, String> = [("a", "1"), ("b", "c")].map(|(k, v)| (k.to_string(), v.to_string())).into();
+        assert!(f.labels_match(|k| labels.get(k).map(String::as_str)));
+        let mut with_x = labels.clone();
+        with_x.insert("x".into(), String::new());
+        assert!(!f.labels_match(|k| with_x.get(k).map(String::as_str)));
+        assert!(!f.labels_match(|_| None));
+        let two = Filters::from_json(r#"{"until":["1s","2s"]}"#).unwrap();
+        assert_eq!(two.until(now).unwrap_err().message, "more than one until filter specified");
+        let bad = Filters::from_json(r#"{"until":["99999999999999999999h"]}"#).unwrap();
+        assert_eq!(bad.until(now).unwrap_err().status(), 400);
     }
 }

@@ -14,10 +14,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use crate::daemon::RepeatLog;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 const TTL: u32 = 600;
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(3);
+/// Forwarded queries in flight, for the whole daemon and per container.
+/// Each holds a task and a socket for up to UPSTREAM_TIMEOUT per upstream,
+/// so a container flooding names nobody answers would otherwise grow both
+/// without end. Past a bound a UDP query is dropped (the client retries, as
+/// with dockerd's resolver) and a TCP one gets SERVFAIL.
+const MAX_FORWARDS: usize = 512;
+const MAX_FORWARDS_PER_CONTAINER: usize = 64;
+/// Open TCP connections per container (each is a task for up to 30 s).
+const MAX_TCP_CONNS_PER_CONTAINER: usize = 16;
 
 #[derive(Debug, Clone)]
 struct Record {
@@ -36,11 +47,35 @@ pub struct Upstream {
     pub forward: bool,
 }
 
-#[derive(Default)]
 pub struct Resolver {
     records: Mutex<Vec<Record>>,
     servers: Mutex<HashMap<String, Vec<JoinHandle<()>>>>,
     turn: AtomicUsize,
+    /// Permits for forwarded queries across all containers.
+    forwards: Arc<Semaphore>,
+    per_container: Limits,
+    dropped: Mutex<RepeatLog>,
+}
+
+/// The per-container bounds (fields so a test can make them small).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    forwards: usize,
+    tcp_conns: usize,
+}
+
+impl Default for Resolver {
+    fn default() -> Resolver {
+        Resolver::with_limits(MAX_FORWARDS, Limits { forwards: MAX_FORWARDS_PER_CONTAINER, tcp_conns: MAX_TCP_CONNS_PER_CONTAINER })
+    }
+}
+
+/// One served container's permits: its forwarded queries and TCP connections.
+struct Served {
+    asker: String,
+    up: Upstream,
+    forwards: Arc<Semaphore>,
+    tcp_conns: Arc<Semaphore>,
 }
 
 enum Reply {
@@ -55,6 +90,31 @@ pub fn upstream_addr(s: &str) -> Option<SocketAddr> {
 }
 
 impl Resolver {
+    fn with_limits(forwards: usize, per_container: Limits) -> Resolver {
+        Resolver {
+            records: Mutex::default(),
+            servers: Mutex::default(),
+            turn: AtomicUsize::new(0),
+            forwards: Arc::new(Semaphore::new(forwards)),
+            per_container,
+            dropped: Mutex::new(RepeatLog::new(Duration::from_secs(10))),
+        }
+    }
+
+    /// A forwarding permit from both the daemon's and the container's
+    /// bound, or None (logged, at most one line per 10 s) when either is
+    /// spent.
+    fn forward_permit(&self, served: &Served) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+        let permits = served.forwards.clone().try_acquire_owned().ok().zip(self.forwards.clone().try_acquire_owned().ok());
+        if permits.is_none() {
+            self.dropped
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .log(&format!("embedded DNS: too many queries in flight (container {}); query not forwarded", served.asker));
+        }
+        permits
+    }
+
     /// Names of `container` on `network`, answered at `ip`.
     pub fn add(&self, container: &str, network: &str, network_name: &str, names: &[String], ip: Ipv4Addr) {
         let names: Vec<String> = names.iter().filter(|n| !n.is_empty()).map(|n| n.trim_end_matches('.').to_ascii_lowercase()).collect();
@@ -110,11 +170,8 @@ impl Resolver {
         let _guard = handle.enter();
         let udp = Arc::new(UdpSocket::from_std(udp).map_err(|e| format!("embedded DNS: {e}"))?);
         let tcp = TcpListener::from_std(tcp).map_err(|e| format!("embedded DNS: {e}"))?;
-        let up = Arc::new(up);
-        let tasks = vec![
-            handle.spawn(self.clone().serve_udp(container.to_string(), udp, up.clone())),
-            handle.spawn(self.clone().serve_tcp(container.to_string(), tcp, up)),
-        ];
+        let served = self.served(container, up);
+        let tasks = vec![handle.spawn(self.clone().serve_udp(served.clone(), udp)), handle.spawn(self.clone().serve_tcp(served, tcp))];
         let old = self.servers.lock().unwrap_or_else(|p| p.into_inner()).insert(container.to_string(), tasks);
         for t in old.into_iter().flatten() {
             t.abort();
@@ -132,19 +189,30 @@ impl Resolver {
         self.remove(container, None);
     }
 
-    async fn serve_udp(self: Arc<Self>, asker: String, sock: Arc<UdpSocket>, up: Arc<Upstream>) {
+    fn served(&self, container: &str, up: Upstream) -> Arc<Served> {
+        Arc::new(Served {
+            asker: container.to_string(),
+            up,
+            forwards: Arc::new(Semaphore::new(self.per_container.forwards)),
+            tcp_conns: Arc::new(Semaphore::new(self.per_container.tcp_conns)),
+        })
+    }
+
+    async fn serve_udp(self: Arc<Self>, served: Arc<Served>, sock: Arc<UdpSocket>) {
         let mut buf = vec![0u8; 4096];
         loop {
             let Ok((n, peer)) = sock.recv_from(&mut buf).await else { return };
             let query = buf[..n].to_vec();
-            match self.reply(&asker, &query, &up) {
+            match self.reply(&served.asker, &query, &served.up) {
                 Reply::Local(r) => {
                     let _ = sock.send_to(&r, peer).await;
                 }
                 Reply::Forward => {
-                    let (sock, up) = (sock.clone(), up.clone());
+                    let Some(permits) = self.forward_permit(&served) else { continue };
+                    let (sock, served) = (sock.clone(), served.clone());
                     tokio::spawn(async move {
-                        let r = match forward_udp(&query, &up.servers).await {
+                        let _permits = permits;
+                        let r = match forward_udp(&query, &served.up.servers).await {
                             Some(r) => r,
                             None => servfail(&query),
                         };
@@ -156,22 +224,28 @@ impl Resolver {
         }
     }
 
-    async fn serve_tcp(self: Arc<Self>, asker: String, listener: TcpListener, up: Arc<Upstream>) {
+    async fn serve_tcp(self: Arc<Self>, served: Arc<Served>, listener: TcpListener) {
         loop {
+            // A connection slot first, so at most tcp_conns are open.
+            let Ok(slot) = served.tcp_conns.clone().acquire_owned().await else { return };
             let Ok((conn, _)) = listener.accept().await else { return };
-            let (me, asker, up) = (self.clone(), asker.clone(), up.clone());
+            let (me, served) = (self.clone(), served.clone());
             tokio::spawn(async move {
-                let _ = tokio::time::timeout(Duration::from_secs(30), me.tcp_conn(&asker, conn, &up)).await;
+                let _slot = slot;
+                let _ = tokio::time::timeout(Duration::from_secs(30), me.tcp_conn(&served, conn)).await;
             });
         }
     }
 
-    async fn tcp_conn(&self, asker: &str, mut conn: TcpStream, up: &Upstream) -> std::io::Result<()> {
+    async fn tcp_conn(&self, served: &Served, mut conn: TcpStream) -> std::io::Result<()> {
         loop {
             let query = read_framed(&mut conn).await?;
-            let resp = match self.reply(asker, &query, up) {
+            let resp = match self.reply(&served.asker, &query, &served.up) {
                 Reply::Local(r) => r,
-                Reply::Forward => forward_tcp(&query, &up.servers).await.unwrap_or_else(|| servfail(&query)),
+                Reply::Forward => match self.forward_permit(served) {
+                    Some(_permits) => forward_tcp(&query, &served.up.servers).await.unwrap_or_else(|| servfail(&query)),
+                    None => servfail(&query),
+                },
                 Reply::Drop => return Ok(()),
             };
             write_framed(&mut conn, &resp).await?;
@@ -279,5 +353,37 @@ mod tests {
         assert!(local(&r, "c1", b"garbage", &up).is_none());
         assert_eq!(upstream_addr("10.0.0.1:5353"), Some("10.0.0.1:5353".parse().unwrap()));
         assert_eq!(upstream_addr("bogus"), None);
+    }
+
+    /// A container asking for names no upstream answers: forwarded queries
+    /// stop at the bound instead of growing a task and a socket each.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn forwarding_is_bounded() {
+        let r = Arc::new(Resolver::with_limits(100, Limits { forwards: 5, tcp_conns: 2 }));
+        // An upstream that counts queries and never answers.
+        let upstream = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let up = Upstream { servers: vec![upstream.local_addr().unwrap()], forward: true };
+        let served = r.served("c1", up);
+        let sock = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let server_addr = sock.local_addr().unwrap();
+        tokio::spawn(r.clone().serve_udp(served.clone(), sock));
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        for id in 0..50u16 {
+            client.send_to(&dns::build_query(id, "nobody.example", dns::TYPE_A), server_addr).await.unwrap();
+        }
+        let mut got = 0;
+        let mut buf = [0u8; 512];
+        while tokio::time::timeout(Duration::from_millis(500), upstream.recv_from(&mut buf)).await.is_ok() {
+            got += 1;
+        }
+        assert_eq!(got, 5, "queries forwarded at once");
+        assert_eq!(served.forwards.available_permits(), 0);
+        // The daemon-wide bound holds across containers too.
+        let r = Resolver::with_limits(3, Limits { forwards: 5, tcp_conns: 2 });
+        let (a, b) = (r.served("a", Upstream::default()), r.served("b", Upstream::default()));
+        let held: Vec<_> = [&a, &a, &b].iter().map(|s| r.forward_permit(s).expect("permit")).collect();
+        assert!(r.forward_permit(&b).is_none());
+        drop(held);
+        assert!(r.forward_permit(&b).is_some());
     }
 }

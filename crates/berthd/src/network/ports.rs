@@ -1,7 +1,7 @@
 //! Published ports: reading `PortBindings`/`PublishAllPorts` from a create
-//! request, and holding each host port with a bound (never listening)
-//! socket so no other process or container can take it while NAT points
-//! it at the container.
+//! request, and holding each host port with a socket (TCP: SO_REUSEADDR,
+//! listening, never accepting; UDP: bound) so no other process or
+//! container can take it while NAT points it at the container.
 
 use super::record::PortMap;
 use berth_api::ApiError;
@@ -23,12 +23,16 @@ pub struct PortRequest {
 pub fn parse_port_key(k: &str) -> Result<(u16, Proto), ApiError> {
     let (p, proto) = k.split_once('/').unwrap_or((k, "tcp"));
     let proto = Proto::parse(proto).ok_or_else(|| ApiError::invalid(format!("invalid proto: {proto}")))?;
-    let port = p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| ApiError::invalid(format!("invalid port: {p}")))?;
+    let port = p
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| ApiError::invalid(format!("invalid port specification: {p:?}")))?;
     Ok((port, proto))
 }
 
 fn host_range(s: &str) -> Result<(u16, u16), ApiError> {
-    let bad = || ApiError::invalid(format!("invalid port specification: \"{s}\""));
+    let bad = || ApiError::invalid(format!("invalid port specification: {s:?}"));
     if s.is_empty() {
         return Ok((0, 0));
     }
@@ -41,26 +45,53 @@ fn host_range(s: &str) -> Result<(u16, u16), ApiError> {
     Ok((a, b))
 }
 
+/// A binding's string field (`HostIp`, `HostPort`): absent or null is
+/// empty; any other type is refused rather than read as empty.
+fn binding_str<'a>(b: &'a Value, key: &str) -> Result<&'a str, ApiError> {
+    match b.get(key) {
+        None | Some(Value::Null) => Ok(""),
+        Some(Value::String(s)) => Ok(s),
+        Some(v) => Err(ApiError::invalid(format!("invalid {key}: {v}"))),
+    }
+}
+
 /// The mappings a container asks for: explicit bindings, and with
 /// `PublishAllPorts` every exposed port not bound explicitly.
 pub fn requests(bindings: Option<&Value>, publish_all: bool, exposed: &[String]) -> Result<Vec<PortRequest>, ApiError> {
     let mut out = Vec::new();
-    if let Some(Value::Object(m)) = bindings {
-        for (k, v) in m {
-            let (container_port, proto) = parse_port_key(k)?;
-            let list = v.as_array().cloned().unwrap_or_default();
-            let list = if list.is_empty() { vec![Value::Null] } else { list };
-            for b in list {
-                let ip = b.get("HostIp").and_then(Value::as_str).unwrap_or("");
-                let host_ip = match ip {
-                    "" | "0.0.0.0" => None,
-                    s if s.contains(':') => continue, // IPv6 bindings: no IPv6 networking yet
-                    s => Some(s.parse().map_err(|_| ApiError::invalid(format!("invalid host IP: {s}")))?),
+    match bindings {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                let (container_port, proto) = parse_port_key(k)?;
+                let list = match v {
+                    Value::Null => vec![],
+                    Value::Array(a) => a.clone(),
+                    other => return Err(ApiError::invalid(format!("invalid port bindings for {k}: {other}"))),
                 };
-                let hp = b.get("HostPort").and_then(Value::as_str).unwrap_or("");
-                out.push(PortRequest { container_port, proto, host_ip, host_ports: host_range(hp)? });
+                let list = if list.is_empty() { vec![Value::Null] } else { list };
+                for b in list {
+                    if !(b.is_null() || b.is_object()) {
+                        return Err(ApiError::invalid(format!("invalid port binding for {k}: {b}")));
+                    }
+                    let host_ip = match binding_str(&b, "HostIp")? {
+                        "" | "0.0.0.0" => None,
+                        s if s.contains(':') => {
+                            // IPv6 bindings: no IPv6 networking yet; skipped
+                            // as before, but only once they parse.
+                            s.trim_matches(|c| c == '[' || c == ']')
+                                .parse::<std::net::Ipv6Addr>()
+                                .map_err(|_| ApiError::invalid(format!("invalid host IP: {s}")))?;
+                            continue;
+                        }
+                        s => Some(s.parse().map_err(|_| ApiError::invalid(format!("invalid host IP: {s}")))?),
+                    };
+                    let host_ports = host_range(binding_str(&b, "HostPort")?)?;
+                    out.push(PortRequest { container_port, proto, host_ip, host_ports });
+                }
             }
         }
+        Some(other) => return Err(ApiError::invalid(format!("invalid PortBindings: {other}"))),
     }
     if publish_all {
         for k in exposed {
@@ -98,9 +129,33 @@ fn bind(ip: Ipv4Addr, port: u16, proto: Proto) -> std::io::Result<(OwnedFd, u16)
         sin_zero: [0; 8],
     };
     let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let tcp = ty == libc::SOCK_STREAM;
+    if tcp {
+        // As dockerd: SO_REUSEADDR, so a port whose old connections sit in
+        // TIME-WAIT (a dev server just stopped) can be published at once.
+        let one: libc::c_int = 1;
+        // SAFETY: `one` is a c_int that outlives the call; its size is passed.
+        let rc = unsafe {
+            libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, (&one as *const libc::c_int).cast(), std::mem::size_of::<libc::c_int>() as libc::socklen_t)
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
     // SAFETY: addr is a valid sockaddr_in of `len` bytes.
     if unsafe { libc::bind(fd, (&addr as *const libc::sockaddr_in).cast(), len) } != 0 {
         return Err(std::io::Error::last_os_error());
+    }
+    if tcp {
+        // With SO_REUSEADDR a bound socket no longer keeps others out:
+        // Linux lets a second SO_REUSEADDR socket bind (and listen) beside
+        // one that is not listening. Listening keeps the port ours. No
+        // connection reaches it: NAT sends the port's traffic to the
+        // container before any socket lookup; none is ever accepted.
+        // SAFETY: listen() on a socket we own; no pointers.
+        if unsafe { libc::listen(fd, 1) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
     }
     let mut got: libc::sockaddr_in = addr;
     let mut glen = len;
@@ -164,9 +219,27 @@ mod tests {
 
     #[test]
     fn hostile_bindings() {
-        for b in [json!({"0/tcp": []}), json!({"x/tcp": []}), json!({"80/icmp": []}), json!({"80/tcp": [{"HostPort": "9-1"}]}), json!({"80/tcp": [{"HostPort": "70000"}]}), json!({"80/tcp": [{"HostIp": "1.2.3"}]})] {
-            assert!(requests(Some(&b), false, &[]).is_err(), "{b}");
+        for (b, want) in [
+            (json!({"0/tcp": []}), "invalid port specification: \"0\""),
+            (json!({"x/tcp": []}), "invalid port specification: \"x\""),
+            (json!({"80/foo": []}), "invalid proto: foo"),
+            (json!({"80/icmp": []}), "invalid proto: icmp"),
+            (json!({"80/tcp": [{"HostPort": "9-1"}]}), "invalid port specification: \"9-1\""),
+            (json!({"80/tcp": [{"HostPort": "65536"}]}), "invalid port specification: \"65536\""),
+            (json!({"80/tcp": [{"HostPort": "-1"}]}), "invalid port specification: \"-1\""),
+            (json!({"80/tcp": [{"HostPort": "abc"}]}), "invalid port specification: \"abc\""),
+            (json!({"80/tcp": [{"HostPort": 8080}]}), "invalid HostPort: 8080"),
+            (json!({"80/tcp": [{"HostIp": "1.2.3"}]}), "invalid host IP: 1.2.3"),
+            (json!({"80/tcp": [{"HostIp": "999.1.1.1"}]}), "invalid host IP: 999.1.1.1"),
+            (json!({"80/tcp": [{"HostIp": "::zz"}]}), "invalid host IP: ::zz"),
+            (json!({"80/tcp": ["x"]}), "invalid port binding for 80/tcp: \"x\""),
+            (json!({"80/tcp": 5}), "invalid port bindings for 80/tcp: 5"),
+            (json!(["80/tcp"]), "invalid PortBindings: [\"80/tcp\"]"),
+        ] {
+            let e = requests(Some(&b), false, &[]).unwrap_err();
+            assert_eq!((e.status(), e.message.as_str()), (400, want), "{b}");
         }
+        assert!(requests(None, true, &["0/tcp".into()]).is_err());
     }
 
     #[test]
@@ -179,5 +252,32 @@ mod tests {
         assert!(e.contains("address already in use"), "{e}");
         let e = reserve(&again, Ipv4Addr::new(10, 0, 0, 2), &|_, _| true).err().unwrap();
         assert!(e.ends_with("port is already allocated"), "{e}");
+    }
+
+    #[test]
+    fn a_held_tcp_port_keeps_reuseaddr_servers_out() {
+        let r = PortRequest { container_port: 80, proto: Proto::Tcp, host_ip: Some(Ipv4Addr::LOCALHOST), host_ports: (0, 0) };
+        let held = reserve(&r, Ipv4Addr::new(10, 0, 0, 2), &|_, _| false).unwrap();
+        // A server that sets SO_REUSEADDR itself (most do) must still fail.
+        let again = PortRequest { host_ports: (held.map.host_port, held.map.host_port), ..r };
+        let e = reserve(&again, Ipv4Addr::new(10, 0, 0, 2), &|_, _| false).err().unwrap();
+        assert!(e.contains("address already in use"), "{e}");
+        assert!(std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, held.map.host_port)).is_err());
+    }
+
+    #[test]
+    fn a_port_in_time_wait_can_be_held() {
+        // A server on the port, one connection closed by the server side
+        // first, so the server's end sits in TIME-WAIT on that port.
+        let server = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = server.local_addr().unwrap().port();
+        let client = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        let (conn, _) = server.accept().unwrap();
+        drop(conn);
+        drop(server);
+        drop(client);
+        let r = PortRequest { container_port: 80, proto: Proto::Tcp, host_ip: Some(Ipv4Addr::LOCALHOST), host_ports: (port, port) };
+        let held = reserve(&r, Ipv4Addr::new(10, 0, 0, 2), &|_, _| false).unwrap();
+        assert_eq!(held.map.host_port, port);
     }
 }

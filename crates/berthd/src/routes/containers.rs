@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 
 pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
     let q = query(req);
-    let body: CreateRequest = json_body(req).await?;
+    let body: CreateRequest = json_body(req, super::CONFIG_BODY).await?;
     let created = d.containers.create(q.get("name"), body).await?;
     Ok(json(201, &created))
 }
@@ -89,7 +89,7 @@ pub async fn wait(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp,
 }
 
 pub async fn update(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
-    let body: berth_api::container::UpdateRequest = json_body(req).await?;
+    let body: berth_api::container::UpdateRequest = json_body(req, super::SMALL_BODY).await?;
     let c = d.containers.get(id)?;
     let warnings = d.containers.update(&c, body).await?;
     Ok(ok_json(&serde_json::json!({"Warnings": warnings})))
@@ -153,7 +153,7 @@ pub async fn commit(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, Api
         }
     };
     let config: Option<berth_api::container::ContainerConfig> = {
-        let v: serde_json::Value = json_body(req).await?;
+        let v: serde_json::Value = json_body(req, super::CONFIG_BODY).await?;
         if v.is_null() || v.as_object().is_some_and(|o| o.is_empty()) {
             None
         } else {

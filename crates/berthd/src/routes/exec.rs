@@ -10,7 +10,7 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 
 pub async fn create(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
-    let body: ExecConfig = json_body(req).await?;
+    let body: ExecConfig = json_body(req, super::CONFIG_BODY).await?;
     let c = d.containers.get(id)?;
     let id = d.containers.exec_create(&c, body)?;
     Ok(json(201, &IdResponse { id }))
@@ -33,7 +33,7 @@ pub async fn resize(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Res
 /// Detached: 200 once the process runs. Attached: 101, then the session
 /// runs on the upgraded connection.
 pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
-    let body: ExecStartConfig = json_body(req).await?;
+    let body: ExecStartConfig = json_body(req, super::SMALL_BODY).await?;
     let e = d.containers.exec_get(id)?;
     let conn = d.containers.exec_start(&e, &body).await?;
     if body.detach {

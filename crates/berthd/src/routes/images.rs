@@ -20,11 +20,11 @@ fn emit(d: &Daemon, action: &str, id: &str, name: &str) {
 }
 
 fn created_secs(img: &Image) -> i64 {
-    img.created
-        .as_deref()
-        .and_then(berth_api::time::parse_rfc3339)
-        .map(|n| (n / 1_000_000_000) as i64)
-        .unwrap_or(0)
+    (created_nanos(img) / 1_000_000_000) as i64
+}
+
+fn created_nanos(img: &Image) -> i128 {
+    img.created.as_deref().and_then(berth_api::time::parse_rfc3339).unwrap_or(0)
 }
 
 fn short(id: &str) -> &str {
@@ -43,16 +43,24 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
         Some(v) => return Err(ApiError::invalid(format!("Invalid filter 'dangling=[{v}]'"))),
     };
     let refs = f.values("reference");
+    // `before`/`since` name images (404 when there is none, as dockerd);
+    // what is listed was created strictly before / after each of them.
+    let created_of = |key: &str| -> Result<Vec<i128>, ApiError> {
+        f.values(key).iter().map(|r| d.images.resolve(r).map(|i| created_nanos(&i)).map_err(crate::error::image_error)).collect()
+    };
+    let (before, since) = (created_of("before")?, created_of("since")?);
+    let until = f.until(std::time::SystemTime::now())?;
     let mut rows = Vec::new();
     for img in d.images.list() {
         if dangling.is_some_and(|want| want != img.tags.is_empty()) {
             continue;
         }
+        let created = created_nanos(&img);
+        if before.iter().any(|b| created >= *b) || since.iter().any(|s| created <= *s) || until.is_some_and(|u| created >= u) {
+            continue;
+        }
         let labels = img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
-        if !f.values("label").iter().all(|l| match l.split_once('=') {
-            Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
-            None => labels.contains_key(l),
-        }) {
+        if !f.labels_match(|k| labels.get(k).map(String::as_str)) {
             continue;
         }
         let mut tags = img.tags.clone();
@@ -90,17 +98,43 @@ fn reference_matches(pattern: &str, tag: &str) -> bool {
 }
 
 /// `*` matches within a path segment, `?` one character (Go's path.Match).
+/// Neither crosses a `/`, so pattern and name match segment by segment; in
+/// a segment the pieces between stars are found leftmost first, which is
+/// enough once the stars are unrestricted. No backtracking: at worst
+/// O(len(p) * len(s)), where the recursive form was exponential in the
+/// number of stars.
 fn glob(p: &str, s: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && s[0] != b'/' && go(p, &s[1..])),
-            (Some(b'?'), Some(c)) if *c != b'/' => go(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
-            _ => false,
+    let (mut ps, mut ss) = (p.split('/'), s.split('/'));
+    loop {
+        match (ps.next(), ss.next()) {
+            (None, None) => return true,
+            (Some(pseg), Some(sseg)) if glob_segment(pseg.as_bytes(), sseg.as_bytes()) => {}
+            _ => return false,
         }
     }
-    go(p.as_bytes(), s.as_bytes())
+}
+
+fn glob_segment(p: &[u8], s: &[u8]) -> bool {
+    // A piece (no `*`) against bytes of the same length; `?` takes any one.
+    let fits = |piece: &[u8], at: &[u8]| piece.iter().zip(at).all(|(a, b)| *a == b'?' || a == b);
+    let mut pieces = p.split(|c| *c == b'*');
+    let Some(first) = pieces.next() else { return s.is_empty() };
+    if !p.contains(&b'*') {
+        return first.len() == s.len() && fits(first, s);
+    }
+    if s.len() < first.len() || !fits(first, s) {
+        return false;
+    }
+    let mut rest = &s[first.len()..];
+    let middle: Vec<&[u8]> = pieces.collect();
+    let Some((last, middle)) = middle.split_last() else { return true };
+    for piece in middle {
+        match (0..=rest.len().saturating_sub(piece.len())).find(|&i| rest.len() >= i + piece.len() && fits(piece, &rest[i..])) {
+            Some(i) => rest = &rest[i + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && fits(last, &rest[rest.len() - last.len()..])
 }
 
 pub fn inspect(d: &Daemon, name: &str) -> Result<Resp, ApiError> {
@@ -231,12 +265,24 @@ fn removal_events(d: &Daemon, id: &str, out: Vec<DeleteItem>) -> Resp {
 
 pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let f = query(req).filters()?;
-    f.validate(&["dangling", "label", "until"])?;
-    let all = f.values("dangling").first().is_some_and(|v| v == "false" || v == "0");
+    f.validate(&["dangling", "label", "label!", "until"])?;
+    let all = match f.values("dangling").first().map(String::as_str) {
+        None | Some("true" | "1") => false,
+        Some("false" | "0") => true,
+        Some(v) => return Err(ApiError::invalid(format!("Invalid filter 'dangling=[{v}]'"))),
+    };
+    let until = f.until(std::time::SystemTime::now())?;
     let mut deleted = Vec::new();
     let mut reclaimed = 0u64;
     for img in d.images.list() {
         if (!all && !img.tags.is_empty()) || !d.containers.image_users(&img.id.to_string()).is_empty() {
+            continue;
+        }
+        let labels = img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
+        if !f.labels_match(|k| labels.get(k).map(String::as_str)) {
+            continue;
+        }
+        if until.is_some_and(|u| created_nanos(&img) >= u) {
             continue;
         }
         if let Ok(r) = d.images.remove(&img.id) {
@@ -355,5 +401,41 @@ mod tests {
         assert!(!reference_matches("busybox:1", "busybox:latest"));
         assert!(!reference_matches("*", "foo/bar:1"));
         assert!(reference_matches("*/*", "foo/bar:1"));
+    }
+
+    #[test]
+    fn glob_matches_like_go_path_match() {
+        for (p, s, want) in [
+            ("", "", true),
+            ("a*", "a", true),
+            ("*a", "ba", true),
+            ("a*b*c", "abxbc", true),
+            ("a*b*c", "abxbcx", false),
+            ("a?c", "abc", true),
+            ("a?c", "a/c", false),
+            ("a*c", "a/c", false),
+            ("a/*/c", "a/b/c", true),
+            ("a/*", "a/b/c", false),
+            ("*x*y", "xxyxy", true),
+            ("ab*ba", "aba", false),
+            ("*", "", true),
+            ("**", "abc", true),
+            ("abc", "ab", false),
+        ] {
+            assert_eq!(glob(p, s), want, "{p} vs {s}");
+        }
+    }
+
+    #[test]
+    fn glob_is_not_exponential() {
+        // The recursive matcher took minutes on this (2^40 paths); it must
+        // answer at once.
+        let pattern = format!("{}b", "a*".repeat(40));
+        let name = "a".repeat(100);
+        let t = std::time::Instant::now();
+        assert!(!glob(&pattern, &name));
+        let long = "*a".repeat(5000);
+        assert!(!glob(&long, &"a".repeat(4000)));
+        assert!(t.elapsed() < std::time::Duration::from_secs(1), "{:?}", t.elapsed());
     }
 }

@@ -26,10 +26,7 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
             && any("name", &|x| n.name.contains(x))
             && any("scope", &|x| x == "local")
             && any("type", &|x| (x == "builtin") == builtin)
-            && f.values("label").iter().all(|l| match l.split_once('=') {
-                Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
-                None => n.labels.contains_key(l.as_str()),
-            });
+            && f.labels_match(|k| n.labels.get(k).map(String::as_str));
         if keep {
             out.push(d.networks.to_api(&n, &[]));
         }
@@ -56,7 +53,7 @@ pub fn inspect(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
 }
 
 pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
-    let body: NetworkCreateRequest = json_body(req).await?;
+    let body: NetworkCreateRequest = json_body(req, super::OBJECT_BODY).await?;
     let cfg = body.ipam.as_ref().and_then(|i| i.config.first().cloned());
     if body.ipam.as_ref().is_some_and(|i| i.config.len() > 1) {
         return Err(ApiError::invalid("only one IPv4 subnet per network is supported"));
@@ -87,16 +84,16 @@ pub fn remove(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
 pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let f = query(req).filters()?;
     f.validate(&["label", "label!", "until"])?;
+    let until = f.until(std::time::SystemTime::now())?;
     let mut deleted = vec![];
     for n in d.networks.all() {
         if ["bridge", "host", "none"].contains(&n.name.as_str()) {
             continue;
         }
-        let label_ok = f.values("label").iter().all(|l| match l.split_once('=') {
-            Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
-            None => n.labels.contains_key(l.as_str()),
-        });
-        if !label_ok {
+        if !f.labels_match(|k| n.labels.get(k).map(String::as_str)) {
+            continue;
+        }
+        if until.is_some_and(|u| i128::from(n.created) >= u) {
             continue;
         }
         if d.networks.remove(&n.id, &|n| d.containers.network_users(&n.id, &n.name).1).is_ok() {
@@ -116,7 +113,7 @@ struct ConnectBody {
 }
 
 pub async fn connect(d: &Daemon, id: &str, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
-    let body: ConnectBody = json_body(req).await?;
+    let body: ConnectBody = json_body(req, super::SMALL_BODY).await?;
     d.containers.connect_network(id, &body.container, body.endpoint_config.as_ref()).await?;
     if let (Ok(n), Ok(c)) = (d.networks.find(id), d.containers.get(&body.container)) {
         emit(d, "connect", &n.id, &n.name, Some(&c.id));
@@ -125,7 +122,7 @@ pub async fn connect(d: &Daemon, id: &str, req: &mut Request<Incoming>) -> Resul
 }
 
 pub async fn disconnect(d: &Daemon, id: &str, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
-    let body: ConnectBody = json_body(req).await?;
+    let body: ConnectBody = json_body(req, super::SMALL_BODY).await?;
     d.containers.disconnect_network(id, &body.container, body.force).await?;
     if let (Ok(n), Ok(c)) = (d.networks.find(id), d.containers.get(&body.container)) {
         emit(d, "disconnect", &n.id, &n.name, Some(&c.id));

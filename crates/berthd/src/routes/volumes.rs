@@ -19,7 +19,7 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
 }
 
 pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
-    let body: VolumeCreateRequest = json_body(req).await?;
+    let body: VolumeCreateRequest = json_body(req, super::OBJECT_BODY).await?;
     let vols = d.volumes.clone();
     let v = tokio::task::spawn_blocking(move || vols.create(body))
         .await

@@ -147,8 +147,7 @@ impl VolumeManager {
             .filter(|r| dangling.is_none_or(|d| d == t.refs.get(&r.name).is_none_or(BTreeSet::is_empty)))
             .filter(|r| any_or_empty(f.values("name"), |n| r.name.contains(n)))
             .filter(|r| any_or_empty(f.values("driver"), |d| r.driver == d))
-            .filter(|r| f.values("label").iter().all(|l| label_matches(r, l)))
-            .filter(|r| !f.values("label!").iter().any(|l| label_matches(r, l)))
+            .filter(|r| f.labels_match(|k| r.labels.as_ref().and_then(|l| l.get(k)).map(String::as_str)))
             .map(|r| self.to_api(r))
             .collect();
         Ok(VolumeListResponse { volumes, warnings: None })
@@ -196,8 +195,7 @@ impl VolumeManager {
             .values()
             .filter(|r| t.refs.get(&r.name).is_none_or(BTreeSet::is_empty))
             .filter(|r| all || r.anonymous())
-            .filter(|r| f.values("label").iter().all(|l| label_matches(r, l)))
-            .filter(|r| !f.values("label!").iter().any(|l| label_matches(r, l)))
+            .filter(|r| f.labels_match(|k| r.labels.as_ref().and_then(|l| l.get(k)).map(String::as_str)))
             .map(|r| r.name.clone())
             .collect();
         let mut deleted = Vec::new();
@@ -331,13 +329,6 @@ fn any_or_empty(vals: &[String], pred: impl Fn(&str) -> bool) -> bool {
     vals.is_empty() || vals.iter().any(|v| pred(v))
 }
 
-fn label_matches(r: &VolumeRecord, l: &str) -> bool {
-    let labels = r.labels.clone().unwrap_or_default();
-    match l.split_once('=') {
-        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
-        None => labels.contains_key(l),
-    }
-}
 
 /// dockerd's volume `CreatedAt`: RFC 3339 in seconds.
 fn created_at(nanos: i64) -> String {

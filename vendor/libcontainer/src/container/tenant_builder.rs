@@ -34,6 +34,16 @@ use crate::{tty, utils};
 
 const NAMESPACE_TYPES: &[&str] = &["ipc", "uts", "net", "pid", "mnt", "cgroup", "time"];
 const TENANT_NOTIFY: &str = "tenant-notify-";
+
+/// berth patch: unlinks a per-exec file in the container's directory when
+/// dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
 const TENANT_TTY: &str = "tenant-tty-";
 
 /// Builder that can be used to configure the properties of a process
@@ -249,6 +259,12 @@ impl TenantContainerBuilder {
         tracing::debug!("{:#?}", spec);
 
         let notify_path = Self::setup_notify_listener(&container_dir)?;
+        // berth patch: the notify socket is bound for this one exec; unlink it
+        // when build returns, on success and on error (0.7.0 left one
+        // tenant-notify-*.sock per exec in the container's directory until
+        // the container was deleted). Unlinking does not affect the bound
+        // socket or a connection already made to it.
+        let _notify_file = RemoveOnDrop(notify_path.clone());
         // convert path of root file system of the container to absolute path
         let rootfs = fs::canonicalize(spec.root().as_ref().ok_or(MissingSpecError::Root)?.path())
             .map_err(LibcontainerError::OtherIO)?;
@@ -589,6 +605,9 @@ impl TenantContainerBuilder {
 
     fn setup_tty_socket(&self, container_dir: &Path) -> Result<Option<OwnedFd>, LibcontainerError> {
         let tty_name = Self::generate_name(container_dir, TENANT_TTY);
+        // berth patch: the tenant-tty-*.sock link only serves the connect
+        // below; unlink it once connected (or failed), as 0.7.0 never did.
+        let _tty_link = RemoveOnDrop(container_dir.join(&tty_name));
         let csocketfd = if let Some(console_socket) = &self.base.console_socket {
             Some(tty::setup_console_socket(
                 container_dir,
