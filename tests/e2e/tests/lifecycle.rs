@@ -67,6 +67,20 @@ both! {
 }
 
 both! {
+    fn kill_waits_for_the_exit(d, c) {
+        // dockerd answers a SIGKILL only once the exit is recorded, so the
+        // very next command sees it; repeated to catch the race.
+        for i in 0..5 {
+            let name = format!("k{i}");
+            d.cli(c, &["run", "-d", "--name", &name, "busybox", "sleep", "1000"]).assert_ok();
+            d.cli(c, &["kill", &name]).assert_ok().assert_stdout(&name);
+            d.cli(c, &["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", &name]).assert_ok().assert_stdout("exited 137");
+            d.cli(c, &["rm", &name]).assert_ok();
+        }
+    }
+}
+
+both! {
     fn kill_with_signal(d, c) {
         let script = "trap 'echo got-usr1; exit 5' USR1; echo ready; while true; do sleep 0.1; done";
         d.cli(c, &["run", "-d", "--name", "trapper", "busybox", "sh", "-c", script]).assert_ok();
