@@ -40,7 +40,8 @@ pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<
         d.containers.exec_detached(conn).await?;
         return Ok(status_only(200));
     }
-    let tty = body.tty || e.config.tty;
+    // The start request's Tty alone decides raw or multiplexed output.
+    let tty = body.tty;
     let on_upgrade = hyper::upgrade::on(req);
     let mgr = d.containers.clone();
     tokio::spawn(async move {
