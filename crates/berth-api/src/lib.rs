@@ -11,6 +11,7 @@ pub mod container;
 pub mod detachkeys;
 pub mod error;
 pub mod exec;
+pub mod gates;
 pub mod image;
 pub mod network;
 pub mod stdcopy;

@@ -76,3 +76,15 @@ pub struct SystemInfo {
     pub plugins: serde_json::Value,
     pub warnings: Vec<String>,
 }
+
+/// `GET /system/df`. A part the request did not ask for is `null`, as in
+/// dockerd.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DiskUsage {
+    pub layers_size: i64,
+    pub images: Option<Vec<crate::image::ImageSummary>>,
+    pub containers: Option<Vec<crate::container::ContainerSummary>>,
+    pub volumes: Option<Vec<crate::volume::Volume>>,
+    pub build_cache: Option<Vec<serde_json::Value>>,
+}

@@ -18,6 +18,17 @@ pub struct Volume {
     pub name: String,
     pub options: Option<BTreeMap<String, String>>,
     pub scope: String,
+    /// Only in `GET /system/df`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_data: Option<VolumeUsageData>,
+}
+
+/// A volume's `UsageData`: bytes used and how many containers use it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeUsageData {
+    pub size: i64,
+    pub ref_count: i64,
 }
 
 /// `GET /volumes`.

@@ -3,9 +3,11 @@
 mod config;
 mod container;
 mod daemon;
+mod diskusage;
 mod error;
 mod events;
 mod http;
+mod image;
 mod network;
 mod router;
 mod volume;

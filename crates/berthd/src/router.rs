@@ -4,13 +4,16 @@
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
 use crate::routes::{archive, containers, events, exec, images, networks, system, volumes};
+use berth_api::gates::VersionGates;
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
 use hyper::body::Incoming;
 use hyper::{Method, Request};
 use std::sync::Arc;
 
-pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: ApiVersion) -> Resp {
+pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: ApiVersion) -> Resp {
+    // What differs by the negotiated version is asked of the gates only.
+    let gates = VersionGates::new(v);
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let m = req.method().clone();
     let result = match (&m, segs.as_slice()) {
@@ -18,6 +21,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::GET, ["version"]) => Ok(system::version()),
         (&Method::GET, ["info"]) => Ok(system::info(&d)),
         (&Method::GET, ["events"]) => events::stream(&d, &req),
+        (&Method::GET, ["system", "df"]) => system::df(&d, &req, gates).await,
 
         (&Method::POST, ["containers", "create"]) => containers::create(&d, &mut req).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&d, &req),

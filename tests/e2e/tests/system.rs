@@ -53,3 +53,82 @@ fn unknown_api_version_is_400() {
     assert_eq!(status, 200, "{body}");
     d.stop();
 }
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// `system df` through the docker CLI (berth's CLI has no `system df`
+/// yet) and the raw API, with `type=` and its version gate.
+#[test]
+fn system_df() {
+    let d = TestDaemon::start();
+    d.docker(&["run", "--name", "big", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1024", "count=1024"]).assert_ok();
+    d.docker(&["volume", "create", "data"]).assert_ok();
+    d.docker(&["run", "--rm", "-v", "data:/data", "busybox", "dd", "if=/dev/zero", "of=/data/f", "bs=1024", "count=512"]).assert_ok();
+    d.docker(&["run", "-d", "--name", "live", "-v", "data:/data", "busybox", "sleep", "1000"]).assert_ok();
+
+    let (status, body) = d.api("GET", "/system/df", None);
+    assert_eq!(status, 200, "{body}");
+    let v = json(&body);
+    assert!(v["LayersSize"].as_i64().is_some_and(|n| n > 0), "{v}");
+    assert_eq!(v["Images"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v["Images"][0]["Containers"], 2, "{v}");
+    assert_eq!(v["Images"][0]["SharedSize"], 0, "one image shares nothing: {v}");
+    let containers = v["Containers"].as_array().expect("Containers");
+    let big = containers.iter().find(|c| c["Names"][0] == "/big").expect("big");
+    assert!(big["SizeRw"].as_i64().is_some_and(|n| n >= 1024 * 1024), "{big}");
+    assert!(big["SizeRootFs"].as_i64() > big["SizeRw"].as_i64(), "{big}");
+    assert_eq!(v["Volumes"][0]["Name"], "data");
+    assert_eq!(v["Volumes"][0]["UsageData"]["RefCount"], 1, "{v}");
+    assert!(v["Volumes"][0]["UsageData"]["Size"].as_i64().is_some_and(|n| n >= 512 * 1024), "{v}");
+    assert_eq!(v["BuildCache"], serde_json::json!([]));
+
+    // type= picks parts from API 1.42; older clients get everything.
+    let v = json(&d.api("GET", "/v1.43/system/df?type=volume&type=image", None).1);
+    assert!(v["Containers"].is_null() && v["BuildCache"].is_null(), "{v}");
+    assert!(v["Volumes"].is_array() && v["Images"].is_array(), "{v}");
+    let v = json(&d.api("GET", "/v1.41/system/df?type=volume", None).1);
+    assert!(v["Containers"].is_array() && v["Images"].is_array(), "{v}");
+    let (status, body) = d.api("GET", "/v1.43/system/df?type=disk", None);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("unknown object type: disk"), "{body}");
+
+    let out = d.docker(&["system", "df"]);
+    out.assert_ok();
+    let lines = out.lines();
+    for (i, col) in ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"].iter().enumerate() {
+        assert!(lines[0].split_whitespace().nth(i) == Some(col), "{lines:?}");
+    }
+    let row = |name: &str| -> Vec<String> {
+        let l = lines.iter().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no {name} row: {lines:?}"));
+        l[name.len()..].split_whitespace().map(str::to_string).collect()
+    };
+    assert_eq!(row("Images")[..2], ["1", "1"], "{lines:?}");
+    assert_eq!(row("Containers")[..2], ["2", "1"], "{lines:?}");
+    assert!(row("Containers")[2].ends_with("MB"), "{lines:?}");
+    assert_eq!(row("Local Volumes")[..2], ["1", "1"], "{lines:?}");
+    assert_eq!(row("Build Cache")[..2], ["0", "0"], "{lines:?}");
+
+    let out = d.docker(&["system", "df", "-v"]);
+    out.assert_ok();
+    for section in ["Images space usage:", "Containers space usage:", "Local Volumes space usage:", "Build cache usage: 0B"] {
+        out.assert_stdout_contains(section);
+    }
+    assert!(out.stdout.lines().any(|l| l.starts_with("busybox") && l.trim_end().ends_with('2')), "{}", out.stdout);
+    assert!(out.stdout.lines().any(|l| l.starts_with("data ") && l.split_whitespace().nth(1) == Some("1")), "{}", out.stdout);
+    d.docker(&["rm", "-f", "live"]).assert_ok();
+    d.stop();
+}
+
+both! {
+    fn container_prune_reports_reclaimed_space(d, c) {
+        d.cli(c, &["run", "--name", "big", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1024", "count=2048"]).assert_ok();
+        let out = d.cli(c, &["container", "prune", "-f"]);
+        out.assert_ok();
+        // 2 MiB written (plus the few files the runtime creates).
+        let line = out.stdout.lines().find(|l| l.starts_with("Total reclaimed space:")).unwrap_or_else(|| panic!("{}", out.stdout)).to_string();
+        let mb: f64 = line.trim_start_matches("Total reclaimed space:").trim().trim_end_matches("MB").parse().unwrap_or_else(|_| panic!("{line}"));
+        assert!((2.0..2.3).contains(&mb), "{line}");
+    }
+}

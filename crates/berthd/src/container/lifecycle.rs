@@ -321,16 +321,21 @@ impl ContainerManager {
     pub async fn prune(self: &Arc<Self>, filters: &crate::http::query::Filters) -> Result<PruneResponse, ApiError> {
         filters.validate(&["label", "label!", "until"])?;
         let mut deleted = Vec::new();
+        let mut reclaimed = 0;
         for c in self.all() {
             let rec = c.snapshot();
             if rec.state.status.is_running() || !super::view::matches_prune(&rec, filters) {
                 continue;
             }
+            // What the removal frees is the container's upper directory.
+            let upper = RootfsPaths::new(&self.cfg.container_dir(&c.id)).upper;
+            let size = tokio::task::spawn_blocking(move || crate::diskusage::dir_size(&upper)).await.unwrap_or(0);
             if self.remove(&c, false).await.is_ok() {
                 deleted.push(rec.id.clone());
+                reclaimed += size;
             }
         }
-        Ok(PruneResponse { containers_deleted: Some(deleted), space_reclaimed: 0 })
+        Ok(PruneResponse { containers_deleted: Some(deleted), space_reclaimed: reclaimed })
     }
 }
 

@@ -5,9 +5,9 @@ use crate::daemon::Daemon;
 use crate::http::response::{ok_json, with_body, Resp};
 use crate::http::stream_io::{body_reader, ChannelWriter};
 use crate::http::Body;
-use berth_api::image::{DeleteItem, HistoryItem, ImageInspect, ImageSummary, JsonMessage, RootFs};
+use berth_api::image::{DeleteItem, HistoryItem, ImageInspect, JsonMessage, RootFs};
 use berth_api::ApiError;
-use berth_image::{Image, Reference};
+use berth_image::Reference;
 use hyper::body::Incoming;
 use hyper::Request;
 use serde_json::json;
@@ -19,14 +19,6 @@ fn emit(d: &Daemon, action: &str, id: &str, name: &str) {
     d.events.emit("image", action, id, attrs);
 }
 
-fn created_secs(img: &Image) -> i64 {
-    img.created
-        .as_deref()
-        .and_then(berth_api::time::parse_rfc3339)
-        .map(|n| (n / 1_000_000_000) as i64)
-        .unwrap_or(0)
-}
-
 fn short(id: &str) -> &str {
     let hex = id.trim_start_matches("sha256:");
     &hex[..hex.len().min(12)]
@@ -35,7 +27,7 @@ fn short(id: &str) -> &str {
 pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let q = query(req);
     let f = q.filters()?;
-    f.validate(&["reference", "dangling", "label", "before", "since", "until"])?;
+    f.validate(&["reference", "dangling", "label", "label!", "before", "since", "until"])?;
     let dangling = match f.values("dangling").first().map(String::as_str) {
         None => None,
         Some("true" | "1") => Some(true),
@@ -43,16 +35,13 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
         Some(v) => return Err(ApiError::invalid(format!("Invalid filter 'dangling=[{v}]'"))),
     };
     let refs = f.values("reference");
+    let window = crate::image::CreatedWindow::from_filters(&f, &d.images)?;
     let mut rows = Vec::new();
     for img in d.images.list() {
         if dangling.is_some_and(|want| want != img.tags.is_empty()) {
             continue;
         }
-        let labels = img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
-        if !f.values("label").iter().all(|l| match l.split_once('=') {
-            Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
-            None => labels.contains_key(l),
-        }) {
+        if !crate::image::labels_match(&f, &crate::image::labels(&img)) || !window.contains(&img) {
             continue;
         }
         let mut tags = img.tags.clone();
@@ -62,18 +51,8 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
                 continue;
             }
         }
-        let users = d.containers.image_users(&img.id.to_string()).len() as i64;
-        rows.push(ImageSummary {
-            id: img.id.to_string(),
-            parent_id: String::new(),
-            repo_tags: tags,
-            repo_digests: img.digests.clone(),
-            created: created_secs(&img),
-            size: img.size as i64,
-            shared_size: -1,
-            labels,
-            containers: if q.flag("shared-size") { users } else { -1 },
-        });
+        let containers = if q.flag("shared-size") { d.containers.image_users(&img.id.to_string()).len() as i64 } else { -1 };
+        rows.push(crate::image::summary(&img, tags, containers, -1));
     }
     rows.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
     Ok(ok_json(&rows))
@@ -231,12 +210,18 @@ fn removal_events(d: &Daemon, id: &str, out: Vec<DeleteItem>) -> Resp {
 
 pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let f = query(req).filters()?;
-    f.validate(&["dangling", "label", "until"])?;
+    f.validate(&["dangling", "label", "label!", "until"])?;
     let all = f.values("dangling").first().is_some_and(|v| v == "false" || v == "0");
+    let until = crate::image::until(&f)?;
     let mut deleted = Vec::new();
     let mut reclaimed = 0u64;
     for img in d.images.list() {
         if (!all && !img.tags.is_empty()) || !d.containers.image_users(&img.id.to_string()).is_empty() {
+            continue;
+        }
+        if !crate::image::labels_match(&f, &crate::image::labels(&img))
+            || until.is_some_and(|u| crate::image::created_nanos(&img).unwrap_or(0) >= u)
+        {
             continue;
         }
         if let Ok(r) = d.images.remove(&img.id) {

@@ -1,10 +1,15 @@
-//! `/_ping`, `/version`, `/info`.
+//! `/_ping`, `/version`, `/info`, `/system/df`.
 
 use crate::daemon::Daemon;
+use crate::diskusage::Parts;
 use crate::http::response::{ok_json, with_body, Resp};
 use crate::http::Body;
 use berth_api::system::{Component, Platform, SystemInfo, VersionInfo};
+use berth_api::gates::VersionGates;
 use berth_api::version::{API_VERSION, MIN_API_VERSION};
+use berth_api::ApiError;
+use hyper::body::Incoming;
+use hyper::Request;
 
 pub fn ping(head: bool) -> Resp {
     let mut r = with_body(200, "text/plain; charset=utf-8", if head { Body::empty() } else { Body::from_bytes("OK") });
@@ -110,4 +115,11 @@ fn mem_total() -> i64 {
 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+/// `GET /system/df[?type=...]`.
+pub async fn df(d: &Daemon, req: &Request<Incoming>, gates: VersionGates) -> Result<Resp, ApiError> {
+    let q = super::query(req);
+    let parts = if gates.disk_usage_types() { Parts::from_types(&q.get_all("type"))? } else { Parts::ALL };
+    Ok(ok_json(&crate::diskusage::report(d, parts).await?))
 }
