@@ -36,27 +36,6 @@ pub fn summary(img: &Image, tags: Vec<String>, containers: i64, shared_size: i64
     }
 }
 
-/// `label=k[=v]` (all must match) and `label!=k[=v]` (none may).
-pub fn labels_match(f: &Filters, labels: &BTreeMap<String, String>) -> bool {
-    let one = |l: &String| match l.split_once('=') {
-        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
-        None => labels.contains_key(l.as_str()),
-    };
-    f.values("label").iter().all(one) && !f.values("label!").iter().any(one)
-}
-
-/// The `until` filter (a timestamp or a duration before now) as Unix
-/// nanoseconds; dockerd takes one value.
-pub fn until(f: &Filters) -> Result<Option<i128>, ApiError> {
-    match f.values("until") {
-        [] => Ok(None),
-        [u] => berth_api::time::parse_time_filter(u, std::time::SystemTime::now())
-            .map(Some)
-            .ok_or_else(|| ApiError::invalid(format!("failed to parse value as time or duration: \"{u}\""))),
-        _ => Err(ApiError::invalid("more than one until filter specified")),
-    }
-}
-
 /// The creation-time window of `images`' `before`, `since` and `until`
 /// filters: `before`/`since` name an image, `until` is a time.
 #[derive(Debug, Default, Clone, Copy)]
@@ -78,7 +57,7 @@ impl CreatedWindow {
                 }
             }
         };
-        let before = [of_image("before")?, until(f)?].into_iter().flatten().min();
+        let before = [of_image("before")?, crate::common_filters::until(f)?].into_iter().flatten().min();
         Ok(CreatedWindow { before, after: of_image("since")? })
     }
 

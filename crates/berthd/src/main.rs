@@ -1,5 +1,6 @@
 //! berthd: the berth daemon. Serves the Docker Engine API on a unix socket.
 
+mod common_filters;
 mod config;
 mod container;
 mod daemon;

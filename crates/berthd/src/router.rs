@@ -74,7 +74,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
 
         (&Method::GET, ["volumes"]) => volumes::list(&d, &req),
         (&Method::POST, ["volumes", "create"]) => volumes::create(&d, &mut req).await,
-        (&Method::POST, ["volumes", "prune"]) => volumes::prune(&d, &req).await,
+        (&Method::POST, ["volumes", "prune"]) => volumes::prune(&d, &req, gates).await,
         (&Method::GET, ["volumes", name]) => volumes::inspect(&d, name),
         (&Method::DELETE, ["volumes", name]) => volumes::remove(&d, &req, name).await,
 

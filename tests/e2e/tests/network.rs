@@ -247,3 +247,21 @@ fn leases_survive_kill9() {
     d.docker(&["run", "--rm", "busybox", "ping", "-c1", "-w3", &ip]).assert_ok();
     d.stop();
 }
+
+both! {
+    fn network_prune_label_and_until_filters(d, c) {
+        d.cli(c, &["network", "create", "--label", "keep", "kept"]).assert_ok();
+        d.cli(c, &["network", "create", "plain"]).assert_ok();
+        d.cli(c, &["network", "prune", "-f", "--filter", "label!=keep"]).assert_ok().assert_stdout("Deleted Networks:\nplain");
+        // `until` takes only networks created before the time given.
+        d.cli(c, &["network", "prune", "-f", "--filter", "until=1h"]).assert_ok().assert_stdout("");
+        d.cli(c, &["network", "create", "later"]).assert_ok();
+        let soon = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() + 3600;
+        d.cli(c, &["network", "prune", "-f", "--filter", &format!("until={soon}"), "--filter", "label!=keep"])
+            .assert_ok()
+            .assert_stdout("Deleted Networks:\nlater");
+        d.cli(c, &["network", "prune", "-f", "--filter", "until=bogus"]).assert_fail();
+        let left = d.cli(c, &["network", "ls", "--format", "{{.Name}}", "--filter", "type=custom"]).assert_ok().lines();
+        assert_eq!(left, ["kept"]);
+    }
+}

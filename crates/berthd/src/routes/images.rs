@@ -27,7 +27,7 @@ fn short(id: &str) -> &str {
 pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let q = query(req);
     let f = q.filters()?;
-    f.validate(&["reference", "dangling", "label", "label!", "before", "since", "until"])?;
+    f.validate(&["reference", "dangling", "label", "before", "since", "until"])?;
     let dangling = match f.values("dangling").first().map(String::as_str) {
         None => None,
         Some("true" | "1") => Some(true),
@@ -41,7 +41,7 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
         if dangling.is_some_and(|want| want != img.tags.is_empty()) {
             continue;
         }
-        if !crate::image::labels_match(&f, &crate::image::labels(&img)) || !window.contains(&img) {
+        if !crate::common_filters::labels_match(&f, &crate::image::labels(&img)) || !window.contains(&img) {
             continue;
         }
         let mut tags = img.tags.clone();
@@ -212,15 +212,15 @@ pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let f = query(req).filters()?;
     f.validate(&["dangling", "label", "label!", "until"])?;
     let all = f.values("dangling").first().is_some_and(|v| v == "false" || v == "0");
-    let until = crate::image::until(&f)?;
+    let until = crate::common_filters::until(&f)?;
     let mut deleted = Vec::new();
     let mut reclaimed = 0u64;
     for img in d.images.list() {
         if (!all && !img.tags.is_empty()) || !d.containers.image_users(&img.id.to_string()).is_empty() {
             continue;
         }
-        if !crate::image::labels_match(&f, &crate::image::labels(&img))
-            || until.is_some_and(|u| crate::image::created_nanos(&img).unwrap_or(0) >= u)
+        if !crate::common_filters::labels_match(&f, &crate::image::labels(&img))
+            || !crate::common_filters::created_before(until, crate::image::created_nanos(&img).unwrap_or(0))
         {
             continue;
         }

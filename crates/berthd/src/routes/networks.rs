@@ -87,16 +87,13 @@ pub fn remove(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
 pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let f = query(req).filters()?;
     f.validate(&["label", "label!", "until"])?;
+    let until = crate::common_filters::until(&f)?;
     let mut deleted = vec![];
     for n in d.networks.all() {
         if ["bridge", "host", "none"].contains(&n.name.as_str()) {
             continue;
         }
-        let label_ok = f.values("label").iter().all(|l| match l.split_once('=') {
-            Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
-            None => n.labels.contains_key(l.as_str()),
-        });
-        if !label_ok {
+        if !crate::common_filters::labels_match(&f, &n.labels) || !crate::common_filters::created_before(until, n.created.into()) {
             continue;
         }
         if d.networks.remove(&n.id, &|n| d.containers.network_users(&n.id, &n.name).1).is_ok() {

@@ -189,11 +189,12 @@ impl VolumeManager {
         Ok(())
     }
 
-    /// `POST /volumes/prune`: unused anonymous volumes, or all unused ones with `all=true`.
-    pub fn prune(&self, f: &Filters) -> Result<VolumePruneResponse, ApiError> {
+    /// `POST /volumes/prune`: unused anonymous volumes, or all unused ones
+    /// with `all=true` or when `all_by_default` (clients before API 1.42).
+    pub fn prune(&self, f: &Filters, all_by_default: bool) -> Result<VolumePruneResponse, ApiError> {
         f.validate(&["label", "label!", "all"])?;
         let all = match f.values("all").first().map(String::as_str) {
-            None => false,
+            None => all_by_default,
             Some("true") | Some("1") => true,
             Some("false") | Some("0") => false,
             Some(v) => return Err(ApiError::invalid(format!("invalid filter 'all={v}'"))),
