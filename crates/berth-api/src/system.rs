@@ -52,6 +52,8 @@ pub struct SystemInfo {
     pub cgroup_version: String,
     pub kernel_version: String,
     pub operating_system: String,
+    #[serde(rename = "OSVersion")]
+    pub os_version: String,
     #[serde(rename = "OSType")]
     pub os_type: String,
     pub architecture: String,

@@ -7,6 +7,7 @@ mod daemon;
 mod diskusage;
 mod error;
 mod events;
+mod host;
 mod http;
 mod image;
 mod network;

@@ -18,7 +18,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
     let m = req.method().clone();
     let result = match (&m, segs.as_slice()) {
         (&Method::GET | &Method::HEAD, ["_ping"]) => Ok(system::ping(m == Method::HEAD)),
-        (&Method::GET, ["version"]) => Ok(system::version()),
+        (&Method::GET, ["version"]) => Ok(system::version(&d)),
         (&Method::GET, ["info"]) => Ok(system::info(&d)),
         (&Method::GET, ["events"]) => events::stream(&d, &req),
         (&Method::GET, ["system", "df"]) => system::df(&d, &req, gates).await,

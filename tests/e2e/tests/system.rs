@@ -132,3 +132,35 @@ both! {
         assert!((2.0..2.3).contains(&mb), "{line}");
     }
 }
+
+fn sh(cmd: &str) -> String {
+    let o = std::process::Command::new("sh").arg("-c").arg(cmd).output().expect("sh");
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+both! {
+    fn info_and_version_describe_this_host(d, c) {
+        let machine = sh("uname -m");
+        let go_arch = match machine.as_str() {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            other => other,
+        };
+        d.cli(c, &["info", "--format", "{{.Architecture}}|{{.KernelVersion}}|{{.NCPU}}|{{.OSType}}"])
+            .assert_ok()
+            .assert_stdout(&format!("{machine}|{}|{}|linux", sh("uname -r"), sh("nproc")));
+        let mem_kb: i64 = sh("awk '/^MemTotal:/ {print $2}' /proc/meminfo").parse().expect("meminfo");
+        d.cli(c, &["info", "--format", "{{.MemTotal}}"]).assert_ok().assert_stdout(&(mem_kb * 1024).to_string());
+        d.cli(c, &["info", "--format", "{{.OperatingSystem}}"]).assert_ok().assert_stdout(&sh(". /etc/os-release; echo \"$PRETTY_NAME\""));
+        d.cli(c, &["version", "--format", "{{.Server.Arch}}|{{.Server.KernelVersion}}"])
+            .assert_ok()
+            .assert_stdout(&format!("{go_arch}|{}", sh("uname -r")));
+        // overlay2's status names the data root's filesystem as dockerd does.
+        let fs = match sh(&format!("stat -f -c %T {}", d.data_root().display())).as_str() {
+            "ext2/ext3" | "ext4" => "extfs".to_string(),
+            other => other.to_string(),
+        };
+        let status = d.cli(c, &["info", "--format", "{{json .DriverStatus}}"]).assert_ok().out();
+        assert!(status.starts_with(&format!(r#"[["Backing Filesystem","{fs}"],["Supports d_type","true"]"#)), "{status}");
+    }
+}
