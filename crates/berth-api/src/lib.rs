@@ -15,6 +15,7 @@ pub mod gates;
 pub mod image;
 pub mod network;
 pub mod stdcopy;
+pub mod stringmap;
 pub mod strslice;
 pub mod system;
 pub mod time;

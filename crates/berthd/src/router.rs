@@ -59,7 +59,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::POST, ["images", "create"]) => images::create(&d, req).await,
         (&Method::POST, ["images", "prune"]) => images::prune(&d, &req),
         (&Method::GET, ["images", rest @ .., "get"]) if !rest.is_empty() => images::save(&d, &req, Some(rest.join("/"))),
-        (&Method::GET, ["images", rest @ .., "json"]) if !rest.is_empty() => images::inspect(&d, &rest.join("/")),
+        (&Method::GET, ["images", rest @ .., "json"]) if !rest.is_empty() => images::inspect(&d, &rest.join("/"), gates),
         (&Method::GET, ["images", rest @ .., "history"]) if !rest.is_empty() => images::history(&d, &rest.join("/")),
         (&Method::POST, ["images", rest @ .., "tag"]) if !rest.is_empty() => images::tag(&d, &req, &rest.join("/")),
         (&Method::DELETE, ["images", rest @ ..]) if !rest.is_empty() => images::remove(&d, &req, &rest.join("/")),

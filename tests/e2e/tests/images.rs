@@ -313,3 +313,18 @@ both! {
         assert_eq!(listed(&[]), ["third"]);
     }
 }
+
+#[test]
+fn image_inspect_legacy_fields_follow_the_api_version() {
+    // docker-compose 1.29 (API 1.38) reads ContainerConfig; dockerd drops
+    // it from 1.45.
+    let d = TestDaemon::start();
+    let (status, body) = d.api("GET", "/v1.38/images/busybox/json", None);
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert!(v["ContainerConfig"].is_object(), "{v}");
+    assert_eq!(v["Container"], "");
+    let v: serde_json::Value = serde_json::from_str(&d.api("GET", "/v1.45/images/busybox/json", None).1).expect("json");
+    assert!(v.get("ContainerConfig").is_none() && v.get("Container").is_none(), "{v}");
+    d.stop();
+}

@@ -265,3 +265,23 @@ both! {
         assert_eq!(left, ["kept"]);
     }
 }
+
+#[test]
+fn compose_style_network_names_and_null_map_values() {
+    // dockerd takes any non-blank network name (docker-compose 1.29's tests
+    // use `_underscoretest_bar`), and reads a JSON null in a string map as "".
+    let d = TestDaemon::start();
+    let (status, body) = d.api("POST", "/v1.38/networks/create", Some(r#"{"Name":"_underscoretest_bar","Labels":{"a":null}}"#));
+    assert_eq!(status, 201, "{body}");
+    d.docker(&["network", "inspect", "-f", "{{.Name}} {{json .Labels}}", "_underscoretest_bar"])
+        .assert_ok()
+        .assert_stdout(r#"_underscoretest_bar {"a":""}"#);
+    let (status, body) = d.api("POST", "/networks/create", Some(r#"{"Name":"  "}"#));
+    assert_eq!(status, 400, "{body}");
+    let body = r#"{"Image":"busybox","Cmd":["sh","-c","grep -c ' /run tmpfs' /proc/mounts"],"HostConfig":{"Tmpfs":{"/run":null},"NetworkMode":"none"}}"#;
+    let (status, body) = d.api("POST", "/v1.38/containers/create?name=tm", Some(body));
+    assert_eq!(status, 201, "{body}");
+    d.docker(&["start", "-a", "tm"]).assert_ok().assert_stdout("1");
+    d.docker(&["network", "rm", "_underscoretest_bar"]).assert_ok();
+    d.stop();
+}

@@ -6,6 +6,7 @@ use crate::http::response::{ok_json, with_body, Resp};
 use crate::http::stream_io::{body_reader, ChannelWriter};
 use crate::http::Body;
 use berth_api::image::{DeleteItem, HistoryItem, ImageInspect, JsonMessage, RootFs};
+use berth_api::gates::VersionGates;
 use berth_api::ApiError;
 use berth_image::Reference;
 use hyper::body::Incoming;
@@ -82,7 +83,10 @@ fn glob(p: &str, s: &str) -> bool {
     go(p.as_bytes(), s.as_bytes())
 }
 
-pub fn inspect(d: &Daemon, name: &str) -> Result<Resp, ApiError> {
+pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiError> {
+    // berth's images carry no builder container, so the legacy fields are
+    // the empty values dockerd gives such images.
+    let legacy = gates.image_container_config();
     let img = d.images.resolve(name).map_err(crate::error::image_error)?;
     let cfg = &img.config;
     Ok(ok_json(&ImageInspect {
@@ -101,6 +105,8 @@ pub fn inspect(d: &Daemon, name: &str) -> Result<Resp, ApiError> {
         graph_driver: json!({"Name": "overlay2", "Data": null}),
         root_fs: RootFs { kind: "layers".into(), layers: cfg.rootfs.diff_ids.iter().map(|d| d.to_string()).collect() },
         metadata: json!({"LastTagTime": img.loaded_at}),
+        container: legacy.then(String::new),
+        container_config: legacy.then(|| serde_json::to_value(berth_api::container::ContainerConfig::default()).unwrap_or(json!({}))),
     }))
 }
 
