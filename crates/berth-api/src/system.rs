@@ -77,6 +77,7 @@ pub struct SystemInfo {
     pub index_server_address: String,
     pub plugins: serde_json::Value,
     pub warnings: Vec<String>,
+    pub swarm: serde_json::Value,
 }
 
 /// `GET /system/df`. A part the request did not ask for is `null`, as in

@@ -3,7 +3,7 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{archive, containers, events, exec, images, networks, system, volumes};
+use crate::routes::{archive, containers, events, exec, images, networks, swarm, system, volumes};
 use berth_api::gates::VersionGates;
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
@@ -77,6 +77,10 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::POST, ["volumes", "prune"]) => volumes::prune(&d, &req, gates).await,
         (&Method::GET, ["volumes", name]) => volumes::inspect(&d, name),
         (&Method::DELETE, ["volumes", name]) => volumes::remove(&d, &req, name).await,
+
+        (&Method::GET, ["plugins"]) => swarm::plugins(&req),
+        (&Method::GET, ["plugins", rest @ .., "json"]) if !rest.is_empty() => swarm::plugin_inspect(&rest.join("/")),
+        (_, [first, ..]) if swarm::is_swarm_path(first) => swarm::route(&m, &segs),
 
         _ => Err(ApiError::not_found("page not found")),
     };

@@ -164,3 +164,32 @@ both! {
         assert!(status.starts_with(&format!(r#"[["Backing Filesystem","{fs}"],["Supports d_type","true"]"#)), "{status}");
     }
 }
+
+/// Swarm and plugin endpoints answer as dockerd does on a node outside a
+/// swarm (the berth CLI has no node/plugin commands yet).
+#[test]
+fn not_in_a_swarm() {
+    let d = TestDaemon::start();
+    let manager_msg = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.";
+    d.docker(&["node", "ls"]).assert_fail().assert_stderr_contains(manager_msg);
+    d.docker(&["service", "ls"]).assert_fail().assert_stderr_contains(manager_msg);
+    d.docker(&["secret", "ls"]).assert_fail().assert_stderr_contains(manager_msg);
+    d.docker(&["plugin", "ls", "-q"]).assert_ok().assert_stdout("");
+    d.docker(&["plugin", "inspect", "nosuch"]).assert_fail().assert_stderr_contains("plugin \"nosuch\" not found");
+    d.docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]).assert_ok().assert_stdout("inactive");
+    for path in ["/v1.43/nodes", "/v1.43/services", "/v1.43/tasks", "/v1.43/secrets", "/v1.43/configs", "/v1.43/swarm"] {
+        let (status, body) = d.api("GET", path, None);
+        assert_eq!(status, 503, "{path}: {body}");
+        assert!(body.contains("This node is not a swarm manager."), "{path}: {body}");
+    }
+    // Leaving with force: dockerd's 503, which docker-py's leave_swarm(force=True) takes as done.
+    let (status, body) = d.api("POST", "/v1.43/swarm/leave?force=true", None);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("This node is not part of a swarm"), "{body}");
+    let (status, body) = d.api("POST", "/v1.43/swarm/init", Some("{}"));
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("does not support swarm mode"), "{body}");
+    let (status, body) = d.api("GET", "/v1.43/plugins", None);
+    assert_eq!((status, body.trim()), (200, "[]"));
+    d.stop();
+}

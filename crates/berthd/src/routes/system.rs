@@ -85,6 +85,8 @@ pub fn info(d: &Daemon) -> Resp {
         index_server_address: "https://index.docker.io/v1/".into(),
         plugins: serde_json::json!({"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]}),
         warnings: vec![],
+        // A node outside any swarm, as dockerd reports it (no swarm mode yet).
+        swarm: serde_json::json!({"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive", "ControlAvailable": false, "Error": "", "RemoteManagers": null}),
     })
 }
 
