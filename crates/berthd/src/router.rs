@@ -52,6 +52,8 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::POST, ["exec", id, "resize"]) => exec::resize(&d, &req, id).await,
         (&Method::GET, ["exec", id, "json"]) => exec::inspect(&d, id),
         (&Method::DELETE, ["containers", id]) => containers::remove(&d, &req, id).await,
+        // `rm --link /parent/alias` names a link by its path.
+        (&Method::DELETE, ["containers", rest @ ..]) if rest.len() > 1 => containers::remove(&d, &req, &rest.join("/")).await,
 
         (&Method::GET, ["images", "json"]) => images::list(&d, &req),
         (&Method::POST, ["images", "load"]) => images::load(&d, req).await,

@@ -132,7 +132,7 @@ impl ContainerManager {
     ) -> Result<i64, String> {
         let etc = write_etc_files(dir, rec, net, self.networks.default_gateway()).map_err(|e| format!("writing /etc files: {e}"))?;
         let user = berth_runtime::resolve_user(rootfs, &rec.config.user).map_err(|e| e.to_string())?;
-        let mut env = rec.config.env.clone();
+        let mut env = self.env_with_links(rec, net);
         if !env.iter().any(|e| e.starts_with("PATH=")) {
             env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
         }

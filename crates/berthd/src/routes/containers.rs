@@ -182,6 +182,10 @@ pub fn rename(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, Api
 
 pub async fn remove(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
     let q = query(req);
+    if q.flag("link") {
+        d.containers.remove_link(id).await?;
+        return Ok(status_only(204));
+    }
     let c = d.containers.get(id)?;
     d.containers.remove_with_volumes(&c, q.flag("force"), q.flag("v")).await?;
     Ok(status_only(204))
