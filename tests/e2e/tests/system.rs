@@ -193,3 +193,19 @@ fn not_in_a_swarm() {
     assert_eq!((status, body.trim()), (200, "[]"));
     d.stop();
 }
+
+#[test]
+fn berth_system_df_matches_docker() {
+    let d = TestDaemon::start();
+    d.docker(&["run", "--name", "big", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1024", "count=300"]).assert_ok();
+    d.docker(&["run", "-d", "--name", "live", "-v", "data:/data", "busybox", "sleep", "1000"]).assert_ok();
+    d.docker(&["volume", "create", "idle"]).assert_ok();
+    let docker = d.docker(&["system", "df"]).assert_ok().stdout.clone();
+    d.berth(&["system", "df"]).assert_ok().assert_stdout(docker.trim_end());
+    let f = ["system", "df", "--format", "{{.Type}}:{{.TotalCount}}:{{.Active}}"];
+    let docker = d.docker(&f).assert_ok().stdout.clone();
+    d.berth(&f).assert_ok().assert_stdout(docker.trim_end());
+    d.berth(&["system", "info", "--format", "{{.Images}}"]).assert_ok().assert_stdout("1");
+    d.docker(&["rm", "-f", "live"]).assert_ok();
+    d.stop();
+}
