@@ -38,6 +38,13 @@ impl VersionGates {
         self.before(1, 42)
     }
 
+    /// A hijacked attach or exec stream without a TTY is announced as
+    /// `application/vnd.docker.multiplexed-stream` from 1.42; before, every
+    /// stream is `raw-stream`.
+    pub fn multiplexed_stream_type(&self) -> bool {
+        !self.before(1, 42)
+    }
+
     /// Image inspect carries the legacy `Container` and `ContainerConfig`
     /// fields before 1.45 (docker-compose 1.29 reads `ContainerConfig`).
     pub fn image_container_config(&self) -> bool {
@@ -58,6 +65,7 @@ mod tests {
         assert!(!at("1.41").disk_usage_types() && at("1.42").disk_usage_types());
         assert!(at("1.41").volume_prune_all_by_default() && !at("1.42").volume_prune_all_by_default());
         assert!(at("1.38").image_container_config() && at("1.44").image_container_config());
+        assert!(!at("1.41").multiplexed_stream_type() && at("1.42").multiplexed_stream_type());
         assert!(!at("1.45").image_container_config() && !VersionGates::current().image_container_config());
     }
 }

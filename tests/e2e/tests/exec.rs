@@ -199,7 +199,7 @@ fn exec_output_framing_follows_the_start_request() {
         assert_eq!(s, 201, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).expect("json");
         let id = v["Id"].as_str().expect("Id").to_string();
-        hijack(&d, &format!("/exec/{id}/start"), &format!(r#"{{"Detach":false,"Tty":{start_tty}}}"#))
+        hijack(&d, &format!("/exec/{id}/start"), &format!(r#"{{"Detach":false,"Tty":{start_tty}}}"#)).1
     };
     let framed = run(true, false);
     assert!(framed.starts_with("\u{1}\0\0\0\0\0\0\u{5}tty\r\n"), "{framed:?}");
@@ -210,9 +210,9 @@ fn exec_output_framing_follows_the_start_request() {
     d.stop();
 }
 
-/// A hijacked request as docker-py sends it (`Upgrade: tcp`); returns what
-/// follows the 101 response's headers, up to the server's close.
-fn hijack(d: &berth_e2e::TestDaemon, path: &str, body: &str) -> String {
+/// A hijacked request as docker-py sends it (`Upgrade: tcp`); returns the
+/// 101 response's headers and what follows them, up to the server's close.
+fn hijack(d: &berth_e2e::TestDaemon, path: &str, body: &str) -> (String, String) {
     use std::io::{Read, Write};
     let mut s = std::os::unix::net::UnixStream::connect(d.sock()).expect("connect");
     s.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout");
@@ -226,5 +226,22 @@ fn hijack(d: &berth_e2e::TestDaemon, path: &str, body: &str) -> String {
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, rest) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no header end: {text:?}"));
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    rest.to_string()
+    (head.to_string(), rest.to_string())
+}
+
+#[test]
+fn stream_content_type_follows_the_api_version() {
+    // dockerd announces a non-tty stream as multiplexed from API 1.42 and as
+    // raw before.
+    let d = berth_e2e::TestDaemon::start();
+    d.docker(&["run", "-d", "--name", "ct", "busybox", "sleep", "1000"]).assert_ok();
+    for (v, want) in [("1.41", "application/vnd.docker.raw-stream"), ("1.43", "application/vnd.docker.multiplexed-stream")] {
+        let (s, body) = d.api("POST", &format!("/v{v}/containers/ct/exec"), Some(r#"{"Cmd":["true"],"AttachStdout":true}"#));
+        assert_eq!(s, 201, "{body}");
+        let v2: serde_json::Value = serde_json::from_str(&body).expect("json");
+        let id = v2["Id"].as_str().expect("Id").to_string();
+        let (head, _) = hijack(&d, &format!("/v{v}/exec/{id}/start"), r#"{"Detach":false,"Tty":false}"#);
+        assert!(head.to_ascii_lowercase().contains(&format!("content-type: {want}")), "{v}: {head}");
+    }
+    d.stop();
 }

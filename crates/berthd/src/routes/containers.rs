@@ -6,6 +6,7 @@ use crate::daemon::Daemon;
 use crate::http::response::{json, ok_json, status_only, with_body, Resp};
 use crate::http::Body;
 use berth_api::container::CreateRequest;
+use berth_api::gates::VersionGates;
 use berth_api::{ApiError, ErrorKind};
 use hyper::body::Incoming;
 use hyper::Request;
@@ -257,7 +258,7 @@ pub async fn resize(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Res
 
 /// Hijacks the connection: answers 101 and runs the attach session on the
 /// upgraded stream.
-pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str, gates: VersionGates) -> Result<Resp, ApiError> {
     let q = query(req);
     let c = d.containers.get(id)?;
     let detach_keys = crate::container::parse_detach_keys(q.get("detachKeys"))?;
@@ -271,5 +272,5 @@ pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp,
             crate::container::attach_run(c, opts, rx, TokioIo::new(upgraded)).await;
         }
     });
-    Ok(crate::http::response::hijacked(tty))
+    Ok(crate::http::response::hijacked(!tty && gates.multiplexed_stream_type()))
 }

@@ -4,6 +4,7 @@ use super::json_body;
 use crate::daemon::Daemon;
 use crate::http::response::{json, ok_json, status_only, Resp};
 use berth_api::exec::{ExecConfig, ExecStartConfig, IdResponse};
+use berth_api::gates::VersionGates;
 use berth_api::ApiError;
 use hyper::body::Incoming;
 use hyper::Request;
@@ -32,7 +33,7 @@ pub async fn resize(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Res
 
 /// Detached: 200 once the process runs. Attached: 101, then the session
 /// runs on the upgraded connection.
-pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str, gates: VersionGates) -> Result<Resp, ApiError> {
     let body: ExecStartConfig = json_body(req).await?;
     let e = d.containers.exec_get(id)?;
     let conn = d.containers.exec_start(&e, &body).await?;
@@ -51,5 +52,5 @@ pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<
             Err(_) => mgr.exec_attached(conn, tokio::io::join(tokio::io::empty(), tokio::io::sink())).await,
         }
     });
-    Ok(crate::http::response::hijacked(tty))
+    Ok(crate::http::response::hijacked(!tty && gates.multiplexed_stream_type()))
 }
