@@ -24,9 +24,9 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::GET, ["system", "df"]) => system::df(&d, &req, gates).await,
 
         (&Method::POST, ["containers", "create"]) => containers::create(&d, &mut req).await,
-        (&Method::GET, ["containers", "json"]) => containers::list(&d, &req),
+        (&Method::GET, ["containers", "json"]) => containers::list(&d, &req).await,
         (&Method::POST, ["containers", "prune"]) => containers::prune(&d, &req).await,
-        (&Method::GET, ["containers", id, "json"]) => containers::inspect(&d, &req, id),
+        (&Method::GET, ["containers", id, "json"]) => containers::inspect(&d, &req, id).await,
         (&Method::POST, ["containers", id, "start"]) => containers::start(&d, id).await,
         (&Method::POST, ["containers", id, "stop"]) => containers::stop(&d, &req, id).await,
         (&Method::POST, ["containers", id, "restart"]) => containers::restart(&d, &req, id).await,

@@ -228,3 +228,13 @@ both! {
         d.cli(c, &["network", "rm", "psnet"]).assert_ok();
     }
 }
+
+both! {
+    fn ps_and_inspect_sizes(d, c) {
+        d.cli(c, &["run", "--name", "sz", "busybox", "dd", "if=/dev/zero", "of=/f", "bs=1000", "count=1000"]).assert_ok();
+        let size = d.cli(c, &["ps", "-a", "-s", "--format", "{{.Size}}"]).assert_ok().out();
+        assert!(size.starts_with("1MB"), "{size}");
+        let rw: i64 = d.cli(c, &["inspect", "-s", "-f", "{{.SizeRw}}", "sz"]).assert_ok().out().parse().expect("SizeRw");
+        assert!((1_000_000..1_100_000).contains(&rw), "{rw}");
+    }
+}

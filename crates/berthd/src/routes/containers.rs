@@ -19,14 +19,25 @@ pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, Api
     Ok(json(201, &created))
 }
 
-pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+pub async fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let q = query(req);
     let opts = ListOptions { all: q.flag("all"), limit: q.int("limit")?, size: q.flag("size"), filters: q.filters()? };
-    Ok(ok_json(&d.containers.list(&opts)?))
+    if !opts.size {
+        return Ok(ok_json(&d.containers.list(&opts)?));
+    }
+    // `size` walks every upper directory: off the async workers.
+    let mgr = d.containers.clone();
+    let rows = tokio::task::spawn_blocking(move || mgr.list(&opts)).await.map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(ok_json(&rows))
 }
 
-pub fn inspect(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
-    Ok(ok_json(&d.containers.inspect(id, query(req).flag("size"))?))
+pub async fn inspect(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    if !query(req).flag("size") {
+        return Ok(ok_json(&d.containers.inspect(id, false)?));
+    }
+    let (mgr, id) = (d.containers.clone(), id.to_string());
+    let r = tokio::task::spawn_blocking(move || mgr.inspect(&id, true)).await.map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(ok_json(&r))
 }
 
 /// Docker answers 304 for "already started/stopped"; the CLI treats it as success.
