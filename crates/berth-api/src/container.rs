@@ -33,7 +33,7 @@ pub struct ContainerConfig {
     #[serde(deserialize_with = "crate::strslice::deserialize")]
     pub entrypoint: Option<Vec<String>>,
     pub on_build: Option<Vec<String>>,
-    #[serde(deserialize_with = "nullable_map")]
+    #[serde(deserialize_with = "crate::stringmap::deserialize")]
     pub labels: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
@@ -58,7 +58,7 @@ pub struct HostConfig {
     pub binds: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<crate::volume::Mount>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "crate::stringmap::deserialize_opt")]
     pub tmpfs: Option<BTreeMap<String, String>>,
     pub volumes_from: Option<Vec<String>>,
     pub log_config: LogConfig,
@@ -86,7 +86,7 @@ pub struct Isolation {
     pub cgroup_parent: String,
     pub devices: Option<Vec<DeviceMapping>>,
     pub device_cgroup_rules: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "nullable_string_map")]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "crate::stringmap::deserialize_opt")]
     pub sysctls: Option<BTreeMap<String, String>>,
     pub group_add: Option<Vec<String>>,
     pub oom_score_adj: i64,
@@ -152,6 +152,7 @@ pub struct RestartPolicy {
 pub struct LogConfig {
     #[serde(rename = "Type")]
     pub kind: String,
+    #[serde(deserialize_with = "crate::stringmap::deserialize")]
     pub config: BTreeMap<String, String>,
 }
 
@@ -284,20 +285,6 @@ fn nullable_vec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D
     Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
 }
 
-/// A string map in which a JSON `null` value reads as "" (docker-compose
-/// sends `{"/run": null}`), as dockerd's decoder does.
-fn nullable_string_map<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<BTreeMap<String, String>>, D::Error> {
-    let m = Option::<BTreeMap<String, Option<String>>>::deserialize(d)?;
-    Ok(m.map(|m| m.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect()))
-}
-
-fn nullable_map<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<BTreeMap<String, String>, D::Error> {
-    Ok(Option::<BTreeMap<String, String>>::deserialize(d)?.unwrap_or_default())
-}
 
 #[cfg(test)]
 mod tests {
@@ -328,6 +315,14 @@ mod tests {
         assert!(h.extra.contains_key("Foo"));
         let text = serde_json::to_string(&h).unwrap();
         assert_eq!(text.matches("\"Memory\"").count(), 1);
+    }
+
+    #[test]
+    fn null_map_values_read_as_empty_strings() {
+        // docker-compose 1.29's create body.
+        let r: CreateRequest = serde_json::from_str(r#"{"Image":"busybox","Labels":{"a":null},"HostConfig":{"Tmpfs":{"/run":null}}}"#).unwrap();
+        assert_eq!(r.config.labels.get("a").map(String::as_str), Some(""));
+        assert_eq!(r.host_config.tmpfs.and_then(|t| t.get("/run").cloned()).as_deref(), Some(""));
     }
 
     #[test]

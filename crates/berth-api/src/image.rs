@@ -39,6 +39,11 @@ pub struct ImageInspect {
     #[serde(rename = "RootFS")]
     pub root_fs: RootFs,
     pub metadata: Value,
+    /// Legacy fields dockerd still sends to clients before API 1.45.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_config: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

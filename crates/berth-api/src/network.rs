@@ -32,6 +32,7 @@ pub struct Network {
 #[serde(rename_all = "PascalCase", default)]
 pub struct Ipam {
     pub driver: String,
+    #[serde(deserialize_with = "crate::stringmap::deserialize_opt")]
     pub options: Option<BTreeMap<String, String>>,
     pub config: Vec<IpamConfig>,
 }
@@ -67,7 +68,9 @@ pub struct NetworkCreateRequest {
     pub internal: bool,
     #[serde(rename = "IPAM")]
     pub ipam: Option<Ipam>,
+    #[serde(deserialize_with = "crate::stringmap::deserialize_opt")]
     pub options: Option<BTreeMap<String, String>>,
+    #[serde(deserialize_with = "crate::stringmap::deserialize_opt")]
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(rename = "EnableIPv6")]
     pub enable_ipv6: Option<bool>,

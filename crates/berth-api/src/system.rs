@@ -52,6 +52,8 @@ pub struct SystemInfo {
     pub cgroup_version: String,
     pub kernel_version: String,
     pub operating_system: String,
+    #[serde(rename = "OSVersion")]
+    pub os_version: String,
     #[serde(rename = "OSType")]
     pub os_type: String,
     pub architecture: String,
@@ -75,4 +77,17 @@ pub struct SystemInfo {
     pub index_server_address: String,
     pub plugins: serde_json::Value,
     pub warnings: Vec<String>,
+    pub swarm: serde_json::Value,
+}
+
+/// `GET /system/df`. A part the request did not ask for is `null`, as in
+/// dockerd.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DiskUsage {
+    pub layers_size: i64,
+    pub images: Option<Vec<crate::image::ImageSummary>>,
+    pub containers: Option<Vec<crate::container::ContainerSummary>>,
+    pub volumes: Option<Vec<crate::volume::Volume>>,
+    pub build_cache: Option<Vec<serde_json::Value>>,
 }

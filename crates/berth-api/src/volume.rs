@@ -18,6 +18,17 @@ pub struct Volume {
     pub name: String,
     pub options: Option<BTreeMap<String, String>>,
     pub scope: String,
+    /// Only in `GET /system/df`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_data: Option<VolumeUsageData>,
+}
+
+/// A volume's `UsageData`: bytes used and how many containers use it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeUsageData {
+    pub size: i64,
+    pub ref_count: i64,
 }
 
 /// `GET /volumes`.
@@ -35,9 +46,9 @@ pub struct VolumeCreateRequest {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     pub driver: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "crate::stringmap::deserialize_opt")]
     pub driver_opts: Option<BTreeMap<String, String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "crate::stringmap::deserialize_opt")]
     pub labels: Option<BTreeMap<String, String>>,
 }
 
@@ -86,7 +97,7 @@ pub struct BindOptions {
 pub struct VolumeOptions {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_copy: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "crate::stringmap::deserialize_opt")]
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver_config: Option<DriverConfig>,
@@ -99,7 +110,7 @@ pub struct VolumeOptions {
 pub struct DriverConfig {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "crate::stringmap::deserialize_opt")]
     pub options: Option<BTreeMap<String, String>>,
 }
 

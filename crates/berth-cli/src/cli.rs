@@ -104,6 +104,9 @@ pub enum Command {
     Network(network::NetworkCommand),
     /// List port mappings or a specific mapping for the container
     Port(port::Args),
+    /// Manage berth
+    #[command(subcommand)]
+    System(system::SystemCommand),
 }
 
 #[derive(Subcommand, Debug)]

@@ -98,6 +98,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Image(ImageCommand::Inspect(a)) => inspect::run_typed(c, a, inspect::Kind::Image).await,
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => rename::run(c, a).await,
         Command::Events(a) => events::run(c, a).await,
+        Command::System(a) => system::run(c, a).await,
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => snapshot::diff(c, a).await,
         Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => snapshot::export(c, a).await,
         Command::Cp(a) | Command::Container(ContainerCommand::Cp(a)) => cp::run(c, a).await,

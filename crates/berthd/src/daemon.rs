@@ -66,6 +66,7 @@ pub struct Daemon {
     pub events: Arc<crate::events::EventBus>,
     pub networks: Arc<crate::network::NetworkManager>,
     pub volumes: Arc<crate::volume::VolumeManager>,
+    pub host: crate::host::HostFacts,
 }
 
 impl Daemon {
@@ -92,7 +93,11 @@ impl Daemon {
         )?;
         containers.restore().await?;
         volumes.unmount_idle();
-        Ok(Arc::new(Daemon { cfg, images, containers, events, networks, volumes }))
+        let root = cfg.data_root.clone();
+        let host = tokio::task::spawn_blocking(move || crate::host::HostFacts::probe(&root))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(Arc::new(Daemon { cfg, images, containers, events, networks, volumes, host }))
     }
 
     /// On SIGTERM: networking goes away unless containers keep running.

@@ -3,9 +3,12 @@
 mod config;
 mod container;
 mod daemon;
+mod diskusage;
 mod error;
 mod events;
+mod host;
 mod http;
+mod image;
 mod network;
 mod router;
 mod volume;

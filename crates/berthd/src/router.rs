@@ -3,26 +3,30 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{archive, containers, events, exec, images, networks, system, volumes};
+use crate::routes::{archive, containers, events, exec, images, networks, swarm, system, volumes};
+use berth_api::gates::VersionGates;
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
 use hyper::body::Incoming;
 use hyper::{Method, Request};
 use std::sync::Arc;
 
-pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: ApiVersion) -> Resp {
+pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: ApiVersion) -> Resp {
+    // What differs by the negotiated version is asked of the gates only.
+    let gates = VersionGates::new(v);
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let m = req.method().clone();
     let result = match (&m, segs.as_slice()) {
         (&Method::GET | &Method::HEAD, ["_ping"]) => Ok(system::ping(m == Method::HEAD)),
-        (&Method::GET, ["version"]) => Ok(system::version()),
+        (&Method::GET, ["version"]) => Ok(system::version(&d)),
         (&Method::GET, ["info"]) => Ok(system::info(&d)),
         (&Method::GET, ["events"]) => events::stream(&d, &req),
+        (&Method::GET, ["system", "df"]) => system::df(&d, &req, gates).await,
 
         (&Method::POST, ["containers", "create"]) => containers::create(&d, &mut req).await,
-        (&Method::GET, ["containers", "json"]) => containers::list(&d, &req),
+        (&Method::GET, ["containers", "json"]) => containers::list(&d, &req).await,
         (&Method::POST, ["containers", "prune"]) => containers::prune(&d, &req).await,
-        (&Method::GET, ["containers", id, "json"]) => containers::inspect(&d, &req, id),
+        (&Method::GET, ["containers", id, "json"]) => containers::inspect(&d, &req, id).await,
         (&Method::POST, ["containers", id, "start"]) => containers::start(&d, id).await,
         (&Method::POST, ["containers", id, "stop"]) => containers::stop(&d, &req, id).await,
         (&Method::POST, ["containers", id, "restart"]) => containers::restart(&d, &req, id).await,
@@ -40,14 +44,16 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::POST, ["commit"]) => containers::commit(&d, &mut req).await,
         (&Method::POST, ["containers", id, "update"]) => containers::update(&d, &mut req, id).await,
         (&Method::POST, ["containers", id, "rename"]) => containers::rename(&d, &req, id),
-        (&Method::POST, ["containers", id, "attach"]) => containers::attach(&d, &mut req, id),
+        (&Method::POST, ["containers", id, "attach"]) => containers::attach(&d, &mut req, id, gates),
         (&Method::GET, ["containers", id, "logs"]) => containers::logs(&d, &req, id).await,
         (&Method::POST, ["containers", id, "resize"]) => containers::resize(&d, &req, id).await,
         (&Method::POST, ["containers", id, "exec"]) => exec::create(&d, &mut req, id).await,
-        (&Method::POST, ["exec", id, "start"]) => exec::start(&d, &mut req, id).await,
+        (&Method::POST, ["exec", id, "start"]) => exec::start(&d, &mut req, id, gates).await,
         (&Method::POST, ["exec", id, "resize"]) => exec::resize(&d, &req, id).await,
         (&Method::GET, ["exec", id, "json"]) => exec::inspect(&d, id),
         (&Method::DELETE, ["containers", id]) => containers::remove(&d, &req, id).await,
+        // `rm --link /parent/alias` names a link by its path.
+        (&Method::DELETE, ["containers", rest @ ..]) if rest.len() > 1 => containers::remove(&d, &req, &rest.join("/")).await,
 
         (&Method::GET, ["images", "json"]) => images::list(&d, &req),
         (&Method::POST, ["images", "load"]) => images::load(&d, req).await,
@@ -55,7 +61,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
         (&Method::POST, ["images", "create"]) => images::create(&d, req).await,
         (&Method::POST, ["images", "prune"]) => images::prune(&d, &req),
         (&Method::GET, ["images", rest @ .., "get"]) if !rest.is_empty() => images::save(&d, &req, Some(rest.join("/"))),
-        (&Method::GET, ["images", rest @ .., "json"]) if !rest.is_empty() => images::inspect(&d, &rest.join("/")),
+        (&Method::GET, ["images", rest @ .., "json"]) if !rest.is_empty() => images::inspect(&d, &rest.join("/"), gates),
         (&Method::GET, ["images", rest @ .., "history"]) if !rest.is_empty() => images::history(&d, &rest.join("/")),
         (&Method::POST, ["images", rest @ .., "tag"]) if !rest.is_empty() => images::tag(&d, &req, &rest.join("/")),
         (&Method::DELETE, ["images", rest @ ..]) if !rest.is_empty() => images::remove(&d, &req, &rest.join("/")),
@@ -70,9 +76,13 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, _v: A
 
         (&Method::GET, ["volumes"]) => volumes::list(&d, &req),
         (&Method::POST, ["volumes", "create"]) => volumes::create(&d, &mut req).await,
-        (&Method::POST, ["volumes", "prune"]) => volumes::prune(&d, &req).await,
+        (&Method::POST, ["volumes", "prune"]) => volumes::prune(&d, &req, gates).await,
         (&Method::GET, ["volumes", name]) => volumes::inspect(&d, name),
         (&Method::DELETE, ["volumes", name]) => volumes::remove(&d, &req, name).await,
+
+        (&Method::GET, ["plugins"]) => swarm::plugins(&req),
+        (&Method::GET, ["plugins", rest @ .., "json"]) if !rest.is_empty() => swarm::plugin_inspect(&rest.join("/")),
+        (_, [first, ..]) if swarm::is_swarm_path(first) => swarm::route(&m, &segs),
 
         _ => Err(ApiError::not_found("page not found")),
     };

@@ -164,3 +164,106 @@ both! {
         d.cli(c, &["rm", "-f", &id]).assert_ok();
     }
 }
+
+#[test]
+fn exec_inspect_has_docker_fields() {
+    // Clients read ProcessConfig.tty to know whether an exec's output is
+    // raw (tty) or multiplexed, so every field dockerd reports is there
+    // from create on.
+    let d = berth_e2e::TestDaemon::start();
+    d.docker(&["run", "-d", "--name", "pc", "busybox", "sleep", "1000"]).assert_ok();
+    let cid = d.docker(&["inspect", "-f", "{{.Id}}", "pc"]).assert_ok().out();
+    let body = r#"{"Cmd":["sh","-c","exit 3"],"Tty":true,"User":"nobody","AttachStdout":true,"AttachStderr":true,"DetachKeys":"ctrl-x"}"#;
+    let (s, body) = d.api("POST", "/containers/pc/exec", Some(body));
+    assert_eq!(s, 201, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let id = v["Id"].as_str().expect("Id").to_string();
+    let inspect = || -> serde_json::Value {
+        let (s, body) = d.api("GET", &format!("/exec/{id}/json"), None);
+        assert_eq!(s, 200, "{body}");
+        serde_json::from_str(&body).expect("json")
+    };
+    let v = inspect();
+    assert_eq!(
+        v["ProcessConfig"],
+        serde_json::json!({"tty": true, "entrypoint": "sh", "arguments": ["-c", "exit 3"], "privileged": false, "user": "nobody"}),
+        "{v}"
+    );
+    assert_eq!(v["ID"], id.as_str());
+    assert_eq!(v["ContainerID"], cid.as_str());
+    assert_eq!(v["Running"], false);
+    assert!(v["ExitCode"].is_null(), "{v}");
+    assert_eq!(v["CanRemove"], false);
+    assert_eq!(v["DetachKeys"], "ctrl-x");
+    assert_eq!((v["OpenStdin"].clone(), v["OpenStdout"].clone(), v["OpenStderr"].clone()), (false.into(), true.into(), true.into()));
+    assert_eq!(v["Pid"], 0);
+    let (s, body) = d.api("POST", &format!("/exec/{id}/start"), Some(r#"{"Detach":true,"Tty":true}"#));
+    assert_eq!(s, 200, "{body}");
+    assert!(berth_e2e::wait_until(std::time::Duration::from_secs(10), || inspect()["ExitCode"] == 3));
+    let v = inspect();
+    assert_eq!(v["Running"], false);
+    assert_eq!(v["ProcessConfig"]["tty"], true);
+    d.stop();
+}
+
+#[test]
+fn exec_output_framing_follows_the_start_request() {
+    // As in dockerd: the create request's Tty gives the process a terminal,
+    // the start request's Tty alone decides raw or multiplexed output
+    // (docker-py's exec_start(tty=False) on a tty exec expects frames).
+    let d = berth_e2e::TestDaemon::start();
+    d.docker(&["run", "-d", "--name", "fr", "busybox", "sleep", "1000"]).assert_ok();
+    let run = |create_tty: bool, start_tty: bool| -> String {
+        let body = format!(
+            r#"{{"Cmd":["sh","-c","if [ -t 1 ]; then echo tty; else echo notty; fi"],"Tty":{create_tty},"AttachStdout":true,"AttachStderr":true}}"#
+        );
+        let (s, body) = d.api("POST", "/containers/fr/exec", Some(&body));
+        assert_eq!(s, 201, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        let id = v["Id"].as_str().expect("Id").to_string();
+        hijack(&d, &format!("/exec/{id}/start"), &format!(r#"{{"Detach":false,"Tty":{start_tty}}}"#)).1
+    };
+    let framed = run(true, false);
+    assert!(framed.starts_with("\u{1}\0\0\0\0\0\0\u{5}tty\r\n"), "{framed:?}");
+    let raw = run(false, true);
+    assert_eq!(raw, "notty\n");
+    assert_eq!(run(true, true), "tty\r\n");
+    assert_eq!(run(false, false), "\u{1}\0\0\0\0\0\0\u{6}notty\n");
+    d.stop();
+}
+
+/// A hijacked request as docker-py sends it (`Upgrade: tcp`); returns the
+/// 101 response's headers and what follows them, up to the server's close.
+fn hijack(d: &berth_e2e::TestDaemon, path: &str, body: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(d.sock()).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout");
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no header end: {text:?}"));
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    (head.to_string(), rest.to_string())
+}
+
+#[test]
+fn stream_content_type_follows_the_api_version() {
+    // dockerd announces a non-tty stream as multiplexed from API 1.42 and as
+    // raw before.
+    let d = berth_e2e::TestDaemon::start();
+    d.docker(&["run", "-d", "--name", "ct", "busybox", "sleep", "1000"]).assert_ok();
+    for (v, want) in [("1.41", "application/vnd.docker.raw-stream"), ("1.43", "application/vnd.docker.multiplexed-stream")] {
+        let (s, body) = d.api("POST", &format!("/v{v}/containers/ct/exec"), Some(r#"{"Cmd":["true"],"AttachStdout":true}"#));
+        assert_eq!(s, 201, "{body}");
+        let v2: serde_json::Value = serde_json::from_str(&body).expect("json");
+        let id = v2["Id"].as_str().expect("Id").to_string();
+        let (head, _) = hijack(&d, &format!("/v{v}/exec/{id}/start"), r#"{"Detach":false,"Tty":false}"#);
+        assert!(head.to_ascii_lowercase().contains(&format!("content-type: {want}")), "{v}: {head}");
+    }
+    d.stop();
+}

@@ -301,3 +301,55 @@ both! {
         d.cli(c, &["run", "--rm", "busybox", "echo", "ok"]).assert_ok().assert_stdout("ok");
     }
 }
+
+both! {
+    fn image_time_and_label_filters(d, c) {
+        d.cli(c, &["create", "--name", "src", "busybox", "true"]).assert_ok();
+        for (tag, label) in [("first:1", "keep=yes"), ("second:1", "keep=no"), ("third:1", "other=1")] {
+            d.cli(c, &["commit", "-c", &format!("LABEL {label}"), "src", tag]).assert_ok();
+        }
+        let listed = |filter: &[&str]| -> Vec<String> {
+            let mut a = vec!["images", "--format", "{{.Repository}}"];
+            for f in filter {
+                a.extend(["--filter", f]);
+            }
+            let mut v = d.cli(c, &a).assert_ok().lines();
+            v.sort();
+            v
+        };
+        assert_eq!(listed(&["before=second:1"]), ["busybox", "first"]);
+        assert_eq!(listed(&["since=first:1"]), ["second", "third"]);
+        assert_eq!(listed(&["since=first:1", "before=third:1"]), ["second"]);
+        let created = d.cli(c, &["image", "inspect", "-f", "{{.Created}}", "second:1"]).assert_ok().out();
+        assert_eq!(listed(&[&format!("until={created}")]), ["busybox", "first"]);
+        assert_eq!(listed(&["label=keep"]), ["first", "second"]);
+        d.cli(c, &["images", "--filter", "before=nosuch"]).assert_fail().assert_stderr_contains("No such image: nosuch");
+        d.cli(c, &["images", "--filter", "until=yesterday"]).assert_fail();
+
+        // prune -a with filters takes only what matches.
+        d.cli(c, &["rm", "src"]).assert_ok();
+        let out = d.cli(c, &["image", "prune", "-a", "-f", "--filter", "label=keep=yes"]);
+        out.assert_ok().assert_stdout_contains("untagged: first:1");
+        assert_eq!(listed(&[]), ["busybox", "second", "third"]);
+        d.cli(c, &["image", "prune", "-a", "-f", "--filter", "label=keep", "--filter", "label!=other"]).assert_ok();
+        assert_eq!(listed(&[]), ["busybox", "third"]);
+        let created = d.cli(c, &["image", "inspect", "-f", "{{.Created}}", "third:1"]).assert_ok().out();
+        d.cli(c, &["image", "prune", "-a", "-f", "--filter", &format!("until={created}")]).assert_ok();
+        assert_eq!(listed(&[]), ["third"]);
+    }
+}
+
+#[test]
+fn image_inspect_legacy_fields_follow_the_api_version() {
+    // docker-compose 1.29 (API 1.38) reads ContainerConfig; dockerd drops
+    // it from 1.45.
+    let d = TestDaemon::start();
+    let (status, body) = d.api("GET", "/v1.38/images/busybox/json", None);
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert!(v["ContainerConfig"].is_object(), "{v}");
+    assert_eq!(v["Container"], "");
+    let v: serde_json::Value = serde_json::from_str(&d.api("GET", "/v1.45/images/busybox/json", None).1).expect("json");
+    assert!(v.get("ContainerConfig").is_none() && v.get("Container").is_none(), "{v}");
+    d.stop();
+}

@@ -67,6 +67,20 @@ both! {
 }
 
 both! {
+    fn kill_waits_for_the_exit(d, c) {
+        // dockerd answers a SIGKILL only once the exit is recorded, so the
+        // very next command sees it; repeated to catch the race.
+        for i in 0..5 {
+            let name = format!("k{i}");
+            d.cli(c, &["run", "-d", "--name", &name, "busybox", "sleep", "1000"]).assert_ok();
+            d.cli(c, &["kill", &name]).assert_ok().assert_stdout(&name);
+            d.cli(c, &["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", &name]).assert_ok().assert_stdout("exited 137");
+            d.cli(c, &["rm", &name]).assert_ok();
+        }
+    }
+}
+
+both! {
     fn kill_with_signal(d, c) {
         let script = "trap 'echo got-usr1; exit 5' USR1; echo ready; while true; do sleep 0.1; done";
         d.cli(c, &["run", "-d", "--name", "trapper", "busybox", "sh", "-c", script]).assert_ok();
@@ -212,5 +226,15 @@ both! {
         assert!(names(d, c, &["--filter", "expose=53"]).is_empty());
         d.cli(c, &["rm", "-f", "onnet", "pub"]).assert_ok();
         d.cli(c, &["network", "rm", "psnet"]).assert_ok();
+    }
+}
+
+both! {
+    fn ps_and_inspect_sizes(d, c) {
+        d.cli(c, &["run", "--name", "sz", "busybox", "dd", "if=/dev/zero", "of=/f", "bs=1000", "count=1000"]).assert_ok();
+        let size = d.cli(c, &["ps", "-a", "-s", "--format", "{{.Size}}"]).assert_ok().out();
+        assert!(size.starts_with("1MB"), "{size}");
+        let rw: i64 = d.cli(c, &["inspect", "-s", "-f", "{{.SizeRw}}", "sz"]).assert_ok().out().parse().expect("SizeRw");
+        assert!((1_000_000..1_100_000).contains(&rw), "{rw}");
     }
 }

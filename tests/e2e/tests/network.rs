@@ -271,3 +271,90 @@ fn leases_survive_kill9() {
     d.docker(&["run", "--rm", "busybox", "ping", "-c1", "-w3", &ip]).assert_ok();
     d.stop();
 }
+
+both! {
+    fn network_prune_label_and_until_filters(d, c) {
+        d.cli(c, &["network", "create", "--label", "keep", "kept"]).assert_ok();
+        d.cli(c, &["network", "create", "plain"]).assert_ok();
+        d.cli(c, &["network", "prune", "-f", "--filter", "label!=keep"]).assert_ok().assert_stdout("Deleted Networks:\nplain");
+        // `until` takes only networks created before the time given.
+        d.cli(c, &["network", "prune", "-f", "--filter", "until=1h"]).assert_ok().assert_stdout("");
+        d.cli(c, &["network", "create", "later"]).assert_ok();
+        let soon = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() + 3600;
+        d.cli(c, &["network", "prune", "-f", "--filter", &format!("until={soon}"), "--filter", "label!=keep"])
+            .assert_ok()
+            .assert_stdout("Deleted Networks:\nlater");
+        d.cli(c, &["network", "prune", "-f", "--filter", "until=bogus"]).assert_fail();
+        let left = d.cli(c, &["network", "ls", "--format", "{{.Name}}", "--filter", "type=custom"]).assert_ok().lines();
+        assert_eq!(left, ["kept"]);
+    }
+}
+
+#[test]
+fn compose_style_network_names_and_null_map_values() {
+    // dockerd takes any non-blank network name (docker-compose 1.29's tests
+    // use `_underscoretest_bar`), and reads a JSON null in a string map as "".
+    let d = TestDaemon::start();
+    let (status, body) = d.api("POST", "/v1.38/networks/create", Some(r#"{"Name":"_underscoretest_bar","Labels":{"a":null}}"#));
+    assert_eq!(status, 201, "{body}");
+    d.docker(&["network", "inspect", "-f", "{{.Name}} {{json .Labels}}", "_underscoretest_bar"])
+        .assert_ok()
+        .assert_stdout(r#"_underscoretest_bar {"a":""}"#);
+    let (status, body) = d.api("POST", "/networks/create", Some(r#"{"Name":"  "}"#));
+    assert_eq!(status, 400, "{body}");
+    let body = r#"{"Image":"busybox","Cmd":["sh","-c","grep -c ' /run tmpfs' /proc/mounts"],"HostConfig":{"Tmpfs":{"/run":null},"NetworkMode":"none"}}"#;
+    let (status, body) = d.api("POST", "/v1.38/containers/create?name=tm", Some(body));
+    assert_eq!(status, 201, "{body}");
+    d.docker(&["start", "-a", "tm"]).assert_ok().assert_stdout("1");
+    d.docker(&["network", "rm", "_underscoretest_bar"]).assert_ok();
+    d.stop();
+}
+
+both! {
+    fn legacy_link_variables_and_rm_link(d, c) {
+        d.cli(c, &["run", "-d", "--name", "db", "-e", "SECRET=s3", "--expose", "6379", "--expose", "53/udp", "busybox", "sleep", "1000"]).assert_ok();
+        let ip = ip_of(d, "db", "bridge");
+        let env = d.cli(c, &["run", "--rm", "--name", "web", "--link", "db:my-db", "-e", "MY_DB_ENV_SECRET=mine", "busybox", "env"]).assert_ok().lines();
+        for want in [
+            "MY_DB_NAME=/web/my-db".to_string(),
+            format!("MY_DB_PORT=udp://{ip}:53"),
+            format!("MY_DB_PORT_6379_TCP=tcp://{ip}:6379"),
+            format!("MY_DB_PORT_6379_TCP_ADDR={ip}"),
+            "MY_DB_PORT_6379_TCP_PORT=6379".to_string(),
+            "MY_DB_PORT_6379_TCP_PROTO=tcp".to_string(),
+            format!("MY_DB_PORT_53_UDP=udp://{ip}:53"),
+            // The container's own variable wins over the link's.
+            "MY_DB_ENV_SECRET=mine".to_string(),
+        ] {
+            assert!(env.contains(&want), "{want} missing from {env:?}");
+        }
+        assert!(!env.iter().any(|e| e.starts_with("MY_DB_ENV_PATH=")), "{env:?}");
+
+        // rm --link drops the link from the parent.
+        d.cli(c, &["create", "--name", "app", "--link", "db:alias", "busybox", "cat", "/etc/hosts"]).assert_ok();
+        d.cli(c, &["rm", "--link", "/app/alias"]).assert_ok().assert_stdout("/app/alias");
+        d.cli(c, &["inspect", "-f", "{{json .HostConfig.Links}}", "app"]).assert_ok().assert_stdout("null");
+        let hosts = d.cli(c, &["start", "-a", "app"]).assert_ok().out();
+        assert!(!hosts.contains("alias"), "{hosts}");
+        d.cli(c, &["rm", "--link", "/app/alias"]).assert_fail();
+        d.cli(c, &["rm", "-f", "db"]).assert_ok();
+    }
+}
+
+#[test]
+fn compose_run_link_on_a_project_network() {
+    // docker-compose 1.29's `run` links the service's containers as
+    // "/name:/container/alias" on the project network.
+    let d = TestDaemon::start();
+    d.docker(&["network", "create", "proj"]).assert_ok();
+    d.docker(&["run", "-d", "--name", "proj_db_1", "--network", "proj", "busybox", "sleep", "1000"]).assert_ok();
+    let ip = ip_of(&d, "proj_db_1", "proj");
+    let body = r#"{"Image":"busybox","Cmd":["cat","/etc/hosts"],"HostConfig":{"NetworkMode":"proj","Links":["/proj_db_1:/proj_run_1/db"]}}"#;
+    let (status, body) = d.api("POST", "/v1.38/containers/create?name=proj_run_1", Some(body));
+    assert_eq!(status, 201, "{body}");
+    let hosts = d.docker(&["start", "-a", "proj_run_1"]).assert_ok().out();
+    assert!(hosts.contains(&format!("{ip}\tdb ")), "{hosts}");
+    d.docker(&["rm", "-f", "proj_db_1", "proj_run_1"]).assert_ok();
+    d.docker(&["network", "rm", "proj"]).assert_ok();
+    d.stop();
+}

@@ -60,3 +60,31 @@ both! {
         d.cli(c, &["commit", "nosuch"]).assert_fail().assert_stderr_contains("No such container: nosuch");
     }
 }
+
+both! {
+    fn commit_of_a_stopped_or_never_started_container(d, c) {
+        // Clients ask for pause=true by default; a container that is not
+        // running is committed as it is, even one that never started (no
+        // upper directory yet).
+        d.cli(c, &["create", "--name", "fresh", "busybox", "touch", "/t"]).assert_ok();
+        d.cli(c, &["commit", "--pause=true", "-c", "EXPOSE 8000", "fresh", "snap:fresh"]).assert_ok();
+        d.cli(c, &["image", "inspect", "-f", "{{len .RootFS.Layers}} {{json .Config.ExposedPorts}}", "snap:fresh"])
+            .assert_ok()
+            .assert_stdout(r#"2 {"8000/tcp":{}}"#);
+        d.cli(c, &["run", "--name", "done", "busybox", "sh", "-c", "echo x > /x"]).assert_ok();
+        d.cli(c, &["commit", "--pause=true", "done", "snap:done"]).assert_ok();
+        d.cli(c, &["run", "--rm", "snap:done", "cat", "/x"]).assert_ok().assert_stdout("x");
+        d.cli(c, &["inspect", "-f", "{{.State.Status}}", "done"]).assert_ok().assert_stdout("exited");
+    }
+}
+
+#[test]
+fn commit_api_with_python_style_pause() {
+    // docker-py sends `pause=True` and an empty JSON object.
+    let d = TestDaemon::start();
+    d.docker(&["create", "--name", "cr", "busybox", "true"]).assert_ok();
+    let (status, body) = d.api("POST", "/v1.43/commit?container=cr&pause=True", Some("{}"));
+    assert_eq!(status, 201, "{body}");
+    assert!(body.contains("\"Id\":\"sha256:"), "{body}");
+    d.stop();
+}

@@ -324,3 +324,18 @@ fn data_survives_daemon_restart() {
     d.docker(&["volume", "ls", "-q"]).assert_ok().assert_stdout("persist");
     d.stop();
 }
+
+#[test]
+fn volume_prune_follows_the_api_version() {
+    // Before API 1.42 prune takes every unused volume; from 1.42 only
+    // anonymous ones unless `all=true`.
+    let d = TestDaemon::start();
+    d.docker(&["volume", "create", "named"]).assert_ok();
+    let (status, body) = d.api("POST", "/v1.43/volumes/prune", None);
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("named"), "{body}");
+    let (status, body) = d.api("POST", "/v1.41/volumes/prune", None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"VolumesDeleted\":[\"named\"]"), "{body}");
+    d.stop();
+}

@@ -32,6 +32,7 @@ pub mod snapshot;
 pub mod start;
 pub mod stats;
 pub mod stop;
+pub mod system;
 pub mod tag;
 pub mod top;
 pub mod update;

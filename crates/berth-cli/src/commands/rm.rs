@@ -27,7 +27,13 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
             errors.push("Container name cannot be empty".to_string());
             continue;
         }
-        match client.delete(&format!("/containers/{}", segment(name_trimmed)), &q).await {
+        // A link is named by its path (`/parent/alias`), sent as path segments.
+        let path = if args.link {
+            name_trimmed.split('/').map(segment).collect::<Vec<_>>().join("/")
+        } else {
+            segment(name_trimmed)
+        };
+        match client.delete(&format!("/containers/{path}"), &q).await {
             Ok(()) => println!("{name}"),
             // `rm -f` of something already gone is not an error.
             Err(e) if args.force && e.is_not_found() => {}

@@ -36,7 +36,10 @@ struct ExecState {
     exit_code: Option<i64>,
     /// A resize that came before the process ran.
     pending_size: Option<(u16, u16)>,
-    tty: bool,
+    /// The start request's `Tty`: the client gets the output raw instead
+    /// of multiplexed. dockerd decides this by the start request alone,
+    /// while the process has a terminal by the create request's `Tty`.
+    raw_output: bool,
 }
 
 impl Exec {
@@ -127,7 +130,7 @@ impl ContainerManager {
             id: id.clone(),
             container_id: c.id.clone(),
             detach_keys,
-            state: Mutex::new(ExecState { tty: config.tty, ..Default::default() }),
+            state: Mutex::new(ExecState::default()),
             config,
         });
         let cmd = exec.config.cmd.clone().unwrap_or_default().join(" ");
@@ -169,7 +172,7 @@ impl ContainerManager {
             process_config: ProcessConfig {
                 privileged: e.config.privileged,
                 user: e.config.user.clone(),
-                tty: s.tty,
+                tty: e.config.tty,
                 entrypoint: cmd.first().cloned().unwrap_or_default(),
                 arguments: cmd.iter().skip(1).cloned().collect(),
             },
@@ -220,10 +223,10 @@ impl ContainerManager {
             }
             check_running(&c)?;
             s.started = true;
-            s.tty = start.tty || e.config.tty;
+            s.raw_output = start.tty;
         }
         let rec = c.snapshot();
-        let tty = e.state().tty;
+        let tty = e.config.tty;
         let rootfs = RootfsPaths::new(&self.cfg.container_dir(&rec.id)).rootfs;
         let user_spec = if e.config.user.is_empty() { rec.config.user.clone() } else { e.config.user.clone() };
         let iso = &rec.host_config.isolation;
@@ -309,15 +312,16 @@ impl ContainerManager {
         IO: AsyncRead + AsyncWrite + Send + 'static,
     {
         let ExecConn { exec, conn } = conn;
-        let tty = exec.state().tty;
+        let raw = exec.state().raw_output;
         let cfg = &exec.config;
+        let tty = cfg.tty;
         let (mut client_rd, mut client_wr) = tokio::io::split(io);
         let (mut rd, mut wr) = conn.into_split();
         if let Err(msg) = self.exec_running(&exec, &mut rd).await {
             // Docker writes the error into the stream; the CLI then finds
             // the exit code (126, 127 for a missing command) by inspecting.
             let text = format!("OCI runtime exec failed: {msg}: unknown\r\n");
-            let out = if tty {
+            let out = if raw {
                 text.into_bytes()
             } else {
                 let mut v = Vec::new();
@@ -341,7 +345,7 @@ impl ContainerManager {
             None
         };
         let (code, client) =
-            pump_output(rd, Some((client_wr, tty, cfg.attach_stdout, cfg.attach_stderr)), Some(detach_rx)).await;
+            pump_output(rd, Some((client_wr, raw, cfg.attach_stdout, cfg.attach_stderr)), Some(detach_rx)).await;
         exec.finish(code.unwrap_or(255));
         self.emit_exec_die(&exec);
         if let Some(mut w) = client {
@@ -443,8 +447,8 @@ async fn copy_input<R: AsyncRead + Unpin>(
     }
 }
 
-/// Copies the shim's frames to the client (raw for a TTY, framed
-/// otherwise) until the exit frame; returns the exit code it carried, and
+/// Copies the shim's frames to the client (raw when the start asked for a
+/// TTY, framed otherwise) until the exit frame; returns the exit code it carried, and
 /// the client's writer if it is still attached.
 /// A client that fails or detaches stops receiving; the exec is followed
 /// to its end regardless.
@@ -486,11 +490,11 @@ async fn pump_output<W: AsyncWrite + Unpin>(
                 code = std::str::from_utf8(&data).ok().and_then(|s| s.parse().ok());
                 break 'read;
             }
-            let Some((w, tty, out, err)) = &mut client else { continue };
+            let Some((w, raw, out, err)) = &mut client else { continue };
             if (stream == Stream::Stdout && !*out) || (stream == Stream::Stderr && !*err) {
                 continue;
             }
-            let res = if *tty {
+            let res = if *raw {
                 w.write_all(&data).await
             } else {
                 let mut v = Vec::with_capacity(data.len() + 8);

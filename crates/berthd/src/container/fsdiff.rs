@@ -79,11 +79,14 @@ fn walk(upper: &Path, rel: &Path, lowers: &[PathBuf], parent_new: bool, out: &mu
 }
 
 /// Writes `upper` as an OCI layer tar: overlay whiteouts become `.wh.`
-/// entries, opaque directories get `.wh..wh..opq`.
+/// entries, opaque directories get `.wh..wh..opq`. A container that never
+/// started has no upper directory yet: its layer is empty.
 pub fn layer_tar(upper: &Path, w: impl Write) -> io::Result<()> {
     let mut b = tar::Builder::new(w);
     b.follow_symlinks(false);
-    add_tree(&mut b, upper, Path::new(""), true)?;
+    if upper.exists() {
+        add_tree(&mut b, upper, Path::new(""), true)?;
+    }
     b.finish()
 }
 

@@ -12,6 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// How long `kill` with SIGKILL waits for the exit to be recorded (dockerd
+/// waits 10 s, then 2 s more after killing the process directly).
+const KILL_EXIT_WAIT: Duration = Duration::from_secs(12);
+
 /// What `wait` waits for (Docker's `condition`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitCondition {
@@ -126,10 +130,20 @@ impl ContainerManager {
             Some(s) => berth_runtime::parse_signal(s).map_err(|e| ApiError::invalid(e.to_string()))?,
             None => libc::SIGKILL,
         };
+        // Subscribed before the running check, so an exit recorded between
+        // the check and the signal is not missed.
+        let mut rx = c.lifecycle.subscribe();
+        let exits = rx.borrow().exits;
         if !c.snapshot().state.status.is_running() {
             return Err(not_running(&c.id));
         }
-        self.signal(c, sig).await
+        self.signal(c, sig).await?;
+        // dockerd waits for the exit after SIGKILL, so an `inspect` or `rm`
+        // right after `kill` sees the container exited (137).
+        if sig == libc::SIGKILL && !wait_exit(&mut rx, exits, Some(KILL_EXIT_WAIT)).await {
+            return Err(ApiError::internal("tried to kill container, but did not receive an exit event"));
+        }
+        Ok(())
     }
 
     /// Stop: the stop signal, then SIGKILL once `timeout` seconds pass
@@ -309,16 +323,21 @@ impl ContainerManager {
         filters.validate(&["label", "label!", "until"])?;
         let until = filters.until(std::time::SystemTime::now())?;
         let mut deleted = Vec::new();
+        let mut reclaimed = 0;
         for c in self.all() {
             let rec = c.snapshot();
             if rec.state.status.is_running() || !super::view::matches_prune(&rec, filters, until) {
                 continue;
             }
+            // What the removal frees is the container's upper directory.
+            let upper = RootfsPaths::new(&self.cfg.container_dir(&c.id)).upper;
+            let size = tokio::task::spawn_blocking(move || crate::diskusage::dir_size(&upper)).await.unwrap_or(0);
             if self.remove(&c, false).await.is_ok() {
                 deleted.push(rec.id.clone());
+                reclaimed += size;
             }
         }
-        Ok(PruneResponse { containers_deleted: Some(deleted), space_reclaimed: 0 })
+        Ok(PruneResponse { containers_deleted: Some(deleted), space_reclaimed: reclaimed })
     }
 }
 

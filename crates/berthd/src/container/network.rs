@@ -51,16 +51,18 @@ impl ContainerManager {
         let publish_all = hc.get("PublishAllPorts").and_then(Value::as_bool).unwrap_or(false);
         let reqs = ports::requests(hc.get("PortBindings"), publish_all, &exposed).map_err(|e| e.message)?;
         let mut links = vec![];
-        for l in hc.get("Links").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
-            // "/other:/me/alias" as the docker CLI sends it, or "other:alias".
-            let (target, alias) = l.split_once(':').unwrap_or((l, l));
-            let alias = alias.rsplit('/').next().unwrap_or(alias);
-            let o = self.get(target.trim_start_matches('/')).map_err(|_| format!("could not get container for {target}"))?.snapshot();
+        for (target, alias) in link_specs(rec) {
+            let o = self.get(target).map_err(|_| format!("could not get container for {target}"))?.snapshot();
+            if !o.state.status.is_running() {
+                return Err(format!("Cannot link to a non running container: /{} AS /{}/{alias}", o.name, rec.name));
+            }
+            // The default bridge's address, else one on a network both are
+            // on (docker-compose links containers on its project network).
             let ip = self
                 .networks
                 .bridge_ip(&o.net)
-                .filter(|_| o.state.status.is_running())
-                .ok_or_else(|| format!("Cannot link to a non running container: /{} AS /{}/{alias}", o.name, rec.name))?;
+                .or_else(|| shared_ip(rec, &o))
+                .ok_or_else(|| format!("container {} is not on a network /{} is on, cannot link it as {alias}", o.name, rec.name))?;
             let short = &o.id[..12];
             let names = if alias == o.name { format!("{alias} {short}") } else { format!("{alias} {short} {}", o.name) };
             links.push((ip, names));
@@ -79,10 +81,119 @@ impl ContainerManager {
             .map_err(|e| e.message)
     }
 
+    /// The process environment: the legacy link variables of each linked
+    /// container (`ALIAS_NAME`, `ALIAS_PORT_*`, `ALIAS_ENV_*`), which dockerd
+    /// sets only when both are on the default bridge, then the
+    /// container's own variables, which win.
+    pub(super) fn env_with_links(&self, rec: &ContainerRecord, attached: &Attached) -> Vec<String> {
+        let mut env = Vec::new();
+        if self.networks.bridge_ip(&attached.net).is_some() {
+            for (target, alias) in link_specs(rec) {
+                let Ok(c) = self.get(target) else { continue };
+                let o = c.snapshot();
+                if let Some(ip) = self.networks.bridge_ip(&o.net).filter(|_| o.state.status.is_running()) {
+                    env.extend(link_env(&format!("/{}/{alias}", rec.name), ip, &o));
+                }
+            }
+        }
+        for kv in &rec.config.env {
+            let key = kv.split('=').next().unwrap_or(kv);
+            env.retain(|e| e.split('=').next() != Some(key));
+            env.push(kv.clone());
+        }
+        env
+    }
+
+    /// `DELETE /containers/{parent}/{alias}?link=true` (`rm --link`):
+    /// removes the link from the parent's record; it takes effect at its
+    /// next start, when /etc/hosts and the link variables are made.
+    pub async fn remove_link(&self, name: &str) -> Result<(), ApiError> {
+        let name = format!("/{}", name.trim_start_matches('/'));
+        let (parent, alias) = name.rsplit_once('/').unwrap_or(("", &name));
+        if parent.is_empty() {
+            return Err(ApiError::conflict("Conflict, cannot remove the default link name of the container"));
+        }
+        let c = self
+            .get(parent.trim_start_matches('/'))
+            .map_err(|_| ApiError::not_found(format!("Cannot get parent {parent} for link name {name}")))?;
+        let _op = c.op.lock().await;
+        let rec = c.snapshot();
+        let kept: Vec<String> = link_strings(&rec).filter(|l| parse_link(l).1 != alias).map(str::to_string).collect();
+        if kept.len() == link_strings(&rec).count() {
+            return Err(ApiError::not_found(format!("No such container: {name}")));
+        }
+        let rec = c.update(|r| {
+            r.host_config.extra.insert("Links".into(), if kept.is_empty() { Value::Null } else { serde_json::json!(kept) });
+        });
+        self.persist(&rec)
+    }
+
     /// Releases what a container held (idempotent; an exited one holds nothing).
     pub(super) fn detach_network(&self, rec: &ContainerRecord) {
         self.networks.detach(&rec.id, &rec.net);
     }
+}
+
+fn link_strings(rec: &ContainerRecord) -> impl Iterator<Item = &str> {
+    rec.host_config.extra.get("Links").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
+}
+
+/// One `HostConfig.Links` entry: "/other:/me/alias" as the docker CLI and
+/// docker-compose send it, or "other:alias", or "other" → (other, alias).
+fn parse_link(l: &str) -> (&str, &str) {
+    let (target, alias) = l.split_once(':').unwrap_or((l, l));
+    (target.trim_start_matches('/'), alias.rsplit('/').next().unwrap_or(alias))
+}
+
+fn link_specs(rec: &ContainerRecord) -> Vec<(&str, &str)> {
+    link_strings(rec).map(parse_link).collect()
+}
+
+/// The address of `other` on a network `rec` asks for.
+fn shared_ip(rec: &ContainerRecord, other: &ContainerRecord) -> Option<std::net::Ipv4Addr> {
+    other
+        .net
+        .endpoints
+        .iter()
+        .filter(|(name, _)| rec.net.endpoints.contains_key(*name) || rec.host_config.network_mode == **name)
+        .find_map(|(_, e)| e.ip)
+}
+
+/// dockerd's link variables for `child` reached at `ip` under `name`
+/// ("/parent/alias"): the alias upper-cased with `-` as `_`, its ports
+/// (lowest first; the first is also `ALIAS_PORT`) and its environment
+/// (but HOME and PATH).
+fn link_env(name: &str, ip: std::net::Ipv4Addr, child: &ContainerRecord) -> Vec<String> {
+    let alias = name.rsplit('/').next().unwrap_or(name).to_uppercase().replace('-', "_");
+    let mut env = vec![format!("{alias}_NAME={name}")];
+    let mut ports: Vec<(u16, String)> = child
+        .config
+        .exposed_ports
+        .iter()
+        .flat_map(|m| m.keys())
+        .filter_map(|p| {
+            let (port, proto) = p.split_once('/').unwrap_or((p, "tcp"));
+            Some((port.parse().ok()?, proto.to_string()))
+        })
+        .collect();
+    ports.sort();
+    if let Some((port, proto)) = ports.first() {
+        env.push(format!("{alias}_PORT={proto}://{ip}:{port}"));
+    }
+    for (port, proto) in &ports {
+        let p = format!("{alias}_PORT_{port}_{}", proto.to_uppercase());
+        env.push(format!("{p}={proto}://{ip}:{port}"));
+        env.push(format!("{p}_ADDR={ip}"));
+        env.push(format!("{p}_PORT={port}"));
+        env.push(format!("{p}_PROTO={proto}"));
+    }
+    for kv in &child.config.env {
+        let Some((k, v)) = kv.split_once('=') else { continue };
+        if k != "HOME" && k != "PATH" {
+            env.push(format!("{alias}_ENV_{k}={v}"));
+        }
+    }
+    env
 }
 
 /// `--dns` servers, else the host's (the embedded DNS forwards from the
@@ -188,5 +299,33 @@ impl ContainerManager {
             }
         }
         (running, any)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_forms() {
+        assert_eq!(parse_link("/db:/web/alias"), ("db", "alias"));
+        assert_eq!(parse_link("db:alias"), ("db", "alias"));
+        assert_eq!(parse_link("db"), ("db", "db"));
+    }
+
+    #[test]
+    fn link_variables_as_dockerd() {
+        let child: ContainerRecord = serde_json::from_value(serde_json::json!({
+            "id": "c", "name": "db", "created": 0, "path": "sleep", "args": [], "image_id": "",
+            "config": {"Env": ["PATH=/bin", "HOME=/root", "A=b=c"], "ExposedPorts": {"80/tcp": {}, "53/udp": {}}},
+            "host_config": {}, "state": {}
+        }))
+        .unwrap_or_else(|e| panic!("record: {e}"));
+        let env = link_env("/web/my-db", "10.0.0.2".parse().expect("ip"), &child);
+        assert_eq!(env[0], "MY_DB_NAME=/web/my-db");
+        assert_eq!(env[1], "MY_DB_PORT=udp://10.0.0.2:53");
+        assert!(env.contains(&"MY_DB_PORT_80_TCP_ADDR=10.0.0.2".to_string()));
+        assert_eq!(env.last().map(String::as_str), Some("MY_DB_ENV_A=b=c"));
+        assert!(!env.iter().any(|e| e.contains("_ENV_PATH") || e.contains("_ENV_HOME")));
     }
 }

@@ -141,7 +141,7 @@ impl ContainerManager {
         if isolation.shareable_shm {
             self.mount_shareable_shm(rec)?;
         }
-        let mut env = rec.config.env.clone();
+        let mut env = self.env_with_links(rec, net);
         if !env.iter().any(|e| e.starts_with("PATH=")) {
             env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
         }

@@ -114,7 +114,7 @@ impl ContainerManager {
             command: cmd.join(" "),
             created: r.created / 1_000_000_000,
             ports: self.networks.summary_ports(&r.net),
-            size_rw: size.then(|| dir_size(&self.cfg.container_dir(&r.id).join("upper")) as i64),
+            size_rw: size.then(|| crate::diskusage::dir_size(&self.cfg.container_dir(&r.id).join("upper")) as i64),
             size_root_fs: None,
             labels: r.config.labels.clone(),
             state: r.state.status.as_str().into(),
@@ -172,7 +172,7 @@ impl ContainerManager {
                     "WorkDir": dir.join("work").display().to_string(),
                 }
             }),
-            size_rw: size.then(|| dir_size(&upper) as i64),
+            size_rw: size.then(|| crate::diskusage::dir_size(&upper) as i64),
             size_root_fs: None,
             mounts: r.mounts.iter().map(|m| m.to_api()).collect(),
             config: r.config.clone(),
@@ -205,18 +205,6 @@ fn name_matches(name: &str, pattern: &str) -> bool {
     }
 }
 
-
-fn dir_size(p: &std::path::Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(rd) = std::fs::read_dir(p) else { return 0 };
-    rd.flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.size(),
-            Err(_) => 0,
-        })
-        .sum()
-}
 
 #[cfg(test)]
 mod tests {

@@ -37,8 +37,8 @@ pub fn with_body(status: u16, content_type: &str, body: Body) -> Resp {
 
 /// `101 Switching Protocols` for a hijacked attach or exec stream: raw for
 /// a TTY, Docker's multiplexed framing otherwise.
-pub fn hijacked(tty: bool) -> Resp {
-    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
+pub fn hijacked(multiplexed: bool) -> Resp {
+    let ct = if multiplexed { "application/vnd.docker.multiplexed-stream" } else { "application/vnd.docker.raw-stream" };
     let mut r = with_body(101, ct, Body::empty());
     let h = r.headers_mut();
     h.insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("Upgrade"));

@@ -137,12 +137,12 @@ impl NetworkManager {
     }
 
     pub fn create(&self, spec: CreateSpec) -> Result<NetworkRecord, ApiError> {
-        if spec.name.is_empty() {
-            return Err(ApiError::invalid("network name must not be empty"));
+        // dockerd (libnetwork) takes any name that is not blank, e.g.
+        // docker-compose's `_underscoretest_bar`; names are only record
+        // fields here, never paths or interface names.
+        if spec.name.trim().is_empty() {
+            return Err(ApiError::invalid(format!("invalid name: {}", spec.name)));
         }
-        crate::container::naming::validate_name(&spec.name).map_err(|_| {
-            ApiError::invalid(format!("invalid network name \"{}\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", spec.name))
-        })?;
         let driver = if spec.driver.is_empty() { "bridge".to_string() } else { spec.driver.clone() };
         if driver != "bridge" {
             return Err(ApiError::not_found(format!("plugin \"{driver}\" not found")));

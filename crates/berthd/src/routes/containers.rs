@@ -6,6 +6,7 @@ use crate::daemon::Daemon;
 use crate::http::response::{json, ok_json, status_only, with_body, Resp};
 use crate::http::Body;
 use berth_api::container::CreateRequest;
+use berth_api::gates::VersionGates;
 use berth_api::{ApiError, ErrorKind};
 use hyper::body::Incoming;
 use hyper::Request;
@@ -18,14 +19,25 @@ pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, Api
     Ok(json(201, &created))
 }
 
-pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+pub async fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let q = query(req);
     let opts = ListOptions { all: q.flag("all"), limit: q.int("limit")?, size: q.flag("size"), filters: q.filters()? };
-    Ok(ok_json(&d.containers.list(&opts)?))
+    if !opts.size {
+        return Ok(ok_json(&d.containers.list(&opts)?));
+    }
+    // `size` walks every upper directory: off the async workers.
+    let mgr = d.containers.clone();
+    let rows = tokio::task::spawn_blocking(move || mgr.list(&opts)).await.map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(ok_json(&rows))
 }
 
-pub fn inspect(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
-    Ok(ok_json(&d.containers.inspect(id, query(req).flag("size"))?))
+pub async fn inspect(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+    if !query(req).flag("size") {
+        return Ok(ok_json(&d.containers.inspect(id, false)?));
+    }
+    let (mgr, id) = (d.containers.clone(), id.to_string());
+    let r = tokio::task::spawn_blocking(move || mgr.inspect(&id, true)).await.map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(ok_json(&r))
 }
 
 /// Docker answers 304 for "already started/stopped"; the CLI treats it as success.
@@ -182,6 +194,10 @@ pub fn rename(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, Api
 
 pub async fn remove(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
     let q = query(req);
+    if q.flag("link") {
+        d.containers.remove_link(id).await?;
+        return Ok(status_only(204));
+    }
     let c = d.containers.get(id)?;
     d.containers.remove_with_volumes(&c, q.flag("force"), q.flag("v")).await?;
     Ok(status_only(204))
@@ -255,7 +271,7 @@ pub async fn resize(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Res
 
 /// Hijacks the connection: answers 101 and runs the attach session on the
 /// upgraded stream.
-pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str, gates: VersionGates) -> Result<Resp, ApiError> {
     let q = query(req);
     let c = d.containers.get(id)?;
     let detach_keys = crate::container::parse_detach_keys(q.get("detachKeys"))?;
@@ -269,5 +285,5 @@ pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp,
             crate::container::attach_run(c, opts, rx, TokioIo::new(upgraded)).await;
         }
     });
-    Ok(crate::http::response::hijacked(tty))
+    Ok(crate::http::response::hijacked(!tty && gates.multiplexed_stream_type()))
 }

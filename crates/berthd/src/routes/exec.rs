@@ -4,6 +4,7 @@ use super::json_body;
 use crate::daemon::Daemon;
 use crate::http::response::{json, ok_json, status_only, Resp};
 use berth_api::exec::{ExecConfig, ExecStartConfig, IdResponse};
+use berth_api::gates::VersionGates;
 use berth_api::ApiError;
 use hyper::body::Incoming;
 use hyper::Request;
@@ -32,7 +33,7 @@ pub async fn resize(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Res
 
 /// Detached: 200 once the process runs. Attached: 101, then the session
 /// runs on the upgraded connection.
-pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<Resp, ApiError> {
+pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str, gates: VersionGates) -> Result<Resp, ApiError> {
     let body: ExecStartConfig = json_body(req, super::SMALL_BODY).await?;
     let e = d.containers.exec_get(id)?;
     let conn = d.containers.exec_start(&e, &body).await?;
@@ -40,7 +41,8 @@ pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<
         d.containers.exec_detached(conn).await?;
         return Ok(status_only(200));
     }
-    let tty = body.tty || e.config.tty;
+    // The start request's Tty alone decides raw or multiplexed output.
+    let tty = body.tty;
     let on_upgrade = hyper::upgrade::on(req);
     let mgr = d.containers.clone();
     tokio::spawn(async move {
@@ -50,5 +52,5 @@ pub async fn start(d: &Daemon, req: &mut Request<Incoming>, id: &str) -> Result<
             Err(_) => mgr.exec_attached(conn, tokio::io::join(tokio::io::empty(), tokio::io::sink())).await,
         }
     });
-    Ok(crate::http::response::hijacked(tty))
+    Ok(crate::http::response::hijacked(!tty && gates.multiplexed_stream_type()))
 }

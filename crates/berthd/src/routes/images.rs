@@ -5,9 +5,10 @@ use crate::daemon::Daemon;
 use crate::http::response::{ok_json, with_body, Resp};
 use crate::http::stream_io::{body_reader, ChannelWriter};
 use crate::http::Body;
-use berth_api::image::{DeleteItem, HistoryItem, ImageInspect, ImageSummary, JsonMessage, RootFs};
+use berth_api::image::{DeleteItem, HistoryItem, ImageInspect, JsonMessage, RootFs};
+use berth_api::gates::VersionGates;
 use berth_api::ApiError;
-use berth_image::{Image, Reference};
+use berth_image::Reference;
 use hyper::body::Incoming;
 use hyper::Request;
 use serde_json::json;
@@ -19,12 +20,9 @@ fn emit(d: &Daemon, action: &str, id: &str, name: &str) {
     d.events.emit("image", action, id, attrs);
 }
 
-fn created_secs(img: &Image) -> i64 {
-    (created_nanos(img) / 1_000_000_000) as i64
-}
-
-fn created_nanos(img: &Image) -> i128 {
-    img.created.as_deref().and_then(berth_api::time::parse_rfc3339).unwrap_or(0)
+/// Unix nanoseconds of an image's creation (0 when it has none).
+fn created_nanos(img: &berth_image::Image) -> i128 {
+    crate::image::created_nanos(img).unwrap_or(0)
 }
 
 fn short(id: &str) -> &str {
@@ -70,18 +68,8 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
                 continue;
             }
         }
-        let users = d.containers.image_users(&img.id.to_string()).len() as i64;
-        rows.push(ImageSummary {
-            id: img.id.to_string(),
-            parent_id: String::new(),
-            repo_tags: tags,
-            repo_digests: img.digests.clone(),
-            created: created_secs(&img),
-            size: img.size as i64,
-            shared_size: -1,
-            labels,
-            containers: if q.flag("shared-size") { users } else { -1 },
-        });
+        let containers = if q.flag("shared-size") { d.containers.image_users(&img.id.to_string()).len() as i64 } else { -1 };
+        rows.push(crate::image::summary(&img, tags, containers, -1));
     }
     rows.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
     Ok(ok_json(&rows))
@@ -137,7 +125,10 @@ fn glob_segment(p: &[u8], s: &[u8]) -> bool {
     rest.len() >= last.len() && fits(last, &rest[rest.len() - last.len()..])
 }
 
-pub fn inspect(d: &Daemon, name: &str) -> Result<Resp, ApiError> {
+pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiError> {
+    // berth's images carry no builder container, so the legacy fields are
+    // the empty values dockerd gives such images.
+    let legacy = gates.image_container_config();
     let img = d.images.resolve(name).map_err(crate::error::image_error)?;
     let cfg = &img.config;
     Ok(ok_json(&ImageInspect {
@@ -156,6 +147,8 @@ pub fn inspect(d: &Daemon, name: &str) -> Result<Resp, ApiError> {
         graph_driver: json!({"Name": "overlay2", "Data": null}),
         root_fs: RootFs { kind: "layers".into(), layers: cfg.rootfs.diff_ids.iter().map(|d| d.to_string()).collect() },
         metadata: json!({"LastTagTime": img.loaded_at}),
+        container: legacy.then(String::new),
+        container_config: legacy.then(|| serde_json::to_value(berth_api::container::ContainerConfig::default()).unwrap_or(json!({}))),
     }))
 }
 

@@ -1,10 +1,15 @@
-//! `/_ping`, `/version`, `/info`.
+//! `/_ping`, `/version`, `/info`, `/system/df`.
 
 use crate::daemon::Daemon;
+use crate::diskusage::Parts;
 use crate::http::response::{ok_json, with_body, Resp};
 use crate::http::Body;
 use berth_api::system::{Component, Platform, SystemInfo, VersionInfo};
+use berth_api::gates::VersionGates;
 use berth_api::version::{API_VERSION, MIN_API_VERSION};
+use berth_api::ApiError;
+use hyper::body::Incoming;
+use hyper::Request;
 
 pub fn ping(head: bool) -> Resp {
     let mut r = with_body(200, "text/plain; charset=utf-8", if head { Body::empty() } else { Body::from_bytes("OK") });
@@ -17,17 +22,13 @@ pub fn ping(head: bool) -> Resp {
     r
 }
 
-fn kernel_version() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string()).unwrap_or_default()
-}
-
-pub fn version() -> Resp {
+pub fn version(d: &Daemon) -> Resp {
     let v = env!("CARGO_PKG_VERSION").to_string();
     let commit = option_env!("BERTH_GIT_COMMIT").unwrap_or("unknown");
     let details = serde_json::json!({
         "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "GitCommit": commit,
-        "GoVersion": "none (rust)", "Os": "linux", "Arch": "amd64",
-        "KernelVersion": kernel_version(), "Experimental": "false", "BuildTime": "",
+        "GoVersion": "none (rust)", "Os": "linux", "Arch": crate::host::go_arch(),
+        "KernelVersion": d.host.kernel_version, "Experimental": "false", "BuildTime": "",
     });
     ok_json(&VersionInfo {
         platform: Platform { name: "Berth Engine".into() },
@@ -38,8 +39,8 @@ pub fn version() -> Resp {
         git_commit: commit.into(),
         go_version: "none (rust)".into(),
         os: "linux".into(),
-        arch: "amd64".into(),
-        kernel_version: kernel_version(),
+        arch: crate::host::go_arch().into(),
+        kernel_version: d.host.kernel_version.clone(),
         build_time: String::new(),
     })
 }
@@ -57,21 +58,22 @@ pub fn info(d: &Daemon) -> Resp {
         containers_stopped: recs.len() as i64 - running - paused,
         images: d.images.list().len() as i64,
         driver: "overlay2".into(),
-        driver_status: vec![["Backing Filesystem".into(), "extfs".into()]],
+        driver_status: d.host.driver_status.clone(),
         logging_driver: "json-file".into(),
         cgroup_driver: "cgroupfs".into(),
         cgroup_version: cgroup_version.into(),
-        kernel_version: kernel_version(),
-        operating_system: os_name(),
+        kernel_version: d.host.kernel_version.clone(),
+        operating_system: d.host.operating_system.clone(),
+        os_version: d.host.os_version.clone(),
         os_type: "linux".into(),
-        architecture: "x86_64".into(),
-        ncpu: std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(1),
-        mem_total: mem_total(),
+        architecture: d.host.machine.clone(),
+        ncpu: d.host.ncpu,
+        mem_total: d.host.mem_total,
         docker_root_dir: d.cfg.data_root.display().to_string(),
-        name: hostname(),
+        name: d.host.hostname.clone(),
         server_version: env!("CARGO_PKG_VERSION").into(),
-        default_runtime: runtime_name(&d.cfg.runtime),
-        runtimes: serde_json::json!({runtime_name(&d.cfg.runtime): {"path": d.cfg.runtime.display().to_string()}}),
+        default_runtime: d.cfg.default_runtime.clone(),
+        runtimes: d.cfg.runtimes.iter().map(|(name, path)| (name.clone(), serde_json::json!({"path": path.display().to_string()}))).collect(),
         security_options: vec!["name=seccomp,profile=builtin".into()],
         labels: vec![],
         experimental_build: false,
@@ -83,31 +85,15 @@ pub fn info(d: &Daemon) -> Resp {
         index_server_address: "https://index.docker.io/v1/".into(),
         plugins: serde_json::json!({"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]}),
         warnings: vec![],
+        // A node outside any swarm, as dockerd reports it (no swarm mode yet).
+        swarm: serde_json::json!({"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive", "ControlAvailable": false, "Error": "", "RemoteManagers": null}),
     })
 }
 
-/// The runtime as `docker info` names it: its binary's file name.
-fn runtime_name(path: &std::path::Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "runc".into())
-}
 
-fn os_name() -> String {
-    let s = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    s.lines()
-        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-        .map(|v| v.trim_matches('"').to_string())
-        .unwrap_or_else(|| "Linux".into())
-}
-
-fn mem_total() -> i64 {
-    let s = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    s.lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+/// `GET /system/df[?type=...]`.
+pub async fn df(d: &Daemon, req: &Request<Incoming>, gates: VersionGates) -> Result<Resp, ApiError> {
+    let q = super::query(req);
+    let parts = if gates.disk_usage_types() { Parts::from_types(&q.get_all("type"))? } else { Parts::ALL };
+    Ok(ok_json(&crate::diskusage::report(d, parts).await?))
 }

@@ -4,6 +4,7 @@ use super::{json_body, query};
 use crate::daemon::Daemon;
 use crate::http::response::{json, ok_json, status_only, Resp};
 use berth_api::volume::VolumeCreateRequest;
+use berth_api::gates::VersionGates;
 use berth_api::ApiError;
 use hyper::body::Incoming;
 use hyper::Request;
@@ -45,10 +46,11 @@ pub async fn remove(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<R
     Ok(status_only(204))
 }
 
-pub async fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+pub async fn prune(d: &Daemon, req: &Request<Incoming>, gates: VersionGates) -> Result<Resp, ApiError> {
     let filters = query(req).filters()?;
     let vols = d.volumes.clone();
-    let r = tokio::task::spawn_blocking(move || vols.prune(&filters))
+    let all_by_default = gates.volume_prune_all_by_default();
+    let r = tokio::task::spawn_blocking(move || vols.prune(&filters, all_by_default))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
     for name in r.volumes_deleted.iter().flatten() {

@@ -86,6 +86,7 @@ impl VolumeManager {
             name: r.name.clone(),
             options: r.options.clone(),
             scope: "local".into(),
+            usage_data: None,
         }
     }
 
@@ -129,6 +130,13 @@ impl VolumeManager {
     pub fn inspect(&self, name: &str) -> Result<Volume, ApiError> {
         let t = self.lock();
         t.vols.get(name).map(|r| self.to_api(r)).ok_or_else(|| no_such(name))
+    }
+
+    /// Every volume with how many containers reference it, for
+    /// `system df` (which measures their data).
+    pub fn usage(&self) -> Vec<(Volume, i64)> {
+        let t = self.lock();
+        t.vols.values().map(|r| (self.to_api(r), t.refs.get(&r.name).map_or(0, |u| u.len() as i64))).collect()
     }
 
     /// `GET /volumes` with Docker's filters.
@@ -180,11 +188,12 @@ impl VolumeManager {
         Ok(())
     }
 
-    /// `POST /volumes/prune`: unused anonymous volumes, or all unused ones with `all=true`.
-    pub fn prune(&self, f: &Filters) -> Result<VolumePruneResponse, ApiError> {
+    /// `POST /volumes/prune`: unused anonymous volumes, or all unused ones
+    /// with `all=true` or when `all_by_default` (clients before API 1.42).
+    pub fn prune(&self, f: &Filters, all_by_default: bool) -> Result<VolumePruneResponse, ApiError> {
         f.validate(&["label", "label!", "all"])?;
         let all = match f.values("all").first().map(String::as_str) {
-            None => false,
+            None => all_by_default,
             Some("true") | Some("1") => true,
             Some("false") | Some("0") => false,
             Some(v) => return Err(ApiError::invalid(format!("invalid filter 'all={v}'"))),
@@ -201,7 +210,7 @@ impl VolumeManager {
         let mut deleted = Vec::new();
         let mut space = 0;
         for name in victims {
-            let size = dir_size(&self.mountpoint(&name));
+            let size = crate::diskusage::dir_size(&self.mountpoint(&name));
             if self.remove_locked(&mut t, &name).is_ok() {
                 space += size;
                 deleted.push(name);
@@ -341,18 +350,6 @@ fn is_mount_point(p: &Path) -> bool {
         (Ok(a), Some(Ok(b))) => a.dev() != b.dev(),
         _ => false,
     }
-}
-
-fn dir_size(p: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(rd) = std::fs::read_dir(p) else { return 0 };
-    rd.flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() && !m.is_symlink() => dir_size(&e.path()),
-            Ok(m) => m.size(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 #[cfg(test)]

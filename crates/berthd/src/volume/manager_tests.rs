@@ -72,13 +72,16 @@ fn prune_anonymous_by_default() {
     v.claim("c1", &[anon("a1"), anon("a2"), want("n1")]).unwrap();
     v.create(VolumeCreateRequest { name: "n2".into(), labels: Some([("keep".into(), "1".into())].into()), ..Default::default() }).unwrap();
     v.release("c1", &["a2".into(), "n1".into()], false);
-    let r = v.prune(&Filters::default()).unwrap();
+    let r = v.prune(&Filters::default(), false).unwrap();
     assert_eq!(r.volumes_deleted, Some(vec!["a2".to_string()]));
-    let r = v.prune(&filters(r#"{"all":["true"],"label!":["keep"]}"#)).unwrap();
+    let r = v.prune(&filters(r#"{"all":["true"],"label!":["keep"]}"#), false).unwrap();
     assert_eq!(r.volumes_deleted, Some(vec!["n1".to_string()]));
     let names: Vec<String> = v.list(&Filters::default()).unwrap().volumes.into_iter().map(|x| x.name).collect();
     assert_eq!(names, ["a1", "n2"]);
-    assert!(v.prune(&filters(r#"{"bogus":["1"]}"#)).is_err());
+    assert!(v.prune(&filters(r#"{"bogus":["1"]}"#), false).is_err());
+    // Clients before API 1.42 prune every unused volume, named ones too.
+    let r = v.prune(&Filters::default(), true).unwrap();
+    assert_eq!(r.volumes_deleted, Some(vec!["n2".to_string()]));
 }
 
 #[test]
