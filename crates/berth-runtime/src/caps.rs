@@ -71,10 +71,15 @@ pub const DEFAULT_CAPABILITIES: [&str; 14] = [
 /// set, because runc cannot grant a capability it lacks (capset fails with EPERM,
 /// e.g. CAP_SYS_RESOURCE in a VM that withholds it).
 pub fn privileged_capabilities() -> Vec<String> {
-    let bounding = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| bounding_mask(&status))
-        .unwrap_or(u64::MAX);
+    // Read once: a process's bounding set only ever shrinks, and this runs
+    // on every start and exec.
+    static BOUNDING: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let bounding = *BOUNDING.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| bounding_mask(&status))
+            .unwrap_or(u64::MAX)
+    });
     caps_in_mask(bounding)
 }
 
