@@ -50,7 +50,7 @@ fn condition_holds(cond: Option<&Value>, caps: &[String], kernel: (u32, u32), al
     let arch = native_arch().1;
     let mut checks: Vec<bool> = Vec::new();
     for c in strings(cond.get("caps"), "caps")? {
-        checks.push(caps.iter().any(|h| *h == c));
+        checks.push(caps.contains(&c));
     }
     let arches = strings(cond.get("arches"), "arches")?;
     if !arches.is_empty() {
