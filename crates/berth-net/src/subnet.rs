@@ -66,6 +66,23 @@ impl Subnet {
     pub fn broadcast(&self) -> Ipv4Addr {
         Ipv4Addr::from(self.base | !mask(self.prefix))
     }
+
+    /// The special-purpose block this subnet overlaps, if any: addresses a
+    /// bridge must never take (routing them to a bridge, with NAT, would
+    /// capture the host's loopback, link-local or multicast traffic).
+    pub fn reserved_block(&self) -> Option<&'static str> {
+        const BLOCKS: [([u8; 4], u8, &str); 5] = [
+            ([0, 0, 0, 0], 8, "0.0.0.0/8 (this network)"),
+            ([127, 0, 0, 0], 8, "127.0.0.0/8 (loopback)"),
+            ([169, 254, 0, 0], 16, "169.254.0.0/16 (link-local)"),
+            ([224, 0, 0, 0], 4, "224.0.0.0/4 (multicast)"),
+            ([240, 0, 0, 0], 4, "240.0.0.0/4 (reserved, broadcast)"),
+        ];
+        BLOCKS.iter().find_map(|(a, p, name)| {
+            let block = Subnet { base: u32::from(Ipv4Addr::from(*a)), prefix: *p };
+            self.overlaps(&block).then_some(*name)
+        })
+    }
 }
 
 fn mask(prefix: u8) -> u32 {
@@ -136,4 +153,17 @@ mod tests {
         assert!(all.overlaps(&a));
         assert_eq!(all.nth(1 << 32), None);
     }
+
+    #[test]
+    fn reserved_blocks() {
+        let r = |s: &str| Subnet::parse(s, false).map(|n| n.reserved_block()).ok().flatten();
+        assert_eq!(r("127.0.0.0/8"), Some("127.0.0.0/8 (loopback)"));
+        assert_eq!(r("127.5.0.0/16"), Some("127.0.0.0/8 (loopback)"));
+        assert_eq!(r("169.254.10.0/24"), Some("169.254.0.0/16 (link-local)"));
+        assert_eq!(r("230.0.0.0/8"), Some("224.0.0.0/4 (multicast)"));
+        assert_eq!(r("0.0.0.0/0"), Some("0.0.0.0/8 (this network)"));
+        assert_eq!(r("10.231.0.0/24"), None);
+        assert_eq!(r("172.17.0.0/16"), None);
+    }
+
 }

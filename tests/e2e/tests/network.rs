@@ -358,3 +358,24 @@ fn compose_run_link_on_a_project_network() {
     d.docker(&["network", "rm", "proj"]).assert_ok();
     d.stop();
 }
+
+both! {
+    fn network_settings_berth_cannot_honour_are_refused(d, c) {
+        for (args, says) in [
+            (vec!["--subnet", "127.0.0.0/8"], "reserved range 127.0.0.0/8 (loopback)"),
+            (vec!["--subnet", "169.254.3.0/24"], "reserved range 169.254.0.0/16 (link-local)"),
+            (vec!["--subnet", "239.1.0.0/16"], "reserved range 224.0.0.0/4 (multicast)"),
+            (vec!["--ipv6"], "berth does not support IPv6 networks (EnableIPv6) yet"),
+            (vec!["-o", "com.docker.network.bridge.enable_icc=false"], "berth does not support network option com.docker.network.bridge.enable_icc yet"),
+        ] {
+            let mut full = vec!["network", "create"];
+            full.extend(args);
+            full.push("refused-net");
+            d.cli(c, &full).assert_fail().assert_stderr_contains(says);
+        }
+        // Nothing was made: no network, and no route for the loopback range on a bridge.
+        d.cli(c, &["network", "ls", "-q", "--filter", "name=refused-net"]).assert_ok().assert_stdout("");
+        let routes = std::fs::read_to_string("/proc/net/route").expect("routes");
+        assert!(!routes.lines().any(|l| l.split_whitespace().nth(1) == Some("0000007F")), "loopback route on a bridge:\n{routes}");
+    }
+}

@@ -169,6 +169,9 @@ impl NetworkManager {
         let ours: Vec<Subnet> = st.nets.values().filter_map(|n| n.subnet).collect();
         let subnet = match subnet {
             Some(s) => {
+                if let Some(block) = s.reserved_block() {
+                    return Err(ApiError::invalid(format!("invalid subnet {s}: it overlaps the reserved range {block}")));
+                }
                 if ours.iter().any(|o| o.overlaps(&s)) {
                     return Err(net_error(berth_net::NetError::Overlap));
                 }
