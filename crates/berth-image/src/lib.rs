@@ -14,6 +14,8 @@ pub mod timestamp;
 
 #[cfg(test)]
 mod store_tests;
+#[cfg(test)]
+mod quarantine_tests;
 
 pub use commit::CommitOptions;
 pub use config::{ContainerConfig, EmptySet, Healthcheck, History, ImageConfig, RootFs};

@@ -6,7 +6,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use berth_store::{write_atomic, BlobStore, Digest, LayerInfo, LayerStore, RecordDir, StoreError};
+use berth_store::{
+    write_atomic, BlobStore, Digest, LayerInfo, LayerStore, Quarantine, Quarantined, RecordDir,
+    StoreError,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ImageConfig;
@@ -78,6 +81,28 @@ pub struct ImageStore {
     /// Serialises loads and imports, so one cannot discard a layer another just reused.
     /// Held without `state`, so lookups stay fast while a load unpacks.
     pub(crate) ingest: Mutex<()>,
+    quarantined: Vec<Quarantined>,
+}
+
+/// Tags from `repositories.json`. A damaged file is moved aside and the images stay,
+/// untagged: losing names is better than refusing to start.
+fn load_refs(data_root: &Path, q: &Quarantine, state: &mut State) -> Option<Quarantined> {
+    let repo_path = data_root.join("repositories.json");
+    let parsed = match std::fs::read(&repo_path) {
+        Ok(data) => serde_json::from_slice::<BTreeMap<String, Digest>>(&data).map_err(|e| e.to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => Err(e.to_string()),
+    };
+    let map = match parsed {
+        Ok(map) => map,
+        Err(e) => return Some(q.move_aside("repositories", &repo_path, &e)),
+    };
+    for (name, id) in map {
+        if let (Ok(r), true) = (Reference::parse_normalized(&name), state.images.contains_key(&id)) {
+            state.refs.insert(r, id);
+        }
+    }
+    None
 }
 
 impl ImageStore {
@@ -85,41 +110,52 @@ impl ImageStore {
     /// it once at start-up before anything else uses the data root.
     pub fn open(data_root: &Path) -> Result<ImageStore> {
         berth_store::clean_tmp(data_root)?;
+        let q = Quarantine::new(data_root);
+        let mut quarantined = Vec::new();
         let layers = LayerStore::open(data_root)?;
         let records: RecordDir<ImageRecord> = RecordDir::open(&data_root.join("images"))?;
         let mut state = State::default();
-        for (_, record) in records.list()? {
-            let bytes = layers.blobs().read(&record.config_digest)?;
-            let config = ImageConfig::from_slice(&bytes)?;
-            state
-                .images
-                .insert(record.id.clone(), Cached { record, config });
-        }
-        let repo_path = data_root.join("repositories.json");
-        if let Ok(data) = std::fs::read(&repo_path) {
-            let map: BTreeMap<String, Digest> = serde_json::from_slice(&data)
-                .map_err(|e| ImageError::Corrupt(format!("{}: {e}", repo_path.display())))?;
-            for (name, id) in map {
-                if let (Ok(r), true) = (
-                    Reference::parse_normalized(&name),
-                    state.images.contains_key(&id),
-                ) {
-                    state.refs.insert(r, id);
+        let loaded = records.load(&q)?;
+        quarantined.extend(loaded.quarantined);
+        for (key, record) in loaded.records {
+            // An image whose config is gone or damaged cannot be run or inspected.
+            let config = layers
+                .blobs()
+                .read(&record.config_digest)
+                .map_err(ImageError::from)
+                .and_then(|bytes| ImageConfig::from_slice(&bytes));
+            match config {
+                Ok(config) => {
+                    state.images.insert(record.id.clone(), Cached { record, config });
                 }
+                Err(e) => quarantined.push(records.quarantine(&q, &key, &format!("config {}: {e}", record.config_digest))?),
             }
         }
+        let images_lost = !quarantined.is_empty();
+        quarantined.extend(load_refs(data_root, &q, &mut state));
+        let layer_load = layers.load(&q)?;
+        quarantined.extend(layer_load.quarantined);
         let store = ImageStore {
             root: data_root.to_path_buf(),
             layers,
             records,
             state: Mutex::new(state),
             ingest: Mutex::new(()),
+            quarantined,
         };
         // Start-up repair: a load or import that died after unpacking but
-        // before recording leaves layers no image refers to.
-        let all: Vec<Digest> = store.layers.list()?.into_iter().map(|l| l.chain_id).collect();
-        store.discard_layers(&all);
+        // before recording leaves layers no image refers to. Skipped when an image
+        // record was quarantined: its layers look unused but may hold containers' rootfs.
+        if !images_lost {
+            let all: Vec<Digest> = layer_load.records.into_iter().map(|(_, l)| l.chain_id).collect();
+            store.discard_layers(&all);
+        }
         Ok(store)
+    }
+
+    /// The damaged records `open` moved aside, for the daemon to log.
+    pub fn quarantined(&self) -> &[Quarantined] {
+        &self.quarantined
     }
 
     pub fn blobs(&self) -> &BlobStore {

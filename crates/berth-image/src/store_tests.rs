@@ -11,9 +11,9 @@ use serde_json::json;
 
 use crate::{ImageError, ImageStore, Reference};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (name, data) in files {
         let mut h = tar::Header::new_gnu();
@@ -37,7 +37,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap_or_default()
 }
 
-fn config_for(layers: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn config_for(layers: &[&[u8]]) -> Vec<u8> {
     let diff_ids: Vec<String> = layers
         .iter()
         .map(|l| Digest::of_bytes(l).to_string())
@@ -56,16 +56,16 @@ fn config_for(layers: &[&[u8]]) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap_or_default()
 }
 
-fn layer1() -> Vec<u8> {
+pub(crate) fn layer1() -> Vec<u8> {
     tar_of(&[("bin/sh", b"#!binary")])
 }
 
-fn layer2() -> Vec<u8> {
+pub(crate) fn layer2() -> Vec<u8> {
     tar_of(&[("etc/hosts", b"127.0.0.1 localhost\n")])
 }
 
 /// A docker-save archive of one image with two layers, the second gzipped.
-fn docker_archive(tags: &[&str]) -> (Vec<u8>, Digest) {
+pub(crate) fn docker_archive(tags: &[&str]) -> (Vec<u8>, Digest) {
     let (l1, l2) = (layer1(), layer2());
     let config = config_for(&[&l1, &l2]);
     let id = Digest::of_bytes(&config);

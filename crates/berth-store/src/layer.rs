@@ -11,7 +11,8 @@ use crate::blob::{BlobStore, BlobWriter};
 use crate::digest::Digest;
 use crate::error::{IoContext, Result, StoreError};
 use crate::extract::extract;
-use crate::record::write_atomic;
+use crate::quarantine::{Quarantine, Quarantined};
+use crate::record::{write_atomic, Loaded};
 use crate::tmp::TempDir;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +160,35 @@ impl LayerStore {
         }
         Ok(out)
     }
+
+    /// All layers, like `list`, but a layer whose `meta.json` cannot be read is
+    /// reported and its metadata moved to the quarantine (`layers/<chain-hex>.meta.json.<t>`).
+    /// The unpacked files stay where they are: a container's rootfs may still use them,
+    /// and the next pull of the layer replaces the metadata-less directory.
+    pub fn load(&self, q: &Quarantine) -> Result<Loaded<LayerInfo>> {
+        let mut loaded = Loaded {
+            records: Vec::new(),
+            quarantined: Vec::<Quarantined>::new(),
+        };
+        for entry in fs::read_dir(&self.dir).at(&self.dir)? {
+            let name = entry.at(&self.dir)?.file_name().to_string_lossy().into_owned();
+            let Ok(chain) = Digest::from_hex(&name) else {
+                continue;
+            };
+            match self.info(&chain) {
+                Ok(info) => loaded.records.push((name, info)),
+                // A directory without metadata is a leftover `apply` replaces.
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => {
+                    let meta = self.layer_dir(&chain).join("meta.json");
+                    let as_name = format!("{name}.meta.json");
+                    loaded.quarantined.push(q.move_aside_as("layers", &meta, &as_name, &e.to_string()));
+                }
+            }
+        }
+        loaded.records.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(loaded)
+    }
 }
 
 /// Move `dir` into tmp first so a crash mid-delete never leaves a partial layer in place.
@@ -166,4 +196,46 @@ fn remove_tree(root: &Path, dir: &Path) -> Result<()> {
     let trash = crate::tmp::tmp_dir(root)?.join(crate::tmp::unique_name("trash"));
     fs::rename(dir, &trash).at(dir)?;
     fs::remove_dir_all(&trash).at(&trash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_with(name: &str) -> io::Result<Vec<u8>> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(2);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, &b"hi"[..])?;
+        b.into_inner()
+    }
+
+    #[test]
+    fn load_quarantines_damaged_metadata_and_keeps_the_files() -> Result<()> {
+        let t = tempfile::tempdir().map_err(|e| StoreError::io("tmp", e))?;
+        let ls = LayerStore::open(t.path())?;
+        let good = ls.apply(None, &tar_with("a").at("tar")?[..])?;
+        let bad = ls.apply(None, &tar_with("b").at("tar")?[..])?;
+        let meta = ls.layer_dir(&bad.chain_id).join("meta.json");
+        fs::write(&meta, b"{").at(&meta)?;
+        let loaded = ls.load(&Quarantine::new(t.path()))?;
+        let chains: Vec<_> = loaded.records.iter().map(|(_, l)| l.chain_id.clone()).collect();
+        assert_eq!(chains, vec![good.chain_id]);
+        assert_eq!(loaded.quarantined.len(), 1);
+        let to = loaded.quarantined[0].to.clone().ok_or_else(|| StoreError::NotFound("moved".into()))?;
+        assert_eq!(
+            to.parent(),
+            Some(t.path().join("quarantine/layers").as_path())
+        );
+        assert!(to.to_string_lossy().contains(&format!("{}.meta.json.", bad.chain_id.hex())));
+        assert!(!meta.exists() && !ls.exists(&bad.chain_id));
+        assert!(ls.diff_dir(&bad.chain_id).join("b").is_file());
+        // A later apply of the same layer replaces the metadata-less directory.
+        let again = ls.apply(None, &tar_with("b").at("tar")?[..])?;
+        assert_eq!(again.chain_id, bad.chain_id);
+        assert!(ls.exists(&bad.chain_id));
+        Ok(())
+    }
 }

@@ -7,6 +7,7 @@ mod dirfd;
 mod error;
 mod extract;
 mod layer;
+mod quarantine;
 mod record;
 mod tmp;
 
@@ -21,5 +22,6 @@ pub use blob::{BlobStore, BlobWriter};
 pub use digest::Digest;
 pub use error::{Result, StoreError};
 pub use layer::{LayerInfo, LayerStore};
-pub use record::{write_atomic, RecordDir};
+pub use quarantine::{Quarantine, Quarantined};
+pub use record::{write_atomic, Loaded, RecordDir};
 pub use tmp::{clean_tmp, unique_name, TempDir};

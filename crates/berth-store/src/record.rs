@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{IoContext, Result, StoreError};
+use crate::quarantine::{Quarantine, Quarantined};
 use crate::tmp::unique_name;
 
 /// Write `data` to `path` so that a crash leaves either the old or the new content.
@@ -43,6 +44,14 @@ fn write_replacing(path: &Path, data: &[u8], sync: bool) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     res.at(path)
+}
+
+/// What a start-up load found: the readable records, sorted by key, and the damaged
+/// ones it moved aside.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    pub records: Vec<(String, T)>,
+    pub quarantined: Vec<Quarantined>,
 }
 
 /// A directory of `<key>.json` records of one type.
@@ -134,6 +143,47 @@ impl<T: Serialize + DeserializeOwned> RecordDir<T> {
         Ok(out)
     }
 
+    /// All records, like `list`, except that one that cannot be read or parsed is moved
+    /// to the quarantine under this directory's name (`containers`, `volumes`, ...)
+    /// instead of failing the whole load. Only an unreadable directory is an error.
+    pub fn load(&self, q: &Quarantine) -> Result<Loaded<T>> {
+        let mut loaded = Loaded {
+            records: Vec::new(),
+            quarantined: Vec::new(),
+        };
+        for entry in fs::read_dir(&self.dir).at(&self.dir)? {
+            let name = entry
+                .at(&self.dir)?
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            let Some(key) = name.strip_suffix(".json") else {
+                continue;
+            };
+            if key.starts_with('.') {
+                continue;
+            }
+            match self.get(key) {
+                Ok(Some(v)) => loaded.records.push((key.to_string(), v)),
+                Ok(None) => {}
+                Err(e) => loaded.quarantined.push(self.quarantine(q, key, &e.to_string())?),
+            }
+        }
+        loaded.records.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(loaded)
+    }
+
+    /// Moves one record aside, for a record whose own file parses but which is unusable
+    /// (an image whose config blob is gone).
+    pub fn quarantine(&self, q: &Quarantine, key: &str, reason: &str) -> Result<Quarantined> {
+        let kind = self
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "records".to_string());
+        Ok(q.move_aside(&kind, &self.path(key)?, reason))
+    }
+
     pub fn delete(&self, key: &str) -> Result<()> {
         let path = self.path(key)?;
         match fs::remove_file(&path) {
@@ -185,6 +235,44 @@ mod tests {
             .collect::<io::Result<_>>()
             .at("entries")?;
         assert_eq!(names, vec!["a.json".to_string()]);
+        Ok(())
+    }
+
+    #[test]
+    fn load_moves_damaged_records_aside_and_keeps_the_rest() -> Result<()> {
+        let t = tempfile::tempdir().map_err(|e| StoreError::io("tmp", e))?;
+        let rd: RecordDir<Rec> = RecordDir::open(&t.path().join("containers"))?;
+        rd.put("a", &Rec { n: 1 })?;
+        rd.put("c", &Rec { n: 3 })?;
+        // Truncated, garbage, empty, and the wrong shape.
+        fs::write(t.path().join("containers/b.json"), b"{\"n\":").at("b")?;
+        fs::write(t.path().join("containers/d.json"), b"\xff\x00garbage").at("d")?;
+        fs::write(t.path().join("containers/e.json"), b"").at("e")?;
+        fs::write(t.path().join("containers/f.json"), b"\"x\"").at("f")?;
+        let q = Quarantine::new(t.path());
+        let loaded = rd.load(&q)?;
+        let keys: Vec<_> = loaded.records.iter().map(|(k, v)| (k.as_str(), v.n)).collect();
+        assert_eq!(keys, vec![("a", 1), ("c", 3)]);
+        let mut moved: Vec<_> = loaded
+            .quarantined
+            .iter()
+            .map(|q| (q.kind.as_str(), q.from.file_name().map(|n| n.to_string_lossy().into_owned())))
+            .collect();
+        moved.sort();
+        let want: Vec<_> = ["b", "d", "e", "f"]
+            .iter()
+            .map(|k| ("containers", Some(format!("{k}.json"))))
+            .collect();
+        assert_eq!(moved, want);
+        for qd in &loaded.quarantined {
+            let to = qd.to.as_ref().ok_or_else(|| StoreError::NotFound(qd.to_string()))?;
+            assert!(to.starts_with(t.path().join("quarantine/containers")), "{qd}");
+            assert!(to.is_file() && !qd.from.exists(), "{qd}");
+        }
+        // The next start finds nothing left to move.
+        let again = rd.load(&q)?;
+        assert_eq!(again.records.len(), 2);
+        assert!(again.quarantined.is_empty());
         Ok(())
     }
 

@@ -48,6 +48,13 @@ impl RepeatLog {
     }
 }
 
+/// One line per damaged record moved aside at start-up, naming it and why.
+pub fn log_quarantined(q: &[berth_store::Quarantined]) {
+    for one in q {
+        log(&one.to_string());
+    }
+}
+
 pub fn debug_enabled() -> bool {
     DEBUG.load(Ordering::Relaxed)
 }
@@ -76,6 +83,7 @@ impl Daemon {
             std::fs::create_dir_all(d).map_err(|e| ApiError::internal(format!("creating {}: {e}", d.display())))?;
         }
         let images = Arc::new(ImageStore::open(&cfg.data_root).map_err(crate::error::image_error)?);
+        log_quarantined(images.quarantined());
         let events = Arc::new(crate::events::EventBus::default());
         let networks = crate::network::NetworkManager::open(
             cfg.net.clone(),

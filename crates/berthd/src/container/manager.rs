@@ -226,10 +226,12 @@ impl ContainerManager {
     }
 
     pub(super) fn load_records(&self) -> Result<Vec<ContainerRecord>, ApiError> {
-        self.records
-            .list()
-            .map(|v| v.into_iter().map(|(_, r)| r).collect())
-            .map_err(|e| ApiError::internal(format!("reading container records: {e}")))
+        let loaded = self
+            .records
+            .load(&berth_store::Quarantine::new(&self.cfg.data_root))
+            .map_err(|e| ApiError::internal(format!("reading container records: {e}")))?;
+        crate::daemon::log_quarantined(&loaded.quarantined);
+        Ok(loaded.records.into_iter().map(|(_, r)| r).collect())
     }
 
     /// Publishes a container event with Docker's attributes (image, name,

@@ -71,7 +71,12 @@ fn builtin(name: &str, driver: &str) -> NetworkRecord {
 impl NetworkManager {
     /// Loads records, makes the built-ins, puts chains and bridges back.
     pub(super) fn load(&self) -> Result<(), ApiError> {
-        let recs = self.records.list().map_err(|e| ApiError::internal(format!("reading network records: {e}")))?;
+        let loaded = self
+            .records
+            .load(&berth_store::Quarantine::new(&self.cfg.data_root))
+            .map_err(|e| ApiError::internal(format!("reading network records: {e}")))?;
+        crate::daemon::log_quarantined(&loaded.quarantined);
+        let recs = loaded.records;
         let mut st = self.lock();
         for (_, r) in recs {
             st.nets.insert(r.id.clone(), r);

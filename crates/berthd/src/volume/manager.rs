@@ -62,7 +62,10 @@ impl VolumeManager {
         let root = data_root.join("volumes");
         std::fs::create_dir_all(&root).map_err(|e| internal(format!("creating {}: {e}", root.display())))?;
         let mut t = Table::default();
-        for (name, rec) in records.list().map_err(|e| internal(format!("reading volume records: {e}")))? {
+        let loaded = records.load(&berth_store::Quarantine::new(data_root)).map_err(|e| internal(format!("reading volume records: {e}")))?;
+        crate::daemon::log_quarantined(&loaded.quarantined);
+        // A quarantined volume's data stays under volumes/<name>; creating the name again reuses it.
+        for (name, rec) in loaded.records {
             t.vols.insert(name, rec);
         }
         Ok(Arc::new(VolumeManager { root, records, mounter, table: Mutex::new(t) }))

@@ -114,3 +114,19 @@ fn driver_mounts_are_refcounted() {
     assert!(calls[1].starts_with("unmount "));
     assert!(v.create(VolumeCreateRequest { name: "bad".into(), driver_opts: Some([("x".to_string(), "1".to_string())].into()), ..Default::default() }).is_err());
 }
+
+#[test]
+fn damaged_record_is_quarantined_and_the_rest_load() {
+    let (t, v, _) = open();
+    v.create(VolumeCreateRequest { name: "good".into(), ..Default::default() }).unwrap();
+    v.create(VolumeCreateRequest { name: "bad".into(), ..Default::default() }).unwrap();
+    std::fs::write(t.path().join("db/volumes/bad.json"), b"{\"name\":").unwrap();
+    let again = VolumeManager::open(t.path(), Arc::new(RecordingDriverMounter::default())).unwrap();
+    assert!(again.exists("good") && !again.exists("bad"));
+    let moved: Vec<_> = std::fs::read_dir(t.path().join("quarantine/volumes")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(moved.len(), 1);
+    assert!(moved[0].starts_with("bad.json."), "{moved:?}");
+    // The data stays; creating the name again adopts it.
+    assert!(t.path().join("volumes/bad/_data").is_dir());
+    again.create(VolumeCreateRequest { name: "bad".into(), ..Default::default() }).unwrap();
+}
