@@ -107,6 +107,8 @@ pub enum Command {
     /// Manage berth
     #[command(subcommand)]
     System(system::SystemCommand),
+    /// Print a shell completion script (bash, zsh or fish)
+    Completion(completion::Args),
 }
 
 #[derive(Subcommand, Debug)]
