@@ -34,6 +34,7 @@ pub mod start;
 pub mod stats;
 pub mod stop;
 pub mod system;
+pub mod system_prune;
 pub mod tag;
 pub mod top;
 pub mod update;

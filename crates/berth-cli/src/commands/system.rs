@@ -15,6 +15,8 @@ pub enum SystemCommand {
     Info(super::info::Args),
     /// Get real time events from the server
     Events(super::events::Args),
+    /// Remove stopped containers, unused networks, dangling images (and more)
+    Prune(super::system_prune::Args),
 }
 
 #[derive(clap::Args, Debug)]
@@ -31,6 +33,7 @@ pub async fn run(client: &Client, cmd: SystemCommand) -> anyhow::Result<()> {
         SystemCommand::Df(a) => df(client, a).await,
         SystemCommand::Info(a) => super::info::run(client, a).await,
         SystemCommand::Events(a) => super::events::run(client, a).await,
+        SystemCommand::Prune(a) => super::system_prune::run(client, a).await,
     }
 }
 
