@@ -21,6 +21,9 @@ pub enum SystemCommand {
 
 #[derive(clap::Args, Debug)]
 pub struct DfArgs {
+    /// Show every image, container and volume with its usage
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
     /// Format output using a custom template
     #[arg(long)]
     pub format: Option<String>,
@@ -39,6 +42,11 @@ pub async fn run(client: &Client, cmd: SystemCommand) -> anyhow::Result<()> {
 
 async fn df(client: &Client, args: DfArgs) -> anyhow::Result<()> {
     let du: DiskUsage = client.get_json("/system/df", &Query::new()).await?;
+    if args.verbose && matches!(args.format.as_deref(), None | Some("") | Some("table")) {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        print!("{}", super::df_verbose::render(&du, now)?);
+        return Ok(());
+    }
     let format = Format::parse(match args.format.as_deref() {
         None | Some("") | Some("table") => DEFAULT_FORMAT,
         Some(f) => f,
