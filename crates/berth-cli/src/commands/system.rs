@@ -9,11 +9,11 @@ use serde_json::{json, Value};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum SystemCommand {
-    /// Show disk usage by images, containers, volumes and build cache
+    /// Disk space used by images, containers, volumes and build cache
     Df(DfArgs),
-    /// Display system-wide information
+    /// Show what the daemon runs and how it is set up
     Info(super::info::Args),
-    /// Get real time events from the server
+    /// Stream the daemon's events as they happen
     Events(super::events::Args),
     /// Remove stopped containers, unused networks, dangling images (and more)
     Prune(super::system_prune::Args),
@@ -24,7 +24,7 @@ pub struct DfArgs {
     /// Show every image, container and volume with its usage
     #[arg(short = 'v', long)]
     pub verbose: bool,
-    /// Format output using a custom template
+    /// Go template for each row, or "table TEMPLATE"
     #[arg(long)]
     pub format: Option<String>,
 }
