@@ -28,8 +28,11 @@ pub fn script(shell: &str) -> anyhow::Result<Vec<u8>> {
 pub fn run(args: Args) -> anyhow::Result<()> {
     use std::io::Write;
     let s = script(&args.shell)?;
-    std::io::stdout().write_all(&s)?;
-    Ok(())
+    match std::io::stdout().write_all(&s) {
+        // `berth completion bash | head` closing the pipe early is no error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
 }
 
 #[cfg(test)]
