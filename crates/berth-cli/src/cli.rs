@@ -5,15 +5,15 @@ use crate::commands::*;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "berth", about = "A self-sufficient runtime for containers", disable_version_flag = true)]
+#[command(name = "berth", about = "berth: run and manage containers through a berthd daemon", disable_version_flag = true)]
 pub struct Cli {
-    /// Daemon socket to connect to
+    /// Daemon address (unix:///path or tcp://host:port)
     #[arg(short = 'H', long = "host", value_name = "HOST")]
     pub host: Option<String>,
-    /// Enable debug mode
+    /// Print debug output
     #[arg(short = 'D', long = "debug")]
     pub debug: bool,
-    /// Print version information and quit
+    /// Print berth's version and exit
     #[arg(short = 'v', long = "version")]
     pub version: bool,
     #[command(subcommand)]
@@ -22,73 +22,73 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Create and run a new container from an image
+    /// Create a container from an image and start it
     #[command(disable_help_flag = true)]
     Run(run::RunArgs),
-    /// Create a new container
+    /// Create a container without starting it
     #[command(disable_help_flag = true)]
     Create(create::CreateArgs),
-    /// List containers
+    /// List running containers (all with -a)
     Ps(ps::Args),
-    /// Fetch the logs of a container
+    /// Print a container's output
     Logs(logs::Args),
-    /// Attach local standard input, output, and error streams to a running container
+    /// Connect this terminal to a running container's stdio
     Attach(attach::Args),
-    /// Execute a command in a running container
+    /// Run a command inside a running container
     Exec(exec::Args),
-    /// Start one or more stopped containers
+    /// Start stopped containers
     Start(start::Args),
-    /// Stop one or more running containers
+    /// Stop running containers (SIGTERM, then SIGKILL)
     Stop(stop::Args),
-    /// Kill one or more running containers
+    /// Send a signal (default SIGKILL) to running containers
     Kill(kill::Args),
-    /// Restart one or more containers
+    /// Stop and start containers again
     Restart(stop::Args),
-    /// Remove one or more containers
+    /// Delete containers
     Rm(rm::Args),
-    /// Block until one or more containers stop, then print their exit codes
+    /// Wait for containers to stop and print their exit codes
     Wait(wait::Args),
-    /// Return low-level information on Docker objects
+    /// Show the JSON description of containers, images, volumes or networks
     Inspect(inspect::Args),
-    /// Rename a container
+    /// Give a container a new name
     Rename(rename::Args),
-    /// Update configuration of one or more containers
+    /// Change resource limits or restart policy of containers
     Update(update::UpdateArgs),
-    /// Get real time events from the server
+    /// Stream the daemon's events as they happen
     Events(events::Args),
-    /// Inspect changes to files or directories on a container's filesystem
+    /// List files added, changed or deleted in a container
     Diff(snapshot::DiffArgs),
-    /// Export a container's filesystem as a tar archive
+    /// Write a container's filesystem as a tar archive
     Export(snapshot::ExportArgs),
-    /// Copy files/folders between a container and the local filesystem
+    /// Copy files between a container and this host
     Cp(cp::Args),
-    /// Create a new image from a container's changes
+    /// Save a container's changes as a new image
     Commit(snapshot::CommitArgs),
-    /// Pause all processes within one or more containers
+    /// Freeze every process of containers
     Pause(pause::Args),
-    /// Unpause all processes within one or more containers
+    /// Thaw paused containers
     Unpause(pause::Args),
-    /// Display the running processes of a container
+    /// List the processes running in a container
     Top(top::Args),
-    /// Display a live stream of container(s) resource usage statistics
+    /// Show live CPU, memory, network and I/O use of containers
     Stats(stats::Args),
-    /// List images
+    /// List local images
     Images(images::Args),
-    /// Remove one or more images
+    /// Delete images
     Rmi(rmi::Args),
-    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    /// Add a name (TARGET_IMAGE) to an existing image (SOURCE_IMAGE)
     Tag(tag::Args),
-    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    /// Write images to a tar archive (stdout unless -o)
     Save(save::Args),
-    /// Load an image from a tar archive or STDIN
+    /// Read images from a tar archive (stdin unless -i)
     Load(load::Args),
-    /// Import the contents from a tarball to create a filesystem image
+    /// Make an image from a filesystem tarball
     Import(import::Args),
-    /// Show the history of an image
+    /// List the layers an image was built from
     History(history::Args),
-    /// Show the Docker version information
+    /// Show berth and berthd versions
     Version(version::Args),
-    /// Display system-wide information
+    /// Show what the daemon runs and how it is set up
     Info(info::Args),
     /// Manage containers
     #[command(subcommand)]
@@ -102,11 +102,13 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
-    /// List port mappings or a specific mapping for the container
+    /// Show a container's published ports
     Port(port::Args),
-    /// Manage berth
+    /// Disk usage, pruning, info and events
     #[command(subcommand)]
     System(system::SystemCommand),
+    /// Print a shell completion script (bash, zsh or fish)
+    Completion(completion::Args),
 }
 
 #[derive(Subcommand, Debug)]

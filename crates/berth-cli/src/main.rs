@@ -68,9 +68,14 @@ fn run_cli(cli: Cli) -> i32 {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    // A completion script needs no daemon, so a bad DOCKER_HOST must not stop it.
+    let command = match cli.command {
+        Some(Command::Completion(a)) => return completion::run(a),
+        other => other,
+    };
     let host = Host::from_flag_or_env(cli.host.as_deref())?;
     let client = Client::new(host);
-    let Some(command) = cli.command else {
+    let Some(command) = command else {
         if cli.version {
             println!("Berth version {}, build {}", env!("CARGO_PKG_VERSION"), version::GIT_COMMIT);
             return Ok(());
@@ -122,5 +127,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Volume(v) => volume::run(c, v).await,
         Command::Network(n) => network::run(c, n).await,
         Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => port::run(c, a).await,
+        // Reached only if the early return above changes.
+        Command::Completion(a) => completion::run(a),
     }
 }

@@ -22,6 +22,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::GET, ["info"]) => Ok(system::info(&d)),
         (&Method::GET, ["events"]) => events::stream(&d, &req),
         (&Method::GET, ["system", "df"]) => system::df(&d, &req, gates).await,
+        (&Method::POST, ["build", "prune"]) => system::build_prune(&req),
 
         (&Method::POST, ["containers", "create"]) => containers::create(&d, &mut req).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&d, &req).await,

@@ -58,8 +58,8 @@ fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
-/// `system df` through the docker CLI (berth's CLI has no `system df`
-/// yet) and the raw API, with `type=` and its version gate.
+/// `system df` through the docker CLI
+/// and the raw API, with `type=` and its version gate.
 #[test]
 fn system_df() {
     let d = TestDaemon::start();
@@ -206,6 +206,92 @@ fn berth_system_df_matches_docker() {
     let docker = d.docker(&f).assert_ok().stdout.clone();
     d.berth(&f).assert_ok().assert_stdout(docker.trim_end());
     d.berth(&["system", "info", "--format", "{{.Images}}"]).assert_ok().assert_stdout("1");
+    d.docker(&["rm", "-f", "live"]).assert_ok();
+    d.stop();
+}
+
+/// Stopped containers, an unused network and an anonymous volume: what
+/// `system prune --volumes` should remove.
+fn prune_fixture(d: &TestDaemon) {
+    d.docker(&["run", "--name", "big", "-v", "/anon", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1024", "count=300"]).assert_ok();
+    d.docker(&["run", "--name", "small", "busybox", "true"]).assert_ok();
+    d.docker(&["run", "-d", "--name", "live", "busybox", "sleep", "1000"]).assert_ok();
+    d.docker(&["network", "create", "unused"]).assert_ok();
+    d.docker(&["volume", "create", "named"]).assert_ok();
+}
+
+/// Full IDs differ between daemons; everything else must not.
+fn without_ids(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| if w.len() == 64 && w.bytes().all(|b| b.is_ascii_hexdigit()) { "<id>" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn berth_system_prune_matches_docker() {
+    let mut outputs = Vec::new();
+    for cli in [berth_e2e::Cli::Docker, berth_e2e::Cli::Berth] {
+        let d = TestDaemon::start();
+        prune_fixture(&d);
+        let stopped = d.docker(&["ps", "-aq", "--no-trunc", "--filter", "status=exited"]).assert_ok().lines();
+        let out = d.cli(cli, &["system", "prune", "-f", "--volumes"]);
+        out.assert_ok();
+        for id in &stopped {
+            out.assert_stdout_contains(id);
+        }
+        out.assert_stdout_contains("Deleted Networks:\nunused\n");
+        assert!(out.stdout.lines().last().is_some_and(|l| l.starts_with("Total reclaimed space: ")), "{}", out.stdout);
+        // The running container, its image and the named volume stay.
+        d.docker(&["ps", "-aq"]).assert_ok().assert_stdout(&d.docker(&["ps", "-q"]).out());
+        d.docker(&["volume", "ls", "-q"]).assert_ok().assert_stdout("named");
+        d.docker(&["image", "inspect", "busybox"]).assert_ok();
+        outputs.push(without_ids(&out.stdout));
+        d.docker(&["rm", "-f", "live"]).assert_ok();
+        d.stop();
+    }
+    assert_eq!(outputs[0], outputs[1], "docker vs berth");
+}
+
+#[test]
+fn berth_system_prune_asks_first() {
+    let d = TestDaemon::start();
+    prune_fixture(&d);
+    for args in [&["system", "prune"][..], &["system", "prune", "-a", "--volumes", "--filter", "label=x"]] {
+        let docker = d.docker_stdin(args, "n\n").assert_ok().stdout.clone();
+        let berth = d.berth_stdin(args, "n\n");
+        berth.assert_ok();
+        assert_eq!(berth.stdout, docker, "{args:?}");
+        assert!(berth.stdout.ends_with("Are you sure you want to continue? [y/N] "), "{}", berth.stdout);
+    }
+    // Nothing went.
+    assert_eq!(d.docker(&["ps", "-aq"]).lines().len(), 3);
+    d.docker(&["network", "inspect", "unused"]).assert_ok();
+    assert_eq!(d.docker(&["volume", "ls", "-q"]).lines().len(), 2);
+    d.docker(&["rm", "-f", "live"]).assert_ok();
+    d.stop();
+}
+
+#[test]
+fn berth_system_df_verbose_matches_docker() {
+    let d = TestDaemon::start();
+    prune_fixture(&d);
+    d.docker(&["tag", "busybox", "other:tag"]).assert_ok();
+    // The CREATED columns count seconds: retry if a second ticks between the two runs.
+    let mut last = (String::new(), String::new());
+    for _ in 0..3 {
+        let docker = d.docker(&["system", "df", "-v"]).assert_ok().stdout.clone();
+        let berth = d.berth(&["system", "df", "-v"]).assert_ok().stdout.clone();
+        if docker == berth {
+            last = (docker, berth);
+            break;
+        }
+        last = (docker, berth);
+    }
+    assert_eq!(last.1, last.0, "berth vs docker");
+    for section in ["Images space usage:", "Containers space usage:", "Local Volumes space usage:", "Build cache usage: 0B"] {
+        assert!(last.1.contains(section), "{}", last.1);
+    }
     d.docker(&["rm", "-f", "live"]).assert_ok();
     d.stop();
 }

@@ -2,8 +2,10 @@
 
 pub mod archive_out;
 pub mod attach;
+pub mod completion;
 pub mod cp;
 pub mod create;
+pub mod df_verbose;
 pub mod events;
 pub mod exec;
 pub mod history;
@@ -33,6 +35,7 @@ pub mod start;
 pub mod stats;
 pub mod stop;
 pub mod system;
+pub mod system_prune;
 pub mod tag;
 pub mod top;
 pub mod update;

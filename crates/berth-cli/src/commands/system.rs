@@ -9,17 +9,22 @@ use serde_json::{json, Value};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum SystemCommand {
-    /// Show disk usage by images, containers, volumes and build cache
+    /// Disk space used by images, containers, volumes and build cache
     Df(DfArgs),
-    /// Display system-wide information
+    /// Show what the daemon runs and how it is set up
     Info(super::info::Args),
-    /// Get real time events from the server
+    /// Stream the daemon's events as they happen
     Events(super::events::Args),
+    /// Remove stopped containers, unused networks, dangling images (and more)
+    Prune(super::system_prune::Args),
 }
 
 #[derive(clap::Args, Debug)]
 pub struct DfArgs {
-    /// Format output using a custom template
+    /// Show every image, container and volume with its usage
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Go template for each row, or "table TEMPLATE"
     #[arg(long)]
     pub format: Option<String>,
 }
@@ -31,11 +36,17 @@ pub async fn run(client: &Client, cmd: SystemCommand) -> anyhow::Result<()> {
         SystemCommand::Df(a) => df(client, a).await,
         SystemCommand::Info(a) => super::info::run(client, a).await,
         SystemCommand::Events(a) => super::events::run(client, a).await,
+        SystemCommand::Prune(a) => super::system_prune::run(client, a).await,
     }
 }
 
 async fn df(client: &Client, args: DfArgs) -> anyhow::Result<()> {
     let du: DiskUsage = client.get_json("/system/df", &Query::new()).await?;
+    if args.verbose && matches!(args.format.as_deref(), None | Some("") | Some("table")) {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        print!("{}", super::df_verbose::render(&du, now)?);
+        return Ok(());
+    }
     let format = Format::parse(match args.format.as_deref() {
         None | Some("") | Some("table") => DEFAULT_FORMAT,
         Some(f) => f,
