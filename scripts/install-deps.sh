@@ -8,8 +8,9 @@
 #   tmux            drives interactive tests under a real pty
 #   iproute2        `ip`: bridges, veth pairs, addresses, routes
 #   iptables        NAT and filtering (iptables-nft on Debian 12)
+#   python3-venv, python3-pip  the virtualenv of docker-py's integration suite (tests/dockerpy)
 set -euo pipefail
-pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables)
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
