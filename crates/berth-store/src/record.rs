@@ -120,26 +120,29 @@ impl<T: Serialize + DeserializeOwned> RecordDir<T> {
         }
     }
 
-    /// All records, sorted by key. Temp files of interrupted writes are skipped.
-    pub fn list(&self) -> Result<Vec<(String, T)>> {
-        let mut out = Vec::new();
+    /// The keys of the records present, sorted; temp files of interrupted
+    /// writes (`.name.json...`) are skipped.
+    fn keys(&self) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
         for entry in fs::read_dir(&self.dir).at(&self.dir)? {
-            let name = entry
-                .at(&self.dir)?
-                .file_name()
-                .to_string_lossy()
-                .into_owned();
-            let Some(key) = name.strip_suffix(".json") else {
-                continue;
-            };
-            if key.starts_with('.') {
-                continue;
-            }
-            if let Some(v) = self.get(key)? {
-                out.push((key.to_string(), v));
+            let name = entry.at(&self.dir)?.file_name().to_string_lossy().into_owned();
+            match name.strip_suffix(".json") {
+                Some(key) if !key.starts_with('.') => keys.push(key.to_string()),
+                _ => {}
             }
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// All records, sorted by key.
+    pub fn list(&self) -> Result<Vec<(String, T)>> {
+        let mut out = Vec::new();
+        for key in self.keys()? {
+            if let Some(v) = self.get(&key)? {
+                out.push((key, v));
+            }
+        }
         Ok(out)
     }
 
@@ -151,25 +154,13 @@ impl<T: Serialize + DeserializeOwned> RecordDir<T> {
             records: Vec::new(),
             quarantined: Vec::new(),
         };
-        for entry in fs::read_dir(&self.dir).at(&self.dir)? {
-            let name = entry
-                .at(&self.dir)?
-                .file_name()
-                .to_string_lossy()
-                .into_owned();
-            let Some(key) = name.strip_suffix(".json") else {
-                continue;
-            };
-            if key.starts_with('.') {
-                continue;
-            }
-            match self.get(key) {
-                Ok(Some(v)) => loaded.records.push((key.to_string(), v)),
+        for key in self.keys()? {
+            match self.get(&key) {
+                Ok(Some(v)) => loaded.records.push((key, v)),
                 Ok(None) => {}
-                Err(e) => loaded.quarantined.push(self.quarantine(q, key, &e.to_string())?),
+                Err(e) => loaded.quarantined.push(self.quarantine(q, &key, &e.to_string())?),
             }
         }
-        loaded.records.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(loaded)
     }
 
