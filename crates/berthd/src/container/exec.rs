@@ -230,18 +230,11 @@ impl ContainerManager {
         let rootfs = RootfsPaths::new(&self.cfg.container_dir(&rec.id)).rootfs;
         let user_spec = if e.config.user.is_empty() { rec.config.user.clone() } else { e.config.user.clone() };
         let iso = &rec.host_config.isolation;
-        let resolved = berth_runtime::resolve_user(&rootfs, &user_spec).and_then(|mut u| {
-            berth_runtime::add_groups(&rootfs, &mut u, iso.group_add.as_deref().unwrap_or_default()).map(|()| u)
-        });
-        let caps = berth_runtime::container_capabilities(
-            false,
-            iso.cap_add.as_deref().unwrap_or_default(),
-            iso.cap_drop.as_deref().unwrap_or_default(),
-        );
-        let security = berth_runtime::parse_security_opts(iso.security_opt.as_deref().unwrap_or_default());
-        let (user, caps, security) = match (resolved, caps, security) {
-            (Ok(u), Ok(c), Ok(s)) => (u, c, s),
-            (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => {
+        let resolved = super::isolation::process_user(&rootfs, &user_spec, iso)
+            .and_then(|u| super::isolation::process_security(&rec.host_config).map(|(c, s)| (u, c, s)));
+        let (user, caps, security) = match resolved {
+            Ok(v) => v,
+            Err(err) => {
                 e.finish(126);
                 return Err(ApiError::internal(format!("OCI runtime exec failed: {err}: unknown")));
             }

@@ -7,7 +7,9 @@ use super::manager::ContainerManager;
 use super::record::ContainerRecord;
 use berth_api::container::{ContainerConfig, HostConfig, Isolation};
 use berth_api::ApiError;
-use berth_runtime::{Device, DeviceRule, Namespaces, NsMode, SeccompSpec, ShmMount};
+use berth_runtime::{
+    Device, DeviceRule, Namespaces, NsMode, ResolvedUser, RuntimeError, SeccompSpec, SecurityOptions, ShmMount,
+};
 use std::path::{Path, PathBuf};
 
 /// What start hands to the spec, resolved from the record.
@@ -142,14 +144,7 @@ impl ContainerManager {
     pub(super) fn resolve_isolation(&self, rec: &ContainerRecord) -> Result<IsolationSpec, String> {
         let hc = &rec.host_config;
         let iso = &hc.isolation;
-        let capabilities = berth_runtime::container_capabilities(
-            hc.privileged,
-            iso.cap_add.as_deref().unwrap_or_default(),
-            iso.cap_drop.as_deref().unwrap_or_default(),
-        )
-        .map_err(|e| e.to_string())?;
-        let security = berth_runtime::parse_security_opts(iso.security_opt.as_deref().unwrap_or_default())
-            .map_err(|e| e.to_string())?;
+        let (capabilities, security) = process_security(hc).map_err(|e| e.to_string())?;
         let seccomp = security.seccomp_spec(&capabilities).map_err(|e| e.to_string())?;
         let mut namespaces = namespaces_by_name(iso);
         if let Mode::Container(name) = mode(&iso.pid_mode, "PID", &[]).map_err(|e| e.message)? {
@@ -213,8 +208,7 @@ impl ContainerManager {
         let dir = self.shm_dir(&rec.id);
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let _ = self.mounter.unmount(&dir);
-        let size = if rec.host_config.shm_size > 0 { rec.host_config.shm_size as u64 } else { berth_runtime::DEFAULT_SHM_SIZE };
-        self.mounter.mount_tmpfs(&dir, size).map_err(|e| format!("mounting /dev/shm: {e}"))
+        self.mounter.mount_tmpfs(&dir, shm_size(&rec.host_config)).map_err(|e| format!("mounting /dev/shm: {e}"))
     }
 
     /// The host directory a shareable container's /dev/shm is mounted on.
@@ -230,6 +224,34 @@ impl ContainerManager {
         }
         let pid = other.state.pid;
         Ok((other, pid))
+    }
+}
+
+/// The capabilities and security options of every process of a container:
+/// its init and its execs (an exec's `--privileged` widens the set itself).
+pub(super) fn process_security(hc: &HostConfig) -> Result<(Vec<String>, SecurityOptions), RuntimeError> {
+    let iso = &hc.isolation;
+    let caps = berth_runtime::container_capabilities(
+        hc.privileged,
+        iso.cap_add.as_deref().unwrap_or_default(),
+        iso.cap_drop.as_deref().unwrap_or_default(),
+    )?;
+    Ok((caps, berth_runtime::parse_security_opts(iso.security_opt.as_deref().unwrap_or_default())?))
+}
+
+/// The user a container's process runs as, plus the `--group-add` groups.
+pub(super) fn process_user(rootfs: &Path, user: &str, iso: &Isolation) -> Result<ResolvedUser, RuntimeError> {
+    let mut u = berth_runtime::resolve_user(rootfs, user)?;
+    berth_runtime::add_groups(rootfs, &mut u, iso.group_add.as_deref().unwrap_or_default())?;
+    Ok(u)
+}
+
+/// The size of the container's /dev/shm: `--shm-size`, else Docker's 64 MiB.
+pub(super) fn shm_size(hc: &HostConfig) -> u64 {
+    if hc.shm_size > 0 {
+        hc.shm_size as u64
+    } else {
+        berth_runtime::DEFAULT_SHM_SIZE
     }
 }
 

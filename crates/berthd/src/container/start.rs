@@ -134,9 +134,8 @@ impl ContainerManager {
         mounts: Vec<berth_runtime::Mount>,
     ) -> Result<i64, String> {
         let etc = write_etc_files(dir, rec, net, self.networks.default_gateway()).map_err(|e| format!("writing /etc files: {e}"))?;
-        let mut user = berth_runtime::resolve_user(rootfs, &rec.config.user).map_err(|e| e.to_string())?;
         let iso = &rec.host_config.isolation;
-        berth_runtime::add_groups(rootfs, &mut user, iso.group_add.as_deref().unwrap_or_default()).map_err(|e| e.to_string())?;
+        let user = super::isolation::process_user(rootfs, &rec.config.user, iso).map_err(|e| e.to_string())?;
         let isolation = self.resolve_isolation(rec)?;
         if isolation.shareable_shm {
             self.mount_shareable_shm(rec)?;
@@ -158,7 +157,7 @@ impl ContainerManager {
         } else {
             None
         };
-        let shm = if rec.host_config.shm_size > 0 { rec.host_config.shm_size as u64 } else { 64 << 20 };
+        let shm = super::isolation::shm_size(&rec.host_config);
         let spec = berth_runtime::build_spec(&SpecInput {
             args,
             env,
