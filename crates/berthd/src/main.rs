@@ -83,9 +83,11 @@ fn runtimes(
         if name.is_empty() || path.is_empty() {
             bail!("--add-runtime {spec:?}: expected NAME=PATH");
         }
-        if out.insert(name.to_string(), PathBuf::from(path)).is_some() && name == default_name {
+        // The default's binary is --default-runtime's to choose.
+        if name == default_name {
             bail!("runtime name '{name}' is reserved");
         }
+        out.insert(name.to_string(), PathBuf::from(path));
     }
     Ok(out)
 }
@@ -187,6 +189,23 @@ async fn reap_orphans() {
         .await;
         if sig.recv().await.is_none() {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runtimes;
+    use std::path::Path;
+
+    #[test]
+    fn added_runtimes_are_registered_and_the_default_is_reserved() {
+        let added = vec!["fast=/opt/fast-runc".to_string()];
+        let r = runtimes("berth-oci", Path::new("/usr/lib/berth/berth-oci"), &added).expect("runtimes");
+        assert_eq!(r.get("fast").map(|p| p.as_path()), Some(Path::new("/opt/fast-runc")));
+        assert_eq!(r.get("berth-oci").map(|p| p.as_path()), Some(Path::new("/usr/lib/berth/berth-oci")));
+        for bad in ["fast", "=/x", "fast=", "berth-oci=/x"] {
+            assert!(runtimes("berth-oci", Path::new("/b"), &[bad.to_string()]).is_err(), "{bad}");
         }
     }
 }

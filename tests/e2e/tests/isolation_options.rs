@@ -260,6 +260,16 @@ fn unsupported_fields_are_refused_by_name() {
     let body = r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"BlkioWeight":0,"MemorySwappiness":-1,"UsernsMode":"","Isolation":"","VolumeDriver":"","DeviceRequests":null,"Sysctls":{"net.ipv4.ip_forward":null}}}"#;
     let (status, resp) = d.api("POST", "/v1.50/containers/create?name=ok", Some(body));
     assert_eq!(status, 201, "{resp}");
+    // Annotations reach the OCI bundle the runtime reads.
+    let body = r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"Annotations":{"org.example.team":"berth"}}}"#;
+    let (status, resp) = d.api("POST", "/v1.50/containers/create?name=annotated", Some(body));
+    assert_eq!(status, 201, "{resp}");
+    d.docker(&["start", "-a", "annotated"]).assert_ok();
+    let id = d.docker(&["inspect", "-f", "{{.Id}}", "annotated"]).assert_ok().out();
+    let bundle = std::fs::read_to_string(d.data_root().join("containers").join(&id).join("config.json")).expect("bundle");
+    let spec: serde_json::Value = serde_json::from_str(&bundle).expect("bundle json");
+    assert_eq!(spec["annotations"]["org.example.team"], "berth", "{bundle}");
+    d.docker(&["rm", "annotated"]).assert_ok();
     // A JSON null in a string map reads as "" (docker-compose sends them).
     d.docker(&["inspect", "-f", "{{json .HostConfig.Sysctls}}", "ok"]).assert_ok().assert_stdout(r#"{"net.ipv4.ip_forward":""}"#);
     d.docker(&["rm", "ok"]).assert_ok();
