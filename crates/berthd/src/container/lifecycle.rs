@@ -42,18 +42,46 @@ impl ContainerManager {
         let mgr = self.clone();
         tokio::spawn(async move {
             let dir = mgr.cfg.shim_dir(&c.id);
-            let answered = match conn {
+            let mut answered = match conn {
                 Ok(s) => shim_client::read_exit(s).await.ok(),
                 Err(_) => None,
             };
-            // The shim went away without answering: trust its exit file.
-            let code = answered.or_else(|| shim_client::recorded_exit(&dir)).unwrap_or(255);
-            if shim_client::recorded_oom(&dir) {
+            if answered.is_none() && mgr.shim_alive(&c.id) {
+                // The connection failed but the shim lives: ask again.
+                answered = shim_client::wait(&dir).await.ok();
+            }
+            let oom = shim_client::recorded_oom(&dir);
+            let code = match answered {
+                Some(code) => code,
+                // The shim died without answering (killed): its container
+                // may still run untracked. Kill what is left; that is
+                // the container's end (137) unless the shim recorded one.
+                None => mgr.after_lost_shim(&c).await,
+            };
+            if oom {
                 c.update(|r| r.state.oom_killed = true);
                 mgr.emit(&c, "oom", &[]);
             }
             mgr.handle_exit(&c, code).await;
         });
+    }
+
+    /// Whether `id`'s shim process is alive.
+    pub(super) fn shim_alive(&self, id: &str) -> bool {
+        self.host.live_shim(&self.cfg.shim_dir(id), id).is_some()
+    }
+
+    /// Clears what a dead shim left (leftovers.rs) and says how the
+    /// container ended.
+    pub(super) async fn after_lost_shim(self: &Arc<Self>, c: &Arc<Container>) -> i64 {
+        let exit_file = shim_client::recorded_exit(&self.cfg.shim_dir(&c.id));
+        let runtime = c.snapshot().host_config.isolation.runtime;
+        let mgr = self.clone();
+        let id = c.id.clone();
+        let cleared = tokio::task::spawn_blocking(move || mgr.clear_leftovers(&id, &runtime)).await.unwrap_or_default();
+        let code = super::leftovers::lost_shim_exit(exit_file, cleared);
+        crate::daemon::log(&format!("{}: shim died; container cleaned up, exit code {code}", c.id));
+        code
     }
 
     /// Records an exit: unmounts, cleans the shim's directory, wakes waiters,
@@ -267,7 +295,12 @@ impl ContainerManager {
         c.update(|r| r.state.status = Status::Removing);
         let dir = self.cfg.container_dir(&c.id);
         let mounter = self.mounter.clone();
+        let mgr = self.clone();
+        let (id, runtime) = (c.id.clone(), rec.host_config.isolation.runtime.clone());
         let removed = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            // A shim killed from outside, or a crash mid-start, may have
+            // left processes, a cgroup and runtime state: they go first.
+            mgr.clear_leftovers(&id, &runtime);
             let paths = RootfsPaths::new(&dir);
             mounter.unmount(&paths.rootfs).map_err(|e| format!("unmounting rootfs: {e}"))?;
             if is_mount_point(&paths.rootfs) {
@@ -354,7 +387,7 @@ async fn wait_exit(rx: &mut watch::Receiver<Lifecycle>, exits: u64, limit: Optio
     }
 }
 
-fn is_mount_point(p: &std::path::Path) -> bool {
+pub(super) fn is_mount_point(p: &std::path::Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (std::fs::metadata(p), p.parent().map(std::fs::metadata)) {
         (Ok(a), Some(Ok(b))) => a.dev() != b.dev(),

@@ -120,6 +120,8 @@ pub struct ContainerManager {
     records: RecordDir<ContainerRecord>,
     table: RwLock<Table>,
     pub(super) execs: super::ExecStore,
+    /// What dead shims leave behind (leftovers.rs).
+    pub(super) host: Arc<dyn super::leftovers::Host>,
 }
 
 impl ContainerManager {
@@ -133,7 +135,7 @@ impl ContainerManager {
     ) -> Result<Arc<ContainerManager>, ApiError> {
         let records = RecordDir::open(&cfg.container_records())
             .map_err(|e| ApiError::internal(format!("opening container records: {e}")))?;
-        Ok(Arc::new(ContainerManager { cfg, images, mounter, events, networks, volumes, records, table: RwLock::default(), execs: Default::default() }))
+        Ok(Arc::new(ContainerManager { cfg, images, mounter, events, networks, volumes, records, table: RwLock::default(), execs: Default::default(), host: Arc::new(super::leftovers::SysHost) }))
     }
 
     fn read_table(&self) -> std::sync::RwLockReadGuard<'_, Table> {
@@ -232,6 +234,19 @@ impl ContainerManager {
             .map_err(|e| ApiError::internal(format!("reading container records: {e}")))?;
         crate::daemon::log_quarantined(&loaded.quarantined);
         Ok(loaded.records.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// Kills and removes whatever a dead shim or a dead berthd left of
+    /// this container (leftovers.rs). Blocking.
+    pub(super) fn clear_leftovers(&self, id: &str, runtime: &str) -> super::leftovers::Cleared {
+        let shim_dir = self.cfg.shim_dir(id);
+        let place = super::leftovers::Place {
+            id,
+            shim_dir: &shim_dir,
+            runtime: self.cfg.runtime_path(runtime),
+            runtime_root: &self.cfg.runtime_root(),
+        };
+        super::leftovers::clear(self.host.as_ref(), &place)
     }
 
     /// Publishes a container event with Docker's attributes (image, name,

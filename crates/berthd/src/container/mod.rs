@@ -7,6 +7,7 @@ mod fsdiff;
 mod health;
 mod isolation;
 mod exec;
+mod leftovers;
 mod lifecycle;
 mod limits;
 mod logdriver;

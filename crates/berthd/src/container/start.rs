@@ -203,7 +203,7 @@ impl ContainerManager {
         });
         berth_runtime::write_bundle(dir, &spec).map_err(|e| e.to_string())?;
         let state_dir = self.cfg.shim_dir(&rec.id);
-        let _ = std::fs::remove_dir_all(&state_dir);
+        self.clear_before_start(&rec.id, &iso.runtime);
         let log_path = self.cfg.log_path(&rec.id);
         let (log, log_rotation) = match LogDriver::parse(&rec.host_config.log_config).map_err(|e| e.message)? {
             LogDriver::None => (Path::new("/dev/null"), None),
@@ -226,6 +226,20 @@ impl ContainerManager {
         });
         crate::daemon::debug(&format!("start {}: shim+runtime create {:.1}ms", &rec.id[..12], t.elapsed().as_secs_f64() * 1000.0));
         spawned
+    }
+
+    /// The previous run's shim finishes its runtime clean-up after it
+    /// answered the exit; give it a moment, then clear whatever is still
+    /// there (a shim killed from outside leaves the runtime's state, and
+    /// `create` would fail with "container already exists").
+    fn clear_before_start(&self, id: &str, runtime: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while self.shim_alive(id) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if self.clear_leftovers(id, runtime).anything() {
+            crate::daemon::log(&format!("{id}: cleared a previous run's leftovers before start"));
+        }
     }
 
     /// One attach connection from berthd to the shim, fanned out to every
