@@ -176,9 +176,12 @@ impl ImageStore {
         self.ingest.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn persist_refs(&self, state: &State) -> Result<()> {
+    /// Writes `refs` as the new `repositories.json`; the caller swaps it
+    /// into the state only once this succeeded, so a failed write (a full
+    /// disk) leaves memory and disk as they were.
+    fn persist_refs(&self, refs: &BTreeMap<Reference, Digest>) -> Result<()> {
         let map: BTreeMap<String, &Digest> =
-            state.refs.iter().map(|(r, d)| (r.to_string(), d)).collect();
+            refs.iter().map(|(r, d)| (r.to_string(), d)).collect();
         let data =
             serde_json::to_vec_pretty(&map).map_err(|e| ImageError::Corrupt(e.to_string()))?;
         write_atomic(&self.root.join("repositories.json"), &data)?;
@@ -247,15 +250,23 @@ impl ImageStore {
             }
             out.push((id, p.tags));
         }
+        let mut refs = state.refs.clone();
+        for (id, tags) in &out {
+            for t in tags {
+                refs.insert(t.clone(), id.clone());
+            }
+        }
+        if let Err(e) = self.persist_refs(&refs) {
+            // All or none: the records just written go again.
+            for c in &new_records {
+                let _ = self.records.delete(c.record.id.hex());
+            }
+            return Err(e);
+        }
+        state.refs = refs;
         for c in new_records {
             state.images.insert(c.record.id.clone(), c);
         }
-        for (id, tags) in &out {
-            for t in tags {
-                state.refs.insert(t.clone(), id.clone());
-            }
-        }
-        self.persist_refs(&state)?;
         Ok(out)
     }
 
@@ -367,18 +378,22 @@ impl ImageStore {
     pub fn tag(&self, source: &str, target: &Reference) -> Result<()> {
         let mut state = self.lock();
         let id = Self::resolve_id(&state, source)?;
-        state.refs.insert(target.clone(), id);
-        self.persist_refs(&state)
+        let mut refs = state.refs.clone();
+        refs.insert(target.clone(), id);
+        self.persist_refs(&refs)?;
+        state.refs = refs;
+        Ok(())
     }
 
     /// Remove one reference; returns the image it pointed at.
     pub fn untag(&self, reference: &Reference) -> Result<Digest> {
         let mut state = self.lock();
-        let id = state
-            .refs
+        let mut refs = state.refs.clone();
+        let id = refs
             .remove(reference)
             .ok_or_else(|| ImageError::NotFound(reference.familiar_string()))?;
-        self.persist_refs(&state)?;
+        self.persist_refs(&refs)?;
+        state.refs = refs;
         Ok(id)
     }
 
@@ -398,10 +413,12 @@ impl ImageStore {
             .filter(|(_, d)| *d == id)
             .map(|(r, _)| r.clone())
             .collect();
+        let mut refs = state.refs.clone();
         for r in &untagged {
-            state.refs.remove(r);
+            refs.remove(r);
         }
-        self.persist_refs(&state)?;
+        self.persist_refs(&refs)?;
+        state.refs = refs;
         self.records.delete(id.hex())?;
         state.images.remove(id);
         let (chains, diffs) = usage(&state);

@@ -412,3 +412,29 @@ fn reopening_sweeps_layers_no_image_uses() -> TestResult {
     assert_eq!(s.resolve("kept:1")?.id, id);
     Ok(())
 }
+
+/// A tag change that cannot be written (here: repositories.json cannot be
+/// replaced) is not kept in memory either: the store stays as on disk.
+#[test]
+fn failed_tag_writes_change_nothing() -> TestResult {
+    let (t, s) = store()?;
+    let (archive, id) = docker_archive(&["busybox:latest"]);
+    s.load(&archive[..])?;
+    let repos = t.path().join("root").join("repositories.json");
+    let saved = fs::read(&repos)?;
+    fs::remove_file(&repos)?;
+    fs::create_dir(&repos)?;
+    fs::write(repos.join("pin"), b"x")?;
+    assert!(s.tag(&id.hex(), &Reference::parse("other:1")?).is_err());
+    assert!(s.resolve("other:1").is_err());
+    assert!(s.untag(&Reference::parse("busybox:latest")?).is_err());
+    assert_eq!(s.resolve("busybox:latest")?.id, id);
+    assert!(s.remove(&id).is_err());
+    assert_eq!(s.resolve("busybox:latest")?.tags, vec!["busybox:latest"]);
+    assert!(s.import(&tar_of(&[])[..], &[], Some(&Reference::parse("imp:1")?), None).is_err());
+    assert!(s.resolve("imp:1").is_err());
+    assert_eq!(s.list().len(), 1);
+    fs::remove_dir_all(&repos)?;
+    fs::write(&repos, saved)?;
+    Ok(())
+}

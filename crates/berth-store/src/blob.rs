@@ -104,6 +104,11 @@ pub struct BlobWriter {
 }
 
 impl BlobWriter {
+    /// Where the blob is spooled until `commit`.
+    pub fn tmp_path(&self) -> &Path {
+        &self.tmp
+    }
+
     /// Bytes written so far.
     pub fn size(&self) -> u64 {
         self.size

@@ -37,12 +37,19 @@ pub struct LayerStore {
 struct Tee<'a, R> {
     inner: R,
     out: &'a mut BlobWriter,
+    /// A failed write of the blob copy (a full disk): the tar reader only
+    /// sees it as a read error, which would read as a corrupt archive.
+    write_failed: Option<io::Error>,
 }
 
 impl<R: Read> Read for Tee<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.out.write_all(&buf[..n])?;
+        if let Err(e) = self.out.write_all(&buf[..n]) {
+            let copy = e.raw_os_error().map_or_else(|| io::Error::new(e.kind(), e.to_string()), io::Error::from_raw_os_error);
+            self.write_failed = Some(copy);
+            return Err(e);
+        }
         Ok(n)
     }
 }
@@ -99,8 +106,17 @@ impl LayerStore {
             let mut tee = Tee {
                 inner: tar,
                 out: &mut blob,
+                write_failed: None,
             };
-            let size = extract(&diff, &mut tee)?;
+            let size = match extract(&diff, &mut tee) {
+                Ok(size) => size,
+                Err(e) => {
+                    return Err(match tee.write_failed.take() {
+                        Some(w) => StoreError::io(tee.out.tmp_path(), w),
+                        None => e,
+                    })
+                }
+            };
             // The tar's end-of-archive padding is part of the diff id too.
             io::copy(&mut tee, &mut io::sink()).at(&diff)?;
             size

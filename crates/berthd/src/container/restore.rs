@@ -20,6 +20,15 @@ impl ContainerManager {
         let records = self.load_records()?;
         let known: HashSet<String> = records.iter().map(|r| r.id.clone()).collect();
         for rec in records {
+            if !rec.state.status.is_running() && !self.cfg.container_dir(&rec.id).exists() {
+                // `rm` removes the directory before the record: a crash
+                // in between is a removal to finish.
+                match self.delete_record(&rec.id) {
+                    Ok(()) => crate::daemon::log(&format!("{}: finished an interrupted removal", rec.id)),
+                    Err(e) => crate::daemon::log(&format!("{e}")),
+                }
+                continue;
+            }
             let c = Container::new(rec.clone());
             if let Err(e) = self.insert(c.clone(), &rec.name) {
                 crate::daemon::log(&format!("skipping container {}: {e}", rec.id));

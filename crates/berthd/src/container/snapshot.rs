@@ -109,6 +109,7 @@ impl ContainerManager {
         let parent_id = parent.id.clone();
         let result = tokio::task::spawn_blocking(move || {
             // Stream the layer through a pipe: tar writer thread → store reader.
+            let existed: std::collections::HashSet<_> = images.list().into_iter().map(|i| i.id).collect();
             let (r, w) = std::io::pipe().map_err(|e| berth_image::ImageError::Corrupt(e.to_string()))?;
             let writer = std::thread::spawn(move || fsdiff::layer_tar(&upper, w));
             let id = images.commit(
@@ -124,8 +125,17 @@ impl ContainerManager {
                 },
             );
             let wrote = writer.join().map_err(|_| berth_image::ImageError::Corrupt("layer writer panicked".into()))?;
-            wrote.map_err(|e| berth_image::ImageError::Corrupt(format!("writing the layer: {e}")))?;
-            id
+            // The store's error comes first: when it stopped reading (a
+            // full disk), the writer only saw a broken pipe.
+            let id = id?;
+            if let Err(e) = wrote {
+                // The store took a truncated layer: the image must not stay.
+                if !existed.contains(&id) {
+                    let _ = images.remove(&id);
+                }
+                return Err(berth_image::ImageError::Corrupt(format!("writing the layer: {e}")));
+            }
+            Ok(id)
         })
         .await
         .map_err(|e| ApiError::internal(e.to_string()));

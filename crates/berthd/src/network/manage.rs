@@ -115,12 +115,20 @@ impl NetworkManager {
                 (s, s.nth(1).ok_or_else(|| ApiError::internal("pool too small"))?)
             }
         };
-        let mut n = existing.unwrap_or_else(|| builtin("bridge", "bridge"));
+        let mut n = existing.clone().unwrap_or_else(|| builtin("bridge", "bridge"));
         n.subnet = Some(subnet);
         n.gateway = Some(gateway);
         n.bridge = self.cfg.bridge.clone();
         n.default_bridge = true;
-        self.persist(&n)?;
+        // Start-up writes only what changed, so a full disk does not stop
+        // it; the default bridge is derived again at every start, so a
+        // failed write costs nothing but a log line.
+        let same = |a: &NetworkRecord| serde_json::to_value(a).ok() == serde_json::to_value(&n).ok();
+        if !existing.as_ref().is_some_and(same) {
+            if let Err(e) = self.persist(&n) {
+                crate::daemon::log(&format!("{e}; the default bridge keeps its settings in memory"));
+            }
+        }
         st.nets.insert(n.id.clone(), n);
         Ok(())
     }
@@ -203,11 +211,13 @@ impl NetworkManager {
             options: spec.options,
             default_bridge: false,
         };
-        self.bring_up(&mut st, &n).inspect_err(|_| {
-            let _ = self.links.delete_link(&n.bridge);
-        })?;
-        if let Err(e) = self.persist(&n) {
+        // The record first: a crash after it leaves a network that start-up
+        // brings up; a crash before it leaves nothing. The other order
+        // could leave a bridge no record names.
+        self.persist(&n)?;
+        if let Err(e) = self.bring_up(&mut st, &n) {
             self.tear_down_net(&mut st, &n);
+            let _ = self.records.delete(&n.id);
             return Err(e);
         }
         st.nets.insert(n.id.clone(), n.clone());
@@ -239,8 +249,14 @@ impl NetworkManager {
                 format!("error while removing network: network {} id {} has active endpoints", n.name, n.id),
             ));
         }
-        self.records.delete(&n.id).map_err(|e| ApiError::internal(format!("deleting network {}: {e}", n.name)))?;
+        // The bridge and rules before the record, so a crash in between
+        // leaves a record that start-up brings up again, never a bridge
+        // without one.
         self.tear_down_net(&mut st, &n);
+        if let Err(e) = self.records.delete(&n.id) {
+            let _ = self.bring_up(&mut st, &n);
+            return Err(ApiError::internal(format!("deleting network {}: {e}", n.name)));
+        }
         st.nets.remove(&n.id);
         Ok(())
     }
