@@ -68,7 +68,11 @@ impl ContainerManager {
             r.state.oom_killed = false;
             r.net = super::network::running_net(&r.net, &net);
         });
-        self.persist_run_state(&rec)?;
+        if let Err(e) = self.persist_run_state(&rec) {
+            // The container runs and is monitored either way; a stale
+            // record ("created") is settled at the next start-up.
+            crate::daemon::log(&format!("{e}"));
+        }
         c.lifecycle.send_modify(|l| {
             l.starts += 1;
             l.running = true;
