@@ -219,6 +219,11 @@ impl TestDaemon {
         self.ids.lock().expect("ids lock").insert(id.to_string());
     }
 
+    /// Every full container ID seen or tracked so far.
+    pub fn tracked(&self) -> Vec<String> {
+        self.ids.lock().expect("ids lock").iter().cloned().collect()
+    }
+
     /// One raw HTTP/1.1 request over the socket; returns (status, body).
     pub fn api(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
         let (status, _headers, body) = self
