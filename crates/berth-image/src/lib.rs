@@ -5,6 +5,7 @@ mod config;
 mod error;
 mod history;
 mod import;
+mod journal;
 mod load;
 mod reference;
 mod save;

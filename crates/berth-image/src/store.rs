@@ -114,6 +114,9 @@ impl ImageStore {
         let mut quarantined = Vec::new();
         let layers = LayerStore::open(data_root)?;
         let records: RecordDir<ImageRecord> = RecordDir::open(&data_root.join("images"))?;
+        // An ingest a crash interrupted: its records go before loading.
+        let _ = crate::journal::recover(data_root, &records);
+        berth_store::remove_stale_temps(data_root);
         let mut state = State::default();
         let loaded = records.load(&q)?;
         quarantined.extend(loaded.quarantined);
@@ -228,8 +231,52 @@ impl ImageStore {
         let mut state = self.lock();
         let mut out = Vec::new();
         let mut new_records = Vec::new();
-        for p in prepared {
-            let id = self.blobs().put(&p.config_bytes)?;
+        let mut ids = Vec::new();
+        for p in &prepared {
+            ids.push(self.blobs().put(&p.config_bytes)?);
+        }
+        let mut journal = crate::journal::Journal::default();
+        for (id, p) in ids.iter().zip(&prepared) {
+            if !state.images.contains_key(id) && !journal.new_images.iter().any(|n| n == id.hex()) {
+                journal.new_images.push(id.hex().to_string());
+            }
+            for t in &p.tags {
+                journal.tags.insert(t.to_string(), id.hex().to_string());
+            }
+        }
+        crate::journal::begin(&self.root, &journal)?;
+        let written = self.write_records(&state, prepared, ids, &mut out, &mut new_records);
+        let mut refs = state.refs.clone();
+        for (id, tags) in &out {
+            for t in tags {
+                refs.insert(t.clone(), id.clone());
+            }
+        }
+        if let Err(e) = written.and_then(|()| self.persist_refs(&refs)) {
+            // All or none: the records just written go again.
+            for c in &new_records {
+                let _ = self.records.delete(c.record.id.hex());
+            }
+            crate::journal::end(&self.root);
+            return Err(e);
+        }
+        crate::journal::end(&self.root);
+        state.refs = refs;
+        for c in new_records {
+            state.images.insert(c.record.id.clone(), c);
+        }
+        Ok(out)
+    }
+
+    fn write_records(
+        &self,
+        state: &State,
+        prepared: Vec<Prepared>,
+        ids: Vec<Digest>,
+        out: &mut Vec<(Digest, Vec<Reference>)>,
+        new_records: &mut Vec<Cached>,
+    ) -> Result<()> {
+        for (p, id) in prepared.into_iter().zip(ids) {
             if !state.images.contains_key(&id)
                 && !new_records.iter().any(|c: &Cached| c.record.id == id)
             {
@@ -242,32 +289,17 @@ impl ImageStore {
                     loaded_at: now_rfc3339(),
                     digests: Vec::new(),
                 };
-                self.records.put(id.hex(), &record)?;
+                // Pushed before the write, so a failed write's file is
+                // removed with the others.
                 new_records.push(Cached {
-                    record,
+                    record: record.clone(),
                     config: p.config,
                 });
+                self.records.put(id.hex(), &record)?;
             }
             out.push((id, p.tags));
         }
-        let mut refs = state.refs.clone();
-        for (id, tags) in &out {
-            for t in tags {
-                refs.insert(t.clone(), id.clone());
-            }
-        }
-        if let Err(e) = self.persist_refs(&refs) {
-            // All or none: the records just written go again.
-            for c in &new_records {
-                let _ = self.records.delete(c.record.id.hex());
-            }
-            return Err(e);
-        }
-        state.refs = refs;
-        for c in new_records {
-            state.images.insert(c.record.id.clone(), c);
-        }
-        Ok(out)
+        Ok(())
     }
 
     /// Remove layers from `created` (and their tar blobs) that no recorded image uses.

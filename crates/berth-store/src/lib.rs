@@ -23,5 +23,5 @@ pub use digest::Digest;
 pub use error::{Result, StoreError};
 pub use layer::{LayerInfo, LayerStore};
 pub use quarantine::{Quarantine, Quarantined};
-pub use record::{write_atomic, Loaded, RecordDir};
+pub use record::{remove_stale_temps, write_atomic, Loaded, RecordDir};
 pub use tmp::{clean_tmp, unique_name, TempDir};

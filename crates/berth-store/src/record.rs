@@ -17,6 +17,17 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     write_replacing(path, data, true)
 }
 
+/// Removes the temp files of writes a crash interrupted (`.tmp-*` beside
+/// the records). Only for start-up, when no write is in flight.
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        if e.file_name().to_string_lossy().starts_with(".tmp-") {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Temp file and rename, fsynced (file and directory) when `sync`. Without
 /// it a process crash still leaves the old or the new content, and so does
 /// a power loss on ext4 (a rename over a file flushes its data first), but
@@ -154,6 +165,7 @@ impl<T: Serialize + DeserializeOwned> RecordDir<T> {
             records: Vec::new(),
             quarantined: Vec::new(),
         };
+        remove_stale_temps(&self.dir);
         for key in self.keys()? {
             match self.get(&key) {
                 Ok(Some(v)) => loaded.records.push((key, v)),
