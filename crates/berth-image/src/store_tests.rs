@@ -425,7 +425,7 @@ fn failed_tag_writes_change_nothing() -> TestResult {
     fs::remove_file(&repos)?;
     fs::create_dir(&repos)?;
     fs::write(repos.join("pin"), b"x")?;
-    assert!(s.tag(&id.hex(), &Reference::parse("other:1")?).is_err());
+    assert!(s.tag(id.hex(), &Reference::parse("other:1")?).is_err());
     assert!(s.resolve("other:1").is_err());
     assert!(s.untag(&Reference::parse("busybox:latest")?).is_err());
     assert_eq!(s.resolve("busybox:latest")?.id, id);
