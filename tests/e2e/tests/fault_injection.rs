@@ -17,6 +17,8 @@ use berth_e2e::{leaked_cgroups, wait_until, Cli, TestDaemon};
 const KILLS: usize = 30;
 /// Containers kept running at most between rounds (more are removed).
 const MAX_RUNNING: usize = 6;
+/// User networks at most at once.
+const MAX_NETWORKS: usize = 3;
 const SETTLE: Duration = Duration::from_secs(10);
 
 /// xorshift64*: small, and the same sequence for the same seed.
@@ -48,6 +50,8 @@ struct Made {
     networks: Vec<String>,
     network_ids: BTreeSet<String>,
     next: usize,
+    /// How many more networks the workers may create this round.
+    net_budget: usize,
 }
 
 fn is_id(s: &str) -> bool {
@@ -104,6 +108,13 @@ fn one_op(d: &TestDaemon, rng: &mut Rng, made: &Mutex<Made>) {
             }
         }
         7 => {
+            {
+                let mut m = made.lock().expect("made");
+                if m.net_budget == 0 {
+                    return;
+                }
+                m.net_budget -= 1;
+            }
             let out = d.cli(c, &["network", "create", &format!("net-{name}")]);
             if out.code == 0 {
                 let mut m = made.lock().expect("made");
@@ -237,8 +248,12 @@ fn random_daemon_kills_leave_consistent_state() {
     println!("fault injection seed: {seed} (replay with BERTH_FAULT_SEED={seed})");
     let mut rng = Rng(seed);
     let d = TestDaemon::start();
+    let cleanup = RemoveAllOnPanic(&d);
     let made = Mutex::new(Made::default());
     for round in 0..KILLS {
+        // Address pools are a host-wide resource: few user networks at once.
+        let user_nets = d.docker(&["network", "ls", "-q"]).assert_ok().lines().len().saturating_sub(3);
+        made.lock().expect("made").net_budget = MAX_NETWORKS.saturating_sub(user_nets);
         let dead = AtomicBool::new(false);
         let seeds = [rng.next() | 1, rng.next() | 1];
         let delay = Duration::from_millis(30 + rng.below(600));
@@ -288,13 +303,60 @@ fn random_daemon_kills_leave_consistent_state() {
     }
     let leftover_nets = d.docker(&["network", "ls", "--format", "{{.Name}}"]).assert_ok().lines();
     assert_eq!(leftover_nets.len(), 3, "{leftover_nets:?}");
+    drop(cleanup);
     d.stop();
 }
 
-/// A request that must work; on failure, the seed and berthd's log.
+/// A request that must work; on failure, the seed, the state of the
+/// object it named, its shims and berthd's log about it.
 fn must(d: &TestDaemon, seed: u64, round: usize, args: &[&str]) {
     let out = d.docker(args);
-    assert!(out.code == 0, "seed {seed}, round {round}: {args:?} failed: {}\n--- berthd log ---\n{}", out.stderr, tail(&d.log(), 80));
+    if out.code == 0 {
+        return;
+    }
+    let target = args.last().copied().unwrap_or("");
+    let state = d.docker(&["inspect", "-f", "{{json .State}}", target]).stdout;
+    let log: Vec<String> = d
+        .log()
+        .lines()
+        .filter(|l| !l.starts_with("berthd: GET ") && !l.starts_with("berthd: HEAD ") || l.contains(target))
+        .map(String::from)
+        .collect();
+    panic!(
+        "seed {seed}, round {round}: {args:?} failed: {}\nstate: {state}\nshims: {:?}\n--- berthd log (no GET/HEAD) ---\n{}",
+        out.stderr,
+        shims(d),
+        log[log.len().saturating_sub(150)..].join("\n")
+    );
+}
+
+/// Best-effort clean-up when the test fails: the harness's own clean-up
+/// does not know user networks, whose bridges would stay on the host.
+struct RemoveAllOnPanic<'a>(&'a TestDaemon);
+
+impl Drop for RemoveAllOnPanic<'_> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let d = self.0;
+        // A second panic must not escape a destructor that runs during unwinding.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if d.docker(&["version"]).code != 0 {
+                d.kill9();
+                d.restart();
+            }
+            let all = d.docker(&["ps", "-aq"]).lines();
+            for x in &all {
+                d.docker(&["rm", "-f", x]);
+            }
+            for n in d.docker(&["network", "ls", "--format", "{{.Name}}"]).lines() {
+                if !["bridge", "host", "none"].contains(&n.as_str()) {
+                    d.docker(&["network", "rm", &n]);
+                }
+            }
+        }));
+    }
 }
 
 fn tail(s: &str, n: usize) -> String {
