@@ -165,3 +165,37 @@ both! {
         }
     }
 }
+
+fn runtime(d: &TestDaemon, args: &[&str]) {
+    let root = d.exec_root().join("runtime");
+    let o = std::process::Command::new(d.bin_dir().join("berth-oci"))
+        .arg("--root")
+        .arg(&root)
+        .args(args)
+        .output()
+        .expect("run berth-oci");
+    assert!(o.status.success(), "berth-oci {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+both! {
+    fn pause_state_cut_by_a_crash_follows_the_runtime(d, c) {
+        // berthd dies between the runtime's resume and the record's write:
+        // the record says paused, the container runs.
+        let a = d.cli(c, &["run", "-d", "--name", "thawed", "busybox", "sleep", "1000"]).assert_ok().out();
+        d.cli(c, &["pause", "thawed"]).assert_ok();
+        d.kill9();
+        runtime(d, &["resume", &a]);
+        d.restart();
+        d.cli(c, &["inspect", "-f", "{{.State.Status}}", "thawed"]).assert_ok().assert_stdout("running");
+        d.cli(c, &["exec", "thawed", "true"]).assert_ok();
+        // ...and between the runtime's pause and the record's write.
+        let b = d.cli(c, &["run", "-d", "--name", "frozen", "busybox", "sleep", "1000"]).assert_ok().out();
+        d.kill9();
+        runtime(d, &["pause", &b]);
+        d.restart();
+        d.cli(c, &["inspect", "-f", "{{.State.Status}}", "frozen"]).assert_ok().assert_stdout("paused");
+        d.cli(c, &["unpause", "frozen"]).assert_ok();
+        d.cli(c, &["exec", "frozen", "true"]).assert_ok();
+        d.cli(c, &["rm", "-f", "thawed", "frozen"]).assert_ok();
+    }
+}

@@ -49,11 +49,40 @@ impl ContainerManager {
     /// Resumes a paused container (also before stop/kill/remove, so the
     /// signal is delivered). Caller holds the op lock.
     pub(super) async fn thaw(&self, c: &Arc<Container>) -> Result<(), ApiError> {
-        self.runtime(c, vec!["resume".into(), c.id.clone()])
-            .await
-            .map_err(|e| ApiError::internal(format!("Cannot unpause container {}: {e}", c.id)))?;
+        if let Err(e) = self.runtime(c, vec!["resume".into(), c.id.clone()]).await {
+            // A crash between the runtime's resume and the record's write
+            // leaves a record that says paused: not an error.
+            if self.runtime_status(c).await.as_deref() != Some("running") {
+                return Err(ApiError::internal(format!("Cannot unpause container {}: {e}", c.id)));
+            }
+        }
         let rec = c.update(|r| r.state.status = Status::Running);
         self.persist(&rec)
+    }
+
+    /// The runtime's view (`running`, `paused`, ...), if it has one.
+    pub(super) async fn runtime_status(&self, c: &Container) -> Option<String> {
+        let out = self.runtime(c, vec!["state".into(), c.id.clone()]).await.ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&out).ok()?;
+        v.get("status")?.as_str().map(str::to_string)
+    }
+
+    /// Start-up: a crash between the runtime's pause or resume and the
+    /// record's write leaves them disagreeing; the runtime is right.
+    pub(super) async fn sync_paused(&self, c: &Arc<Container>) {
+        let recorded = c.snapshot().state.status;
+        let actual = match self.runtime_status(c).await.as_deref() {
+            Some("paused") => Status::Paused,
+            Some("running") => Status::Running,
+            _ => return,
+        };
+        if actual != recorded {
+            let rec = c.update(|r| r.state.status = actual);
+            if let Err(e) = self.persist(&rec) {
+                crate::daemon::log(&format!("{e}"));
+            }
+            crate::daemon::log(&format!("{}: the runtime says {actual:?}, the record said {recorded:?}", c.id));
+        }
     }
 
     /// `GET /containers/{id}/top`: the host's `ps <args>` rows whose PID is

@@ -46,6 +46,7 @@ impl ContainerManager {
             let shim_dir = self.cfg.shim_dir(&rec.id);
             match shim_client::request(&shim_dir, "state").await {
                 Ok(reply) if reply.starts_with("running") => {
+                    self.sync_paused(&c).await;
                     self.networks.restore_container(&rec.id, &rec.net);
                     if let Err(e) = self.connect_output(&c, &rec).await {
                         crate::daemon::log(&format!("reattaching {}: {e}", rec.id));
