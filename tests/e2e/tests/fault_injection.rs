@@ -1,5 +1,5 @@
 //! Fault injection: berthd is SIGKILLed at random points of a stream of
-//! create/run/start/stop/rm/commit/network create/rm requests, restarted
+//! create/run/start/stop/rm/commit/exec/volume/network create/rm requests, restarted
 //! on the same roots, and checked: every record loads (nothing
 //! quarantined), no shim, mount, netns, veth, iptables rule, bridge or
 //! cgroup is left without a running container or network that owns it,
@@ -71,7 +71,7 @@ fn one_op(d: &TestDaemon, rng: &mut Rng, made: &Mutex<Made>) {
         (format!("f{n}"), container, network)
     };
     let remember = |name: &str| made.lock().expect("made").containers.push(name.to_string());
-    match rng.below(10) {
+    match rng.below(12) {
         0 => {
             if d.cli(c, &["create", "--name", &name, "busybox", "sleep", "1000"]).code == 0 {
                 remember(&name);
@@ -129,9 +129,24 @@ fn one_op(d: &TestDaemon, rng: &mut Rng, made: &Mutex<Made>) {
                 d.cli(c, &["network", "rm", n]);
             }
         }
-        _ => {
+        9 => {
             if let Some(x) = &container {
                 d.cli(c, &["exec", x, "true"]);
+            }
+        }
+        10 => {
+            let vol = format!("vol-{}", rng.below(4));
+            if rng.below(2) == 0 {
+                d.cli(c, &["volume", "create", &vol]);
+            } else {
+                d.cli(c, &["volume", "rm", &vol]);
+            }
+        }
+        _ => {
+            // A container with an anonymous and a named volume.
+            let vol = format!("vol-{}:/named", rng.below(4));
+            if d.cli(c, &["run", "-d", "--name", &name, "-v", "/anon", "-v", &vol, "busybox", "sleep", "1000"]).code == 0 {
+                remember(&name);
             }
         }
     }
@@ -171,6 +186,7 @@ fn invariants(d: &TestDaemon, made: &Mutex<Made>) -> Vec<String> {
     if !q.is_empty() {
         bad.push(format!("quarantined: {q:?}"));
     }
+    bad.extend(d.volume_inconsistencies());
     let all = d.docker(&["ps", "-aq", "--no-trunc"]).assert_ok().lines();
     let running: BTreeSet<String> = d.docker(&["ps", "-q", "--no-trunc"]).assert_ok().lines().into_iter().collect();
     if !all.is_empty() {
@@ -300,6 +316,9 @@ fn random_daemon_kills_leave_consistent_state() {
         if !["bridge", "host", "none"].contains(&n.as_str()) {
             must(&d, seed, KILLS, &["network", "rm", &n]);
         }
+    }
+    for v in d.docker(&["volume", "ls", "-q"]).assert_ok().lines() {
+        must(&d, seed, KILLS, &["volume", "rm", &v]);
     }
     let leftover_nets = d.docker(&["network", "ls", "--format", "{{.Name}}"]).assert_ok().lines();
     assert_eq!(leftover_nets.len(), 3, "{leftover_nets:?}");

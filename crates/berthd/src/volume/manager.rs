@@ -66,8 +66,18 @@ impl VolumeManager {
         crate::daemon::log_quarantined(&loaded.quarantined);
         // A quarantined volume's data stays under volumes/<name>; creating the name again reuses it.
         for (name, rec) in loaded.records {
+            if !root.join(&name).exists() {
+                // `rm` removes the data before the record: a crash in
+                // between is a removal to finish.
+                match records.delete(&name) {
+                    Ok(()) => crate::daemon::log(&format!("volume {name}: finished an interrupted removal")),
+                    Err(e) => crate::daemon::log(&format!("volume {name}: {e}")),
+                }
+                continue;
+            }
             t.vols.insert(name, rec);
         }
+        remove_unrecorded_empty(&root, &data_root.join("quarantine").join("volumes"), &t);
         Ok(Arc::new(VolumeManager { root, records, mounter, table: Mutex::new(t) }))
     }
 
@@ -334,6 +344,27 @@ impl VolumeManager {
     #[cfg(test)]
     pub fn exists(&self, name: &str) -> bool {
         self.lock().vols.contains_key(name)
+    }
+}
+
+/// Start-up: a create cut between the data directory and the record
+/// leaves an empty `<name>/_data` no record names. A quarantined volume's
+/// data (its record is under `quarantine`) and non-empty data stay.
+fn remove_unrecorded_empty(root: &Path, quarantine: &Path, t: &Table) {
+    let Ok(rd) = std::fs::read_dir(root) else { return };
+    let quarantined: Vec<String> = std::fs::read_dir(quarantine)
+        .map(|q| q.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if t.vols.contains_key(&name) || quarantined.iter().any(|q| q.starts_with(&format!("{name}.json."))) {
+            continue;
+        }
+        let data = e.path().join("_data");
+        let empty = std::fs::read_dir(&data).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if empty && !is_mount_point(&data) && std::fs::remove_dir(&data).and_then(|()| std::fs::remove_dir(e.path())).is_ok() {
+            crate::daemon::log(&format!("volume {name}: removed the directory of an interrupted create"));
+        }
     }
 }
 

@@ -130,3 +130,25 @@ fn damaged_record_is_quarantined_and_the_rest_load() {
     assert!(t.path().join("volumes/bad/_data").is_dir());
     again.create(VolumeCreateRequest { name: "bad".into(), ..Default::default() }).unwrap();
 }
+
+/// A crash between a volume's data directory and its record (create), or
+/// between them the other way (rm), is settled at the next open.
+#[test]
+fn interrupted_create_and_remove_are_settled_at_open() {
+    let (t, v, _) = open();
+    v.create(VolumeCreateRequest { name: "gone".into(), ..Default::default() }).unwrap();
+    v.create(VolumeCreateRequest { name: "kept".into(), ..Default::default() }).unwrap();
+    std::fs::write(t.path().join("volumes/kept/_data/f"), b"x").unwrap();
+    // rm cut after the data went.
+    std::fs::remove_dir_all(t.path().join("volumes/gone")).unwrap();
+    // create cut before the record; and data of a volume whose record is lost.
+    std::fs::create_dir_all(t.path().join("volumes/half/_data")).unwrap();
+    std::fs::create_dir_all(t.path().join("volumes/orphan/_data")).unwrap();
+    std::fs::write(t.path().join("volumes/orphan/_data/f"), b"x").unwrap();
+    let again = VolumeManager::open(t.path(), Arc::new(RecordingDriverMounter::default())).unwrap();
+    assert!(again.inspect("gone").is_err());
+    assert!(!t.path().join("db/volumes/gone.json").exists());
+    assert!(again.inspect("kept").is_ok());
+    assert!(!t.path().join("volumes/half").exists());
+    assert!(t.path().join("volumes/orphan/_data/f").exists());
+}
