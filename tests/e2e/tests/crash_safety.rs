@@ -199,3 +199,18 @@ both! {
         d.cli(c, &["rm", "-f", "thawed", "frozen"]).assert_ok();
     }
 }
+
+/// A container its shim cannot kill (frozen behind berthd's back) is
+/// killed through the runtime when SIGKILL brings no exit: `rm -f` still
+/// removes it and leaves nothing (about 30 s, the SIGKILL grace).
+#[test]
+fn rm_force_kills_what_the_shim_cannot() {
+    let d = TestDaemon::start();
+    let id = d.docker(&["run", "-d", "--name", "frozen", "busybox", "sleep", "1000"]).assert_ok().out();
+    let (_, init) = shim_and_init(&d, &id);
+    runtime(&d, &["pause", &id]);
+    d.docker(&["rm", "-f", "frozen"]).assert_ok();
+    assert!(!alive(init), "init {init} left");
+    assert!(!d.exec_root().join("runtime").join(&id).exists(), "runtime state left");
+    d.stop();
+}

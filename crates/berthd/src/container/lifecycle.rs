@@ -289,7 +289,16 @@ impl ContainerManager {
             let exits = rx.borrow().exits;
             let _ = self.signal(c, libc::SIGKILL).await;
             if !wait_exit(&mut rx, exits, Some(Duration::from_secs(30))).await {
-                return Err(ApiError::internal(format!("could not kill running container {}, cannot remove", rec.id)));
+                // The shim could not end it (frozen outside berthd, a
+                // wedged shim): the runtime kills the cgroup, and the
+                // monitor records the exit once the shim is gone.
+                crate::daemon::log(&format!("{}: no exit 30 s after SIGKILL; killing through the runtime", rec.id));
+                let mgr = self.clone();
+                let (id, runtime) = (c.id.clone(), rec.host_config.isolation.runtime.clone());
+                let _ = tokio::task::spawn_blocking(move || mgr.clear_leftovers(&id, &runtime)).await;
+                if !wait_exit(&mut rx, exits, Some(Duration::from_secs(10))).await {
+                    return Err(ApiError::internal(format!("could not kill running container {}, cannot remove", rec.id)));
+                }
             }
         }
         c.update(|r| r.state.status = Status::Removing);
