@@ -25,6 +25,8 @@ pub trait Host: Send + Sync {
     /// The pid of the live shim of `id` (from its pid file, checked against
     /// /proc so a reused pid is never taken for it).
     fn live_shim(&self, shim_dir: &Path, id: &str) -> Option<i32>;
+    /// Whether `pid` is a live shim of `id`.
+    fn is_shim(&self, pid: i32, id: &str) -> bool;
     /// SIGKILLs a shim and waits (bounded) until it is gone.
     fn kill_shim(&self, pid: i32);
     /// Whether the runtime still has state for `id` under `root`.
@@ -113,8 +115,12 @@ const SHIM_GONE: Duration = Duration::from_secs(2);
 
 impl Host for SysHost {
     fn live_shim(&self, shim_dir: &Path, id: &str) -> Option<i32> {
-        let pid: i32 = std::fs::read_to_string(shim_dir.join("shim.pid")).ok()?.trim().parse().ok()?;
-        (pid > 1 && is_shim_of(pid, id)).then_some(pid)
+        let pid = shim_pid(shim_dir)?;
+        self.is_shim(pid, id).then_some(pid)
+    }
+
+    fn is_shim(&self, pid: i32, id: &str) -> bool {
+        pid > 1 && is_shim_of(pid, id)
     }
 
     fn kill_shim(&self, pid: i32) {
@@ -149,6 +155,21 @@ impl Host for SysHost {
     }
 }
 
+/// The pid in a shim directory's pid file.
+pub fn shim_pid(shim_dir: &Path) -> Option<i32> {
+    std::fs::read_to_string(shim_dir.join("shim.pid")).ok()?.trim().parse().ok()
+}
+
+/// Waits (bounded) for a shim that is finishing on its own: after the
+/// exit it answered, it runs the runtime's delete. Clearing before that
+/// would race it with a second delete.
+pub fn wait_finishing(host: &dyn Host, pid: i32, id: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while host.is_shim(pid, id) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Whether `pid` runs berth-shim with `--id <id>` (and is not a zombie).
 fn is_shim_of(pid: i32, id: &str) -> bool {
     let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
@@ -180,6 +201,9 @@ mod tests {
     impl Host for Fake {
         fn live_shim(&self, _: &Path, _: &str) -> Option<i32> {
             self.shim
+        }
+        fn is_shim(&self, pid: i32, _: &str) -> bool {
+            self.shim == Some(pid)
         }
         fn kill_shim(&self, pid: i32) {
             self.calls.lock().unwrap().push(format!("kill {pid}"));

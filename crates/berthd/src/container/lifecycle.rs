@@ -99,7 +99,11 @@ impl ContainerManager {
         let paths = RootfsPaths::new(&self.cfg.container_dir(&c.id));
         let shim_dir = self.cfg.shim_dir(&c.id);
         let mounter = self.mounter.clone();
+        let c2 = c.clone();
         let _ = tokio::task::spawn_blocking(move || {
+            if let (Some(pid), Ok(mut g)) = (super::leftovers::shim_pid(&shim_dir), c2.finishing_shim.lock()) {
+                *g = Some(pid);
+            }
             let _ = mounter.unmount(&paths.rootfs);
             let _ = mounter.unmount(&paths.shm);
             let _ = std::fs::remove_dir_all(&shim_dir);
@@ -305,11 +309,12 @@ impl ContainerManager {
         let dir = self.cfg.container_dir(&c.id);
         let mounter = self.mounter.clone();
         let mgr = self.clone();
-        let (id, runtime) = (c.id.clone(), rec.host_config.isolation.runtime.clone());
+        let (c2, runtime) = (c.clone(), rec.host_config.isolation.runtime.clone());
         let removed = tokio::task::spawn_blocking(move || -> Result<(), String> {
             // A shim killed from outside, or a crash mid-start, may have
             // left processes, a cgroup and runtime state: they go first.
-            mgr.clear_leftovers(&id, &runtime);
+            mgr.wait_finishing_shim(&c2);
+            mgr.clear_leftovers(&c2.id, &runtime);
             let paths = RootfsPaths::new(&dir);
             mounter.unmount(&paths.rootfs).map_err(|e| format!("unmounting rootfs: {e}"))?;
             if is_mount_point(&paths.rootfs) {

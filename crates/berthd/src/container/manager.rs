@@ -52,6 +52,9 @@ pub struct Container {
     pub pump: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// The restart policy's last back-off delay.
     pub backoff: Mutex<std::time::Duration>,
+    /// The shim of the last run, which finishes its runtime clean-up
+    /// after answering the exit (leftovers.rs waits for it).
+    pub finishing_shim: Mutex<Option<i32>>,
 }
 
 impl Container {
@@ -67,6 +70,7 @@ impl Container {
             stdin: Mutex::new(None),
             pump: Mutex::new(None),
             backoff: Mutex::new(std::time::Duration::ZERO),
+            finishing_shim: Mutex::new(None),
         })
     }
 
@@ -234,6 +238,15 @@ impl ContainerManager {
             .map_err(|e| ApiError::internal(format!("reading container records: {e}")))?;
         crate::daemon::log_quarantined(&loaded.quarantined);
         Ok(loaded.records.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// Lets the last run's shim finish its own clean-up (bounded), so
+    /// that `clear_leftovers` does not race it. Blocking.
+    pub(super) fn wait_finishing_shim(&self, c: &Container) {
+        let pid = c.finishing_shim.lock().ok().and_then(|mut g| g.take());
+        if let Some(pid) = pid {
+            super::leftovers::wait_finishing(self.host.as_ref(), pid, &c.id, std::time::Duration::from_secs(5));
+        }
     }
 
     /// Kills and removes whatever a dead shim or a dead berthd left of

@@ -237,6 +237,9 @@ impl ContainerManager {
     /// there (a shim killed from outside leaves the runtime's state, and
     /// `create` would fail with "container already exists").
     fn clear_before_start(&self, id: &str, runtime: &str) {
+        if let Ok(c) = self.get(id) {
+            self.wait_finishing_shim(&c);
+        }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while self.shim_alive(id) && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));
