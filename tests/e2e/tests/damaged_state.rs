@@ -59,6 +59,8 @@ fn damaged_records_are_quarantined_and_the_daemon_starts() {
         assert!(names.contains(&n.to_string()), "{n} missing: {names:?}");
     }
     assert!(!names.contains(&"lost".to_string()), "{names:?}");
+    // Its files are not swept as an orphan's: they wait for a repair.
+    assert!(data.join("containers").join(lost.trim()).is_dir(), "the damaged container's directory was removed");
     let nets = d.docker(&["network", "ls", "--format", "{{.Name}}"]).assert_ok().lines();
     for n in ["bridge", "host", "none", "keepnet"] {
         assert!(nets.contains(&n.to_string()), "{n} missing: {nets:?}");

@@ -18,7 +18,11 @@ use std::sync::Arc;
 impl ContainerManager {
     pub async fn restore(self: &Arc<Self>) -> Result<(), ApiError> {
         let records = self.load_records()?;
-        let known: HashSet<String> = records.iter().map(|r| r.id.clone()).collect();
+        let mut known: HashSet<String> = records.iter().map(|r| r.id.clone()).collect();
+        // A container whose record is damaged is not an orphan: its files
+        // and processes stay for whoever repairs the record.
+        let quarantine = self.cfg.data_root.join("quarantine").join("containers");
+        known.extend(self.host.list(&quarantine).into_iter().filter_map(|n| n.split_once(".json").map(|(id, _)| id.to_string())));
         for rec in records {
             if !rec.state.status.is_running() && !self.cfg.container_dir(&rec.id).exists() {
                 // `rm` removes the directory before the record: a crash
