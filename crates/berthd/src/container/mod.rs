@@ -9,7 +9,7 @@ mod isolation;
 mod exec;
 mod lifecycle;
 mod limits;
-mod logdriver;
+pub mod logdriver;
 mod logs;
 mod manager;
 mod netconnect;
