@@ -19,15 +19,22 @@ pub struct Runtimes {
 
 impl Runtimes {
     /// berth-oci and runc when installed (dockerd registers runc the same
-    /// way), the default (a name found beside berthd or on PATH, or a
-    /// path), and the added ones, whose names may not be the default's.
+    /// way), the added ones, and the default: a path, the name of an added
+    /// runtime (as dockerd's default-runtime names one of its runtimes), or
+    /// a binary found beside berthd or on PATH.
     pub fn build(default: &str, added: &[(String, PathBuf)]) -> Result<Runtimes, String> {
-        let default_path = if default.contains('/') {
-            PathBuf::from(default)
-        } else {
-            find_binary(default).ok_or_else(|| format!("{default} not found (beside berthd or on PATH)"))?
+        let named = added.iter().find(|(n, _)| n == default);
+        let (default_name, default_path) = match named {
+            Some((n, p)) => (n.clone(), p.clone()),
+            None => {
+                let path = if default.contains('/') {
+                    PathBuf::from(default)
+                } else {
+                    find_binary(default).ok_or_else(|| format!("{default} not found (beside berthd or on PATH)"))?
+                };
+                (path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| default.to_string()), path)
+            }
         };
-        let default_name = default_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| default.to_string());
         let mut all = BTreeMap::new();
         for name in ["berth-oci", "runc"] {
             if let Some(p) = find_binary(name) {
@@ -40,7 +47,7 @@ impl Runtimes {
                 return Err(format!("runtime {name:?}: expected a name and a path"));
             }
             // The default's binary is default-runtime's to choose.
-            if *name == default_name {
+            if *name == default_name && named.is_none() {
                 return Err(format!("runtime name '{name}' is reserved"));
             }
             all.insert(name.clone(), path.clone());
@@ -108,4 +115,23 @@ pub fn find_binary(name: &str) -> Option<PathBuf> {
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtimes_are_registered_and_the_default_is_reserved() {
+        let added = vec![("fast".to_string(), PathBuf::from("/opt/fast-runc"))];
+        let r = Runtimes::build("/usr/lib/berth/berth-oci", &added).expect("runtimes");
+        assert_eq!(r.all.get("fast"), Some(&PathBuf::from("/opt/fast-runc")));
+        assert_eq!((r.default_name.as_str(), r.all.get("berth-oci")), ("berth-oci", Some(&PathBuf::from("/usr/lib/berth/berth-oci"))));
+        // The default may name an added runtime.
+        let r = Runtimes::build("fast", &added).expect("runtimes");
+        assert_eq!((r.default_name.as_str(), r.default_path.as_path()), ("fast", Path::new("/opt/fast-runc")));
+        let clash = vec![("berth-oci".to_string(), PathBuf::from("/x"))];
+        assert_eq!(Runtimes::build("/b/berth-oci", &clash).unwrap_err(), "runtime name 'berth-oci' is reserved");
+        assert!(Runtimes::build("no-such-runtime-binary", &[]).is_err());
+    }
 }
