@@ -76,6 +76,22 @@ fn reason(status: u16) -> &'static str {
         .unwrap_or("")
 }
 
+/// An error with its causes, as Go's wrapped errors print (`a: b: c`):
+/// hyper's "connection error" alone would hide a TLS alert behind it.
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !out.ends_with(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = c.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,20 +109,4 @@ mod tests {
         assert_eq!(ClientError::from_body(502, b"").to_string(), "502 Bad Gateway");
         assert_eq!(ClientError::from_body(500, b"{\"msg\":1}").to_string(), "{\"msg\":1}");
     }
-}
-
-/// An error with its causes, as Go's wrapped errors print (`a: b: c`):
-/// hyper's "connection error" alone would hide a TLS alert behind it.
-fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let s = c.to_string();
-        if !out.ends_with(&s) {
-            out.push_str(": ");
-            out.push_str(&s);
-        }
-        cur = c.source();
-    }
-    out
 }

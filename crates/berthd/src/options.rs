@@ -286,7 +286,7 @@ mod tests {
     fn tls_modes_are_dockerds() {
         let o = opts(&["berthd", "--tlsverify", "--tlscacert", "/c/ca.pem"], "{}").unwrap();
         let t = o.tls.unwrap();
-        assert!(t.verify && t.ca == PathBuf::from("/c/ca.pem"));
+        assert!(t.verify && t.ca == std::path::Path::new("/c/ca.pem"));
         assert_eq!(o.hosts, vec![Host::Tcp { host: "localhost".into(), port: 2376 }]);
         // --tls alone verifies clients too (dockerd since 20.10).
         assert!(opts(&["berthd", "--tls"], "{}").unwrap().tls.unwrap().verify);
