@@ -204,3 +204,26 @@ fn group_owns_the_socket() {
     assert_eq!(meta.permissions().mode() & 0o777, 0o660);
     d.stop();
 }
+
+#[test]
+fn tls_from_the_configuration_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let certs = Certs::generate(tmp.path());
+    let host = format!("tcp://127.0.0.1:{}", free_port());
+    let d = TestDaemon::start_with(Setup {
+        args: vec![],
+        config: Some(serde_json::json!({
+            "hosts": [host],
+            "tlsverify": true,
+            "tlscacert": certs.ca(),
+            "tlscert": certs.server_cert(),
+            "tlskey": certs.server_key(),
+        })),
+    });
+    let good = certs.client_dir().display().to_string();
+    let nocert = certs.nocert_dir().display().to_string();
+    d.cli_with_env(Cli::Docker, &["run", "--rm", "busybox", "echo", "file-tls"], &verify_env(&host, &good)).assert_ok().assert_stdout("file-tls");
+    d.cli_with_env(Cli::Berth, &["ps", "-a"], &verify_env(&host, &good)).assert_ok();
+    d.cli_with_env(Cli::Docker, &["version"], &verify_env(&host, &nocert)).assert_fail().assert_stderr_contains("tls: certificate required");
+    d.stop();
+}
