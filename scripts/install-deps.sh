@@ -9,8 +9,10 @@
 #   iproute2        `ip`: bridges, veth pairs, addresses, routes
 #   iptables        NAT and filtering (iptables-nft on Debian 12)
 #   python3-venv, python3-pip  the virtualenv of docker-py's integration suite (tests/dockerpy)
+#   openssl         makes the CA and certificates of the TLS e2e tests (tests/e2e/tests/remote_api.rs)
+#   curl            a TLS client without a certificate in those tests
 set -euo pipefail
-pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip)
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

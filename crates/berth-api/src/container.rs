@@ -147,7 +147,8 @@ pub struct RestartPolicy {
     pub maximum_retry_count: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// An empty type (a request without one) is the daemon's default driver.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct LogConfig {
     #[serde(rename = "Type")]
@@ -156,11 +157,6 @@ pub struct LogConfig {
     pub config: BTreeMap<String, String>,
 }
 
-impl Default for LogConfig {
-    fn default() -> Self {
-        LogConfig { kind: "json-file".into(), config: BTreeMap::new() }
-    }
-}
 
 /// Body of `POST /containers/create`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

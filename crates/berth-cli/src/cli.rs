@@ -10,6 +10,21 @@ pub struct Cli {
     /// Daemon address (unix:///path or tcp://host:port)
     #[arg(short = 'H', long = "host", value_name = "HOST")]
     pub host: Option<String>,
+    /// Use TLS; implied by --tlsverify
+    #[arg(long = "tls")]
+    pub tls: bool,
+    /// Use TLS and verify the daemon's certificate (default: $DOCKER_TLS_VERIFY)
+    #[arg(long = "tlsverify", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub tlsverify: Option<bool>,
+    /// Trust certs signed only by this CA (default: $DOCKER_CERT_PATH/ca.pem, else ~/.docker/ca.pem)
+    #[arg(long = "tlscacert", value_name = "FILE")]
+    pub tlscacert: Option<std::path::PathBuf>,
+    /// Path to TLS certificate file (default: $DOCKER_CERT_PATH/cert.pem, else ~/.docker/cert.pem)
+    #[arg(long = "tlscert", value_name = "FILE")]
+    pub tlscert: Option<std::path::PathBuf>,
+    /// Path to TLS key file (default: $DOCKER_CERT_PATH/key.pem, else ~/.docker/key.pem)
+    #[arg(long = "tlskey", value_name = "FILE")]
+    pub tlskey: Option<std::path::PathBuf>,
     /// Print debug output
     #[arg(short = 'D', long = "debug")]
     pub debug: bool,

@@ -73,8 +73,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Completion(a)) => return completion::run(a),
         other => other,
     };
-    let host = Host::from_flag_or_env(cli.host.as_deref())?;
-    let client = Client::new(host);
+    let tls = berth_client::TlsOptions::from_flags_and_env(cli.tls, cli.tlsverify, cli.tlscacert, cli.tlscert, cli.tlskey);
+    let host = Host::from_flag_or_env(cli.host.as_deref(), tls.tls)?;
+    let client = Client::with_tls(host, tls.client_config()?);
     let Some(command) = command else {
         if cli.version {
             println!("Berth version {}, build {}", env!("CARGO_PKG_VERSION"), version::GIT_COMMIT);

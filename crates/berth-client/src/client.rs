@@ -16,6 +16,7 @@ use hyper::header::{HeaderValue, CONTENT_TYPE, HOST, USER_AGENT};
 use hyper::{Method, Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 /// Error bodies larger than this are cut: they are messages, not data.
@@ -27,13 +28,19 @@ const FALLBACK_VERSION: ApiVersion = ApiVersion { major: 1, minor: 24 };
 #[derive(Clone)]
 pub struct Client {
     host: Host,
+    tls: Option<Arc<rustls::ClientConfig>>,
     version: OnceCell<ApiVersion>,
     user_agent: String,
 }
 
 impl Client {
     pub fn new(host: Host) -> Client {
-        Client { host, version: OnceCell::new(), user_agent: format!("berth-cli/{}", env!("CARGO_PKG_VERSION")) }
+        Client { host, tls: None, version: OnceCell::new(), user_agent: format!("berth-cli/{}", env!("CARGO_PKG_VERSION")) }
+    }
+
+    /// A client speaking TLS to a TCP host (see [`crate::TlsOptions`]).
+    pub fn with_tls(host: Host, tls: Option<Arc<rustls::ClientConfig>>) -> Client {
+        Client { tls, ..Client::new(host) }
     }
 
     pub fn host(&self) -> &Host {
@@ -46,7 +53,7 @@ impl Client {
         self.version
             .get_or_try_init(|| async {
                 let req = self.build(Method::GET, "/_ping".to_string(), RequestBody::Empty)?;
-                let resp = transport::send(&self.host, req).await?;
+                let resp = transport::send(&self.host, self.tls.as_ref(), req).await?;
                 let server = resp
                     .headers()
                     .get("api-version")
@@ -92,7 +99,7 @@ impl Client {
     ) -> Result<Response<Incoming>, ClientError> {
         let uri = self.uri(path, query).await?;
         let req = self.build(method, uri, body)?;
-        let resp = transport::send(&self.host, req).await?;
+        let resp = transport::send(&self.host, self.tls.as_ref(), req).await?;
         check(resp).await
     }
 
@@ -109,7 +116,7 @@ impl Client {
         for (k, v) in headers {
             req.headers_mut().insert(*k, HeaderValue::from_static(v));
         }
-        transport::send(&self.host, req).await
+        transport::send(&self.host, self.tls.as_ref(), req).await
     }
 
     /// The whole body of a successful request.

@@ -17,8 +17,11 @@ pub enum ClientError {
     },
     #[error("invalid host {0:?}: expected unix:///path or tcp://host:port")]
     InvalidHost(String),
-    #[error("error during connect: {0}")]
+    #[error("error during connect: {}", with_causes(.0))]
     Http(#[from] hyper::Error),
+    /// TLS set-up or handshake failed.
+    #[error("{0}")]
+    Tls(String),
     #[error("error decoding response from daemon: {0}")]
     Decode(#[from] serde_json::Error),
     #[error("invalid request: {0}")]
@@ -71,6 +74,22 @@ fn reason(status: u16) -> &'static str {
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("")
+}
+
+/// An error with its causes, as Go's wrapped errors print (`a: b: c`):
+/// hyper's "connection error" alone would hide a TLS alert behind it.
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !out.ends_with(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = c.source();
+    }
+    out
 }
 
 #[cfg(test)]

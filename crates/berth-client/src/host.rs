@@ -6,6 +6,8 @@ use std::fmt;
 pub const DEFAULT_HOST: &str = "unix:///run/berth/berth.sock";
 /// Environment variable naming the daemon when `-H` is not given.
 pub const HOST_ENV: &str = "BERTH_HOST";
+/// The docker CLI's, read when `BERTH_HOST` is not set.
+pub const DOCKER_HOST_ENV: &str = "DOCKER_HOST";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Host {
@@ -15,6 +17,11 @@ pub enum Host {
 
 impl Host {
     pub fn parse(s: &str) -> Result<Host, ClientError> {
+        Host::parse_with_port(s, 2375)
+    }
+
+    /// As `parse`, with the port a bare TCP host gets (docker's 2376 for TLS).
+    pub fn parse_with_port(s: &str, default_port: u16) -> Result<Host, ClientError> {
         let bad = || ClientError::InvalidHost(s.to_string());
         if let Some(path) = s.strip_prefix("unix://") {
             if path.is_empty() {
@@ -27,23 +34,23 @@ impl Host {
         if addr.is_empty() || addr.contains('/') {
             return Err(bad());
         }
-        // A bare host gets docker's plain-TCP default port.
+        // A bare host gets docker's default port.
         let addr = if addr.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
             addr.to_string()
         } else {
-            format!("{addr}:2375")
+            format!("{addr}:{default_port}")
         };
         Ok(Host::Tcp(addr))
     }
 
-    /// `-H` if given, else `$BERTH_HOST`, else the default socket.
-    pub fn from_flag_or_env(flag: Option<&str>) -> Result<Host, ClientError> {
-        match flag {
-            Some(h) => Host::parse(h),
-            None => match std::env::var(HOST_ENV) {
-                Ok(h) if !h.is_empty() => Host::parse(&h),
-                _ => Host::parse(DEFAULT_HOST),
-            },
+    /// `-H` if given, else `$BERTH_HOST`, else `$DOCKER_HOST` (as the docker
+    /// CLI reads it), else the default socket.
+    pub fn from_flag_or_env(flag: Option<&str>, tls: bool) -> Result<Host, ClientError> {
+        let port = if tls { 2376 } else { 2375 };
+        let env = |k: &str| std::env::var(k).ok().filter(|h| !h.is_empty());
+        match flag.map(str::to_string).or_else(|| env(HOST_ENV)).or_else(|| env(DOCKER_HOST_ENV)) {
+            Some(h) => Host::parse_with_port(&h, port),
+            None => Host::parse(DEFAULT_HOST),
         }
     }
 
@@ -75,6 +82,7 @@ mod tests {
         assert_eq!(Host::parse("tcp://127.0.0.1:2375").unwrap(), Host::Tcp("127.0.0.1:2375".into()));
         assert_eq!(Host::parse("tcp://localhost").unwrap(), Host::Tcp("localhost:2375".into()));
         assert_eq!(Host::parse("tcp://[::1]:80").unwrap(), Host::Tcp("[::1]:80".into()));
+        assert_eq!(Host::parse_with_port("tcp://h", 2376).unwrap(), Host::Tcp("h:2376".into()));
         assert_eq!(Host::parse("unix:///x").unwrap().to_string(), "unix:///x");
     }
 

@@ -12,6 +12,7 @@ mod hijack;
 mod host;
 mod query;
 mod stream;
+mod tls;
 mod transport;
 
 pub use body::RequestBody;
@@ -20,5 +21,6 @@ pub use error::ClientError;
 pub use hijack::Hijacked;
 pub use host::{Host, DEFAULT_HOST, HOST_ENV};
 pub use query::{Filters, Query};
+pub use tls::TlsOptions;
 pub use stream::{BodyReader, JsonStream, ResponseStream};
 pub use hyper::Method;

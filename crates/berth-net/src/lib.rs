@@ -12,6 +12,7 @@ pub mod firewall;
 pub mod ipam;
 pub mod link;
 pub mod netns;
+pub mod pools;
 pub mod rtnl;
 pub mod subnet;
 

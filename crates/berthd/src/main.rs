@@ -1,128 +1,68 @@
-//! berthd: the berth daemon. Serves the Docker Engine API on a unix socket.
+//! berthd: the berth daemon. Serves the Docker Engine API on unix sockets
+//! and TCP (plain or TLS), configured by flags and daemon.json.
 
 mod config;
 mod container;
 mod daemon;
+mod daemon_json;
 mod diskusage;
 mod error;
 mod events;
 mod host;
 mod http;
 mod image;
+mod listen;
 mod network;
+mod options;
+mod reload;
 mod router;
 mod volume;
 mod routes;
+mod tls;
 mod trace;
 
-use anyhow::{bail, Context};
-use clap::Parser;
+use anyhow::{anyhow, Context};
 use std::path::PathBuf;
 
-/// Flags follow dockerd's where they overlap.
-#[derive(Parser, Debug)]
-#[command(name = "berthd", version, about = "The berth container engine daemon")]
-struct Args {
-    /// Daemon socket to listen on (unix://PATH)
-    #[arg(short = 'H', long = "host", default_value = "unix:///run/berth/berth.sock")]
-    host: String,
-    /// Root directory of persistent state
-    #[arg(long = "data-root", default_value = "/var/lib/berth")]
-    data_root: PathBuf,
-    /// Root directory for execution state (sockets, shims)
-    #[arg(long = "exec-root", default_value = "/run/berth")]
-    exec_root: PathBuf,
-    /// Path of the daemon's PID file
-    #[arg(short = 'p', long = "pidfile")]
-    pidfile: Option<PathBuf>,
-    /// Enable debug logging
-    #[arg(short = 'D', long = "debug")]
-    debug: bool,
-    /// OCI runtime used for containers: a name found beside berthd or on
-    /// PATH (berth-oci, berth's own on youki's libcontainer; runc; crun...),
-    /// or a path
-    #[arg(long = "default-runtime", default_value = "berth-oci")]
-    runtime: String,
-    /// Register an OCI runtime containers may choose with --runtime (NAME=PATH, repeatable)
-    #[arg(long = "add-runtime", value_name = "NAME=PATH")]
-    add_runtime: Vec<String>,
-    /// The per-container shim binary (default: berth-shim beside berthd)
-    #[arg(long = "shim")]
-    shim: Option<PathBuf>,
-    /// Linux bridge of the default `bridge` network
-    #[arg(short = 'b', long = "bridge", default_value = "berth0")]
-    bridge: String,
-    /// Address and prefix of the default bridge (e.g. 172.30.0.1/16)
-    #[arg(long = "bip")]
-    bip: Option<String>,
-}
-
-fn socket_path(host: &str) -> anyhow::Result<PathBuf> {
-    match host.strip_prefix("unix://") {
-        Some(p) if !p.is_empty() => Ok(PathBuf::from(p)),
-        _ => bail!("unsupported host {host:?}: berthd listens on unix:// sockets only"),
-    }
-}
-
-/// The runtimes containers may name: berth-oci and runc when installed
-/// (dockerd registers runc the same way), the default, and `--add-runtime`s.
-fn runtimes(
-    default_name: &str,
-    default_path: &std::path::Path,
-    added: &[String],
-) -> anyhow::Result<std::collections::BTreeMap<String, PathBuf>> {
-    let mut out = std::collections::BTreeMap::new();
-    for name in ["berth-oci", "runc"] {
-        if let Some(p) = config::find_binary(name) {
-            out.insert(name.to_string(), p);
-        }
-    }
-    out.insert(default_name.to_string(), default_path.to_path_buf());
-    for spec in added {
-        let (name, path) = spec.split_once('=').with_context(|| format!("--add-runtime {spec:?}: expected NAME=PATH"))?;
-        if name.is_empty() || path.is_empty() {
-            bail!("--add-runtime {spec:?}: expected NAME=PATH");
-        }
-        // The default's binary is --default-runtime's to choose.
-        if name == default_name {
-            bail!("runtime name '{name}' is reserved");
-        }
-        out.insert(name.to_string(), PathBuf::from(path));
-    }
-    Ok(out)
-}
-
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    daemon::set_debug(args.debug);
-    let socket = socket_path(&args.host)?;
+    let opts = options::from_command_line().map_err(|e| anyhow!(e))?;
+    daemon::set_debug(opts.debug);
     let find = |name: &str| config::find_binary(name).with_context(|| format!("{name} not found (beside berthd or on PATH)"));
-    let runtime = if args.runtime.contains('/') { PathBuf::from(&args.runtime) } else { find(&args.runtime)? };
-    let default_runtime = runtime.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| args.runtime.clone());
-    let runtimes = runtimes(&default_runtime, &runtime, &args.add_runtime)?;
-    let shim = match args.shim {
-        Some(s) => s,
+    let runtimes = config::Runtimes::build(&opts.default_runtime, &opts.added_runtimes).map_err(|e| anyhow!(e))?;
+    let shim = match &opts.shim {
+        Some(s) => s.clone(),
         None => find("berth-shim")?,
     };
     let init = config::find_binary("tini-static");
+    // The API's settings are checked before anything else happens.
+    let security = listen::TcpSecurity {
+        tls: opts.tls.as_ref().map(tls::server_config).transpose()?,
+        verify: opts.tls.as_ref().is_some_and(|t| t.verify),
+        explicit: opts.tls_explicit,
+    };
+    for h in &opts.hosts {
+        for w in listen::check_tcp(h, &security)? {
+            daemon::log(&w);
+        }
+    }
+    let etc_group = std::fs::read_to_string("/etc/group").unwrap_or_default();
+    let gid = listen::socket_gid(opts.group.as_deref(), &etc_group)?;
     become_subreaper();
-    let data_root = std::path::absolute(&args.data_root)?;
     let net = network::NetConfig {
-        data_root: data_root.clone(),
-        bridge: args.bridge.clone(),
-        bip: args.bip.clone(),
+        data_root: opts.data_root.clone(),
+        bridge: opts.bridge.clone(),
+        bip: opts.bip.clone(),
         pool_lock: PathBuf::from("/run/berth-ipam.lock"),
+        pools: opts.pools.clone(),
     };
     let cfg = config::DaemonConfig {
         net,
-        data_root,
-        exec_root: std::path::absolute(&args.exec_root)?,
+        data_root: opts.data_root.clone(),
+        exec_root: opts.exec_root.clone(),
         shim,
-        runtime,
-        default_runtime,
-        runtimes,
+        runtimes: std::sync::Arc::new(std::sync::RwLock::new(runtimes)),
+        log_config: opts.log_config.clone(),
         init,
-        debug: args.debug,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -133,21 +73,33 @@ fn main() -> anyhow::Result<()> {
         let d = daemon::Daemon::open(cfg).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let d2 = d.clone();
         tokio::spawn(reap_orphans());
-        let listener = http::server::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
-        if let Some(p) = &args.pidfile {
+        let listeners = listen::bind_all(&opts.hosts, &security, gid).await.context("failed to load listeners")?;
+        let sockets: Vec<PathBuf> = listeners.iter().filter_map(|l| l.socket_path().map(PathBuf::from)).collect();
+        if let Some(p) = &opts.pidfile {
             std::fs::write(p, format!("{}\n", std::process::id())).with_context(|| format!("writing {}", p.display()))?;
         }
-        daemon::log(&format!("API listening on {}", socket.display()));
+        for l in &listeners {
+            daemon::log(&format!("API listening on {}", l.describe()));
+        }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-        tokio::select! {
-            _ = http::server::serve(listener, d) => {}
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        let mut reloader = reload::Reloader::new(&opts);
+        let serving = http::server::serve(listeners, d.clone());
+        tokio::pin!(serving);
+        loop {
+            tokio::select! {
+                _ = &mut serving => break,
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = hup.recv() => reloader.reload(&d),
+            }
         }
         // Containers keep running under their shims (live restore).
-        let _ = std::fs::remove_file(&socket);
-        if let Some(p) = &args.pidfile {
+        for s in &sockets {
+            let _ = std::fs::remove_file(s);
+        }
+        if let Some(p) = &opts.pidfile {
             let _ = std::fs::remove_file(p);
         }
         d2.shutdown();
@@ -193,19 +145,3 @@ async fn reap_orphans() {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::runtimes;
-    use std::path::Path;
-
-    #[test]
-    fn added_runtimes_are_registered_and_the_default_is_reserved() {
-        let added = vec!["fast=/opt/fast-runc".to_string()];
-        let r = runtimes("berth-oci", Path::new("/usr/lib/berth/berth-oci"), &added).expect("runtimes");
-        assert_eq!(r.get("fast").map(|p| p.as_path()), Some(Path::new("/opt/fast-runc")));
-        assert_eq!(r.get("berth-oci").map(|p| p.as_path()), Some(Path::new("/usr/lib/berth/berth-oci")));
-        for bad in ["fast", "=/x", "fast=", "berth-oci=/x"] {
-            assert!(runtimes("berth-oci", Path::new("/b"), &[bad.to_string()]).is_err(), "{bad}");
-        }
-    }
-}

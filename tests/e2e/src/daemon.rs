@@ -19,10 +19,22 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 
 static NEXT_DAEMON: AtomicUsize = AtomicUsize::new(0);
 
+/// How a test wants its daemon started, beyond the harness's own settings.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// Extra berthd flags.
+    pub args: Vec<String>,
+    /// When set, the harness's settings (debug, data-root, exec-root, its
+    /// socket in hosts, pidfile, bridge) go into a daemon.json together
+    /// with these keys, passed with --config-file, instead of as flags.
+    pub config: Option<serde_json::Value>,
+}
+
 /// A daemon on private roots, plus the clients to drive it.
 pub struct TestDaemon {
     pub(crate) dir: PathBuf,
     pub(crate) bin: PathBuf,
+    setup: Setup,
     child: Mutex<Option<Child>>,
     /// Every full container ID the test has seen, for the cgroup leak check.
     ids: Mutex<BTreeSet<String>>,
@@ -36,6 +48,11 @@ fn is_full_id(s: &str) -> bool {
 impl TestDaemon {
     /// Starts a daemon on fresh roots and loads the busybox image.
     pub fn start() -> TestDaemon {
+        TestDaemon::start_with(Setup::default())
+    }
+
+    /// As [`start`](Self::start), with extra flags or a configuration file.
+    pub fn start_with(setup: Setup) -> TestDaemon {
         let tar = busybox_tar();
         let bin = bin_dir();
         let n = NEXT_DAEMON.fetch_add(1, Ordering::SeqCst);
@@ -46,6 +63,7 @@ impl TestDaemon {
         let d = TestDaemon {
             dir,
             bin,
+            setup,
             child: Mutex::new(None),
             ids: Mutex::new(BTreeSet::new()),
             stopped: false,
@@ -104,19 +122,36 @@ impl TestDaemon {
             .open(self.dir.join("berthd.log"))
             .expect("open berthd.log");
         let _ = std::fs::remove_file(self.sock());
-        let child = Command::new(self.bin.join("berthd"))
-            .arg("-D")
-            .arg("--data-root")
-            .arg(self.data_root())
-            .arg("--exec-root")
-            .arg(self.exec_root())
-            .arg("-H")
-            .arg(self.host())
-            .arg("--pidfile")
-            .arg(self.dir.join("berthd.pid"))
-            .arg("--bridge")
-            .arg(self.bridge())
-            .args(runtime_args())
+        let mut cmd = Command::new(self.bin.join("berthd"));
+        match &self.setup.config {
+            Some(extra) => {
+                // A restart keeps what the test has written since.
+                if !self.config_path().exists() {
+                    self.write_config(extra);
+                }
+                cmd.arg("--config-file").arg(self.config_path());
+            }
+            None => {
+                cmd.arg("-D")
+                    .arg("--data-root")
+                    .arg(self.data_root())
+                    .arg("--exec-root")
+                    .arg(self.exec_root())
+                    .arg("-H")
+                    .arg(self.host())
+                    .arg("--pidfile")
+                    .arg(self.pidfile())
+                    .arg("--bridge")
+                    .arg(self.bridge());
+            }
+        }
+        // A configuration file that chooses the runtime must not meet the flag.
+        let chooses = self.setup.config.as_ref().is_some_and(|c| c.get("default-runtime").is_some());
+        if !chooses {
+            cmd.args(runtime_args());
+        }
+        let child = cmd
+            .args(&self.setup.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -140,6 +175,52 @@ impl TestDaemon {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The daemon.json of a daemon started with [`Setup::config`].
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("daemon.json")
+    }
+
+    pub fn pidfile(&self) -> PathBuf {
+        self.dir.join("berthd.pid")
+    }
+
+    /// Writes daemon.json: the harness's settings plus `extra` (an object;
+    /// its keys win, and the harness's socket is kept in `hosts`).
+    pub fn write_config(&self, extra: &serde_json::Value) {
+        let mut cfg = serde_json::json!({
+            "debug": true,
+            "data-root": self.data_root(),
+            "exec-root": self.exec_root(),
+            "hosts": [self.host()],
+            "pidfile": self.pidfile(),
+            "bridge": self.bridge(),
+        });
+        if let (Some(base), Some(more)) = (cfg.as_object_mut(), extra.as_object()) {
+            for (k, v) in more {
+                base.insert(k.clone(), v.clone());
+            }
+            let own = serde_json::Value::String(self.host());
+            if let Some(hosts) = base.get_mut("hosts").and_then(serde_json::Value::as_array_mut) {
+                if !hosts.contains(&own) {
+                    hosts.insert(0, own);
+                }
+            }
+        }
+        std::fs::write(self.config_path(), serde_json::to_vec_pretty(&cfg).expect("config json")).expect("write daemon.json");
+    }
+
+    /// Writes raw text as daemon.json (for a bad file).
+    pub fn write_config_text(&self, text: &str) {
+        std::fs::write(self.config_path(), text).expect("write daemon.json");
+    }
+
+    /// Sends SIGHUP to berthd (reload the configuration file).
+    pub fn sighup(&self) {
+        let pid = self.daemon_pid();
+        // SAFETY: kill(2) on the pid of the berthd we spawned and have not reaped.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGHUP) };
     }
 
     /// The PID of the running berthd.
@@ -179,6 +260,19 @@ impl TestDaemon {
         let mut c = self.client(cli);
         c.args(args);
         let out = run_cmd(c, format!("{} {}", cli.name(), args.join(" ")), input);
+        self.record_ids(&out);
+        out
+    }
+
+    /// Runs `cli args...` with extra environment (`DOCKER_HOST` and the TLS
+    /// variables for a TCP listener: `DOCKER_HOST` then wins for berth too).
+    pub fn cli_with_env(&self, cli: Cli, args: &[&str], env: &[(&str, &str)]) -> Out {
+        let mut c = self.client(cli);
+        if env.iter().any(|(k, _)| *k == "DOCKER_HOST") {
+            c.env_remove("BERTH_HOST");
+        }
+        c.envs(env.iter().copied()).args(args);
+        let out = run_cmd(c, format!("{} {}", cli.name(), args.join(" ")), None);
         self.record_ids(&out);
         out
     }

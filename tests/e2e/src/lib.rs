@@ -9,14 +9,15 @@
 
 use std::time::{Duration, Instant};
 
+pub mod certs;
 mod daemon;
 mod image;
 mod leaks;
 mod out;
 mod tmux;
 
-pub use daemon::TestDaemon;
-pub use image::{busybox_tar, process_tmp};
+pub use daemon::{Setup, TestDaemon};
+pub use image::{bin_dir, busybox_tar, process_tmp};
 pub use leaks::{cleanup_network, kill_containers, leaked_cgroups};
 pub use out::{Cli, Out};
 pub use tmux::Tmux;

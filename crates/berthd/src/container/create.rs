@@ -33,11 +33,9 @@ impl ContainerManager {
             return Err(ApiError::invalid("no command specified"));
         }
         let mut host_config = req.host_config;
+        super::logdriver::apply_default(&mut host_config.log_config, &self.cfg.log_config);
         super::unsupported::refuse(&host_config, &config, req.networking_config.as_ref())?;
         self.check_isolation(&mut host_config, &mut config)?;
-        if host_config.log_config.kind.is_empty() {
-            host_config.log_config.kind = "json-file".into();
-        }
         if config.hostname.is_empty() {
             config.hostname = id[..12].to_string();
         }

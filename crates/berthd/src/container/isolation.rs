@@ -129,9 +129,10 @@ impl ContainerManager {
                 return Err(ApiError::invalid(format!("path {p:?} is not absolute")));
             }
         }
+        let runtimes = self.cfg.runtimes();
         if iso.runtime.is_empty() {
-            iso.runtime = self.cfg.default_runtime.clone();
-        } else if !self.cfg.runtimes.contains_key(&iso.runtime) {
+            iso.runtime = runtimes.default_name;
+        } else if !runtimes.all.contains_key(&iso.runtime) {
             return Err(ApiError::invalid(format!("unknown or invalid runtime name: {}", iso.runtime)));
         }
         if !config.domainname.is_empty() && iso.uts_mode == "host" {

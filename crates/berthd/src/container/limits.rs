@@ -97,7 +97,7 @@ impl ContainerManager {
         }
         if rec.state.status.is_running() {
             let body = serde_json::Value::Object(res.to_oci());
-            let runtime = self.cfg.runtime_path(&rec.host_config.isolation.runtime).to_path_buf();
+            let runtime = self.cfg.runtime_path(&rec.host_config.isolation.runtime);
             let root = self.cfg.runtime_root();
             let id = c.id.clone();
             tokio::task::spawn_blocking(move || runtime_update(&runtime, &root, &id, &body))

@@ -74,6 +74,20 @@ impl LogDriver {
     }
 }
 
+/// The daemon's `log-driver`/`log-opts` filled into a create request's
+/// `LogConfig`, as dockerd merges them: no type takes the daemon's; the
+/// daemon's driver takes the daemon's options for those not given.
+pub fn apply_default(lc: &mut LogConfig, daemon: &LogConfig) {
+    if lc.kind.is_empty() {
+        lc.kind = daemon.kind.clone();
+    }
+    if lc.kind == daemon.kind {
+        for (k, v) in &daemon.config {
+            lc.config.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+}
+
 /// `<log>.<n>`, where the shim moves the n-th newest full log.
 pub fn rotated(log: &Path, n: u32) -> PathBuf {
     let mut s = log.as_os_str().to_owned();
@@ -127,6 +141,20 @@ mod tests {
         assert_eq!(err(lc("json-file", &[("bogus", "1")])), "unknown log opt 'bogus' for json-file log driver");
         assert_eq!(err(lc("json-file", &[("max-size", "lots")])), "invalid value for max-size: lots");
         assert_eq!(err(lc("none", &[("max-size", "1k")])), "unknown log opt 'max-size' for log driver none");
+    }
+
+    #[test]
+    fn daemon_defaults_fill_in() {
+        let daemon = lc("json-file", &[("max-size", "1k"), ("max-file", "2")]);
+        let mut c = lc("", &[]);
+        apply_default(&mut c, &daemon);
+        assert_eq!(c, daemon);
+        let mut c = lc("json-file", &[("max-size", "5k")]);
+        apply_default(&mut c, &daemon);
+        assert_eq!(c, lc("json-file", &[("max-size", "5k"), ("max-file", "2")]));
+        let mut c = lc("none", &[]);
+        apply_default(&mut c, &daemon);
+        assert_eq!(c, lc("none", &[]));
     }
 
     #[test]

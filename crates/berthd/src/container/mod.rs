@@ -10,7 +10,7 @@ mod exec;
 mod leftovers;
 mod lifecycle;
 mod limits;
-mod logdriver;
+pub mod logdriver;
 mod logs;
 mod manager;
 mod netconnect;

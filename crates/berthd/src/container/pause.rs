@@ -10,7 +10,7 @@ use std::sync::Arc;
 impl ContainerManager {
     /// Runs the container's own runtime binary with `args`.
     async fn runtime(&self, c: &Container, args: Vec<String>) -> Result<Vec<u8>, String> {
-        let runtime = self.cfg.runtime_path(&c.snapshot().host_config.isolation.runtime).to_path_buf();
+        let runtime = self.cfg.runtime_path(&c.snapshot().host_config.isolation.runtime);
         let root = self.cfg.runtime_root();
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();

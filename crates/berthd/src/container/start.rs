@@ -219,7 +219,7 @@ impl ContainerManager {
             id: &rec.id,
             bundle: dir,
             state_dir: &state_dir,
-            runtime: self.cfg.runtime_path(&iso.runtime),
+            runtime: &self.cfg.runtime_path(&iso.runtime),
             runtime_root: &self.cfg.runtime_root(),
             log,
             log_rotation,

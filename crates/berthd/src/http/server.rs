@@ -1,5 +1,5 @@
-//! The API server: accepts connections on the unix socket (backing off
-//! when accept fails), bounds how long a connection may take to send its
+//! The API server: accepts connections on each listener (backing off
+//! when accept fails), finishes TLS handshakes in the connection's task, bounds how long a connection may take to send its
 //! headers, strips and checks the `/v1.xx` prefix, sets Docker's standard
 //! headers, and hands each request to the router in a task of its own, so
 //! a handler that panics answers 500 and nothing else is affected.
@@ -17,28 +17,11 @@ use berth_api::ApiError;
 use hyper_util::rt::TokioTimer;
 use std::convert::Infallible;
 use std::future::Future;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::UnixListener;
-
-/// Binds the socket (replacing a stale one) with mode 0660.
-pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let l = UnixListener::bind(path)?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
-    Ok(l)
-}
+use crate::listen::Listener;
 
 /// How long a connection may take to send a request's headers, counted
 /// from when it is ready for a request (so an idle keep-alive connection is
@@ -51,13 +34,19 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(300);
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
-pub async fn serve(listener: UnixListener, daemon: Arc<Daemon>) {
-    serve_with(listener, HEADER_READ_TIMEOUT, move |req| handle(daemon.clone(), req)).await
+/// Serves every listener with the same router until the process ends.
+pub async fn serve(listeners: Vec<Listener>, daemon: Arc<Daemon>) {
+    let mut all = tokio::task::JoinSet::new();
+    for l in listeners {
+        let d = daemon.clone();
+        all.spawn(serve_with(l, HEADER_READ_TIMEOUT, move |req| handle(d.clone(), req)));
+    }
+    while all.join_next().await.is_some() {}
 }
 
 /// The accept loop, with the per-request handler as a parameter so the
 /// connection rules (timeouts, panics) are tested without a daemon.
-async fn serve_with<H, F>(listener: UnixListener, header_timeout: Duration, handler: H)
+async fn serve_with<H, F>(listener: Listener, header_timeout: Duration, handler: H)
 where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Resp> + Send + 'static,
@@ -65,8 +54,8 @@ where
     let mut backoff = ACCEPT_BACKOFF_MIN;
     let mut accept_log = crate::daemon::RepeatLog::new(Duration::from_secs(10));
     loop {
-        let stream = match listener.accept().await {
-            Ok((s, _)) => {
+        let incoming = match listener.accept().await {
+            Ok(s) => {
                 backoff = ACCEPT_BACKOFF_MIN;
                 s
             }
@@ -79,6 +68,13 @@ where
         };
         let handler = handler.clone();
         tokio::spawn(async move {
+            let stream = match incoming.establish().await {
+                Ok(s) => s,
+                Err(e) => {
+                    crate::daemon::debug(&format!("TLS handshake: {e}"));
+                    return;
+                }
+            };
             let svc = service_fn(move |req| {
                 let task = AbortOnDrop(tokio::spawn(handler(req)));
                 async move { Ok::<_, Infallible>(task.await) }
@@ -159,7 +155,9 @@ mod tests {
     async fn server(header_timeout: Duration) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("api.sock");
-        let listener = bind(&sock).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        let gid = std::fs::metadata(dir.path()).unwrap().gid();
+        let listener = Listener::Unix(crate::listen::bind_unix(&sock, gid).unwrap(), sock.clone());
         tokio::spawn(serve_with(listener, header_timeout, |req: Request<Incoming>| async move {
             match req.uri().path() {
                 "/panic" => panic!("deliberate panic in a test handler"),

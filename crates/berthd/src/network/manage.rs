@@ -7,7 +7,8 @@ use crate::container::naming::new_id;
 use crate::container::now_nanos;
 use berth_api::ApiError;
 use berth_net::firewall::{network_rules, NetworkFw};
-use berth_net::ipam::{choose_pool, host_routes, Allocator};
+use berth_net::ipam::{host_routes, Allocator};
+use berth_net::pools::choose_from;
 use berth_net::subnet::{parse_ip, Subnet};
 use std::collections::BTreeMap;
 use std::os::fd::AsRawFd;
@@ -111,7 +112,7 @@ impl NetworkManager {
             (None, _) => {
                 let mut taken = host_routes();
                 taken.extend(st.nets.values().filter(|n| n.name != "bridge").filter_map(|n| n.subnet));
-                let s = choose_pool(&taken).map_err(net_error)?;
+                let s = choose_from(&self.cfg.pools, &taken).map_err(net_error)?;
                 (s, s.nth(1).ok_or_else(|| ApiError::internal("pool too small"))?)
             }
         };
@@ -193,7 +194,7 @@ impl NetworkManager {
             None => {
                 let mut taken = host_routes();
                 taken.extend(ours);
-                choose_pool(&taken).map_err(net_error)?
+                choose_from(&self.cfg.pools, &taken).map_err(net_error)?
             }
         };
         let alloc = Allocator::new(subnet, range, gateway).map_err(net_error)?;

@@ -39,6 +39,9 @@ pub struct NetConfig {
     /// Host-wide lock taken while choosing a pool and creating its bridge,
     /// so two daemons never pick the same free pool.
     pub pool_lock: PathBuf,
+    /// `default-address-pools`: where new networks' subnets come from
+    /// (Docker's defaults when empty).
+    pub pools: Vec<berth_net::pools::AddressPool>,
 }
 
 #[derive(Default)]

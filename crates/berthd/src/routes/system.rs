@@ -46,6 +46,7 @@ pub fn version(d: &Daemon) -> Resp {
 }
 
 pub fn info(d: &Daemon) -> Resp {
+    let runtimes = d.cfg.runtimes();
     let recs: Vec<_> = d.containers.all().iter().map(|c| c.snapshot()).collect();
     let running = recs.iter().filter(|r| r.state.status.as_str() == "running").count() as i64;
     let paused = recs.iter().filter(|r| r.state.status.as_str() == "paused").count() as i64;
@@ -59,7 +60,7 @@ pub fn info(d: &Daemon) -> Resp {
         images: d.images.list().len() as i64,
         driver: "overlay2".into(),
         driver_status: d.host.driver_status.clone(),
-        logging_driver: "json-file".into(),
+        logging_driver: d.cfg.log_config.kind.clone(),
         cgroup_driver: "cgroupfs".into(),
         cgroup_version: cgroup_version.into(),
         kernel_version: d.host.kernel_version.clone(),
@@ -72,13 +73,13 @@ pub fn info(d: &Daemon) -> Resp {
         docker_root_dir: d.cfg.data_root.display().to_string(),
         name: d.host.hostname.clone(),
         server_version: env!("CARGO_PKG_VERSION").into(),
-        default_runtime: d.cfg.default_runtime.clone(),
-        runtimes: d.cfg.runtimes.iter().map(|(name, path)| (name.clone(), serde_json::json!({"path": path.display().to_string()}))).collect(),
+        default_runtime: runtimes.default_name.clone(),
+        runtimes: runtimes.all.iter().map(|(name, path)| (name.clone(), serde_json::json!({"path": path.display().to_string()}))).collect(),
         security_options: vec!["name=seccomp,profile=builtin".into()],
         labels: vec![],
         experimental_build: false,
         live_restore_enabled: true,
-        debug: d.cfg.debug,
+        debug: crate::daemon::debug_enabled(),
         nfd: 0,
         n_goroutines: 0,
         system_time: berth_api::time::format_system_time(std::time::SystemTime::now()),
