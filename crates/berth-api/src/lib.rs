@@ -7,6 +7,7 @@
 //! understands, so that `inspect` echoes back what was sent.
 
 pub mod archive;
+pub mod casefold;
 pub mod container;
 pub mod detachkeys;
 pub mod error;

@@ -88,6 +88,9 @@ pub struct ContainerOptions {
     /// Disable OOM Killer
     #[arg(long = "oom-kill-disable")]
     pub oom_kill_disable: bool,
+    /// Tune container memory swappiness (0 to 100)
+    #[arg(long = "memory-swappiness", value_name = "int", default_value_t = -1, allow_hyphen_values = true)]
+    pub memory_swappiness: i64,
     /// Command to run to check health
     #[arg(long = "health-cmd", value_name = "string")]
     pub health_cmd: Option<String>,
@@ -236,6 +239,12 @@ impl ContainerOptions {
         }
         if self.oom_kill_disable {
             resources.oom_kill_disable = Some(true);
+        }
+        if self.memory_swappiness != -1 {
+            if !(0..=100).contains(&self.memory_swappiness) {
+                return Err(format!("invalid value: {}. Valid memory swappiness range is 0-100", self.memory_swappiness));
+            }
+            resources.memory_swappiness = Some(self.memory_swappiness);
         }
         let shm_size = match self.shm_size.as_deref() {
             None => 0,

@@ -33,6 +33,7 @@ impl ContainerManager {
             return Err(ApiError::invalid("no command specified"));
         }
         let mut host_config = req.host_config;
+        let warnings = super::limits::discard_unsupported(&mut host_config.resources);
         super::unsupported::refuse(&host_config, &config, req.networking_config.as_ref())?;
         self.check_isolation(&mut host_config, &mut config)?;
         if host_config.log_config.kind.is_empty() {
@@ -82,7 +83,7 @@ impl ContainerManager {
             return Err(e);
         }
         self.emit(&c, "create", &[]);
-        Ok(CreateResponse { id, warnings: vec![] })
+        Ok(CreateResponse { id, warnings })
     }
 
     fn unused_random_name(&self) -> String {

@@ -80,10 +80,17 @@ impl ContainerManager {
     /// `POST /commit`: a new image of the container's changes.
     pub async fn commit(self: &Arc<Self>, c: &Arc<Container>, req: CommitRequest) -> Result<String, ApiError> {
         let rec = c.snapshot();
-        let paused_here = req.pause && rec.state.status == super::record::Status::Running;
-        if paused_here {
-            self.pause(c).await?;
-        }
+        let paused_here = if req.pause && rec.state.status == super::record::Status::Running {
+            match self.pause(c).await {
+                Ok(()) => true,
+                // It exited meanwhile: a stopped container is committed unpaused.
+                Err(_) if !c.snapshot().state.status.is_running() => false,
+                Err(e) => return Err(e),
+            }
+        } else {
+            false
+        };
+        let rec = c.snapshot();
         let parent = self.images.resolve(&rec.image_id).map_err(crate::error::image_error)?;
         let upper = RootfsPaths::new(&self.cfg.container_dir(&c.id)).upper;
         let mut run = parent.config.config.clone().unwrap_or_default();
