@@ -10,7 +10,9 @@
 //! way. An empty object in the default (a user map such as `Labels`) has
 //! no fields, so its keys, which are data, are never touched. Fields that
 //! are absent from the default (an `Option` skipped when `None`, the items
-//! of a list) are matched exactly, as before.
+//! of a list) are matched exactly, unless the caller gives a sample value
+//! that has them ([`from_slice_like`]): the first item of a list in the
+//! sample describes every item.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -19,8 +21,14 @@ use serde_json::{Map, Value};
 /// Decodes `bytes` into `T`, matching object keys to `T`'s fields without
 /// regard to case where no field matches exactly.
 pub fn from_slice<T: DeserializeOwned + Serialize + Default>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    from_slice_like(bytes, &T::default())
+}
+
+/// Like [`from_slice`], with the field names taken from `sample`, a value
+/// whose optional parts and lists are filled in.
+pub fn from_slice_like<T: DeserializeOwned + Serialize>(bytes: &[u8], sample: &T) -> Result<T, serde_json::Error> {
     let mut v: Value = serde_json::from_slice(bytes)?;
-    let schema = serde_json::to_value(T::default())?;
+    let schema = serde_json::to_value(sample)?;
     fold(&mut v, &schema);
     serde_json::from_value(v)
 }
@@ -28,6 +36,14 @@ pub fn from_slice<T: DeserializeOwned + Serialize + Default>(bytes: &[u8]) -> Re
 /// Renames the keys of `v` to the field names in `schema` they equal
 /// ignoring case, then does the same for each nested struct.
 fn fold(v: &mut Value, schema: &Value) {
+    if let (Value::Array(items), Value::Array(sample)) = (&mut *v, schema) {
+        if let Some(item_schema) = sample.first() {
+            for item in items {
+                fold(item, item_schema);
+            }
+        }
+        return;
+    }
     let (Value::Object(obj), Value::Object(fields)) = (v, schema) else { return };
     if fields.is_empty() {
         return;

@@ -15,6 +15,7 @@ pub mod exec;
 pub mod gates;
 pub mod image;
 pub mod network;
+pub mod plugin;
 pub mod stdcopy;
 pub mod stringmap;
 pub mod strslice;

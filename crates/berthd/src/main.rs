@@ -10,6 +10,7 @@ mod host;
 mod http;
 mod image;
 mod network;
+mod plugin;
 mod router;
 mod volume;
 mod routes;

@@ -304,7 +304,21 @@ pub async fn load(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> 
     let loaded = tokio::task::spawn_blocking(move || images.load(reader))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(crate::error::image_error)?;
+        .map_err(crate::error::image_error);
+    // dockerd has answered 200 before it reads the archive: a bad one is
+    // an error message in the stream (docker-py raises ImageLoadError from
+    // it, the CLI prints it and exits 1).
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            let m = e.message;
+            return Ok(message_stream(&[JsonMessage {
+                error: Some(m.clone()),
+                error_detail: Some(berth_api::image::ErrorDetail { message: m }),
+                ..Default::default()
+            }]));
+        }
+    };
     let mut msgs = Vec::new();
     for img in &loaded {
         let name = img.tags.first().cloned().unwrap_or_else(|| img.id.to_string());
