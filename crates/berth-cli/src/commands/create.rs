@@ -88,6 +88,9 @@ pub struct ContainerOptions {
     /// Disable OOM Killer
     #[arg(long = "oom-kill-disable")]
     pub oom_kill_disable: bool,
+    /// Optional volume driver for the container
+    #[arg(long = "volume-driver", value_name = "string")]
+    pub volume_driver: Option<String>,
     /// Tune container memory swappiness (0 to 100)
     #[arg(long = "memory-swappiness", value_name = "int", default_value_t = -1, allow_hyphen_values = true)]
     pub memory_swappiness: i64,
@@ -265,6 +268,9 @@ impl ContainerOptions {
             ..Default::default()
         };
         self.isolation.apply(&mut host_config)?;
+        if let Some(driver) = self.volume_driver.as_ref().filter(|d| !d.is_empty()) {
+            host_config.extra.insert("VolumeDriver".into(), driver.clone().into());
+        }
         if self.rm && !matches!(host_config.restart_policy.name.as_str(), "" | "no") {
             return Err("conflicting options: cannot specify both --restart and --rm".to_string());
         }

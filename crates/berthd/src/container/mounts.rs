@@ -30,8 +30,9 @@ impl ContainerManager {
     /// `HostConfig.VolumeDriver` names the driver of the volumes this
     /// container creates; as in dockerd it matters only when it creates
     /// one (a container without new volumes never looks the driver up).
-    /// berth has the `local` driver only, and answers for any other as
-    /// dockerd does for a plugin it does not have.
+    /// berth has the `local` driver only, and answers for any other in
+    /// dockerd's words for a plugin it does not have, as a 400: a 404 from
+    /// create makes the clients take the image for missing and pull it.
     fn check_volume_driver(&self, hc: &HostConfig, plan: &volume::spec::Plan) -> Result<(), ApiError> {
         let driver = match hc.extra.get("VolumeDriver") {
             None | Some(serde_json::Value::Null) => return Ok(()),
@@ -43,7 +44,7 @@ impl ContainerManager {
         }
         match plan.volumes.iter().find(|w| !self.volumes.exists(&w.name)) {
             None => Ok(()),
-            Some(w) => Err(ApiError::not_found(format!(
+            Some(w) => Err(ApiError::invalid(format!(
                 "create {}: error looking up volume plugin {driver}: plugin \"{driver}\" not found",
                 w.name
             ))),

@@ -6,7 +6,7 @@
 use super::query;
 use crate::daemon::Daemon;
 use crate::http::response::{ok_json, status_only, Resp};
-use crate::http::stream_io::body_reader;
+use crate::http::stream_io::body_reader_draining;
 use berth_api::ApiError;
 use hyper::body::Incoming;
 use hyper::Request;
@@ -43,11 +43,17 @@ pub fn inspect(d: &Daemon, name: &str) -> Result<Resp, ApiError> {
 /// context (`config.json` and `rootfs/`).
 pub async fn create(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> {
     let name = query(&req).get("name").unwrap_or("").to_string();
-    let reader = body_reader(req.into_body());
+    // Read to its end even when refused, so the client gets the answer
+    // rather than a broken pipe.
+    let (reader, drained) = body_reader_draining(req.into_body());
     let store = d.plugins.clone();
-    tokio::task::spawn_blocking(move || store.create(&name, reader))
+    let made = tokio::task::spawn_blocking(move || store.create(&name, reader))
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    if made.is_err() {
+        let _ = drained.await;
+    }
+    made?;
     Ok(status_only(204))
 }
 
