@@ -84,6 +84,12 @@ both! {
             d.cli(c, &["wait", &name]).assert_ok().assert_stdout("0");
             d.cli(c, &["commit", &name, &tag]).assert_ok();
             d.cli(c, &["run", "--rm", &tag, "cat", "/made"]).assert_ok().assert_stdout("data");
+            // Before API 1.45 image inspect names the committed container, as dockerd's does.
+            let id = d.cli(c, &["inspect", "-f", "{{.Id}}", &name]).assert_ok().out();
+            let (s, body) = d.api("GET", &format!("/v1.41/images/cx:{i}/json"), None);
+            assert_eq!(s, 200, "{body}");
+            assert!(body.contains(&format!(r#""Container":"{id}""#)), "{body}");
+            assert!(body.contains(r#""ContainerConfig":{"#) && body.contains("echo data > /made"), "{body}");
             d.cli(c, &["rm", "-f", &name]).assert_ok();
             d.cli(c, &["rmi", &tag]).assert_ok();
         }

@@ -11,6 +11,9 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::broadcast;
 
+/// How long a log replay waits after the 101 (see `run`).
+const REPLAY_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+
 pub struct AttachOptions {
     pub stdin: bool,
     pub stdout: bool,
@@ -80,6 +83,11 @@ pub async fn run<IO>(
     let stdin_once = c.snapshot().config.stdin_once;
     let (mut rd, mut wr) = tokio::io::split(io);
     if let Some(mut replay) = replay {
+        // docker-py reads the attach stream from the socket beneath its
+        // buffered HTTP reader: bytes that reach it with the 101's head are
+        // lost. dockerd's replay starts later (its log reader starts
+        // first); leave the client the same moment to read the head.
+        tokio::time::sleep(REPLAY_DELAY).await;
         while let Some(chunk) = replay.recv().await {
             if wr.write_all(&chunk).await.is_err() {
                 return;

@@ -114,6 +114,8 @@ impl ContainerManager {
         created_by.extend(rec.args.iter().cloned());
         let images = self.images.clone();
         let parent_id = parent.id.clone();
+        let container_id = c.id.clone();
+        let container_config = serde_json::to_value(&rec.config).unwrap_or_default();
         let result = tokio::task::spawn_blocking(move || {
             // Stream the layer through a pipe: tar writer thread → store reader.
             let (r, w) = std::io::pipe().map_err(|e| berth_image::ImageError::Corrupt(e.to_string()))?;
@@ -128,6 +130,8 @@ impl ContainerManager {
                     comment: &req.comment,
                     author: &req.author,
                     created_by: &created_by.join(" "),
+                    container: &container_id,
+                    container_config,
                 },
             );
             let wrote = writer.join().map_err(|_| berth_image::ImageError::Corrupt("layer writer panicked".into()))?;

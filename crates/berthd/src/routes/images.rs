@@ -126,8 +126,8 @@ fn glob_segment(p: &[u8], s: &[u8]) -> bool {
 }
 
 pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiError> {
-    // berth's images carry no builder container, so the legacy fields are
-    // the empty values dockerd gives such images.
+    // The legacy fields: what commit recorded (as dockerd's commit does),
+    // else the empty values dockerd gives an image without them.
     let legacy = gates.image_container_config();
     let img = d.images.resolve(name).map_err(crate::error::image_error)?;
     let cfg = &img.config;
@@ -147,8 +147,14 @@ pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiE
         graph_driver: json!({"Name": "overlay2", "Data": null}),
         root_fs: RootFs { kind: "layers".into(), layers: cfg.rootfs.diff_ids.iter().map(|d| d.to_string()).collect() },
         metadata: json!({"LastTagTime": img.loaded_at}),
-        container: legacy.then(String::new),
-        container_config: legacy.then(|| serde_json::to_value(berth_api::container::ContainerConfig::default()).unwrap_or(json!({}))),
+        container: legacy.then(|| cfg.extra.get("container").and_then(|v| v.as_str()).unwrap_or_default().to_string()),
+        container_config: legacy.then(|| {
+            cfg.extra
+                .get("container_config")
+                .filter(|v| v.is_object())
+                .cloned()
+                .unwrap_or_else(|| serde_json::to_value(berth_api::container::ContainerConfig::default()).unwrap_or(json!({})))
+        }),
     }))
 }
 
