@@ -48,6 +48,8 @@ impl ImageStore {
         config.author = Some(o.author.to_string()).filter(|a| !a.is_empty());
         config.config = Some(run);
         config.extra.insert("container".into(), o.container.into());
+        // The v1 config's `parent`: image inspect's `Parent` for a committed image.
+        config.extra.insert("parent".into(), o.parent.to_string().into());
         config.extra.insert("container_config".into(), o.container_config);
         config.rootfs.diff_ids.push(info.diff_id.clone());
         config.history.push(History {

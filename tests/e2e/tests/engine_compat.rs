@@ -90,6 +90,8 @@ both! {
             assert_eq!(s, 200, "{body}");
             assert!(body.contains(&format!(r#""Container":"{id}""#)), "{body}");
             assert!(body.contains(r#""ContainerConfig":{"#) && body.contains("echo data > /made"), "{body}");
+            let parent = d.cli(c, &["image", "inspect", "-f", "{{.Id}}", "busybox"]).assert_ok().out();
+            d.cli(c, &["image", "inspect", "-f", "{{.Parent}}", &tag]).assert_ok().assert_stdout(&parent);
             d.cli(c, &["rm", "-f", &name]).assert_ok();
             d.cli(c, &["rmi", &tag]).assert_ok();
         }

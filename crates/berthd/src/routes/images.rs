@@ -135,7 +135,7 @@ pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiE
         id: img.id.to_string(),
         repo_tags: img.tags.clone(),
         repo_digests: img.digests.clone(),
-        parent: String::new(),
+        parent: cfg.extra.get("parent").and_then(|v| v.as_str()).unwrap_or_default().to_string(),
         comment: cfg.history.last().and_then(|h| h.comment.clone()).unwrap_or_default(),
         created: img.created.clone().unwrap_or_default(),
         docker_version: String::new(),
