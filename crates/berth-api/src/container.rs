@@ -118,6 +118,8 @@ pub struct Resources {
     pub cpuset_cpus: String,
     pub cpuset_mems: String,
     pub pids_limit: Option<i64>,
+    /// 0..=100; -1 or null: the kernel's default.
+    pub memory_swappiness: Option<i64>,
     #[serde(rename = "OomKillDisable")]
     pub oom_kill_disable: Option<bool>,
     pub ulimits: Option<Vec<UlimitSpec>>,

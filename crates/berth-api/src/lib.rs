@@ -7,6 +7,7 @@
 //! understands, so that `inspect` echoes back what was sent.
 
 pub mod archive;
+pub mod casefold;
 pub mod container;
 pub mod detachkeys;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod exec;
 pub mod gates;
 pub mod image;
 pub mod network;
+pub mod plugin;
 pub mod stdcopy;
 pub mod stringmap;
 pub mod strslice;

@@ -22,6 +22,11 @@ pub struct CommitOptions<'a> {
     pub author: &'a str,
     /// The container's command, for `history`.
     pub created_by: &'a str,
+    /// The committed container's ID and configuration, kept in the image
+    /// config as dockerd keeps them (`container`, `container_config`),
+    /// for image inspect before API 1.45.
+    pub container: &'a str,
+    pub container_config: serde_json::Value,
 }
 
 impl ImageStore {
@@ -42,6 +47,10 @@ impl ImageStore {
         config.created = Some(created.clone());
         config.author = Some(o.author.to_string()).filter(|a| !a.is_empty());
         config.config = Some(run);
+        config.extra.insert("container".into(), o.container.into());
+        // The v1 config's `parent`: image inspect's `Parent` for a committed image.
+        config.extra.insert("parent".into(), o.parent.to_string().into());
+        config.extra.insert("container_config".into(), o.container_config);
         config.rootfs.diff_ids.push(info.diff_id.clone());
         config.history.push(History {
             created: Some(created),

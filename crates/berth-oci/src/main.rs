@@ -111,7 +111,14 @@ fn main() {
         Ok(0) => {}
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            let msg = format!("berth-oci {} failed: {e}", command_name(&cli.command));
+            let msg = match (&cli.command, &e) {
+                // runc's words for an exec that cannot start, which dockerd
+                // passes on ("OCI runtime exec failed: exec failed: ...").
+                (Command::Exec { .. }, error::Error::Container { source, .. }) => {
+                    format!("exec failed: {}", error::describe(source))
+                }
+                _ => format!("berth-oci {} failed: {e}", command_name(&cli.command)),
+            };
             errlog::report(cli.log.as_deref(), &msg);
             std::process::exit(1);
         }

@@ -31,6 +31,8 @@ pub struct Resources {
     pub cpuset_mems: String,
     /// None or <= 0: unlimited.
     pub pids_limit: Option<i64>,
+    /// The memory cgroup's `swappiness` (cgroup v1); None: the kernel's.
+    pub memory_swappiness: Option<i64>,
     pub oom_kill_disable: bool,
     pub ulimits: Vec<Ulimit>,
 }
@@ -73,6 +75,9 @@ impl Resources {
         if self.cpu_shares < 0 {
             return bad("invalid CPU shares");
         }
+        if let Some(s) = self.memory_swappiness.filter(|s| !(0..=100).contains(s)) {
+            return bad(&format!("Invalid value: {s}, valid memory swappiness range is 0-100"));
+        }
         for u in &self.ulimits {
             rlimit_type(&u.name)?;
             if u.soft > u.hard {
@@ -100,6 +105,9 @@ impl Resources {
         }
         if self.oom_kill_disable {
             mem.insert("disableOOMKiller".into(), json!(true));
+        }
+        if let Some(s) = self.memory_swappiness {
+            mem.insert("swappiness".into(), json!(s));
         }
         if !mem.is_empty() {
             out.insert("memory".into(), Value::Object(mem));
@@ -170,6 +178,18 @@ mod tests {
         assert_eq!(o["memory"]["swap"], 128 << 20);
         let r = Resources { memory: 64 << 20, memory_swap: -1, ..Default::default() };
         assert_eq!(Value::Object(r.to_oci())["memory"]["swap"], -1);
+    }
+
+    #[test]
+    fn swappiness_alone_sets_the_memory_cgroup() {
+        let r = Resources { memory_swappiness: Some(40), ..Default::default() };
+        let o = Value::Object(r.to_oci());
+        assert_eq!(o["memory"]["swappiness"], 40);
+        assert!(o["memory"].get("limit").is_none());
+        let msg = |s| Resources { memory_swappiness: Some(s), ..Default::default() }.validate(2).unwrap_err().to_string();
+        assert!(msg(101).contains("Invalid value: 101, valid memory swappiness range is 0-100"));
+        assert!(msg(-2).contains("Invalid value: -2, valid memory swappiness range is 0-100"));
+        assert!(Resources { memory_swappiness: Some(0), ..Default::default() }.validate(2).is_ok());
     }
 
     #[test]

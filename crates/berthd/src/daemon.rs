@@ -73,6 +73,7 @@ pub struct Daemon {
     pub events: Arc<crate::events::EventBus>,
     pub networks: Arc<crate::network::NetworkManager>,
     pub volumes: Arc<crate::volume::VolumeManager>,
+    pub plugins: Arc<crate::plugin::PluginStore>,
     pub host: crate::host::HostFacts,
 }
 
@@ -101,11 +102,12 @@ impl Daemon {
         )?;
         containers.restore().await?;
         volumes.unmount_idle();
+        let plugins = Arc::new(crate::plugin::PluginStore::open(&cfg.data_root)?);
         let root = cfg.data_root.clone();
         let host = tokio::task::spawn_blocking(move || crate::host::HostFacts::probe(&root))
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        Ok(Arc::new(Daemon { cfg, images, containers, events, networks, volumes, host }))
+        Ok(Arc::new(Daemon { cfg, images, containers, events, networks, volumes, plugins, host }))
     }
 
     /// On SIGTERM: networking goes away unless containers keep running.

@@ -15,6 +15,7 @@ mod listen;
 mod network;
 mod options;
 mod reload;
+mod plugin;
 mod router;
 mod volume;
 mod routes;

@@ -226,7 +226,7 @@ pub fn resolve(args: Args, file: FileConfig, flags: GivenFlags, config_file: Pat
         kind: args.log_driver.clone().or(f.log_driver.clone()).unwrap_or_else(|| "json-file".into()),
         config: log_opts,
     };
-    crate::container::logdriver::LogDriver::parse(&log_config).map_err(|e| format!("failed to set log opts: {}", e.message))?;
+    crate::container::logdriver::LogDriver::parse(&log_config).map_err(|e| format!("failed to set log opts: {e}"))?;
     let args_runtimes = args.add_runtime.iter().map(|s| runtime_flag(s)).collect::<Result<Vec<_>, _>>()?;
     let mut added_runtimes = args_runtimes.clone();
     added_runtimes.extend(file_runtimes(&f));

@@ -3,7 +3,7 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{archive, containers, events, exec, images, networks, swarm, system, volumes};
+use crate::routes::{archive, containers, events, exec, images, networks, plugins, swarm, system, volumes};
 use berth_api::gates::VersionGates;
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
@@ -81,8 +81,12 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::GET, ["volumes", name]) => volumes::inspect(&d, name),
         (&Method::DELETE, ["volumes", name]) => volumes::remove(&d, &req, name).await,
 
-        (&Method::GET, ["plugins"]) => swarm::plugins(&req),
-        (&Method::GET, ["plugins", rest @ .., "json"]) if !rest.is_empty() => swarm::plugin_inspect(&rest.join("/")),
+        (&Method::GET, ["plugins"]) => plugins::list(&d, &req),
+        (&Method::POST, ["plugins", "create"]) => plugins::create(&d, req).await,
+        (&Method::GET, ["plugins", rest @ .., "json"]) if !rest.is_empty() => plugins::inspect(&d, &rest.join("/")),
+        (&Method::DELETE, ["plugins", rest @ ..]) if !rest.is_empty() => plugins::remove(&d, &rest.join("/")).await,
+        (&Method::POST, ["plugins", rest @ .., verb]) if !rest.is_empty() => plugins::refuse(&d, &rest.join("/"), verb),
+        (&Method::POST, ["plugins", "pull"]) | (&Method::GET, ["plugins", "privileges"]) => plugins::refuse_fetch(),
         (_, [first, ..]) if swarm::is_swarm_path(first) => swarm::route(&m, &segs),
 
         _ => Err(ApiError::not_found("page not found")),

@@ -9,9 +9,11 @@ both! {
         let out = d.cli(c, &["exec", "x1", "sh", "-c", "echo to-out; echo to-err >&2"]);
         out.assert_ok().assert_stdout("to-out").assert_stderr_contains("to-err");
         assert!(!out.stdout.contains("to-err"), "{out:?}");
+        // dockerd records 126 for an exec that cannot start, even a missing
+        // command (a container's own missing command is 127).
         d.cli(c, &["exec", "x1", "nosuchcommand"])
-            .assert_code(127)
-            .assert_stdout_contains("executable file not found");
+            .assert_code(126)
+            .assert_stdout_contains("OCI runtime exec failed: exec failed: unable to start container process: exec: \"nosuchcommand\": executable file not found in $PATH: unknown");
         d.cli(c, &["exec", "x1", "/etc"]).assert_code(126);
         d.cli(c, &["exec", "x1", "sh", "-c", "kill -9 $$"]).assert_code(137);
     }
@@ -157,7 +159,7 @@ both! {
         }
         d.cli(c, &["exec", "-t", &id, "true"]).assert_ok();
         d.cli(c, &["exec", &id, "sh", "-c", "exit 3"]).assert_code(3);
-        d.cli(c, &["exec", &id, "nosuchprogram"]).assert_code(127);
+        d.cli(c, &["exec", &id, "nosuchprogram"]).assert_code(126);
         d.cli(c, &["exec", "-d", &id, "sleep", "1"]).assert_ok();
         assert!(dir.join("state.json").exists(), "no runtime state in {}", dir.display());
         assert_eq!(per_exec(), Vec::<String>::new(), "files left in {}", dir.display());

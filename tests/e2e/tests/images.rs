@@ -226,7 +226,11 @@ both! {
         let before = d.cli(c, &["images", "-q", "--no-trunc"]).assert_ok().out();
         let junk = d.dir().join("junk.tar");
         std::fs::write(&junk, "this is not a tar archive at all\n".repeat(100)).expect("write junk");
-        d.cli(c, &["load", "-i", &junk.display().to_string()]).assert_fail();
+        d.cli(c, &["load", "-i", &junk.display().to_string()]).assert_fail().assert_stderr_contains("invalid image archive");
+        // As dockerd: the answer is 200, the error is in the message stream.
+        let (s, body) = d.api("POST", "/images/load", Some("abc"));
+        assert_eq!(s, 200, "{body}");
+        assert!(body.contains(r#""errorDetail":{"message":"invalid image archive"#), "{body}");
         // A valid tar with no manifest.
         let empty = d.dir().join("nomanifest.tar");
         let mut b = tar::Builder::new(std::fs::File::create(&empty).expect("create"));

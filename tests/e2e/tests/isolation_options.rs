@@ -242,7 +242,6 @@ fn unsupported_fields_are_refused_by_name() {
     let d = TestDaemon::start();
     let cases = [
         (r#""HostConfig":{"BlkioWeight":300}"#, "HostConfig.BlkioWeight"),
-        (r#""HostConfig":{"MemorySwappiness":10}"#, "HostConfig.MemorySwappiness"),
         (r#""HostConfig":{"UsernsMode":"private"}"#, "HostConfig.UsernsMode"),
         (r#""HostConfig":{"DeviceRequests":[{"Count":-1,"Capabilities":[["gpu"]]}]}"#, "HostConfig.DeviceRequests"),
         (r#""HostConfig":{"StorageOpt":{"size":"1G"}}"#, "HostConfig.StorageOpt"),

@@ -54,8 +54,12 @@ both! {
         let log = d.cli(c, &["inspect", "-f", "{{.LogPath}}", "quiet"]).out();
         assert!(log.is_empty() || !std::path::Path::new(&log).exists() || std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) == 0);
         d.cli(c, &["rm", "quiet"]).assert_ok();
+        // As in dockerd, max-file without max-size is taken (nothing rotates).
+        d.cli(c, &["run", "--rm", "--log-opt", "max-file=2", "busybox", "echo", "kept"]).assert_ok().assert_stdout("kept");
         for (flags, says) in [
-            (vec!["--log-opt", "max-file=2"], "max-file cannot be set when max-size is not set"),
+            // Values are the logger's to read, at start, in dockerd's words.
+            (vec!["--log-opt", "max-file=0", "--log-opt", "max-size=1k"], "failed to initialize logging driver: max-file cannot be less than 1"),
+            (vec!["--log-opt", "max-size=lots"], "failed to initialize logging driver: invalid size: 'lots'"),
             (vec!["--log-opt", "compress=true", "--log-opt", "max-size=1k"], "berth does not support log option compress yet"),
             (vec!["--log-driver", "none", "--log-opt", "max-size=1k"], "driver none"),
         ] {

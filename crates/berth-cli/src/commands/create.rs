@@ -88,6 +88,12 @@ pub struct ContainerOptions {
     /// Disable OOM Killer
     #[arg(long = "oom-kill-disable")]
     pub oom_kill_disable: bool,
+    /// Optional volume driver for the container
+    #[arg(long = "volume-driver", value_name = "string")]
+    pub volume_driver: Option<String>,
+    /// Tune container memory swappiness (0 to 100)
+    #[arg(long = "memory-swappiness", value_name = "int", default_value_t = -1, allow_hyphen_values = true)]
+    pub memory_swappiness: i64,
     /// Command to run to check health
     #[arg(long = "health-cmd", value_name = "string")]
     pub health_cmd: Option<String>,
@@ -237,6 +243,12 @@ impl ContainerOptions {
         if self.oom_kill_disable {
             resources.oom_kill_disable = Some(true);
         }
+        if self.memory_swappiness != -1 {
+            if !(0..=100).contains(&self.memory_swappiness) {
+                return Err(format!("invalid value: {}. Valid memory swappiness range is 0-100", self.memory_swappiness));
+            }
+            resources.memory_swappiness = Some(self.memory_swappiness);
+        }
         let shm_size = match self.shm_size.as_deref() {
             None => 0,
             Some(s) => super::limits::parse_ram(s).map_err(|e| format!("invalid argument \"{s}\" for \"--shm-size\" flag: {e}"))?,
@@ -256,6 +268,9 @@ impl ContainerOptions {
             ..Default::default()
         };
         self.isolation.apply(&mut host_config)?;
+        if let Some(driver) = self.volume_driver.as_ref().filter(|d| !d.is_empty()) {
+            host_config.extra.insert("VolumeDriver".into(), driver.clone().into());
+        }
         if self.rm && !matches!(host_config.restart_policy.name.as_str(), "" | "no") {
             return Err("conflicting options: cannot specify both --restart and --rm".to_string());
         }

@@ -62,6 +62,7 @@ impl LimitOptions {
             cpuset_cpus: self.cpuset_cpus.clone().unwrap_or_default(),
             cpuset_mems: self.cpuset_mems.clone().unwrap_or_default(),
             pids_limit: self.pids_limit,
+            memory_swappiness: None,
             oom_kill_disable: None,
             ulimits: None,
         })

@@ -11,12 +11,20 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::broadcast;
 
+/// How long a log replay waits after the 101 (see `run`).
+const REPLAY_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+
 pub struct AttachOptions {
     pub stdin: bool,
     pub stdout: bool,
     pub stderr: bool,
     /// The detach sequence, watched for in the input of a TTY container.
     pub detach_keys: Vec<u8>,
+    /// `logs=1`: the container's log is replayed first.
+    pub logs: bool,
+    /// `stream=1`: live output follows; without it the session ends after
+    /// the replay (dockerd's `stream=0`).
+    pub stream: bool,
 }
 
 /// The `detachKeys` parameter: Docker's default when empty, a 400 when invalid.
@@ -60,14 +68,36 @@ pub fn subscribe(c: &Container) -> Result<broadcast::Receiver<Output>, ApiError>
     }
 }
 
-/// Runs one attach session over the upgraded connection.
-pub async fn run<IO>(c: Arc<Container>, opts: AttachOptions, mut rx: broadcast::Receiver<Output>, io: IO)
-where
+/// Runs one attach session over the upgraded connection: the replayed
+/// log (already framed, from `logs`) when asked for, then the live streams.
+pub async fn run<IO>(
+    c: Arc<Container>,
+    opts: AttachOptions,
+    mut rx: broadcast::Receiver<Output>,
+    replay: Option<tokio::sync::mpsc::Receiver<Bytes>>,
+    io: IO,
+) where
     IO: AsyncRead + AsyncWrite + Send + 'static,
 {
     let tty = c.snapshot().config.tty;
     let stdin_once = c.snapshot().config.stdin_once;
     let (mut rd, mut wr) = tokio::io::split(io);
+    if let Some(mut replay) = replay {
+        // docker-py reads the attach stream from the socket beneath its
+        // buffered HTTP reader: bytes that reach it with the 101's head are
+        // lost. dockerd's replay starts later (its log reader starts
+        // first); leave the client the same moment to read the head.
+        tokio::time::sleep(REPLAY_DELAY).await;
+        while let Some(chunk) = replay.recv().await {
+            if wr.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+    }
+    if !opts.stream {
+        let _ = wr.shutdown().await;
+        return;
+    }
     // Fires when the client typed the detach keys (or, with a TTY, ended
     // its input): the session ends, the container goes on.
     let (detach_tx, mut detached) = tokio::sync::oneshot::channel::<()>();

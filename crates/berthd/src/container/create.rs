@@ -34,6 +34,7 @@ impl ContainerManager {
         }
         let mut host_config = req.host_config;
         super::logdriver::apply_default(&mut host_config.log_config, &self.cfg.log_config);
+        let warnings = super::limits::discard_unsupported(&mut host_config.resources);
         super::unsupported::refuse(&host_config, &config, req.networking_config.as_ref())?;
         self.check_isolation(&mut host_config, &mut config)?;
         if config.hostname.is_empty() {
@@ -80,7 +81,7 @@ impl ContainerManager {
             return Err(e);
         }
         self.emit(&c, "create", &[]);
-        Ok(CreateResponse { id, warnings: vec![] })
+        Ok(CreateResponse { id, warnings })
     }
 
     fn unused_random_name(&self) -> String {

@@ -312,7 +312,7 @@ impl ContainerManager {
         let (mut rd, mut wr) = conn.into_split();
         if let Err(msg) = self.exec_running(&exec, &mut rd).await {
             // Docker writes the error into the stream; the CLI then finds
-            // the exit code (126, 127 for a missing command) by inspecting.
+            // the exit code (126) by inspecting.
             let text = format!("OCI runtime exec failed: {msg}: unknown\r\n");
             let out = if raw {
                 text.into_bytes()
@@ -367,11 +367,9 @@ impl ContainerManager {
                 Ok(())
             }
             Err(msg) => {
-                let code = match berth_runtime::classify_start_error(&msg) {
-                    StartFailure::NotFound => 127,
-                    _ => 126,
-                };
-                e.finish(code);
+                // dockerd records 126 for every exec that fails to start,
+                // a missing command included (unlike a container's 127).
+                e.finish(126);
                 Err(msg)
             }
         }

@@ -393,7 +393,7 @@ fn not_running(id: &str) -> ApiError {
 }
 
 /// Waits until the exit count passes `exits`; false on timeout.
-async fn wait_exit(rx: &mut watch::Receiver<Lifecycle>, exits: u64, limit: Option<Duration>) -> bool {
+pub(super) async fn wait_exit(rx: &mut watch::Receiver<Lifecycle>, exits: u64, limit: Option<Duration>) -> bool {
     let fut = rx.wait_for(|l| l.exits > exits || l.removed);
     match limit {
         None => fut.await.is_ok(),

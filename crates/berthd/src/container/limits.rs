@@ -7,6 +7,7 @@ use berth_api::container::{HostConfig, Resources as ApiResources, UpdateRequest}
 use berth_api::ApiError;
 use berth_runtime::{Resources, Ulimit};
 use serde_json::Value;
+use std::path::Path;
 use std::sync::Arc;
 
 pub fn to_runtime(r: &ApiResources) -> Resources {
@@ -21,6 +22,8 @@ pub fn to_runtime(r: &ApiResources) -> Resources {
         cpuset_cpus: r.cpuset_cpus.clone(),
         cpuset_mems: r.cpuset_mems.clone(),
         pids_limit: r.pids_limit,
+        // -1 is the clients' "not set" (the docker CLI sends it by default).
+        memory_swappiness: r.memory_swappiness.filter(|s| *s != -1),
         oom_kill_disable: r.oom_kill_disable.unwrap_or(false),
         ulimits: r
             .ulimits
@@ -65,6 +68,24 @@ pub fn validate_host_config(hc: &HostConfig) -> Result<Resources, ApiError> {
     validate(&hc.resources)
 }
 
+/// Limits the host's cgroups cannot apply, dropped with dockerd's warning
+/// (as dockerd does): swappiness exists only in cgroup v1's memory
+/// controller.
+pub fn discard_unsupported(r: &mut ApiResources) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if r.memory_swappiness.is_some_and(|s| s != -1) && !Path::new(V1_SWAPPINESS).exists() {
+        warnings.push(
+            "Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded."
+                .to_string(),
+        );
+        r.memory_swappiness = None;
+    }
+    warnings
+}
+
+/// The v1 memory controller's swappiness knob (absent on a cgroup v2 host).
+const V1_SWAPPINESS: &str = "/sys/fs/cgroup/memory/memory.swappiness";
+
 /// Fields of an update that were set override the container's.
 fn merge(old: &ApiResources, new: &ApiResources) -> ApiResources {
     let pick = |n: i64, o: i64| if n != 0 { n } else { o };
@@ -79,6 +100,7 @@ fn merge(old: &ApiResources, new: &ApiResources) -> ApiResources {
         cpuset_cpus: if new.cpuset_cpus.is_empty() { old.cpuset_cpus.clone() } else { new.cpuset_cpus.clone() },
         cpuset_mems: if new.cpuset_mems.is_empty() { old.cpuset_mems.clone() } else { new.cpuset_mems.clone() },
         pids_limit: new.pids_limit.or(old.pids_limit),
+        memory_swappiness: new.memory_swappiness.or(old.memory_swappiness),
         oom_kill_disable: old.oom_kill_disable,
         ulimits: old.ulimits.clone(),
     }

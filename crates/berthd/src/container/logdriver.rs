@@ -1,6 +1,7 @@
 //! Log drivers: `json-file` (the default; `max-size`/`max-file` rotation
-//! is done by the shim) and `none`. Checked at create with dockerd's
-//! messages; any other driver or option is refused by name.
+//! is done by the shim) and `none`. The driver and the option names are
+//! checked at create, the values at start, each as dockerd does it and in
+//! its words; any other driver or option is refused by name.
 
 use berth_api::container::LogConfig;
 use berth_api::ApiError;
@@ -22,14 +23,17 @@ pub enum LogDriver {
 }
 
 impl LogDriver {
-    /// Reads a create request's `LogConfig` (an empty type is json-file).
-    pub fn parse(lc: &LogConfig) -> Result<LogDriver, ApiError> {
+    /// Create's check, as dockerd's option validators do it: the driver
+    /// exists and every option is one it knows. Values are read at start
+    /// ([`LogDriver::parse`]), as dockerd's logger reads them, so a create
+    /// with a bad value succeeds and its start fails.
+    pub fn validate(lc: &LogConfig) -> Result<(), ApiError> {
         match lc.kind.as_str() {
             "" | "json-file" => {}
             "none" => {
                 return match lc.config.keys().next() {
                     Some(k) => Err(ApiError::invalid(format!("unknown log opt '{k}' for log driver none"))),
-                    None => Ok(LogDriver::None),
+                    None => Ok(()),
                 }
             }
             d if OTHER_DRIVERS.contains(&d) => {
@@ -37,31 +41,42 @@ impl LogDriver {
             }
             d => return Err(ApiError::invalid(format!("logger: no log driver named '{d}' is registered"))),
         }
-        let mut max_size = None;
-        let mut max_file = 1;
-        for (k, v) in &lc.config {
+        for k in lc.config.keys() {
             match k.as_str() {
-                "max-size" => {
-                    let n = parse_size(v).ok_or_else(|| ApiError::invalid(format!("invalid value for max-size: {v}")))?;
-                    // -1 (dockerd's "unlimited") and 0 mean no rotation.
-                    max_size = (n > 0).then_some(n as u64);
-                }
-                "max-file" => {
-                    max_file = v
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| ApiError::invalid("max-file cannot be less than 1"))?;
-                }
+                "max-size" | "max-file" => {}
                 "compress" | "labels" | "labels-regex" | "env" | "env-regex" | "tag" => {
                     return Err(ApiError::invalid(format!("berth does not support log option {k} yet")))
                 }
                 _ => return Err(ApiError::invalid(format!("unknown log opt '{k}' for json-file log driver"))),
             }
         }
-        if max_file > 1 && max_size.is_none() {
-            return Err(ApiError::invalid("max-file cannot be set when max-size is not set"));
+        Ok(())
+    }
+
+    /// Start's reading of a validated `LogConfig` (an empty type is
+    /// json-file), with dockerd's logger's words for a bad value.
+    /// `max-file` without `max-size` is allowed and rotates nothing, as in
+    /// dockerd.
+    pub fn parse(lc: &LogConfig) -> Result<LogDriver, String> {
+        Self::validate(lc).map_err(|e| e.message)?;
+        if lc.kind == "none" {
+            return Ok(LogDriver::None);
         }
+        let max_size = match lc.config.get("max-size") {
+            None => None,
+            Some(v) => {
+                let n = parse_size(v).ok_or_else(|| format!("invalid size: '{v}'"))?;
+                // -1 (dockerd's "unlimited") and 0 mean no rotation.
+                (n > 0).then_some(n as u64)
+            }
+        };
+        let max_file = match lc.config.get("max-file") {
+            None => 1,
+            Some(v) => {
+                let n: i64 = v.parse().map_err(|_| format!("strconv.Atoi: parsing {v:?}: invalid syntax"))?;
+                u32::try_from(n).ok().filter(|n| *n >= 1).ok_or("max-file cannot be less than 1")?
+            }
+        };
         Ok(LogDriver::JsonFile { max_size, max_file })
     }
 
@@ -132,14 +147,11 @@ mod tests {
             LogDriver::JsonFile { max_size: Some(1024), max_file: 3 }
         );
         assert_eq!(LogDriver::parse(&lc("none", &[])).unwrap(), LogDriver::None);
-        let err = |c: LogConfig| LogDriver::parse(&c).unwrap_err().message;
+        let err = |c: LogConfig| LogDriver::validate(&c).unwrap_err().message;
         assert_eq!(err(lc("foo", &[])), "logger: no log driver named 'foo' is registered");
         assert_eq!(err(lc("syslog", &[])), "berth does not support the syslog log driver yet");
-        assert_eq!(err(lc("json-file", &[("max-file", "2")])), "max-file cannot be set when max-size is not set");
-        assert_eq!(err(lc("json-file", &[("max-file", "0"), ("max-size", "1m")])), "max-file cannot be less than 1");
         assert_eq!(err(lc("json-file", &[("compress", "true")])), "berth does not support log option compress yet");
         assert_eq!(err(lc("json-file", &[("bogus", "1")])), "unknown log opt 'bogus' for json-file log driver");
-        assert_eq!(err(lc("json-file", &[("max-size", "lots")])), "invalid value for max-size: lots");
         assert_eq!(err(lc("none", &[("max-size", "1k")])), "unknown log opt 'max-size' for log driver none");
     }
 
@@ -155,6 +167,23 @@ mod tests {
         let mut c = lc("none", &[]);
         apply_default(&mut c, &daemon);
         assert_eq!(c, lc("none", &[]));
+    }
+
+    #[test]
+    fn values_are_checked_at_start_only() {
+        // dockerd's json-file logger takes max-file without max-size (nothing rotates).
+        let c = lc("", &[("max-file", "100")]);
+        assert!(LogDriver::validate(&c).is_ok());
+        assert_eq!(LogDriver::parse(&c).unwrap(), LogDriver::JsonFile { max_size: None, max_file: 100 });
+        for (opts, says) in [
+            (&[("max-file", "0"), ("max-size", "1m")][..], "max-file cannot be less than 1"),
+            (&[("max-file", "x")][..], "strconv.Atoi: parsing \"x\": invalid syntax"),
+            (&[("max-size", "lots")][..], "invalid size: 'lots'"),
+        ] {
+            let c = lc("json-file", opts);
+            assert!(LogDriver::validate(&c).is_ok(), "{opts:?}");
+            assert_eq!(LogDriver::parse(&c).unwrap_err(), says);
+        }
     }
 
     #[test]

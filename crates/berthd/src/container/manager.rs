@@ -253,10 +253,11 @@ impl ContainerManager {
     /// this container (leftovers.rs). Blocking.
     pub(super) fn clear_leftovers(&self, id: &str, runtime: &str) -> super::leftovers::Cleared {
         let shim_dir = self.cfg.shim_dir(id);
+        let runtime = self.cfg.runtime_path(runtime);
         let place = super::leftovers::Place {
             id,
             shim_dir: &shim_dir,
-            runtime: self.cfg.runtime_path(runtime),
+            runtime: &runtime,
             runtime_root: &self.cfg.runtime_root(),
         };
         super::leftovers::clear(self.host.as_ref(), &place)

@@ -22,7 +22,33 @@ impl ContainerManager {
         };
         let from = |key: &str| -> Result<Vec<MountRecord>, ApiError> { Ok(self.get(key)?.snapshot().mounts) };
         let mountpoint = |name: &str| self.volumes.mountpoint(name).display().to_string();
-        volume::spec::plan(&req, &from, &mountpoint)
+        let plan = volume::spec::plan(&req, &from, &mountpoint)?;
+        self.check_volume_driver(hc, &plan)?;
+        Ok(plan)
+    }
+
+    /// `HostConfig.VolumeDriver` names the driver of the volumes this
+    /// container creates; as in dockerd it matters only when it creates
+    /// one (a container without new volumes never looks the driver up).
+    /// berth has the `local` driver only, and answers for any other in
+    /// dockerd's words for a plugin it does not have, as a 400: a 404 from
+    /// create makes the clients take the image for missing and pull it.
+    fn check_volume_driver(&self, hc: &HostConfig, plan: &volume::spec::Plan) -> Result<(), ApiError> {
+        let driver = match hc.extra.get("VolumeDriver") {
+            None | Some(serde_json::Value::Null) => return Ok(()),
+            Some(serde_json::Value::String(s)) => s.as_str(),
+            Some(v) => return Err(ApiError::invalid(format!("invalid value for HostConfig.VolumeDriver: {v}"))),
+        };
+        if driver.is_empty() || driver == "local" {
+            return Ok(());
+        }
+        match plan.volumes.iter().find(|w| !self.volumes.exists(&w.name)) {
+            None => Ok(()),
+            Some(w) => Err(ApiError::invalid(format!(
+                "create {}: error looking up volume plugin {driver}: plugin \"{driver}\" not found",
+                w.name
+            ))),
+        }
     }
 
     /// Start: the user mounts for the spec, prepared in the mounted rootfs.

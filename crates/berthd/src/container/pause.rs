@@ -6,6 +6,11 @@ use super::record::Status;
 use super::runtime_cli;
 use berth_api::ApiError;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a failed pause waits for the exit of a container whose init
+/// may have just ended (the exit path records it within moments).
+const EXIT_RECORD_WAIT: Duration = Duration::from_secs(5);
 
 impl ContainerManager {
     /// Runs the container's own runtime binary with `args`.
@@ -22,14 +27,24 @@ impl ContainerManager {
 
     pub async fn pause(&self, c: &Arc<Container>) -> Result<(), ApiError> {
         let _op = c.op.lock().await;
+        // Subscribed before the state check, so an exit recorded after it
+        // is seen below.
+        let mut rx = c.lifecycle.subscribe();
+        let exits = rx.borrow().exits;
         match c.snapshot().state.status {
             Status::Running => {}
             Status::Paused => return Err(ApiError::conflict(format!("Container {} is already paused", c.id))),
             _ => return Err(ApiError::conflict(format!("Container {} is not running", c.id))),
         }
-        self.runtime(c, vec!["pause".into(), c.id.clone()])
-            .await
-            .map_err(|e| ApiError::internal(format!("Cannot pause container {}: {e}", c.id)))?;
+        if let Err(e) = self.runtime(c, vec!["pause".into(), c.id.clone()]).await {
+            // The init may have just exited, its exit not yet recorded (the
+            // exit path drains output first): the runtime then finds nothing
+            // to pause. That is "not running", not a daemon failure.
+            if super::lifecycle::wait_exit(&mut rx, exits, Some(EXIT_RECORD_WAIT)).await {
+                return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
+            }
+            return Err(ApiError::internal(format!("Cannot pause container {}: {e}", c.id)));
+        }
         let rec = c.update(|r| r.state.status = Status::Paused);
         self.persist(&rec)?;
         self.emit(c, "pause", &[]);

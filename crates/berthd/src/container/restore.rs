@@ -113,7 +113,7 @@ impl ContainerManager {
         ids.sort();
         ids.dedup();
         for id in &ids {
-            let done = self.clear_leftovers(id, &self.cfg.default_runtime);
+            let done = self.clear_leftovers(id, &self.cfg.runtimes().default_name);
             crate::daemon::log(&format!("removed the leftovers of unknown container {id} (shim killed: {}, runtime state: {})", done.shim_killed, done.runtime_deleted));
         }
         for id in leftovers::orphans(host.list(&self.cfg.data_root.join("containers")), &is_known) {

@@ -80,10 +80,17 @@ impl ContainerManager {
     /// `POST /commit`: a new image of the container's changes.
     pub async fn commit(self: &Arc<Self>, c: &Arc<Container>, req: CommitRequest) -> Result<String, ApiError> {
         let rec = c.snapshot();
-        let paused_here = req.pause && rec.state.status == super::record::Status::Running;
-        if paused_here {
-            self.pause(c).await?;
-        }
+        let paused_here = if req.pause && rec.state.status == super::record::Status::Running {
+            match self.pause(c).await {
+                Ok(()) => true,
+                // It exited meanwhile: a stopped container is committed unpaused.
+                Err(_) if !c.snapshot().state.status.is_running() => false,
+                Err(e) => return Err(e),
+            }
+        } else {
+            false
+        };
+        let rec = c.snapshot();
         let parent = self.images.resolve(&rec.image_id).map_err(crate::error::image_error)?;
         let upper = RootfsPaths::new(&self.cfg.container_dir(&c.id)).upper;
         let mut run = parent.config.config.clone().unwrap_or_default();
@@ -107,6 +114,8 @@ impl ContainerManager {
         created_by.extend(rec.args.iter().cloned());
         let images = self.images.clone();
         let parent_id = parent.id.clone();
+        let container_id = c.id.clone();
+        let container_config = serde_json::to_value(&rec.config).unwrap_or_default();
         let result = tokio::task::spawn_blocking(move || {
             // Stream the layer through a pipe: tar writer thread → store reader.
             let existed: std::collections::HashSet<_> = images.list().into_iter().map(|i| i.id).collect();
@@ -122,6 +131,8 @@ impl ContainerManager {
                     comment: &req.comment,
                     author: &req.author,
                     created_by: &created_by.join(" "),
+                    container: &container_id,
+                    container_config,
                 },
             );
             let wrote = writer.join().map_err(|_| berth_image::ImageError::Corrupt("layer writer panicked".into()))?;

@@ -30,6 +30,15 @@ impl ContainerManager {
             }
             _ => {}
         }
+        // The log options' values are read now, as dockerd's logger reads
+        // them at start (create checked only their names).
+        if let Err(e) = LogDriver::parse(&rec.host_config.log_config) {
+            drop(_op);
+            if rec.host_config.auto_remove {
+                let _ = self.remove_with_volumes(c, true, true).await;
+            }
+            return Err(ApiError::internal(logging_failed(e)));
+        }
         let image = self.images.resolve(&rec.image_id).map_err(crate::error::image_error)?;
         let lower = self.images.layer_dirs(&image);
         let mgr = self.clone();
@@ -209,7 +218,7 @@ impl ContainerManager {
         let state_dir = self.cfg.shim_dir(&rec.id);
         self.clear_before_start(&rec.id, &iso.runtime);
         let log_path = self.cfg.log_path(&rec.id);
-        let (log, log_rotation) = match LogDriver::parse(&rec.host_config.log_config).map_err(|e| e.message)? {
+        let (log, log_rotation) = match LogDriver::parse(&rec.host_config.log_config).map_err(logging_failed)? {
             LogDriver::None => (Path::new("/dev/null"), None),
             LogDriver::JsonFile { max_size, max_file } => (log_path.as_path(), max_size.map(|s| (s, max_file))),
         };
@@ -331,6 +340,11 @@ impl ContainerManager {
             _ => ApiError::invalid(message),
         }
     }
+}
+
+/// dockerd's words for a logger that cannot be set up.
+fn logging_failed(e: String) -> String {
+    format!("failed to initialize logging driver: {e}")
 }
 
 /// `HostConfig.ConsoleSize` (`[height, width]`, sent by the CLI for `-t`),

@@ -28,10 +28,8 @@ const HOST_CONFIG: &[(&str, &[&str])] = &[
     ("Isolation", &["default"]),
     ("KernelMemory", &[]),
     ("KernelMemoryTCP", &[]),
-    ("MemorySwappiness", &["-1"]),
     ("StorageOpt", &[]),
     ("UsernsMode", &["host"]),
-    ("VolumeDriver", &["local"]),
 ];
 
 /// `Config` fields berth does not act on.
@@ -73,7 +71,7 @@ pub fn refuse(hc: &HostConfig, config: &ContainerConfig, networking: Option<&Val
         check(ep.as_object(), ENDPOINT, &prefix)?;
         check(ep.get("IPAMConfig").and_then(Value::as_object), ENDPOINT_IPAM, &format!("{prefix}IPAMConfig."))?;
     }
-    super::logdriver::LogDriver::parse(&hc.log_config).map(|_| ())
+    super::logdriver::LogDriver::validate(&hc.log_config)
 }
 
 #[cfg(test)]
@@ -96,13 +94,12 @@ mod tests {
             "DeviceRequests": null, "Isolation": "", "MemorySwappiness": -1, "UsernsMode": "",
             "VolumeDriver": "", "LogConfig": {"Type": "", "Config": {}}, "ContainerIDFile": ""});
         assert_eq!(refused(hc, json!({}), Some(json!({"EndpointsConfig": {"bridge": {"IPAMConfig": {}}}}))), None);
-        assert_eq!(refused(json!({"Isolation": "default", "VolumeDriver": "local", "UsernsMode": "host"}), json!({}), None), None);
+        assert_eq!(refused(json!({"Isolation": "default", "UsernsMode": "host"}), json!({}), None), None);
     }
 
     #[test]
     fn set_fields_are_named() {
         assert_eq!(refused(json!({"BlkioWeight": 300}), json!({}), None).unwrap(), "berth does not support HostConfig.BlkioWeight yet");
-        assert_eq!(refused(json!({"MemorySwappiness": 10}), json!({}), None).unwrap(), "berth does not support HostConfig.MemorySwappiness yet");
         assert_eq!(refused(json!({"UsernsMode": "private"}), json!({}), None).unwrap(), "berth does not support HostConfig.UsernsMode yet");
         assert_eq!(refused(json!({}), json!({"MacAddress": "02:42:ac:11:00:02"}), None).unwrap(), "berth does not support Config.MacAddress yet");
         let net = json!({"EndpointsConfig": {"n1": {"IPAMConfig": {"IPv6Address": "fd00::2"}}}});

@@ -275,14 +275,41 @@ pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str, gates: VersionG
     let q = query(req);
     let c = d.containers.get(id)?;
     let detach_keys = crate::container::parse_detach_keys(q.get("detachKeys"))?;
-    let opts = AttachOptions { stdin: q.flag("stdin"), stdout: q.flag("stdout"), stderr: q.flag("stderr"), detach_keys };
+    let opts = AttachOptions {
+        stdin: q.flag("stdin"),
+        stdout: q.flag("stdout"),
+        stderr: q.flag("stderr"),
+        detach_keys,
+        logs: q.flag("logs"),
+        stream: q.flag("stream"),
+    };
     let rx = crate::container::attach_subscribe(&c)?;
     d.containers.emit(&c, "attach", &[]);
     let tty = c.snapshot().config.tty;
+    // `logs=1` replays what the log holds (framed as `logs` frames it); a
+    // driver that cannot be read (`none`) replays nothing, as in dockerd.
+    let replay = (opts.logs && (opts.stdout || opts.stderr)).then(|| {
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let mgr = d.containers.clone();
+        let log_opts = LogOptions {
+            stdout: opts.stdout,
+            stderr: opts.stderr,
+            follow: false,
+            timestamps: false,
+            tail: None,
+            since: None,
+            until: None,
+        };
+        let c = c.clone();
+        tokio::spawn(async move {
+            let _ = mgr.logs(c, log_opts, tx).await;
+        });
+        rx
+    });
     let on_upgrade = hyper::upgrade::on(req);
     tokio::spawn(async move {
         if let Ok(upgraded) = on_upgrade.await {
-            crate::container::attach_run(c, opts, rx, TokioIo::new(upgraded)).await;
+            crate::container::attach_run(c, opts, rx, replay, TokioIo::new(upgraded)).await;
         }
     });
     Ok(crate::http::response::hijacked(!tty && gates.multiplexed_stream_type()))

@@ -126,8 +126,8 @@ fn glob_segment(p: &[u8], s: &[u8]) -> bool {
 }
 
 pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiError> {
-    // berth's images carry no builder container, so the legacy fields are
-    // the empty values dockerd gives such images.
+    // The legacy fields: what commit recorded (as dockerd's commit does),
+    // else the empty values dockerd gives an image without them.
     let legacy = gates.image_container_config();
     let img = d.images.resolve(name).map_err(crate::error::image_error)?;
     let cfg = &img.config;
@@ -135,7 +135,7 @@ pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiE
         id: img.id.to_string(),
         repo_tags: img.tags.clone(),
         repo_digests: img.digests.clone(),
-        parent: String::new(),
+        parent: cfg.extra.get("parent").and_then(|v| v.as_str()).unwrap_or_default().to_string(),
         comment: cfg.history.last().and_then(|h| h.comment.clone()).unwrap_or_default(),
         created: img.created.clone().unwrap_or_default(),
         docker_version: String::new(),
@@ -147,8 +147,14 @@ pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiE
         graph_driver: json!({"Name": "overlay2", "Data": null}),
         root_fs: RootFs { kind: "layers".into(), layers: cfg.rootfs.diff_ids.iter().map(|d| d.to_string()).collect() },
         metadata: json!({"LastTagTime": img.loaded_at}),
-        container: legacy.then(String::new),
-        container_config: legacy.then(|| serde_json::to_value(berth_api::container::ContainerConfig::default()).unwrap_or(json!({}))),
+        container: legacy.then(|| cfg.extra.get("container").and_then(|v| v.as_str()).unwrap_or_default().to_string()),
+        container_config: legacy.then(|| {
+            cfg.extra
+                .get("container_config")
+                .filter(|v| v.is_object())
+                .cloned()
+                .unwrap_or_else(|| serde_json::to_value(berth_api::container::ContainerConfig::default()).unwrap_or(json!({})))
+        }),
     }))
 }
 
@@ -304,7 +310,21 @@ pub async fn load(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> 
     let loaded = tokio::task::spawn_blocking(move || images.load(reader))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(crate::error::image_error)?;
+        .map_err(crate::error::image_error);
+    // dockerd has answered 200 before it reads the archive: a bad one is
+    // an error message in the stream (docker-py raises ImageLoadError from
+    // it, the CLI prints it and exits 1).
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            let m = e.message;
+            return Ok(message_stream(&[JsonMessage {
+                error: Some(m.clone()),
+                error_detail: Some(berth_api::image::ErrorDetail { message: m }),
+                ..Default::default()
+            }]));
+        }
+    };
     let mut msgs = Vec::new();
     for img in &loaded {
         let name = img.tags.first().cloned().unwrap_or_else(|| img.id.to_string());

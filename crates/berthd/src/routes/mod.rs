@@ -6,6 +6,7 @@ pub mod events;
 pub mod exec;
 pub mod images;
 pub mod networks;
+pub mod plugins;
 pub mod swarm;
 pub mod system;
 pub mod volumes;
@@ -16,6 +17,7 @@ use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper::Request;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// Bounds on JSON request bodies, by what the endpoint carries. dockerd
 /// sets none; these are far above any real request and keep one request
@@ -31,8 +33,8 @@ pub const SMALL_BODY: usize = 64 << 10;
 
 /// Reads and decodes a JSON body of at most `limit` bytes: a larger one is
 /// a 413 (before reading it when its length is declared), a malformed one
-/// a 400.
-pub async fn json_body<T: DeserializeOwned + Default>(req: &mut Request<Incoming>, limit: usize) -> Result<T, ApiError> {
+/// a 400. Field names match without regard to case, as dockerd's do.
+pub async fn json_body<T: DeserializeOwned + Serialize + Default>(req: &mut Request<Incoming>, limit: usize) -> Result<T, ApiError> {
     let too_large = || ApiError::new(ErrorKind::TooLarge, format!("request body too large: this endpoint accepts at most {limit} bytes"));
     if req.body().size_hint().lower() > limit as u64 {
         drain(req.body_mut()).await;
@@ -50,7 +52,7 @@ pub async fn json_body<T: DeserializeOwned + Default>(req: &mut Request<Incoming
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid(format!("invalid JSON: {e}")))
+    berth_api::casefold::from_slice(&bytes).map_err(|e| ApiError::invalid(format!("invalid JSON: {e}")))
 }
 
 /// Reads and drops what is left of a refused body, up to a bound, so that

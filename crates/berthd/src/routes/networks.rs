@@ -128,7 +128,7 @@ pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     Ok(ok_json(&NetworkPruneResponse { networks_deleted: deleted }))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
 struct ConnectBody {
     container: String,

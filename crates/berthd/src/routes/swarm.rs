@@ -1,13 +1,11 @@
-//! Swarm mode and plugin endpoints, answered as dockerd answers them on a
-//! node that is not in a swarm and has no plugins. berth has no swarm mode
+//! Swarm mode endpoints, answered as dockerd answers them on a node that
+//! is not in a swarm. berth has no swarm mode
 //! yet; this keeps clients' set-up and tear-down paths working (they check
 //! for these answers) and refuses what would need a swarm.
 
-use super::query;
-use crate::http::response::{ok_json, Resp};
+use crate::http::response::Resp;
 use berth_api::{ApiError, ErrorKind};
-use hyper::body::Incoming;
-use hyper::{Method, Request};
+use hyper::Method;
 
 /// dockerd's words for a node that is not a manager (no swarm at all).
 const NOT_A_MANAGER: &str =
@@ -31,15 +29,4 @@ pub fn route(m: &Method, segs: &[&str]) -> Result<Resp, ApiError> {
         )),
         _ => Err(ApiError::new(ErrorKind::Unavailable, NOT_A_MANAGER)),
     }
-}
-
-/// `GET /plugins`: berth has no plugins.
-pub fn plugins(req: &Request<Incoming>) -> Result<Resp, ApiError> {
-    query(req).filters()?.validate(&["enabled", "capability"])?;
-    Ok(ok_json(&serde_json::json!([])))
-}
-
-/// `GET /plugins/{name}/json`.
-pub fn plugin_inspect(name: &str) -> Result<Resp, ApiError> {
-    Err(ApiError::not_found(format!("plugin \"{name}\" not found")))
 }

@@ -341,7 +341,6 @@ impl VolumeManager {
         }
     }
 
-    #[cfg(test)]
     pub fn exists(&self, name: &str) -> bool {
         self.lock().vols.contains_key(name)
     }
