@@ -68,7 +68,8 @@ fn rule(table: &'static str, chain: &str, spec: String) -> Rule {
 #[derive(Debug, Clone)]
 pub struct NetworkFw {
     pub bridge: String,
-    pub subnet: Subnet,
+    /// Its IPv4 subnets (masqueraded each).
+    pub subnets: Vec<Subnet>,
     pub internal: bool,
 }
 
@@ -87,7 +88,9 @@ pub fn network_rules(c: &Chains, n: &NetworkFw) -> Vec<Rule> {
         v.push(rule("filter", &c.fwd, format!("! -i {br} -o {br} -j DROP")));
         v.push(rule("filter", &c.fwd, format!("-i {br} -o {br} -j ACCEPT")));
     } else {
-        v.push(rule("nat", &c.post, format!("-s {} ! -o {br} -j MASQUERADE", n.subnet)));
+        for subnet in &n.subnets {
+            v.push(rule("nat", &c.post, format!("-s {subnet} ! -o {br} -j MASQUERADE")));
+        }
         v.push(rule("filter", &c.fwd, format!("-o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")));
         v.push(rule("filter", &c.fwd, format!("-i {br} -j ACCEPT")));
     }
@@ -325,11 +328,12 @@ mod tests {
     #[test]
     fn scripts_group_by_table() {
         let c = Chains::new("bt1");
-        let n = NetworkFw { bridge: "bt1".into(), subnet: Subnet::parse("172.18.0.0/16", true).unwrap(), internal: false };
+        let n = NetworkFw { bridge: "bt1".into(), subnets: vec![Subnet::parse("172.18.0.0/16", true).unwrap(), Subnet::parse("10.3.0.0/24", true).unwrap()], internal: false };
         let rules = network_rules(&c, &n);
         let s = restore_script("-A", &rules);
         assert!(s.starts_with("*nat\n"));
         assert!(s.contains("-A BERTH-bt1-POST -s 172.18.0.0/16 ! -o bt1 -j MASQUERADE\n"));
+        assert!(s.contains("-A BERTH-bt1-POST -s 10.3.0.0/24 ! -o bt1 -j MASQUERADE\n"));
         assert!(s.contains("*filter\n-A BERTH-bt1-ISO -i bt1 ! -o bt1 -j BERTH-bt1-ISO2\n"));
         assert_eq!(s.matches("COMMIT").count(), 2);
         assert_eq!(restore_script("-A", &[]), "");
@@ -338,7 +342,7 @@ mod tests {
     #[test]
     fn internal_networks_do_not_masquerade() {
         let c = Chains::new("bt1");
-        let n = NetworkFw { bridge: "br-x".into(), subnet: Subnet::parse("10.1.0.0/24", true).unwrap(), internal: true };
+        let n = NetworkFw { bridge: "br-x".into(), subnets: vec![Subnet::parse("10.1.0.0/24", true).unwrap()], internal: true };
         let r = network_rules(&c, &n);
         assert!(!r.iter().any(|r| r.spec.contains("-s 10.1.0.0/24")));
         assert!(r.iter().any(|r| r.spec == "-i br-x ! -o br-x -j DROP"));

@@ -13,7 +13,7 @@ mod logdriver;
 mod logs;
 mod manager;
 mod netconnect;
-mod network;
+pub mod network;
 mod mounts;
 pub mod naming;
 mod pause;

@@ -17,18 +17,142 @@ pub fn requested(networking_config: Option<&Value>) -> Result<ContainerNet, ApiE
     let mut net = ContainerNet::default();
     let Some(Value::Object(eps)) = networking_config.and_then(|v| v.get("EndpointsConfig")) else { return Ok(net) };
     for (name, cfg) in eps {
-        let aliases = cfg
-            .get("Aliases")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
-            .unwrap_or_default();
-        let ip = match cfg.get("IPAMConfig").and_then(|c| c.get("IPv4Address")).and_then(Value::as_str) {
-            None | Some("") => None,
-            Some(s) => Some(s.parse().map_err(|_| ApiError::invalid(format!("invalid IPv4 address: {s}")))?),
-        };
-        net.endpoints.insert(name.clone(), Endpoint { requested_ip: ip, aliases, ..Default::default() });
+        net.endpoints.insert(name.clone(), endpoint_request(cfg)?);
     }
     Ok(net)
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect()).unwrap_or_default()
+}
+
+/// One `EndpointSettings` as asked for.
+fn endpoint_request(cfg: &Value) -> Result<Endpoint, ApiError> {
+    let ipam = cfg.get("IPAMConfig");
+    let addr = |key: &str| ipam.and_then(|c| c.get(key)).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let ip = match addr("IPv4Address") {
+        None => None,
+        Some(s) => Some(s.parse().map_err(|_| ApiError::invalid(format!("invalid IPv4 address: {s}")))?),
+    };
+    let ip6 = match addr("IPv6Address") {
+        None => None,
+        Some(s) => Some(s.parse().map_err(|_| ApiError::invalid(format!("invalid IPv6 address: {s}")))?),
+    };
+    let mut link_local_ips = vec![];
+    for s in strings(ipam.and_then(|c| c.get("LinkLocalIPs"))) {
+        let a: std::net::IpAddr = s.parse().map_err(|_| ApiError::invalid(format!("invalid link-local IP address: {s}")))?;
+        let link_local = match a {
+            std::net::IpAddr::V4(v) => v.is_link_local(),
+            std::net::IpAddr::V6(v) => v.segments()[0] & 0xffc0 == 0xfe80,
+        };
+        if !link_local {
+            return Err(ApiError::invalid(format!("invalid link-local IP address: {s} is not in 169.254.0.0/16 or fe80::/10")));
+        }
+        link_local_ips.push(a);
+    }
+    let mac = match cfg.get("MacAddress").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(m) => Some(parse_mac(m)?),
+    };
+    let links = strings(cfg.get("Links"));
+    for l in &links {
+        let (target, alias) = l.split_once(':').unwrap_or((l, l));
+        if target.trim_start_matches('/').is_empty() || alias.is_empty() {
+            return Err(ApiError::invalid(format!("invalid link {l:?}: want container:alias")));
+        }
+    }
+    let driver_opts: std::collections::BTreeMap<String, String> = match cfg.get("DriverOpts") {
+        None | Some(Value::Null) => Default::default(),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|_| ApiError::invalid("DriverOpts must be a map of strings"))?,
+    };
+    // The endpoint options dockerd's bridge driver acts on; berth does not.
+    if let Some(k) = driver_opts.keys().find(|k| k.starts_with("com.docker.network.")) {
+        return Err(ApiError::invalid(format!("berth does not support the endpoint driver option {k} yet")));
+    }
+    Ok(Endpoint {
+        requested_ip: ip,
+        requested_ip6: ip6,
+        aliases: strings(cfg.get("Aliases")),
+        requested_mac: mac,
+        link_local_ips,
+        links,
+        driver_opts,
+        ..Default::default()
+    })
+}
+
+/// A MAC address as `ip link` takes it: six hex bytes, ':' or '-' between,
+/// written back lower case with ':'.
+pub fn parse_mac(m: &str) -> Result<String, ApiError> {
+    let bad = || ApiError::invalid(format!("invalid MAC address: {m}"));
+    let parts: Vec<&str> = m.split([':', '-']).collect();
+    if parts.len() != 6 || !parts.iter().all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Err(bad());
+    }
+    let first = u8::from_str_radix(parts[0], 16).map_err(|_| bad())?;
+    if first & 1 == 1 {
+        return Err(ApiError::invalid(format!("invalid MAC address: {m} is a multicast address")));
+    }
+    Ok(parts.join(":").to_ascii_lowercase())
+}
+
+/// The container-wide `Config.MacAddress` (deprecated), moved to the
+/// endpoint of the container's network as dockerd does it: before API
+/// 1.44 it is the only MAC setting (endpoint ones are dropped, and it is
+/// kept in `Config` for inspect); from 1.44 it must agree with the
+/// endpoint's and leaves `Config`.
+pub fn migrate_mac_address(body: &mut berth_api::container::CreateRequest, gates: berth_api::gates::VersionGates) -> Result<(), ApiError> {
+    let mac = body.config.extra.get("MacAddress").and_then(Value::as_str).unwrap_or("").to_string();
+    let mode = match body.host_config.network_mode.as_str() {
+        "" | "default" => "bridge".to_string(),
+        m => m.to_string(),
+    };
+    let own_network = !(mode == "host" || mode == "none" || mode.starts_with("container:"));
+    let nc = body.networking_config.get_or_insert_with(|| serde_json::json!({}));
+    if !nc.is_object() {
+        return Err(ApiError::invalid("NetworkingConfig must be an object"));
+    }
+    let endpoints = nc.as_object_mut().map(|o| o.entry("EndpointsConfig").or_insert_with(|| serde_json::json!({})));
+    let Some(Value::Object(endpoints)) = endpoints else { return Err(ApiError::invalid("EndpointsConfig must be an object")) };
+    if gates.container_wide_mac_address() {
+        if mac.is_empty() {
+            // The old API had no endpoint MAC: one sent is ignored, as dockerd does.
+            for ep in endpoints.values_mut() {
+                if let Some(o) = ep.as_object_mut() {
+                    o.remove("MacAddress");
+                }
+            }
+            return Ok(());
+        }
+        if !own_network {
+            return Err(ApiError::invalid("conflicting options: mac-address and the network mode"));
+        }
+        let ep = endpoints.entry(mode).or_insert_with(|| serde_json::json!({}));
+        if let Some(o) = ep.as_object_mut() {
+            o.insert("MacAddress".into(), Value::String(mac));
+        }
+        return Ok(());
+    }
+    if mac.is_empty() {
+        return Ok(());
+    }
+    if own_network {
+        let ep = endpoints.entry(mode).or_insert_with(|| serde_json::json!({}));
+        let Some(o) = ep.as_object_mut() else { return Err(ApiError::invalid("EndpointsConfig entries must be objects")) };
+        match o.get("MacAddress").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            None => {
+                o.insert("MacAddress".into(), Value::String(mac));
+            }
+            Some(m) if m.eq_ignore_ascii_case(&mac) => {}
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "the container-wide MAC address must match the endpoint-specific MAC address for the main network, or be left empty",
+                ))
+            }
+        }
+    }
+    body.config.extra.remove("MacAddress");
+    Ok(())
 }
 
 impl ContainerManager {
@@ -222,7 +346,7 @@ pub fn stopped_net(net: &ContainerNet) -> ContainerNet {
     for (k, ep) in &net.endpoints {
         out.endpoints.insert(
             k.clone(),
-            Endpoint { requested_ip: ep.requested_ip, aliases: ep.aliases.clone(), ..Default::default() },
+            ep.requested(),
         );
     }
     out

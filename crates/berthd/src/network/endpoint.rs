@@ -151,42 +151,57 @@ impl NetworkManager {
     /// One veth into one network.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn plug(&self, st: &mut State, id: &str, ns_name: &str, n: &NetworkRecord, req: &Endpoint, idx: usize, route: bool) -> Result<Endpoint, ApiError> {
-        let alloc = st.alloc.get_mut(&n.id).ok_or_else(|| ApiError::internal(format!("network {} has no address pool", n.name)))?;
-        let ip = match req.requested_ip {
-            Some(_) if n.default_bridge => {
-                return Err(ApiError::invalid("user specified IP address is supported on user defined networks only"))
+        let pools = st.alloc.get_mut(&n.id).ok_or_else(|| ApiError::internal(format!("network {} has no address pool", n.name)))?;
+        if n.default_bridge && (req.requested_ip.is_some() || req.requested_ip6.is_some()) {
+            return Err(ApiError::invalid("user specified IP address is supported on user defined networks only"));
+        }
+        let lease = match req.requested_ip {
+            Some(ip) => pools.claim4(ip),
+            None => pools.allocate4(),
+        }
+        .map_err(net_error)?;
+        let lease6 = match req.requested_ip6 {
+            Some(ip) => pools.claim6(ip).map(Some),
+            None => pools.allocate6(),
+        };
+        let lease6 = match lease6 {
+            Ok(l) => l,
+            Err(e) => {
+                pools.release4(lease.ip);
+                return Err(net_error(e));
             }
-            Some(ip) => {
-                alloc.claim(ip).map_err(net_error)?;
-                ip
-            }
-            None => alloc.allocate().map_err(net_error)?,
         };
         let endpoint_id = new_id();
-        let ep = Endpoint {
-            network_id: n.id.clone(),
-            endpoint_id: endpoint_id.clone(),
-            requested_ip: req.requested_ip,
-            aliases: req.aliases.clone(),
-            ip: Some(ip),
-            prefix: alloc.subnet().prefix(),
-            gateway: Some(alloc.gateway()),
-            mac: mac_for(ip),
-            ifname: format!("eth{idx}"),
-            host_if: format!("vb{}", &endpoint_id[..12]),
-        };
+        let mut ep = req.requested();
+        ep.network_id = n.id.clone();
+        ep.endpoint_id = endpoint_id.clone();
+        ep.ip = Some(lease.ip);
+        ep.prefix = lease.prefix;
+        ep.gateway = Some(lease.gateway);
+        ep.ip6 = lease6.map(|l| l.ip);
+        ep.prefix6 = lease6.map(|l| l.prefix).unwrap_or(0);
+        ep.gateway6 = lease6.map(|l| l.gateway);
+        ep.mac = req.requested_mac.clone().unwrap_or_else(|| mac_for(lease.ip));
+        ep.ifname = format!("eth{idx}");
+        ep.host_if = format!("vb{}", &endpoint_id[..12]);
         let plan = VethPlan {
             netns: ns_name.to_string(),
             host_if: ep.host_if.clone(),
             container_if: ep.ifname.clone(),
             bridge: n.bridge.clone(),
-            ip,
+            ip: lease.ip,
             prefix: ep.prefix,
             mac: ep.mac.clone(),
             default_route: if route { ep.gateway } else { None },
+            ip6: lease6.map(|l| (l.ip, l.prefix)),
+            default_route6: if route { ep.gateway6 } else { None },
+            extra_addrs: ep.link_local_ips.clone(),
         };
         if let Err(e) = self.links.add_veth(&plan) {
-            alloc.release(ip);
+            pools.release4(lease.ip);
+            if let Some(l) = lease6 {
+                pools.release6(l.ip);
+            }
             return Err(net_error(e));
         }
         st.users.entry(n.id.clone()).or_default().push(id.to_string());
@@ -240,7 +255,10 @@ impl NetworkManager {
             deferred.links.push(ep.host_if.clone());
         }
         if let Some(ip) = ep.ip {
-            deferred.leases.push((ep.network_id.clone(), ip));
+            deferred.leases.push((ep.network_id.clone(), ip.into()));
+        }
+        if let Some(ip) = ep.ip6 {
+            deferred.leases.push((ep.network_id.clone(), ip.into()));
         }
     }
 
@@ -248,9 +266,12 @@ impl NetworkManager {
     pub fn restore_container(&self, id: &str, net: &ContainerNet) {
         let mut st = self.lock();
         for ep in net.endpoints.values() {
-            if let (Some(a), Some(ip)) = (st.alloc.get_mut(&ep.network_id), ep.ip) {
-                if let Err(e) = a.claim(ip) {
-                    crate::daemon::log(&format!("{id}: lease {ip}: {e}"));
+            if let Some(a) = st.alloc.get_mut(&ep.network_id) {
+                if let Some(Err(e)) = ep.ip.map(|ip| a.claim4(ip)) {
+                    crate::daemon::log(&format!("{id}: lease {:?}: {e}", ep.ip));
+                }
+                if let Some(Err(e)) = ep.ip6.map(|ip| a.claim6(ip)) {
+                    crate::daemon::log(&format!("{id}: lease {:?}: {e}", ep.ip6));
                 }
             }
             st.users.entry(ep.network_id.clone()).or_default().push(id.to_string());
