@@ -338,14 +338,12 @@ impl NetworkManager {
         let Some(ns) = &net.netns else { return Ok(false) };
         let mut forward = false;
         for ep in net.endpoints.values() {
-            let (Some(n), Some(ip)) = (st.nets.get(&ep.network_id), ep.ip) else { continue };
+            let (Some(n), Some(_)) = (st.nets.get(&ep.network_id), ep.ip) else { continue };
             if n.default_bridge {
                 continue;
             }
             forward |= !n.internal;
-            let mut names = net.dns_names.clone();
-            names.extend(ep.aliases.iter().cloned());
-            self.dns.add(id, &n.id, &n.name, &names, ip);
+            self.register_dns(id, net, &n.id, &n.name, ep);
         }
         let servers = net.dns_upstreams.iter().filter_map(|s| super::dns::upstream_addr(s)).collect();
         self.dns.start(id, ns, super::dns::Upstream { servers, forward }).map_err(ApiError::internal)?;
@@ -357,7 +355,16 @@ impl NetworkManager {
         if let Some(ip) = ep.ip {
             let mut names = net.dns_names.clone();
             names.extend(ep.aliases.iter().cloned());
-            self.dns.add(id, network_id, network_name, &names, ip);
+            self.dns.add(id, network_id, network_name, &names, ip, ep.ip6);
+            let links: Vec<(String, String)> = ep
+                .links
+                .iter()
+                .map(|l| match l.split_once(':') {
+                    Some((target, alias)) => (alias.to_string(), target.to_string()),
+                    None => (l.clone(), l.clone()),
+                })
+                .collect();
+            self.dns.set_links(id, network_id, &links);
         }
     }
 }
