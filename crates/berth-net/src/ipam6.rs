@@ -8,6 +8,32 @@ use crate::NetError;
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// Destinations routed on the host (`/proc/net/ipv6_route`), default
+/// route and link-local/multicast ones excluded.
+pub fn host_routes6() -> Vec<Subnet6> {
+    std::fs::read_to_string("/proc/net/ipv6_route").map(|t| parse_ipv6_route(&t)).unwrap_or_default()
+}
+
+/// Parses `/proc/net/ipv6_route`: destination as 32 hex digits, then its
+/// prefix length in hex.
+pub fn parse_ipv6_route(text: &str) -> Vec<Subnet6> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut f = line.split_whitespace();
+        let (Some(dst), Some(len)) = (f.next(), f.next()) else { continue };
+        let (Ok(dst), Ok(len)) = (u128::from_str_radix(dst, 16), u8::from_str_radix(len, 16)) else { continue };
+        if len == 0 || len > 128 {
+            continue;
+        }
+        if let Ok(s) = Subnet6::new(Ipv6Addr::from(dst), len) {
+            if s.reserved_block().is_none() {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
 /// One IPv6 subnet's plan and its leases.
 #[derive(Debug, Clone)]
 pub struct Allocator6 {
@@ -212,6 +238,15 @@ mod tests {
         assert_eq!(tiny.allocate().unwrap(), "fd00::2".parse::<Ipv6Addr>().unwrap());
         assert_eq!(tiny.allocate().unwrap(), "fd00::3".parse::<Ipv6Addr>().unwrap());
         assert!(matches!(tiny.allocate(), Err(NetError::Exhausted(_))));
+    }
+
+    #[test]
+    fn ipv6_route_parsing() {
+        let t = "fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n\
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 fd000000000000000000000000000001 00000400 00000001 00000000 00000003     eth0\n\
+fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n\
+junk\n";
+        assert_eq!(parse_ipv6_route(t), vec![n6("fd00::/64")]);
     }
 
     #[test]

@@ -166,6 +166,7 @@ fn refusals() {
         ("/v1.44/containers/create", r#"{"Image":"busybox","Cmd":["true"],"MacAddress":"02:42:0a:00:00:01","NetworkingConfig":{"EndpointsConfig":{"bridge":{"MacAddress":"02:42:0a:00:00:02"}}}}"#, "container-wide MAC address must match"),
         ("/v1.47/containers/create", r#"{"Image":"busybox","Cmd":["true"],"NetworkingConfig":{"EndpointsConfig":{"bridge":{"MacAddress":"03:42:0a:00:00:02"}}}}"#, "is a multicast address"),
         ("/v1.47/containers/create", r#"{"Image":"busybox","Cmd":["true"],"NetworkingConfig":{"EndpointsConfig":{"bridge":{"IPAMConfig":{"LinkLocalIPs":["10.0.0.1"]}}}}}"#, "is not in 169.254.0.0/16 or fe80::/10"),
+        ("/v1.47/containers/create", r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"::","HostPort":"8080"}]}}}"#, "berth does not support publishing ports on IPv6 host addresses (HostIp ::) yet"),
     ] {
         let (code, resp) = create(path, body);
         assert_eq!(code, 400, "{body}: {resp}");

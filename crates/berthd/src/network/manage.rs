@@ -187,7 +187,7 @@ impl NetworkManager {
             return Err(ApiError::conflict(format!("bridge name {bridge} is already in use")));
         }
         let ours: Vec<&NetworkRecord> = st.nets.values().collect();
-        let placed = super::pools::place(plan, &id, &ours, host_routes).map_err(net_error)?;
+        let placed = super::pools::place(plan, &id, &ours, host_routes, berth_net::ipam6::host_routes6).map_err(net_error)?;
         let n = NetworkRecord {
             id,
             name: spec.name,

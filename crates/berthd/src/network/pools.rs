@@ -88,7 +88,14 @@ fn ula_for(id: &str, taken: &[Subnet6]) -> Result<Subnet6, NetError> {
 /// Checks the plan against the other networks and fills in what was not
 /// given (an IPv4 pool, a ULA subnet, gateways); returns a record with the
 /// addressing fields set.
-pub fn place(plan: Plan, id: &str, ours: &[&NetworkRecord], host_routes: impl FnOnce() -> Vec<Subnet>) -> Result<NetworkRecord, NetError> {
+/// `host_routes` and `host_routes6` are asked only when a pool is chosen.
+pub fn place(
+    plan: Plan,
+    id: &str,
+    ours: &[&NetworkRecord],
+    host_routes: impl FnOnce() -> Vec<Subnet>,
+    host_routes6: impl FnOnce() -> Vec<Subnet6>,
+) -> Result<NetworkRecord, NetError> {
     let taken4: Vec<Subnet> = ours.iter().flat_map(|n| n.pools4()).map(|p| p.subnet).collect();
     let taken6: Vec<Subnet6> = ours.iter().filter_map(|n| n.ipv6.as_ref()).map(|p| p.subnet).collect();
     let mut v4 = vec![];
@@ -121,7 +128,9 @@ pub fn place(plan: Plan, id: &str, ours: &[&NetworkRecord], host_routes: impl Fn
             Some(Pool6 { subnet: s, gateway: a.gateway(), ip_range: a.range() })
         }
         (None, true) => {
-            let s = ula_for(id, &taken6)?;
+            let mut taken = host_routes6();
+            taken.extend(taken6);
+            let s = ula_for(id, &taken)?;
             let a = Allocator6::new(s, None, None)?;
             Some(Pool6 { subnet: s, gateway: a.gateway(), ip_range: None })
         }
@@ -195,7 +204,7 @@ mod tests {
     const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     fn placed(pools: Vec<PoolSpec>, v6: bool) -> Result<NetworkRecord, NetError> {
-        place(plan(&spec(pools, v6))?, ID, &[], Vec::new)
+        place(plan(&spec(pools, v6))?, ID, &[], Vec::new, Vec::new)
     }
 
     #[test]
@@ -219,6 +228,10 @@ mod tests {
         assert_eq!(s.to_string(), "fd01:2345:6789::/64");
         let n = placed(vec![], false).unwrap();
         assert!(n.ipv6.is_none());
+        // A ULA routed on the host is skipped.
+        let routed = vec![Subnet6::parse("fd01:2345:6789::/48", false).unwrap()];
+        let n = place(plan(&spec(vec![], true)).unwrap(), ID, &[], Vec::new, || routed).unwrap();
+        assert_eq!(n.ipv6.unwrap().subnet.to_string(), "fd12:3456:789a::/64");
     }
 
     #[test]
@@ -243,6 +256,6 @@ mod tests {
         assert!(placed(vec![pool("fd00:1::/64", None, Some("fd00:2::/80"), &[])], false).is_err());
         let other = placed(vec![pool("fd00:1::/64", None, None, &[])], false).unwrap();
         let p = plan(&spec(vec![pool("fd00:1:0:0:1::/80", None, None, &[])], false)).unwrap();
-        assert!(matches!(place(p, ID, &[&other], Vec::new), Err(NetError::Overlap)));
+        assert!(matches!(place(p, ID, &[&other], Vec::new, Vec::new), Err(NetError::Overlap)));
     }
 }
