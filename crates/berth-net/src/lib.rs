@@ -9,6 +9,7 @@ pub mod dns;
 pub mod dnsns;
 pub mod exec;
 pub mod firewall;
+pub mod iptables;
 pub mod ipam;
 pub mod ipam6;
 pub mod link;

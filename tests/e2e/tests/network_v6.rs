@@ -44,6 +44,12 @@ both! {
         let addrs = std::process::Command::new("ip").args(["addr", "show", &format!("br-{}", &br[..12])]).output().expect("ip");
         let addrs = String::from_utf8_lossy(&addrs.stdout);
         assert!(addrs.contains(&format!("inet {v4}.0.1/24")) && addrs.contains(&format!("inet6 {v6}::1/64")), "{addrs}");
+        // ip6tables: the same isolation and forwarding as iptables, and NAT.
+        let rules = std::process::Command::new("ip6tables-save").output().expect("ip6tables-save");
+        let rules = String::from_utf8_lossy(&rules.stdout);
+        let brn = format!("br-{}", &br[..12]);
+        assert!(rules.contains(&format!("-A BERTH-{}-POST -s {s6} ! -o {brn} -j MASQUERADE", d.bridge())), "{rules}");
+        assert!(rules.contains(&format!("-A BERTH-{}-ISO2 -o {brn} -j DROP", d.bridge())), "{rules}");
         // A v6 address outside the subnet, or taken, is refused; nothing runs.
         d.cli(c, &["run", "--rm", "--network", "v6net", "--ip6", "2001:db8:ff::5", "busybox", "true"]).assert_fail().assert_stderr_contains("is not in any configured subnet");
         d.cli(c, &["rm", "-f", "c1"]).assert_ok();

@@ -141,7 +141,7 @@ impl NetworkManager {
 
     fn fw_of(n: &NetworkRecord) -> Option<NetworkFw> {
         let subnets: Vec<Subnet> = n.pools4().iter().map(|p| p.subnet).collect();
-        (!subnets.is_empty()).then(|| NetworkFw { bridge: n.bridge.clone(), subnets, internal: n.internal })
+        (!subnets.is_empty()).then(|| NetworkFw { bridge: n.bridge.clone(), subnets, subnet6: n.ipv6.as_ref().map(|p| p.subnet), internal: n.internal })
     }
 
     /// Bridge link, its rules, and its allocator.
