@@ -32,10 +32,11 @@ both! {
         let ns = d.cli(c, &["network", "inspect", "-f", "{{range .Containers}}{{.IPv6Address}}{{end}}", "v6net"]).assert_ok().out();
         assert_eq!(ns, format!("{v6}::2/64"));
         // A fixed IPv6 address; ping6 to c1 by address, AAAA from the embedded DNS.
-        let script = format!("ip -6 addr show eth0; ip -6 route; ping6 -c1 -w5 {v6}::2; ping6 -c1 -w5 {v6}::1; nslookup -type=AAAA c1 127.0.0.11");
+        let script = format!("cat /etc/hosts; ip -6 addr show eth0; ip -6 route; ping6 -c1 -w5 {v6}::2; ping6 -c1 -w5 {v6}::1; nslookup -type=AAAA c1 127.0.0.11");
         let out = d.cli(c, &["run", "--rm", "--network", "v6net", "--ip6", &format!("{v6}::99"), "busybox", "sh", "-c", &script]);
         out.assert_ok();
         assert!(out.stdout.contains(&format!("inet6 {v6}::99/64 scope global")), "{out:?}");
+        assert!(out.stdout.lines().any(|l| l.starts_with(&format!("{v6}::99\t"))), "/etc/hosts lists the v6 address: {out:?}");
         assert!(out.stdout.contains(&format!("default via {v6}::1 dev eth0")), "{out:?}");
         assert_eq!(out.stdout.matches("1 packets received").count(), 2, "{out:?}");
         assert!(out.stdout.contains(&format!("Address: {v6}::2")), "{out:?}");
@@ -52,7 +53,14 @@ both! {
         assert!(rules.contains(&format!("-A BERTH-{}-ISO2 -o {brn} -j DROP", d.bridge())), "{rules}");
         // A v6 address outside the subnet, or taken, is refused; nothing runs.
         d.cli(c, &["run", "--rm", "--network", "v6net", "--ip6", "2001:db8:ff::5", "busybox", "true"]).assert_fail().assert_stderr_contains("is not in any configured subnet");
-        d.cli(c, &["rm", "-f", "c1"]).assert_ok();
+        // network connect --ip6 to a running container on the default bridge.
+        d.cli(c, &["run", "-d", "--name", "c3", "busybox", "sleep", "60"]).assert_ok();
+        d.cli(c, &["network", "connect", "--ip6", &format!("{v6}::77"), "v6net", "c3"]).assert_ok();
+        let out = d.cli(c, &["exec", "c3", "sh", "-c", &format!("ip -6 addr show eth1; ping6 -c1 -w5 {v6}::2")]);
+        out.assert_ok();
+        assert!(out.stdout.contains(&format!("inet6 {v6}::77/64 scope global")) && out.stdout.contains("1 packets received"), "{out:?}");
+        assert_eq!(fmt(d, c, "{{.NetworkSettings.Networks.v6net.IPAMConfig.IPv6Address}}", "c3"), format!("{v6}::77"));
+        d.cli(c, &["rm", "-f", "c1", "c3"]).assert_ok();
         d.cli(c, &["network", "rm", "v6net"]).assert_ok();
     }
 }

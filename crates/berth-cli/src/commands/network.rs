@@ -124,9 +124,15 @@ pub struct ConnectArgs {
     /// IPv4 address (e.g., "172.30.100.104")
     #[arg(long)]
     pub ip: Option<String>,
+    /// IPv6 address (e.g., "2001:db8::33")
+    #[arg(long)]
+    pub ip6: Option<String>,
     /// Add link to another container
     #[arg(long)]
     pub link: Vec<String>,
+    /// Add a link-local address for the container
+    #[arg(long = "link-local-ip")]
+    pub link_local_ip: Vec<String>,
     /// driver options for the network
     #[arg(long = "driver-opt")]
     pub driver_opt: Vec<String>,
@@ -387,8 +393,18 @@ async fn prune(client: &Client, a: PruneArgs) -> anyhow::Result<()> {
 
 async fn connect(client: &Client, a: ConnectArgs) -> anyhow::Result<()> {
     let mut ep = serde_json::Map::new();
+    let mut ipam = serde_json::Map::new();
     if let Some(ip) = &a.ip {
-        ep.insert("IPAMConfig".into(), json!({"IPv4Address": ip}));
+        ipam.insert("IPv4Address".into(), json!(ip));
+    }
+    if let Some(ip) = &a.ip6 {
+        ipam.insert("IPv6Address".into(), json!(ip));
+    }
+    if !a.link_local_ip.is_empty() {
+        ipam.insert("LinkLocalIPs".into(), json!(a.link_local_ip));
+    }
+    if !ipam.is_empty() {
+        ep.insert("IPAMConfig".into(), serde_json::Value::Object(ipam));
     }
     if !a.link.is_empty() {
         ep.insert("Links".into(), json!(a.link));

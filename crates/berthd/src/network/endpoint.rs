@@ -108,6 +108,10 @@ impl NetworkManager {
         if let Some(ip) = net.endpoints.values().find_map(|e| e.ip) {
             hosts.push(format!("{ip}\t{}", inp.hostname));
         }
+        // On an IPv6 network dockerd lists the v6 address too.
+        if let Some(ip) = net.endpoints.values().find_map(|e| e.ip6) {
+            hosts.push(format!("{ip}\t{}", inp.hostname));
+        }
         for (ip, names) in &inp.links {
             hosts.push(format!("{ip}\t{names}"));
         }
