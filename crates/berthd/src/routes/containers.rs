@@ -15,7 +15,7 @@ use hyper_util::rt::TokioIo;
 pub async fn create(d: &Daemon, req: &mut Request<Incoming>, gates: VersionGates) -> Result<Resp, ApiError> {
     let q = query(req);
     let mut body: CreateRequest = json_body(req, super::CONFIG_BODY).await?;
-    crate::container::network::migrate_mac_address(&mut body, gates)?;
+    crate::container::netrequest::migrate_mac_address(&mut body, gates)?;
     let created = d.containers.create(q.get("name"), body).await?;
     Ok(json(201, &created))
 }
