@@ -2,14 +2,15 @@
 //! its own UDP socket and TCP listener inside its namespace (see
 //! berth-net's `dnsns`), served here from tokio. Names are looked up in
 //! the networks the asking container is on: container names, short IDs,
-//! hostnames and `--network-alias`es (all addresses, order rotating);
+//! hostnames and `--network-alias`es (all addresses, order rotating; A
+//! and AAAA; the table is dns_names.rs);
 //! anything else is forwarded, from the host's namespace, to the
 //! container's upstream servers.
 
+use super::dns_names::Names;
 use berth_net::dns;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -30,26 +31,6 @@ const MAX_FORWARDS_PER_CONTAINER: usize = 64;
 /// Open TCP connections per container (each is a task for up to 30 s).
 const MAX_TCP_CONNS_PER_CONTAINER: usize = 16;
 
-#[derive(Debug, Clone)]
-struct Record {
-    container: String,
-    network: String,
-    network_name: String,
-    names: Vec<String>,
-    ip: Ipv4Addr,
-    /// Its address on an IPv6 network (AAAA answers).
-    ip6: Option<Ipv6Addr>,
-}
-
-/// A link on a user network: `alias` names `target` for `container` only.
-#[derive(Debug, Clone)]
-struct LinkAlias {
-    container: String,
-    network: String,
-    alias: String,
-    target: String,
-}
-
 /// What a served container may do beyond our names.
 #[derive(Debug, Clone, Default)]
 pub struct Upstream {
@@ -59,10 +40,8 @@ pub struct Upstream {
 }
 
 pub struct Resolver {
-    records: Mutex<Vec<Record>>,
-    links: Mutex<Vec<LinkAlias>>,
+    names: Names,
     servers: Mutex<HashMap<String, Vec<JoinHandle<()>>>>,
-    turn: AtomicUsize,
     /// Permits for forwarded queries across all containers.
     forwards: Arc<Semaphore>,
     per_container: Limits,
@@ -104,10 +83,8 @@ pub fn upstream_addr(s: &str) -> Option<SocketAddr> {
 impl Resolver {
     fn with_limits(forwards: usize, per_container: Limits) -> Resolver {
         Resolver {
-            records: Mutex::default(),
-            links: Mutex::default(),
+            names: Names::default(),
             servers: Mutex::default(),
-            turn: AtomicUsize::new(0),
             forwards: Arc::new(Semaphore::new(forwards)),
             per_container,
             dropped: Mutex::new(RepeatLog::new(Duration::from_secs(10))),
@@ -130,79 +107,22 @@ impl Resolver {
 
     /// Names of `container` on `network`, answered at `ip` (and `ip6`).
     pub fn add(&self, container: &str, network: &str, network_name: &str, names: &[String], ip: Ipv4Addr, ip6: Option<Ipv6Addr>) {
-        let names: Vec<String> = names.iter().filter(|n| !n.is_empty()).map(|n| n.trim_end_matches('.').to_ascii_lowercase()).collect();
-        let mut r = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        r.retain(|x| !(x.container == container && x.network == network));
-        r.push(Record { container: container.into(), network: network.into(), network_name: network_name.to_ascii_lowercase(), names, ip, ip6 });
+        self.names.add(container, network, network_name, names, ip, ip6);
     }
 
     /// `container`'s links on `network`: (alias, target container name).
     pub fn set_links(&self, container: &str, network: &str, links: &[(String, String)]) {
-        let mut l = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        l.retain(|x| !(x.container == container && x.network == network));
-        for (alias, target) in links {
-            l.push(LinkAlias {
-                container: container.into(),
-                network: network.into(),
-                alias: alias.to_ascii_lowercase(),
-                target: target.trim_start_matches('/').to_ascii_lowercase(),
-            });
-        }
+        self.names.set_links(container, network, links);
     }
 
-    /// Drops `container`'s names on `network` (all networks for `None`).
+    /// Drops `container`'s names and links on `network` (all for `None`).
     pub fn remove(&self, container: &str, network: Option<&str>) {
-        let mut r = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        r.retain(|x| !(x.container == container && network.is_none_or(|n| x.network == n)));
-        drop(r);
-        let mut l = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        l.retain(|x| !(x.container == container && network.is_none_or(|n| x.network == n)));
-    }
-
-    /// The name `asker` means: a link alias of its own stands for the
-    /// linked container (as dockerd resolves links on user networks).
-    fn unlink(&self, asker: &str, name: &str) -> String {
-        let l = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        l.iter().find(|x| x.container == asker && x.alias == name).map(|x| x.target.clone()).unwrap_or_else(|| name.to_string())
-    }
-
-    /// The addresses of `name` seen by `asker`, both families; the list of
-    /// the asked type turns on each answer (round robin).
-    fn lookup(&self, asker: &str, name: &str, qtype: u16) -> Option<(Vec<Ipv4Addr>, Vec<Ipv6Addr>)> {
-        let name = self.unlink(asker, name);
-        let name = name.as_str();
-        let r = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        let nets: Vec<&str> = r.iter().filter(|x| x.container == asker).map(|x| x.network.as_str()).collect();
-        let hits: Vec<&Record> = r
-            .iter()
-            .filter(|x| nets.contains(&x.network.as_str()))
-            .filter(|x| x.names.iter().any(|n| n == name || name.strip_suffix(&x.network_name).and_then(|s| s.strip_suffix('.')) == Some(n)))
-            .collect();
-        if hits.is_empty() {
-            return None;
-        }
-        let mut ips: Vec<Ipv4Addr> = hits.iter().map(|x| x.ip).collect();
-        let mut ips6: Vec<Ipv6Addr> = hits.iter().filter_map(|x| x.ip6).collect();
-        ips.dedup();
-        ips6.dedup();
-        let k = self.turn.fetch_add(1, Ordering::Relaxed);
-        match qtype {
-            dns::TYPE_A => {
-                let n = ips.len();
-                ips.rotate_left(k % n)
-            }
-            dns::TYPE_AAAA if !ips6.is_empty() => {
-                let n = ips6.len();
-                ips6.rotate_left(k % n)
-            }
-            _ => {}
-        }
-        Some((ips, ips6))
+        self.names.remove(container, network);
     }
 
     fn reply(&self, asker: &str, query: &[u8], up: &Upstream) -> Reply {
         let Some(q) = dns::parse_query(query) else { return Reply::Drop };
-        if let Some((ips, ips6)) = self.lookup(asker, &q.name, q.qtype) {
+        if let Some((ips, ips6)) = self.names.lookup(asker, &q.name, q.qtype) {
             return Reply::Local(dns::answer_addrs(query, &q, &ips, &ips6, TTL));
         }
         if !up.forward || up.servers.is_empty() {

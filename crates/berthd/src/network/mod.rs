@@ -4,6 +4,7 @@
 
 mod connect;
 pub mod dns;
+mod dns_names;
 mod endpoint;
 mod etc;
 mod manage;
