@@ -339,7 +339,11 @@ mod tests {
         // A known name without an IPv6 address: NOERROR, no records.
         let resp = local(&r, "c1", &dns::build_query(7, "v4only", dns::TYPE_AAAA), &up).unwrap();
         assert_eq!((resp[3] & 0x0f, dns::answer_ips6(&resp).len()), (0, 0));
-        // c1's link alias "bar" names db, for c1 only.
+        // c1's link alias "bar" names db, for c1 only, on the link's network
+        // (db is on n2 as well, where c1 also is).
+        r.add("c2", "n2", "net2", &["db".into()], ip("10.1.0.3"), None);
+        r.add("c1", "n2", "net2", &["web".into()], ip("10.1.0.2"), None);
+        assert_eq!(dns::answer_ips(&local(&r, "c1", &dns::build_query(7, "db", dns::TYPE_A), &up).unwrap()).len(), 2);
         r.set_links("c1", "n1", &[("bar".into(), "/DB".into())]);
         let q = dns::build_query(7, "bar", dns::TYPE_A);
         assert_eq!(dns::answer_ips(&local(&r, "c1", &q, &up).unwrap()), [ip("10.0.0.3")]);

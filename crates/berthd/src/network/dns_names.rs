@@ -67,23 +67,24 @@ impl Names {
         l.retain(|x| !(x.container == container && network.is_none_or(|n| x.network == n)));
     }
 
-    /// The name `asker` means: a link alias of its own stands for the
-    /// linked container (as dockerd resolves links on user networks).
-    fn unlink(&self, asker: &str, name: &str) -> String {
+    /// A link alias of `asker`'s own: the linked container's name and the
+    /// network of the link (as dockerd resolves links on user networks).
+    fn unlink(&self, asker: &str, name: &str) -> Option<(String, String)> {
         let l = self.links.lock().unwrap_or_else(|p| p.into_inner());
-        l.iter().find(|x| x.container == asker && x.alias == name).map(|x| x.target.clone()).unwrap_or_else(|| name.to_string())
+        l.iter().find(|x| x.container == asker && x.alias == name).map(|x| (x.target.clone(), x.network.clone()))
     }
 
     /// The addresses of `name` seen by `asker`, both families; the list of
     /// the asked type turns on each answer (round robin).
     pub(super) fn lookup(&self, asker: &str, name: &str, qtype: u16) -> Option<(Vec<Ipv4Addr>, Vec<Ipv6Addr>)> {
-        let name = self.unlink(asker, name);
-        let name = name.as_str();
+        let linked = self.unlink(asker, name);
+        let name = linked.as_ref().map_or(name, |(target, _)| target.as_str());
         let r = self.records.lock().unwrap_or_else(|p| p.into_inner());
         let nets: Vec<&str> = r.iter().filter(|x| x.container == asker).map(|x| x.network.as_str()).collect();
         let hits: Vec<&Record> = r
             .iter()
             .filter(|x| nets.contains(&x.network.as_str()))
+            .filter(|x| linked.as_ref().is_none_or(|(_, net)| &x.network == net))
             .filter(|x| x.names.iter().any(|n| n == name || name.strip_suffix(&x.network_name).and_then(|s| s.strip_suffix('.')) == Some(n)))
             .collect();
         if hits.is_empty() {
