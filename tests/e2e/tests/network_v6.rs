@@ -202,3 +202,23 @@ fn refusals() {
     d.docker(&["rm", "-f", "old"]).assert_ok();
     d.stop();
 }
+
+/// After berthd is killed and started again, a running container keeps
+/// its IPv6 lease (a new one gets the next address), its AAAA name, and
+/// ping6 still works; the bridge has its IPv6 gateway back.
+#[test]
+fn ipv6_leases_survive_daemon_kill9() {
+    let d = TestDaemon::start();
+    d.berth(&["network", "create", "--ipv6", "--subnet", "2001:db8:45::/64", "keep6"]).assert_ok();
+    d.berth(&["run", "-d", "--name", "kept", "--network", "keep6", "busybox", "sleep", "60"]).assert_ok();
+    d.kill9();
+    d.restart();
+    let out = d.berth(&["run", "--rm", "--network", "keep6", "busybox", "sh", "-c", "ip -6 addr show eth0; ping6 -c1 -w5 kept; nslookup -type=AAAA kept 127.0.0.11"]);
+    out.assert_ok();
+    assert!(out.stdout.contains("inet6 2001:db8:45::3/64 scope global"), "the kept lease is not handed out again: {out:?}");
+    assert!(out.stdout.contains("1 packets received") && out.stdout.contains("Address: 2001:db8:45::2"), "{out:?}");
+    d.docker(&["inspect", "-f", "{{.NetworkSettings.Networks.keep6.GlobalIPv6Address}}", "kept"]).assert_ok().assert_stdout("2001:db8:45::2");
+    d.berth(&["rm", "-f", "kept"]).assert_ok();
+    d.berth(&["network", "rm", "keep6"]).assert_ok();
+    d.stop();
+}
