@@ -78,7 +78,20 @@ both! {
         let out = d.cli(c, &["run", "--rm", "--network", "ula", "busybox", "ip", "-6", "addr", "show", "eth0"]);
         out.assert_ok();
         assert!(out.stdout.contains(&format!("inet6 {}2/64 scope global", ula.trim_end_matches("/64"))), "{out:?}");
-        d.cli(c, &["network", "rm", "only6", "ula"]).assert_ok();
+        // IPv6 --gateway and --ip-range (matched to the IPv6 subnet by the CLI);
+        // an internal network gets no IPv6 default route.
+        let s6 = format!("{v6}:2::/64");
+        d.cli(c, &["network", "create", "--internal", "--subnet", &s6, "--gateway", &format!("{v6}:2::ffff"), "--ip-range", &format!("{v6}:2::100/120"), "gw6"]).assert_ok();
+        let cfg = d.cli(c, &["network", "inspect", "-f", "{{.Internal}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{.IPRange}};{{end}}", "gw6"]).assert_ok().out();
+        assert!(cfg.starts_with("true ") && cfg.ends_with(&format!("{s6} {v6}:2::ffff {v6}:2::100/120;")), "{cfg}");
+        let out = d.cli(c, &["run", "--rm", "--network", "gw6", "busybox", "sh", "-c", "ip -6 addr show eth0; ip -6 route"]);
+        out.assert_ok();
+        assert!(out.stdout.contains(&format!("inet6 {v6}:2::100/64 scope global")), "{out:?}");
+        assert!(!out.stdout.contains("default via"), "internal: no IPv6 default route: {out:?}");
+        let rules = std::process::Command::new("ip6tables-save").output().expect("ip6tables-save");
+        let rules = String::from_utf8_lossy(&rules.stdout);
+        assert!(!rules.contains(&format!("-s {s6} ")), "internal: no NAT: {rules}");
+        d.cli(c, &["network", "rm", "only6", "ula", "gw6"]).assert_ok();
     }
 }
 
