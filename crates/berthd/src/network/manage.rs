@@ -124,7 +124,7 @@ impl NetworkManager {
             (None, Some(n)) if link_up && n.subnet.is_some() && n.bridge == self.cfg.bridge => return Ok(()),
             (None, _) => {
                 let mut taken = host_routes();
-                taken.extend(st.nets.values().filter(|n| n.name != "bridge").filter_map(|n| n.subnet));
+                taken.extend(st.nets.values().filter(|n| n.name != "bridge").flat_map(|n| n.pools4()).map(|p| p.subnet));
                 let s = choose_pool(&taken).map_err(net_error)?;
                 (s, s.nth(1).ok_or_else(|| ApiError::internal("pool too small"))?)
             }
