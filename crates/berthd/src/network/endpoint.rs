@@ -271,11 +271,11 @@ impl NetworkManager {
         let mut st = self.lock();
         for ep in net.endpoints.values() {
             if let Some(a) = st.alloc.get_mut(&ep.network_id) {
-                if let Some(Err(e)) = ep.ip.map(|ip| a.claim4(ip)) {
-                    crate::daemon::log(&format!("{id}: lease {:?}: {e}", ep.ip));
-                }
-                if let Some(Err(e)) = ep.ip6.map(|ip| a.claim6(ip)) {
-                    crate::daemon::log(&format!("{id}: lease {:?}: {e}", ep.ip6));
+                let claims = [ep.ip.map(|ip| (ip.to_string(), a.claim4(ip).map(|_| ()))), ep.ip6.map(|ip| (ip.to_string(), a.claim6(ip).map(|_| ())))];
+                for (ip, res) in claims.into_iter().flatten() {
+                    if let Err(e) = res {
+                        crate::daemon::log(&format!("{id}: lease {ip}: {e}"));
+                    }
                 }
             }
             st.users.entry(ep.network_id.clone()).or_default().push(id.to_string());

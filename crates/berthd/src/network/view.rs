@@ -90,8 +90,7 @@ impl NetworkManager {
             // Not running: Docker still lists the configured network.
             let name = if mode == "default" { "bridge" } else { mode };
             if let Some(n) = st.nets.values().find(|n| n.name == name || n.id == name) {
-                let requested = net.endpoints.get(&n.name);
-                networks.insert(n.name.clone(), endpoint_json(&n.id, None, requested));
+                networks.insert(n.name.clone(), endpoint_json(&n.id, None, None));
             }
         }
         for (name, ep) in &net.endpoints {
