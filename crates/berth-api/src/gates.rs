@@ -26,6 +26,13 @@ impl VersionGates {
         self.0 < ApiVersion { major, minor }
     }
 
+    /// `Config.MacAddress` is the container's MAC before 1.44 (endpoint
+    /// MACs are ignored); from 1.44 it is deprecated in favour of
+    /// `EndpointSettings.MacAddress`.
+    pub fn container_wide_mac_address(&self) -> bool {
+        self.before(1, 44)
+    }
+
     /// `GET /system/df?type=` selects parts from 1.42; older clients always
     /// get every part.
     pub fn disk_usage_types(&self) -> bool {

@@ -20,6 +20,11 @@ pub fn deserialize_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMa
     read(d)
 }
 
+/// A string that may be `null` (read as empty, as Go does).
+pub fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

@@ -2,7 +2,7 @@
 //! read a query's single question, and build an answer with A records or
 //! an error reply. Everything else is forwarded as raw bytes.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 pub const TYPE_A: u16 = 1;
 pub const TYPE_AAAA: u16 = 28;
@@ -74,19 +74,29 @@ fn header(query: &[u8], rcode: u8, answers: u16) -> Vec<u8> {
 }
 
 /// An answer to `query` with the given A records (none for a name we
-/// know but a type we have nothing for, as Docker answers AAAA).
+/// know but a type we have nothing for).
 pub fn answer(query: &[u8], q: &Question, ips: &[Ipv4Addr], ttl: u32) -> Vec<u8> {
-    let ips: &[Ipv4Addr] = if q.qtype == TYPE_A && q.qclass == CLASS_IN { ips } else { &[] };
-    let n = ips.len().min(64);
+    answer_addrs(query, q, ips, &[], ttl)
+}
+
+/// An answer with the records of the question's type: A from `v4`, AAAA
+/// from `v6`; none (NOERROR, empty) for a known name without that kind.
+pub fn answer_addrs(query: &[u8], q: &Question, v4: &[Ipv4Addr], v6: &[Ipv6Addr], ttl: u32) -> Vec<u8> {
+    let data: Vec<Vec<u8>> = match (q.qtype, q.qclass) {
+        (TYPE_A, CLASS_IN) => v4.iter().map(|ip| ip.octets().to_vec()).collect(),
+        (TYPE_AAAA, CLASS_IN) => v6.iter().map(|ip| ip.octets().to_vec()).collect(),
+        _ => vec![],
+    };
+    let n = data.len().min(64);
     let mut out = header(query, 0, n as u16);
     out.extend_from_slice(&query[HEADER..q.end]);
-    for ip in &ips[..n] {
+    for d in &data[..n] {
         out.extend_from_slice(&[0xc0, HEADER as u8]);
-        out.extend_from_slice(&TYPE_A.to_be_bytes());
+        out.extend_from_slice(&q.qtype.to_be_bytes());
         out.extend_from_slice(&CLASS_IN.to_be_bytes());
         out.extend_from_slice(&ttl.to_be_bytes());
-        out.extend_from_slice(&4u16.to_be_bytes());
-        out.extend_from_slice(&ip.octets());
+        out.extend_from_slice(&(d.len() as u16).to_be_bytes());
+        out.extend_from_slice(d);
     }
     out
 }
@@ -115,6 +125,16 @@ pub fn build_query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
 
 /// The A records of a response (for tests and the forwarder's checks).
 pub fn answer_ips(resp: &[u8]) -> Vec<Ipv4Addr> {
+    records(resp, TYPE_A).into_iter().filter_map(|d| <[u8; 4]>::try_from(d.as_slice()).ok()).map(Ipv4Addr::from).collect()
+}
+
+/// The AAAA records of a response.
+pub fn answer_ips6(resp: &[u8]) -> Vec<Ipv6Addr> {
+    records(resp, TYPE_AAAA).into_iter().filter_map(|d| <[u8; 16]>::try_from(d.as_slice()).ok()).map(Ipv6Addr::from).collect()
+}
+
+/// The data of a response's answer records of type `want`.
+fn records(resp: &[u8], want: u16) -> Vec<Vec<u8>> {
     let Some(q) = parse_question_of_response(resp) else { return vec![] };
     let count = u16_at(resp, 6).unwrap_or(0);
     let mut i = q;
@@ -134,9 +154,9 @@ pub fn answer_ips(resp: &[u8]) -> Vec<Ipv4Addr> {
         }
         let (Some(t), Some(len)) = (u16_at(resp, i), u16_at(resp, i + 8)) else { break };
         let data = i + 10;
-        if t == TYPE_A && len == 4 {
-            if let Some(b) = resp.get(data..data + 4) {
-                out.push(Ipv4Addr::new(b[0], b[1], b[2], b[3]));
+        if t == want {
+            if let Some(b) = resp.get(data..data + len as usize) {
+                out.push(b.to_vec());
             }
         }
         i = data + len as usize;
@@ -172,6 +192,11 @@ mod tests {
         assert_eq!(answer_ips(&r), ips);
         let r = answer(&q, &Question { qtype: TYPE_AAAA, ..p.clone() }, &ips, 600);
         assert!(answer_ips(&r).is_empty());
+        let v6: [Ipv6Addr; 1] = ["fd00::2".parse().unwrap()];
+        let r = answer_addrs(&q, &Question { qtype: TYPE_AAAA, ..p.clone() }, &ips, &v6, 600);
+        assert_eq!(answer_ips6(&r), v6);
+        assert!(answer_ips(&r).is_empty());
+        assert_eq!(answer_ips(&answer_addrs(&q, &p, &ips, &v6, 600)), ips);
         let e = error_reply(&q, &p, RCODE_NXDOMAIN);
         assert_eq!(e[3] & 0x0f, RCODE_NXDOMAIN);
     }

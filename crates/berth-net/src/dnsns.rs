@@ -30,7 +30,7 @@ pub fn listen_in(ns: &str) -> Result<(UdpSocket, TcpListener), NetError> {
         let up = udp.local_addr().map_err(NetError::io("DNS UDP address"))?.port();
         let tp = tcp.local_addr().map_err(NetError::io("DNS TCP address"))?.port();
         // Spawned from this thread, iptables-restore runs in the namespace.
-        crate::firewall::run("iptables-restore", &["-w"], Some(&redirect_rules(up, tp)))?;
+        crate::iptables::run("iptables-restore", &["-w"], Some(&redirect_rules(up, tp)))?;
         udp.set_nonblocking(true).map_err(NetError::io("nonblocking"))?;
         tcp.set_nonblocking(true).map_err(NetError::io("nonblocking"))?;
         Ok((udp, tcp))

@@ -5,17 +5,20 @@
 //! and teardown is "delete the jumps, flush and delete the chains".
 
 use crate::subnet::Subnet;
+use crate::subnet6::Subnet6;
 use crate::NetError;
-use std::io::Write;
 use std::net::Ipv4Addr;
-use std::process::{Command, Stdio};
 
-/// One rule: table, chain and the match/target text after `-A chain`.
+pub use crate::iptables::Iptables;
+
+/// One rule: table, chain and the match/target text after `-A chain`;
+/// `v6` rules go to ip6tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     pub table: &'static str,
     pub chain: String,
     pub spec: String,
+    pub v6: bool,
 }
 
 /// The per-daemon chain names.
@@ -55,26 +58,57 @@ impl Chains {
         ]
     }
 
-    fn all(&self) -> [(&'static str, &str); 5] {
+    /// ip6tables has no published ports (no DNAT chain): masquerade,
+    /// forwarding and isolation only.
+    pub fn jumps6(&self) -> Vec<Rule> {
+        vec![rule6("nat", "POSTROUTING", format!("-j {}", self.post)), rule6("filter", "FORWARD", format!("-j {}", self.fwd))]
+    }
+
+    pub(crate) fn all(&self) -> [(&'static str, &str); 5] {
         [("nat", &self.dnat), ("nat", &self.post), ("filter", &self.fwd), ("filter", &self.iso), ("filter", &self.iso2)]
+    }
+
+    pub(crate) fn all6(&self) -> [(&'static str, &str); 4] {
+        [("nat", &self.post), ("filter", &self.fwd), ("filter", &self.iso), ("filter", &self.iso2)]
     }
 }
 
 fn rule(table: &'static str, chain: &str, spec: String) -> Rule {
-    Rule { table, chain: chain.to_string(), spec }
+    Rule { table, chain: chain.to_string(), spec, v6: false }
+}
+
+fn rule6(table: &'static str, chain: &str, spec: String) -> Rule {
+    Rule { table, chain: chain.to_string(), spec, v6: true }
 }
 
 /// What the firewall needs to know of a bridge network.
 #[derive(Debug, Clone)]
 pub struct NetworkFw {
     pub bridge: String,
-    pub subnet: Subnet,
+    /// Its IPv4 subnets (masqueraded each).
+    pub subnets: Vec<Subnet>,
+    /// Its IPv6 subnet, if any (the same filtering in ip6tables).
+    pub subnet6: Option<Subnet6>,
     pub internal: bool,
 }
 
 /// Rules for one network: masquerade out (unless internal), forwarding,
-/// isolation from every other network of this daemon.
+/// isolation from every other network of this daemon; for an IPv6
+/// network the same again in ip6tables.
 pub fn network_rules(c: &Chains, n: &NetworkFw) -> Vec<Rule> {
+    let mut v = network_rules4(c, n);
+    if let Some(s6) = n.subnet6 {
+        let br = &n.bridge;
+        let filter6: Vec<Rule> = v.iter().filter(|r| r.table == "filter").map(|r| Rule { v6: true, ..r.clone() }).collect();
+        v.extend(filter6);
+        if !n.internal {
+            v.push(rule6("nat", &c.post, format!("-s {s6} ! -o {br} -j MASQUERADE")));
+        }
+    }
+    v
+}
+
+fn network_rules4(c: &Chains, n: &NetworkFw) -> Vec<Rule> {
     let br = &n.bridge;
     let mut v = vec![
         rule("filter", &c.iso, format!("-i {br} ! -o {br} -j {}", c.iso2)),
@@ -87,7 +121,9 @@ pub fn network_rules(c: &Chains, n: &NetworkFw) -> Vec<Rule> {
         v.push(rule("filter", &c.fwd, format!("! -i {br} -o {br} -j DROP")));
         v.push(rule("filter", &c.fwd, format!("-i {br} -o {br} -j ACCEPT")));
     } else {
-        v.push(rule("nat", &c.post, format!("-s {} ! -o {br} -j MASQUERADE", n.subnet)));
+        for subnet in &n.subnets {
+            v.push(rule("nat", &c.post, format!("-s {subnet} ! -o {br} -j MASQUERADE")));
+        }
         v.push(rule("filter", &c.fwd, format!("-o {br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")));
         v.push(rule("filter", &c.fwd, format!("-i {br} -j ACCEPT")));
     }
@@ -175,107 +211,6 @@ pub fn restore_script(op: &str, rules: &[Rule]) -> String {
     s
 }
 
-/// The real thing: the iptables commands.
-pub struct Iptables;
-
-pub(crate) fn run(cmd: &str, args: &[&str], input: Option<&str>) -> Result<(), NetError> {
-    let label = format!("{cmd} {}", args.join(" "));
-    let _guard = crate::exec::command_lock();
-    let mut child = Command::new(cmd)
-        .args(args)
-        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(NetError::io(format!("running {label} (is iptables installed?)")))?;
-    if let (Some(mut w), Some(text)) = (child.stdin.take(), input) {
-        w.write_all(text.as_bytes()).map_err(NetError::io(label.clone()))?;
-    }
-    let out = child.wait_with_output().map_err(NetError::io(label.clone()))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        let msg = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        Err(NetError::Command { cmd: format!("{label} {}", input.unwrap_or("")), msg })
-    }
-}
-
-fn restore(script: &str) -> Result<(), NetError> {
-    if script.is_empty() {
-        return Ok(());
-    }
-    run("iptables-restore", &["-w", "--noflush"], Some(script))
-}
-
-impl Iptables {
-    fn delete_jumps(c: &Chains) {
-        for j in c.jumps() {
-            // A crashed daemon may have left duplicates: delete until gone.
-            for _ in 0..8 {
-                let mut args = vec!["-w", "-t", j.table, "-D", &j.chain];
-                args.extend(j.spec.split(' '));
-                if run("iptables", &args, None).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-impl Firewall for Iptables {
-    fn setup(&self, c: &Chains) -> Result<(), NetError> {
-        Iptables::delete_jumps(c);
-        let mut s = String::new();
-        for table in ["nat", "filter"] {
-            s.push_str(&format!("*{table}\n"));
-            for (t, name) in c.all() {
-                if t == table {
-                    // Declaring a chain under --noflush creates or flushes it.
-                    s.push_str(&format!(":{name} - [0:0]\n"));
-                }
-            }
-            for j in c.jumps().iter().filter(|j| j.table == table) {
-                let op = if j.chain == "FORWARD" { "-I" } else { "-A" };
-                s.push_str(&format!("{op} {} {}\n", j.chain, j.spec));
-            }
-            if table == "filter" {
-                s.push_str(&format!("-A {} -j {}\n", c.fwd, c.iso));
-            }
-            s.push_str("COMMIT\n");
-        }
-        restore(&s)?;
-        // Containers' traffic is routed through the host.
-        let _ = std::fs::write("/proc/sys/net/ipv4/ip_forward", "1");
-        Ok(())
-    }
-
-    fn teardown(&self, c: &Chains) -> Result<(), NetError> {
-        Iptables::delete_jumps(c);
-        for (t, name) in c.all() {
-            let _ = run("iptables", &["-w", "-t", t, "-F", name], None);
-        }
-        for (t, name) in c.all() {
-            let _ = run("iptables", &["-w", "-t", t, "-X", name], None);
-        }
-        Ok(())
-    }
-
-    fn add(&self, rules: &[Rule]) -> Result<(), NetError> {
-        restore(&restore_script("-A", rules))
-    }
-
-    fn delete(&self, rules: &[Rule]) -> Result<(), NetError> {
-        if restore(&restore_script("-D", rules)).is_ok() {
-            return Ok(());
-        }
-        // Some were already gone: one at a time, ignoring the missing.
-        for r in rules {
-            let _ = restore(&restore_script("-D", std::slice::from_ref(r)));
-        }
-        Ok(())
-    }
-}
-
 /// A recording fake for unit tests of the managers.
 #[derive(Default)]
 pub struct FakeFirewall {
@@ -325,11 +260,12 @@ mod tests {
     #[test]
     fn scripts_group_by_table() {
         let c = Chains::new("bt1");
-        let n = NetworkFw { bridge: "bt1".into(), subnet: Subnet::parse("172.18.0.0/16", true).unwrap(), internal: false };
+        let n = NetworkFw { bridge: "bt1".into(), subnets: vec![Subnet::parse("172.18.0.0/16", true).unwrap(), Subnet::parse("10.3.0.0/24", true).unwrap()], subnet6: None, internal: false };
         let rules = network_rules(&c, &n);
         let s = restore_script("-A", &rules);
         assert!(s.starts_with("*nat\n"));
         assert!(s.contains("-A BERTH-bt1-POST -s 172.18.0.0/16 ! -o bt1 -j MASQUERADE\n"));
+        assert!(s.contains("-A BERTH-bt1-POST -s 10.3.0.0/24 ! -o bt1 -j MASQUERADE\n"));
         assert!(s.contains("*filter\n-A BERTH-bt1-ISO -i bt1 ! -o bt1 -j BERTH-bt1-ISO2\n"));
         assert_eq!(s.matches("COMMIT").count(), 2);
         assert_eq!(restore_script("-A", &[]), "");
@@ -338,10 +274,25 @@ mod tests {
     #[test]
     fn internal_networks_do_not_masquerade() {
         let c = Chains::new("bt1");
-        let n = NetworkFw { bridge: "br-x".into(), subnet: Subnet::parse("10.1.0.0/24", true).unwrap(), internal: true };
+        let n = NetworkFw { bridge: "br-x".into(), subnets: vec![Subnet::parse("10.1.0.0/24", true).unwrap()], subnet6: None, internal: true };
         let r = network_rules(&c, &n);
         assert!(!r.iter().any(|r| r.spec.contains("-s 10.1.0.0/24")));
         assert!(r.iter().any(|r| r.spec == "-i br-x ! -o br-x -j DROP"));
+    }
+
+    #[test]
+    fn ipv6_networks_get_ip6tables_filtering_and_nat() {
+        let c = Chains::new("bt1");
+        let s6 = Subnet6::parse("2001:db8:1::/64", true).unwrap();
+        let n = NetworkFw { bridge: "br-x".into(), subnets: vec![Subnet::parse("10.1.0.0/24", true).unwrap()], subnet6: Some(s6), internal: false };
+        let r = network_rules(&c, &n);
+        let v6: Vec<&Rule> = r.iter().filter(|r| r.v6).collect();
+        assert!(v6.iter().any(|r| r.table == "nat" && r.spec == "-s 2001:db8:1::/64 ! -o br-x -j MASQUERADE"));
+        assert!(v6.iter().any(|r| r.chain == "BERTH-bt1-ISO2" && r.spec == "-o br-x -j DROP"));
+        assert!(!v6.iter().any(|r| r.spec.contains("addrtype")));
+        assert_eq!(r.iter().filter(|r| !r.v6).count(), network_rules4(&c, &n).len());
+        let internal = NetworkFw { internal: true, ..n };
+        assert!(!network_rules(&c, &internal).iter().any(|r| r.v6 && r.table == "nat"));
     }
 
     #[test]

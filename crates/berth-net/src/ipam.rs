@@ -13,11 +13,6 @@ pub fn default_pools() -> impl Iterator<Item = Subnet> {
     big.chain(small)
 }
 
-/// The first default pool that overlaps neither a network of ours nor a
-/// route on the host (as dockerd does, so a running docker0 is skipped).
-pub fn choose_pool(taken: &[Subnet]) -> Result<Subnet, NetError> {
-    default_pools().find(|p| !taken.iter().any(|t| t.overlaps(p))).ok_or(NetError::NoPool)
-}
 
 /// Destinations routed on the host (`/proc/net/route`), default route excluded.
 pub fn host_routes() -> Vec<Subnet> {
@@ -145,13 +140,13 @@ mod tests {
 
     #[test]
     fn pools_skip_taken_and_routed() {
-        assert_eq!(choose_pool(&[]).unwrap(), net("172.17.0.0/16"));
-        assert_eq!(choose_pool(&[net("172.17.0.0/16"), net("172.18.3.0/24")]).unwrap(), net("172.19.0.0/16"));
+        assert_eq!(crate::pools::choose_from(&[], &[]).unwrap(), net("172.17.0.0/16"));
+        assert_eq!(crate::pools::choose_from(&[], &[net("172.17.0.0/16"), net("172.18.3.0/24")]).unwrap(), net("172.19.0.0/16"));
         let all: Vec<Subnet> = vec![net("172.16.0.0/12"), net("192.168.0.0/16")];
-        assert!(matches!(choose_pool(&all), Err(NetError::NoPool)));
+        assert!(matches!(crate::pools::choose_from(&[], &all), Err(NetError::NoPool)));
         let mut almost = vec![net("172.16.0.0/12")];
         almost.push(net("192.168.0.0/20"));
-        assert_eq!(choose_pool(&almost).unwrap(), net("192.168.16.0/20"));
+        assert_eq!(crate::pools::choose_from(&[], &almost).unwrap(), net("192.168.16.0/20"));
     }
 
     #[test]

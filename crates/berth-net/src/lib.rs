@@ -1,5 +1,5 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
-//! Container networking for berth: IPv4 subnets and address management,
+//! Container networking for berth: IPv4 and IPv6 subnets and address management,
 //! network namespaces, bridges and veth pairs, NAT and filtering rules,
 //! port reservations and the embedded DNS server. OS effects sit behind
 //! the [`link::Links`] and [`firewall::Firewall`] traits.
@@ -9,12 +9,16 @@ pub mod dns;
 pub mod dnsns;
 pub mod exec;
 pub mod firewall;
+pub mod iptables;
 pub mod ipam;
+pub mod ipam6;
 pub mod link;
 pub mod netns;
 pub mod pools;
 pub mod rtnl;
 pub mod subnet;
+pub mod subnet6;
 
 pub use error::NetError;
 pub use subnet::Subnet;
+pub use subnet6::Subnet6;

@@ -5,7 +5,7 @@
 
 use crate::NetError;
 use std::io::Write;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::process::{Command, Stdio};
 
 /// One container's attachment to one bridge network.
@@ -23,11 +23,17 @@ pub struct VethPlan {
     pub mac: String,
     /// Default route through this gateway (first non-internal network only).
     pub default_route: Option<Ipv4Addr>,
+    /// The IPv6 lease on a network with IPv6, and its default route.
+    pub ip6: Option<(Ipv6Addr, u8)>,
+    pub default_route6: Option<Ipv6Addr>,
+    /// More addresses on the interface (`--link-local-ip`), as host routes.
+    pub extra_addrs: Vec<IpAddr>,
 }
 
 pub trait Links: Send + Sync {
-    /// Creates the bridge with `gateway/prefix` unless it exists; brings it up.
-    fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError>;
+    /// Creates the bridge unless it exists, gives it each `gateway/prefix`
+    /// (one per subnet of the network), and brings it up.
+    fn ensure_bridge(&self, name: &str, gateways: &[(IpAddr, u8)]) -> Result<(), NetError>;
     /// Deletes a link in the host namespace; a missing one is fine.
     fn delete_link(&self, name: &str) -> Result<(), NetError>;
     /// Creates and configures a veth pair for `plan`.
@@ -47,12 +53,17 @@ pub fn valid_ifname(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
 }
 
-pub fn bridge_script(name: &str, gateway: Ipv4Addr, prefix: u8, exists: bool) -> String {
+pub fn bridge_script(name: &str, gateways: &[(IpAddr, u8)], exists: bool) -> String {
     let mut s = String::new();
     if !exists {
         s.push_str(&format!("link add name {name} type bridge\n"));
     }
-    s.push_str(&format!("addr replace {gateway}/{prefix} dev {name}\nlink set {name} up\n"));
+    for (gw, prefix) in gateways {
+        // No duplicate address detection: the gateway answers at once.
+        let nodad = if gw.is_ipv6() { " nodad" } else { "" };
+        s.push_str(&format!("addr replace {gw}/{prefix} dev {name}{nodad}\n"));
+    }
+    s.push_str(&format!("link set {name} up\n"));
     s
 }
 
@@ -76,13 +87,17 @@ fn ip_batch(netns: Option<&str>, script: &str) -> Result<(), NetError> {
     }
 }
 
-/// Creates bridge `name` with `gateway/prefix` unless it exists, and brings
+/// Creates bridge `name` with its gateways unless it exists, and brings
 /// it up, through `ip -batch` (once per network, so a process is fine).
-fn ensure_bridge_with_ip(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError> {
+fn ensure_bridge_with_ip(name: &str, gateways: &[(IpAddr, u8)]) -> Result<(), NetError> {
     if !valid_ifname(name) {
         return Err(NetError::Invalid(format!("invalid bridge name {name:?}")));
     }
-    ip_batch(None, &bridge_script(name, gateway, prefix, link_exists(name)))?;
+    if gateways.iter().any(|(g, _)| g.is_ipv6()) {
+        // A bridge made while the host's default had IPv6 off keeps it off.
+        let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{name}/disable_ipv6"), "0");
+    }
+    ip_batch(None, &bridge_script(name, gateways, link_exists(name)))?;
     // Published ports on 127.0.0.1 are DNAT'd to the bridge: the kernel
     // must route loopback sources out of it.
     let _ = std::fs::write(format!("/proc/sys/net/ipv4/conf/{name}/route_localnet"), "1");
@@ -107,8 +122,9 @@ impl FakeLinks {
 }
 
 impl Links for FakeLinks {
-    fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError> {
-        self.rec(format!("bridge {name} {gateway}/{prefix}"));
+    fn ensure_bridge(&self, name: &str, gateways: &[(IpAddr, u8)]) -> Result<(), NetError> {
+        let list: Vec<String> = gateways.iter().map(|(g, p)| format!("{g}/{p}")).collect();
+        self.rec(format!("bridge {name} {}", list.join(" ")));
         Ok(())
     }
     fn delete_link(&self, name: &str) -> Result<(), NetError> {
@@ -116,7 +132,8 @@ impl Links for FakeLinks {
         Ok(())
     }
     fn add_veth(&self, p: &VethPlan) -> Result<(), NetError> {
-        self.rec(format!("veth {} {} {}/{} on {}", p.host_if, p.container_if, p.ip, p.prefix, p.bridge));
+        let v6 = p.ip6.map(|(ip, pl)| format!(" {ip}/{pl}")).unwrap_or_default();
+        self.rec(format!("veth {} {} {}/{}{v6} {} on {}", p.host_if, p.container_if, p.ip, p.prefix, p.mac, p.bridge));
         Ok(())
     }
 }
@@ -162,8 +179,8 @@ fn in_netns<T: Send>(
 }
 
 impl Links for NetlinkLinks {
-    fn ensure_bridge(&self, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), NetError> {
-        ensure_bridge_with_ip(name, gateway, prefix)
+    fn ensure_bridge(&self, name: &str, gateways: &[(IpAddr, u8)]) -> Result<(), NetError> {
+        ensure_bridge_with_ip(name, gateways)
     }
 
     fn delete_link(&self, name: &str) -> Result<(), NetError> {
@@ -196,9 +213,24 @@ impl Links for NetlinkLinks {
             nl.request(crate::rtnl::link_up(host))?;
             in_netns(&ns, |nl| {
                 let index = if_index(&p.container_if).ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENODEV))?;
+                if p.ip6.is_some() {
+                    // Inside a new namespace IPv6 follows the host's default;
+                    // this interface needs it on (dockerd turns it on only
+                    // for IPv6 networks).
+                    let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{}/disable_ipv6", p.container_if), "0");
+                }
                 nl.request(crate::rtnl::add_addr(index, p.ip, p.prefix))?;
+                if let Some((ip6, prefix)) = p.ip6 {
+                    nl.request(crate::rtnl::add_addr(index, ip6, prefix))?;
+                }
+                for ip in &p.extra_addrs {
+                    nl.request(crate::rtnl::add_addr(index, *ip, if ip.is_ipv6() { 128 } else { 32 }))?;
+                }
                 nl.request(crate::rtnl::link_up(index))?;
                 if let Some(gw) = p.default_route {
+                    nl.request(crate::rtnl::default_route(index, gw))?;
+                }
+                if let Some(gw) = p.default_route6 {
                     nl.request(crate::rtnl::default_route(index, gw))?;
                 }
                 Ok(())
@@ -226,16 +258,25 @@ mod tests {
             prefix: 16,
             mac: mac_for(Ipv4Addr::new(172, 18, 0, 2)),
             default_route: Some(Ipv4Addr::new(172, 18, 0, 1)),
+            ip6: None,
+            default_route6: None,
+            extra_addrs: vec![],
         }
     }
 
     #[test]
     fn mac_and_bridge_script() {
         assert_eq!(plan().mac, "02:42:ac:12:00:02");
-        assert_eq!(bridge_script("b0", Ipv4Addr::new(10, 0, 0, 1), 24, true), "addr replace 10.0.0.1/24 dev b0\nlink set b0 up\n");
+        let gw: IpAddr = Ipv4Addr::new(10, 0, 0, 1).into();
+        assert_eq!(bridge_script("b0", &[(gw, 24)], true), "addr replace 10.0.0.1/24 dev b0\nlink set b0 up\n");
         assert_eq!(
-            bridge_script("b0", Ipv4Addr::new(10, 0, 0, 1), 24, false),
+            bridge_script("b0", &[(gw, 24)], false),
             "link add name b0 type bridge\naddr replace 10.0.0.1/24 dev b0\nlink set b0 up\n"
+        );
+        let gw6: IpAddr = "fd00:1::1".parse().unwrap();
+        assert_eq!(
+            bridge_script("b0", &[(gw, 24), (gw6, 64)], true),
+            "addr replace 10.0.0.1/24 dev b0\naddr replace fd00:1::1/64 dev b0 nodad\nlink set b0 up\n"
         );
     }
 

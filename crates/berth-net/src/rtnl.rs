@@ -8,6 +8,8 @@
 //! messages are all berth needs and their builders change between releases.
 
 use std::io;
+use std::net::IpAddr;
+#[cfg(test)]
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -34,6 +36,7 @@ const IFLA_INFO_DATA: u16 = 2;
 const VETH_INFO_PEER: u16 = 1;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
+const IFA_F_NODAD: u8 = 0x02;
 const RTA_OIF: u16 = 4;
 const RTA_GATEWAY: u16 = 5;
 const NLA_F_NESTED: u16 = 0x8000;
@@ -160,21 +163,33 @@ pub fn del_link(index: i32) -> Message {
     Message::new(RTM_DELLINK, 0, &ifinfomsg(index, 0, 0))
 }
 
-pub fn add_addr(index: i32, ip: Ipv4Addr, prefix: u8) -> Message {
-    let mut m = [0u8; 8];
-    m[0] = libc::AF_INET as u8;
-    m[1] = prefix;
-    m[4..8].copy_from_slice(&(index as u32).to_ne_bytes());
-    Message::new(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &m)
-        .attr(IFA_LOCAL, &ip.octets())
-        .attr(IFA_ADDRESS, &ip.octets())
+fn family_octets(ip: IpAddr) -> (u8, Vec<u8>) {
+    match ip {
+        IpAddr::V4(a) => (libc::AF_INET as u8, a.octets().to_vec()),
+        IpAddr::V6(a) => (libc::AF_INET6 as u8, a.octets().to_vec()),
+    }
 }
 
-pub fn default_route(index: i32, gateway: Ipv4Addr) -> Message {
-    let m = [libc::AF_INET as u8, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0, 0, 0, 0];
-    Message::new(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &m)
-        .attr(RTA_GATEWAY, &gateway.octets())
-        .attr(RTA_OIF, &(index as u32).to_ne_bytes())
+/// An address on link `index`. IPv6 ones skip duplicate address detection
+/// (IFA_F_NODAD, as dockerd does): the allocator already made them unique,
+/// and a tentative address would not answer for a second or two.
+pub fn add_addr(index: i32, ip: impl Into<IpAddr>, prefix: u8) -> Message {
+    let ip = ip.into();
+    let (family, octets) = family_octets(ip);
+    let mut m = [0u8; 8];
+    m[0] = family;
+    m[1] = prefix;
+    if ip.is_ipv6() {
+        m[2] = IFA_F_NODAD;
+    }
+    m[4..8].copy_from_slice(&(index as u32).to_ne_bytes());
+    Message::new(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &m).attr(IFA_LOCAL, &octets).attr(IFA_ADDRESS, &octets)
+}
+
+pub fn default_route(index: i32, gateway: impl Into<IpAddr>) -> Message {
+    let (family, octets) = family_octets(gateway.into());
+    let m = [family, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0, 0, 0, 0];
+    Message::new(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &m).attr(RTA_GATEWAY, &octets).attr(RTA_OIF, &(index as u32).to_ne_bytes())
 }
 
 /// A NETLINK_ROUTE socket in the calling thread's network namespace.
@@ -292,6 +307,12 @@ mod tests {
         assert_eq!(r[16 + 4], RT_TABLE_MAIN);
         assert_eq!(u16_at(&r, 6), NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
         assert!(r.windows(4).any(|w| w == [172, 17, 0, 1]));
+        let ip6: std::net::Ipv6Addr = "fd00::2".parse().unwrap();
+        let a = add_addr(3, ip6, 64).finish(1);
+        assert_eq!((a[16], a[17], a[18]), (libc::AF_INET6 as u8, 64, IFA_F_NODAD));
+        assert!(a.windows(16).any(|w| w == ip6.octets()));
+        let r = default_route(3, ip6).finish(1);
+        assert_eq!(r[16], libc::AF_INET6 as u8);
     }
 
     fn error_msg(seq: u32, code: i32) -> Vec<u8> {

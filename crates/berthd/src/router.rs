@@ -14,7 +14,10 @@ use std::sync::Arc;
 pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: ApiVersion) -> Resp {
     // What differs by the negotiated version is asked of the gates only.
     let gates = VersionGates::new(v);
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // Path parameters (names, IDs) are percent-decoded here, once for all
+    // routes; a decoded "/" stays inside its segment.
+    let owned: Vec<String> = path.trim_matches('/').split('/').map(|s| crate::http::query::percent_decode(s, false)).collect();
+    let segs: Vec<&str> = owned.iter().map(String::as_str).collect();
     let m = req.method().clone();
     let result = match (&m, segs.as_slice()) {
         (&Method::GET | &Method::HEAD, ["_ping"]) => Ok(system::ping(m == Method::HEAD)),
@@ -24,7 +27,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::GET, ["system", "df"]) => system::df(&d, &req, gates).await,
         (&Method::POST, ["build", "prune"]) => system::build_prune(&req),
 
-        (&Method::POST, ["containers", "create"]) => containers::create(&d, &mut req).await,
+        (&Method::POST, ["containers", "create"]) => containers::create(&d, &mut req, gates).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&d, &req).await,
         (&Method::POST, ["containers", "prune"]) => containers::prune(&d, &req).await,
         (&Method::GET, ["containers", id, "json"]) => containers::inspect(&d, &req, id).await,

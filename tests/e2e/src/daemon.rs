@@ -464,9 +464,11 @@ impl TestDaemon {
             let prefix = format!("berth-{tag}-");
             found.extend(rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with(&prefix)).map(|n| format!("netns {n}")));
         }
-        if let Ok(o) = Command::new("iptables-save").output() {
-            let chain = format!("BERTH-{tag}");
-            found.extend(String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.contains(&chain)).map(|l| format!("iptables {l}")));
+        for cmd in ["iptables-save", "ip6tables-save"] {
+            if let Ok(o) = Command::new(cmd).output() {
+                let chain = format!("BERTH-{tag}");
+                found.extend(String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.contains(&chain)).map(|l| format!("{cmd} {l}")));
+            }
         }
         found
     }

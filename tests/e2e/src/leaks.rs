@@ -56,7 +56,7 @@ pub(crate) fn user_bridges_in(data_root: &Path) -> Vec<String> {
 }
 
 /// Best effort after a failed test (berthd was SIGKILLed): this daemon's
-/// netns files, iptables jumps and chains, and default bridge.
+/// netns files, iptables and ip6tables jumps and chains, and default bridge.
 pub fn cleanup_network(tag: &str) {
     let prefix = format!("berth-{tag}-");
     if let Ok(rd) = std::fs::read_dir("/run/netns") {
@@ -69,20 +69,20 @@ pub fn cleanup_network(tag: &str) {
         }
     }
     let chain = format!("BERTH-{tag}");
-    for table in ["nat", "filter"] {
-        let Ok(o) = Command::new("iptables").args(["-w", "-t", table, "-S"]).output() else { continue };
+    for (cmd, table) in [("iptables", "nat"), ("iptables", "filter"), ("ip6tables", "nat"), ("ip6tables", "filter")] {
+        let Ok(o) = Command::new(cmd).args(["-w", "-t", table, "-S"]).output() else { continue };
         let text = String::from_utf8_lossy(&o.stdout).into_owned();
         for l in text.lines().filter(|l| l.starts_with("-A ") && l.contains(&chain)) {
             let parts: Vec<&str> = l[3..].split(' ').collect();
             if parts.first().is_some_and(|c| !c.starts_with("BERTH-")) {
-                let _ = Command::new("iptables").args(["-w", "-t", table, "-D"]).args(&parts).output();
+                let _ = Command::new(cmd).args(["-w", "-t", table, "-D"]).args(&parts).output();
             }
         }
         for l in text.lines().filter(|l| l.starts_with("-N ") && l.contains(&chain)) {
-            let _ = Command::new("iptables").args(["-w", "-t", table, "-F", &l[3..]]).output();
+            let _ = Command::new(cmd).args(["-w", "-t", table, "-F", &l[3..]]).output();
         }
         for l in text.lines().filter(|l| l.starts_with("-N ") && l.contains(&chain)) {
-            let _ = Command::new("iptables").args(["-w", "-t", table, "-X", &l[3..]]).output();
+            let _ = Command::new(cmd).args(["-w", "-t", table, "-X", &l[3..]]).output();
         }
     }
     let _ = Command::new("ip").args(["link", "del", tag]).output();

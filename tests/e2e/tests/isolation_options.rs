@@ -245,8 +245,8 @@ fn unsupported_fields_are_refused_by_name() {
         (r#""HostConfig":{"UsernsMode":"private"}"#, "HostConfig.UsernsMode"),
         (r#""HostConfig":{"DeviceRequests":[{"Count":-1,"Capabilities":[["gpu"]]}]}"#, "HostConfig.DeviceRequests"),
         (r#""HostConfig":{"StorageOpt":{"size":"1G"}}"#, "HostConfig.StorageOpt"),
-        (r#""MacAddress":"02:42:ac:11:00:09""#, "Config.MacAddress"),
-        (r#""NetworkingConfig":{"EndpointsConfig":{"bridge":{"IPAMConfig":{"IPv6Address":"fd00::9"}}}}"#, "IPv6Address"),
+        (r#""NetworkDisabled":true"#, "Config.NetworkDisabled"),
+        (r#""NetworkingConfig":{"EndpointsConfig":{"bridge":{"GwPriority":5}}}"#, "NetworkingConfig.EndpointsConfig[bridge].GwPriority"),
     ];
     for (fields, name) in cases {
         let body = format!(r#"{{"Image":"busybox","Cmd":["true"],{fields}}}"#);

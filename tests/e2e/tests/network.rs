@@ -365,7 +365,7 @@ both! {
             (vec!["--subnet", "127.0.0.0/8"], "reserved range 127.0.0.0/8 (loopback)"),
             (vec!["--subnet", "169.254.3.0/24"], "reserved range 169.254.0.0/16 (link-local)"),
             (vec!["--subnet", "239.1.0.0/16"], "reserved range 224.0.0.0/4 (multicast)"),
-            (vec!["--ipv6"], "berth does not support IPv6 networks (EnableIPv6) yet"),
+            (vec!["--ipv6", "--subnet", "ff02::/64"], "reserved range ff00::/8 (multicast)"),
             (vec!["-o", "com.docker.network.bridge.enable_icc=false"], "berth does not support network option com.docker.network.bridge.enable_icc yet"),
         ] {
             let mut full = vec!["network", "create"];

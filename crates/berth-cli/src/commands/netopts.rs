@@ -1,5 +1,5 @@
 //! The networking flags of `run`/`create` (`--network`, `--network-alias`,
-//! `--ip`, `-p`, `-P`, `--expose`, `--link`, `--dns*`, `--add-host`) and
+//! `--ip`, `--ip6`, `--mac-address`, `--link-local-ip`, `-p`, `-P`, `--expose`, `--link`, `--dns*`, `--add-host`) and
 //! how the docker CLI puts them in the create body.
 
 use berth_api::container::{ContainerConfig, HostConfig};
@@ -17,6 +17,15 @@ pub struct NetworkOptions {
     /// IPv4 address (e.g., 172.30.100.104)
     #[arg(long = "ip", value_name = "string")]
     pub ip: Option<String>,
+    /// IPv6 address (e.g., 2001:db8::33)
+    #[arg(long = "ip6", value_name = "string")]
+    pub ip6: Option<String>,
+    /// Container MAC address (e.g., 92:d0:c6:0a:29:33)
+    #[arg(long = "mac-address", value_name = "string")]
+    pub mac_address: Option<String>,
+    /// Container IPv4/IPv6 link-local addresses
+    #[arg(long = "link-local-ip", value_name = "list")]
+    pub link_local_ip: Vec<String>,
     /// Publish a container's port(s) to the host
     #[arg(short = 'p', long = "publish", value_name = "list")]
     pub publish: Vec<String>,
@@ -49,6 +58,9 @@ struct Attachment {
     target: String,
     aliases: Vec<String>,
     ip: String,
+    ip6: String,
+    mac: String,
+    link_local: Vec<String>,
     links: Vec<String>,
     driver_opts: Map<String, Value>,
 }
@@ -68,6 +80,9 @@ fn parse_attachment(v: &str) -> Result<Attachment, String> {
             "name" => a.target = val.to_string(),
             "alias" => a.aliases.push(val.to_string()),
             "ip" => a.ip = val.to_string(),
+            "ip6" => a.ip6 = val.to_string(),
+            "mac-address" => a.mac = val.to_string(),
+            "link-local-ip" => a.link_local.push(val.to_string()),
             "link" => a.links.push(val.to_string()),
             "driver-opt" => {
                 let (dk, dv) = val.split_once('=').ok_or_else(|| flag_error("--network", v, "invalid key value pair format in driver options"))?;
@@ -124,11 +139,34 @@ fn endpoint(a: &Attachment) -> Result<Value, String> {
     if !a.driver_opts.is_empty() {
         ep.insert("DriverOpts".into(), Value::Object(a.driver_opts.clone()));
     }
+    let mut ipam = Map::new();
     if !a.ip.is_empty() {
         if a.ip.parse::<std::net::Ipv4Addr>().is_err() {
             return Err(format!("invalid IPv4 address: {}", a.ip));
         }
-        ep.insert("IPAMConfig".into(), json!({"IPv4Address": a.ip}));
+        ipam.insert("IPv4Address".into(), json!(a.ip));
+    }
+    if !a.ip6.is_empty() {
+        if a.ip6.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("invalid IPv6 address: {}", a.ip6));
+        }
+        ipam.insert("IPv6Address".into(), json!(a.ip6));
+    }
+    if !a.link_local.is_empty() {
+        for ip in &a.link_local {
+            validate_ip("--link-local-ip", ip)?;
+        }
+        ipam.insert("LinkLocalIPs".into(), json!(a.link_local));
+    }
+    if !ipam.is_empty() {
+        ep.insert("IPAMConfig".into(), Value::Object(ipam));
+    }
+    if !a.mac.is_empty() {
+        let ok = a.mac.split(':').count() == 6 && a.mac.split(':').all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !ok {
+            return Err(flag_error("--mac-address", &a.mac, &format!("{} is not a valid mac address", a.mac)));
+        }
+        ep.insert("MacAddress".into(), json!(a.mac));
     }
     Ok(Value::Object(ep))
 }
@@ -174,6 +212,24 @@ impl NetworkOptions {
                 }
                 if let Some(ip) = &self.ip {
                     n.ip = ip.clone();
+                }
+                if !n.ip6.is_empty() && self.ip6.is_some() {
+                    return Err("conflicting options: cannot specify both --ip6 and per-network IPv6 address".into());
+                }
+                if let Some(ip) = &self.ip6 {
+                    n.ip6 = ip.clone();
+                }
+                if !n.mac.is_empty() && self.mac_address.is_some() {
+                    return Err("conflicting options: cannot specify both --mac-address and per-network MAC address".into());
+                }
+                if let Some(m) = &self.mac_address {
+                    n.mac = m.clone();
+                }
+                if !n.link_local.is_empty() && !self.link_local_ip.is_empty() {
+                    return Err("conflicting options: cannot specify both --link-local-ip and per-network link-local IP addresses".into());
+                }
+                if !self.link_local_ip.is_empty() {
+                    n.link_local = self.link_local_ip.clone();
                 }
             }
             let ep = endpoint(&n)?;
@@ -242,6 +298,19 @@ mod tests {
         let (_, h, v) = apply(o).unwrap();
         assert_eq!(h.network_mode, "n1");
         assert_eq!(v, json!({"EndpointsConfig": {"n1": {"Aliases": ["a1"], "IPAMConfig": {"IPv4Address": "10.0.0.3"}}, "n2": {}}}));
+        let o = NetworkOptions {
+            network: vec!["n6".into()],
+            ip6: Some("2001:db8:1::9".into()),
+            mac_address: Some("02:42:0a:00:00:09".into()),
+            link_local_ip: vec!["169.254.9.9".into()],
+            ..Default::default()
+        };
+        let (_, _, v) = apply(o).unwrap();
+        assert_eq!(
+            v,
+            json!({"EndpointsConfig": {"n6": {"MacAddress": "02:42:0a:00:00:09",
+                "IPAMConfig": {"IPv6Address": "2001:db8:1::9", "LinkLocalIPs": ["169.254.9.9"]}}}})
+        );
     }
 
     #[test]
@@ -278,6 +347,9 @@ mod tests {
             NetworkOptions { network: vec!["name=n,bogus=1".into()], ..Default::default() },
             NetworkOptions { network: vec!["name=n,alias=a".into()], network_alias: vec!["b".into()], ..Default::default() },
             NetworkOptions { network: vec!["n".into()], ip: Some("300.1.1.1".into()), ..Default::default() },
+            NetworkOptions { network: vec!["n".into()], ip6: Some("10.0.0.1".into()), ..Default::default() },
+            NetworkOptions { mac_address: Some("02:42:zz:00:00:01".into()), ..Default::default() },
+            NetworkOptions { link_local_ip: vec!["nope".into()], ..Default::default() },
         ];
         for o in bad {
             assert!(apply(o.clone()).is_err(), "{o:?}");

@@ -60,6 +60,9 @@ pub struct CreateArgs {
     /// IP Address Management Driver
     #[arg(long = "ipam-driver", default_value = "default")]
     pub ipam_driver: String,
+    /// Auxiliary IPv4 or IPv6 addresses used by Network driver (name=address)
+    #[arg(long = "aux-address")]
+    pub aux_address: Vec<String>,
     /// Enable or disable IPv6 networking
     #[arg(long)]
     pub ipv6: bool,
@@ -121,9 +124,15 @@ pub struct ConnectArgs {
     /// IPv4 address (e.g., "172.30.100.104")
     #[arg(long)]
     pub ip: Option<String>,
+    /// IPv6 address (e.g., "2001:db8::33")
+    #[arg(long)]
+    pub ip6: Option<String>,
     /// Add link to another container
     #[arg(long)]
     pub link: Vec<String>,
+    /// Add a link-local address for the container
+    #[arg(long = "link-local-ip")]
+    pub link_local_ip: Vec<String>,
     /// driver options for the network
     #[arg(long = "driver-opt")]
     pub driver_opt: Vec<String>,
@@ -152,21 +161,33 @@ pub async fn run(client: &Client, cmd: NetworkCommand) -> anyhow::Result<()> {
     }
 }
 
-fn parse_cidr(s: &str) -> Option<(u32, u8)> {
-    let (ip, len) = s.split_once('/')?;
-    let ip: std::net::Ipv4Addr = ip.parse().ok()?;
-    let len: u8 = len.parse().ok().filter(|l| *l <= 32)?;
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    Some((u32::from(ip) & mask, len))
+/// An address as a 128-bit number and its width (32 or 128).
+fn ip_bits(ip: &str) -> Option<(u128, u32)> {
+    match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(a) => Some((u128::from(u32::from(a)), 32)),
+        std::net::IpAddr::V6(a) => Some((u128::from(a), 128)),
+    }
 }
 
-/// docker's `subnetMatches`: `inner` (an address or CIDR) lies in `subnet`.
+fn parse_cidr(s: &str) -> Option<(u128, u32, u32)> {
+    let (ip, len) = s.split_once('/')?;
+    let (ip, width) = ip_bits(ip)?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= width)?;
+    let mask = if len == 0 { 0 } else { (u128::MAX >> (128 - width)) & !((1u128 << (width - len)) - 1) };
+    Some((ip & mask, len, width))
+}
+
+/// docker's `subnetMatches`: `inner` (an address or CIDR) lies in `subnet`
+/// (either family; a different family never matches).
 fn subnet_matches(subnet: &str, inner: &str) -> Result<bool, String> {
-    let (net, len) = parse_cidr(subnet).ok_or_else(|| format!("invalid subnet: invalid CIDR address: {subnet}"))?;
+    let (net, len, width) = parse_cidr(subnet).ok_or_else(|| format!("invalid subnet: invalid CIDR address: {subnet}"))?;
     let ip = inner.split('/').next().unwrap_or("");
-    let ip: std::net::Ipv4Addr = ip.parse().map_err(|_| format!("invalid CIDR address: {inner}"))?;
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    Ok(u32::from(ip) & mask == net)
+    let (ip, w) = ip_bits(ip).ok_or_else(|| format!("invalid CIDR address: {inner}"))?;
+    if w != width {
+        return Ok(false);
+    }
+    let mask = if len == 0 { 0 } else { (u128::MAX >> (128 - width)) & !((1u128 << (width - len)) - 1) };
+    Ok(ip & mask == net)
 }
 
 /// docker's `createIPAMConfig` for one address family.
@@ -207,6 +228,22 @@ fn ipam_config(a: &CreateArgs) -> Result<Vec<IpamConfig>, String> {
             return Err(format!("no matching subnet for gateway {g}"));
         }
     }
+    for aux in &a.aux_address {
+        let Some((name, ip)) = aux.split_once('=') else {
+            return Err(format!("invalid aux-address {aux:?}: want name=address"));
+        };
+        let mut matched = false;
+        for c in out.iter_mut() {
+            if !subnet_matches(&c.subnet, ip)? {
+                continue;
+            }
+            c.auxiliary_addresses.get_or_insert_with(BTreeMap::new).insert(name.to_string(), ip.to_string());
+            matched = true;
+        }
+        if !matched {
+            return Err(format!("no matching subnet for aux-address {ip}"));
+        }
+    }
     Ok(out)
 }
 
@@ -227,6 +264,7 @@ async fn create(client: &Client, a: CreateArgs) -> anyhow::Result<()> {
         options: key_values(&a.opt),
         labels: Some(labels_to_map(&a.label)),
         enable_ipv6: a.ipv6.then_some(true),
+        enable_ipv4: None,
     };
     let r: NetworkCreateResponse = client.post_json("/networks/create", &Query::new(), Some(&req)).await?;
     println!("{}", r.id);
@@ -355,8 +393,18 @@ async fn prune(client: &Client, a: PruneArgs) -> anyhow::Result<()> {
 
 async fn connect(client: &Client, a: ConnectArgs) -> anyhow::Result<()> {
     let mut ep = serde_json::Map::new();
+    let mut ipam = serde_json::Map::new();
     if let Some(ip) = &a.ip {
-        ep.insert("IPAMConfig".into(), json!({"IPv4Address": ip}));
+        ipam.insert("IPv4Address".into(), json!(ip));
+    }
+    if let Some(ip) = &a.ip6 {
+        ipam.insert("IPv6Address".into(), json!(ip));
+    }
+    if !a.link_local_ip.is_empty() {
+        ipam.insert("LinkLocalIPs".into(), json!(a.link_local_ip));
+    }
+    if !ipam.is_empty() {
+        ep.insert("IPAMConfig".into(), serde_json::Value::Object(ipam));
     }
     if !a.link.is_empty() {
         ep.insert("Links".into(), json!(a.link));

@@ -15,6 +15,7 @@ mod logs;
 mod manager;
 mod netconnect;
 mod network;
+pub mod netrequest;
 mod mounts;
 pub mod naming;
 mod pause;

@@ -7,29 +7,11 @@ use super::manager::ContainerManager;
 use super::record::ContainerRecord;
 use crate::network::AttachInput;
 use crate::network::ports;
-use crate::network::record::Endpoint;
 use crate::network::{Attached, ContainerNet, NetNs};
 use berth_api::ApiError;
 use serde_json::Value;
 
-/// The networks a create request asks for (`NetworkingConfig.EndpointsConfig`).
-pub fn requested(networking_config: Option<&Value>) -> Result<ContainerNet, ApiError> {
-    let mut net = ContainerNet::default();
-    let Some(Value::Object(eps)) = networking_config.and_then(|v| v.get("EndpointsConfig")) else { return Ok(net) };
-    for (name, cfg) in eps {
-        let aliases = cfg
-            .get("Aliases")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
-            .unwrap_or_default();
-        let ip = match cfg.get("IPAMConfig").and_then(|c| c.get("IPv4Address")).and_then(Value::as_str) {
-            None | Some("") => None,
-            Some(s) => Some(s.parse().map_err(|_| ApiError::invalid(format!("invalid IPv4 address: {s}")))?),
-        };
-        net.endpoints.insert(name.clone(), Endpoint { requested_ip: ip, aliases, ..Default::default() });
-    }
-    Ok(net)
-}
+pub use super::netrequest::requested;
 
 impl ContainerManager {
     /// Attaches `rec` to its networks before its shim starts.
@@ -222,7 +204,7 @@ pub fn stopped_net(net: &ContainerNet) -> ContainerNet {
     for (k, ep) in &net.endpoints {
         out.endpoints.insert(
             k.clone(),
-            Endpoint { requested_ip: ep.requested_ip, aliases: ep.aliases.clone(), ..Default::default() },
+            ep.requested(),
         );
     }
     out

@@ -33,11 +33,10 @@ const HOST_CONFIG: &[(&str, &[&str])] = &[
 ];
 
 /// `Config` fields berth does not act on.
-const CONFIG: &[(&str, &[&str])] = &[("MacAddress", &[]), ("NetworkDisabled", &[])];
+const CONFIG: &[(&str, &[&str])] = &[("NetworkDisabled", &[])];
 
 /// Per-endpoint fields of `NetworkingConfig.EndpointsConfig`.
-const ENDPOINT: &[(&str, &[&str])] = &[("MacAddress", &[]), ("DriverOpts", &[]), ("GwPriority", &[]), ("Links", &[])];
-const ENDPOINT_IPAM: &[(&str, &[&str])] = &[("IPv6Address", &[]), ("LinkLocalIPs", &[])];
+const ENDPOINT: &[(&str, &[&str])] = &[("GwPriority", &[])];
 
 /// Whether `v` sets something, given the spellings of "unset" for its field.
 fn is_set(v: &Value, unset: &[&str]) -> bool {
@@ -69,7 +68,6 @@ pub fn refuse(hc: &HostConfig, config: &ContainerConfig, networking: Option<&Val
     for (name, ep) in endpoints.into_iter().flatten() {
         let prefix = format!("NetworkingConfig.EndpointsConfig[{name}].");
         check(ep.as_object(), ENDPOINT, &prefix)?;
-        check(ep.get("IPAMConfig").and_then(Value::as_object), ENDPOINT_IPAM, &format!("{prefix}IPAMConfig."))?;
     }
     super::logdriver::LogDriver::validate(&hc.log_config)
 }
@@ -101,11 +99,8 @@ mod tests {
     fn set_fields_are_named() {
         assert_eq!(refused(json!({"BlkioWeight": 300}), json!({}), None).unwrap(), "berth does not support HostConfig.BlkioWeight yet");
         assert_eq!(refused(json!({"UsernsMode": "private"}), json!({}), None).unwrap(), "berth does not support HostConfig.UsernsMode yet");
-        assert_eq!(refused(json!({}), json!({"MacAddress": "02:42:ac:11:00:02"}), None).unwrap(), "berth does not support Config.MacAddress yet");
-        let net = json!({"EndpointsConfig": {"n1": {"IPAMConfig": {"IPv6Address": "fd00::2"}}}});
-        assert_eq!(
-            refused(json!({}), json!({}), Some(net)).unwrap(),
-            "berth does not support NetworkingConfig.EndpointsConfig[n1].IPAMConfig.IPv6Address yet"
-        );
+        assert_eq!(refused(json!({}), json!({"NetworkDisabled": true}), None).unwrap(), "berth does not support Config.NetworkDisabled yet");
+        let net = json!({"EndpointsConfig": {"n1": {"GwPriority": 10}}});
+        assert_eq!(refused(json!({}), json!({}), Some(net)).unwrap(), "berth does not support NetworkingConfig.EndpointsConfig[n1].GwPriority yet");
     }
 }

@@ -132,12 +132,18 @@ impl Filters {
 }
 
 fn decode(s: &str) -> String {
+    percent_decode(s, true)
+}
+
+/// Percent-decodes `s`; `plus_is_space` for query strings (form encoding),
+/// not for path segments (`GET /networks/test%2001` names "test 01").
+pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < b.len() => {
                 match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
                     Ok(v) => {
@@ -167,6 +173,13 @@ mod tests {
         assert!(!q.flag("missing"));
         assert_eq!(q.get("x"), Some("%zz"));
         assert_eq!(q.get("y"), Some("%4"));
+    }
+
+    #[test]
+    fn path_segments_keep_plus() {
+        assert_eq!(percent_decode("test%2001+x", false), "test 01+x");
+        assert_eq!(percent_decode("a%2Fb", false), "a/b");
+        assert_eq!(percent_decode("%", false), "%");
     }
 
     #[test]

@@ -2,14 +2,15 @@
 //! its own UDP socket and TCP listener inside its namespace (see
 //! berth-net's `dnsns`), served here from tokio. Names are looked up in
 //! the networks the asking container is on: container names, short IDs,
-//! hostnames and `--network-alias`es (all addresses, order rotating);
+//! hostnames and `--network-alias`es (all addresses, order rotating; A
+//! and AAAA; the table is dns_names.rs);
 //! anything else is forwarded, from the host's namespace, to the
 //! container's upstream servers.
 
+use super::dns_names::Names;
 use berth_net::dns;
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -30,15 +31,6 @@ const MAX_FORWARDS_PER_CONTAINER: usize = 64;
 /// Open TCP connections per container (each is a task for up to 30 s).
 const MAX_TCP_CONNS_PER_CONTAINER: usize = 16;
 
-#[derive(Debug, Clone)]
-struct Record {
-    container: String,
-    network: String,
-    network_name: String,
-    names: Vec<String>,
-    ip: Ipv4Addr,
-}
-
 /// What a served container may do beyond our names.
 #[derive(Debug, Clone, Default)]
 pub struct Upstream {
@@ -48,9 +40,8 @@ pub struct Upstream {
 }
 
 pub struct Resolver {
-    records: Mutex<Vec<Record>>,
+    names: Names,
     servers: Mutex<HashMap<String, Vec<JoinHandle<()>>>>,
-    turn: AtomicUsize,
     /// Permits for forwarded queries across all containers.
     forwards: Arc<Semaphore>,
     per_container: Limits,
@@ -92,9 +83,8 @@ pub fn upstream_addr(s: &str) -> Option<SocketAddr> {
 impl Resolver {
     fn with_limits(forwards: usize, per_container: Limits) -> Resolver {
         Resolver {
-            records: Mutex::default(),
+            names: Names::default(),
             servers: Mutex::default(),
-            turn: AtomicUsize::new(0),
             forwards: Arc::new(Semaphore::new(forwards)),
             per_container,
             dropped: Mutex::new(RepeatLog::new(Duration::from_secs(10))),
@@ -115,46 +105,25 @@ impl Resolver {
         permits
     }
 
-    /// Names of `container` on `network`, answered at `ip`.
-    pub fn add(&self, container: &str, network: &str, network_name: &str, names: &[String], ip: Ipv4Addr) {
-        let names: Vec<String> = names.iter().filter(|n| !n.is_empty()).map(|n| n.trim_end_matches('.').to_ascii_lowercase()).collect();
-        let mut r = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        r.retain(|x| !(x.container == container && x.network == network));
-        r.push(Record { container: container.into(), network: network.into(), network_name: network_name.to_ascii_lowercase(), names, ip });
+    /// Names of `container` on `network`, answered at `ip` (and `ip6`).
+    pub fn add(&self, container: &str, network: &str, network_name: &str, names: &[String], ip: Ipv4Addr, ip6: Option<Ipv6Addr>) {
+        self.names.add(container, network, network_name, names, ip, ip6);
     }
 
-    /// Drops `container`'s names on `network` (all networks for `None`).
+    /// `container`'s links on `network`: (alias, target container name).
+    pub fn set_links(&self, container: &str, network: &str, links: &[(String, String)]) {
+        self.names.set_links(container, network, links);
+    }
+
+    /// Drops `container`'s names and links on `network` (all for `None`).
     pub fn remove(&self, container: &str, network: Option<&str>) {
-        let mut r = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        r.retain(|x| !(x.container == container && network.is_none_or(|n| x.network == n)));
-    }
-
-    /// The addresses of `name` seen by `asker`; `rotate` turns the order
-    /// (A queries only, so an A+AAAA pair does not undo the turn).
-    fn lookup(&self, asker: &str, name: &str, rotate: bool) -> Option<Vec<Ipv4Addr>> {
-        let r = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        let nets: Vec<&str> = r.iter().filter(|x| x.container == asker).map(|x| x.network.as_str()).collect();
-        let mut ips: Vec<Ipv4Addr> = r
-            .iter()
-            .filter(|x| nets.contains(&x.network.as_str()))
-            .filter(|x| x.names.iter().any(|n| n == name || name.strip_suffix(&x.network_name).and_then(|s| s.strip_suffix('.')) == Some(n)))
-            .map(|x| x.ip)
-            .collect();
-        ips.dedup();
-        if ips.is_empty() {
-            return None;
-        }
-        if rotate {
-            let k = self.turn.fetch_add(1, Ordering::Relaxed) % ips.len();
-            ips.rotate_left(k);
-        }
-        Some(ips)
+        self.names.remove(container, network);
     }
 
     fn reply(&self, asker: &str, query: &[u8], up: &Upstream) -> Reply {
         let Some(q) = dns::parse_query(query) else { return Reply::Drop };
-        if let Some(ips) = self.lookup(asker, &q.name, q.qtype == dns::TYPE_A) {
-            return Reply::Local(dns::answer(query, &q, &ips, TTL));
+        if let Some((ips, ips6)) = self.names.lookup(asker, &q.name, q.qtype) {
+            return Reply::Local(dns::answer_addrs(query, &q, &ips, &ips6, TTL));
         }
         if !up.forward || up.servers.is_empty() {
             let code = if up.forward { dns::RCODE_SERVFAIL } else { dns::RCODE_NXDOMAIN };
@@ -328,9 +297,9 @@ mod tests {
     #[test]
     fn names_aliases_and_round_robin() {
         let r = Resolver::default();
-        r.add("c1", "n1", "net1", &["web".into(), "Shared".into()], ip("10.0.0.2"));
-        r.add("c2", "n1", "net1", &["db".into(), "shared".into()], ip("10.0.0.3"));
-        r.add("c3", "n2", "net2", &["other".into()], ip("10.1.0.2"));
+        r.add("c1", "n1", "net1", &["web".into(), "Shared".into()], ip("10.0.0.2"), None);
+        r.add("c2", "n1", "net1", &["db".into(), "shared".into()], ip("10.0.0.3"), None);
+        r.add("c3", "n2", "net2", &["other".into()], ip("10.1.0.2"), None);
         let up = Upstream::default();
         let q = dns::build_query(7, "db", dns::TYPE_A);
         assert_eq!(dns::answer_ips(&local(&r, "c1", &q, &up).unwrap()), [ip("10.0.0.3")]);
@@ -353,6 +322,34 @@ mod tests {
         assert!(local(&r, "c1", b"garbage", &up).is_none());
         assert_eq!(upstream_addr("10.0.0.1:5353"), Some("10.0.0.1:5353".parse().unwrap()));
         assert_eq!(upstream_addr("bogus"), None);
+    }
+
+    #[test]
+    fn aaaa_answers_and_link_aliases() {
+        let r = Resolver::default();
+        let v6: Ipv6Addr = "2001:db8:1::3".parse().unwrap();
+        r.add("c1", "n1", "net1", &["web".into()], ip("10.0.0.2"), Some("2001:db8:1::2".parse().unwrap()));
+        r.add("c2", "n1", "net1", &["db".into()], ip("10.0.0.3"), Some(v6));
+        r.add("c3", "n1", "net1", &["v4only".into()], ip("10.0.0.4"), None);
+        let up = Upstream::default();
+        let q = dns::build_query(7, "db", dns::TYPE_AAAA);
+        let resp = local(&r, "c1", &q, &up).unwrap();
+        assert_eq!(dns::answer_ips6(&resp), [v6]);
+        assert!(dns::answer_ips(&resp).is_empty());
+        // A known name without an IPv6 address: NOERROR, no records.
+        let resp = local(&r, "c1", &dns::build_query(7, "v4only", dns::TYPE_AAAA), &up).unwrap();
+        assert_eq!((resp[3] & 0x0f, dns::answer_ips6(&resp).len()), (0, 0));
+        // c1's link alias "bar" names db, for c1 only, on the link's network
+        // (db is on n2 as well, where c1 also is).
+        r.add("c2", "n2", "net2", &["db".into()], ip("10.1.0.3"), None);
+        r.add("c1", "n2", "net2", &["web".into()], ip("10.1.0.2"), None);
+        assert_eq!(dns::answer_ips(&local(&r, "c1", &dns::build_query(7, "db", dns::TYPE_A), &up).unwrap()).len(), 2);
+        r.set_links("c1", "n1", &[("bar".into(), "/DB".into())]);
+        let q = dns::build_query(7, "bar", dns::TYPE_A);
+        assert_eq!(dns::answer_ips(&local(&r, "c1", &q, &up).unwrap()), [ip("10.0.0.3")]);
+        assert_eq!(local(&r, "c3", &q, &up).unwrap()[3] & 0x0f, dns::RCODE_NXDOMAIN);
+        r.remove("c1", Some("n1"));
+        assert_eq!(local(&r, "c1", &q, &up).unwrap()[3] & 0x0f, dns::RCODE_NXDOMAIN);
     }
 
     /// A container asking for names no upstream answers: forwarded queries

@@ -108,6 +108,10 @@ impl NetworkManager {
         if let Some(ip) = net.endpoints.values().find_map(|e| e.ip) {
             hosts.push(format!("{ip}\t{}", inp.hostname));
         }
+        // On an IPv6 network dockerd lists the v6 address too.
+        if let Some(ip) = net.endpoints.values().find_map(|e| e.ip6) {
+            hosts.push(format!("{ip}\t{}", inp.hostname));
+        }
         for (ip, names) in &inp.links {
             hosts.push(format!("{ip}\t{names}"));
         }
@@ -151,42 +155,57 @@ impl NetworkManager {
     /// One veth into one network.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn plug(&self, st: &mut State, id: &str, ns_name: &str, n: &NetworkRecord, req: &Endpoint, idx: usize, route: bool) -> Result<Endpoint, ApiError> {
-        let alloc = st.alloc.get_mut(&n.id).ok_or_else(|| ApiError::internal(format!("network {} has no address pool", n.name)))?;
-        let ip = match req.requested_ip {
-            Some(_) if n.default_bridge => {
-                return Err(ApiError::invalid("user specified IP address is supported on user defined networks only"))
+        let pools = st.alloc.get_mut(&n.id).ok_or_else(|| ApiError::internal(format!("network {} has no address pool", n.name)))?;
+        if n.default_bridge && (req.requested_ip.is_some() || req.requested_ip6.is_some()) {
+            return Err(ApiError::invalid("user specified IP address is supported on user defined networks only"));
+        }
+        let lease = match req.requested_ip {
+            Some(ip) => pools.claim4(ip),
+            None => pools.allocate4(),
+        }
+        .map_err(net_error)?;
+        let lease6 = match req.requested_ip6 {
+            Some(ip) => pools.claim6(ip).map(Some),
+            None => pools.allocate6(),
+        };
+        let lease6 = match lease6 {
+            Ok(l) => l,
+            Err(e) => {
+                pools.release4(lease.ip);
+                return Err(net_error(e));
             }
-            Some(ip) => {
-                alloc.claim(ip).map_err(net_error)?;
-                ip
-            }
-            None => alloc.allocate().map_err(net_error)?,
         };
         let endpoint_id = new_id();
-        let ep = Endpoint {
-            network_id: n.id.clone(),
-            endpoint_id: endpoint_id.clone(),
-            requested_ip: req.requested_ip,
-            aliases: req.aliases.clone(),
-            ip: Some(ip),
-            prefix: alloc.subnet().prefix(),
-            gateway: Some(alloc.gateway()),
-            mac: mac_for(ip),
-            ifname: format!("eth{idx}"),
-            host_if: format!("vb{}", &endpoint_id[..12]),
-        };
+        let mut ep = req.requested();
+        ep.network_id = n.id.clone();
+        ep.endpoint_id = endpoint_id.clone();
+        ep.ip = Some(lease.ip);
+        ep.prefix = lease.prefix;
+        ep.gateway = Some(lease.gateway);
+        ep.ip6 = lease6.map(|l| l.ip);
+        ep.prefix6 = lease6.map(|l| l.prefix).unwrap_or(0);
+        ep.gateway6 = lease6.map(|l| l.gateway);
+        ep.mac = req.requested_mac.clone().unwrap_or_else(|| mac_for(lease.ip));
+        ep.ifname = format!("eth{idx}");
+        ep.host_if = format!("vb{}", &endpoint_id[..12]);
         let plan = VethPlan {
             netns: ns_name.to_string(),
             host_if: ep.host_if.clone(),
             container_if: ep.ifname.clone(),
             bridge: n.bridge.clone(),
-            ip,
+            ip: lease.ip,
             prefix: ep.prefix,
             mac: ep.mac.clone(),
             default_route: if route { ep.gateway } else { None },
+            ip6: lease6.map(|l| (l.ip, l.prefix)),
+            default_route6: if route { ep.gateway6 } else { None },
+            extra_addrs: ep.link_local_ips.clone(),
         };
         if let Err(e) = self.links.add_veth(&plan) {
-            alloc.release(ip);
+            pools.release4(lease.ip);
+            if let Some(l) = lease6 {
+                pools.release6(l.ip);
+            }
             return Err(net_error(e));
         }
         st.users.entry(n.id.clone()).or_default().push(id.to_string());
@@ -240,7 +259,10 @@ impl NetworkManager {
             deferred.links.push(ep.host_if.clone());
         }
         if let Some(ip) = ep.ip {
-            deferred.leases.push((ep.network_id.clone(), ip));
+            deferred.leases.push((ep.network_id.clone(), ip.into()));
+        }
+        if let Some(ip) = ep.ip6 {
+            deferred.leases.push((ep.network_id.clone(), ip.into()));
         }
     }
 
@@ -248,9 +270,12 @@ impl NetworkManager {
     pub fn restore_container(&self, id: &str, net: &ContainerNet) {
         let mut st = self.lock();
         for ep in net.endpoints.values() {
-            if let (Some(a), Some(ip)) = (st.alloc.get_mut(&ep.network_id), ep.ip) {
-                if let Err(e) = a.claim(ip) {
-                    crate::daemon::log(&format!("{id}: lease {ip}: {e}"));
+            if let Some(a) = st.alloc.get_mut(&ep.network_id) {
+                let claims = [ep.ip.map(|ip| (ip.to_string(), a.claim4(ip).map(|_| ()))), ep.ip6.map(|ip| (ip.to_string(), a.claim6(ip).map(|_| ())))];
+                for (ip, res) in claims.into_iter().flatten() {
+                    if let Err(e) = res {
+                        crate::daemon::log(&format!("{id}: lease {ip}: {e}"));
+                    }
                 }
             }
             st.users.entry(ep.network_id.clone()).or_default().push(id.to_string());
@@ -317,14 +342,12 @@ impl NetworkManager {
         let Some(ns) = &net.netns else { return Ok(false) };
         let mut forward = false;
         for ep in net.endpoints.values() {
-            let (Some(n), Some(ip)) = (st.nets.get(&ep.network_id), ep.ip) else { continue };
+            let (Some(n), Some(_)) = (st.nets.get(&ep.network_id), ep.ip) else { continue };
             if n.default_bridge {
                 continue;
             }
             forward |= !n.internal;
-            let mut names = net.dns_names.clone();
-            names.extend(ep.aliases.iter().cloned());
-            self.dns.add(id, &n.id, &n.name, &names, ip);
+            self.register_dns(id, net, &n.id, &n.name, ep);
         }
         let servers = net.dns_upstreams.iter().filter_map(|s| super::dns::upstream_addr(s)).collect();
         self.dns.start(id, ns, super::dns::Upstream { servers, forward }).map_err(ApiError::internal)?;
@@ -336,7 +359,16 @@ impl NetworkManager {
         if let Some(ip) = ep.ip {
             let mut names = net.dns_names.clone();
             names.extend(ep.aliases.iter().cloned());
-            self.dns.add(id, network_id, network_name, &names, ip);
+            self.dns.add(id, network_id, network_name, &names, ip, ep.ip6);
+            let links: Vec<(String, String)> = ep
+                .links
+                .iter()
+                .map(|l| match l.split_once(':') {
+                    Some((target, alias)) => (alias.to_string(), target.to_string()),
+                    None => (l.clone(), l.clone()),
+                })
+                .collect();
+            self.dns.set_links(id, network_id, &links);
         }
     }
 }

@@ -7,10 +7,11 @@ use crate::container::naming::new_id;
 use crate::container::now_nanos;
 use berth_api::ApiError;
 use berth_net::firewall::{network_rules, NetworkFw};
-use berth_net::ipam::{host_routes, Allocator};
+use berth_net::ipam::host_routes;
 use berth_net::pools::choose_from;
 use berth_net::subnet::{parse_ip, Subnet};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 
 /// What `POST /networks/create` asks for, decoded.
@@ -18,12 +19,22 @@ use std::os::fd::AsRawFd;
 pub struct CreateSpec {
     pub name: String,
     pub driver: String,
-    pub subnet: Option<String>,
-    pub gateway: Option<String>,
-    pub ip_range: Option<String>,
+    /// `IPAM.Config`, in order (IPv4 and IPv6 entries).
+    pub pools: Vec<PoolSpec>,
+    /// `EnableIPv6` (also implied by an IPv6 subnet).
+    pub enable_ipv6: bool,
     pub internal: bool,
     pub labels: BTreeMap<String, String>,
     pub options: BTreeMap<String, String>,
+}
+
+/// One `IPAM.Config` entry.
+#[derive(Debug, Default, Clone)]
+pub struct PoolSpec {
+    pub subnet: Option<String>,
+    pub gateway: Option<String>,
+    pub ip_range: Option<String>,
+    pub aux: BTreeMap<String, String>,
 }
 
 /// An exclusive host-wide flock, released on drop.
@@ -66,6 +77,9 @@ fn builtin(name: &str, driver: &str) -> NetworkRecord {
         labels: BTreeMap::new(),
         options: BTreeMap::new(),
         default_bridge: false,
+        more_subnets: vec![],
+        ipv6: None,
+        aux_addresses: BTreeMap::new(),
     }
 }
 
@@ -111,7 +125,7 @@ impl NetworkManager {
             (None, Some(n)) if link_up && n.subnet.is_some() && n.bridge == self.cfg.bridge => return Ok(()),
             (None, _) => {
                 let mut taken = host_routes();
-                taken.extend(st.nets.values().filter(|n| n.name != "bridge").filter_map(|n| n.subnet));
+                taken.extend(st.nets.values().filter(|n| n.name != "bridge").flat_map(|n| n.pools4()).map(|p| p.subnet));
                 let s = choose_from(&self.cfg.pools, &taken).map_err(net_error)?;
                 (s, s.nth(1).ok_or_else(|| ApiError::internal("pool too small"))?)
             }
@@ -135,18 +149,24 @@ impl NetworkManager {
     }
 
     fn fw_of(n: &NetworkRecord) -> Option<NetworkFw> {
-        Some(NetworkFw { bridge: n.bridge.clone(), subnet: n.subnet?, internal: n.internal })
+        let subnets: Vec<Subnet> = n.pools4().iter().map(|p| p.subnet).collect();
+        (!subnets.is_empty()).then(|| NetworkFw { bridge: n.bridge.clone(), subnets, subnet6: n.ipv6.as_ref().map(|p| p.subnet), internal: n.internal })
     }
 
     /// Bridge link, its rules, and its allocator.
     fn bring_up(&self, st: &mut State, n: &NetworkRecord) -> Result<(), ApiError> {
-        let (Some(subnet), Some(gw)) = (n.subnet, n.gateway) else { return Ok(()) };
-        let alloc = Allocator::new(subnet, n.ip_range, Some(gw)).map_err(net_error)?;
-        self.links.ensure_bridge(&n.bridge, gw, subnet.prefix()).map_err(net_error)?;
+        let pools4 = n.pools4();
+        if pools4.is_empty() {
+            return Ok(());
+        }
+        let pools = super::pools::allocators(n).map_err(net_error)?;
+        let mut gateways: Vec<(IpAddr, u8)> = pools4.iter().map(|p| (p.gateway.into(), p.subnet.prefix())).collect();
+        gateways.extend(n.ipv6.iter().map(|p| (p.gateway.into(), p.subnet.prefix())));
+        self.links.ensure_bridge(&n.bridge, &gateways).map_err(net_error)?;
         if let Some(f) = Self::fw_of(n) {
             self.fw.add(&network_rules(&self.chains, &f)).map_err(net_error)?;
         }
-        st.alloc.insert(n.id.clone(), alloc);
+        st.alloc.insert(n.id.clone(), pools);
         Ok(())
     }
 
@@ -161,12 +181,7 @@ impl NetworkManager {
         if driver != "bridge" {
             return Err(ApiError::not_found(format!("plugin \"{driver}\" not found")));
         }
-        let subnet = spec.subnet.as_deref().map(|s| Subnet::parse(s, false)).transpose().map_err(net_error)?;
-        let range = spec.ip_range.as_deref().map(|s| Subnet::parse(s, false)).transpose().map_err(net_error)?;
-        let gateway = spec.gateway.as_deref().map(parse_ip).transpose().map_err(net_error)?;
-        if subnet.is_none() && (range.is_some() || gateway.is_some()) {
-            return Err(ApiError::invalid("ip-range and gateway need a subnet (--subnet)"));
-        }
+        let plan = super::pools::plan(&spec).map_err(net_error)?;
         let id = new_id();
         let bridge = spec.options.get("com.docker.network.bridge.name").cloned().unwrap_or_else(|| format!("br-{}", &id[..12]));
         if !berth_net::link::valid_ifname(&bridge) {
@@ -180,38 +195,21 @@ impl NetworkManager {
         if st.nets.values().any(|n| n.bridge == bridge) || berth_net::link::link_exists(&bridge) {
             return Err(ApiError::conflict(format!("bridge name {bridge} is already in use")));
         }
-        let ours: Vec<Subnet> = st.nets.values().filter_map(|n| n.subnet).collect();
-        let subnet = match subnet {
-            Some(s) => {
-                if let Some(block) = s.reserved_block() {
-                    return Err(ApiError::invalid(format!("invalid subnet {s}: it overlaps the reserved range {block}")));
-                }
-                if ours.iter().any(|o| o.overlaps(&s)) {
-                    return Err(net_error(berth_net::NetError::Overlap));
-                }
-                s
-            }
-            None => {
-                let mut taken = host_routes();
-                taken.extend(ours);
-                choose_from(&self.cfg.pools, &taken).map_err(net_error)?
-            }
-        };
-        let alloc = Allocator::new(subnet, range, gateway).map_err(net_error)?;
+        let ours: Vec<&NetworkRecord> = st.nets.values().collect();
+        let placed = super::pools::place(plan, &id, &ours, &self.cfg.pools, host_routes, berth_net::ipam6::host_routes6).map_err(net_error)?;
         let n = NetworkRecord {
             id,
             name: spec.name,
             driver,
             created: now_nanos(),
-            subnet: Some(subnet),
-            gateway: Some(alloc.gateway()),
-            ip_range: alloc.range(),
             bridge,
             internal: spec.internal,
             labels: spec.labels,
             options: spec.options,
-            default_bridge: false,
+            ..placed
         };
+        // The plan must hold together (gateways, ranges, aux addresses).
+        super::pools::allocators(&n).map_err(net_error)?;
         // The record first: a crash after it leaves a network that start-up
         // brings up; a crash before it leaves nothing. The other order
         // could leave a bridge no record names.

@@ -4,9 +4,11 @@
 
 mod connect;
 pub mod dns;
+mod dns_names;
 mod endpoint;
 mod etc;
 mod manage;
+mod pools;
 pub mod ports;
 pub mod record;
 mod teardown;
@@ -14,12 +16,12 @@ pub mod view;
 
 pub use endpoint::{AttachInput, Attached, NetNs};
 pub use etc::{host_nameservers, hosts as hosts_file, resolv as resolv_file, DnsSettings};
-pub use manage::CreateSpec;
+pub use manage::{CreateSpec, PoolSpec};
 pub use record::ContainerNet;
 
 use berth_api::ApiError;
 use berth_net::firewall::{Chains, Firewall, Proto};
-use berth_net::ipam::Allocator;
+use berth_net::ipam6::Pools;
 use berth_net::link::Links;
 use berth_store::RecordDir;
 use record::NetworkRecord;
@@ -47,7 +49,7 @@ pub struct NetConfig {
 #[derive(Default)]
 struct State {
     nets: BTreeMap<String, NetworkRecord>,
-    alloc: HashMap<String, Allocator>,
+    alloc: HashMap<String, Pools>,
     /// Held host ports: (proto, host ip, port) → (container id, socket).
     ports: HashMap<(Proto, String, u16), (String, ports::Reservation)>,
     /// Network id → running container ids attached.

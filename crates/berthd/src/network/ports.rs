@@ -77,12 +77,12 @@ pub fn requests(bindings: Option<&Value>, publish_all: bool, exposed: &[String])
                     let host_ip = match binding_str(&b, "HostIp")? {
                         "" | "0.0.0.0" => None,
                         s if s.contains(':') => {
-                            // IPv6 bindings: no IPv6 networking yet; skipped
-                            // as before, but only once they parse.
+                            // Ports are published with iptables (IPv4) only;
+                            // an IPv6 host address would be a silent no-op.
                             s.trim_matches(|c| c == '[' || c == ']')
                                 .parse::<std::net::Ipv6Addr>()
                                 .map_err(|_| ApiError::invalid(format!("invalid host IP: {s}")))?;
-                            continue;
+                            return Err(ApiError::invalid(format!("berth does not support publishing ports on IPv6 host addresses (HostIp {s}) yet")));
                         }
                         s => Some(s.parse().map_err(|_| ApiError::invalid(format!("invalid host IP: {s}")))?),
                     };
@@ -232,6 +232,7 @@ mod tests {
             (json!({"80/tcp": [{"HostIp": "1.2.3"}]}), "invalid host IP: 1.2.3"),
             (json!({"80/tcp": [{"HostIp": "999.1.1.1"}]}), "invalid host IP: 999.1.1.1"),
             (json!({"80/tcp": [{"HostIp": "::zz"}]}), "invalid host IP: ::zz"),
+            (json!({"80/tcp": [{"HostIp": "::"}]}), "berth does not support publishing ports on IPv6 host addresses (HostIp ::) yet"),
             (json!({"80/tcp": ["x"]}), "invalid port binding for 80/tcp: \"x\""),
             (json!({"80/tcp": 5}), "invalid port bindings for 80/tcp: 5"),
             (json!(["80/tcp"]), "invalid PortBindings: [\"80/tcp\"]"),

@@ -1,10 +1,10 @@
 //! What berthd persists about networks, and about a container's place in them.
 
 use berth_net::firewall::Proto;
-use berth_net::Subnet;
+use berth_net::{Subnet, Subnet6};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// One network, as stored under `db/networks/<id>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,6 +32,41 @@ pub struct NetworkRecord {
     /// The subnet was chosen by us (shown without user IPAM config).
     #[serde(default)]
     pub default_bridge: bool,
+    /// IPv4 subnets after the first (`--subnet` given more than once).
+    #[serde(default)]
+    pub more_subnets: Vec<Pool4>,
+    /// The IPv6 subnet (`--ipv6`).
+    #[serde(default)]
+    pub ipv6: Option<Pool6>,
+    /// `--aux-address`: subnet → (name → address), kept out of allocation.
+    #[serde(default)]
+    pub aux_addresses: BTreeMap<String, BTreeMap<String, IpAddr>>,
+}
+
+/// One more IPv4 subnet of a network.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Pool4 {
+    pub subnet: Subnet,
+    pub gateway: Ipv4Addr,
+    #[serde(default)]
+    pub ip_range: Option<Subnet>,
+}
+
+/// A network's IPv6 subnet.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Pool6 {
+    pub subnet: Subnet6,
+    pub gateway: Ipv6Addr,
+    #[serde(default)]
+    pub ip_range: Option<Subnet6>,
+}
+
+impl NetworkRecord {
+    /// Every IPv4 subnet, the first one first.
+    pub fn pools4(&self) -> Vec<Pool4> {
+        let first = self.subnet.zip(self.gateway).map(|(subnet, gateway)| Pool4 { subnet, gateway, ip_range: self.ip_range });
+        first.into_iter().chain(self.more_subnets.iter().cloned()).collect()
+    }
 }
 
 /// A container's networking, kept in its record. Requested settings come
@@ -76,6 +111,36 @@ pub struct Endpoint {
     pub mac: String,
     pub ifname: String,
     pub host_if: String,
+    /// `--ip6`, and the IPv6 lease while running.
+    pub requested_ip6: Option<Ipv6Addr>,
+    pub ip6: Option<Ipv6Addr>,
+    pub prefix6: u8,
+    pub gateway6: Option<Ipv6Addr>,
+    /// `--mac-address` (else the MAC is derived from the IPv4 lease).
+    pub requested_mac: Option<String>,
+    /// `--link-local-ip`: more addresses on the interface.
+    pub link_local_ips: Vec<IpAddr>,
+    /// Links on a user network, "container:alias" (names only this
+    /// container resolves through the embedded DNS).
+    pub links: Vec<String>,
+    /// Endpoint driver options, as given.
+    pub driver_opts: BTreeMap<String, String>,
+}
+
+impl Endpoint {
+    /// What the user asked for, without the leases of a run.
+    pub fn requested(&self) -> Endpoint {
+        Endpoint {
+            requested_ip: self.requested_ip,
+            requested_ip6: self.requested_ip6,
+            aliases: self.aliases.clone(),
+            requested_mac: self.requested_mac.clone(),
+            link_local_ips: self.link_local_ips.clone(),
+            links: self.links.clone(),
+            driver_opts: self.driver_opts.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 /// One published port, as bound.

@@ -9,7 +9,7 @@
 
 use super::NetworkManager;
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::sync::{Arc, Condvar, Mutex};
 
 /// What is left to do for one container once its bookkeeping is released.
@@ -18,7 +18,7 @@ pub(super) struct Deferred {
     /// Host ends of its veths.
     pub links: Vec<String>,
     /// (network id, address) leases to give back after the veths are gone.
-    pub leases: Vec<(String, Ipv4Addr)>,
+    pub leases: Vec<(String, IpAddr)>,
 }
 
 /// Container ids with a teardown in flight (a count: a container can stop,

@@ -1,7 +1,7 @@
 //! What clients see: network objects (`network ls/inspect`) and a
 //! container's `NetworkSettings` and `Ports`.
 
-use super::record::{ContainerNet, NetworkRecord};
+use super::record::{ContainerNet, Endpoint, NetworkRecord};
 use super::NetworkManager;
 use berth_api::network::{IpamConfig, Network, NetworkContainer, Ipam};
 use berth_api::time::format_rfc3339_nanos;
@@ -25,14 +25,25 @@ impl NetworkManager {
                 options.insert(k.into(), v.into());
             }
         }
-        let config = match n.subnet {
-            Some(s) => vec![IpamConfig {
-                subnet: s.to_string(),
-                gateway: n.gateway.map(|g| g.to_string()).unwrap_or_default(),
-                ip_range: n.ip_range.map(|r| r.to_string()),
-            }],
-            None => vec![],
+        let aux = |subnet: &str| {
+            n.aux_addresses.get(subnet).filter(|m| !m.is_empty()).map(|m| m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
         };
+        let mut config: Vec<IpamConfig> = n
+            .pools4()
+            .iter()
+            .map(|p| IpamConfig {
+                subnet: p.subnet.to_string(),
+                gateway: p.gateway.to_string(),
+                ip_range: p.ip_range.map(|r| r.to_string()),
+                auxiliary_addresses: aux(&p.subnet.to_string()),
+            })
+            .collect();
+        config.extend(n.ipv6.iter().map(|p| IpamConfig {
+            subnet: p.subnet.to_string(),
+            gateway: p.gateway.to_string(),
+            ip_range: p.ip_range.map(|r| r.to_string()),
+            auxiliary_addresses: aux(&p.subnet.to_string()),
+        }));
         let mut map = BTreeMap::new();
         for (id, name, net) in containers {
             if let Some(ep) = net.endpoints.values().find(|e| e.network_id == n.id) {
@@ -43,7 +54,7 @@ impl NetworkManager {
                         endpoint_id: ep.endpoint_id.clone(),
                         mac_address: ep.mac.clone(),
                         ipv4_address: ep.ip.map(|ip| format!("{ip}/{}", ep.prefix)).unwrap_or_default(),
-                        ipv6_address: String::new(),
+                        ipv6_address: ep.ip6.map(|ip| format!("{ip}/{}", ep.prefix6)).unwrap_or_default(),
                     },
                 );
             }
@@ -55,7 +66,7 @@ impl NetworkManager {
             scope: "local".into(),
             driver: n.driver.clone(),
             enable_ipv4: true,
-            enable_ipv6: false,
+            enable_ipv6: n.ipv6.is_some(),
             ipam: Ipam { driver: "default".into(), options: None, config },
             internal: n.internal,
             attachable: false,
@@ -72,18 +83,21 @@ impl NetworkManager {
     pub fn settings(&self, net: &ContainerNet, mode: &str, sandbox_key: &str) -> Value {
         let st = self.lock();
         let mut networks = Map::new();
-        let mut top = json!({"Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": "", "EndpointID": ""});
+        const TOP: [&str; 8] = ["Gateway", "IPAddress", "IPPrefixLen", "MacAddress", "EndpointID", "GlobalIPv6Address", "GlobalIPv6PrefixLen", "IPv6Gateway"];
+        let mut top = json!({"Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": "", "EndpointID": "",
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPv6Gateway": ""});
         if net.endpoints.is_empty() && !mode.starts_with("container:") {
             // Not running: Docker still lists the configured network.
             let name = if mode == "default" { "bridge" } else { mode };
             if let Some(n) = st.nets.values().find(|n| n.name == name || n.id == name) {
-                networks.insert(n.name.clone(), endpoint_json(&n.id, None));
+                networks.insert(n.name.clone(), endpoint_json(&n.id, None, None));
             }
         }
         for (name, ep) in &net.endpoints {
-            let v = endpoint_json(&ep.network_id, Some(ep));
+            let leased = ep.ip.is_some();
+            let v = endpoint_json(&ep.network_id, leased.then_some(ep), Some(ep));
             if st.nets.get(&ep.network_id).is_some_and(|n| n.default_bridge) {
-                for k in ["Gateway", "IPAddress", "IPPrefixLen", "MacAddress", "EndpointID"] {
+                for k in TOP {
                     top[k] = v[k].clone();
                 }
             }
@@ -95,8 +109,8 @@ impl NetworkManager {
             "HairpinMode": false, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
             "SecondaryIPAddresses": null, "SecondaryIPv6Addresses": null,
             "EndpointID": top["EndpointID"], "Gateway": top["Gateway"],
-            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
-            "IPAddress": top["IPAddress"], "IPPrefixLen": top["IPPrefixLen"], "IPv6Gateway": "",
+            "GlobalIPv6Address": top["GlobalIPv6Address"], "GlobalIPv6PrefixLen": top["GlobalIPv6PrefixLen"],
+            "IPAddress": top["IPAddress"], "IPPrefixLen": top["IPPrefixLen"], "IPv6Gateway": top["IPv6Gateway"],
             "MacAddress": top["MacAddress"],
             "Networks": networks,
         })
@@ -116,18 +130,39 @@ impl NetworkManager {
     }
 }
 
-fn endpoint_json(network_id: &str, ep: Option<&super::record::Endpoint>) -> Value {
-    let s = |f: &dyn Fn(&super::record::Endpoint) -> String| ep.map(f).unwrap_or_default();
-    let aliases = ep.filter(|e| !e.aliases.is_empty()).map(|e| json!(e.aliases)).unwrap_or(Value::Null);
-    let ipam = ep.and_then(|e| e.requested_ip).map(|ip| json!({"IPv4Address": ip.to_string()})).unwrap_or(Value::Null);
+/// One entry of `NetworkSettings.Networks`: `ep` is the running endpoint
+/// (leases), `req` what was asked for (shown also while stopped).
+fn endpoint_json(network_id: &str, ep: Option<&Endpoint>, req: Option<&Endpoint>) -> Value {
+    let s = |f: &dyn Fn(&Endpoint) -> String| ep.map(f).unwrap_or_default();
+    let aliases = req.filter(|e| !e.aliases.is_empty()).map(|e| json!(e.aliases)).unwrap_or(Value::Null);
+    let links = req.filter(|e| !e.links.is_empty()).map(|e| json!(e.links)).unwrap_or(Value::Null);
+    let driver_opts = req.filter(|e| !e.driver_opts.is_empty()).map(|e| json!(e.driver_opts)).unwrap_or(Value::Null);
+    let ipam = req.and_then(|e| {
+        let mut m = Map::new();
+        if let Some(ip) = e.requested_ip {
+            m.insert("IPv4Address".into(), json!(ip.to_string()));
+        }
+        if let Some(ip) = e.requested_ip6 {
+            m.insert("IPv6Address".into(), json!(ip.to_string()));
+        }
+        if !e.link_local_ips.is_empty() {
+            m.insert("LinkLocalIPs".into(), json!(e.link_local_ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>()));
+        }
+        (!m.is_empty()).then_some(Value::Object(m))
+    });
+    // A stopped container shows the MAC it asked for (dockerd keeps it).
+    let mac = ep.map(|e| e.mac.clone()).or_else(|| req.and_then(|e| e.requested_mac.clone())).unwrap_or_default();
     json!({
-        "IPAMConfig": ipam, "Links": null, "Aliases": aliases,
-        "MacAddress": s(&|e| e.mac.clone()), "DriverOpts": null, "GwPriority": 0,
+        "IPAMConfig": ipam.unwrap_or(Value::Null), "Links": links, "Aliases": aliases,
+        "MacAddress": mac, "DriverOpts": driver_opts, "GwPriority": 0,
         "NetworkID": network_id, "EndpointID": s(&|e| e.endpoint_id.clone()),
         "Gateway": s(&|e| e.gateway.map(|g| g.to_string()).unwrap_or_default()),
         "IPAddress": s(&|e| e.ip.map(|g| g.to_string()).unwrap_or_default()),
         "IPPrefixLen": ep.map(|e| e.prefix).unwrap_or(0),
-        "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DNSNames": null,
+        "IPv6Gateway": s(&|e| e.gateway6.map(|g| g.to_string()).unwrap_or_default()),
+        "GlobalIPv6Address": s(&|e| e.ip6.map(|g| g.to_string()).unwrap_or_default()),
+        "GlobalIPv6PrefixLen": ep.map(|e| e.prefix6).unwrap_or(0),
+        "DNSNames": null,
     })
 }
 

@@ -12,9 +12,10 @@ use hyper::body::Incoming;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 
-pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
+pub async fn create(d: &Daemon, req: &mut Request<Incoming>, gates: VersionGates) -> Result<Resp, ApiError> {
     let q = query(req);
-    let body: CreateRequest = json_body(req, super::CONFIG_BODY).await?;
+    let mut body: CreateRequest = json_body(req, super::CONFIG_BODY).await?;
+    crate::container::netrequest::migrate_mac_address(&mut body, gates)?;
     let created = d.containers.create(q.get("name"), body).await?;
     Ok(json(201, &created))
 }

@@ -3,7 +3,7 @@
 use super::{json_body, query};
 use crate::daemon::Daemon;
 use crate::http::response::{json, ok_json, status_only, Resp};
-use crate::network::CreateSpec;
+use crate::network::{CreateSpec, PoolSpec};
 use berth_api::network::{NetworkCreateRequest, NetworkCreateResponse, NetworkPruneResponse};
 use berth_api::ApiError;
 use hyper::body::Incoming;
@@ -55,17 +55,23 @@ pub fn inspect(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
 pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
     let body: NetworkCreateRequest = json_body(req, super::OBJECT_BODY).await?;
     refuse_unsupported(&body)?;
-    let cfg = body.ipam.as_ref().and_then(|i| i.config.first().cloned());
-    if body.ipam.as_ref().is_some_and(|i| i.config.len() > 1) {
-        return Err(ApiError::invalid("only one IPv4 subnet per network is supported"));
-    }
     let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let pools = body
+        .ipam
+        .iter()
+        .flat_map(|i| i.config.iter())
+        .map(|c| PoolSpec {
+            subnet: nonempty(&c.subnet),
+            gateway: nonempty(&c.gateway),
+            ip_range: c.ip_range.as_deref().and_then(nonempty),
+            aux: c.auxiliary_addresses.clone().unwrap_or_default(),
+        })
+        .collect();
     let spec = CreateSpec {
         name: body.name,
         driver: body.driver,
-        subnet: cfg.as_ref().and_then(|c| nonempty(&c.subnet)),
-        gateway: cfg.as_ref().and_then(|c| nonempty(&c.gateway)),
-        ip_range: cfg.as_ref().and_then(|c| c.ip_range.as_deref().and_then(nonempty)),
+        pools,
+        enable_ipv6: body.enable_ipv6.unwrap_or(false),
         internal: body.internal,
         labels: body.labels.unwrap_or_default(),
         options: body.options.unwrap_or_default(),
@@ -77,8 +83,8 @@ pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, Api
 
 /// Network settings berth cannot honour yet: refused by name, never ignored.
 fn refuse_unsupported(body: &NetworkCreateRequest) -> Result<(), ApiError> {
-    if body.enable_ipv6 == Some(true) {
-        return Err(ApiError::invalid("berth does not support IPv6 networks (EnableIPv6) yet"));
+    if body.enable_ipv4 == Some(false) {
+        return Err(ApiError::invalid("berth does not support IPv6-only networks (EnableIPv4=false) yet"));
     }
     if let Some(ipam) = &body.ipam {
         if !matches!(ipam.driver.as_str(), "" | "default") {
@@ -86,9 +92,6 @@ fn refuse_unsupported(body: &NetworkCreateRequest) -> Result<(), ApiError> {
         }
         if let Some(k) = ipam.options.iter().flatten().next().map(|(k, _)| k) {
             return Err(ApiError::invalid(format!("berth does not support IPAM option {k} yet")));
-        }
-        if ipam.config.iter().any(|c| c.subnet.contains(':') || c.gateway.contains(':')) {
-            return Err(ApiError::invalid("berth does not support IPv6 subnets yet"));
         }
     }
     // The bridge's name is the one driver option berth acts on.
