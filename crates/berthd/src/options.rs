@@ -301,8 +301,8 @@ mod tests {
         assert!(opts(&["berthd", "-s", "vfs"], "{}").unwrap_err().contains("overlay2"));
         assert!(opts(&["berthd", "--registry-mirror", "https://m"], "{}").unwrap_err().contains("registry-mirrors"));
         assert_eq!(
-            opts(&["berthd", "--log-opt", "max-file=2"], "{}").unwrap_err(),
-            "failed to set log opts: max-file cannot be set when max-size is not set"
+            opts(&["berthd", "--log-opt", "max-file=0"], "{}").unwrap_err(),
+            "failed to set log opts: max-file cannot be less than 1"
         );
         assert!(opts(&["berthd", "--log-driver", "bogus"], "{}").unwrap_err().contains("no log driver named 'bogus'"));
         assert!(opts(&["berthd", "--add-runtime", "x"], "{}").unwrap_err().contains("expected NAME=PATH"));

@@ -114,7 +114,7 @@ fn bad_files_and_conflicts_are_refused_as_dockerd_words_them() {
         (&["--registry-mirror", "https://m"], Some("{}"), "berth does not support registry-mirrors yet: it has no registry client", false),
         (&[], Some(r#"{"live-restore": false}"#), "berth does not support live-restore=false yet", true),
         (&[], Some(r#"{"runtimes": {"x": {"path": "/x", "runtimeArgs": ["--debug"]}}}"#), "berth does not support runtimes.x.runtimeArgs yet", true),
-        (&[], Some(r#"{"log-opts": {"max-file": "3"}}"#), "failed to set log opts: max-file cannot be set when max-size is not set", false),
+        (&[], Some(r#"{"log-opts": {"max-size": "lots"}}"#), "failed to set log opts: invalid size: 'lots'", false),
         (&[], Some(r#"{"log-driver": "bogus"}"#), "failed to set log opts: logger: no log driver named 'bogus' is registered", false),
         (&[], Some(r#"{"default-address-pools": [{"base": "10.0.0.0/16", "size": 8}]}"#), "invalid pool size 8", false),
         (&[], None, ": open ", true),
