@@ -130,6 +130,10 @@ set +e
 cp -a "$src" "$tmp/docker-py"
 (
   cd "$tmp/docker-py"
+  # docker-py's tests leave temp files and dirs behind; keep them in the
+  # run's own directory, which the EXIT trap removes.
+  mkdir -p "$tmp/tmpdir"
+  export TMPDIR="$tmp/tmpdir"
   # shellcheck disable=SC2086
   DOCKER_TEST_API_VERSION=$api timeout --kill-after=30 1800 \
     "$venv/bin/python" -m pytest tests/integration -p no:cacheprovider \
