@@ -86,17 +86,26 @@ impl PluginStore {
             }
         };
         let dir = self.root.join(&id);
-        let mut t = self.lock();
-        // The name may have been taken while the context was unpacked.
-        if t.values().any(|p| p.name == full) {
+        // The name is claimed in memory under the lock (it may have been
+        // taken while the context was unpacked); the rename runs after the
+        // lock is released and gives the claim back if it fails.
+        let claimed = {
+            let mut t = self.lock();
+            let free = !t.values().any(|p| p.name == full);
+            if free {
+                t.insert(id.clone(), plugin.clone());
+            }
+            free
+        };
+        if !claimed {
             let _ = std::fs::remove_dir_all(&tmp);
             return Err(ApiError::conflict(format!("plugin {full:?} already exists")));
         }
-        std::fs::rename(&tmp, &dir).map_err(|e| {
+        if let Err(e) = std::fs::rename(&tmp, &dir) {
+            self.lock().remove(&id);
             let _ = std::fs::remove_dir_all(&tmp);
-            ApiError::internal(format!("storing plugin {full}: {e}"))
-        })?;
-        t.insert(id, plugin.clone());
+            return Err(ApiError::internal(format!("storing plugin {full}: {e}")));
+        }
         Ok(plugin)
     }
 
