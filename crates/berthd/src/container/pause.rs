@@ -61,14 +61,29 @@ impl ContainerManager {
         Ok(())
     }
 
+    /// Resumes what `commit` paused, unless its exit was recorded meanwhile.
+    pub(super) async fn unpause_after_commit(&self, c: &Arc<Container>) -> Result<(), ApiError> {
+        let _op = c.op.lock().await;
+        if c.snapshot().state.status != Status::Paused {
+            return Ok(());
+        }
+        self.thaw(c).await?;
+        self.emit(c, "unpause", &[]);
+        Ok(())
+    }
+
     /// Resumes a paused container (also before stop/kill/remove, so the
     /// signal is delivered). Caller holds the op lock.
     pub(super) async fn thaw(&self, c: &Arc<Container>) -> Result<(), ApiError> {
         if let Err(e) = self.runtime(c, vec!["resume".into(), c.id.clone()]).await {
-            // A crash between the runtime's resume and the record's write
-            // leaves a record that says paused: not an error.
-            if self.runtime_status(c).await.as_deref() != Some("running") {
-                return Err(ApiError::internal(format!("Cannot unpause container {}: {e}", c.id)));
+            match self.runtime_status(c).await.as_deref() {
+                // A crash between the runtime's resume and the record's
+                // write leaves a record that says paused: not an error.
+                Some("running") => {}
+                // The init had already exited when it was frozen (a zombie
+                // freezes): the exit path records the exit, not running.
+                Some("stopped") | None => return Ok(()),
+                Some(_) => return Err(ApiError::internal(format!("Cannot unpause container {}: {e}", c.id))),
             }
         }
         let rec = c.update(|r| r.state.status = Status::Running);

@@ -151,7 +151,7 @@ impl ContainerManager {
         .await
         .map_err(|e| ApiError::internal(e.to_string()));
         if paused_here {
-            self.unpause(c).await?;
+            self.unpause_after_commit(c).await?;
         }
         let id = result?.map_err(crate::error::image_error)?;
         self.emit(c, "commit", &[]);
