@@ -93,7 +93,9 @@ impl NetworkManager {
         self.ensure_default_bridge(&mut st)?;
         let bridges: Vec<NetworkRecord> = st.nets.values().filter(|n| n.driver == "bridge").cloned().collect();
         for n in bridges {
-            self.bring_up(&mut st, &n)?;
+            if let Some(alloc) = self.bring_up(&n)? {
+                st.alloc.insert(n.id.clone(), alloc);
+            }
         }
         Ok(())
     }
@@ -129,16 +131,16 @@ impl NetworkManager {
         Some(NetworkFw { bridge: n.bridge.clone(), subnet: n.subnet?, internal: n.internal })
     }
 
-    /// Bridge link, its rules, and its allocator.
-    fn bring_up(&self, st: &mut State, n: &NetworkRecord) -> Result<(), ApiError> {
-        let (Some(subnet), Some(gw)) = (n.subnet, n.gateway) else { return Ok(()) };
+    /// Bridge link and its rules; returns its allocator (None without a
+    /// subnet). Slow (netlink, iptables): never under the state lock.
+    fn bring_up(&self, n: &NetworkRecord) -> Result<Option<Allocator>, ApiError> {
+        let (Some(subnet), Some(gw)) = (n.subnet, n.gateway) else { return Ok(None) };
         let alloc = Allocator::new(subnet, n.ip_range, Some(gw)).map_err(net_error)?;
         self.links.ensure_bridge(&n.bridge, gw, subnet.prefix()).map_err(net_error)?;
         if let Some(f) = Self::fw_of(n) {
             self.fw.add(&network_rules(&self.chains, &f)).map_err(net_error)?;
         }
-        st.alloc.insert(n.id.clone(), alloc);
-        Ok(())
+        Ok(Some(alloc))
     }
 
     pub fn create(&self, spec: CreateSpec) -> Result<NetworkRecord, ApiError> {
@@ -163,8 +165,11 @@ impl NetworkManager {
         if !berth_net::link::valid_ifname(&bridge) {
             return Err(ApiError::invalid(format!("invalid bridge name {bridge:?}")));
         }
+        // Creates and removes queue behind each other (and, for the pool,
+        // behind other daemons' creates), never behind container starts.
+        let _admin = self.admin();
         let _lock = PoolLock::take(&self.cfg.pool_lock)?;
-        let mut st = self.lock();
+        let st = self.lock();
         if st.nets.values().any(|n| n.name == spec.name) {
             return Err(ApiError::conflict(format!("network with name {} already exists", spec.name)));
         }
@@ -172,6 +177,7 @@ impl NetworkManager {
             return Err(ApiError::conflict(format!("bridge name {bridge} is already in use")));
         }
         let ours: Vec<Subnet> = st.nets.values().filter_map(|n| n.subnet).collect();
+        drop(st);
         let subnet = match subnet {
             Some(s) => {
                 if let Some(block) = s.reserved_block() {
@@ -203,45 +209,63 @@ impl NetworkManager {
             options: spec.options,
             default_bridge: false,
         };
-        self.bring_up(&mut st, &n).inspect_err(|_| {
+        let alloc = self.bring_up(&n).inspect_err(|_| {
             let _ = self.links.delete_link(&n.bridge);
         })?;
         if let Err(e) = self.persist(&n) {
-            self.tear_down_net(&mut st, &n);
+            self.tear_down_net(&n);
             return Err(e);
+        }
+        let mut st = self.lock();
+        if let Some(a) = alloc {
+            st.alloc.insert(n.id.clone(), a);
         }
         st.nets.insert(n.id.clone(), n.clone());
         Ok(n)
     }
 
-    fn tear_down_net(&self, st: &mut State, n: &NetworkRecord) {
+    /// The bridge and its rules (slow: never under the state lock).
+    fn tear_down_net(&self, n: &NetworkRecord) {
         if let Some(f) = Self::fw_of(n) {
             let _ = self.fw.delete(&network_rules(&self.chains, &f));
         }
         let _ = self.links.delete_link(&n.bridge);
-        st.alloc.remove(&n.id);
     }
 
     /// `network rm`: refused for built-ins and networks with containers.
     /// `attached` says whether any container (running or not) uses it.
     pub fn remove(&self, key: &str, attached: &dyn Fn(&NetworkRecord) -> bool) -> Result<(), ApiError> {
+        let _admin = self.admin();
+        // Asked before the state lock: it takes the containers' locks.
+        let n = self.find(key)?;
+        let used = attached(&n);
         let mut st = self.lock();
-        let n = find_in(&st.nets, key)?;
+        let n = find_in(&st.nets, &n.id)?;
         if ["bridge", "host", "none"].contains(&n.name.as_str()) {
             return Err(ApiError::new(
                 berth_api::ErrorKind::Forbidden,
                 format!("{} is a pre-defined network and cannot be removed", n.name),
             ));
         }
-        if st.users.get(&n.id).is_some_and(|u| !u.is_empty()) || attached(&n) {
+        if st.users.get(&n.id).is_some_and(|u| !u.is_empty()) || used {
             return Err(ApiError::new(
                 berth_api::ErrorKind::Forbidden,
                 format!("error while removing network: network {} id {} has active endpoints", n.name, n.id),
             ));
         }
-        self.records.delete(&n.id).map_err(|e| ApiError::internal(format!("deleting network {}: {e}", n.name)))?;
-        self.tear_down_net(&mut st, &n);
+        // Out of the map first (no new attach can find it), then the slow part.
         st.nets.remove(&n.id);
+        let alloc = st.alloc.remove(&n.id);
+        drop(st);
+        if let Err(e) = self.records.delete(&n.id) {
+            let mut st = self.lock();
+            st.nets.insert(n.id.clone(), n.clone());
+            if let Some(a) = alloc {
+                st.alloc.insert(n.id.clone(), a);
+            }
+            return Err(ApiError::internal(format!("deleting network {}: {e}", n.name)));
+        }
+        self.tear_down_net(&n);
         Ok(())
     }
 
@@ -255,10 +279,11 @@ impl NetworkManager {
         if containers_running {
             return;
         }
-        let mut st = self.lock();
-        let nets: Vec<NetworkRecord> = st.nets.values().filter(|n| n.driver == "bridge").cloned().collect();
+        let _admin = self.admin();
+        let nets: Vec<NetworkRecord> = self.lock().nets.values().filter(|n| n.driver == "bridge").cloned().collect();
         for n in nets {
-            self.tear_down_net(&mut st, &n);
+            self.tear_down_net(&n);
+            self.lock().alloc.remove(&n.id);
         }
         let _ = self.fw.teardown(&self.chains);
     }

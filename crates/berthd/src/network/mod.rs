@@ -57,7 +57,14 @@ pub struct NetworkManager {
     links: Arc<dyn Links>,
     fw: Arc<dyn Firewall>,
     records: RecordDir<NetworkRecord>,
+    /// In-memory bookkeeping only: never held across a syscall that can
+    /// block (netlink, iptables, namespace set-up, file writes), so starts
+    /// on any network proceed side by side. Addresses and host ports are
+    /// reserved under it; the slow work runs after it is dropped.
     state: Mutex<State>,
+    /// Serialises network create, remove and teardown (the slow work on
+    /// bridges and their rules) without blocking container starts.
+    admin: Mutex<()>,
     dns: Arc<dns::Resolver>,
     /// Containers whose veths are being deleted (teardown.rs).
     pending: teardown::Pending,
@@ -71,13 +78,17 @@ impl NetworkManager {
         let records = RecordDir::open(&cfg.data_root.join("db").join("networks"))
             .map_err(|e| ApiError::internal(format!("opening network records: {e}")))?;
         let chains = Chains::new(&cfg.bridge);
-        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), dns: Arc::default(), pending: Default::default() });
+        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), admin: Mutex::default(), dns: Arc::default(), pending: Default::default() });
         m.load()?;
         Ok(m)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn admin(&self) -> MutexGuard<'_, ()> {
+        self.admin.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn persist(&self, n: &NetworkRecord) -> Result<(), ApiError> {
