@@ -112,6 +112,7 @@ fn main() -> anyhow::Result<()> {
         bridge: args.bridge.clone(),
         bip: args.bip.clone(),
         pool_lock: PathBuf::from("/run/berth-ipam.lock"),
+        owner_dir: PathBuf::from("/run/berth"),
     };
     let cfg = config::DaemonConfig {
         net,

@@ -7,7 +7,7 @@ use crate::container::naming::new_id;
 use crate::container::now_nanos;
 use berth_api::ApiError;
 use berth_net::firewall::{network_rules, NetworkFw};
-use berth_net::ipam::{choose_pool, host_routes, Allocator};
+use berth_net::ipam::{choose_pool, Allocator};
 use berth_net::subnet::{parse_ip, Subnet};
 use std::collections::BTreeMap;
 use std::os::fd::AsRawFd;
@@ -111,7 +111,7 @@ impl NetworkManager {
             // Our bridge is still there: keep its pool.
             (None, Some(n)) if link_up && n.subnet.is_some() && n.bridge == self.cfg.bridge => return Ok(()),
             (None, _) => {
-                let mut taken = host_routes();
+                let mut taken = self.routes.routed();
                 taken.extend(st.nets.values().filter(|n| n.name != "bridge").filter_map(|n| n.subnet));
                 let s = choose_pool(&taken).map_err(net_error)?;
                 (s, s.nth(1).ok_or_else(|| ApiError::internal("pool too small"))?)
@@ -186,10 +186,13 @@ impl NetworkManager {
                 if ours.iter().any(|o| o.overlaps(&s)) {
                     return Err(net_error(berth_net::NetError::Overlap));
                 }
+                if let Some(r) = super::routes::routed_overlap(&s, &self.routes.routed()) {
+                    return Err(ApiError::invalid(format!("{} ({r} is routed on the host)", berth_net::NetError::Overlap)));
+                }
                 s
             }
             None => {
-                let mut taken = host_routes();
+                let mut taken = self.routes.routed();
                 taken.extend(ours);
                 choose_pool(&taken).map_err(net_error)?
             }

@@ -7,6 +7,8 @@ pub mod dns;
 mod endpoint;
 mod etc;
 mod manage;
+mod owner;
+pub mod routes;
 pub mod ports;
 pub mod record;
 mod teardown;
@@ -39,6 +41,8 @@ pub struct NetConfig {
     /// Host-wide lock taken while choosing a pool and creating its bridge,
     /// so two daemons never pick the same free pool.
     pub pool_lock: PathBuf,
+    /// Host-wide directory of the bridge-name claims (owner.rs).
+    pub owner_dir: PathBuf,
 }
 
 #[derive(Default)]
@@ -68,6 +72,10 @@ pub struct NetworkManager {
     dns: Arc<dns::Resolver>,
     /// Containers whose veths are being deleted (teardown.rs).
     pending: teardown::Pending,
+    /// This daemon's claim on its bridge name, held for its whole life.
+    _owner: owner::BridgeOwner,
+    /// The host's routes (a user subnet must not overlap one).
+    routes: Box<dyn routes::HostRoutes>,
 }
 
 impl NetworkManager {
@@ -75,10 +83,12 @@ impl NetworkManager {
         if !berth_net::link::valid_ifname(&cfg.bridge) {
             return Err(ApiError::invalid(format!("invalid bridge name {:?}", cfg.bridge)));
         }
+        // Before anything touches the bridge or its chains.
+        let owner = owner::BridgeOwner::claim(&cfg.owner_dir, &cfg.bridge, &cfg.data_root)?;
         let records = RecordDir::open(&cfg.data_root.join("db").join("networks"))
             .map_err(|e| ApiError::internal(format!("opening network records: {e}")))?;
         let chains = Chains::new(&cfg.bridge);
-        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), admin: Mutex::default(), dns: Arc::default(), pending: Default::default() });
+        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), admin: Mutex::default(), dns: Arc::default(), pending: Default::default(), _owner: owner, routes: Box::new(routes::ProcRoutes) });
         m.load()?;
         Ok(m)
     }
