@@ -384,14 +384,14 @@ both! {
 
 both! {
     fn subnets_routed_on_the_host_are_refused(d, c) {
-        // A route of its own for the test: a dummy link with an address.
+        // A route of its own for the test: a bare bridge with an address.
         let b = berth_e2e::free_net16();
         let dummy = format!("bd{:x}{}", std::process::id(), if c == berth_e2e::Cli::Berth { "b" } else { "d" });
         let ip = |args: &[&str]| {
             let out = std::process::Command::new("ip").args(args).output().expect("ip");
             assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         };
-        ip(&["link", "add", &dummy, "type", "dummy"]);
+        ip(&["link", "add", &dummy, "type", "bridge"]);
         let result = std::panic::catch_unwind(|| {
             ip(&["addr", "add", &format!("{b}.4.1/24"), "dev", &dummy]);
             ip(&["link", "set", &dummy, "up"]);
