@@ -110,6 +110,12 @@ impl NetworkManager {
             }
             // Our bridge is still there: keep its pool.
             (None, Some(n)) if link_up && n.subnet.is_some() && n.bridge == self.cfg.bridge => return Ok(()),
+            // Our bridge is up but its record is gone (quarantined): keep
+            // the subnet its running containers are on.
+            (None, _) if link_up && self.adopted_bridge_subnet().is_some() => {
+                let s = self.adopted_bridge_subnet().ok_or_else(|| ApiError::internal("bridge route vanished"))?;
+                (s, s.nth(1).ok_or_else(|| ApiError::internal("pool too small"))?)
+            }
             (None, _) => {
                 let mut taken = self.routes.routed();
                 taken.extend(st.nets.values().filter(|n| n.name != "bridge").filter_map(|n| n.subnet));
@@ -125,6 +131,11 @@ impl NetworkManager {
         self.persist(&n)?;
         st.nets.insert(n.id.clone(), n);
         Ok(())
+    }
+
+    /// The subnet routed out of our default bridge's link, if any.
+    fn adopted_bridge_subnet(&self) -> Option<Subnet> {
+        self.routes.routed_via(&self.cfg.bridge).into_iter().next()
     }
 
     fn fw_of(n: &NetworkRecord) -> Option<NetworkFw> {
