@@ -168,6 +168,10 @@ impl NetworkManager {
     /// the veth itself is the caller's to make, after the lock is dropped.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn plug(&self, st: &mut State, id: &str, ns_name: &str, n: &NetworkRecord, req: &Endpoint, idx: usize, route: bool) -> Result<(Endpoint, VethPlan), ApiError> {
+        // Removed since it was looked up (no lock is held in between).
+        if !st.nets.contains_key(&n.id) {
+            return Err(ApiError::not_found(format!("network {} not found", n.name)));
+        }
         let alloc = st.alloc.get_mut(&n.id).ok_or_else(|| ApiError::internal(format!("network {} has no address pool", n.name)))?;
         let ip = match req.requested_ip {
             Some(_) if n.default_bridge => {
