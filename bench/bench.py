@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -131,12 +132,14 @@ def main():
     ap.add_argument("--containers", type=int, default=1000, help="containers for the ps row")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release"))
     ap.add_argument("--net-mb", type=int, default=512, help="MB streamed per throughput row")
+    ap.add_argument("--only", choices=["locks"], help="run only these rows (results in latest-ONLY.*)")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="berth-bench.")
     img = os.path.join(work, "busybox.tar")
     sh([os.path.join(ROOT, "scripts", "make-busybox-image.sh"), img])
     engines = {}
+    rows = []
     try:
         # dockerd without a bridge or iptables: it never touches the host's
         # network, and every row uses --network none on both engines.
@@ -150,7 +153,11 @@ def main():
         for e in engines.values():
             sh(e.docker + ["load", "-i", img])
         berth_cli = [os.path.join(a.bin, "berth"), "-H", f"unix://{work}/berth.sock"]
+        if a.only == "locks":
+            rows = lock_rows(engines)
+            return
         rows = run_rows(engines, berth_cli, a)
+        rows += lock_rows(engines)
         # berthd on runc, the alternative runtime, on its own roots and
         # bridge, started after the rows above are done.
         engines["berth-runc"] = Engine("berth-runc", work, [
@@ -167,7 +174,8 @@ def main():
             e.stop()
         subprocess.run(["umount", "-R", f"{work}/docker-data"], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
-    report(rows, a)
+        if rows:
+            report(rows, a)
 
 
 def run_rows(engines, berth_cli, a):
@@ -265,6 +273,88 @@ def run_rows(engines, berth_cli, a):
     return rows
 
 
+def api_get(sock, path):
+    """One GET over a fresh connection: (seconds, answered 200)."""
+    t = time.perf_counter()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(60)
+    try:
+        s.connect(sock)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+        buf = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except OSError:
+        return time.perf_counter() - t, False
+    finally:
+        s.close()
+    return time.perf_counter() - t, buf.startswith(b"HTTP/1.1 200")
+
+
+def quantile(samples, q):
+    s = sorted(samples)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))] if s else float("nan")
+
+
+def lock_rows(engines):
+    """The API under start load (issue 12's bar: GET /containers/json p99
+    under 50 ms while 20 containers with published ports start on a user
+    network) and 50 concurrent `run --rm` on a user bridge network.
+    dockerd creates the user network's bridge too (its default bridge is
+    off, not its bridge driver); both are removed after the rows."""
+    rows = []
+    lat, errs, conc, cerr = {}, {}, {}, {}
+    for n in ("docker", "berth"):
+        e = engines[n]
+        net = "benchlocks"
+        sh(e.docker + ["network", "create", net])
+        try:
+            stop, samples, failed = threading.Event(), [], [0]
+
+            def sampler():
+                while not stop.is_set():
+                    dt, ok = api_get(e.sock, "/containers/json")
+                    if ok:
+                        samples.append(dt)
+                    else:
+                        failed[0] += 1
+                    time.sleep(0.005)
+
+            th = threading.Thread(target=sampler)
+            th.start()
+            run = e.docker + ["run", "-d", "--network", net, "-p", "127.0.0.1::80", "busybox", "sleep", "3600"]
+            with concurrent.futures.ThreadPoolExecutor(20) as pool:
+                codes = list(pool.map(lambda _: sh(run, check=False).returncode, range(20)))
+            stop.set()
+            th.join()
+            lat[n] = {"p50": quantile(samples, 0.5) * 1000, "p99": quantile(samples, 0.99) * 1000, "n": len(samples)}
+            errs[n] = sum(c != 0 for c in codes) + failed[0]
+            sh(e.docker + ["rm", "-f"] + sh(e.docker + ["ps", "-aq"]).stdout.split(), check=False)
+            rm = e.docker + ["run", "--rm", "--network", net, "busybox", "true"]
+            t = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(50) as pool:
+                codes = list(pool.map(lambda _: sh(rm, check=False).returncode, range(50)))
+            conc[n] = time.perf_counter() - t
+            cerr[n] = sum(c != 0 for c in codes)
+        finally:
+            sh(e.docker + ["rm", "-f"] + sh(e.docker + ["ps", "-aq"], check=False).stdout.split(), check=False)
+            sh(e.docker + ["network", "rm", net], check=False)
+
+    def add(what, unit, d, b, note=""):
+        rows.append({"what": what, "unit": unit, "docker": d, "berth": b, "berth_cli": None, "note": note})
+
+    samples_note = f"{lat['docker']['n']} / {lat['berth']['n']} samples"
+    add("GET /containers/json during 20 starts -p on a user network (p50)", "ms", lat["docker"]["p50"], lat["berth"]["p50"], samples_note)
+    add("GET /containers/json during 20 starts -p on a user network (p99)", "ms", lat["docker"]["p99"], lat["berth"]["p99"],
+        f"bar: berth p99 < 50 ms; failed starts or answers: docker {errs['docker']}, berth {errs['berth']}")
+    add("50 concurrent run --rm on a user network (wall)", "s", conc["docker"], conc["berth"],
+        f"errors: docker {cerr['docker']}, berth {cerr['berth']}")
+    return rows
+
+
 def runtime_rows(engines, a):
     """`run --rm` and `exec` on berthd with runc instead of berth-oci, next to dockerd."""
     o, d = engines["berth-runc"], engines["docker"]
@@ -340,11 +430,13 @@ def report(rows, a):
         lines.append(f"| {r['what']} | {r['unit']} | {fmt(r['docker'], r['unit'])} | {fmt(r['berth'], r['unit'])} | {ratio} | "
                      f"{fmt(r['berth_cli'], r['unit'])} | {r['note']} |")
     text = "\n".join(lines) + "\n"
-    with open(os.path.join(RESULTS, "latest.md"), "w") as f:
+    name = f"latest-{a.only}" if a.only else "latest"
+    with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
         f.write(text)
-    with open(os.path.join(RESULTS, "latest.json"), "w") as f:
+    with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
         json.dump(rows, f, indent=2)
-    chart(rows)
+    if not a.only:
+        chart(rows)
     print(text)
 
 

@@ -55,6 +55,7 @@ fn main() -> anyhow::Result<()> {
         bip: opts.bip.clone(),
         pool_lock: PathBuf::from("/run/berth-ipam.lock"),
         pools: opts.pools.clone(),
+        owner_dir: PathBuf::from("/run/berth"),
     };
     let cfg = config::DaemonConfig {
         net,

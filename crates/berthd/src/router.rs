@@ -73,10 +73,10 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::GET, ["networks"]) => networks::list(&d, &req),
         (&Method::GET, ["networks", id]) => networks::inspect(&d, id),
         (&Method::POST, ["networks", "create"]) => networks::create(&d, &mut req).await,
-        (&Method::POST, ["networks", "prune"]) => networks::prune(&d, &req),
+        (&Method::POST, ["networks", "prune"]) => networks::prune(&d, &req).await,
         (&Method::POST, ["networks", id, "connect"]) => networks::connect(&d, id, &mut req).await,
         (&Method::POST, ["networks", id, "disconnect"]) => networks::disconnect(&d, id, &mut req).await,
-        (&Method::DELETE, ["networks", id]) => networks::remove(&d, id),
+        (&Method::DELETE, ["networks", id]) => networks::remove(&d, id).await,
 
         (&Method::GET, ["volumes"]) => volumes::list(&d, &req),
         (&Method::POST, ["volumes", "create"]) => volumes::create(&d, &mut req).await,

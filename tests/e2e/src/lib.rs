@@ -14,12 +14,14 @@ mod daemon;
 mod image;
 mod leaks;
 mod out;
+mod subnets;
 mod tmux;
 
 pub use daemon::{Setup, TestDaemon};
 pub use image::{bin_dir, busybox_tar, process_tmp};
 pub use leaks::{cleanup_network, kill_containers, leaked_cgroups};
 pub use out::{Cli, Out};
+pub use subnets::free_net16;
 pub use tmux::Tmux;
 
 /// Polls `f` until it returns true or `timeout` passes; for states that have

@@ -96,3 +96,29 @@ fn damaged_records_are_quarantined_and_the_daemon_starts() {
     d.docker(&["volume", "rm", "lostvol"]).assert_ok();
     d.stop();
 }
+
+/// The default bridge's record damaged while a container runs on it: the
+/// bridge keeps the subnet its link carries (not a fresh pool), the running
+/// container stays reachable and a new one joins it.
+#[test]
+fn a_quarantined_default_bridge_record_keeps_its_subnet() {
+    let d = TestDaemon::start();
+    let subnet = d.docker(&["network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "bridge"]).assert_ok().out();
+    let id = d.docker(&["network", "inspect", "-f", "{{.Id}}", "bridge"]).assert_ok().out();
+    d.docker(&["run", "-d", "--name", "live", "busybox", "sleep", "300"]).assert_ok();
+    let ip = d.docker(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "live"]).assert_ok().out();
+    d.kill9();
+    let path = d.data_root().join("db/networks").join(format!("{id}.json"));
+    fs::write(&path, b"{").unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    d.restart();
+    assert_eq!(entries(&d.data_root().join("quarantine").join("networks")).len(), 1);
+    let after = d.docker(&["network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "bridge"]).assert_ok().out();
+    assert_eq!(after, subnet);
+    d.docker(&["ps", "--format", "{{.Names}}"]).assert_ok().assert_stdout("live");
+    d.docker(&["run", "--rm", "busybox", "ping", "-c1", "-w3", &ip]).assert_ok();
+    let other = d.docker(&["run", "--rm", "busybox", "sh", "-c", "ip -4 -o addr show eth0"]).assert_ok().out();
+    let prefix = subnet.rsplit_once('.').map(|(p, _)| p).unwrap_or(&subnet).to_string();
+    assert!(other.contains(&format!("inet {prefix}.")), "{other} not in {subnet}");
+    d.docker(&["rm", "-f", "live"]).assert_ok();
+    d.stop();
+}

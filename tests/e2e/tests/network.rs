@@ -79,8 +79,9 @@ both! {
 
 both! {
     fn user_networks_isolation_overlap_rm(d, c) {
-        let b = if c == berth_e2e::Cli::Berth { "10.231" } else { "10.233" };
-        let sub = |s: &str| s.replace("10.231", b);
+        // A /16 no route on the host touches (other daemons' bridges included).
+        let b = berth_e2e::free_net16();
+        let sub = |s: &str| s.replace("10.231", &b);
         d.cli(c, &["network", "create", "--subnet", &sub("10.231.0.0/24"), "--label", "k=v", "netaa"]).assert_ok();
         d.cli(c, &["network", "create", "--subnet", &sub("10.231.1.0/24"), "--internal", "netbb"]).assert_ok();
         d.cli(c, &["network", "create", "--subnet", &sub("10.231.0.128/25"), "netcc"])
@@ -219,8 +220,9 @@ both! {
 
 both! {
     fn connect_and_disconnect(d, c) {
-        let b = if c == berth_e2e::Cli::Berth { "10.232" } else { "10.234" };
-        let sub = |s: &str| s.replace("10.232", b);
+        // A /16 no route on the host touches (other daemons' bridges included).
+        let b = berth_e2e::free_net16();
+        let sub = |s: &str| s.replace("10.232", &b);
         d.cli(c, &["network", "create", "--subnet", &sub("10.232.0.0/24"), "cnet"]).assert_ok();
         d.cli(c, &["run", "-d", "--name", "cc1", "busybox", "sleep", "60"]).assert_ok();
         d.cli(c, &["network", "connect", "--alias", "ccalias", "--ip", &sub("10.232.0.50"), "cnet", "cc1"]).assert_ok().assert_stdout("");
@@ -378,4 +380,104 @@ both! {
         let routes = std::fs::read_to_string("/proc/net/route").expect("routes");
         assert!(!routes.lines().any(|l| l.split_whitespace().nth(1) == Some("0000007F")), "loopback route on a bridge:\n{routes}");
     }
+}
+
+both! {
+    fn subnets_routed_on_the_host_are_refused(d, c) {
+        // A route of its own for the test: a bare bridge with an address.
+        let b = berth_e2e::free_net16();
+        let dummy = format!("bd{:x}{}", std::process::id(), if c == berth_e2e::Cli::Berth { "b" } else { "d" });
+        let ip = |args: &[&str]| {
+            let out = std::process::Command::new("ip").args(args).output().expect("ip");
+            assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        ip(&["link", "add", &dummy, "type", "bridge"]);
+        let result = std::panic::catch_unwind(|| {
+            ip(&["addr", "add", &format!("{b}.4.1/24"), "dev", &dummy]);
+            ip(&["link", "set", &dummy, "up"]);
+            d.cli(c, &["network", "create", "--subnet", &format!("{b}.0.0/16"), "routed-net"])
+                .assert_fail()
+                .assert_stderr_contains(&format!("Pool overlaps with other one on this address space ({b}.4.0/24 is routed on the host)"));
+            d.cli(c, &["network", "create", "--subnet", &format!("{b}.4.128/25"), "routed-net"]).assert_fail().assert_stderr_contains("is routed on the host");
+            d.cli(c, &["network", "ls", "-q", "--filter", "name=routed-net"]).assert_ok().assert_stdout("");
+            // Beside the route: accepted.
+            d.cli(c, &["network", "create", "--subnet", &format!("{b}.5.0/24"), "routed-net"]).assert_ok();
+            // The default bridge's subnet is this daemon's own: refused by IPAM.
+            let own = d.cli(c, &["network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "bridge"]).assert_ok().out();
+            d.cli(c, &["network", "create", "--subnet", &own, "own-net"]).assert_fail().assert_stderr_contains("Pool overlaps with other one on this address space");
+            d.cli(c, &["network", "rm", "routed-net"]).assert_ok();
+        });
+        ip(&["link", "del", &dummy]);
+        if let Err(p) = result {
+            std::panic::resume_unwind(p);
+        }
+    }
+}
+
+/// A second berthd given a bridge name another one runs with is refused
+/// at start, naming the owner, and touches nothing of it; once the first
+/// stopped, the second starts on that name (and cleans up after itself).
+#[test]
+fn a_second_daemon_on_the_same_bridge_is_refused_naming_the_owner() {
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+    let d = TestDaemon::start();
+    let bridge = d.bridge();
+    d.docker(&["run", "-d", "--name", "keep", "-p", "127.0.0.1::80", "busybox", "sleep", "60"]).assert_ok();
+    let rules = || {
+        let out = Command::new("iptables-save").output().expect("iptables-save");
+        String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains(&format!("BERTH-{bridge}"))).count()
+    };
+    let before = rules();
+    assert!(before > 0, "no chains of {bridge}");
+    let dir = std::env::temp_dir().join(format!("berth-e2e-second-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let sock = dir.join("sock");
+    let berthd = d.bin_dir().join("berthd");
+    let spawn = || {
+        let mut cmd = Command::new(&berthd);
+        cmd.arg("--data-root").arg(dir.join("data")).arg("--exec-root").arg(dir.join("exec"));
+        cmd.arg("-H").arg(format!("unix://{}", sock.display())).arg("--pidfile").arg(dir.join("pid"));
+        cmd.args(["--bridge", &bridge]);
+        if let Ok(r) = std::env::var("BERTH_E2E_RUNTIME") {
+            if !r.is_empty() {
+                cmd.args(["--default-runtime", &r]);
+            }
+        }
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(std::fs::File::create(dir.join("log")).expect("log"));
+        cmd.spawn().expect("spawn second berthd")
+    };
+    let mut second = spawn();
+    if !berth_e2e::wait_until(Duration::from_secs(20), || second.try_wait().ok().flatten().is_some()) {
+        let _ = second.kill();
+        let _ = second.wait();
+        panic!("the second berthd did not refuse to start");
+    }
+    let status = second.wait().expect("wait");
+    assert!(!status.success(), "{status}");
+    let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+    let owner = format!("bridge {bridge} is in use by another berthd (pid {}, data root {})", d.daemon_pid(), d.data_root().display());
+    assert!(log.contains(&owner), "{log}");
+    // The first daemon lost nothing: its chains, its bridge, its container.
+    assert_eq!(rules(), before);
+    assert!(Command::new("ip").args(["link", "show", &bridge]).status().expect("ip").success());
+    d.docker(&["run", "--rm", "busybox", "true"]).assert_ok();
+    d.docker(&["ps", "--format", "{{.Names}}"]).assert_ok().assert_stdout("keep");
+    d.docker(&["rm", "-f", "keep"]).assert_ok();
+    d.stop();
+    // Its claim went with it: the second starts now, and stops cleanly.
+    let mut second = spawn();
+    let host = format!("unix://{}", sock.display());
+    let up = berth_e2e::wait_until(Duration::from_secs(20), || {
+        Command::new("docker").args(["-H", &host, "version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    });
+    // SAFETY: signalling the child we spawned.
+    unsafe { libc::kill(second.id() as i32, libc::SIGTERM) };
+    let _ = second.wait();
+    let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+    assert!(up, "the second berthd did not start after the first stopped:\n{log}");
+    assert!(!Command::new("ip").args(["link", "show", &bridge]).stderr(Stdio::null()).status().expect("ip").success(), "bridge left behind");
+    assert_eq!(rules(), 0, "chains left behind");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,7 +10,9 @@ use berth_image::ImageConfig;
 use std::sync::Arc;
 
 impl ContainerManager {
-    pub async fn create(
+    /// Blocking (the device walk, the record's fsync, volume directories):
+    /// the route runs it on a blocking thread.
+    pub fn create(
         self: &Arc<Self>,
         name: Option<&str>,
         req: CreateRequest,

@@ -112,7 +112,10 @@ impl ContainerManager {
         timer.mark("unmount");
         self.release_mounts(&c.id);
         c.set_stdin(None);
-        self.detach_network(&c.snapshot());
+        // Namespace unmount, port rules, the record's write: blocking work,
+        // off the async workers.
+        let (mgr, snap) = (self.clone(), c.snapshot());
+        let _ = tokio::task::spawn_blocking(move || mgr.detach_network(&snap)).await;
         timer.mark("network");
         let rec = c.update(|r| {
             r.net = super::network::stopped_net(&r.net);
@@ -121,7 +124,8 @@ impl ContainerManager {
             r.state.pid = 0;
             r.state.finished_at = now_nanos();
         });
-        if let Err(e) = self.persist_run_state(&rec) {
+        let (mgr, saved) = (self.clone(), rec.clone());
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || mgr.persist_run_state(&saved)).await {
             crate::daemon::log(&format!("{e}"));
         }
         c.lifecycle.send_modify(|l| {
@@ -334,10 +338,17 @@ impl ContainerManager {
             c.update(|r| r.state.status = Status::Dead);
             return Err(ApiError::internal(format!("unable to remove container {}: {msg}", c.id)));
         }
-        let _ = std::fs::remove_dir_all(self.cfg.shim_dir(&c.id));
-        self.detach_network(&c.snapshot());
-        self.delete_record(&c.id)?;
-        self.release_volumes(&rec, volumes);
+        // Files, namespace, rules and anonymous volumes: off the async workers.
+        let (mgr, snap, owned) = (self.clone(), c.snapshot(), rec.clone());
+        tokio::task::spawn_blocking(move || {
+            let _ = std::fs::remove_dir_all(mgr.cfg.shim_dir(&snap.id));
+            mgr.detach_network(&snap);
+            mgr.delete_record(&snap.id)?;
+            mgr.release_volumes(&owned, volumes);
+            Ok::<(), ApiError>(())
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
         self.forget(&c.id);
         self.emit(c, "destroy", &[]);
         self.execs.forget_container(&c.id);

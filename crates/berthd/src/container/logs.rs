@@ -1,6 +1,7 @@
 //! `logs`: read the json-file log the shim writes, filter it, frame it;
 //! with `follow`, wake on the container's output broadcast (the shim
-//! writes the file before it sends the frame) instead of polling.
+//! writes the file before it sends the frame) instead of polling. All of
+//! it runs on a blocking thread, reading the file a chunk at a time.
 
 use super::manager::{Container, ContainerManager, Output};
 use berth_api::stdcopy::{encode_frame, Stream};
@@ -8,6 +9,7 @@ use super::logdriver::{rotated, LogDriver};
 use berth_api::{ApiError, ErrorKind};
 use bytes::Bytes;
 use serde::Deserialize;
+use std::collections::VecDeque;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
@@ -30,9 +32,14 @@ struct Entry {
     time: String,
 }
 
+/// How much of a log file is read at a time: a big log streams out in
+/// pieces instead of being held in memory whole.
+const CHUNK: u64 = 256 * 1024;
+
 impl ContainerManager {
     /// Streams the log to `tx` as frames (raw when the container has a TTY).
-    pub async fn logs(&self, c: Arc<Container>, opts: LogOptions, tx: mpsc::Sender<Bytes>) -> Result<(), ApiError> {
+    /// Blocking (file reads, waits for output): run it on a blocking thread.
+    pub fn logs(&self, c: Arc<Container>, opts: LogOptions, tx: mpsc::Sender<Bytes>) -> Result<(), ApiError> {
         if !opts.stdout && !opts.stderr {
             return Err(ApiError::invalid("Bad parameters: you must choose at least one stream"));
         }
@@ -44,39 +51,63 @@ impl ContainerManager {
         // Subscribe before reading so nothing written meanwhile is missed.
         let mut rx = c.output.subscribe();
         let following = opts.follow && c.snapshot().state.status.is_running();
-        let mut offset = 0u64;
-        let mut pending = String::new();
+        let mut cur = Cursor::default();
         // The rotated files first, oldest first; then the current one.
-        let mut lines = Vec::new();
-        for old in driver.files(&path).iter().filter(|p| **p != path) {
-            lines.extend(read_from(old, &mut 0, &mut String::new()));
-        }
-        lines.extend(read_from(&path, &mut offset, &mut pending));
-        let start = match opts.tail {
-            Some(n) => lines.len().saturating_sub(n),
-            None => 0,
+        // With a tail only the last lines are kept while reading.
+        let mut tail: VecDeque<String> = VecDeque::new();
+        let mut emit = |lines: Vec<String>| -> bool {
+            match opts.tail {
+                Some(n) => {
+                    tail.extend(lines);
+                    while tail.len() > n {
+                        tail.pop_front();
+                    }
+                    true
+                }
+                None => send_lines(&lines, &opts, tty, &tx),
+            }
         };
-        if !send_lines(&lines[start..], &opts, tty, &tx).await {
+        for old in driver.files(&path).iter().filter(|p| **p != path) {
+            let mut old_cur = Cursor::default();
+            while let Some(lines) = old_cur.read(old) {
+                if !emit(lines) {
+                    return Ok(());
+                }
+            }
+        }
+        while let Some(lines) = cur.read(&path) {
+            if !emit(lines) {
+                return Ok(());
+            }
+        }
+        if opts.tail.is_some() && !send_lines(&Vec::from(tail), &opts, tty, &tx) {
             return Ok(());
         }
         if !following {
             return Ok(());
         }
         loop {
-            let ended = match rx.recv().await {
+            let ended = match rx.blocking_recv() {
                 Ok(Output::Data(..)) | Err(broadcast::error::RecvError::Lagged(_)) => false,
                 Ok(Output::End) | Err(broadcast::error::RecvError::Closed) => true,
             };
-            let mut lines = Vec::new();
             // Rotated since the last read: finish the old file, then start the new one.
-            if std::fs::metadata(&path).map(|m| m.len() < offset).unwrap_or(false) {
+            if std::fs::metadata(&path).map(|m| m.len() < cur.offset).unwrap_or(false) {
                 if rotates {
-                    lines.extend(read_from(&rotated(&path, 1), &mut offset, &mut pending));
+                    while let Some(lines) = cur.read(&rotated(&path, 1)) {
+                        if !send_lines(&lines, &opts, tty, &tx) {
+                            return Ok(());
+                        }
+                    }
                 }
-                offset = 0;
+                cur.offset = 0;
             }
-            lines.extend(read_from(&path, &mut offset, &mut pending));
-            if !send_lines(&lines, &opts, tty, &tx).await || ended {
+            while let Some(lines) = cur.read(&path) {
+                if !send_lines(&lines, &opts, tty, &tx) {
+                    return Ok(());
+                }
+            }
+            if ended || tx.is_closed() {
                 return Ok(());
             }
         }
@@ -92,24 +123,34 @@ pub fn readable_driver(lc: &berth_api::container::LogConfig) -> Result<LogDriver
     }
 }
 
-/// Reads complete lines appended since `offset`.
-fn read_from(path: &std::path::Path, offset: &mut u64, pending: &mut String) -> Vec<String> {
-    let Ok(mut f) = std::fs::File::open(path) else { return vec![] };
-    if f.seek(SeekFrom::Start(*offset)).is_err() {
-        return vec![];
-    }
-    let mut buf = Vec::new();
-    if f.read_to_end(&mut buf).is_err() {
-        return vec![];
-    }
-    *offset += buf.len() as u64;
-    pending.push_str(&String::from_utf8_lossy(&buf));
-    let mut lines: Vec<String> = pending.split('\n').map(str::to_string).collect();
-    *pending = lines.pop().unwrap_or_default();
-    lines
+/// A read position in one log file and the partial line after it.
+#[derive(Default)]
+struct Cursor {
+    offset: u64,
+    pending: String,
 }
 
-async fn send_lines(lines: &[String], opts: &LogOptions, tty: bool, tx: &mpsc::Sender<Bytes>) -> bool {
+impl Cursor {
+    /// The complete lines in the next chunk of `path` after the offset;
+    /// None at its end (or when it cannot be read).
+    fn read(&mut self, path: &std::path::Path) -> Option<Vec<String>> {
+        let mut f = std::fs::File::open(path).ok()?;
+        f.seek(SeekFrom::Start(self.offset)).ok()?;
+        let mut buf = Vec::new();
+        f.take(CHUNK).read_to_end(&mut buf).ok()?;
+        if buf.is_empty() {
+            return None;
+        }
+        self.offset += buf.len() as u64;
+        self.pending.push_str(&String::from_utf8_lossy(&buf));
+        let mut lines: Vec<String> = self.pending.split('\n').map(str::to_string).collect();
+        self.pending = lines.pop().unwrap_or_default();
+        Some(lines)
+    }
+}
+
+/// Frames `lines` and sends them (blocking); false once the client is gone.
+fn send_lines(lines: &[String], opts: &LogOptions, tty: bool, tx: &mpsc::Sender<Bytes>) -> bool {
     let mut out = Vec::new();
     for line in lines {
         let Ok(e) = serde_json::from_str::<Entry>(line) else { continue };
@@ -133,5 +174,5 @@ async fn send_lines(lines: &[String], opts: &LogOptions, tty: bool, tx: &mpsc::S
             encode_frame(stream, &payload, &mut out);
         }
     }
-    out.is_empty() || tx.send(Bytes::from(out)).await.is_ok()
+    out.is_empty() || tx.blocking_send(Bytes::from(out)).is_ok()
 }

@@ -32,7 +32,11 @@ impl ContainerManager {
             return Err(ApiError::invalid("user specified IP address is supported on user defined networks only"));
         }
         let (name, ep) = if rec.state.status.is_running() {
-            self.networks.connect_running(&rec.id, &rec.net, &n.id, &req)?
+            // Namespace and netlink work: off the async workers.
+            let (nets, id, net, nid) = (self.networks.clone(), rec.id.clone(), rec.net.clone(), n.id.clone());
+            tokio::task::spawn_blocking(move || nets.connect_running(&id, &net, &nid, &req))
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))??
         } else {
             (n.name.clone(), req)
         };
@@ -63,7 +67,10 @@ impl ContainerManager {
             }
         }
         if rec.state.status.is_running() {
-            self.networks.disconnect_running(&rec.id, &rec.net, &name);
+            let (nets, id, net, owned) = (self.networks.clone(), rec.id.clone(), rec.net.clone(), name.clone());
+            tokio::task::spawn_blocking(move || nets.disconnect_running(&id, &net, &owned))
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
         }
         let rec = c.update(|r| {
             r.net.endpoints.remove(&name);

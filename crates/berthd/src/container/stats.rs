@@ -190,8 +190,10 @@ impl super::manager::ContainerManager {
         one_shot: bool,
         tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
     ) {
-        let src = StatsSource::default();
-        let host_mem = host_memory();
+        // cgroup and /proc reads block (the cgroup's kernel locks): they run
+        // on a blocking thread, one sample at a time.
+        let src = std::sync::Arc::new(StatsSource::default());
+        let host_mem = tokio::task::spawn_blocking(host_memory).await.unwrap_or(0);
         let mut prev = json!({"cpu_usage": {"total_usage": 0}, "system_cpu_usage": 0});
         let mut preread = berth_api::time::ZERO_TIME.to_string();
         // A single sample needs a previous one a second earlier for the
@@ -200,7 +202,11 @@ impl super::manager::ContainerManager {
         loop {
             let rec = c.snapshot();
             let mut s = if rec.state.status.is_running() {
-                src.sample(&super::isolation::cgroup_path(&rec), rec.state.pid, host_mem)
+                let (src, cgroup, pid) = (src.clone(), super::isolation::cgroup_path(&rec), rec.state.pid);
+                match tokio::task::spawn_blocking(move || src.sample(&cgroup, pid, host_mem)).await {
+                    Ok(s) => s,
+                    Err(_) => return,
+                }
             } else {
                 json!({"read": berth_api::time::ZERO_TIME, "cpu_stats": {}, "memory_stats": {}, "pids_stats": {}, "blkio_stats": {}, "networks": {}})
             };

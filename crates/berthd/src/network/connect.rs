@@ -22,7 +22,14 @@ impl NetworkManager {
         }
         let used: Vec<&str> = net.endpoints.values().map(|e| e.ifname.as_str()).collect();
         let idx = (0..).find(|i| !used.contains(&format!("eth{i}").as_str())).unwrap_or(0);
-        let ep = self.plug(&mut st, id, &ns_name, &n, req, idx, false)?;
+        let (ep, plan) = self.plug(&mut st, id, &ns_name, &n, req, idx, false)?;
+        drop(st);
+        if let Err(e) = self.links.add_veth(&plan) {
+            let mut deferred = Deferred::default();
+            self.release_endpoint(&mut self.lock(), id, &ep, &mut deferred);
+            self.finish(deferred);
+            return Err(super::net_error(e));
+        }
         if !n.default_bridge {
             self.register_dns(id, net, &n.id, &n.name, &ep);
         }
@@ -36,12 +43,13 @@ impl NetworkManager {
         {
             let mut st = self.lock();
             if net.primary.as_deref() == Some(name) {
-                self.release_ports(&mut st, id, net);
+                self.release_ports(&mut st, id, net, &mut deferred);
             }
             if let Some(ep) = net.endpoints.get(name) {
                 self.release_endpoint(&mut st, id, ep, &mut deferred);
             }
         }
+        self.drop_ports(id, &mut deferred);
         // The container keeps running: its veth goes now, not in the background.
         self.finish(deferred);
     }

@@ -11,6 +11,7 @@ use berth_api::ApiError;
 use berth_net::firewall::{port_rules, PortFw, Proto};
 use berth_net::link::{mac_for, VethPlan};
 use berth_net::netns;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,35 +72,19 @@ impl NetworkManager {
         // be held by a stopped container's veth (any container's).
         let fixed_ip = inp.requested.endpoints.values().any(|e| e.requested_ip.is_some());
         self.pending.wait(if fixed_ip { None } else { Some(inp.id) });
-        let mut st = self.lock();
-        let primary = find_in(&st.nets, if inp.mode == "default" { "bridge" } else { inp.mode })?;
-        if primary.driver != "bridge" {
-            return Err(ApiError::invalid(format!("container cannot be connected to network {}", primary.name)));
-        }
-        let mut wanted: Vec<(NetworkRecord, Endpoint)> = vec![];
-        let first = inp.requested.endpoints.get(&primary.name).cloned().unwrap_or_default();
-        wanted.push((primary.clone(), first));
-        for (k, ep) in &inp.requested.endpoints {
-            if k == &primary.name {
-                continue;
-            }
-            let n = find_in(&st.nets, k)?;
-            if n.driver == "bridge" && n.id != primary.id {
-                wanted.push((n, ep.clone()));
-            }
-        }
+        let wanted = self.wanted(inp)?;
         let ns_name = self.netns_name(inp.id);
         let _ = netns::remove(&ns_name);
         netns::create(&ns_name).map_err(net_error)?;
-        let mut net = ContainerNet { netns: Some(ns_name.clone()), primary: Some(primary.name.clone()), ..Default::default() };
+        let mut net = ContainerNet { netns: Some(ns_name.clone()), primary: Some(wanted[0].0.name.clone()), ..Default::default() };
         net.dns_names = vec![inp.name.to_string(), inp.id[..inp.id.len().min(12)].to_string(), inp.hostname.to_string()];
         net.dns_upstreams = inp.dns_upstreams.clone();
-        let res = self.attach_all(&mut st, inp, &ns_name, wanted, &mut net).and_then(|_| self.serve_dns(&st, inp.id, &net));
+        let nets: BTreeMap<String, NetworkRecord> = wanted.iter().map(|(n, _)| (n.id.clone(), n.clone())).collect();
+        let res = self.attach_all(inp, &ns_name, wanted, &mut net).and_then(|_| self.serve_dns(&nets, inp.id, &net));
         let dns = match res {
             Ok(on) => on,
             Err(e) => {
-                let deferred = self.release(&mut st, inp.id, &net);
-                drop(st);
+                let deferred = self.release(inp.id, &net);
                 self.finish(deferred);
                 return Err(e);
             }
@@ -118,43 +103,79 @@ impl NetworkManager {
         Ok(Attached { ns: NetNs::Path(netns::path(&ns_name)), net, hosts, host_files: false, dns })
     }
 
-    fn attach_all(
-        &self,
-        st: &mut State,
-        inp: &AttachInput,
-        ns_name: &str,
-        wanted: Vec<(NetworkRecord, Endpoint)>,
-        net: &mut ContainerNet,
-    ) -> Result<(), ApiError> {
-        let mut routed = false;
-        for (i, (n, req)) in wanted.into_iter().enumerate() {
-            let ep = self.plug(st, inp.id, ns_name, &n, &req, i, !routed && !n.internal)?;
-            routed |= !n.internal;
-            net.endpoints.insert(n.name.clone(), ep);
+    /// The networks to plug into, primary first, with the endpoint asked of each.
+    fn wanted(&self, inp: &AttachInput) -> Result<Vec<(NetworkRecord, Endpoint)>, ApiError> {
+        let st = self.lock();
+        let primary = find_in(&st.nets, if inp.mode == "default" { "bridge" } else { inp.mode })?;
+        if primary.driver != "bridge" {
+            return Err(ApiError::invalid(format!("container cannot be connected to network {}", primary.name)));
         }
-        let Some(primary) = net.primary_endpoint().cloned() else { return Ok(()) };
-        let Some(cip) = primary.ip else { return Ok(()) };
-        let bridge = st.nets.get(&primary.network_id).map(|n| n.bridge.clone()).unwrap_or_default();
-        for r in &inp.ports {
-            let taken = |proto: Proto, port: u16| st.ports.keys().any(|(p, _, hp)| *p == proto && *hp == port);
-            let res = ports::reserve(r, cip, &taken).map_err(|msg| {
-                ApiError::internal(format!(
-                    "driver failed programming external connectivity on endpoint {} ({}): {msg}",
-                    inp.name, primary.endpoint_id
-                ))
-            })?;
-            let map = res.map.clone();
-            let key = (map.proto, map.host_ip.clone(), map.host_port);
-            st.ports.insert(key, (inp.id.to_string(), res));
-            net.ports.push(map.clone());
-            self.fw.add(&port_rules(&self.chains, &port_fw(&bridge, cip, &map))).map_err(net_error)?;
+        let mut wanted: Vec<(NetworkRecord, Endpoint)> = vec![];
+        let first = inp.requested.endpoints.get(&primary.name).cloned().unwrap_or_default();
+        wanted.push((primary.clone(), first));
+        for (k, ep) in &inp.requested.endpoints {
+            if k == &primary.name {
+                continue;
+            }
+            let n = find_in(&st.nets, k)?;
+            if n.driver == "bridge" && n.id != primary.id {
+                wanted.push((n, ep.clone()));
+            }
+        }
+        Ok(wanted)
+    }
+
+    /// Leases and host ports are reserved under the state lock (and
+    /// recorded in `net` as they are, for the caller's clean-up); veths and
+    /// port rules are made after it is dropped.
+    fn attach_all(&self, inp: &AttachInput, ns_name: &str, wanted: Vec<(NetworkRecord, Endpoint)>, net: &mut ContainerNet) -> Result<(), ApiError> {
+        let mut plans = vec![];
+        let mut rules = vec![];
+        {
+            let mut st = self.lock();
+            let mut routed = false;
+            for (i, (n, req)) in wanted.iter().enumerate() {
+                let (ep, plan) = self.plug(&mut st, inp.id, ns_name, n, req, i, !routed && !n.internal)?;
+                routed |= !n.internal;
+                net.endpoints.insert(n.name.clone(), ep);
+                plans.push(plan);
+            }
+            let primary = net.primary_endpoint().cloned();
+            if let Some((primary, cip)) = primary.and_then(|p| Some((p.clone(), p.ip?))) {
+                let bridge = wanted[0].0.bridge.clone();
+                for r in &inp.ports {
+                    let taken = |proto: Proto, port: u16| st.ports.keys().any(|(p, _, hp)| *p == proto && *hp == port);
+                    let res = ports::reserve(r, cip, &taken).map_err(|msg| {
+                        ApiError::internal(format!(
+                            "driver failed programming external connectivity on endpoint {} ({}): {msg}",
+                            inp.name, primary.endpoint_id
+                        ))
+                    })?;
+                    let map = res.map.clone();
+                    let key = (map.proto, map.host_ip.clone(), map.host_port);
+                    st.ports.insert(key, (inp.id.to_string(), res));
+                    rules.push(port_rules(&self.chains, &port_fw(&bridge, cip, &map)));
+                    net.ports.push(map);
+                }
+            }
+        }
+        for plan in &plans {
+            self.links.add_veth(plan).map_err(net_error)?;
+        }
+        for r in &rules {
+            self.fw.add(r).map_err(net_error)?;
         }
         Ok(())
     }
 
-    /// One veth into one network.
+    /// Reserves one endpoint on one network (an address, a veth's name);
+    /// the veth itself is the caller's to make, after the lock is dropped.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn plug(&self, st: &mut State, id: &str, ns_name: &str, n: &NetworkRecord, req: &Endpoint, idx: usize, route: bool) -> Result<Endpoint, ApiError> {
+    pub(super) fn plug(&self, st: &mut State, id: &str, ns_name: &str, n: &NetworkRecord, req: &Endpoint, idx: usize, route: bool) -> Result<(Endpoint, VethPlan), ApiError> {
+        // Removed since it was looked up (no lock is held in between).
+        if !st.nets.contains_key(&n.id) {
+            return Err(ApiError::not_found(format!("network {} not found", n.name)));
+        }
         let pools = st.alloc.get_mut(&n.id).ok_or_else(|| ApiError::internal(format!("network {} has no address pool", n.name)))?;
         if n.default_bridge && (req.requested_ip.is_some() || req.requested_ip6.is_some()) {
             return Err(ApiError::invalid("user specified IP address is supported on user defined networks only"));
@@ -201,51 +222,65 @@ impl NetworkManager {
             default_route6: if route { ep.gateway6 } else { None },
             extra_addrs: ep.link_local_ips.clone(),
         };
-        if let Err(e) = self.links.add_veth(&plan) {
-            pools.release4(lease.ip);
-            if let Some(l) = lease6 {
-                pools.release6(l.ip);
-            }
-            return Err(net_error(e));
-        }
+        // A user from now on: `network rm` refuses while the veth is made.
         st.users.entry(n.id.clone()).or_default().push(id.to_string());
-        Ok(ep)
+        Ok((ep, plan))
     }
 
     /// Releases everything a container held (idempotent); its veths are
     /// deleted in the background (teardown.rs).
     pub fn detach(self: &Arc<Self>, id: &str, net: &ContainerNet) {
-        let deferred = {
-            let mut st = self.lock();
-            self.release(&mut st, id, net)
-        };
+        let deferred = self.release(id, net);
         self.finish_later(id, deferred);
     }
 
-    /// Releases the bookkeeping and unpins the namespace; returns the veths
-    /// and leases still to release.
-    fn release(&self, st: &mut State, id: &str, net: &ContainerNet) -> Deferred {
+    /// Releases the bookkeeping (under the lock), then unpins the namespace
+    /// and deletes the port rules (after it); returns the veths and leases
+    /// still to release.
+    pub(super) fn release(&self, id: &str, net: &ContainerNet) -> Deferred {
         self.dns.stop(id);
-        self.release_ports(st, id, net);
         let mut deferred = Deferred::default();
-        for ep in net.endpoints.values() {
-            self.release_endpoint(st, id, ep, &mut deferred);
+        {
+            let mut st = self.lock();
+            self.release_ports(&mut st, id, net, &mut deferred);
+            for ep in net.endpoints.values() {
+                self.release_endpoint(&mut st, id, ep, &mut deferred);
+            }
         }
         if let Some(ns) = &net.netns {
             let _ = netns::remove(ns);
         }
+        self.drop_ports(id, &mut deferred);
         deferred
     }
 
-    /// The published ports' rules and held sockets.
-    pub(super) fn release_ports(&self, st: &mut State, id: &str, net: &ContainerNet) {
+    /// Which published ports' rules go (into `deferred`); their held
+    /// sockets stay until the rules are gone (`drop_ports`).
+    pub(super) fn release_ports(&self, st: &mut State, id: &str, net: &ContainerNet, deferred: &mut Deferred) {
         let primary = net.primary_endpoint();
         if let Some((bridge, cip)) = primary.and_then(|e| Some((st.nets.get(&e.network_id)?.bridge.clone(), e.ip?))) {
             for m in &net.ports {
-                let _ = self.fw.delete(&port_rules(&self.chains, &port_fw(&bridge, cip, m)));
+                deferred.rules.push(port_rules(&self.chains, &port_fw(&bridge, cip, m)));
             }
         }
-        st.ports.retain(|_, (owner, _)| owner != id);
+        deferred.ports.extend(st.ports.iter().filter(|(_, (owner, _))| owner == id).map(|(k, _)| k.clone()));
+    }
+
+    /// Deletes the rules `release_ports` listed (no lock held), then lets
+    /// their host ports go.
+    pub(super) fn drop_ports(&self, id: &str, deferred: &mut Deferred) {
+        for r in deferred.rules.drain(..) {
+            let _ = self.fw.delete(&r);
+        }
+        if deferred.ports.is_empty() {
+            return;
+        }
+        let mut st = self.lock();
+        for k in deferred.ports.drain(..) {
+            if st.ports.get(&k).is_some_and(|(owner, _)| owner == id) {
+                st.ports.remove(&k);
+            }
+        }
     }
 
     /// One endpoint's DNS names and network membership; its veth and lease
@@ -268,37 +303,45 @@ impl NetworkManager {
 
     /// After a daemon restart: a running container's leases, ports and rules.
     pub fn restore_container(&self, id: &str, net: &ContainerNet) {
-        let mut st = self.lock();
-        for ep in net.endpoints.values() {
-            if let Some(a) = st.alloc.get_mut(&ep.network_id) {
-                let claims = [ep.ip.map(|ip| (ip.to_string(), a.claim4(ip).map(|_| ()))), ep.ip6.map(|ip| (ip.to_string(), a.claim6(ip).map(|_| ())))];
-                for (ip, res) in claims.into_iter().flatten() {
-                    if let Err(e) = res {
-                        crate::daemon::log(&format!("{id}: lease {ip}: {e}"));
+        let mut rules = vec![];
+        let nets = {
+            let mut st = self.lock();
+            for ep in net.endpoints.values() {
+                if let Some(a) = st.alloc.get_mut(&ep.network_id) {
+                    let claims = [ep.ip.map(|ip| (ip.to_string(), a.claim4(ip).map(|_| ()))), ep.ip6.map(|ip| (ip.to_string(), a.claim6(ip).map(|_| ())))];
+                    for (ip, res) in claims.into_iter().flatten() {
+                        if let Err(e) = res {
+                            crate::daemon::log(&format!("{id}: lease {ip}: {e}"));
+                        }
                     }
                 }
+                st.users.entry(ep.network_id.clone()).or_default().push(id.to_string());
             }
-            st.users.entry(ep.network_id.clone()).or_default().push(id.to_string());
-        }
-        if let Err(e) = self.serve_dns(&st, id, net) {
+            let primary = net.primary_endpoint();
+            if let Some((bridge, cip)) = primary.and_then(|e| Some((st.nets.get(&e.network_id)?.bridge.clone(), e.ip?))) {
+                for m in &net.ports {
+                    let req = PortRequest {
+                        container_port: m.container_port,
+                        proto: m.proto,
+                        host_ip: m.host_ip.parse().ok(),
+                        host_ports: (m.host_port, m.host_port),
+                    };
+                    match ports::reserve(&req, cip, &|_, _| false) {
+                        Ok(r) => {
+                            st.ports.insert((m.proto, m.host_ip.clone(), m.host_port), (id.to_string(), r));
+                        }
+                        Err(e) => crate::daemon::log(&format!("{id}: port {}: {e}", m.host_port)),
+                    }
+                    rules.push(port_rules(&self.chains, &port_fw(&bridge, cip, m)));
+                }
+            }
+            st.nets.clone()
+        };
+        if let Err(e) = self.serve_dns(&nets, id, net) {
             crate::daemon::log(&format!("{id}: {e}"));
         }
-        let primary = net.primary_endpoint();
-        let Some((bridge, cip)) = primary.and_then(|e| Some((st.nets.get(&e.network_id)?.bridge.clone(), e.ip?))) else { return };
-        for m in &net.ports {
-            let req = PortRequest {
-                container_port: m.container_port,
-                proto: m.proto,
-                host_ip: m.host_ip.parse().ok(),
-                host_ports: (m.host_port, m.host_port),
-            };
-            match ports::reserve(&req, cip, &|_, _| false) {
-                Ok(r) => {
-                    st.ports.insert((m.proto, m.host_ip.clone(), m.host_port), (id.to_string(), r));
-                }
-                Err(e) => crate::daemon::log(&format!("{id}: port {}: {e}", m.host_port)),
-            }
-            let _ = self.fw.add(&port_rules(&self.chains, &port_fw(&bridge, cip, m)));
+        for r in &rules {
+            let _ = self.fw.add(r);
         }
     }
 
@@ -329,20 +372,21 @@ impl NetworkManager {
 
 impl NetworkManager {
     /// Whether any endpoint is on a user network (those have the embedded DNS).
-    fn wants_dns(&self, st: &State, net: &ContainerNet) -> bool {
-        net.endpoints.values().any(|e| st.nets.get(&e.network_id).is_some_and(|n| !n.default_bridge) && e.ip.is_some())
+    fn wants_dns(&self, nets: &BTreeMap<String, NetworkRecord>, net: &ContainerNet) -> bool {
+        net.endpoints.values().any(|e| nets.get(&e.network_id).is_some_and(|n| !n.default_bridge) && e.ip.is_some())
     }
 
     /// Registers the container's names on its user networks and serves its
     /// namespace; `Ok(false)` when it is on none.
-    fn serve_dns(&self, st: &State, id: &str, net: &ContainerNet) -> Result<bool, ApiError> {
-        if !self.wants_dns(st, net) {
+    /// `nets`: the networks' records by id (a copy: no lock is held).
+    fn serve_dns(&self, nets: &BTreeMap<String, NetworkRecord>, id: &str, net: &ContainerNet) -> Result<bool, ApiError> {
+        if !self.wants_dns(nets, net) {
             return Ok(false);
         }
         let Some(ns) = &net.netns else { return Ok(false) };
         let mut forward = false;
         for ep in net.endpoints.values() {
-            let (Some(n), Some(_)) = (st.nets.get(&ep.network_id), ep.ip) else { continue };
+            let (Some(n), Some(_)) = (nets.get(&ep.network_id), ep.ip) else { continue };
             if n.default_bridge {
                 continue;
             }

@@ -7,7 +7,6 @@ use crate::container::naming::new_id;
 use crate::container::now_nanos;
 use berth_api::ApiError;
 use berth_net::firewall::{network_rules, NetworkFw};
-use berth_net::ipam::host_routes;
 use berth_net::pools::choose_from;
 use berth_net::subnet::{parse_ip, Subnet};
 use std::collections::BTreeMap;
@@ -108,7 +107,9 @@ impl NetworkManager {
         self.ensure_default_bridge(&mut st)?;
         let bridges: Vec<NetworkRecord> = st.nets.values().filter(|n| n.driver == "bridge").cloned().collect();
         for n in bridges {
-            self.bring_up(&mut st, &n)?;
+            if let Some(alloc) = self.bring_up(&n)? {
+                st.alloc.insert(n.id.clone(), alloc);
+            }
         }
         Ok(())
     }
@@ -123,8 +124,14 @@ impl NetworkManager {
             }
             // Our bridge is still there: keep its pool.
             (None, Some(n)) if link_up && n.subnet.is_some() && n.bridge == self.cfg.bridge => return Ok(()),
+            // Our bridge is up but its record is gone (quarantined): keep
+            // the subnet its running containers are on.
+            (None, _) if link_up && self.adopted_bridge_subnet().is_some() => {
+                let s = self.adopted_bridge_subnet().ok_or_else(|| ApiError::internal("bridge route vanished"))?;
+                (s, s.nth(1).ok_or_else(|| ApiError::internal("pool too small"))?)
+            }
             (None, _) => {
-                let mut taken = host_routes();
+                let mut taken = self.routes.routed();
                 taken.extend(st.nets.values().filter(|n| n.name != "bridge").flat_map(|n| n.pools4()).map(|p| p.subnet));
                 let s = choose_from(&self.cfg.pools, &taken).map_err(net_error)?;
                 (s, s.nth(1).ok_or_else(|| ApiError::internal("pool too small"))?)
@@ -148,16 +155,22 @@ impl NetworkManager {
         Ok(())
     }
 
+    /// The subnet routed out of our default bridge's link, if any.
+    fn adopted_bridge_subnet(&self) -> Option<Subnet> {
+        self.routes.routed_via(&self.cfg.bridge).into_iter().next()
+    }
+
     fn fw_of(n: &NetworkRecord) -> Option<NetworkFw> {
         let subnets: Vec<Subnet> = n.pools4().iter().map(|p| p.subnet).collect();
         (!subnets.is_empty()).then(|| NetworkFw { bridge: n.bridge.clone(), subnets, subnet6: n.ipv6.as_ref().map(|p| p.subnet), internal: n.internal })
     }
 
-    /// Bridge link, its rules, and its allocator.
-    fn bring_up(&self, st: &mut State, n: &NetworkRecord) -> Result<(), ApiError> {
+    /// Bridge link and its rules; returns its allocators (None without an
+    /// IPv4 pool). Slow (netlink, iptables): never under the state lock.
+    fn bring_up(&self, n: &NetworkRecord) -> Result<Option<berth_net::ipam6::Pools>, ApiError> {
         let pools4 = n.pools4();
         if pools4.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let pools = super::pools::allocators(n).map_err(net_error)?;
         let mut gateways: Vec<(IpAddr, u8)> = pools4.iter().map(|p| (p.gateway.into(), p.subnet.prefix())).collect();
@@ -166,8 +179,7 @@ impl NetworkManager {
         if let Some(f) = Self::fw_of(n) {
             self.fw.add(&network_rules(&self.chains, &f)).map_err(net_error)?;
         }
-        st.alloc.insert(n.id.clone(), pools);
-        Ok(())
+        Ok(Some(pools))
     }
 
     pub fn create(&self, spec: CreateSpec) -> Result<NetworkRecord, ApiError> {
@@ -187,8 +199,11 @@ impl NetworkManager {
         if !berth_net::link::valid_ifname(&bridge) {
             return Err(ApiError::invalid(format!("invalid bridge name {bridge:?}")));
         }
+        // Creates and removes queue behind each other (and, for the pool,
+        // behind other daemons' creates), never behind container starts.
+        let _admin = self.admin();
         let _lock = PoolLock::take(&self.cfg.pool_lock)?;
-        let mut st = self.lock();
+        let st = self.lock();
         if st.nets.values().any(|n| n.name == spec.name) {
             return Err(ApiError::conflict(format!("network with name {} already exists", spec.name)));
         }
@@ -196,7 +211,9 @@ impl NetworkManager {
             return Err(ApiError::conflict(format!("bridge name {bridge} is already in use")));
         }
         let ours: Vec<&NetworkRecord> = st.nets.values().collect();
-        let placed = super::pools::place(plan, &id, &ours, &self.cfg.pools, host_routes, berth_net::ipam6::host_routes6).map_err(net_error)?;
+        let routed = || self.routes.routed();
+        let placed = super::pools::place(plan, &id, &ours, &self.cfg.pools, routed, berth_net::ipam6::host_routes6).map_err(net_error)?;
+        drop(st);
         let n = NetworkRecord {
             id,
             name: spec.name,
@@ -214,49 +231,67 @@ impl NetworkManager {
         // brings up; a crash before it leaves nothing. The other order
         // could leave a bridge no record names.
         self.persist(&n)?;
-        if let Err(e) = self.bring_up(&mut st, &n) {
-            self.tear_down_net(&mut st, &n);
-            let _ = self.records.delete(&n.id);
-            return Err(e);
+        let alloc = match self.bring_up(&n) {
+            Ok(a) => a,
+            Err(e) => {
+                self.tear_down_net(&n);
+                let _ = self.records.delete(&n.id);
+                return Err(e);
+            }
+        };
+        let mut st = self.lock();
+        if let Some(a) = alloc {
+            st.alloc.insert(n.id.clone(), a);
         }
         st.nets.insert(n.id.clone(), n.clone());
         Ok(n)
     }
 
-    fn tear_down_net(&self, st: &mut State, n: &NetworkRecord) {
+    /// The bridge and its rules (slow: never under the state lock).
+    fn tear_down_net(&self, n: &NetworkRecord) {
         if let Some(f) = Self::fw_of(n) {
             let _ = self.fw.delete(&network_rules(&self.chains, &f));
         }
         let _ = self.links.delete_link(&n.bridge);
-        st.alloc.remove(&n.id);
     }
 
     /// `network rm`: refused for built-ins and networks with containers.
     /// `attached` says whether any container (running or not) uses it.
     pub fn remove(&self, key: &str, attached: &dyn Fn(&NetworkRecord) -> bool) -> Result<(), ApiError> {
+        let _admin = self.admin();
+        // Asked before the state lock: it takes the containers' locks.
+        let n = self.find(key)?;
+        let used = attached(&n);
         let mut st = self.lock();
-        let n = find_in(&st.nets, key)?;
+        let n = find_in(&st.nets, &n.id)?;
         if ["bridge", "host", "none"].contains(&n.name.as_str()) {
             return Err(ApiError::new(
                 berth_api::ErrorKind::Forbidden,
                 format!("{} is a pre-defined network and cannot be removed", n.name),
             ));
         }
-        if st.users.get(&n.id).is_some_and(|u| !u.is_empty()) || attached(&n) {
+        if st.users.get(&n.id).is_some_and(|u| !u.is_empty()) || used {
             return Err(ApiError::new(
                 berth_api::ErrorKind::Forbidden,
                 format!("error while removing network: network {} id {} has active endpoints", n.name, n.id),
             ));
         }
-        // The bridge and rules before the record, so a crash in between
-        // leaves a record that start-up brings up again, never a bridge
-        // without one.
-        self.tear_down_net(&mut st, &n);
+        // Out of the map first (no new attach can find it); then the bridge
+        // and rules before the record, so a crash in between leaves a
+        // record that start-up brings up again, never a bridge without one.
+        st.nets.remove(&n.id);
+        let alloc = st.alloc.remove(&n.id);
+        drop(st);
+        self.tear_down_net(&n);
         if let Err(e) = self.records.delete(&n.id) {
-            let _ = self.bring_up(&mut st, &n);
+            let _ = self.bring_up(&n);
+            let mut st = self.lock();
+            st.nets.insert(n.id.clone(), n.clone());
+            if let Some(a) = alloc {
+                st.alloc.insert(n.id.clone(), a);
+            }
             return Err(ApiError::internal(format!("deleting network {}: {e}", n.name)));
         }
-        st.nets.remove(&n.id);
         Ok(())
     }
 
@@ -270,10 +305,11 @@ impl NetworkManager {
         if containers_running {
             return;
         }
-        let mut st = self.lock();
-        let nets: Vec<NetworkRecord> = st.nets.values().filter(|n| n.driver == "bridge").cloned().collect();
+        let _admin = self.admin();
+        let nets: Vec<NetworkRecord> = self.lock().nets.values().filter(|n| n.driver == "bridge").cloned().collect();
         for n in nets {
-            self.tear_down_net(&mut st, &n);
+            self.tear_down_net(&n);
+            self.lock().alloc.remove(&n.id);
         }
         let _ = self.fw.teardown(&self.chains);
     }

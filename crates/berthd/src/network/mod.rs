@@ -9,6 +9,8 @@ mod endpoint;
 mod etc;
 mod manage;
 mod pools;
+mod owner;
+pub mod routes;
 pub mod ports;
 pub mod record;
 mod teardown;
@@ -44,6 +46,8 @@ pub struct NetConfig {
     /// `default-address-pools`: where new networks' subnets come from
     /// (Docker's defaults when empty).
     pub pools: Vec<berth_net::pools::AddressPool>,
+    /// Host-wide directory of the bridge-name claims (owner.rs).
+    pub owner_dir: PathBuf,
 }
 
 #[derive(Default)]
@@ -62,10 +66,21 @@ pub struct NetworkManager {
     links: Arc<dyn Links>,
     fw: Arc<dyn Firewall>,
     records: RecordDir<NetworkRecord>,
+    /// In-memory bookkeeping only: never held across a syscall that can
+    /// block (netlink, iptables, namespace set-up, file writes), so starts
+    /// on any network proceed side by side. Addresses and host ports are
+    /// reserved under it; the slow work runs after it is dropped.
     state: Mutex<State>,
+    /// Serialises network create, remove and teardown (the slow work on
+    /// bridges and their rules) without blocking container starts.
+    admin: Mutex<()>,
     dns: Arc<dns::Resolver>,
     /// Containers whose veths are being deleted (teardown.rs).
     pending: teardown::Pending,
+    /// This daemon's claim on its bridge name, held for its whole life.
+    _owner: owner::BridgeOwner,
+    /// The host's routes (a user subnet must not overlap one).
+    routes: Box<dyn routes::HostRoutes>,
 }
 
 impl NetworkManager {
@@ -73,16 +88,22 @@ impl NetworkManager {
         if !berth_net::link::valid_ifname(&cfg.bridge) {
             return Err(ApiError::invalid(format!("invalid bridge name {:?}", cfg.bridge)));
         }
+        // Before anything touches the bridge or its chains.
+        let owner = owner::BridgeOwner::claim(&cfg.owner_dir, &cfg.bridge, &cfg.data_root)?;
         let records = RecordDir::open(&cfg.data_root.join("db").join("networks"))
             .map_err(|e| ApiError::internal(format!("opening network records: {e}")))?;
         let chains = Chains::new(&cfg.bridge);
-        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), dns: Arc::default(), pending: Default::default() });
+        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), admin: Mutex::default(), dns: Arc::default(), pending: Default::default(), _owner: owner, routes: Box::new(routes::ProcRoutes) });
         m.load()?;
         Ok(m)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn admin(&self) -> MutexGuard<'_, ()> {
+        self.admin.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn persist(&self, n: &NetworkRecord) -> Result<(), ApiError> {

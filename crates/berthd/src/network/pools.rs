@@ -100,6 +100,7 @@ pub fn place(
 ) -> Result<NetworkRecord, NetError> {
     let taken4: Vec<Subnet> = ours.iter().flat_map(|n| n.pools4()).map(|p| p.subnet).collect();
     let taken6: Vec<Subnet6> = ours.iter().filter_map(|n| n.ipv6.as_ref()).map(|p| p.subnet).collect();
+    let routed = host_routes();
     let mut v4 = vec![];
     for (s, gw, range) in &plan.v4 {
         if let Some(block) = s.reserved_block() {
@@ -108,11 +109,14 @@ pub fn place(
         if taken4.iter().any(|o| o.overlaps(s)) {
             return Err(NetError::Overlap);
         }
+        if let Some(r) = super::routes::routed_overlap(s, &routed) {
+            return Err(invalid(format!("{} ({r} is routed on the host)", NetError::Overlap)));
+        }
         let a = Allocator::new(*s, *range, *gw)?;
         v4.push(Pool4 { subnet: *s, gateway: a.gateway(), ip_range: a.range() });
     }
     if v4.is_empty() {
-        let mut taken = host_routes();
+        let mut taken = routed;
         taken.extend(taken4);
         let s = choose_from(pools, &taken)?;
         let a = Allocator::new(s, None, None)?;

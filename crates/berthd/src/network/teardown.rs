@@ -8,6 +8,7 @@
 //! container and the daemon's shutdown wait for what is pending.
 
 use super::NetworkManager;
+use berth_net::firewall::{Proto, Rule};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Condvar, Mutex};
@@ -19,6 +20,10 @@ pub(super) struct Deferred {
     pub links: Vec<String>,
     /// (network id, address) leases to give back after the veths are gone.
     pub leases: Vec<(String, IpAddr)>,
+    /// Published ports' rules to delete, then their held host ports
+    /// (endpoint.rs `drop_ports`; done before the rest is deferred).
+    pub rules: Vec<Vec<Rule>>,
+    pub ports: Vec<(Proto, String, u16)>,
 }
 
 /// Container ids with a teardown in flight (a count: a container can stop,

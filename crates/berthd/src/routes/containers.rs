@@ -16,7 +16,10 @@ pub async fn create(d: &Daemon, req: &mut Request<Incoming>, gates: VersionGates
     let q = query(req);
     let mut body: CreateRequest = json_body(req, super::CONFIG_BODY).await?;
     crate::container::netrequest::migrate_mac_address(&mut body, gates)?;
-    let created = d.containers.create(q.get("name"), body).await?;
+    let (mgr, name) = (d.containers.clone(), q.get("name").map(str::to_string));
+    let created = tokio::task::spawn_blocking(move || mgr.create(name.as_deref(), body))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
     Ok(json(201, &created))
 }
 
@@ -242,8 +245,9 @@ pub async fn logs(d: &Daemon, req: &Request<Incoming>, id: &str) -> Result<Resp,
     let tty = rec.config.tty;
     let (tx, body) = Body::channel(16);
     let mgr = d.containers.clone();
-    tokio::spawn(async move {
-        let _ = mgr.logs(c, opts, tx).await;
+    // File reads and waits for output: a blocking thread, not an async worker.
+    tokio::task::spawn_blocking(move || {
+        let _ = mgr.logs(c, opts, tx);
     });
     let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
     Ok(with_body(200, ct, body))

@@ -2,12 +2,14 @@
 
 use super::{json_body, query};
 use crate::daemon::Daemon;
+use crate::http::query::Filters;
 use crate::http::response::{json, ok_json, status_only, Resp};
 use crate::network::{CreateSpec, PoolSpec};
 use berth_api::network::{NetworkCreateRequest, NetworkCreateResponse, NetworkPruneResponse};
 use berth_api::ApiError;
 use hyper::body::Incoming;
 use hyper::Request;
+use std::sync::Arc;
 
 const LS_FILTERS: &[&str] = &["driver", "id", "label", "name", "scope", "type", "dangling"];
 
@@ -76,7 +78,9 @@ pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, Api
         labels: body.labels.unwrap_or_default(),
         options: body.options.unwrap_or_default(),
     };
-    let n = d.networks.create(spec)?;
+    // Netlink, iptables and a host-wide flock: off the async workers.
+    let nets = d.networks.clone();
+    let n = tokio::task::spawn_blocking(move || nets.create(spec)).await.map_err(|e| ApiError::internal(e.to_string()))??;
     emit(d, "create", &n.id, &n.name, None);
     Ok(json(201, &NetworkCreateResponse { id: n.id, warning: String::new() }))
 }
@@ -101,17 +105,27 @@ fn refuse_unsupported(body: &NetworkCreateRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn remove(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
+pub async fn remove(d: &Arc<Daemon>, id: &str) -> Result<Resp, ApiError> {
     let n = d.networks.find(id)?;
-    d.networks.remove(id, &|n| d.containers.network_users(&n.id, &n.name).1)?;
+    let (dd, key) = (d.clone(), id.to_string());
+    // Bridge and rule teardown: off the async workers.
+    tokio::task::spawn_blocking(move || dd.networks.remove(&key, &|n| dd.containers.network_users(&n.id, &n.name).1))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
     emit(d, "destroy", &n.id, &n.name, None);
     Ok(status_only(204))
 }
 
-pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
+pub async fn prune(d: &Arc<Daemon>, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     let f = query(req).filters()?;
     f.validate(&["label", "label!", "until"])?;
     let until = f.until(std::time::SystemTime::now())?;
+    let dd = d.clone();
+    tokio::task::spawn_blocking(move || prune_matching(&dd, &f, until)).await.map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+/// Removes the unused networks `f` and `until` select (bridge teardown: blocking).
+fn prune_matching(d: &Daemon, f: &Filters, until: Option<i128>) -> Result<Resp, ApiError> {
     let mut deleted = vec![];
     for n in d.networks.all() {
         if ["bridge", "host", "none"].contains(&n.name.as_str()) {
