@@ -302,15 +302,16 @@ impl NetworkManager {
     /// berthd stops with no container running: bridges and chains go
     /// (they are made again at start); with live containers they stay.
     pub fn shutdown(&self, containers_running: bool) {
-        if containers_running {
-            return;
+        if !containers_running {
+            let _admin = self.admin();
+            let nets: Vec<NetworkRecord> = self.lock().nets.values().filter(|n| n.driver == "bridge").cloned().collect();
+            for n in nets {
+                self.tear_down_net(&n);
+                self.lock().alloc.remove(&n.id);
+            }
+            let _ = self.fw.teardown(&self.chains);
         }
-        let _admin = self.admin();
-        let nets: Vec<NetworkRecord> = self.lock().nets.values().filter(|n| n.driver == "bridge").cloned().collect();
-        for n in nets {
-            self.tear_down_net(&n);
-            self.lock().alloc.remove(&n.id);
-        }
-        let _ = self.fw.teardown(&self.chains);
+        // Last: the bridge is ours until everything above is done.
+        drop(self.owner.lock().unwrap_or_else(|e| e.into_inner()).take());
     }
 }

@@ -78,7 +78,8 @@ pub struct NetworkManager {
     /// Containers whose veths are being deleted (teardown.rs).
     pending: teardown::Pending,
     /// This daemon's claim on its bridge name, held for its whole life.
-    _owner: owner::BridgeOwner,
+    /// Taken (and so released, its file removed) at shutdown.
+    owner: Mutex<Option<owner::BridgeOwner>>,
     /// The host's routes (a user subnet must not overlap one).
     routes: Box<dyn routes::HostRoutes>,
 }
@@ -93,7 +94,7 @@ impl NetworkManager {
         let records = RecordDir::open(&cfg.data_root.join("db").join("networks"))
             .map_err(|e| ApiError::internal(format!("opening network records: {e}")))?;
         let chains = Chains::new(&cfg.bridge);
-        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), admin: Mutex::default(), dns: Arc::default(), pending: Default::default(), _owner: owner, routes: Box::new(routes::ProcRoutes) });
+        let m = Arc::new(NetworkManager { cfg, chains, links, fw, records, state: Mutex::default(), admin: Mutex::default(), dns: Arc::default(), pending: Default::default(), owner: Mutex::new(Some(owner)), routes: Box::new(routes::ProcRoutes) });
         m.load()?;
         Ok(m)
     }

@@ -5,17 +5,22 @@
 //! on a host-wide file named after its bridge for its whole life (the
 //! kernel drops it when the process dies, even by SIGKILL), with its pid
 //! and data root in the file for the refusal message of the next one.
+//! The owner removes the file when it lets go (still holding the lock), so
+//! the directory does not fill with the names of daemons long gone; a
+//! claimer that locked a file already unlinked tries again.
 
 use berth_api::ApiError;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The held claim on a bridge name; released when dropped (or at exit).
 #[derive(Debug)]
 pub struct BridgeOwner {
-    _file: File,
+    file: File,
+    path: PathBuf,
 }
 
 /// The lock file of bridge `bridge` under `dir`.
@@ -29,12 +34,24 @@ impl BridgeOwner {
     pub fn claim(dir: &Path, bridge: &str, data_root: &Path) -> Result<BridgeOwner, ApiError> {
         std::fs::create_dir_all(dir).map_err(|e| ApiError::internal(format!("creating {}: {e}", dir.display())))?;
         let path = lock_path(dir, bridge);
+        // A few tries: each lost race means the owner let go meanwhile.
+        for _ in 0..8 {
+            if let Some(owner) = Self::try_claim(&path, bridge, data_root)? {
+                return Ok(owner);
+            }
+        }
+        Err(ApiError::internal(format!("claiming {}: it keeps being replaced", path.display())))
+    }
+
+    /// `None` when the locked file was unlinked by its previous owner
+    /// between our open and our lock.
+    fn try_claim(path: &Path, bridge: &str, data_root: &Path) -> Result<Option<BridgeOwner>, ApiError> {
         let mut f = OpenOptions::new()
             .create(true)
             .truncate(false)
             .read(true)
             .write(true)
-            .open(&path)
+            .open(path)
             .map_err(|e| ApiError::internal(format!("opening {}: {e}", path.display())))?;
         // SAFETY: flock on an fd we own; LOCK_NB never blocks.
         if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
@@ -49,10 +66,31 @@ impl BridgeOwner {
                 describe(&held)
             )));
         }
+        if !same_file(&f, path) {
+            return Ok(None);
+        }
         let me = format!("pid={}\ndata-root={}\n", std::process::id(), data_root.display());
         let written = f.set_len(0).and_then(|()| f.seek(SeekFrom::Start(0))).and_then(|_| f.write_all(me.as_bytes()));
         written.map_err(|e| ApiError::internal(format!("writing {}: {e}", path.display())))?;
-        Ok(BridgeOwner { _file: f })
+        Ok(Some(BridgeOwner { file: f, path: path.to_path_buf() }))
+    }
+}
+
+/// Whether `path` still names the open file `f`.
+fn same_file(f: &File, path: &Path) -> bool {
+    match (f.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+impl Drop for BridgeOwner {
+    fn drop(&mut self) {
+        // Unlinked while still locked: whoever opened it meanwhile sees the
+        // inode change after locking and opens the path afresh.
+        if same_file(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -81,10 +119,12 @@ mod tests {
         // Another name is free.
         let other = BridgeOwner::claim(&dir, "bx1", Path::new("/data/two")).expect("other bridge");
         drop(first);
+        assert!(!lock_path(&dir, "bx0").exists(), "the released claim's file is removed");
         let again = BridgeOwner::claim(&dir, "bx0", Path::new("/data/two")).expect("claim after release");
         let text = std::fs::read_to_string(lock_path(&dir, "bx0")).expect("lock file");
         assert!(text.contains("data-root=/data/two"), "{text}");
         drop((other, again));
+        assert!(!lock_path(&dir, "bx1").exists() && !lock_path(&dir, "bx0").exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

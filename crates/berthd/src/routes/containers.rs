@@ -306,8 +306,9 @@ pub fn attach(d: &Daemon, req: &mut Request<Incoming>, id: &str, gates: VersionG
             until: None,
         };
         let c = c.clone();
-        tokio::spawn(async move {
-            let _ = mgr.logs(c, log_opts, tx).await;
+        // File reads: a blocking thread, as for `logs`.
+        tokio::task::spawn_blocking(move || {
+            let _ = mgr.logs(c, log_opts, tx);
         });
         rx
     });
