@@ -54,7 +54,7 @@ pub fn inspect(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
 
 pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
     let body: NetworkCreateRequest = json_body(req, super::OBJECT_BODY).await?;
-    refuse_unsupported(&body)?;
+    berthd::checks::network::refuse_unsupported(&body)?;
     let cfg = body.ipam.as_ref().and_then(|i| i.config.first().cloned());
     if body.ipam.as_ref().is_some_and(|i| i.config.len() > 1) {
         return Err(ApiError::invalid("only one IPv4 subnet per network is supported"));
@@ -73,29 +73,6 @@ pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, Api
     let n = d.networks.create(spec)?;
     emit(d, "create", &n.id, &n.name, None);
     Ok(json(201, &NetworkCreateResponse { id: n.id, warning: String::new() }))
-}
-
-/// Network settings berth cannot honour yet: refused by name, never ignored.
-fn refuse_unsupported(body: &NetworkCreateRequest) -> Result<(), ApiError> {
-    if body.enable_ipv6 == Some(true) {
-        return Err(ApiError::invalid("berth does not support IPv6 networks (EnableIPv6) yet"));
-    }
-    if let Some(ipam) = &body.ipam {
-        if !matches!(ipam.driver.as_str(), "" | "default") {
-            return Err(ApiError::invalid(format!("berth does not support the IPAM driver {} yet", ipam.driver)));
-        }
-        if let Some(k) = ipam.options.iter().flatten().next().map(|(k, _)| k) {
-            return Err(ApiError::invalid(format!("berth does not support IPAM option {k} yet")));
-        }
-        if ipam.config.iter().any(|c| c.subnet.contains(':') || c.gateway.contains(':')) {
-            return Err(ApiError::invalid("berth does not support IPv6 subnets yet"));
-        }
-    }
-    // The bridge's name is the one driver option berth acts on.
-    if let Some(k) = body.options.iter().flatten().map(|(k, _)| k).find(|k| *k != "com.docker.network.bridge.name") {
-        return Err(ApiError::invalid(format!("berth does not support network option {k} yet")));
-    }
-    Ok(())
 }
 
 pub fn remove(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
