@@ -3,15 +3,19 @@
 //! a plain archive (`PUT /containers/{id}/archive`). Whatever the tar
 //! holds, nothing may be created outside the extraction directory, and no
 //! device node may appear but the 0:0 whiteouts the extractor makes.
+//! The TarGuard that bounds extension headers must also read every archive
+//! exactly as the bare tar crate does, short of refusing a huge header.
 #![no_main]
 
-use berth_store::{extract_into, ExtractOptions, LayerStore};
+use berth_store::{extract_into, ExtractOptions, LayerStore, TarGuard};
+use std::io::Read;
 use libfuzzer_sys::fuzz_target;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, tar)) = data.split_first() else { return };
+    guard_is_transparent(tar);
     let top = tempfile::tempdir().expect("temp dir");
     let inside = top.path().join("inside");
     let outside = top.path().join("outside");
@@ -46,4 +50,38 @@ fn check_tree(dir: &Path) {
             check_tree(&e.path());
         }
     }
+}
+
+/// Entries (path, type, size, data) as the tar crate yields them, and how the walk ended.
+fn walk(r: impl Read) -> (Vec<(Vec<u8>, u8, u64, Vec<u8>)>, Option<String>) {
+    let mut out = Vec::new();
+    let mut ar = tar::Archive::new(r);
+    let entries = match ar.entries() {
+        Ok(e) => e,
+        Err(e) => return (out, Some(e.to_string())),
+    };
+    for e in entries {
+        let mut e = match e {
+            Ok(e) => e,
+            Err(e) => return (out, Some(e.to_string())),
+        };
+        let mut data = Vec::new();
+        if let Err(err) = e.by_ref().take(1 << 16).read_to_end(&mut data) {
+            return (out, Some(err.to_string()));
+        }
+        out.push((e.path_bytes().into_owned(), e.header().entry_type().as_byte(), e.size(), data));
+    }
+    (out, None)
+}
+
+fn guard_is_transparent(tar: &[u8]) {
+    let (plain, plain_end) = walk(tar);
+    let (guarded, guarded_end) = walk(TarGuard::new(tar));
+    if guarded_end.as_deref().is_some_and(|e| e.contains("tar extended header of")) {
+        assert!(guarded.len() <= plain.len());
+        assert_eq!(plain[..guarded.len()], guarded[..]);
+        return;
+    }
+    assert_eq!(plain, guarded);
+    assert_eq!(plain_end, guarded_end);
 }
