@@ -29,8 +29,11 @@ fn with_extension(kind: tar::EntryType, len: usize) -> Vec<u8> {
     out
 }
 
+/// An entry's path, type byte and content.
+type Listed = (Vec<u8>, u8, Vec<u8>);
+
 /// Every entry's path, type, size and content, or the first error.
-fn list(data: &[u8], guard: bool) -> Result<Vec<(Vec<u8>, u8, Vec<u8>)>, String> {
+fn list(data: &[u8], guard: bool) -> Result<Vec<Listed>, String> {
     let r: Box<dyn Read> = if guard { Box::new(TarGuard::new(data)) } else { Box::new(data) };
     let mut ar = tar::Archive::new(r);
     let mut out = Vec::new();
