@@ -1,6 +1,7 @@
 //! Docker Engine API wire types for berth: the JSON shapes that cross the
 //! socket, the error type with its HTTP status, version negotiation, the
-//! multiplexed stdio framing and the time formats the API uses.
+//! multiplexed stdio framing, the query strings and filters, and the time
+//! formats the API uses.
 //!
 //! Field names follow the Engine API (v1.50) exactly; structs keep unknown
 //! fields in an `extra` map where a client may send more than berth
@@ -16,6 +17,7 @@ pub mod gates;
 pub mod image;
 pub mod network;
 pub mod plugin;
+pub mod query;
 pub mod stdcopy;
 pub mod stringmap;
 pub mod strslice;

@@ -71,7 +71,7 @@ impl Spool {
     pub fn new(data_root: &Path, r: impl Read) -> Result<Spool> {
         let dir = TempDir::new(data_root, "load")?;
         let mut links = HashMap::new();
-        let mut archive = tar::Archive::new(decompressed(r)?);
+        let mut archive = tar::Archive::new(berth_store::TarGuard::new(decompressed(r)?));
         let bad = |e: io::Error| ImageError::InvalidArchive(format!("not a tar archive: {e}"));
         let mut count = 0usize;
         for entry in archive.entries().map_err(bad)? {

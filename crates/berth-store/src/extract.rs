@@ -150,7 +150,7 @@ pub fn extract_into(dir: &impl std::os::fd::AsFd, reader: impl Read, opts: Extra
 fn unpack(root: &DirFd, reader: impl Read, layer: bool, opts: ExtractOptions) -> Result<u64> {
     let dest = Path::new("");
     let no_swap = opts.no_overwrite_dir_non_dir;
-    let mut archive = tar::Archive::new(reader);
+    let mut archive = tar::Archive::new(crate::TarGuard::new(reader));
     let mut size = 0u64;
     let mut dir_times: Vec<(Vec<OsString>, i64)> = Vec::new();
     let entries = archive.entries().map_err(|e| StoreError::io(dest, e))?;

@@ -9,6 +9,7 @@ mod extract;
 mod layer;
 mod quarantine;
 mod record;
+mod targuard;
 mod tmp;
 
 #[cfg(test)]
@@ -24,4 +25,5 @@ pub use error::{Result, StoreError};
 pub use layer::{LayerInfo, LayerStore};
 pub use quarantine::{Quarantine, Quarantined};
 pub use record::{remove_stale_temps, write_atomic, Loaded, RecordDir};
+pub use targuard::{TarGuard, MAX_SPECIAL};
 pub use tmp::{clean_tmp, unique_name, TempDir};

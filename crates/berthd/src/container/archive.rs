@@ -186,7 +186,8 @@ impl ContainerManager {
             };
             let opts = berth_store::ExtractOptions { no_overwrite_dir_non_dir: req.no_overwrite_dir_non_dir, chown };
             berth_store::extract_into(&r.fd, body, opts).map(|_| ()).map_err(|e| match e {
-                berth_store::StoreError::Conflict(m) | berth_store::StoreError::UnsafePath(m) => ApiError::invalid(m),
+                // What the client's tar holds or how it is damaged: its fault, a 400.
+                berth_store::StoreError::Conflict(m) | berth_store::StoreError::UnsafePath(m) | berth_store::StoreError::Corrupt(m) => ApiError::invalid(m),
                 e => internal(e),
             })
         })

@@ -1,22 +1,7 @@
 //! Container names and IDs: validation, Docker-style random names, and
 //! random 64-hex IDs.
 
-use berth_api::ApiError;
-
-/// Docker's rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, with an optional leading `/`.
-pub fn validate_name(name: &str) -> Result<String, ApiError> {
-    let n = name.strip_prefix('/').unwrap_or(name);
-    let ok = n.len() >= 2
-        && n.as_bytes()[0].is_ascii_alphanumeric()
-        && n.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
-    if ok {
-        Ok(n.to_string())
-    } else {
-        Err(ApiError::invalid(format!(
-            "Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-        )))
-    }
-}
+pub use berthd::checks::name::validate_name;
 
 /// 32 random bytes as hex, never all-digits in its 12-char short form
 /// (Docker avoids those so a short ID can't be mistaken for a number).

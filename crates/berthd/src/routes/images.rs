@@ -63,7 +63,7 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
         }
         let mut tags = img.tags.clone();
         if !refs.is_empty() {
-            tags.retain(|t| refs.iter().any(|r| reference_matches(r, t)));
+            tags.retain(|t| refs.iter().any(|r| berth_image::reference_matches(r, t)));
             if tags.is_empty() {
                 continue;
             }
@@ -73,56 +73,6 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     }
     rows.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
     Ok(ok_json(&rows))
-}
-
-/// Docker's `reference=` filter: a glob over `name` or `name:tag`.
-fn reference_matches(pattern: &str, tag: &str) -> bool {
-    let name = tag.rsplit_once(':').map(|(n, _)| n).unwrap_or(tag);
-    if pattern.contains(':') {
-        glob(pattern, tag)
-    } else {
-        glob(pattern, name)
-    }
-}
-
-/// `*` matches within a path segment, `?` one character (Go's path.Match).
-/// Neither crosses a `/`, so pattern and name match segment by segment; in
-/// a segment the pieces between stars are found leftmost first, which is
-/// enough once the stars are unrestricted. No backtracking: at worst
-/// O(len(p) * len(s)), where the recursive form was exponential in the
-/// number of stars.
-fn glob(p: &str, s: &str) -> bool {
-    let (mut ps, mut ss) = (p.split('/'), s.split('/'));
-    loop {
-        match (ps.next(), ss.next()) {
-            (None, None) => return true,
-            (Some(pseg), Some(sseg)) if glob_segment(pseg.as_bytes(), sseg.as_bytes()) => {}
-            _ => return false,
-        }
-    }
-}
-
-fn glob_segment(p: &[u8], s: &[u8]) -> bool {
-    // A piece (no `*`) against bytes of the same length; `?` takes any one.
-    let fits = |piece: &[u8], at: &[u8]| piece.iter().zip(at).all(|(a, b)| *a == b'?' || a == b);
-    let mut pieces = p.split(|c| *c == b'*');
-    let Some(first) = pieces.next() else { return s.is_empty() };
-    if !p.contains(&b'*') {
-        return first.len() == s.len() && fits(first, s);
-    }
-    if s.len() < first.len() || !fits(first, s) {
-        return false;
-    }
-    let mut rest = &s[first.len()..];
-    let middle: Vec<&[u8]> = pieces.collect();
-    let Some((last, middle)) = middle.split_last() else { return true };
-    for piece in middle {
-        match (0..=rest.len().saturating_sub(piece.len())).find(|&i| rest.len() >= i + piece.len() && fits(piece, &rest[i..])) {
-            Some(i) => rest = &rest[i + piece.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && fits(last, &rest[rest.len() - last.len()..])
 }
 
 pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiError> {
@@ -399,56 +349,4 @@ pub fn save(d: &Daemon, req: &Request<Incoming>, one: Option<String>) -> Result<
         }
     });
     Ok(with_body(200, "application/x-tar", body))
-}
-
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reference_filter_globs() {
-        assert!(reference_matches("busybox", "busybox:latest"));
-        assert!(reference_matches("busy*", "busybox:latest"));
-        assert!(reference_matches("busybox:lat*", "busybox:latest"));
-        assert!(!reference_matches("busybox:1", "busybox:latest"));
-        assert!(!reference_matches("*", "foo/bar:1"));
-        assert!(reference_matches("*/*", "foo/bar:1"));
-    }
-
-    #[test]
-    fn glob_matches_like_go_path_match() {
-        for (p, s, want) in [
-            ("", "", true),
-            ("a*", "a", true),
-            ("*a", "ba", true),
-            ("a*b*c", "abxbc", true),
-            ("a*b*c", "abxbcx", false),
-            ("a?c", "abc", true),
-            ("a?c", "a/c", false),
-            ("a*c", "a/c", false),
-            ("a/*/c", "a/b/c", true),
-            ("a/*", "a/b/c", false),
-            ("*x*y", "xxyxy", true),
-            ("ab*ba", "aba", false),
-            ("*", "", true),
-            ("**", "abc", true),
-            ("abc", "ab", false),
-        ] {
-            assert_eq!(glob(p, s), want, "{p} vs {s}");
-        }
-    }
-
-    #[test]
-    fn glob_is_not_exponential() {
-        // The recursive matcher took minutes on this (2^40 paths); it must
-        // answer at once.
-        let pattern = format!("{}b", "a*".repeat(40));
-        let name = "a".repeat(100);
-        let t = std::time::Instant::now();
-        assert!(!glob(&pattern, &name));
-        let long = "*a".repeat(5000);
-        assert!(!glob(&long, &"a".repeat(4000)));
-        assert!(t.elapsed() < std::time::Duration::from_secs(1), "{:?}", t.elapsed());
-    }
 }

@@ -56,7 +56,7 @@ pub fn inspect(d: &Daemon, id: &str) -> Result<Resp, ApiError> {
 
 pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
     let body: NetworkCreateRequest = json_body(req, super::OBJECT_BODY).await?;
-    refuse_unsupported(&body)?;
+    berthd::checks::network::refuse_unsupported(&body)?;
     let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
     let pools = body
         .ipam
@@ -83,26 +83,6 @@ pub async fn create(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, Api
     let n = tokio::task::spawn_blocking(move || nets.create(spec)).await.map_err(|e| ApiError::internal(e.to_string()))??;
     emit(d, "create", &n.id, &n.name, None);
     Ok(json(201, &NetworkCreateResponse { id: n.id, warning: String::new() }))
-}
-
-/// Network settings berth cannot honour yet: refused by name, never ignored.
-fn refuse_unsupported(body: &NetworkCreateRequest) -> Result<(), ApiError> {
-    if body.enable_ipv4 == Some(false) {
-        return Err(ApiError::invalid("berth does not support IPv6-only networks (EnableIPv4=false) yet"));
-    }
-    if let Some(ipam) = &body.ipam {
-        if !matches!(ipam.driver.as_str(), "" | "default") {
-            return Err(ApiError::invalid(format!("berth does not support the IPAM driver {} yet", ipam.driver)));
-        }
-        if let Some(k) = ipam.options.iter().flatten().next().map(|(k, _)| k) {
-            return Err(ApiError::invalid(format!("berth does not support IPAM option {k} yet")));
-        }
-    }
-    // The bridge's name is the one driver option berth acts on.
-    if let Some(k) = body.options.iter().flatten().map(|(k, _)| k).find(|k| *k != "com.docker.network.bridge.name") {
-        return Err(ApiError::invalid(format!("berth does not support network option {k} yet")));
-    }
-    Ok(())
 }
 
 pub async fn remove(d: &Arc<Daemon>, id: &str) -> Result<Resp, ApiError> {

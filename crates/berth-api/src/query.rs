@@ -1,7 +1,7 @@
 //! Query strings as the Engine API uses them: percent-decoded pairs,
 //! Docker's loose booleans, and the JSON `filters` argument.
 
-use berth_api::ApiError;
+use crate::ApiError;
 use std::collections::BTreeMap;
 
 /// Decoded query parameters of one request.
@@ -113,7 +113,7 @@ impl Filters {
     pub fn until(&self, now: std::time::SystemTime) -> Result<Option<i128>, ApiError> {
         match self.values("until") {
             [] => Ok(None),
-            [u] => berth_api::time::parse_time_filter(u, now)
+            [u] => crate::time::parse_time_filter(u, now)
                 .map(Some)
                 .ok_or_else(|| ApiError::invalid(format!("invalid filter 'until={u}'"))),
             _ => Err(ApiError::invalid("more than one until filter specified")),
