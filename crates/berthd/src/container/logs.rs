@@ -4,7 +4,7 @@
 
 use super::manager::{Container, ContainerManager, Output};
 use berth_api::stdcopy::{encode_frame, Stream};
-use super::logdriver::{rotated, LogDriver};
+use super::logdriver::{existing_rotated, FileKind, LogDriver};
 use berth_api::{ApiError, ErrorKind};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -36,11 +36,11 @@ impl ContainerManager {
         if !opts.stdout && !opts.stderr {
             return Err(ApiError::invalid("Bad parameters: you must choose at least one stream"));
         }
-        let path = self.cfg.log_path(&c.id);
         let rec = c.snapshot();
         let tty = rec.config.tty;
         let driver = readable_driver(&rec.host_config.log_config)?;
-        let rotates = matches!(driver, LogDriver::JsonFile { max_file, .. } if max_file > 1);
+        let Some(path) = driver.path(&self.cfg.container_dir(&c.id), &c.id) else { return Ok(()) };
+        let rotates = matches!(driver, LogDriver::File { max_file, .. } if max_file > 1);
         // Subscribe before reading so nothing written meanwhile is missed.
         let mut rx = c.output.subscribe();
         let following = opts.follow && c.snapshot().state.status.is_running();
@@ -70,8 +70,9 @@ impl ContainerManager {
             let mut lines = Vec::new();
             // Rotated since the last read: finish the old file, then start the new one.
             if std::fs::metadata(&path).map(|m| m.len() < offset).unwrap_or(false) {
-                if rotates {
-                    lines.extend(read_from(&rotated(&path, 1), &mut offset, &mut pending));
+                // The old file is `.1`, or `.1.gz` once the shim compressed it.
+                if let Some(old) = rotates.then(|| existing_rotated(&path, 1)).flatten() {
+                    lines.extend(read_from(&old, &mut offset, &mut pending));
                 }
                 offset = 0;
             }
@@ -86,20 +87,24 @@ impl ContainerManager {
 /// The container's log driver, if `logs` can read it (dockerd's 501 for `none`).
 /// A record whose options no longer parse still has its json-file log.
 pub fn readable_driver(lc: &berth_api::container::LogConfig) -> Result<LogDriver, ApiError> {
-    match LogDriver::parse(lc).unwrap_or(LogDriver::JsonFile { max_size: None, max_file: 1 }) {
+    let fallback = LogDriver::File { kind: FileKind::JsonFile, max_size: None, max_file: 1, compress: false };
+    match LogDriver::parse(lc).unwrap_or(fallback) {
         LogDriver::None => Err(ApiError::new(ErrorKind::NotImplemented, "configured logging driver does not support reading")),
         d => Ok(d),
     }
 }
 
-/// Reads complete lines appended since `offset`.
+/// Reads complete lines appended since `offset` (of the uncompressed
+/// text, for a rotated `.gz` file).
 fn read_from(path: &std::path::Path, offset: &mut u64, pending: &mut String) -> Vec<String> {
     let Ok(mut f) = std::fs::File::open(path) else { return vec![] };
-    if f.seek(SeekFrom::Start(*offset)).is_err() {
-        return vec![];
-    }
     let mut buf = Vec::new();
-    if f.read_to_end(&mut buf).is_err() {
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut all = Vec::new();
+        // A damaged archive yields what could be read.
+        let _ = flate2::read::GzDecoder::new(f).read_to_end(&mut all);
+        buf = all.split_off(usize::try_from(*offset).unwrap_or(usize::MAX).min(all.len()));
+    } else if f.seek(SeekFrom::Start(*offset)).is_err() || f.read_to_end(&mut buf).is_err() {
         return vec![];
     }
     *offset += buf.len() as u64;
