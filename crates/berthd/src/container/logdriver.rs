@@ -13,6 +13,10 @@ const OTHER_DRIVERS: [&str; 11] = [
     "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "etwlogs", "gcplogs", "logentries", "loki", "journal",
 ];
 
+/// Options dockerd takes for every driver (its log buffering), which berth
+/// does not have yet.
+const GENERIC_OPTS: [&str; 2] = ["mode", "max-buffer-size"];
+
 /// dockerd's `local` driver defaults: 20 MiB files, 5 in all, compressed.
 const LOCAL_MAX_SIZE: u64 = 20 * 1024 * 1024;
 const LOCAL_MAX_FILE: u32 = 5;
@@ -46,7 +50,11 @@ impl LogDriver {
             // CLI refuses them itself); there is nothing for them to do.
             "none" => return Ok(()),
             "local" => {
-                return match lc.config.keys().find(|k| !["max-size", "max-file", "compress"].contains(&k.as_str())) {
+                let known = ["max-size", "max-file", "compress", "mode", "max-buffer-size"];
+                if let Some(k) = lc.config.keys().find(|k| GENERIC_OPTS.contains(&k.as_str())) {
+                    return Err(ApiError::invalid(format!("berth does not support log option {k} yet")));
+                }
+                return match lc.config.keys().find(|k| !known.contains(&k.as_str())) {
                     Some(k) => Err(ApiError::invalid(format!("unknown log opt '{k}' for log driver local"))),
                     None => Ok(()),
                 }
@@ -59,7 +67,7 @@ impl LogDriver {
         for k in lc.config.keys() {
             match k.as_str() {
                 "max-size" | "max-file" | "compress" => {}
-                "labels" | "labels-regex" | "env" | "env-regex" | "tag" => {
+                "labels" | "labels-regex" | "env" | "env-regex" | "tag" | "mode" | "max-buffer-size" => {
                     return Err(ApiError::invalid(format!("berth does not support log option {k} yet")))
                 }
                 _ => return Err(ApiError::invalid(format!("unknown log opt '{k}' for json-file log driver"))),
@@ -285,6 +293,8 @@ mod tests {
         assert_eq!(err(lc("json-file", &[("tag", "x")])), "berth does not support log option tag yet");
         assert_eq!(err(lc("json-file", &[("bogus", "1")])), "unknown log opt 'bogus' for json-file log driver");
         assert_eq!(err(lc("local", &[("tag", "x")])), "unknown log opt 'tag' for log driver local");
+        assert_eq!(err(lc("local", &[("mode", "non-blocking")])), "berth does not support log option mode yet");
+        assert_eq!(err(lc("", &[("max-buffer-size", "1m")])), "berth does not support log option max-buffer-size yet");
         // dockerd's validator takes anything for none.
         assert!(LogDriver::validate(&lc("none", &[("max-size", "1k")])).is_ok());
     }
