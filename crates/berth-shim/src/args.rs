@@ -13,7 +13,7 @@ pub struct Config {
     pub runtime: PathBuf,
     pub runtime_root: PathBuf,
     pub log: PathBuf,
-    /// `--log-max-size BYTES --log-max-file N`: rotate the json-file log.
+    /// `--log-max-size BYTES --log-max-file N [--log-compress]`: rotate the log (gzip the rotated files).
     pub log_rotation: Option<crate::logfile::Rotation>,
     pub stdin: bool,
     pub stdin_once: bool,
@@ -37,6 +37,7 @@ impl Config {
         let mut stdin = false;
         let mut stdin_once = false;
         let mut tty = false;
+        let mut compress = false;
         let mut it = args.into_iter();
         while let Some(arg) = it.next() {
             let slot = match arg.to_str() {
@@ -50,6 +51,10 @@ impl Config {
                 }
                 Some("--stdin-once") => {
                     stdin_once = true;
+                    continue;
+                }
+                Some("--log-compress") => {
+                    compress = true;
                     continue;
                 }
                 Some("--id") => &mut id,
@@ -90,9 +95,11 @@ impl Config {
                 .transpose()
         };
         let log_rotation = match (number(max_size, "log-max-size")?, number(max_file, "log-max-file")?) {
-            (Some(size), files) if size > 0 => Some(crate::logfile::Rotation {
+            // Size 0 (the local driver's max-size=0) rotates before every entry, as in dockerd.
+            (Some(size), files) => Some(crate::logfile::Rotation {
                 max_size: size,
                 max_file: u32::try_from(files.unwrap_or(1)).unwrap_or(u32::MAX).max(1),
+                compress,
             }),
             _ => None,
         };
@@ -155,7 +162,10 @@ mod tests {
         let mut v = FULL.to_vec();
         v.extend(["--log-max-size", "1024", "--log-max-file", "3"]);
         let r = parse(&v).expect("valid").log_rotation;
-        assert_eq!(r, Some(crate::logfile::Rotation { max_size: 1024, max_file: 3 }));
+        assert_eq!(r, Some(crate::logfile::Rotation { max_size: 1024, max_file: 3, compress: false }));
+        v.push("--log-compress");
+        let r = parse(&v).expect("valid").log_rotation;
+        assert_eq!(r, Some(crate::logfile::Rotation { max_size: 1024, max_file: 3, compress: true }));
         let mut v = FULL.to_vec();
         v.extend(["--log-max-size", "big"]);
         assert!(parse(&v).is_err());

@@ -20,6 +20,8 @@ pub struct Rotation {
     pub max_size: u64,
     /// Files kept in all, the current one included; 1 truncates in place.
     pub max_file: u32,
+    /// gzip the rotated files (`<log>.N.gz`), as dockerd's `compress`.
+    pub compress: bool,
 }
 
 /// Appends log entries to the container's json-file log.
@@ -32,6 +34,10 @@ pub struct JsonLog {
     stdout: LineSplitter,
     stderr: LineSplitter,
     scratch: Vec<u8>,
+    /// The time of the last entry written (for the gzip header).
+    last_time: String,
+    /// The thread compressing the newest rotated file, off the output path.
+    compressing: Option<std::thread::JoinHandle<()>>,
 }
 
 impl JsonLog {
@@ -46,6 +52,8 @@ impl JsonLog {
             stdout: LineSplitter::default(),
             stderr: LineSplitter::default(),
             scratch: Vec::new(),
+            last_time: String::new(),
+            compressing: None,
         })
     }
 
@@ -58,6 +66,7 @@ impl JsonLog {
             Stream::Stderr => &mut self.stderr,
         };
         splitter.push(chunk, |line| encode_entry(line, stream, &time, scratch));
+        self.last_time = time;
         self.flush();
     }
 
@@ -70,6 +79,7 @@ impl JsonLog {
             Stream::Stderr => &mut self.stderr,
         };
         splitter.finish(|line| encode_entry(line, stream, &time, scratch));
+        self.last_time = time;
         self.flush();
     }
 
@@ -111,8 +121,11 @@ impl JsonLog {
 
     /// Moves `<log>.N-1` to `<log>.N` ... and `<log>` to `<log>.1`, then
     /// starts a new `<log>`, as Docker's json-file driver does; with one
-    /// file the log is truncated in place. A failure keeps writing to the
-    /// file it has: output must keep flowing to attach clients.
+    /// file the log is truncated in place. With `compress` the rotated
+    /// files are `<log>.N.gz`, and `<log>.1` is compressed by a thread
+    /// (removed once its `.gz` is whole, so readers always find one of
+    /// them). A failure keeps writing to the file it has: output must keep
+    /// flowing to attach clients.
     fn rotate(&mut self, r: Rotation) {
         if r.max_file <= 1 {
             if self.file.set_len(0).is_ok() {
@@ -120,14 +133,85 @@ impl JsonLog {
             }
             return;
         }
-        for n in (1..r.max_file - 1).rev() {
-            let _ = std::fs::rename(rotated(&self.path, n), rotated(&self.path, n + 1));
+        let ext = if r.compress { ".gz" } else { "" };
+        if r.compress {
+            // The names shift only once the last compression is done (as
+            // dockerd's rotation waits for it).
+            if let Some(h) = self.compressing.take() {
+                let _ = h.join();
+            }
+            // A `.1` left by a shim that died while compressing.
+            let one = rotated(&self.path, 1, "");
+            if one.exists() {
+                let _ = compress_file(&one, "");
+            }
         }
-        if std::fs::rename(&self.path, rotated(&self.path, 1)).is_ok() {
+        for n in (1..r.max_file - 1).rev() {
+            let _ = std::fs::rename(rotated(&self.path, n, ext), rotated(&self.path, n + 1, ext));
+        }
+        let one = rotated(&self.path, 1, "");
+        if std::fs::rename(&self.path, &one).is_ok() {
             if let Ok(f) = open_append(&self.path) {
                 self.file = f;
                 self.size = 0;
             }
+            if r.compress {
+                let last = self.last_time.clone();
+                self.compressing = std::thread::Builder::new()
+                    .name("log-gzip".into())
+                    .spawn(move || {
+                        let _ = compress_file(&one, &last);
+                    })
+                    .ok();
+            }
+        }
+    }
+}
+
+impl Drop for JsonLog {
+    /// The shim's last act: a compression under way is finished, not cut.
+    fn drop(&mut self) {
+        if let Some(h) = self.compressing.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// `<file>` → `<file>.gz` (written beside it, then renamed into place),
+/// then `<file>` is removed. The gzip header's extra field holds the last
+/// entry's time as dockerd writes it (`{"lastTime":...}`).
+fn compress_file(file: &Path, last_time: &str) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut src = File::open(file)?;
+    let mut gz_name = file.as_os_str().to_owned();
+    gz_name.push(".gz");
+    let gz = PathBuf::from(gz_name);
+    let mut tmp_name = gz.clone().into_os_string();
+    tmp_name.push(".tmp");
+    let tmp = PathBuf::from(tmp_name);
+    let out = OpenOptions::new().write(true).create(true).truncate(true).mode(0o640).open(&tmp)?;
+    let mut builder = flate2::GzBuilder::new();
+    if !last_time.is_empty() {
+        builder = builder.extra(format!("{{\"lastTime\":\"{last_time}\"}}").into_bytes());
+    }
+    let mut enc = builder.write(std::io::BufWriter::new(out), flate2::Compression::default());
+    let mut buf = vec![0u8; 64 * 1024];
+    let done = (|| -> std::io::Result<()> {
+        loop {
+            let n = src.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            enc.write_all(&buf[..n])?;
+        }
+        enc.finish()?.flush()?;
+        std::fs::rename(&tmp, &gz)
+    })();
+    match done {
+        Ok(()) => std::fs::remove_file(file),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
         }
     }
 }
@@ -141,10 +225,10 @@ fn open_append(path: &Path) -> Result<File> {
         .map_err(|e| Error::io(format!("open log {}", path.display()), e))
 }
 
-/// `<log>.<n>`: berthd's `logs` reads the same names.
-fn rotated(path: &Path, n: u32) -> PathBuf {
+/// `<log>.<n><ext>`: berthd's `logs` reads the same names.
+fn rotated(path: &Path, n: u32, ext: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
-    s.push(format!(".{n}"));
+    s.push(format!(".{n}{ext}"));
     PathBuf::from(s)
 }
 
@@ -408,13 +492,13 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("mkdir");
         let path = dir.join("c.json");
         // Each entry is ~80 bytes: every file holds one line before the next rotation.
-        let mut log = JsonLog::open(&path, Some(Rotation { max_size: 100, max_file: 3 })).expect("open");
+        let mut log = JsonLog::open(&path, Some(Rotation { max_size: 100, max_file: 3, compress: false })).expect("open");
         for line in ["a\n", "b\n", "c\n", "d\n"] {
             log.write(Stream::Stdout, line.as_bytes());
         }
         let read = |p: PathBuf| std::fs::read_to_string(p).unwrap_or_default();
-        let (cur, one, two, three) = (read(path.clone()), read(rotated(&path, 1)), read(rotated(&path, 2)), read(rotated(&path, 3)));
-        let mut one_file = JsonLog::open(&dir.join("t.json"), Some(Rotation { max_size: 100, max_file: 1 })).expect("open");
+        let (cur, one, two, three) = (read(path.clone()), read(rotated(&path, 1, "")), read(rotated(&path, 2, "")), read(rotated(&path, 3, "")));
+        let mut one_file = JsonLog::open(&dir.join("t.json"), Some(Rotation { max_size: 100, max_file: 1, compress: false })).expect("open");
         one_file.write(Stream::Stdout, b"x\n");
         one_file.write(Stream::Stdout, b"y\n");
         let truncated = read(dir.join("t.json"));
@@ -423,5 +507,34 @@ mod tests {
         assert!(three.is_empty(), "only max-file files are kept");
         assert_eq!(truncated.lines().count(), 1);
         assert!(truncated.contains("\"y\\n\""));
+    }
+
+    #[test]
+    fn compresses_rotated_files() {
+        use std::io::Read;
+        let dir = std::env::temp_dir().join(format!("berth-shim-gzip-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("c.json");
+        let mut log = JsonLog::open(&path, Some(Rotation { max_size: 100, max_file: 3, compress: true })).expect("open");
+        for line in ["a\n", "b\n", "c\n", "d\n"] {
+            log.write(Stream::Stdout, line.as_bytes());
+        }
+        drop(log); // waits for the compression thread
+        let gunzip = |p: PathBuf| {
+            let mut d = flate2::read::GzDecoder::new(std::fs::File::open(&p).expect("gz file"));
+            let mut s = String::new();
+            d.read_to_string(&mut s).expect("gunzip");
+            let extra = d.header().and_then(|h| h.extra()).map(|e| String::from_utf8_lossy(e).into_owned());
+            (s, extra)
+        };
+        let (one, extra) = gunzip(rotated(&path, 1, ".gz"));
+        let (two, _) = gunzip(rotated(&path, 2, ".gz"));
+        let cur = std::fs::read_to_string(&path).expect("current");
+        let leftovers: Vec<_> = [rotated(&path, 1, ""), rotated(&path, 2, ""), rotated(&path, 3, ".gz")].into_iter().filter(|p| p.exists()).collect();
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        assert!(cur.contains("\"d\\n\"") && one.contains("\"c\\n\"") && two.contains("\"b\\n\""), "{cur}|{one}|{two}");
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        let extra = extra.expect("gzip extra field");
+        assert!(extra.starts_with("{\"lastTime\":\"20") && extra.ends_with("Z\"}"), "{extra}");
     }
 }

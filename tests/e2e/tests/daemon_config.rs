@@ -180,3 +180,28 @@ fn sighup_reloads_what_dockerd_reloads() {
     d.docker(&["rm", "quiet"]).assert_ok();
     d.stop();
 }
+
+/// `log-driver: local` from daemon.json: containers without a log
+/// configuration get it (with dockerd's defaults), `logs` reads it, and
+/// the daemon's options apply to it.
+#[test]
+fn daemon_wide_local_log_driver() {
+    let d = TestDaemon::start_with(Setup {
+        args: vec![],
+        config: Some(json!({"log-driver": "local", "log-opts": {"max-size": "1k", "max-file": "3"}})),
+    });
+    d.docker(&["info", "--format", "{{.LoggingDriver}}"]).assert_ok().assert_stdout("local");
+    for c in [Cli::Docker, Cli::Berth] {
+        d.cli(c, &["run", "--name", "dl", "busybox", "sh", "-c", "for i in $(seq 1 40); do echo d-$i; done"]).assert_ok();
+        d.cli(c, &["inspect", "-f", "{{.HostConfig.LogConfig.Type}} {{json .HostConfig.LogConfig.Config}}", "dl"])
+            .assert_ok()
+            .assert_stdout(r#"local {"max-file":"3","max-size":"1k"}"#);
+        let id = d.cli(c, &["inspect", "-f", "{{.Id}}", "dl"]).out();
+        let log = d.data_root().join("containers").join(&id).join("local-logs").join("container.log.1.gz");
+        assert!(wait_until(SHORT, || log.exists()), "{log:?}");
+        d.cli(c, &["logs", "--tail", "1", "dl"]).assert_ok().assert_stdout("d-40");
+        d.cli(c, &["rm", "dl"]).assert_ok();
+    }
+    d.stop();
+}
+

@@ -32,7 +32,18 @@ both! {
         d.cli(c, &["exec", "-w", "/etc", "x2", "pwd"]).assert_ok().assert_stdout("/etc");
         d.cli(c, &["exec", "-u", "daemon", "x2", "id", "-u"]).assert_ok().assert_stdout("1");
         d.cli(c, &["exec", "-u", "2:3", "x2", "id", "-g"]).assert_ok().assert_stdout("3");
-        d.cli(c, &["exec", "-u", "nosuchuser", "x2", "true"]).assert_fail();
+        // dockerd resolves the user after the hijack: the error comes in the
+        // stream (stdout) and the exec's exit code is 126.
+        d.cli(c, &["exec", "-u", "nosuchuser", "x2", "true"])
+            .assert_code(126)
+            .assert_stdout("unable to find user nosuchuser: no matching entries in passwd file");
+        d.cli(c, &["exec", "-u", "daemon:nosuchgroup", "x2", "true"])
+            .assert_code(126)
+            .assert_stdout("unable to find group nosuchgroup: no matching entries in group file");
+        // Detached, the start itself answers the error.
+        d.cli(c, &["exec", "-d", "-u", "nosuchuser", "x2", "true"])
+            .assert_fail()
+            .assert_stderr_contains("unable to find user nosuchuser: no matching entries in passwd file");
         // CAP_SYS_ADMIN (bit 21) only with --privileged.
         let caps = |extra: &[&str]| {
             let mut args = vec!["exec"];

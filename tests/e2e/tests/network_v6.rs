@@ -235,3 +235,28 @@ fn ipv6_leases_survive_daemon_kill9() {
     d.berth(&["network", "rm", "keep6"]).assert_ok();
     d.stop();
 }
+
+both! {
+    fn ipv6_fields_are_present_when_unset(d, c) {
+        // An IPv4-only container shows dockerd's IPv6 fields as empty
+        // strings and zeros: per network GlobalIPv6Address/PrefixLen and
+        // IPv6Gateway; at the top (deprecated) LinkLocalIPv6Address/PrefixLen,
+        // which dockerd's per-network EndpointSettings does not have.
+        for (name, args) in [("v4run", vec!["run", "-d", "--name", "v4run", "busybox", "sleep", "1000"]), ("v4new", vec!["create", "--name", "v4new", "busybox"])] {
+            d.cli(c, &args).assert_ok();
+            let out = d.cli(c, &["inspect", "-f", "{{json .NetworkSettings}}", name]);
+            out.assert_ok();
+            let ns: serde_json::Value = serde_json::from_str(&out.out()).expect("NetworkSettings JSON");
+            assert_eq!(ns["LinkLocalIPv6Address"], "", "{ns}");
+            assert_eq!(ns["LinkLocalIPv6PrefixLen"], 0, "{ns}");
+            assert_eq!(ns["GlobalIPv6Address"], "", "{ns}");
+            assert_eq!(ns["IPv6Gateway"], "", "{ns}");
+            let bridge = &ns["Networks"]["bridge"];
+            assert_eq!(bridge["GlobalIPv6Address"], "", "{bridge}");
+            assert_eq!(bridge["GlobalIPv6PrefixLen"], 0, "{bridge}");
+            assert_eq!(bridge["IPv6Gateway"], "", "{bridge}");
+            assert!(bridge.get("LinkLocalIPv6Address").is_none(), "{bridge}");
+        }
+        d.cli(c, &["rm", "-f", "v4run", "v4new"]).assert_ok();
+    }
+}

@@ -90,6 +90,10 @@ impl IsolationOptions {
         iso.group_add = list(&self.group_add);
         iso.oom_score_adj = self.oom_score_adj.unwrap_or(0);
         iso.runtime = self.runtime.clone().unwrap_or_default();
+        // The docker CLI's own check (the daemon takes options for none).
+        if self.log_driver.as_deref() == Some("none") && !self.log_opt.is_empty() {
+            return Err("invalid logging opts for driver none".into());
+        }
         hc.log_config = LogConfig {
             kind: self.log_driver.clone().unwrap_or_default(),
             config: key_values(&self.log_opt, "--log-opt")?,

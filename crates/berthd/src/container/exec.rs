@@ -112,10 +112,12 @@ fn check_running(c: &Container) -> Result<(), ApiError> {
     }
 }
 
-/// A started exec: the shim connection, before the process is known to run.
+/// A started exec: the shim connection, before the process is known to
+/// run; or why it could not start, which dockerd reports after the
+/// hijack (written into the stream; the exec's exit code is 126).
 pub struct ExecConn {
     exec: Arc<Exec>,
-    conn: UnixStream,
+    conn: Result<UnixStream, ApiError>,
 }
 
 impl ContainerManager {
@@ -210,7 +212,10 @@ impl ContainerManager {
     }
 
     /// Checks and starts an exec: writes its process file and opens the
-    /// shim connection. Errors here are HTTP errors (before any hijack).
+    /// shim connection. Errors returned here are HTTP errors (before any
+    /// hijack); a failure to set the process up (an unknown user, say)
+    /// comes back inside the `ExecConn`, as dockerd reports it after the
+    /// hijack.
     pub async fn exec_start(&self, e: &Arc<Exec>, start: &ExecStartConfig) -> Result<ExecConn, ApiError> {
         let c = self.get(&e.container_id)?;
         {
@@ -225,20 +230,24 @@ impl ContainerManager {
             s.started = true;
             s.raw_output = start.tty;
         }
+        let conn = self.exec_connect(&c, e, start).await;
+        if conn.is_err() {
+            // dockerd's code for an exec that failed to start.
+            e.finish(126);
+        }
+        Ok(ExecConn { exec: e.clone(), conn })
+    }
+
+    async fn exec_connect(&self, c: &Arc<Container>, e: &Arc<Exec>, start: &ExecStartConfig) -> Result<UnixStream, ApiError> {
         let rec = c.snapshot();
         let tty = e.config.tty;
         let rootfs = RootfsPaths::new(&self.cfg.container_dir(&rec.id)).rootfs;
         let user_spec = if e.config.user.is_empty() { rec.config.user.clone() } else { e.config.user.clone() };
         let iso = &rec.host_config.isolation;
-        let resolved = super::isolation::process_user(&rootfs, &user_spec, iso)
-            .and_then(|u| super::isolation::process_security(&rec.host_config).map(|(c, s)| (u, c, s)));
-        let (user, caps, security) = match resolved {
-            Ok(v) => v,
-            Err(err) => {
-                e.finish(126);
-                return Err(ApiError::internal(format!("OCI runtime exec failed: {err}: unknown")));
-            }
-        };
+        // dockerd resolves the user itself, so its error comes unwrapped.
+        let user = super::isolation::process_user(&rootfs, &user_spec, iso).map_err(|err| ApiError::internal(err.to_string()))?;
+        let (caps, security) = super::isolation::process_security(&rec.host_config)
+            .map_err(|err| ApiError::internal(format!("OCI runtime exec failed: {err}: unknown")))?;
         let size = start.console_size.or(e.config.console_size).filter(|[h, w]| *h > 0 && *w > 0);
         let process = berth_runtime::build_exec_process(&berth_runtime::ExecInput {
             args: e.config.cmd.clone().unwrap_or_default(),
@@ -260,19 +269,15 @@ impl ContainerManager {
         let written = serde_json::to_vec(&process)
             .map_err(std::io::Error::other)
             .and_then(|b| std::fs::write(&file, b));
-        if let Err(err) = written {
-            e.finish(126);
-            return Err(ApiError::internal(format!("writing exec process: {err}")));
-        }
+        written.map_err(|err| ApiError::internal(format!("writing exec process: {err}")))?;
         match shim_client::exec(&dir, &e.id, tty, e.config.attach_stdin && !start.detach).await {
             Ok(conn) => {
                 let cmd = e.config.cmd.clone().unwrap_or_default().join(" ");
-                self.emit(&c, &format!("exec_start: {cmd}"), &[("execID", e.id.clone())]);
-                Ok(ExecConn { exec: e.clone(), conn })
+                self.emit(c, &format!("exec_start: {cmd}"), &[("execID", e.id.clone())]);
+                Ok(conn)
             }
             Err(_) => {
                 let _ = std::fs::remove_file(&file);
-                e.finish(126);
                 Err(ApiError::conflict(format!("container {} is not running", rec.id)))
             }
         }
@@ -282,6 +287,8 @@ impl ContainerManager {
     /// the background to record its exit.
     pub async fn exec_detached(self: &Arc<Self>, conn: ExecConn) -> Result<(), ApiError> {
         let ExecConn { exec, conn } = conn;
+        // dockerd answers a detached start that fails with the error itself.
+        let conn = conn?;
         let (mut rd, wr) = conn.into_split();
         match self.exec_running(&exec, &mut rd).await {
             Ok(()) => {
@@ -309,22 +316,34 @@ impl ContainerManager {
         let cfg = &exec.config;
         let tty = cfg.tty;
         let (mut client_rd, mut client_wr) = tokio::io::split(io);
-        let (mut rd, mut wr) = conn.into_split();
-        if let Err(msg) = self.exec_running(&exec, &mut rd).await {
-            // Docker writes the error into the stream; the CLI then finds
-            // the exit code (126) by inspecting.
-            let text = format!("OCI runtime exec failed: {msg}: unknown\r\n");
-            let out = if raw {
-                text.into_bytes()
-            } else {
-                let mut v = Vec::new();
-                encode_frame(Stream::Stdout, text.as_bytes(), &mut v);
-                v
-            };
-            let _ = client_wr.write_all(&out).await;
-            let _ = client_wr.shutdown().await;
-            return;
-        }
+        let started = match conn {
+            Ok(conn) => {
+                let (mut rd, wr) = conn.into_split();
+                self.exec_running(&exec, &mut rd)
+                    .await
+                    .map(|()| (rd, wr))
+                    .map_err(|msg| format!("OCI runtime exec failed: {msg}: unknown"))
+            }
+            Err(err) => Err(err.message),
+        };
+        let (rd, mut wr) = match started {
+            Ok(halves) => halves,
+            Err(msg) => {
+                // Docker writes the error into the stream (as stdout); the
+                // CLI then finds the exit code (126) by inspecting.
+                let text = format!("{msg}\r\n");
+                let out = if raw {
+                    text.into_bytes()
+                } else {
+                    let mut v = Vec::new();
+                    encode_frame(Stream::Stdout, text.as_bytes(), &mut v);
+                    v
+                };
+                let _ = client_wr.write_all(&out).await;
+                let _ = client_wr.shutdown().await;
+                return;
+            }
+        };
         let (detach_tx, detach_rx) = tokio::sync::oneshot::channel::<()>();
         let input = if cfg.attach_stdin {
             let mut scanner = Scanner::new(if tty { exec.detach_keys.clone() } else { Vec::new() });

@@ -5,7 +5,7 @@
 
 use super::manager::{Container, ContainerManager, Output};
 use berth_api::stdcopy::{encode_frame, Stream};
-use super::logdriver::{rotated, LogDriver};
+use super::logdriver::{existing_rotated, FileKind, LogDriver};
 use berth_api::{ApiError, ErrorKind};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -43,11 +43,11 @@ impl ContainerManager {
         if !opts.stdout && !opts.stderr {
             return Err(ApiError::invalid("Bad parameters: you must choose at least one stream"));
         }
-        let path = self.cfg.log_path(&c.id);
         let rec = c.snapshot();
         let tty = rec.config.tty;
         let driver = readable_driver(&rec.host_config.log_config)?;
-        let rotates = matches!(driver, LogDriver::JsonFile { max_file, .. } if max_file > 1);
+        let Some(path) = driver.path(&self.cfg.container_dir(&c.id), &c.id) else { return Ok(()) };
+        let rotates = matches!(driver, LogDriver::File { max_file, .. } if max_file > 1);
         // Subscribe before reading so nothing written meanwhile is missed.
         let mut rx = c.output.subscribe();
         let following = opts.follow && c.snapshot().state.status.is_running();
@@ -93,8 +93,9 @@ impl ContainerManager {
             };
             // Rotated since the last read: finish the old file, then start the new one.
             if std::fs::metadata(&path).map(|m| m.len() < cur.offset).unwrap_or(false) {
-                if rotates {
-                    while let Some(lines) = cur.read(&rotated(&path, 1)) {
+                // The old file is `.1`, or `.1.gz` once the shim compressed it.
+                if let Some(old) = rotates.then(|| existing_rotated(&path, 1)).flatten() {
+                    while let Some(lines) = cur.read(&old) {
                         if !send_lines(&lines, &opts, tty, &tx) {
                             return Ok(());
                         }
@@ -117,28 +118,45 @@ impl ContainerManager {
 /// The container's log driver, if `logs` can read it (dockerd's 501 for `none`).
 /// A record whose options no longer parse still has its json-file log.
 pub fn readable_driver(lc: &berth_api::container::LogConfig) -> Result<LogDriver, ApiError> {
-    match LogDriver::parse(lc).unwrap_or(LogDriver::JsonFile { max_size: None, max_file: 1 }) {
+    let fallback = LogDriver::File { kind: FileKind::JsonFile, max_size: None, max_file: 1, compress: false };
+    match LogDriver::parse(lc).unwrap_or(fallback) {
         LogDriver::None => Err(ApiError::new(ErrorKind::NotImplemented, "configured logging driver does not support reading")),
         d => Ok(d),
     }
 }
 
-/// A read position in one log file and the partial line after it.
+/// A read position in one log file (of the uncompressed text, for a
+/// rotated `.gz` one) and the partial line after it.
 #[derive(Default)]
 struct Cursor {
     offset: u64,
     pending: String,
+    /// The open decoder of a `.gz` file being read, which cannot seek.
+    gz: Option<(std::path::PathBuf, flate2::read::GzDecoder<std::fs::File>)>,
 }
 
 impl Cursor {
     /// The complete lines in the next chunk of `path` after the offset;
     /// None at its end (or when it cannot be read).
     fn read(&mut self, path: &std::path::Path) -> Option<Vec<String>> {
-        let mut f = std::fs::File::open(path).ok()?;
-        f.seek(SeekFrom::Start(self.offset)).ok()?;
         let mut buf = Vec::new();
-        f.take(CHUNK).read_to_end(&mut buf).ok()?;
+        if path.extension().is_some_and(|e| e == "gz") {
+            if self.gz.as_ref().is_none_or(|(p, _)| p != path) {
+                let mut d = flate2::read::GzDecoder::new(std::fs::File::open(path).ok()?);
+                // Skip what was read before the file was rotated and compressed.
+                std::io::copy(&mut d.by_ref().take(self.offset), &mut std::io::sink()).ok()?;
+                self.gz = Some((path.to_path_buf(), d));
+            }
+            let (_, d) = self.gz.as_mut()?;
+            // A damaged archive yields what could be read.
+            let _ = d.by_ref().take(CHUNK).read_to_end(&mut buf);
+        } else {
+            let mut f = std::fs::File::open(path).ok()?;
+            f.seek(SeekFrom::Start(self.offset)).ok()?;
+            f.take(CHUNK).read_to_end(&mut buf).ok()?;
+        }
         if buf.is_empty() {
+            self.gz = None;
             return None;
         }
         self.offset += buf.len() as u64;

@@ -18,8 +18,9 @@ pub struct ShimSpawn<'a> {
     pub runtime: &'a Path,
     pub runtime_root: &'a Path,
     pub log: &'a Path,
-    /// json-file rotation: at this many bytes, keeping this many files in all.
-    pub log_rotation: Option<(u64, u32)>,
+    /// Log rotation: at this many bytes, keeping this many files in all,
+    /// rotated ones gzip-compressed when true.
+    pub log_rotation: Option<(u64, u32, bool)>,
     pub stdin: bool,
     pub stdin_once: bool,
     pub cgroup: &'a str,
@@ -38,8 +39,11 @@ pub fn spawn(s: &ShimSpawn<'_>) -> Result<i64, String> {
         .arg("--runtime-root").arg(s.runtime_root)
         .arg("--log").arg(s.log)
         .arg("--cgroup").arg(s.cgroup);
-    if let Some((size, files)) = s.log_rotation {
+    if let Some((size, files, compress)) = s.log_rotation {
         cmd.arg("--log-max-size").arg(size.to_string()).arg("--log-max-file").arg(files.to_string());
+        if compress {
+            cmd.arg("--log-compress");
+        }
     }
     if s.stdin {
         cmd.arg("--stdin");

@@ -11,6 +11,7 @@ use super::isolation::cgroup_path;
 use super::logdriver::LogDriver;
 use berth_runtime::{SpecInput, StartFailure};
 use std::path::{Path, PathBuf};
+use std::os::unix::fs::DirBuilderExt;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -217,11 +218,14 @@ impl ContainerManager {
         berth_runtime::write_bundle(dir, &spec).map_err(|e| e.to_string())?;
         let state_dir = self.cfg.shim_dir(&rec.id);
         self.clear_before_start(&rec.id, &iso.runtime);
-        let log_path = self.cfg.log_path(&rec.id);
-        let (log, log_rotation) = match LogDriver::parse(&rec.host_config.log_config).map_err(logging_failed)? {
-            LogDriver::None => (Path::new("/dev/null"), None),
-            LogDriver::JsonFile { max_size, max_file } => (log_path.as_path(), max_size.map(|s| (s, max_file))),
-        };
+        let driver = LogDriver::parse(&rec.host_config.log_config).map_err(logging_failed)?;
+        let log_path = driver.path(&self.cfg.container_dir(&rec.id), &rec.id);
+        if let Some(dir) = log_path.as_deref().and_then(Path::parent).filter(|d| !d.exists()) {
+            // The local driver's own directory (dockerd's mode).
+            std::fs::DirBuilder::new().mode(0o700).create(dir).map_err(|e| logging_failed(format!("error creating local logs dir: {e}")))?;
+        }
+        let log = log_path.as_deref().unwrap_or(Path::new("/dev/null"));
+        let log_rotation = driver.rotation();
         let t = std::time::Instant::now();
         let spawned = shim_client::spawn(&ShimSpawn {
             binary: &self.cfg.shim,

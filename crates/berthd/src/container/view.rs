@@ -154,7 +154,13 @@ impl ContainerManager {
             resolv_conf_path: dir.join("resolv.conf").display().to_string(),
             hostname_path: dir.join("hostname").display().to_string(),
             hosts_path: dir.join("hosts").display().to_string(),
-            log_path: self.cfg.log_path(&r.id).display().to_string(),
+            // dockerd shows the file of json-file only (local's is internal, none has none).
+            log_path: match super::logdriver::LogDriver::parse(&r.host_config.log_config) {
+                Ok(super::logdriver::LogDriver::File { kind: super::logdriver::FileKind::JsonFile, .. }) | Err(_) => {
+                    self.cfg.log_path(&r.id).display().to_string()
+                }
+                Ok(_) => String::new(),
+            },
             name: format!("/{}", r.name),
             restart_count: r.restart_count,
             driver: "overlay2".into(),

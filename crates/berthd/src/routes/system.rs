@@ -84,7 +84,7 @@ pub fn info(d: &Daemon) -> Resp {
         n_goroutines: 0,
         system_time: berth_api::time::format_system_time(std::time::SystemTime::now()),
         index_server_address: "https://index.docker.io/v1/".into(),
-        plugins: serde_json::json!({"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]}),
+        plugins: serde_json::json!({"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file", "local"]}),
         warnings: vec![],
         // A node outside any swarm, as dockerd reports it (no swarm mode yet).
         swarm: serde_json::json!({"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive", "ControlAvailable": false, "Error": "", "RemoteManagers": null}),
