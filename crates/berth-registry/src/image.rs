@@ -33,7 +33,10 @@ pub fn write(out: &mut dyn Write, tag: &str) -> Result<Built, RegistryError> {
     let exe = std::fs::read_link("/proc/self/exe").map_err(|e| err("/proc/self/exe", e))?;
     let mut files: Vec<(PathBuf, PathBuf)> = vec![(PathBuf::from("/berth"), exe.clone())];
     let maps = std::fs::read_to_string("/proc/self/maps").map_err(|e| err("/proc/self/maps", e))?;
-    for lib in mapped_libraries(&maps, &exe) {
+    let libs = mapped_libraries(&maps, &exe);
+    // Where the loader looks (it has no ld.so.cache in the image).
+    let lib_dirs: BTreeSet<String> = libs.iter().filter_map(|l| l.parent().map(|p| p.display().to_string())).collect();
+    for lib in libs {
         files.push((lib.clone(), lib));
     }
     if let Some(interp) = interpreter(&exe).map_err(|e| err(&exe.display().to_string(), e))? {
@@ -42,8 +45,6 @@ pub fn write(out: &mut dyn Write, tag: &str) -> Result<Built, RegistryError> {
             files.push((interp, real));
         }
     }
-    let lib_dirs: BTreeSet<String> =
-        files.iter().skip(1).filter_map(|(d, _)| d.parent().map(|p| p.display().to_string())).collect();
 
     let mut layer = tempfile::tempfile().map_err(|e| err("temporary file", e))?;
     write_layer(&mut layer, &files).map_err(|e| err("writing the layer", e))?;

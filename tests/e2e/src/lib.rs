@@ -14,6 +14,7 @@ mod daemon;
 mod image;
 mod leaks;
 mod out;
+pub mod registry;
 mod tmux;
 
 pub use daemon::{Setup, TestDaemon};
