@@ -6,7 +6,8 @@
 //! everything it might reference left alone (the whole run stops rather
 //! than guess), and because deleting a blob only removes a file no manifest
 //! names; repository links to deleted blobs are dropped after, so a HEAD
-//! never finds a link without content.
+//! never finds a link without content. Uploads untouched for a day and
+//! leftovers in tmp/ (a crash mid-write) go too: nobody can be writing them.
 
 use crate::digest::Digest;
 use crate::error::RegistryError;
@@ -22,7 +23,12 @@ pub struct GcReport {
     pub kept: usize,
     /// Blobs removed (or that would be, on a dry run), with their sizes.
     pub removed: Vec<(Digest, u64)>,
+    /// Abandoned uploads and temporary files removed.
+    pub leftovers: usize,
 }
+
+/// An upload untouched this long is abandoned.
+const UPLOAD_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Runs gc on the storage at `root`.
 pub fn collect(root: &Path, dry_run: bool) -> Result<GcReport, RegistryError> {
@@ -30,7 +36,7 @@ pub fn collect(root: &Path, dry_run: bool) -> Result<GcReport, RegistryError> {
     let _lock = RootLock::exclusive(root)?;
     let io = |e| RegistryError::io(root, e);
     let marked = mark(&storage)?;
-    let mut report = GcReport { kept: marked.len(), removed: Vec::new() };
+    let mut report = GcReport { kept: marked.len(), removed: Vec::new(), leftovers: 0 };
     for d in storage.all_blobs().map_err(io)? {
         if marked.contains(&d) {
             continue;
@@ -42,6 +48,11 @@ pub fn collect(root: &Path, dry_run: bool) -> Result<GcReport, RegistryError> {
         report.removed.push((d, size));
     }
     if !dry_run {
+        let stale = storage.stale_uploads(UPLOAD_MAX_AGE).map_err(io)?;
+        for id in &stale {
+            storage.remove_upload(id).map_err(io)?;
+        }
+        report.leftovers = stale.len() + storage.clear_tmp().map_err(io)?;
         for repo in storage.repositories().map_err(io)? {
             for d in storage.repo_blob_links(&repo).map_err(io)? {
                 if storage.blob_size(&d).map_err(io)?.is_none() {

@@ -260,3 +260,23 @@ fn hostile_input_is_refused_and_changes_nothing() {
     assert_eq!(curl(&[], &r.url("/v2/")).status, 200);
     r.stop();
 }
+
+/// The hash state of a chunked upload lives in the server's memory; after
+/// a restart it is rebuilt from what was stored, and the upload goes on.
+#[test]
+fn a_chunked_upload_survives_a_server_restart() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let r = Registry::start(&data, &[]);
+    let loc = curl(&["-X", "POST"], &r.url("/v2/resume/blobs/uploads/")).header("Location").expect("Location");
+    assert_eq!(curl(&["-X", "PATCH", "-H", OCTET, "--data-binary", "first half, "], &r.url(&loc)).status, 202);
+    r.stop();
+    let r = Registry::start(&data, &[]);
+    let status = curl(&[], &r.url(&loc));
+    assert_eq!((status.status, status.header("Range").as_deref()), (204, Some("0-11")));
+    let d = sha256(b"first half, second half");
+    let done = curl(&["-X", "PUT", "-H", OCTET, "--data-binary", "second half"], &r.url(&format!("{loc}?digest={d}")));
+    assert_eq!(done.status, 201, "{done:?}");
+    assert_eq!(curl(&[], &r.url(&format!("/v2/resume/blobs/{d}"))).body, "first half, second half");
+    r.stop();
+}

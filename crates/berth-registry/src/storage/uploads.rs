@@ -60,6 +60,35 @@ impl Storage {
         }
     }
 
+    /// Uploads whose data has not changed for `age` (gc removes them).
+    pub fn stale_uploads(&self, age: std::time::Duration) -> io::Result<Vec<UploadId>> {
+        let now = std::time::SystemTime::now();
+        let mut out = Vec::new();
+        for n in super::read_dir_names(&self.root.join("uploads"))? {
+            let Ok(id) = n.parse::<UploadId>() else { continue };
+            let modified = fs::metadata(self.upload_data(&id)).and_then(|m| m.modified());
+            let old = match modified {
+                Ok(t) => now.duration_since(t).is_ok_and(|d| d >= age),
+                // No data file: a directory left by a crash mid-creation.
+                Err(_) => true,
+            };
+            if old {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Empties tmp/ (gc only: no writer can be running then).
+    pub fn clear_tmp(&self) -> io::Result<usize> {
+        let dir = self.root.join("tmp");
+        let names = super::read_dir_names(&dir)?;
+        for n in &names {
+            fs::remove_file(dir.join(n))?;
+        }
+        Ok(names.len())
+    }
+
     pub fn remove_upload(&self, id: &UploadId) -> io::Result<()> {
         match fs::remove_dir_all(self.upload_dir(id)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
@@ -89,6 +118,9 @@ mod tests {
         assert_eq!(s.blob_size(&d).unwrap(), Some(3));
         assert_eq!(s.upload_size("a/b", &id).unwrap(), None);
         assert!("../../etc".parse::<UploadId>().is_err());
+        let young = s.new_upload("a").unwrap();
+        assert!(s.stale_uploads(std::time::Duration::from_secs(3600)).unwrap().is_empty());
+        assert_eq!(s.stale_uploads(std::time::Duration::ZERO).unwrap(), vec![young]);
         assert!(id.to_string().parse::<UploadId>().is_ok());
     }
 }
