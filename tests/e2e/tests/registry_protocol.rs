@@ -162,6 +162,8 @@ fn manifests_by_tag_and_digest_index_pagination_and_delete() {
     let p3 = curl(&[], &r.url("/v2/app/tags/list?n=2&last=c"));
     assert_eq!(p3.json()["tags"], serde_json::json!(["multi", "v1"]));
     assert_eq!(p3.header("Link"), None);
+    assert_eq!(curl(&[], &r.url("/v2/app/tags/list?n=0")).json()["tags"], all["tags"]);
+    assert_eq!(curl(&[], &r.url("/v2/_catalog?n=0")).json()["repositories"], serde_json::json!([]));
     let c1 = curl(&[], &r.url("/v2/_catalog?n=3"));
     assert_eq!(c1.json()["repositories"], serde_json::json!(["app", "x1", "x2"]));
     let next = c1.header("Link").expect("Link");
@@ -193,7 +195,7 @@ fn hostile_input_is_refused_and_changes_nothing() {
 
     let cases: Vec<(Http, u16, &str)> = vec![
         (curl(&[], &r.url("/v2/app/manifests/nope")), 404, "MANIFEST_UNKNOWN"),
-        (curl(&[], &r.url("/v2/ghost/manifests/latest")), 404, "NAME_UNKNOWN"),
+        (curl(&[], &r.url("/v2/ghost/manifests/latest")), 404, "MANIFEST_UNKNOWN"),
         (curl(&[], &r.url("/v2/ghost/tags/list")), 404, "NAME_UNKNOWN"),
         (curl(&[], &r.url("/v2/app/blobs/sha256:abc")), 400, "DIGEST_INVALID"),
         (curl(&[], &r.url("/v2/app/blobs/md5:abc")), 400, "DIGEST_INVALID"),

@@ -29,7 +29,9 @@ pub fn tags(state: &State, name: &str, req: &Request<Incoming>) -> Result<Resp, 
             .with_detail(serde_json::json!({ "name": name })));
     }
     let all = state.storage.tags(name)?;
-    let (page, next) = paginate(all, req.uri().query(), None)?;
+    // n=0 lists every tag, as distribution does (the catalog gives none).
+    let query = req.uri().query().filter(|q| !q.split('&').any(|kv| kv == "n=0"));
+    let (page, next) = paginate(all, query, None)?;
     let mut r = body::json(StatusCode::OK, &serde_json::json!({ "name": name, "tags": page }));
     if let Some((last, n)) = next {
         link(&mut r, &format!("/v2/{name}/tags/list?last={last}&n={n}"));

@@ -31,16 +31,10 @@ fn unknown(name: &str, r: &str) -> ApiError {
         .with_detail(serde_json::json!({ "name": name, "reference": r }))
 }
 
-fn name_unknown(name: &str) -> ApiError {
-    ApiError::new(Code::NameUnknown, "repository name not known to registry").with_detail(serde_json::json!({ "name": name }))
-}
-
 pub fn get(state: &State, name: &str, r: &str, head: bool) -> Result<Resp, ApiError> {
-    let reference = parse_reference(r)?;
-    if !state.storage.repo_exists(name) {
-        return Err(name_unknown(name));
-    }
-    let d = match reference {
+    // An unknown repository answers MANIFEST_UNKNOWN too, as distribution
+    // does (clients word both as "manifest unknown").
+    let d = match parse_reference(r)? {
         Reference::Digest(d) => d,
         Reference::Tag(t) => state.storage.resolve_tag(name, &t)?.ok_or_else(|| unknown(name, r))?,
     };
