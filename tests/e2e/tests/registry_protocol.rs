@@ -282,3 +282,40 @@ fn a_chunked_upload_survives_a_server_restart() {
     assert_eq!(curl(&[], &r.url(&format!("/v2/resume/blobs/{d}"))).body, "first half, second half");
     r.stop();
 }
+
+/// OCI 1.1 referrers: a manifest with a `subject` is listed for it.
+#[test]
+fn referrers_list_manifests_by_subject() {
+    let (r, _tmp) = start();
+    let c = push_blob(&r, "app", "{}");
+    let l = push_blob(&r, "app", "layer");
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    let m = manifest(&c, 2, &l, 5);
+    let md = sha256(m.as_bytes());
+    assert_eq!(put_manifest(&r, "app", "v1", oci, &m).status, 201);
+    let sig = serde_json::json!({"schemaVersion": 2, "mediaType": oci, "artifactType": "application/vnd.example.sig",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": c, "size": 2},
+        "layers": [{"mediaType": "application/octet-stream", "digest": l, "size": 5}],
+        "subject": {"mediaType": oci, "digest": md, "size": m.len()},
+        "annotations": {"org.example.signer": "e2e"}})
+    .to_string();
+    let sd = sha256(sig.as_bytes());
+    let put = put_manifest(&r, "app", &sd, oci, &sig);
+    assert_eq!((put.status, put.header("OCI-Subject")), (201, Some(md.clone())), "{put:?}");
+
+    let list = curl(&[], &r.url(&format!("/v2/app/referrers/{md}")));
+    assert_eq!(list.status, 200);
+    assert_eq!(list.header("Content-Type").as_deref(), Some("application/vnd.oci.image.index.v1+json"));
+    let v = list.json();
+    assert_eq!(v["manifests"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v["manifests"][0]["digest"], sd.as_str());
+    assert_eq!(v["manifests"][0]["artifactType"], "application/vnd.example.sig");
+    assert_eq!(v["manifests"][0]["annotations"]["org.example.signer"], "e2e");
+    let filtered = curl(&[], &r.url(&format!("/v2/app/referrers/{md}?artifactType=application/other")));
+    assert_eq!(filtered.json()["manifests"], serde_json::json!([]));
+    assert_eq!(filtered.header("OCI-Filters-Applied").as_deref(), Some("artifactType"));
+    // Nothing refers to the signature; a bad digest is refused.
+    assert_eq!(curl(&[], &r.url(&format!("/v2/app/referrers/{sd}"))).json()["manifests"], serde_json::json!([]));
+    assert_eq!(curl(&[], &r.url("/v2/app/referrers/sha256:zz")).code(), "DIGEST_INVALID");
+    r.stop();
+}

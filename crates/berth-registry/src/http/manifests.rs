@@ -71,11 +71,22 @@ pub async fn put(state: &State, name: &str, r: &str, req: Request<Incoming>) -> 
     };
     manifest::check_present(&state.storage, name, &refs)?;
     let d = state.storage.put_manifest(name, &bytes, media_type, tag)?;
-    let b = body::status(StatusCode::CREATED)
+    let mut b = body::status(StatusCode::CREATED);
+    // OCI 1.1: a registry with the referrers API says it saw the subject.
+    if let Some(s) = subject(&bytes) {
+        b = b.header("OCI-Subject", s);
+    }
+    let b = b
         .header(header::LOCATION, format!("/v2/{name}/manifests/{d}"))
         .header(header::CONTENT_LENGTH, 0)
         .header("Docker-Content-Digest", d.to_string());
     body::finish(b, body::empty())
+}
+
+fn subject(bytes: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let d = v["subject"]["digest"].as_str()?;
+    d.parse::<Digest>().ok().map(|d| d.to_string())
 }
 
 pub fn delete(state: &State, name: &str, r: &str) -> Result<Resp, ApiError> {

@@ -5,6 +5,7 @@ mod blobs;
 mod body;
 mod lists;
 mod manifests;
+mod referrers;
 mod route;
 mod tls;
 mod uploads;
@@ -129,7 +130,7 @@ async fn route(state: &Arc<State>, req: Request<Incoming>) -> Result<Resp, ApiEr
     let Some(route) = route::parse(&path) else {
         return Err(ApiError::new(Code::NotFound, format!("no such endpoint: {path}")));
     };
-    if let Route::Tags(n) | Route::Manifest(n, _) | Route::Blob(n, _) | Route::Uploads(n) | Route::Upload(n, _) = &route {
+    if let Route::Tags(n) | Route::Manifest(n, _) | Route::Blob(n, _) | Route::Uploads(n) | Route::Upload(n, _) | Route::Referrers(n, _) = &route {
         crate::name::check_name(n)?;
     }
     let m = req.method().clone();
@@ -159,6 +160,7 @@ async fn route(state: &Arc<State>, req: Request<Incoming>) -> Result<Resp, ApiEr
             uploads::finish(state, &n, &id, req).await
         }
         (Route::Upload(n, id), &Method::DELETE) => uploads::cancel(state, n, id),
+        (Route::Referrers(n, d), &Method::GET) => referrers::list(state, n, d, req.uri().query()),
         _ => Err(ApiError::new(Code::Unsupported, format!("{m} is not supported on {path}"))),
     }
 }

@@ -13,6 +13,8 @@ pub enum Route<'a> {
     /// `/v2/NAME/blobs/uploads/`: start an upload (or mount).
     Uploads(&'a str),
     Upload(&'a str, &'a str),
+    /// OCI 1.1 `/v2/NAME/referrers/DIGEST`.
+    Referrers(&'a str, &'a str),
 }
 
 pub fn parse(path: &str) -> Option<Route<'_>> {
@@ -38,6 +40,9 @@ pub fn parse(path: &str) -> Option<Route<'_>> {
     }
     if let Some((name, d)) = last("/blobs/") {
         return Some(Route::Blob(name, d));
+    }
+    if let Some((name, d)) = last("/referrers/") {
+        return Some(Route::Referrers(name, d));
     }
     None
 }
@@ -94,6 +99,8 @@ mod tests {
         // A repository may be called "blobs" or "manifests".
         assert_eq!(parse("/v2/x/manifests/manifests/t"), Some(Route::Manifest("x/manifests", "t")));
         assert_eq!(parse("/v2/blobs/blobs/sha256:1"), Some(Route::Blob("blobs", "sha256:1")));
+        assert_eq!(parse("/v2/a/b/referrers/sha256:1"), Some(Route::Referrers("a/b", "sha256:1")));
+        assert_eq!(parse("/v2/a/manifests/referrers/sha256:1"), Some(Route::Referrers("a/manifests", "sha256:1")));
         for bad in ["/", "/v1/", "/v2/a", "/v2/a/manifests/", "/v2//manifests/x", "/v2/a/blobs/x/y"] {
             assert_eq!(parse(bad), None, "{bad}");
         }
