@@ -124,6 +124,9 @@ pub enum Command {
     System(system::SystemCommand),
     /// Print a shell completion script (bash, zsh or fish)
     Completion(completion::Args),
+    /// Run a registry server of berth's own (needs no daemon)
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 #[derive(Subcommand, Debug)]

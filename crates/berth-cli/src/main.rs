@@ -71,6 +71,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     // A completion script needs no daemon, so a bad DOCKER_HOST must not stop it.
     let command = match cli.command {
         Some(Command::Completion(a)) => return completion::run(a),
+        // The registry server runs on its own, without berthd.
+        Some(Command::Registry(r)) => return registry::run(r).await,
         other => other,
     };
     let tls = berth_client::TlsOptions::from_flags_and_env(cli.tls, cli.tlsverify, cli.tlscacert, cli.tlscert, cli.tlskey);
@@ -130,5 +132,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => port::run(c, a).await,
         // Reached only if the early return above changes.
         Command::Completion(a) => completion::run(a),
+        Command::Registry(r) => registry::run(r).await,
     }
 }

@@ -14,6 +14,7 @@ mod daemon;
 mod image;
 mod leaks;
 mod out;
+pub mod berth_registry;
 mod subnets;
 mod tmux;
 

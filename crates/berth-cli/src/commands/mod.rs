@@ -24,6 +24,7 @@ pub mod pause;
 pub mod port;
 pub mod prune;
 pub mod ps;
+pub mod registry;
 pub mod rename;
 pub mod restart;
 pub mod rm;
