@@ -24,4 +24,4 @@ pub use error::{Result, StoreError};
 pub use layer::{LayerInfo, LayerStore};
 pub use quarantine::{Quarantine, Quarantined};
 pub use record::{remove_stale_temps, write_atomic, Loaded, RecordDir};
-pub use tmp::{clean_tmp, unique_name, TempDir};
+pub use tmp::{clean_tmp, tmp_dir, unique_name, TempDir};

@@ -71,6 +71,8 @@ pub struct DaemonConfig {
     /// A static init for `--init` (tini-static), if installed.
     pub init: Option<PathBuf>,
     pub net: crate::network::NetConfig,
+    /// Insecure registries, mirrors and certs.d for pulls.
+    pub registry: berth_distribution::RegistryConfig,
 }
 
 impl DaemonConfig {

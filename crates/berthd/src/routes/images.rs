@@ -341,16 +341,13 @@ pub async fn load(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> 
     Ok(message_stream(&msgs))
 }
 
-/// `POST /images/create`: import from the body (`fromSrc=-`); pulling
-/// needs the registry client, which does not exist yet.
+/// `POST /images/create`: pull (`fromImage`) or import from the body (`fromSrc=-`).
 pub async fn create(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> {
     let q = query(&req);
     if let Some(image) = q.get("fromImage") {
-        let r = Reference::parse_normalized(image).map_err(crate::error::image_error)?;
-        return Err(ApiError::not_found(format!(
-            "pull access denied for {}: berth has no registry client yet; load the image with 'berth load'",
-            r.familiar_name()
-        )));
+        let auth = req.headers().get("X-Registry-Auth").and_then(|v| v.to_str().ok());
+        let pr = crate::pull::PullRequest::from_query(image, q.get("tag"), q.get("platform"), auth)?;
+        return pull(d, pr).await;
     }
     if q.get("fromSrc") != Some("-") {
         return Err(ApiError::invalid("importing from a URL is not supported; send the tarball as the request body (fromSrc=-)"));
@@ -376,6 +373,31 @@ pub async fn create(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError
         .map_err(crate::error::image_error)?;
     emit(d, "import", &id.to_string(), &id.to_string());
     Ok(message_stream(&[JsonMessage { status: Some(id.to_string()), ..Default::default() }]))
+}
+
+/// Resolve before answering (a missing image is an HTTP 404), then stream the layers.
+async fn pull(d: &Daemon, pr: crate::pull::PullRequest) -> Result<Resp, ApiError> {
+    let registry = berth_distribution::Registry::new(d.cfg.registry.clone());
+    let plan = crate::pull::Plan::resolve(&registry, &pr)
+        .await
+        .map_err(|e| crate::pull::pull_error(&e, &pr.reference))?;
+    let (tx, body) = Body::channel(16);
+    let progress = crate::pull::Progress::new(tx);
+    let images = d.images.clone();
+    let root = d.cfg.data_root.clone();
+    let events = d.events.clone();
+    tokio::spawn(async move {
+        let name = plan.reference().familiar_string();
+        match plan.execute(images, &root, &progress).await {
+            Ok(_) => {
+                let mut attrs = std::collections::BTreeMap::new();
+                attrs.insert("name".to_string(), name.clone());
+                events.emit("image", "pull", &name, attrs);
+            }
+            Err(e) => progress.error(&e).await,
+        }
+    });
+    Ok(with_body(200, "application/json", body))
 }
 
 pub fn save(d: &Daemon, req: &Request<Incoming>, one: Option<String>) -> Result<Resp, ApiError> {
