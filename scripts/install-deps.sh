@@ -12,7 +12,8 @@
 #   openssl         makes the CA and certificates of the TLS e2e tests (tests/e2e/tests/remote_api.rs)
 #   curl            a TLS client without a certificate in those tests
 set -euo pipefail
-pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl)
+# docker-registry (Go distribution registry), skopeo and htpasswd: the pull tests' registries.
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -97,6 +97,8 @@ pub enum Command {
     Save(save::Args),
     /// Read images from a tar archive (stdin unless -i)
     Load(load::Args),
+    /// Download an image from a registry
+    Pull(pull::Args),
     /// Make an image from a filesystem tarball
     Import(import::Args),
     /// List the layers an image was built from
@@ -170,6 +172,7 @@ pub enum ImageCommand {
     Tag(tag::Args),
     Save(save::Args),
     Load(load::Args),
+    Pull(pull::Args),
     Import(import::Args),
     History(history::Args),
     /// Remove unused images

@@ -17,6 +17,7 @@ pub mod inspect;
 pub mod kill;
 pub mod limits;
 pub mod load;
+pub mod pull;
 pub mod logs;
 pub mod netopts;
 pub mod network;

@@ -1,0 +1,48 @@
+//! `berth pull`: fetch an image from its registry through berthd.
+
+use crate::jsonmessage;
+use crate::reference::Reference;
+use berth_client::{Client, Method, Query, RequestBody};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Download all tagged images in the repository
+    #[arg(short = 'a', long = "all-tags")]
+    pub all_tags: bool,
+    /// Suppress verbose output
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Set platform if server is multi-platform capable
+    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM")]
+    pub platform: Option<String>,
+    /// NAME[:TAG|@DIGEST]
+    pub name: String,
+}
+
+pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
+    if args.all_tags {
+        anyhow::bail!("berth does not support pull --all-tags yet");
+    }
+    let parsed = Reference::parse(&args.name).map_err(anyhow::Error::msg)?;
+    let reference = parsed.clone().with_default_tag();
+    if parsed.tag.is_none() && parsed.digest.is_none() && !args.quiet {
+        println!("Using default tag: latest");
+    }
+    let mut q = Query::new().add("fromImage", reference.name.clone());
+    if let Some(d) = &reference.digest {
+        q = q.add("tag", d.clone());
+    } else if let Some(t) = &reference.tag {
+        q = q.add("tag", t.clone());
+    }
+    if let Some(p) = args.platform.as_deref().filter(|p| !p.is_empty()) {
+        q = q.add("platform", p.to_string());
+    }
+    let stream = client.stream(Method::POST, "/images/create", &q, RequestBody::Empty).await?;
+    if args.quiet {
+        jsonmessage::display(stream, &mut std::io::sink()).await?;
+    } else {
+        jsonmessage::display(stream, &mut std::io::stdout()).await?;
+    }
+    println!("{}", reference.familiar_string());
+    Ok(())
+}

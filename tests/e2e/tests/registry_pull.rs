@@ -1,0 +1,422 @@
+//! Pulls from registries started by the test on loopback: Debian's
+//! `docker-registry` (the reference distribution registry, images pushed
+//! with skopeo), with and without htpasswd, and a hostile fake registry.
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use berth_e2e::certs::free_port;
+use berth_e2e::{busybox_tar, process_tmp, wait_until, Cli, TestDaemon};
+
+/// A `docker-registry serve` on 127.0.0.1 with its own config and storage.
+struct Registry {
+    child: Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Registry {
+    fn start(htpasswd: Option<(&str, &str)>) -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let mut auth = String::new();
+        if let Some((u, p)) = htpasswd {
+            let o = Command::new("htpasswd").args(["-Bbn", u, p]).output().expect("htpasswd");
+            assert!(o.status.success());
+            std::fs::write(dir.path().join("htpasswd"), &o.stdout).expect("write htpasswd");
+            auth = format!("auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n", dir.path().join("htpasswd").display());
+        }
+        let cfg = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
+            dir.path().join("data").display()
+        );
+        let cfg_path = dir.path().join("config.yml");
+        std::fs::write(&cfg_path, cfg).expect("write config");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry (scripts/install-deps.sh installs it)");
+        let up = wait_until(Duration::from_secs(15), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        assert!(up, "docker-registry did not listen on {port}");
+        Registry { child, dir, port }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `skopeo copy docker-archive:TAR docker://HOST/NAME`.
+    fn push(&self, tar: &Path, name: &str, creds: Option<&str>) {
+        let mut c = Command::new("skopeo");
+        c.args(["copy", "--quiet", "--dest-tls-verify=false"]);
+        if let Some(cr) = creds {
+            c.args(["--dest-creds", cr]);
+        }
+        let o = c
+            .arg(format!("docker-archive:{}", tar.display()))
+            .arg(format!("docker://{}/{name}", self.host()))
+            .output()
+            .expect("skopeo");
+        assert!(o.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    fn manifest_digest(&self, name: &str, tag: &str, creds: Option<&str>) -> String {
+        let mut c = Command::new("skopeo");
+        c.args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"]);
+        if let Some(cr) = creds {
+            c.args(["--creds", cr]);
+        }
+        let o = c.arg(format!("docker://{}/{name}:{tag}", self.host())).output().expect("skopeo inspect");
+        assert!(o.status.success(), "skopeo inspect: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = &self.dir;
+    }
+}
+
+fn no_image(d: &TestDaemon, name: &str) {
+    d.docker(&["image", "inspect", name]).assert_fail();
+    let cache = d.data_root().join("pull-cache");
+    let left: Vec<_> = std::fs::read_dir(&cache).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    let tmp: Vec<PathBuf> = std::fs::read_dir(d.data_root().join("tmp")).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    assert!(tmp.is_empty(), "half-downloaded files left: {tmp:?} (cache {left:?})");
+}
+
+#[test]
+fn pull_by_tag_digest_and_up_to_date_with_both_clis() {
+    let reg = Registry::start(None);
+    reg.push(busybox_tar(), "busybox:latest", None);
+    let digest = reg.manifest_digest("busybox", "latest", None);
+    let d = TestDaemon::start();
+    let name = format!("{}/busybox", reg.host());
+    for cli in Cli::BOTH {
+        let o = d.cli(cli, &["pull", &name]);
+        o.assert_ok();
+        let out = o.out();
+        assert!(out.contains("Using default tag: latest"), "{out}");
+        assert!(out.contains("latest: Pulling from busybox"), "{out}");
+        assert!(out.contains(&format!("Digest: {digest}")), "{out}");
+        assert!(out.contains(&format!("Status: Downloaded newer image for {name}:latest")), "{out}");
+        assert!(out.ends_with(&format!("{name}:latest")), "{out}");
+        let again = d.cli(cli, &["pull", &name]);
+        again.assert_ok();
+        let out = again.out();
+        assert!(out.contains(&format!("Status: Image is up to date for {name}:latest")), "{out}");
+        assert!(!out.contains("Pull complete"), "{out}");
+        d.cli(cli, &["run", "--rm", &name, "echo", "pulled"]).assert_ok().assert_stdout("pulled");
+        let digests = d.cli(cli, &["image", "inspect", "-f", "{{json .RepoDigests}}", &name]).assert_ok().out();
+        assert_eq!(digests, format!("[\"{name}@{digest}\"]"));
+        d.cli(cli, &["rmi", &format!("{name}:latest")]).assert_ok();
+        no_image(&d, &format!("{name}:latest"));
+        // By digest: recorded under the digest, no tag.
+        let by_digest = format!("{name}@{digest}");
+        let o = d.cli(cli, &["pull", &by_digest]);
+        o.assert_ok();
+        assert!(o.out().contains(&format!("Status: Downloaded newer image for {by_digest}")), "{}", o.out());
+        d.cli(cli, &["run", "--rm", &by_digest, "true"]).assert_ok();
+        d.cli(cli, &["rmi", &by_digest]).assert_ok();
+    }
+}
+
+#[test]
+fn layers_already_present_are_skipped() {
+    let reg = Registry::start(None);
+    reg.push(busybox_tar(), "a:1", None);
+    reg.push(busybox_tar(), "b:1", None);
+    let d = TestDaemon::start();
+    d.docker(&["load", "-i", &busybox_tar().display().to_string()]).assert_ok();
+    let o = d.docker(&["pull", &format!("{}/a:1", reg.host())]);
+    o.assert_ok();
+    // Same image already loaded: every layer is there.
+    assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
+    assert!(!o.out().contains("Pull complete"), "{}", o.out());
+    let o = d.berth(&["pull", &format!("{}/b:1", reg.host())]);
+    o.assert_ok();
+    assert!(!o.out().contains("Pulling fs layer"), "{}", o.out());
+}
+
+#[test]
+fn missing_images_are_worded_as_docker_words_them() {
+    let reg = Registry::start(None);
+    reg.push(busybox_tar(), "busybox:latest", None);
+    let d = TestDaemon::start();
+    for cli in Cli::BOTH {
+        let o = d.cli(cli, &["pull", &format!("{}/busybox:nope", reg.host())]);
+        o.assert_code(1).assert_stderr_contains(&format!(
+            "Error response from daemon: manifest for {}/busybox:nope not found: manifest unknown: manifest unknown",
+            reg.host()
+        ));
+        let o = d.cli(cli, &["pull", &format!("{}/nothere", reg.host())]);
+        o.assert_code(1).assert_stderr_contains("not found");
+    }
+    // run of a missing image pulls it first (the docker CLI does so client-side).
+    let name = format!("{}/busybox", reg.host());
+    let o = d.docker(&["run", "--rm", &name, "echo", "ran"]);
+    o.assert_ok().assert_stdout("ran");
+    o.assert_stderr_contains(&format!("Unable to find image '{name}:latest' locally"));
+    d.docker(&["rmi", &name]).assert_ok();
+    let o = d.berth(&["run", "--rm", &name, "echo", "ran"]);
+    o.assert_ok().assert_stdout("ran");
+}
+
+#[test]
+fn basic_auth_registry() {
+    let reg = Registry::start(Some(("alice", "s3cret")));
+    reg.push(busybox_tar(), "private:latest", Some("alice:s3cret"));
+    let d = TestDaemon::start();
+    let name = format!("{}/private", reg.host());
+    for cli in Cli::BOTH {
+        let o = d.cli(cli, &["pull", &name]);
+        o.assert_code(1).assert_stderr_contains("no basic auth credentials");
+    }
+    no_image(&d, &name);
+    // The docker CLI sends X-Registry-Auth from its config file.
+    let cfg = tempfile::tempdir().expect("tempdir");
+    let auth = base64_std(b"alice:s3cret");
+    std::fs::write(cfg.path().join("config.json"), format!("{{\"auths\":{{\"{}\":{{\"auth\":\"{auth}\"}}}}}}", reg.host())).expect("config");
+    let o = d.cli_with_env(Cli::Docker, &["pull", &name], &[("DOCKER_CONFIG", &cfg.path().display().to_string())]);
+    o.assert_ok();
+    assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
+    let bad = base64_std(b"alice:wrong");
+    std::fs::write(cfg.path().join("config.json"), format!("{{\"auths\":{{\"{}\":{{\"auth\":\"{bad}\"}}}}}}", reg.host())).expect("config");
+    d.docker(&["rmi", &name]).assert_ok();
+    let o = d.cli_with_env(Cli::Docker, &["pull", &name], &[("DOCKER_CONFIG", &cfg.path().display().to_string())]);
+    o.assert_code(1);
+    no_image(&d, &name);
+}
+
+fn base64_std(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    let dir = process_tmp().join(format!("sha-{}", std::process::id()));
+    std::fs::write(&dir, data).expect("write");
+    let o = Command::new("sha256sum").arg(&dir).output().expect("sha256sum");
+    let _ = std::fs::remove_file(&dir);
+    String::from_utf8_lossy(&o.stdout).split_whitespace().next().unwrap_or_default().to_string()
+}
+
+/// A registry that lies: its one layer is not what the manifest says
+/// (`Corrupt`) or is cut short (`Truncate`).
+#[derive(Clone, Copy)]
+enum Lie {
+    Corrupt,
+    Truncate,
+}
+
+fn hostile_registry(lie: Lie) -> (u16, std::thread::JoinHandle<()>) {
+    let layer = unique_layer();
+    let diff_id = sha256_hex(&layer);
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{"Cmd":["sh"]}},"rootfs":{{"type":"layers","diff_ids":["sha256:{diff_id}"]}}}}"#
+    );
+    let config_digest = sha256_hex(config.as_bytes());
+    let served = match lie {
+        Lie::Corrupt => {
+            let mut l = layer.clone();
+            let mid = l.len() / 2;
+            l[mid] ^= 0xff;
+            l
+        }
+        Lie::Truncate => layer[..layer.len() / 2].to_vec(),
+    };
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{},"digest":"sha256:{config_digest}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar","size":{},"digest":"sha256:{diff_id}"}}]}}"#,
+        config.len(),
+        layer.len()
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    listener.set_nonblocking(false).expect("blocking");
+    let h = std::thread::spawn(move || {
+        // Bounded: a handful of requests per pull attempt, then it stops by itself.
+        for _ in 0..40 {
+            let Ok((mut s, _)) = listener.accept() else { return };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut r = BufReader::new(s.try_clone().expect("clone"));
+            let mut first = String::new();
+            if r.read_line(&mut first).is_err() {
+                continue;
+            }
+            loop {
+                let mut l = String::new();
+                if r.read_line(&mut l).map_or(true, |n| n == 0) || l == "\r\n" {
+                    break;
+                }
+            }
+            let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
+            let (ct, body, declared): (&str, Vec<u8>, usize) = if path == "/v2/" {
+                ("application/json", b"{}".to_vec(), 2)
+            } else if path.contains("/manifests/") {
+                ("application/vnd.docker.distribution.manifest.v2+json", manifest.clone().into_bytes(), manifest.len())
+            } else if path.ends_with(&config_digest) {
+                ("application/octet-stream", config.clone().into_bytes(), config.len())
+            } else if path.ends_with(&diff_id) {
+                // A truncated blob still declares the full length, then hangs up.
+                ("application/octet-stream", served.clone(), layer.len())
+            } else if path == "/quit" {
+                return;
+            } else {
+                let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                continue;
+            };
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n");
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+            let _ = s.flush();
+            let mut rest = Vec::new();
+            let _ = s.shutdown(std::net::Shutdown::Write);
+            let _ = s.take(0).read_to_end(&mut rest);
+        }
+    });
+    (port, h)
+}
+
+/// A layer tar no daemon has: one file of 256 KiB.
+fn unique_layer() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let data: Vec<u8> = (0..256 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    b.append_data(&mut h, "hostile", data.as_slice()).expect("append");
+    b.into_inner().expect("tar")
+}
+
+fn stop(port: u16, h: std::thread::JoinHandle<()>) {
+    if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+        let _ = s.write_all(b"GET /quit HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    let _ = h.join();
+}
+
+#[test]
+fn hostile_registry_leaves_no_image() {
+    let d = TestDaemon::start();
+    let before = d.docker(&["images", "-qa"]).assert_ok().out();
+    for (lie, cli, want) in [(Lie::Corrupt, Cli::Docker, "digest mismatch"), (Lie::Truncate, Cli::Berth, "unexpected EOF")] {
+        let (port, h) = hostile_registry(lie);
+        let name = format!("127.0.0.1:{port}/evil:latest");
+        let o = d.cli(cli, &["pull", &name]);
+        o.assert_code(1).assert_stderr_contains(want);
+        no_image(&d, &name);
+        let images = d.docker(&["images", "-qa"]).assert_ok().out();
+        assert_eq!(images, before, "an image appeared");
+        stop(port, h);
+    }
+}
+
+/// The busybox test image's layer tar and config, from its docker-save archive.
+fn busybox_parts() -> (Vec<u8>, serde_json::Value) {
+    let mut a = tar::Archive::new(std::fs::File::open(busybox_tar()).expect("open busybox.tar"));
+    let mut files = std::collections::BTreeMap::new();
+    for e in a.entries().expect("entries") {
+        let mut e = e.expect("entry");
+        let p = e.path().expect("path").display().to_string().trim_start_matches("./").to_string();
+        let mut v = Vec::new();
+        e.read_to_end(&mut v).expect("read");
+        files.insert(p, v);
+    }
+    let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest.json");
+    let layer = files[m[0]["Layers"][0].as_str().expect("layer")].clone();
+    let config = serde_json::from_slice(&files[m[0]["Config"].as_str().expect("config")]).expect("config");
+    (layer, config)
+}
+
+fn file_layer(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(content.len() as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    b.append_data(&mut h, name, content).expect("append");
+    b.into_inner().expect("tar")
+}
+
+/// A docker-save archive: busybox plus two layers of its own (`/one`, `/two`).
+fn three_layer_archive(dir: &Path, marker: &str) -> PathBuf {
+    let (base, mut config) = busybox_parts();
+    let layers = vec![base, file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
+    let diff_ids: Vec<String> = layers.iter().map(|l| format!("sha256:{}", sha256_hex(l))).collect();
+    config["rootfs"] = serde_json::json!({ "type": "layers", "diff_ids": diff_ids });
+    config["history"] = serde_json::json!([]);
+    let cfg = serde_json::to_vec(&config).expect("config");
+    let cfg_name = format!("{}.json", sha256_hex(&cfg));
+    let out = dir.join(format!("{marker}.tar"));
+    let mut b = tar::Builder::new(std::fs::File::create(&out).expect("create"));
+    let mut add = |name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        b.append_data(&mut h, name, data).expect("append");
+    };
+    let mut names = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let n = format!("l{i}.tar");
+        add(&n, l);
+        names.push(n);
+    }
+    add(&cfg_name, &cfg);
+    let manifest = serde_json::json!([{ "Config": cfg_name, "RepoTags": [], "Layers": names }]);
+    add("manifest.json", &serde_json::to_vec(&manifest).expect("manifest"));
+    b.finish().expect("finish");
+    out
+}
+
+#[test]
+fn multi_layer_gzip_and_zstd_oci_images() {
+    let reg = Registry::start(None);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gz = three_layer_archive(dir.path(), "gz");
+    let zst = three_layer_archive(dir.path(), "zst");
+    reg.push(&gz, "three:gz", None);
+    let o = Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-tls-verify=false", "--format", "oci", "--dest-compress-format", "zstd"])
+        .arg(format!("docker-archive:{}", zst.display()))
+        .arg(format!("docker://{}/three:zst", reg.host()))
+        .output()
+        .expect("skopeo");
+    assert!(o.status.success(), "skopeo zstd: {}", String::from_utf8_lossy(&o.stderr));
+    let d = TestDaemon::start();
+    for (cli, tag, marker) in [(Cli::Docker, "gz", "gz"), (Cli::Berth, "zst", "zst")] {
+        let name = format!("{}/three:{tag}", reg.host());
+        let o = d.cli(cli, &["pull", &name]);
+        o.assert_ok();
+        let out = o.out();
+        assert_eq!(out.matches("Pull complete").count(), 2, "{out}");
+        assert_eq!(out.matches("Already exists").count(), 1, "{out}");
+        d.cli(cli, &["run", "--rm", &name, "cat", "/one"]).assert_ok().assert_stdout(&format!("one {marker}"));
+        let cache: Vec<_> = std::fs::read_dir(d.data_root().join("pull-cache")).map(|r| r.flatten().collect()).unwrap_or_default();
+        assert!(cache.is_empty(), "downloaded blobs kept after the pull: {}", cache.len());
+    }
+}
