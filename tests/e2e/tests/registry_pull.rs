@@ -363,7 +363,14 @@ fn file_layer(name: &str, content: &[u8]) -> Vec<u8> {
 
 /// A docker-save archive: busybox plus two layers of its own (`/one`, `/two`).
 fn three_layer_archive(dir: &Path, marker: &str) -> PathBuf {
+    three_layer_archive_for(dir, marker, None)
+}
+
+fn three_layer_archive_for(dir: &Path, marker: &str, arch: Option<&str>) -> PathBuf {
     let (base, mut config) = busybox_parts();
+    if let Some(a) = arch {
+        config["architecture"] = serde_json::json!(a);
+    }
     let layers = vec![base, file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
     let diff_ids: Vec<String> = layers.iter().map(|l| format!("sha256:{}", sha256_hex(l))).collect();
     config["rootfs"] = serde_json::json!({ "type": "layers", "diff_ids": diff_ids });
@@ -418,5 +425,67 @@ fn multi_layer_gzip_and_zstd_oci_images() {
         d.cli(cli, &["run", "--rm", &name, "cat", "/one"]).assert_ok().assert_stdout(&format!("one {marker}"));
         let cache: Vec<_> = std::fs::read_dir(d.data_root().join("pull-cache")).map(|r| r.flatten().collect()).unwrap_or_default();
         assert!(cache.is_empty(), "downloaded blobs kept after the pull: {}", cache.len());
+    }
+}
+
+/// `curl` against the registry: (status, headers, body).
+fn curl(args: &[&str]) -> String {
+    let o = Command::new("curl").args(["-sS", "-i"]).args(args).output().expect("curl");
+    assert!(o.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn header(resp: &str, name: &str) -> String {
+    resp.lines()
+        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn multi_arch_index_resolves_to_the_platform() {
+    let reg = Registry::start(None);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let host_arch = if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" };
+    let other_arch = if host_arch == "amd64" { "arm64" } else { "amd64" };
+    let mut entries = Vec::new();
+    for arch in [host_arch, other_arch] {
+        let tar = three_layer_archive_for(dir.path(), arch, Some(arch));
+        let o = Command::new("skopeo")
+            .args(["copy", "--quiet", "--dest-tls-verify=false", "--format", "oci"])
+            .arg(format!("docker-archive:{}", tar.display()))
+            .arg(format!("docker://{}/multi:{arch}", reg.host()))
+            .output()
+            .expect("skopeo");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let head = curl(&["-I", "-H", "Accept: application/vnd.oci.image.manifest.v1+json", &format!("http://{}/v2/multi/manifests/{arch}", reg.host())]);
+        let digest = header(&head, "Docker-Content-Digest");
+        let size = header(&head, "Content-Length");
+        let variant = if arch == "arm64" { r#","variant":"v8""# } else { "" };
+        entries.push(format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{digest}","size":{size},"platform":{{"architecture":"{arch}","os":"linux"{variant}}}}}"#
+        ));
+    }
+    let index = format!(r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#, entries.join(","));
+    let put = curl(&[
+        "-X", "PUT", "-H", "Content-Type: application/vnd.oci.image.index.v1+json", "--data-binary", &index,
+        &format!("http://{}/v2/multi/manifests/latest", reg.host()),
+    ]);
+    assert!(put.starts_with("HTTP/1.1 201"), "{put}");
+    let index_digest = format!("sha256:{}", sha256_hex(index.as_bytes()));
+    let d = TestDaemon::start();
+    let name = format!("{}/multi", reg.host());
+    let o = d.docker(&["pull", &name]);
+    o.assert_ok();
+    assert!(o.out().contains(&format!("Digest: {index_digest}")), "{}", o.out());
+    d.docker(&["image", "inspect", "-f", "{{.Architecture}}", &name]).assert_ok().assert_stdout(host_arch);
+    d.docker(&["run", "--rm", &name, "cat", "/one"]).assert_ok().assert_stdout(&format!("one {host_arch}"));
+    let other = format!("{name}:latest");
+    let o = d.berth(&["pull", "--platform", &format!("linux/{other_arch}"), &other]);
+    o.assert_ok();
+    d.berth(&["image", "inspect", "-f", "{{.Architecture}}", &other]).assert_ok().assert_stdout(other_arch);
+    for cli in Cli::BOTH {
+        let o = d.cli(cli, &["pull", "--platform", "linux/s390x", &name]);
+        o.assert_code(1).assert_stderr_contains("no matching manifest for linux/s390x in the manifest list entries");
+        o.assert_stderr_contains("linux/arm64/v8");
     }
 }
