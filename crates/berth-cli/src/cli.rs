@@ -99,6 +99,10 @@ pub enum Command {
     Load(load::Args),
     /// Download an image from a registry
     Pull(pull::Args),
+    /// Authenticate to a registry
+    Login(login::Args),
+    /// Log out from a registry
+    Logout(login::LogoutArgs),
     /// Make an image from a filesystem tarball
     Import(import::Args),
     /// List the layers an image was built from

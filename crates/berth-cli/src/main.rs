@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod credentials;
 mod envfile;
 mod exit;
 mod format;
@@ -122,6 +123,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run(c, a).await,
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => load::run(c, a).await,
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(c, a).await,
+        Command::Login(a) => login::run(c, a).await,
+        Command::Logout(a) => login::logout(a).await,
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => import::run(c, a).await,
         Command::History(a) | Command::Image(ImageCommand::History(a)) => history::run(c, a).await,
         Command::Version(a) => version::run(c, a).await,

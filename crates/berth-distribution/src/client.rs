@@ -80,6 +80,32 @@ impl Repository {
         Ok(repo)
     }
 
+    /// Check credentials as `docker login` does: `GET /v2/` with them (Basic)
+    /// or a token fetched with them (Bearer) must succeed.
+    pub async fn check_login(&self) -> Result<()> {
+        let challenge = self.challenge.lock().await.clone();
+        let url = format!("{}/v2/", self.endpoint.base);
+        let failed = |status: u16| DistributionError::Status {
+            method: "login attempt to".into(),
+            url: url.clone(),
+            status,
+            text: format!("failed with status: {status} Unauthorized"),
+        };
+        match challenge {
+            None => Ok(()),
+            Some(Challenge::Bearer { realm, service, .. }) => self.token(&realm, service.as_deref()).await.map(|_| ()),
+            Some(Challenge::Basic) => {
+                let authz = self.creds.as_ref().map(Credentials::basic);
+                let resp = self.send_raw(Method::GET, &url, None, authz.as_deref()).await?;
+                if resp.status().is_success() {
+                    Ok(())
+                } else {
+                    Err(failed(resp.status().as_u16()))
+                }
+            }
+        }
+    }
+
     /// The endpoint's base URL (`https://host[:port]`).
     pub fn base(&self) -> &str {
         &self.endpoint.base

@@ -29,7 +29,7 @@ pub enum DistributionError {
     #[error("{}", .errors.first().map(ToString::to_string).unwrap_or_default())]
     Registry { status: u16, errors: Vec<RegistryErrorEntry> },
     /// A status without a registry error body.
-    #[error("{method} \"{url}\": response status code {status}: {text}")]
+    #[error("{}", status_text(.method, .url, *.status, .text))]
     Status { method: String, url: String, status: u16, text: String },
     /// Basic auth asked for and no credentials known.
     #[error("{method} \"{url}\": no basic auth credentials")]
@@ -54,6 +54,13 @@ pub enum DistributionError {
     NoMatchingPlatform { wanted: String, available: Vec<String> },
     #[error("invalid reference: {0}")]
     InvalidReference(String),
+}
+
+fn status_text(method: &str, url: &str, status: u16, text: &str) -> String {
+    if method == "login attempt to" {
+        return format!("login attempt to {url} {text}");
+    }
+    format!("{method} \"{url}\": response status code {status}: {text}")
 }
 
 impl DistributionError {

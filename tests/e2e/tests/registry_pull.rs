@@ -489,3 +489,29 @@ fn multi_arch_index_resolves_to_the_platform() {
         o.assert_stderr_contains("linux/arm64/v8");
     }
 }
+
+#[test]
+fn login_then_pull_with_both_clis() {
+    let reg = Registry::start(Some(("bob", "hunter2")));
+    reg.push(busybox_tar(), "secret:latest", Some("bob:hunter2"));
+    let d = TestDaemon::start();
+    let name = format!("{}/secret", reg.host());
+    for cli in Cli::BOTH {
+        let cfg = tempfile::tempdir().expect("tempdir");
+        let env_cfg = cfg.path().display().to_string();
+        let env = [("DOCKER_CONFIG", env_cfg.as_str())];
+        let o = d.cli_with_env(cli, &["login", "-u", "bob", "-p", "wrong", &reg.host()], &env);
+        o.assert_code(1).assert_stderr_contains("401 Unauthorized");
+        assert!(!cfg.path().join("config.json").exists() || !std::fs::read_to_string(cfg.path().join("config.json")).unwrap_or_default().contains(&reg.host()));
+        let o = d.cli_with_env(cli, &["login", "-u", "bob", "-p", "hunter2", &reg.host()], &env);
+        o.assert_ok().assert_stdout_contains("Login Succeeded");
+        let stored = std::fs::read_to_string(cfg.path().join("config.json")).expect("config.json");
+        assert!(stored.contains(&reg.host()) && stored.contains(&base64_std(b"bob:hunter2")), "{stored}");
+        let o = d.cli_with_env(cli, &["pull", &name], &env);
+        o.assert_ok();
+        assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
+        d.cli(cli, &["rmi", &name]).assert_ok();
+        d.cli_with_env(cli, &["logout", &reg.host()], &env).assert_ok().assert_stdout_contains(&format!("Removing login credentials for {}", reg.host()));
+        d.cli_with_env(cli, &["pull", &name], &env).assert_code(1).assert_stderr_contains("no basic auth credentials");
+    }
+}

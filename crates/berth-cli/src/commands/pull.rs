@@ -19,6 +19,16 @@ pub struct Args {
     pub name: String,
 }
 
+/// `POST /images/create`, with the stored credentials for the registry (`X-Registry-Auth`).
+pub async fn send(client: &Client, reference: &Reference, q: &Query) -> anyhow::Result<berth_client::ResponseStream> {
+    let host = reference.name.split('/').next().unwrap_or("");
+    let stream = match crate::credentials::registry_auth_header(host) {
+        Some(h) => client.stream_with_header(Method::POST, "/images/create", q, ("X-Registry-Auth", &h), RequestBody::Empty).await?,
+        None => client.stream(Method::POST, "/images/create", q, RequestBody::Empty).await?,
+    };
+    Ok(stream)
+}
+
 pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     if args.all_tags {
         anyhow::bail!("berth does not support pull --all-tags yet");
@@ -37,7 +47,7 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     if let Some(p) = args.platform.as_deref().filter(|p| !p.is_empty()) {
         q = q.add("platform", p.to_string());
     }
-    let stream = client.stream(Method::POST, "/images/create", &q, RequestBody::Empty).await?;
+    let stream = send(client, &reference, &q).await?;
     if args.quiet {
         jsonmessage::display(stream, &mut std::io::sink()).await?;
     } else {

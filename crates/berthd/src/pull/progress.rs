@@ -20,10 +20,11 @@ fn human(n: u64) -> String {
         v /= 1000.0;
         i += 1;
     }
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    let digits: String = s.chars().take(if s.contains('.') { 4 } else { 3 }).collect();
-    format!("{}{}", digits.trim_end_matches('.'), units[i])
+    // Go's %.4g: four significant digits, trailing zeros dropped.
+    let decimals = if v >= 100.0 { 1 } else if v >= 10.0 { 2 } else { 3 };
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
+    format!("{s}{}", units[i])
 }
 
 /// The bar text dockerd puts in `progress`.
@@ -83,6 +84,7 @@ mod tests {
         assert_eq!(human(0), "0B");
         assert_eq!(human(2_228_224), "2.228MB");
         assert_eq!(human(1000), "1kB");
+        assert_eq!(human(123_456), "123.5kB");
         let b = bar(25, 100);
         assert!(b.starts_with("[===========>") && b.ends_with("25B/100B"), "{b}");
         assert!(bar(100, 100).starts_with(&format!("[{}]", "=".repeat(50))));

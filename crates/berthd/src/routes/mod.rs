@@ -1,6 +1,7 @@
 //! Route handlers, one module per API area.
 
 pub mod archive;
+pub mod auth;
 pub mod containers;
 pub mod events;
 pub mod exec;
