@@ -15,7 +15,7 @@ use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time to the response head; bodies stream without a limit.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -42,9 +42,11 @@ async fn connect(uri: &Uri, tls: Option<&Arc<ClientConfig>>) -> Result<Box<dyn C
     }
     let cfg = tls.ok_or_else(|| format!("no TLS configuration for {host}"))?;
     let name = ServerName::try_from(host.clone()).map_err(|e| format!("invalid TLS server name {host:?}: {e}"))?;
-    let t = tokio_rustls::TlsConnector::from(cfg.clone())
-        .connect(name, tcp)
+    // Bounded: an insecure registry is tried with TLS first, and a plain
+    // server that never answers the hello must not hold the pull.
+    let t = tokio::time::timeout(CONNECT_TIMEOUT, tokio_rustls::TlsConnector::from(cfg.clone()).connect(name, tcp))
         .await
+        .map_err(|_| "net/http: TLS handshake timeout".to_string())?
         .map_err(|e| format!("tls: {e}"))?;
     Ok(Box::new(t))
 }

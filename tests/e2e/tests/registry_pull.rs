@@ -257,10 +257,10 @@ fn hostile_registry(lie: Lie) -> (u16, std::thread::JoinHandle<()>) {
         // Bounded: a handful of requests per pull attempt, then it stops by itself.
         for _ in 0..40 {
             let Ok((mut s, _)) = listener.accept() else { return };
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
             let mut r = BufReader::new(s.try_clone().expect("clone"));
             let mut first = String::new();
-            if r.read_line(&mut first).is_err() {
+            if r.read_line(&mut first).is_err() || !first.starts_with("GET ") {
                 continue;
             }
             loop {
@@ -514,4 +514,136 @@ fn login_then_pull_with_both_clis() {
         d.cli_with_env(cli, &["logout", &reg.host()], &env).assert_ok().assert_stdout_contains(&format!("Removing login credentials for {}", reg.host()));
         d.cli_with_env(cli, &["pull", &name], &env).assert_code(1).assert_stderr_contains("no basic auth credentials");
     }
+}
+
+/// A registry for a two-layer image whose second layer stalls halfway
+/// while `stall` is set; counts the requests for each layer.
+struct StallingRegistry {
+    port: u16,
+    stall: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    hits: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    first: String,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StallingRegistry {
+    fn start() -> StallingRegistry {
+        use std::sync::atomic::Ordering;
+        let a = unique_layer();
+        let b = file_layer("second", &vec![b'b'; 400_000]);
+        let (da, db) = (sha256_hex(&a), sha256_hex(&b));
+        let first = da.clone();
+        let config = format!(
+            r#"{{"architecture":"amd64","os":"linux","config":{{"Cmd":["sh"]}},"rootfs":{{"type":"layers","diff_ids":["sha256:{da}","sha256:{db}"]}}}}"#
+        );
+        let dc = sha256_hex(config.as_bytes());
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{},"digest":"sha256:{dc}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar","size":{},"digest":"sha256:{da}"}},{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar","size":{},"digest":"sha256:{db}"}}]}}"#,
+            config.len(),
+            a.len(),
+            b.len()
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let stall = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (stall2, hits2) = (stall.clone(), hits.clone());
+        let handle = std::thread::spawn(move || {
+            for _ in 0..60 {
+                let Ok((mut s, _)) = listener.accept() else { return };
+                // berthd tries TLS first on an insecure registry: a hello without a line end times out here.
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut r = BufReader::new(s.try_clone().expect("clone"));
+                let mut first = String::new();
+                if r.read_line(&mut first).is_err() || !first.starts_with("GET ") {
+                    continue;
+                }
+                loop {
+                    let mut l = String::new();
+                    if r.read_line(&mut l).map_or(true, |n| n == 0) || l == "\r\n" {
+                        break;
+                    }
+                }
+                let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
+                if path == "/quit" {
+                    return;
+                }
+                hits2.lock().expect("hits").push(path.clone());
+                let (body, stalls): (Vec<u8>, bool) = if path == "/v2/" {
+                    (b"{}".to_vec(), false)
+                } else if path.contains("/manifests/") {
+                    (manifest.clone().into_bytes(), false)
+                } else if path.ends_with(&dc) {
+                    (config.clone().into_bytes(), false)
+                } else if path.ends_with(&da) {
+                    (a.clone(), false)
+                } else if path.ends_with(&db) {
+                    (b.clone(), stall2.load(Ordering::SeqCst))
+                } else {
+                    let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    continue;
+                };
+                let ct = if path.contains("/manifests/") { "application/vnd.docker.distribution.manifest.v2+json" } else { "application/octet-stream" };
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = s.write_all(head.as_bytes());
+                if stalls {
+                    // Half the blob, then nothing until the daemon is killed.
+                    let _ = s.write_all(&body[..body.len() / 2]);
+                    let _ = s.flush();
+                    let held = s;
+                    std::thread::spawn(move || {
+                        std::thread::sleep(Duration::from_secs(20));
+                        drop(held);
+                    });
+                    continue;
+                }
+                let _ = s.write_all(&body);
+                let _ = s.flush();
+            }
+        });
+        StallingRegistry { port, stall, hits, first, handle: Some(handle) }
+    }
+
+    fn hits_for(&self, hex: &str) -> usize {
+        self.hits.lock().expect("hits").iter().filter(|p| p.ends_with(hex)).count()
+    }
+}
+
+impl Drop for StallingRegistry {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            stop(self.port, h);
+        }
+    }
+}
+
+#[test]
+fn kill9_mid_pull_leaves_no_image_and_reuses_verified_layers() {
+    let reg = StallingRegistry::start();
+    let d = TestDaemon::start();
+    let before = d.docker(&["images", "-qa"]).assert_ok().out();
+    let name = format!("127.0.0.1:{}/stall:latest", reg.port);
+    let mut pull = Command::new("docker")
+        .env("DOCKER_HOST", d.host())
+        .args(["pull", &name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker pull");
+    let cached = d.data_root().join("pull-cache").join(format!("sha256-{}", reg.first));
+    let got_first = wait_until(Duration::from_secs(30), || cached.exists());
+    d.kill9();
+    let _ = pull.kill();
+    let _ = pull.wait();
+    assert!(got_first, "the first layer never reached the verified cache");
+    d.restart();
+    assert_eq!(d.docker(&["images", "-qa"]).assert_ok().out(), before, "a half-pulled image is visible");
+    let tmp: Vec<_> = std::fs::read_dir(d.data_root().join("tmp")).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    assert!(tmp.is_empty(), "partial downloads left after restart: {tmp:?}");
+    assert_eq!(reg.hits_for(&reg.first), 1);
+    reg.stall.store(false, std::sync::atomic::Ordering::SeqCst);
+    let o = d.berth(&["pull", &name]);
+    o.assert_ok();
+    assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
+    assert_eq!(reg.hits_for(&reg.first), 1, "the verified layer was downloaded again");
 }
