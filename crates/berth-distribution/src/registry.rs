@@ -55,13 +55,14 @@ impl RegistryConfig {
     /// Check the settings before the daemon starts with them.
     pub fn validate(&self) -> std::result::Result<(), String> {
         for entry in &self.insecure {
+            if entry.contains("://") {
+                return Err(format!("insecure registry {entry} should not contain '://'"));
+            }
             if let Some((net, bits)) = entry.split_once('/') {
                 let ok = net.parse::<IpAddr>().is_ok() && bits.parse::<u8>().is_ok_and(|b| b <= 128);
                 if !ok {
                     return Err(format!("insecure registry {entry} is not a valid CIDR"));
                 }
-            } else if entry.contains("://") {
-                return Err(format!("insecure registry {entry} should not contain '://'"));
             }
         }
         for m in &self.mirrors {

@@ -65,7 +65,7 @@ fn main() -> anyhow::Result<()> {
         runtimes: std::sync::Arc::new(std::sync::RwLock::new(runtimes)),
         log_config: opts.log_config.clone(),
         init,
-        registry: opts.registry.clone(),
+        registry: std::sync::Arc::new(std::sync::RwLock::new(opts.registry.clone())),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -151,6 +151,8 @@ pub struct Options {
     pub args_runtimes: Vec<(String, PathBuf)>,
     /// Insecure registries and Docker Hub mirrors, flags and file together.
     pub registry: berth_distribution::RegistryConfig,
+    /// The same from the flags alone, which a reload keeps.
+    pub args_registry: berth_distribution::RegistryConfig,
 }
 
 /// Parses the command line and reads the configuration file.
@@ -171,6 +173,14 @@ fn default_cert_dir() -> PathBuf {
     env("DOCKER_CERT_PATH")
         .or_else(|| env("DOCKER_CONFIG"))
         .unwrap_or_else(|| env("HOME").unwrap_or_else(|| PathBuf::from("/root")).join(".docker"))
+}
+
+/// The flags' registry lists followed by the file's.
+pub fn with_file_registries(args: &berth_distribution::RegistryConfig, f: &FileConfig) -> berth_distribution::RegistryConfig {
+    let mut r = args.clone();
+    r.insecure.extend(f.insecure_registries.iter().flatten().cloned());
+    r.mirrors.extend(f.registry_mirrors.iter().flatten().cloned());
+    r
 }
 
 /// `NAME=PATH` of `--add-runtime`.
@@ -233,13 +243,15 @@ pub fn resolve(args: Args, file: FileConfig, flags: GivenFlags, config_file: Pat
     let mut added_runtimes = args_runtimes.clone();
     added_runtimes.extend(file_runtimes(&f));
     let abs = |p: PathBuf| std::path::absolute(&p).map_err(|e| format!("{}: {e}", p.display()));
-    let registry = berth_distribution::RegistryConfig {
-        insecure: args.insecure_registry.iter().chain(f.insecure_registries.iter().flatten()).cloned().collect(),
-        mirrors: args.registry_mirror.iter().chain(f.registry_mirrors.iter().flatten()).cloned().collect(),
+    let args_registry = berth_distribution::RegistryConfig {
+        insecure: args.insecure_registry.clone(),
+        mirrors: args.registry_mirror.clone(),
         certs_dirs: berth_distribution::RegistryConfig::default_certs_dirs(),
     };
+    let registry = with_file_registries(&args_registry, &f);
     Ok(Options {
         registry,
+        args_registry,
         hosts,
         data_root: abs(args.data_root.or(f.data_root.clone()).unwrap_or_else(|| "/var/lib/berth".into()))?,
         exec_root: abs(args.exec_root.or(f.exec_root.clone()).unwrap_or_else(|| "/run/berth".into()))?,

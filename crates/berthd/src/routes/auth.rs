@@ -34,7 +34,7 @@ pub async fn auth(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiEr
     let cfg: AuthConfig = super::json_body(req, 64 << 10).await?;
     let host = registry_host(&cfg.serveraddress);
     let creds = Credentials { username: cfg.username, password: cfg.password, registry_token: None };
-    let registry = Registry::new(d.cfg.registry.clone());
+    let registry = Registry::new(d.cfg.registry());
     // Docker Hub's login checks a repository-less token; any repository name
     // gives the same answer for the credentials themselves.
     let repo = registry

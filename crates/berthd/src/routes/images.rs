@@ -377,7 +377,7 @@ pub async fn create(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError
 
 /// Resolve before answering (a missing image is an HTTP 404), then stream the layers.
 async fn pull(d: &Daemon, pr: crate::pull::PullRequest) -> Result<Resp, ApiError> {
-    let registry = berth_distribution::Registry::new(d.cfg.registry.clone());
+    let registry = berth_distribution::Registry::new(d.cfg.registry());
     let plan = crate::pull::Plan::resolve(&registry, &pr)
         .await
         .map_err(|e| crate::pull::pull_error(&e, &pr.reference))?;
