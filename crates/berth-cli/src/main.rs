@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod credentials;
+mod pullbars;
 mod envfile;
 mod exit;
 mod format;

@@ -133,7 +133,7 @@ pub fn select<'a>(index: &'a ImageIndex, want: &PlatformSpec) -> Result<&'a Desc
             return false;
         }
         match (p.variant().as_deref(), want.variant.as_deref()) {
-            (Some(a), Some(b)) => a == b || (want.arch == "arm64" && (a == "v8" || b == "v8") && a == b),
+            (Some(a), Some(b)) => a == b,
             _ => true,
         }
     };

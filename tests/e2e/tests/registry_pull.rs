@@ -371,7 +371,7 @@ fn three_layer_archive_for(dir: &Path, marker: &str, arch: Option<&str>) -> Path
     if let Some(a) = arch {
         config["architecture"] = serde_json::json!(a);
     }
-    let layers = vec![base, file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
+    let layers = [base, file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
     let diff_ids: Vec<String> = layers.iter().map(|l| format!("sha256:{}", sha256_hex(l))).collect();
     config["rootfs"] = serde_json::json!({ "type": "layers", "diff_ids": diff_ids });
     config["history"] = serde_json::json!([]);

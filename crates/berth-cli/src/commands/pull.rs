@@ -3,6 +3,7 @@
 use crate::jsonmessage;
 use crate::reference::Reference;
 use berth_client::{Client, Method, Query, RequestBody};
+use std::io::IsTerminal;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -50,6 +51,8 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     let stream = send(client, &reference, &q).await?;
     if args.quiet {
         jsonmessage::display(stream, &mut std::io::sink()).await?;
+    } else if std::io::stdout().is_terminal() {
+        crate::pullbars::display(stream).await?;
     } else {
         jsonmessage::display(stream, &mut std::io::stdout()).await?;
     }

@@ -108,7 +108,7 @@ impl Plan {
         let mut manifest = Manifest::parse(&top.content_type, &top.data)?;
         if let Manifest::Index(idx) = &manifest {
             let desc = berth_distribution::select(idx, &req.platform)?;
-            let one = repo.manifest(&desc.digest().to_string()).await?;
+            let one = repo.manifest(desc.digest().as_ref()).await?;
             manifest = Manifest::parse(&one.content_type, &one.data)?;
         }
         let Manifest::Image(m) = manifest else {
@@ -119,7 +119,7 @@ impl Plan {
         if !(cfg_mt.ends_with("container.image.v1+json") || cfg_mt == "application/vnd.oci.image.config.v1+json") {
             return Err(DistributionError::UnsupportedMediaType(format!("{cfg_mt} (config of {})", r.familiar_string())));
         }
-        let config_bytes = read_blob(&repo, &cfg.digest().to_string(), cfg.size()).await?;
+        let config_bytes = read_blob(&repo, cfg.digest().as_ref(), cfg.size()).await?;
         let config = berth_image::ImageConfig::from_slice(&config_bytes)
             .map_err(|e| DistributionError::InvalidManifest(format!("invalid image config: {e}")))?;
         let mut layers = Vec::new();

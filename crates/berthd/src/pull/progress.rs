@@ -30,7 +30,7 @@ fn human(n: u64) -> String {
 /// The bar text dockerd puts in `progress`.
 pub fn bar(current: u64, total: u64) -> String {
     let width = 50u64;
-    let filled = if total == 0 { 0 } else { (current.min(total) * width / total) as usize };
+    let filled = (current.min(total) * width).checked_div(total).unwrap_or(0) as usize;
     let mut b = "=".repeat(filled);
     if filled < width as usize {
         if filled > 0 {
@@ -75,6 +75,16 @@ impl Progress {
     }
 }
 
+impl Progress {
+    /// For the unpacking thread, which is not async.
+    pub fn blocking_with_id(&self, id: &str, status: &str) {
+        let v = json!({ "status": status, "progressDetail": {}, "id": id });
+        let mut line = serde_json::to_vec(&v).unwrap_or_default();
+        line.push(b'\n');
+        let _ = self.tx.blocking_send(Bytes::from(line));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,15 +98,5 @@ mod tests {
         let b = bar(25, 100);
         assert!(b.starts_with("[===========>") && b.ends_with("25B/100B"), "{b}");
         assert!(bar(100, 100).starts_with(&format!("[{}]", "=".repeat(50))));
-    }
-}
-
-impl Progress {
-    /// For the unpacking thread, which is not async.
-    pub fn blocking_with_id(&self, id: &str, status: &str) {
-        let v = json!({ "status": status, "progressDetail": {}, "id": id });
-        let mut line = serde_json::to_vec(&v).unwrap_or_default();
-        line.push(b'\n');
-        let _ = self.tx.blocking_send(Bytes::from(line));
     }
 }
