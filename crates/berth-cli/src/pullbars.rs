@@ -31,7 +31,15 @@ pub async fn display(stream: ResponseStream) -> anyhow::Result<()> {
         let is_layer = !id.is_empty() && m.get("progressDetail").is_some();
         if !is_layer {
             let line = if id.is_empty() { status } else { format!("{id}: {status}") };
-            let _ = multi.println(line);
+            if bars.is_empty() {
+                println!("{line}");
+            } else {
+                // The closing lines (Digest, Status) go below the finished bars.
+                for b in bars.values().filter(|b| !b.is_finished()) {
+                    b.finish();
+                }
+                println!("{line}");
+            }
             continue;
         }
         let bar = bars.entry(id.clone()).or_insert_with(|| {

@@ -145,7 +145,7 @@ impl Plan {
     pub async fn execute(self, store: Arc<ImageStore>, data_root: &Path, p: &Progress) -> Result<PullOutcome, String> {
         let r = &self.reference;
         let what = r.tag().map(str::to_string).or_else(|| r.digest().map(|d| d.to_string())).unwrap_or_default();
-        p.with_id(&what, &format!("Pulling from {}", familiar_path(r))).await;
+        p.status_for(&what, &format!("Pulling from {}", familiar_path(r))).await;
         let present = store.layers_present(&self.diff_ids);
         let config_id = Digest::of_bytes(&self.config_bytes);
         // dockerd says nothing per layer for an image it has whole.

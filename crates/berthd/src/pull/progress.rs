@@ -56,6 +56,11 @@ impl Progress {
         self.send(json!({ "status": status })).await;
     }
 
+    /// A status about `id` without progress (dockerd's "Pulling from").
+    pub async fn status_for(&self, id: &str, status: &str) {
+        self.send(json!({ "status": status, "id": id })).await;
+    }
+
     pub async fn with_id(&self, id: &str, status: &str) {
         self.send(json!({ "status": status, "progressDetail": {}, "id": id })).await;
     }
