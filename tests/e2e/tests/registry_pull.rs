@@ -474,6 +474,17 @@ fn multi_arch_index_resolves_to_the_platform() {
     let index_digest = format!("sha256:{}", sha256_hex(index.as_bytes()));
     let d = TestDaemon::start();
     let name = format!("{}/multi", reg.host());
+    // GET /distribution/NAME/json: the index's descriptor and its platforms, nothing pulled.
+    let (status, body) = d.api("GET", &format!("/distribution/{name}:latest/json"), None);
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["Descriptor"]["digest"], index_digest.as_str());
+    assert_eq!(v["Descriptor"]["mediaType"], "application/vnd.oci.image.index.v1+json");
+    assert_eq!(v["Platforms"].as_array().map(Vec::len), Some(2), "{body}");
+    assert_eq!(v["Platforms"][0]["architecture"], host_arch);
+    let (status, _) = d.api("GET", &format!("/distribution/{}/nothere/json", reg.host()), None);
+    assert_eq!(status, 404);
+    d.docker(&["image", "inspect", &name]).assert_fail();
     let o = d.docker(&["pull", &name]);
     o.assert_ok();
     assert!(o.out().contains(&format!("Digest: {index_digest}")), "{}", o.out());

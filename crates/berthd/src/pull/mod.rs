@@ -281,3 +281,8 @@ async fn fetch_to(repo: &Repository, digest: &str, size: u64, path: &Path, id: &
 }
 
 pub use wording::pull_error;
+
+/// The credentials an `X-Registry-Auth` header carries.
+pub fn credentials(header: Option<&str>) -> Option<berth_distribution::Credentials> {
+    auth::from_header(header)
+}
