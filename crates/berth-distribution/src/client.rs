@@ -278,6 +278,38 @@ impl Repository {
         Ok(Fetched { data, content_type, digest })
     }
 
+    /// Every tag of the repository (`tags/list`, following `Link` pages).
+    pub async fn tags(&self) -> Result<Vec<String>> {
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let mut out = Vec::new();
+        let mut path = "tags/list".to_string();
+        for _ in 0..100 {
+            let resp = self.get(&path, None).await?;
+            let next = resp
+                .headers()
+                .get("Link")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| l.split_once('<'))
+                .and_then(|(_, rest)| rest.split_once('>'))
+                .map(|(url, _)| url.to_string());
+            let data = read_limited(resp.into_body(), MAX_MANIFEST)
+                .await
+                .map_err(|message| DistributionError::Transport { method: "GET".into(), url: path.clone(), message })?;
+            let list: TagList = serde_json::from_slice(&data).map_err(|e| DistributionError::InvalidManifest(format!("invalid tag list: {e}")))?;
+            out.extend(list.tags.unwrap_or_default());
+            // The next page is `/v2/NAME/tags/list?...`: keep what follows the repository.
+            match next.as_deref().and_then(|n| n.split_once("/tags/list")) {
+                Some((_, query)) => path = format!("tags/list{query}"),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
     /// Stream blob `digest` (`sha256:...`) of `size` bytes; the stream
     /// checks both and fails instead of ending if either is off.
     pub async fn blob(&self, digest: &str, size: u64) -> Result<Blob> {

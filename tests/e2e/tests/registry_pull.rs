@@ -658,3 +658,25 @@ fn kill9_mid_pull_leaves_no_image_and_reuses_verified_layers() {
     assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
     assert_eq!(reg.hits_for(&reg.first), 1, "the verified layer was downloaded again");
 }
+
+#[test]
+fn all_tags() {
+    let reg = Registry::start(None);
+    let dir = tempfile::tempdir().expect("tempdir");
+    reg.push(busybox_tar(), "many:one", None);
+    reg.push(&three_layer_archive(dir.path(), "two"), "many:two", None);
+    let d = TestDaemon::start();
+    let name = format!("{}/many", reg.host());
+    for cli in Cli::BOTH {
+        let o = d.cli(cli, &["pull", "-a", &name]);
+        o.assert_ok();
+        let out = o.out();
+        assert!(out.contains("one: Pulling from many") && out.contains("two: Pulling from many"), "{out}");
+        assert_eq!(out.matches("Status: ").count(), 1, "{out}");
+        assert!(out.contains(&format!("Status: Downloaded newer image for {name}")), "{out}");
+        let tags = d.cli(cli, &["images", "--format", "{{.Tag}}", &name]).assert_ok().out();
+        assert_eq!(tags.lines().collect::<std::collections::BTreeSet<_>>(), ["one", "two"].into_iter().collect());
+        d.cli(cli, &["pull", "-a", &format!("{name}:one")]).assert_fail();
+        d.cli(cli, &["rmi", &format!("{name}:one"), &format!("{name}:two")]).assert_ok();
+    }
+}

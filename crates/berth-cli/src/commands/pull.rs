@@ -31,12 +31,13 @@ pub async fn send(client: &Client, reference: &Reference, q: &Query) -> anyhow::
 }
 
 pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
-    if args.all_tags {
-        anyhow::bail!("berth does not support pull --all-tags yet");
-    }
     let parsed = Reference::parse(&args.name).map_err(anyhow::Error::msg)?;
-    let reference = parsed.clone().with_default_tag();
-    if parsed.tag.is_none() && parsed.digest.is_none() && !args.quiet {
+    if args.all_tags && (parsed.tag.is_some() || parsed.digest.is_some()) {
+        anyhow::bail!("tag can't be used with --all-tags/-a");
+    }
+    // -a sends the bare name: berthd pulls every tag.
+    let reference = if args.all_tags { parsed.clone() } else { parsed.clone().with_default_tag() };
+    if parsed.tag.is_none() && parsed.digest.is_none() && !args.quiet && !args.all_tags {
         println!("Using default tag: latest");
     }
     let mut q = Query::new().add("fromImage", reference.name.clone());

@@ -30,6 +30,8 @@ const PROGRESS_EVERY: u64 = 512 << 10;
 /// What to pull, as the API request says it.
 pub struct PullRequest {
     pub reference: Reference,
+    /// No tag or digest given: every tag of the repository (`pull -a`).
+    pub all_tags: bool,
     pub platform: PlatformSpec,
     pub auth_header: Option<String>,
 }
@@ -45,14 +47,16 @@ impl PullRequest {
                 r = Reference::parse_normalized(&s).map_err(bad_ref)?;
             }
         }
-        if r.tag().is_none() && r.digest().is_none() {
+        // As dockerd: a name without tag (the CLI always sends one, except for -a) means all tags.
+        let all_tags = r.tag().is_none() && r.digest().is_none();
+        if all_tags {
             r = r.with_tag("latest").map_err(bad_ref)?;
         }
         let platform = match platform.filter(|p| !p.is_empty()) {
             Some(p) => PlatformSpec::parse(p).map_err(|e| ApiError::invalid(e.to_string()))?,
             None => PlatformSpec::host(),
         };
-        Ok(PullRequest { reference: r, platform, auth_header: auth.map(str::to_string) })
+        Ok(PullRequest { reference: r, all_tags, platform, auth_header: auth.map(str::to_string) })
     }
 }
 
@@ -141,8 +145,9 @@ impl Plan {
         Ok(Plan { reference: r.clone(), repo, manifest_digest, config_bytes, diff_ids: config.rootfs.diff_ids.clone(), layers })
     }
 
-    /// Download, unpack and record. Progress goes to `p`; the error is worded for the stream.
-    pub async fn execute(self, store: Arc<ImageStore>, data_root: &Path, p: &Progress) -> Result<PullOutcome, String> {
+    /// Download, unpack and record. Progress goes to `p`; the error is worded
+    /// for the stream. `status`: end with the `Status:` line (not for one tag of `-a`).
+    pub async fn execute(self, store: Arc<ImageStore>, data_root: &Path, p: &Progress, status: bool) -> Result<PullOutcome, String> {
         let r = &self.reference;
         let what = r.tag().map(str::to_string).or_else(|| r.digest().map(|d| d.to_string())).unwrap_or_default();
         p.status_for(&what, &format!("Pulling from {}", familiar_path(r))).await;
@@ -214,8 +219,10 @@ impl Plan {
             let _ = tokio::fs::remove_file(cache.join(l.digest.replace(':', "-"))).await;
         }
         p.status(&format!("Digest: {}", self.manifest_digest)).await;
-        let status = if outcome.up_to_date { "Image is up to date for" } else { "Downloaded newer image for" };
-        p.status(&format!("Status: {status} {}", r.familiar_string())).await;
+        if status {
+            let status = if outcome.up_to_date { "Image is up to date for" } else { "Downloaded newer image for" };
+            p.status(&format!("Status: {status} {}", r.familiar_string())).await;
+        }
         Ok(outcome)
     }
 
@@ -281,6 +288,21 @@ async fn fetch_to(repo: &Repository, digest: &str, size: u64, path: &Path, id: &
 }
 
 pub use wording::pull_error;
+
+/// Every tag of the repository `req` names.
+pub async fn list_tags(registry: &Registry, req: &PullRequest) -> Result<Vec<String>, DistributionError> {
+    let r = &req.reference;
+    let repo = registry.repository(r.domain(), r.path(), auth::from_header(req.auth_header.as_deref())).await?;
+    repo.tags().await
+}
+
+impl PullRequest {
+    /// The same pull for one tag.
+    pub fn for_tag(&self, tag: &str) -> Result<PullRequest, ApiError> {
+        let reference = self.reference.with_tag(tag).map_err(crate::error::image_error)?;
+        Ok(PullRequest { reference, all_tags: false, platform: self.platform.clone(), auth_header: self.auth_header.clone() })
+    }
+}
 
 /// The credentials an `X-Registry-Auth` header carries.
 pub fn credentials(header: Option<&str>) -> Option<berth_distribution::Credentials> {

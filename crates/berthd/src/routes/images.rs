@@ -77,8 +77,10 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
 
 /// Docker's `reference=` filter: a glob over `name` or `name:tag`.
 fn reference_matches(pattern: &str, tag: &str) -> bool {
-    let name = tag.rsplit_once(':').map(|(n, _)| n).unwrap_or(tag);
-    if pattern.contains(':') {
+    // A `:` before the last `/` is a registry's port, not a tag.
+    let has_tag = |s: &str| s.rsplit('/').next().is_some_and(|last| last.contains(':'));
+    let name = if has_tag(tag) { tag.rsplit_once(':').map_or(tag, |(n, _)| n) } else { tag };
+    if has_tag(pattern) {
         glob(pattern, tag)
     } else {
         glob(pattern, name)
@@ -378,6 +380,9 @@ pub async fn create(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError
 /// Resolve before answering (a missing image is an HTTP 404), then stream the layers.
 async fn pull(d: &Daemon, pr: crate::pull::PullRequest) -> Result<Resp, ApiError> {
     let registry = berth_distribution::Registry::new(d.cfg.registry());
+    if pr.all_tags {
+        return pull_all_tags(d, registry, pr).await;
+    }
     let plan = crate::pull::Plan::resolve(&registry, &pr)
         .await
         .map_err(|e| crate::pull::pull_error(&e, &pr.reference))?;
@@ -388,7 +393,7 @@ async fn pull(d: &Daemon, pr: crate::pull::PullRequest) -> Result<Resp, ApiError
     let events = d.events.clone();
     tokio::spawn(async move {
         let name = plan.reference().familiar_string();
-        match plan.execute(images, &root, &progress).await {
+        match plan.execute(images, &root, &progress, true).await {
             Ok(_) => {
                 let mut attrs = std::collections::BTreeMap::new();
                 attrs.insert("name".to_string(), name.clone());
@@ -396,6 +401,45 @@ async fn pull(d: &Daemon, pr: crate::pull::PullRequest) -> Result<Resp, ApiError
             }
             Err(e) => progress.error(&e).await,
         }
+    });
+    Ok(with_body(200, "application/json", body))
+}
+
+/// `pull -a`: every tag in turn on one stream, one `Status:` line at the end.
+async fn pull_all_tags(d: &Daemon, registry: berth_distribution::Registry, pr: crate::pull::PullRequest) -> Result<Resp, ApiError> {
+    let tags = crate::pull::list_tags(&registry, &pr).await.map_err(|e| crate::pull::pull_error(&e, &pr.reference))?;
+    if tags.is_empty() {
+        return Err(ApiError::not_found(format!("no tags found for {}", pr.reference.familiar_name())));
+    }
+    let (tx, body) = Body::channel(16);
+    let progress = crate::pull::Progress::new(tx);
+    let images = d.images.clone();
+    let root = d.cfg.data_root.clone();
+    let events = d.events.clone();
+    tokio::spawn(async move {
+        let mut newer = false;
+        for tag in tags {
+            let one = match pr.for_tag(&tag) {
+                Ok(one) => one,
+                Err(e) => return progress.error(&e.message).await,
+            };
+            let plan = match crate::pull::Plan::resolve(&registry, &one).await {
+                Ok(p) => p,
+                Err(e) => return progress.error(&crate::pull::pull_error(&e, &one.reference).message).await,
+            };
+            let name = plan.reference().familiar_string();
+            match plan.execute(images.clone(), &root, &progress, false).await {
+                Ok(o) => {
+                    newer |= !o.up_to_date;
+                    let mut attrs = std::collections::BTreeMap::new();
+                    attrs.insert("name".to_string(), name.clone());
+                    events.emit("image", "pull", &name, attrs);
+                }
+                Err(e) => return progress.error(&e).await,
+            }
+        }
+        let status = if newer { "Downloaded newer image for" } else { "Image is up to date for" };
+        progress.status(&format!("Status: {status} {}", pr.reference.familiar_name())).await;
     });
     Ok(with_body(200, "application/json", body))
 }
@@ -436,6 +480,9 @@ mod tests {
         assert!(!reference_matches("busybox:1", "busybox:latest"));
         assert!(!reference_matches("*", "foo/bar:1"));
         assert!(reference_matches("*/*", "foo/bar:1"));
+        assert!(reference_matches("127.0.0.1:5000/many", "127.0.0.1:5000/many:one"));
+        assert!(reference_matches("127.0.0.1:5000/many:one", "127.0.0.1:5000/many:one"));
+        assert!(!reference_matches("127.0.0.1:5000/many:two", "127.0.0.1:5000/many:one"));
     }
 
     #[test]
