@@ -99,6 +99,8 @@ pub enum Command {
     Load(load::Args),
     /// Download an image from a registry
     Pull(pull::Args),
+    /// Upload an image to a registry
+    Push(push::Args),
     /// Authenticate to a registry
     Login(login::Args),
     /// Log out from a registry
@@ -177,6 +179,7 @@ pub enum ImageCommand {
     Save(save::Args),
     Load(load::Args),
     Pull(pull::Args),
+    Push(push::Args),
     Import(import::Args),
     History(history::Args),
     /// Remove unused images

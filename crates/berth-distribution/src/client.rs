@@ -41,6 +41,8 @@ pub struct Repository {
     challenge: tokio::sync::Mutex<Option<Challenge>>,
     authorization: tokio::sync::Mutex<Option<String>>,
     certs_dirs: Vec<PathBuf>,
+    /// Token scope actions: `pull`, or `pull,push` for a push.
+    actions: &'static str,
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -63,8 +65,15 @@ async fn read_limited(body: Incoming, limit: usize) -> std::result::Result<Vec<u
 }
 
 impl Repository {
-    pub(crate) async fn connect(endpoint: Endpoint, name: &str, creds: Option<Credentials>, certs_dirs: Vec<PathBuf>) -> Result<Repository> {
+    pub(crate) async fn connect(
+        endpoint: Endpoint,
+        name: &str,
+        creds: Option<Credentials>,
+        certs_dirs: Vec<PathBuf>,
+        actions: &'static str,
+    ) -> Result<Repository> {
         let repo = Repository {
+            actions,
             endpoint,
             name: name.to_string(),
             creds,
@@ -124,6 +133,17 @@ impl Repository {
     }
 
     async fn send_raw(&self, method: Method, url: &str, accept: Option<&str>, authz: Option<&str>) -> Result<Response<Incoming>> {
+        self.send_body(method, url, accept, authz, None).await
+    }
+
+    async fn send_body(
+        &self,
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        authz: Option<&str>,
+        body: Option<(&str, Bytes)>,
+    ) -> Result<Response<Incoming>> {
         let transport_err = |message: String| DistributionError::Transport { method: method.to_string(), url: url.to_string(), message };
         let uri: Uri = url.parse().map_err(|e| transport_err(format!("invalid URL: {e}")))?;
         let tls = self.tls_for(&uri)?;
@@ -135,7 +155,17 @@ impl Repository {
         if let Some(a) = authz {
             b = b.header(AUTHORIZATION, a);
         }
-        let req = b.body(Full::new(Bytes::new())).map_err(|e| transport_err(e.to_string()))?;
+        let data = match body {
+            Some((ct, data)) => {
+                b = b.header(CONTENT_TYPE, ct);
+                data
+            }
+            None => Bytes::new(),
+        };
+        if method == Method::PUT || method == Method::POST {
+            b = b.header(CONTENT_LENGTH, data.len());
+        }
+        let req = b.body(Full::new(data)).map_err(|e| transport_err(e.to_string()))?;
         transport::send(tls.as_ref(), req).await.map_err(transport_err)
     }
 
@@ -160,7 +190,7 @@ impl Repository {
     }
 
     async fn token(&self, realm: &str, service: Option<&str>) -> Result<String> {
-        let scope = format!("repository:{}:pull", self.name);
+        let scope = format!("repository:{}:{}", self.name, self.actions);
         let url = token_url(realm, service, &scope);
         let terr = |message: String| DistributionError::Token { realm: realm.to_string(), message };
         let basic = self.creds.as_ref().filter(|c| !c.username.is_empty()).map(Credentials::basic);
@@ -276,6 +306,60 @@ impl Repository {
             return Err(DistributionError::DigestMismatch { expected: reference.to_string(), actual: digest });
         }
         Ok(Fetched { data, content_type, digest })
+    }
+
+    /// One authenticated request with a body (push), retried once after a
+    /// fresh token when the registry asks for one.
+    async fn write(&self, method: Method, url: &str, body: Option<(&str, Bytes)>) -> Result<Response<Incoming>> {
+        let mut authz = self.authorization(false).await?;
+        for attempt in 0..2 {
+            let resp = self.send_body(method.clone(), url, None, authz.as_deref(), body.clone()).await?;
+            if resp.status() == hyper::StatusCode::UNAUTHORIZED && attempt == 0 {
+                if let Some(c) = challenge_of(&resp) {
+                    *self.challenge.lock().await = Some(c);
+                    authz = self.authorization(true).await?;
+                    if authz.is_some() {
+                        continue;
+                    }
+                }
+            }
+            if resp.status().is_success() || resp.status() == hyper::StatusCode::NOT_FOUND && method == Method::HEAD {
+                return Ok(resp);
+            }
+            return Err(self.error_of(url, resp).await);
+        }
+        Err(DistributionError::Status { method: method.to_string(), url: url.to_string(), status: 401, text: "unauthorized".into() })
+    }
+
+    /// Whether the registry has blob `digest` in this repository.
+    pub async fn blob_exists(&self, digest: &str) -> Result<bool> {
+        let url = format!("{}/v2/{}/blobs/{digest}", self.endpoint.base, self.name);
+        let resp = self.write(Method::HEAD, &url, None).await?;
+        Ok(resp.status().is_success())
+    }
+
+    /// Monolithic upload: `POST blobs/uploads/`, then `PUT` the bytes at the
+    /// location it gives with `?digest=`.
+    pub async fn upload_blob(&self, digest: &str, data: Bytes) -> Result<()> {
+        let start = format!("{}/v2/{}/blobs/uploads/", self.endpoint.base, self.name);
+        let resp = self.write(Method::POST, &start, None).await?;
+        let loc = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        if loc.is_empty() {
+            return Err(DistributionError::Status { method: "POST".into(), url: start, status: resp.status().as_u16(), text: "no upload location".into() });
+        }
+        let mut url = resolve(&start, &loc);
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&format!("digest={}", digest.replace(':', "%3A")));
+        self.write(Method::PUT, &url, Some(("application/octet-stream", data))).await?;
+        Ok(())
+    }
+
+    /// `PUT manifests/TAG`; returns the digest the registry stored it under.
+    pub async fn put_manifest(&self, tag: &str, media_type: &str, data: Bytes) -> Result<String> {
+        let url = format!("{}/v2/{}/manifests/{tag}", self.endpoint.base, self.name);
+        let digest = format!("sha256:{}", sha256_hex(&data));
+        self.write(Method::PUT, &url, Some((media_type, data))).await?;
+        Ok(digest)
     }
 
     /// Every tag of the repository (`tags/list`, following `Link` pages).

@@ -152,9 +152,22 @@ impl Registry {
     /// Reach repository `name` on `domain`: the first endpoint that answers
     /// `GET /v2/` wins, and its challenge decides how to authenticate.
     pub async fn repository(&self, domain: &str, name: &str, creds: Option<Credentials>) -> Result<Repository> {
+        self.connect(domain, name, creds, "pull").await
+    }
+
+    /// The same, with a token that may push (mirrors are for pulls only).
+    pub async fn repository_for_push(&self, domain: &str, name: &str, creds: Option<Credentials>) -> Result<Repository> {
+        self.connect(domain, name, creds, "pull,push").await
+    }
+
+    async fn connect(&self, domain: &str, name: &str, creds: Option<Credentials>, actions: &'static str) -> Result<Repository> {
         let mut last: Option<DistributionError> = None;
-        for ep in self.endpoints(domain)? {
-            match Repository::connect(ep, name, creds.clone(), self.config.certs_dirs.clone()).await {
+        let mut endpoints = self.endpoints(domain)?;
+        if actions != "pull" && (domain == "docker.io" || domain == "index.docker.io") {
+            endpoints.retain(|e| e.base.ends_with(DOCKER_HUB_API_HOST));
+        }
+        for ep in endpoints {
+            match Repository::connect(ep, name, creds.clone(), self.config.certs_dirs.clone(), actions).await {
                 Ok(r) => return Ok(r),
                 Err(e @ DistributionError::Transport { .. }) => last = Some(e),
                 Err(e) => return Err(e),

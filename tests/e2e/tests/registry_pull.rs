@@ -680,3 +680,45 @@ fn all_tags() {
         d.cli(cli, &["rmi", &format!("{name}:one"), &format!("{name}:two")]).assert_ok();
     }
 }
+
+#[test]
+fn push_then_pull_gives_the_same_image() {
+    let reg = Registry::start(Some(("carol", "pw")));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = TestDaemon::start();
+    d.docker(&["load", "-i", &three_layer_archive(dir.path(), "pushed").display().to_string()]).assert_ok();
+    let id = d.docker(&["images", "-q", "--no-trunc"]).assert_ok().out();
+    let local = id.lines().map(str::to_string).collect::<Vec<_>>();
+    let cfg = tempfile::tempdir().expect("tempdir");
+    let env_cfg = cfg.path().display().to_string();
+    let env = [("DOCKER_CONFIG", env_cfg.as_str())];
+    for (cli, repo) in [(Cli::Berth, "viaberth"), (Cli::Docker, "viadocker")] {
+        d.cli_with_env(cli, &["login", "-u", "carol", "-p", "pw", &reg.host()], &env).assert_ok();
+        let name = format!("{}/{repo}:v1", reg.host());
+        // The image with /one (not plain busybox): the one that is not the harness's.
+        let source = local.iter().find(|i| d.docker(&["run", "--rm", i.as_str(), "cat", "/one"]).code == 0).expect("loaded image").clone();
+        d.cli(cli, &["tag", &source, &name]).assert_ok();
+        let o = d.cli_with_env(cli, &["push", &name], &env);
+        o.assert_ok();
+        let out = o.out();
+        assert!(out.contains(&format!("The push refers to repository [{}/{repo}]", reg.host())), "{out}");
+        assert_eq!(out.matches("Pushed").count(), 3, "{out}");
+        let digest = reg.manifest_digest(repo, "v1", Some("carol:pw"));
+        assert!(out.contains(&format!("v1: digest: {digest} size: ")), "{out}");
+        // A second push finds every layer there.
+        let again = d.cli_with_env(cli, &["push", &name], &env);
+        again.assert_ok();
+        assert_eq!(again.out().matches("Layer already exists").count(), 3, "{}", again.out());
+        assert!(again.out().contains(&format!("v1: digest: {digest} size: ")), "{}", again.out());
+        // Pulled back by digest into a fresh daemon: the same image ID.
+        let fresh = TestDaemon::start();
+        let by_digest = format!("{}/{repo}@{digest}", reg.host());
+        fresh.cli_with_env(cli, &["pull", &by_digest], &env).assert_ok();
+        let pulled = fresh.docker(&["image", "inspect", "-f", "{{.Id}}", &by_digest]).assert_ok().out();
+        assert_eq!(pulled, source);
+        fresh.docker(&["run", "--rm", &by_digest, "cat", "/one"]).assert_ok().assert_stdout("one pushed");
+    }
+    // Not logged in: the registry refuses.
+    let o = d.docker(&["push", &format!("{}/viadocker:v1", reg.host())]);
+    o.assert_code(1).assert_stderr_contains("no basic auth credentials");
+}

@@ -18,6 +18,7 @@ pub mod kill;
 pub mod limits;
 pub mod load;
 pub mod pull;
+pub mod push;
 pub mod login;
 pub mod logs;
 pub mod netopts;

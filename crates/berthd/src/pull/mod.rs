@@ -7,6 +7,7 @@
 
 mod auth;
 mod progress;
+pub mod push;
 mod wording;
 
 use std::path::{Path, PathBuf};

@@ -75,6 +75,10 @@ impl Progress {
         .await;
     }
 
+    pub async fn aux(&self, aux: Value) {
+        self.send(json!({ "progressDetail": {}, "aux": aux })).await;
+    }
+
     pub async fn error(&self, message: &str) {
         self.send(json!({ "errorDetail": { "message": message }, "error": message })).await;
     }
