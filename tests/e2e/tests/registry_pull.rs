@@ -19,6 +19,11 @@ struct Registry {
 
 impl Registry {
     fn start(htpasswd: Option<(&str, &str)>) -> Registry {
+        Registry::start_with(htpasswd, false)
+    }
+
+    /// With `tls`, the registry serves https with a certificate from a CA the test makes.
+    fn start_with(htpasswd: Option<(&str, &str)>, tls: bool) -> Registry {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let mut auth = String::new();
@@ -28,8 +33,15 @@ impl Registry {
             std::fs::write(dir.path().join("htpasswd"), &o.stdout).expect("write htpasswd");
             auth = format!("auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n", dir.path().join("htpasswd").display());
         }
+        let tls_cfg = if tls {
+            std::fs::create_dir_all(dir.path().join("certs")).expect("certs dir");
+            let certs = berth_e2e::certs::Certs::generate(&dir.path().join("certs"));
+            format!("  tls:\n    certificate: {}\n    key: {}\n", certs.server_cert().display(), certs.server_key().display())
+        } else {
+            String::new()
+        };
         let cfg = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{tls_cfg}{auth}",
             dir.path().join("data").display()
         );
         let cfg_path = dir.path().join("config.yml");
@@ -721,4 +733,32 @@ fn push_then_pull_gives_the_same_image() {
     // Not logged in: the registry refuses.
     let o = d.docker(&["push", &format!("{}/viadocker:v1", reg.host())]);
     o.assert_code(1).assert_stderr_contains("no basic auth credentials");
+}
+
+#[test]
+fn tls_registry_on_loopback() {
+    // Loopback registries are insecure by default (as in dockerd): https is
+    // tried first, with any certificate, and used when the registry speaks it.
+    let reg = Registry::start_with(Some(("dave", "pw")), true);
+    let o = Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", "dave:pw"])
+        .arg(format!("docker-archive:{}", busybox_tar().display()))
+        .arg(format!("docker://{}/tls:1", reg.host()))
+        .output()
+        .expect("skopeo");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let plain = curl(&[&format!("http://{}/v2/", reg.host())]);
+    assert!(plain.starts_with("HTTP/1.0 400") || plain.contains("HTTPS"), "the registry answers plain http: {plain}");
+    let d = TestDaemon::start();
+    let cfg = tempfile::tempdir().expect("tempdir");
+    let env_cfg = cfg.path().display().to_string();
+    let env = [("DOCKER_CONFIG", env_cfg.as_str())];
+    for cli in Cli::BOTH {
+        d.cli_with_env(cli, &["login", "-u", "dave", "-p", "pw", &reg.host()], &env).assert_ok();
+        let name = format!("{}/tls:1", reg.host());
+        let o = d.cli_with_env(cli, &["pull", &name], &env);
+        o.assert_ok();
+        assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
+        d.cli(cli, &["rmi", &name]).assert_ok();
+    }
 }
