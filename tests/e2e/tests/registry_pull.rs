@@ -180,6 +180,18 @@ fn missing_images_are_worded_as_docker_words_them() {
     d.docker(&["rmi", &name]).assert_ok();
     let o = d.berth(&["run", "--rm", &name, "echo", "ran"]);
     o.assert_ok().assert_stdout("ran");
+    d.berth(&["rmi", &name]).assert_ok();
+    for cli in Cli::BOTH {
+        let o = d.cli(cli, &["run", "--rm", "--pull", "never", &name, "true"]);
+        o.assert_code(125).assert_stderr_contains("No such image");
+        d.cli(cli, &["image", "inspect", &name]).assert_fail();
+        let cname = format!("pull-always-{}", cli.name());
+        let o = d.cli(cli, &["create", "--pull", "always", "--name", &cname, &name]);
+        o.assert_ok();
+        assert!(o.stderr.contains("Status: Downloaded newer image for"), "{}", o.stderr);
+        d.cli(cli, &["rm", &cname]).assert_ok();
+        d.cli(cli, &["rmi", &name]).assert_ok();
+    }
 }
 
 #[test]
@@ -239,6 +251,9 @@ fn sha256_hex(data: &[u8]) -> String {
 enum Lie {
     Corrupt,
     Truncate,
+    /// Honest, but busy: the first manifest request gets a 503, the first
+    /// layer request a 429 with `Retry-After: 1`.
+    Flaky,
 }
 
 fn hostile_registry(lie: Lie) -> (u16, std::thread::JoinHandle<()>) {
@@ -256,7 +271,10 @@ fn hostile_registry(lie: Lie) -> (u16, std::thread::JoinHandle<()>) {
             l
         }
         Lie::Truncate => layer[..layer.len() / 2].to_vec(),
+        Lie::Flaky => layer.clone(),
     };
+    let mut busy_manifest = matches!(lie, Lie::Flaky);
+    let mut busy_layer = matches!(lie, Lie::Flaky);
     let manifest = format!(
         r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{},"digest":"sha256:{config_digest}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar","size":{},"digest":"sha256:{diff_id}"}}]}}"#,
         config.len(),
@@ -271,6 +289,10 @@ fn hostile_registry(lie: Lie) -> (u16, std::thread::JoinHandle<()>) {
             let Ok((mut s, _)) = listener.accept() else { return };
             let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
             let mut r = BufReader::new(s.try_clone().expect("clone"));
+            // berthd tries TLS first on an insecure registry: refuse a hello (0x16) at once.
+            if r.fill_buf().map_or(true, |b| b.first().is_none_or(|c| *c == 0x16)) {
+                continue;
+            }
             let mut first = String::new();
             if r.read_line(&mut first).is_err() || !first.starts_with("GET ") {
                 continue;
@@ -282,6 +304,17 @@ fn hostile_registry(lie: Lie) -> (u16, std::thread::JoinHandle<()>) {
                 }
             }
             let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
+            if path.contains("/manifests/") && std::mem::take(&mut busy_manifest) {
+                let _ = s.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                continue;
+            }
+            if path.ends_with(&diff_id) && std::mem::take(&mut busy_layer) {
+                let body = br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}"#;
+                let head = format!("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(body);
+                continue;
+            }
             let (ct, body, declared): (&str, Vec<u8>, usize) = if path == "/v2/" {
                 ("application/json", b"{}".to_vec(), 2)
             } else if path.contains("/manifests/") {
@@ -343,6 +376,13 @@ fn hostile_registry_leaves_no_image() {
         assert_eq!(images, before, "an image appeared");
         stop(port, h);
     }
+    // 503 and 429 are retried (after Retry-After), and the pull succeeds.
+    let (port, h) = hostile_registry(Lie::Flaky);
+    let name = format!("127.0.0.1:{port}/busy:latest");
+    let o = d.berth(&["pull", &name]);
+    o.assert_ok();
+    assert!(o.out().contains("Pull complete"), "{}", o.out());
+    stop(port, h);
 }
 
 /// The busybox test image's layer tar and config, from its docker-save archive.
@@ -574,9 +614,12 @@ impl StallingRegistry {
         let handle = std::thread::spawn(move || {
             for _ in 0..60 {
                 let Ok((mut s, _)) = listener.accept() else { return };
-                // berthd tries TLS first on an insecure registry: a hello without a line end times out here.
                 let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
                 let mut r = BufReader::new(s.try_clone().expect("clone"));
+                // berthd tries TLS first on an insecure registry: refuse a hello (0x16) at once.
+                if r.fill_buf().map_or(true, |b| b.first().is_none_or(|c| *c == 0x16)) {
+                    continue;
+                }
                 let mut first = String::new();
                 if r.read_line(&mut first).is_err() || !first.starts_with("GET ") {
                     continue;
