@@ -15,6 +15,7 @@ use rustls::ClientConfig;
 use sha2::{Digest as _, Sha256};
 
 use crate::auth::{parse_challenge, token_url, Challenge, Credentials, TokenResponse};
+use crate::blob::Blob;
 use crate::error::{DistributionError, RegistryErrorEntry, Result};
 use crate::registry::Endpoint;
 use crate::transport;
@@ -35,21 +36,21 @@ pub struct Fetched {
 }
 
 pub struct Repository {
-    endpoint: Endpoint,
-    name: String,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) name: String,
     creds: Option<Credentials>,
-    challenge: tokio::sync::Mutex<Option<Challenge>>,
+    pub(crate) challenge: tokio::sync::Mutex<Option<Challenge>>,
     authorization: tokio::sync::Mutex<Option<String>>,
     certs_dirs: Vec<PathBuf>,
     /// Token scope actions: `pull`, or `pull,push` for a push.
     actions: &'static str,
 }
 
-fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
-async fn read_limited(body: Incoming, limit: usize) -> std::result::Result<Vec<u8>, String> {
+pub(crate) async fn read_limited(body: Incoming, limit: usize) -> std::result::Result<Vec<u8>, String> {
     let mut body = body;
     let mut out = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -136,7 +137,7 @@ impl Repository {
         self.send_body(method, url, accept, authz, None).await
     }
 
-    async fn send_body(
+    pub(crate) async fn send_body(
         &self,
         method: Method,
         url: &str,
@@ -171,7 +172,7 @@ impl Repository {
 
     /// The Authorization header for this repository, fetching a token the
     /// first time a Bearer challenge asks for one.
-    async fn authorization(&self, refresh: bool) -> Result<Option<String>> {
+    pub(crate) async fn authorization(&self, refresh: bool) -> Result<Option<String>> {
         let mut cached = self.authorization.lock().await;
         if cached.is_some() && !refresh {
             return Ok(cached.clone());
@@ -269,7 +270,7 @@ impl Repository {
         }
     }
 
-    async fn error_of(&self, url: &str, resp: Response<Incoming>) -> DistributionError {
+    pub(crate) async fn error_of(&self, url: &str, resp: Response<Incoming>) -> DistributionError {
         let status = resp.status();
         let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
         let basic = matches!(challenge_of(&resp), Some(Challenge::Basic));
@@ -306,60 +307,6 @@ impl Repository {
             return Err(DistributionError::DigestMismatch { expected: reference.to_string(), actual: digest });
         }
         Ok(Fetched { data, content_type, digest })
-    }
-
-    /// One authenticated request with a body (push), retried once after a
-    /// fresh token when the registry asks for one.
-    async fn write(&self, method: Method, url: &str, body: Option<(&str, Bytes)>) -> Result<Response<Incoming>> {
-        let mut authz = self.authorization(false).await?;
-        for attempt in 0..2 {
-            let resp = self.send_body(method.clone(), url, None, authz.as_deref(), body.clone()).await?;
-            if resp.status() == hyper::StatusCode::UNAUTHORIZED && attempt == 0 {
-                if let Some(c) = challenge_of(&resp) {
-                    *self.challenge.lock().await = Some(c);
-                    authz = self.authorization(true).await?;
-                    if authz.is_some() {
-                        continue;
-                    }
-                }
-            }
-            if resp.status().is_success() || resp.status() == hyper::StatusCode::NOT_FOUND && method == Method::HEAD {
-                return Ok(resp);
-            }
-            return Err(self.error_of(url, resp).await);
-        }
-        Err(DistributionError::Status { method: method.to_string(), url: url.to_string(), status: 401, text: "unauthorized".into() })
-    }
-
-    /// Whether the registry has blob `digest` in this repository.
-    pub async fn blob_exists(&self, digest: &str) -> Result<bool> {
-        let url = format!("{}/v2/{}/blobs/{digest}", self.endpoint.base, self.name);
-        let resp = self.write(Method::HEAD, &url, None).await?;
-        Ok(resp.status().is_success())
-    }
-
-    /// Monolithic upload: `POST blobs/uploads/`, then `PUT` the bytes at the
-    /// location it gives with `?digest=`.
-    pub async fn upload_blob(&self, digest: &str, data: Bytes) -> Result<()> {
-        let start = format!("{}/v2/{}/blobs/uploads/", self.endpoint.base, self.name);
-        let resp = self.write(Method::POST, &start, None).await?;
-        let loc = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        if loc.is_empty() {
-            return Err(DistributionError::Status { method: "POST".into(), url: start, status: resp.status().as_u16(), text: "no upload location".into() });
-        }
-        let mut url = resolve(&start, &loc);
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(&format!("digest={}", digest.replace(':', "%3A")));
-        self.write(Method::PUT, &url, Some(("application/octet-stream", data))).await?;
-        Ok(())
-    }
-
-    /// `PUT manifests/TAG`; returns the digest the registry stored it under.
-    pub async fn put_manifest(&self, tag: &str, media_type: &str, data: Bytes) -> Result<String> {
-        let url = format!("{}/v2/{}/manifests/{tag}", self.endpoint.base, self.name);
-        let digest = format!("sha256:{}", sha256_hex(&data));
-        self.write(Method::PUT, &url, Some((media_type, data))).await?;
-        Ok(digest)
     }
 
     /// Every tag of the repository (`tags/list`, following `Link` pages).
@@ -402,11 +349,11 @@ impl Repository {
         if let Some(len) = declared.filter(|l| *l > size) {
             return Err(DistributionError::DigestMismatch { expected: digest.to_string(), actual: format!("a blob of {len} bytes, {size} expected") });
         }
-        Ok(Blob { body: resp.into_body(), digest: digest.to_string(), size, got: 0, hasher: Sha256::new(), done: false })
+        Ok(Blob::new(resp.into_body(), digest, size))
     }
 }
 
-fn challenge_of(resp: &Response<Incoming>) -> Option<Challenge> {
+pub(crate) fn challenge_of(resp: &Response<Incoming>) -> Option<Challenge> {
     resp.headers().get_all(WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok()).find_map(parse_challenge)
 }
 
@@ -415,7 +362,7 @@ fn authority_of(url: &str) -> String {
 }
 
 /// A Location header against the URL it came from.
-fn resolve(base: &str, loc: &str) -> String {
+pub(crate) fn resolve(base: &str, loc: &str) -> String {
     if loc.contains("://") {
         return loc.to_string();
     }
@@ -428,59 +375,6 @@ fn resolve(base: &str, loc: &str) -> String {
         let path = uri.path();
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
         format!("{scheme}://{auth}{dir}/{loc}")
-    }
-}
-
-/// A blob being downloaded: each chunk is hashed and counted as it passes.
-pub struct Blob {
-    body: Incoming,
-    digest: String,
-    size: u64,
-    got: u64,
-    hasher: Sha256,
-    done: bool,
-}
-
-impl Blob {
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
-    /// The next chunk; `None` once the whole blob arrived and matched its digest.
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
-        if self.done {
-            return Ok(None);
-        }
-        loop {
-            let Some(frame) = self.body.frame().await else {
-                self.done = true;
-                if self.got != self.size {
-                    return Err(DistributionError::Truncated { digest: self.digest.clone(), expected: self.size, got: self.got });
-                }
-                let actual = format!("sha256:{}", hex::encode(self.hasher.clone().finalize()));
-                if actual != self.digest {
-                    return Err(DistributionError::DigestMismatch { expected: self.digest.clone(), actual });
-                }
-                return Ok(None);
-            };
-            let frame = frame.map_err(|e| {
-                let message = e.to_string();
-                if self.got < self.size {
-                    return DistributionError::Truncated { digest: self.digest.clone(), expected: self.size, got: self.got };
-                }
-                DistributionError::Transport { method: "GET".into(), url: format!("blobs/{}", self.digest), message }
-            })?;
-            let Ok(data) = frame.into_data() else { continue };
-            self.got += data.len() as u64;
-            if self.got > self.size {
-                return Err(DistributionError::DigestMismatch {
-                    expected: self.digest.clone(),
-                    actual: format!("more than the {} bytes the manifest declares", self.size),
-                });
-            }
-            self.hasher.update(&data);
-            return Ok(Some(data));
-        }
     }
 }
 

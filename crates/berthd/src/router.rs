@@ -64,7 +64,7 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::GET, ["images", "get"]) => images::save(&d, &req, None),
         (&Method::POST, ["images", "create"]) => images::create(&d, req).await,
         (&Method::POST, ["auth"]) => auth::auth(&d, &mut req).await,
-        (&Method::POST, ["images", rest @ .., "push"]) if !rest.is_empty() => images::push(&d, &req, &rest.join("/")).await,
+        (&Method::POST, ["images", rest @ .., "push"]) if !rest.is_empty() => distribution::push(&d, &req, &rest.join("/")).await,
         (&Method::GET, ["distribution", rest @ .., "json"]) if !rest.is_empty() => distribution::inspect(&d, &req, &rest.join("/")).await,
         (&Method::POST, ["images", "prune"]) => images::prune(&d, &req),
         (&Method::GET, ["images", rest @ .., "get"]) if !rest.is_empty() => images::save(&d, &req, Some(rest.join("/"))),

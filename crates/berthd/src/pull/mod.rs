@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use berth_api::ApiError;
-use berth_distribution::{media, DistributionError, Manifest, PlatformSpec, Registry, Repository};
+use berth_distribution::{DistributionError, Manifest, PlatformSpec, Registry, Repository};
 use berth_image::{ImageError, ImageStore, PullOutcome, Reference};
 use berth_store::Digest;
 use tokio::io::AsyncWriteExt;
@@ -142,7 +142,6 @@ impl Plan {
                 layers.len()
             )));
         }
-        let _ = media::ACCEPT;
         Ok(Plan { reference: r.clone(), repo, manifest_digest, config_bytes, diff_ids: config.rootfs.diff_ids.clone(), layers })
     }
 

@@ -349,7 +349,7 @@ pub async fn create(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError
     if let Some(image) = q.get("fromImage") {
         let auth = req.headers().get("X-Registry-Auth").and_then(|v| v.to_str().ok());
         let pr = crate::pull::PullRequest::from_query(image, q.get("tag"), q.get("platform"), auth)?;
-        return pull(d, pr).await;
+        return super::distribution::pull(d, pr).await;
     }
     if q.get("fromSrc") != Some("-") {
         return Err(ApiError::invalid("importing from a URL is not supported; send the tarball as the request body (fromSrc=-)"));
@@ -375,104 +375,6 @@ pub async fn create(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError
         .map_err(crate::error::image_error)?;
     emit(d, "import", &id.to_string(), &id.to_string());
     Ok(message_stream(&[JsonMessage { status: Some(id.to_string()), ..Default::default() }]))
-}
-
-/// Resolve before answering (a missing image is an HTTP 404), then stream the layers.
-async fn pull(d: &Daemon, pr: crate::pull::PullRequest) -> Result<Resp, ApiError> {
-    let registry = berth_distribution::Registry::new(d.cfg.registry());
-    if pr.all_tags {
-        return pull_all_tags(d, registry, pr).await;
-    }
-    let plan = crate::pull::Plan::resolve(&registry, &pr)
-        .await
-        .map_err(|e| crate::pull::pull_error(&e, &pr.reference))?;
-    let (tx, body) = Body::channel(16);
-    let progress = crate::pull::Progress::new(tx);
-    let images = d.images.clone();
-    let root = d.cfg.data_root.clone();
-    let events = d.events.clone();
-    tokio::spawn(async move {
-        let name = plan.reference().familiar_string();
-        match plan.execute(images, &root, &progress, true).await {
-            Ok(_) => {
-                let mut attrs = std::collections::BTreeMap::new();
-                attrs.insert("name".to_string(), name.clone());
-                events.emit("image", "pull", &name, attrs);
-            }
-            Err(e) => progress.error(&e).await,
-        }
-    });
-    Ok(with_body(200, "application/json", body))
-}
-
-/// `pull -a`: every tag in turn on one stream, one `Status:` line at the end.
-async fn pull_all_tags(d: &Daemon, registry: berth_distribution::Registry, pr: crate::pull::PullRequest) -> Result<Resp, ApiError> {
-    let tags = crate::pull::list_tags(&registry, &pr).await.map_err(|e| crate::pull::pull_error(&e, &pr.reference))?;
-    if tags.is_empty() {
-        return Err(ApiError::not_found(format!("no tags found for {}", pr.reference.familiar_name())));
-    }
-    let (tx, body) = Body::channel(16);
-    let progress = crate::pull::Progress::new(tx);
-    let images = d.images.clone();
-    let root = d.cfg.data_root.clone();
-    let events = d.events.clone();
-    tokio::spawn(async move {
-        let mut newer = false;
-        for tag in tags {
-            let one = match pr.for_tag(&tag) {
-                Ok(one) => one,
-                Err(e) => return progress.error(&e.message).await,
-            };
-            let plan = match crate::pull::Plan::resolve(&registry, &one).await {
-                Ok(p) => p,
-                Err(e) => return progress.error(&crate::pull::pull_error(&e, &one.reference).message).await,
-            };
-            let name = plan.reference().familiar_string();
-            match plan.execute(images.clone(), &root, &progress, false).await {
-                Ok(o) => {
-                    newer |= !o.up_to_date;
-                    let mut attrs = std::collections::BTreeMap::new();
-                    attrs.insert("name".to_string(), name.clone());
-                    events.emit("image", "pull", &name, attrs);
-                }
-                Err(e) => return progress.error(&e).await,
-            }
-        }
-        let status = if newer { "Downloaded newer image for" } else { "Image is up to date for" };
-        progress.status(&format!("Status: {status} {}", pr.reference.familiar_name())).await;
-    });
-    Ok(with_body(200, "application/json", body))
-}
-
-/// `POST /images/{name}/push?tag=`.
-pub async fn push(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, ApiError> {
-    let q = query(req);
-    let mut r = Reference::parse_normalized(name).map_err(crate::error::image_error)?;
-    if let Some(t) = q.get("tag").filter(|t| !t.is_empty()) {
-        r = r.with_tag(t).map_err(crate::error::image_error)?;
-    }
-    if r.tag().is_none() {
-        r = r.with_tag("latest").map_err(crate::error::image_error)?;
-    }
-    crate::pull::push::check(&d.images, &r)?;
-    let auth = req.headers().get("X-Registry-Auth").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let registry = berth_distribution::Registry::new(d.cfg.registry());
-    let (tx, body) = Body::channel(16);
-    let progress = crate::pull::Progress::new(tx);
-    let images = d.images.clone();
-    let events = d.events.clone();
-    tokio::spawn(async move {
-        let name = r.familiar_string();
-        match crate::pull::push::run(images, registry, r, auth, progress.clone()).await {
-            Ok(()) => {
-                let mut attrs = std::collections::BTreeMap::new();
-                attrs.insert("name".to_string(), name.clone());
-                events.emit("image", "push", &name, attrs);
-            }
-            Err(e) => progress.error(&e).await,
-        }
-    });
-    Ok(with_body(200, "application/json", body))
 }
 
 pub fn save(d: &Daemon, req: &Request<Incoming>, one: Option<String>) -> Result<Resp, ApiError> {
