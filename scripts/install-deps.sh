@@ -11,7 +11,7 @@
 #   python3-venv, python3-pip  the virtualenv of docker-py's integration suite (tests/dockerpy)
 #   openssl         makes the CA and certificates of the TLS e2e tests (tests/e2e/tests/remote_api.rs)
 #   curl            a TLS client without a certificate in those tests
-#   docker-registry, skopeo, apache2-utils  the registry, pusher and htpasswd of the pull tests (tests/e2e/tests/registry_pull.rs)
+#   docker-registry, skopeo, apache2-utils  the registry, pusher and htpasswd of the registry tests (tests/e2e/tests/registry_*.rs)
 set -euo pipefail
 pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils)
 missing=()
