@@ -1,6 +1,8 @@
 //! Registry credentials in the docker CLI's config file
 //! (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`): the
-//! `auths` map of `{"auth": base64("user:password")}` per server.
+//! `auths` map of `{"auth": base64("user:password")}` per server, or a
+//! credential helper (`credHelpers[server]`, else `credsStore`) run as
+//! `docker-credential-NAME get|store|erase`, as the docker CLI does.
 
 use anyhow::Context;
 use base64::Engine as _;
@@ -50,9 +52,50 @@ fn write_config(cfg: &Map<String, Value>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The helper that keeps `server`'s credentials, if the config names one.
+fn helper_for(cfg: &Map<String, Value>, server: &str) -> Option<String> {
+    cfg.get("credHelpers")
+        .and_then(|h| h.get(server))
+        .or_else(|| cfg.get("credsStore"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+}
+
+/// Runs `docker-credential-NAME ACTION` with `input` on stdin.
+fn run_helper(name: &str, action: &str, input: &str) -> anyhow::Result<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let bin = format!("docker-credential-{name}");
+    let mut child = Command::new(&bin)
+        .arg(action)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("exec: \"{bin}\": executable file not found in $PATH"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() {
+        let why = if text.is_empty() { String::from_utf8_lossy(&out.stderr).trim().to_string() } else { text };
+        anyhow::bail!("error getting credentials - err: {bin} {action}: {why}");
+    }
+    Ok(text)
+}
+
 /// Username and password stored for `host`.
 pub fn lookup(host: &str) -> Option<(String, String)> {
     let cfg = read_config().ok()?;
+    if let Some(helper) = helper_for(&cfg, &server_key(host)) {
+        let out = run_helper(&helper, "get", &server_key(host)).ok()?;
+        let v: Value = serde_json::from_str(&out).ok()?;
+        let user = v.get("Username")?.as_str()?.to_string();
+        let secret = v.get("Secret")?.as_str()?.to_string();
+        return Some((user, secret));
+    }
     let entry = cfg.get("auths")?.get(server_key(host))?;
     let raw = base64::engine::general_purpose::STANDARD.decode(entry.get("auth")?.as_str()?).ok()?;
     let s = String::from_utf8(raw).ok()?;
@@ -62,6 +105,16 @@ pub fn lookup(host: &str) -> Option<(String, String)> {
 
 pub fn store(server: &str, username: &str, password: &str) -> anyhow::Result<()> {
     let mut cfg = read_config()?;
+    if let Some(helper) = helper_for(&cfg, server) {
+        let input = json!({ "ServerURL": server, "Username": username, "Secret": password }).to_string();
+        run_helper(&helper, "store", &input)?;
+        // The helper keeps the secret; the file only remembers the server.
+        let auths = cfg.entry("auths").or_insert_with(|| json!({}));
+        if let Value::Object(a) = auths {
+            a.insert(server.to_string(), json!({}));
+        }
+        return write_config(&cfg);
+    }
     let auths = cfg.entry("auths").or_insert_with(|| json!({}));
     let Value::Object(auths) = auths else { anyhow::bail!("config file: \"auths\" is not an object") };
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
@@ -72,6 +125,9 @@ pub fn store(server: &str, username: &str, password: &str) -> anyhow::Result<()>
 /// Whether an entry was there.
 pub fn erase(server: &str) -> anyhow::Result<bool> {
     let mut cfg = read_config()?;
+    if let Some(helper) = helper_for(&cfg, server) {
+        run_helper(&helper, "erase", server)?;
+    }
     let removed = cfg.get_mut("auths").and_then(Value::as_object_mut).and_then(|a| a.remove(server)).is_some();
     if removed {
         write_config(&cfg)?;

@@ -126,3 +126,39 @@ fn tls_registry_on_loopback() {
         d.cli(cli, &["rmi", &name]).assert_ok();
     }
 }
+
+#[test]
+fn credential_helper_keeps_the_secret() {
+    let reg = Registry::start(Some(("erin", "pw2")));
+    reg.push(busybox_tar(), "helped:latest", Some("erin:pw2"));
+    let d = TestDaemon::start();
+    let name = format!("{}/helped", reg.host());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // A helper that keeps one credential in a file beside itself.
+    let helper = tmp.path().join("docker-credential-berthtest");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\nd=$(dirname \"$0\")\ncase \"$1\" in\n  store) cat > \"$d/stored.json\" ;;\n  get) read -r server; if [ -f \"$d/stored.json\" ]; then cat \"$d/stored.json\"; else echo 'credentials not found in native keychain'; exit 1; fi ;;\n  erase) rm -f \"$d/stored.json\" ;;\nesac\n",
+    )
+    .expect("write helper");
+    std::process::Command::new("chmod").arg("755").arg(&helper).status().expect("chmod");
+    let cfg = tmp.path().join("cfg");
+    std::fs::create_dir_all(&cfg).expect("cfg dir");
+    std::fs::write(cfg.join("config.json"), r#"{"credsStore": "berthtest"}"#).expect("config");
+    let path = format!("{}:{}", tmp.path().display(), std::env::var("PATH").unwrap_or_default());
+    let cfg_s = cfg.display().to_string();
+    let env = [("DOCKER_CONFIG", cfg_s.as_str()), ("PATH", path.as_str())];
+    d.cli_with_env(Cli::Berth, &["login", "-u", "erin", "-p", "pw2", &reg.host()], &env).assert_ok().assert_stdout_contains("Login Succeeded");
+    let stored = std::fs::read_to_string(tmp.path().join("stored.json")).expect("the helper stored it");
+    assert!(stored.contains("\"Secret\":\"pw2\""), "{stored}");
+    let file = std::fs::read_to_string(cfg.join("config.json")).expect("config");
+    assert!(!file.contains("pw2") && !file.contains(&base64_std(b"erin:pw2")), "secret in the config file: {file}");
+    for cli in Cli::BOTH {
+        let o = d.cli_with_env(cli, &["pull", &name], &env);
+        o.assert_ok();
+        d.cli(cli, &["rmi", &name]).assert_ok();
+    }
+    d.cli_with_env(Cli::Berth, &["logout", &reg.host()], &env).assert_ok();
+    assert!(!tmp.path().join("stored.json").exists(), "logout left the secret with the helper");
+    d.cli_with_env(Cli::Berth, &["pull", &name], &env).assert_code(1).assert_stderr_contains("no basic auth credentials");
+}
