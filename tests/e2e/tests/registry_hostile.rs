@@ -17,6 +17,10 @@ enum Lie {
     /// Honest, but busy: the first manifest request gets a 503, the first
     /// layer request a 429 with `Retry-After: 1`.
     Flaky,
+    /// Honest, behind Docker Hub's token flow: every `/v2/` request needs
+    /// `Bearer good-token`, which `/token` hands out anonymously for the
+    /// asked scope only.
+    Token,
 }
 
 fn hostile_registry(lie: Lie) -> (u16, std::thread::JoinHandle<()>) {
@@ -34,8 +38,9 @@ fn hostile_registry(lie: Lie) -> (u16, std::thread::JoinHandle<()>) {
             l
         }
         Lie::Truncate => layer[..layer.len() / 2].to_vec(),
-        Lie::Flaky => layer.clone(),
+        Lie::Flaky | Lie::Token => layer.clone(),
     };
+    let tokens = matches!(lie, Lie::Token);
     let mut busy_manifest = matches!(lie, Lie::Flaky);
     let mut busy_layer = matches!(lie, Lie::Flaky);
     let manifest = format!(
@@ -60,13 +65,35 @@ fn hostile_registry(lie: Lie) -> (u16, std::thread::JoinHandle<()>) {
             if r.read_line(&mut first).is_err() || !first.starts_with("GET ") {
                 continue;
             }
+            let mut authz = String::new();
             loop {
                 let mut l = String::new();
                 if r.read_line(&mut l).map_or(true, |n| n == 0) || l == "\r\n" {
                     break;
                 }
+                if let Some(v) = l.strip_prefix("Authorization: ").or_else(|| l.strip_prefix("authorization: ")) {
+                    authz = v.trim().to_string();
+                }
             }
             let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
+            if tokens && path.starts_with("/token?") {
+                let body = if path.contains("service=fake") && path.contains("scope=repository:tok:pull") { r#"{"token":"good-token"}"# } else { "{}" };
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(body.as_bytes());
+                continue;
+            }
+            if tokens && path.starts_with("/v2/") && authz != "Bearer good-token" {
+                let port = s.local_addr().map(|a| a.port()).unwrap_or(0);
+                let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+                let head = format!(
+                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"fake\",scope=\"repository:tok:pull\"\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(body);
+                continue;
+            }
             if path.contains("/manifests/") && std::mem::take(&mut busy_manifest) {
                 let _ = s.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 continue;
@@ -125,6 +152,13 @@ fn hostile_registry_leaves_no_image() {
     let o = d.berth(&["pull", &name]);
     o.assert_ok();
     assert!(o.out().contains("Pull complete"), "{}", o.out());
+    stop(port, h);
+    // Docker Hub's flow: 401 with a Bearer challenge, an anonymous token, then the pull.
+    let (port, h) = hostile_registry(Lie::Token);
+    let name = format!("127.0.0.1:{port}/tok:latest");
+    let o = d.docker(&["pull", &name]);
+    o.assert_ok();
+    assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
     stop(port, h);
 }
 
