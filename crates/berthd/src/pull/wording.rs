@@ -33,3 +33,30 @@ pub fn describe(e: &DistributionError, r: &Reference) -> String {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_distribution::RegistryErrorEntry;
+
+    fn registry(status: u16, code: &str, message: &str) -> DistributionError {
+        DistributionError::Registry { status, errors: vec![RegistryErrorEntry { code: code.into(), message: message.into() }] }
+    }
+
+    #[test]
+    fn words_errors_as_dockerd() {
+        let r = Reference::parse_normalized("busybox:nope").expect("ref");
+        let e = pull_error(&registry(404, "MANIFEST_UNKNOWN", "manifest unknown"), &r);
+        assert_eq!((e.status(), e.message.as_str()), (404, "manifest for busybox:nope not found: manifest unknown: manifest unknown"));
+        let e = pull_error(&registry(401, "DENIED", "requested access to the resource is denied"), &r);
+        assert_eq!(
+            e.message,
+            "pull access denied for busybox, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"
+        );
+        assert_eq!(e.status(), 404);
+        let e = pull_error(&registry(404, "NAME_UNKNOWN", "repository name not known to registry"), &r);
+        assert_eq!(e.message, "repository busybox not found: name unknown: repository name not known to registry");
+        let e = pull_error(&registry(500, "UNKNOWN", "boom"), &r);
+        assert_eq!((e.status(), e.message.as_str()), (500, "unknown: boom"));
+    }
+}
