@@ -11,10 +11,11 @@
 #   python3-venv, python3-pip  the virtualenv of docker-py's integration suite (tests/dockerpy)
 #   openssl         makes the CA and certificates of the TLS e2e tests (tests/e2e/tests/remote_api.rs)
 #   curl            a TLS client without a certificate in those tests; the registry tests' HTTP client
-#   skopeo          a second registry client: pushes to and pulls from `berth registry serve` (tests/e2e/tests/registry_server.rs)
+#   docker-registry the reference distribution registry: the pull/push tests' server (tests/e2e/tests/registry_*.rs)
+#   skopeo          a second registry client: pushes to Debian's registry and to `berth registry serve`
 #   apache2-utils   `htpasswd -B`: the bcrypt htpasswd file of the registry auth tests
 set -euo pipefail
-pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl skopeo apache2-utils)
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -97,6 +97,14 @@ pub enum Command {
     Save(save::Args),
     /// Read images from a tar archive (stdin unless -i)
     Load(load::Args),
+    /// Download an image from a registry
+    Pull(pull::Args),
+    /// Upload an image to a registry
+    Push(push::Args),
+    /// Authenticate to a registry
+    Login(login::Args),
+    /// Log out from a registry
+    Logout(login::LogoutArgs),
     /// Make an image from a filesystem tarball
     Import(import::Args),
     /// List the layers an image was built from
@@ -173,6 +181,8 @@ pub enum ImageCommand {
     Tag(tag::Args),
     Save(save::Args),
     Load(load::Args),
+    Pull(pull::Args),
+    Push(push::Args),
     Import(import::Args),
     History(history::Args),
     /// Remove unused images

@@ -4,6 +4,8 @@
 
 mod cli;
 mod commands;
+mod credentials;
+mod pullbars;
 mod envfile;
 mod exit;
 mod format;
@@ -123,6 +125,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::run(c, a).await,
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run(c, a).await,
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => load::run(c, a).await,
+        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => pull::run(c, a).await,
+        Command::Push(a) | Command::Image(ImageCommand::Push(a)) => push::run(c, a).await,
+        Command::Login(a) => login::run(c, a).await,
+        Command::Logout(a) => login::logout(a).await,
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => import::run(c, a).await,
         Command::History(a) | Command::Image(ImageCommand::History(a)) => history::run(c, a).await,
         Command::Version(a) => version::run(c, a).await,

@@ -167,6 +167,23 @@ impl Client {
         Ok(ResponseStream::new(resp.into_body()))
     }
 
+    /// `stream` with one extra header (`X-Registry-Auth`).
+    pub async fn stream_with_header(
+        &self,
+        method: Method,
+        path: &str,
+        query: &Query,
+        header: (&'static str, &str),
+        body: RequestBody,
+    ) -> Result<ResponseStream, ClientError> {
+        let uri = self.uri(path, query).await?;
+        let mut req = self.build(method, uri, body)?;
+        let value = HeaderValue::from_str(header.1).map_err(|e| ClientError::Request(format!("invalid {} header: {e}", header.0)))?;
+        req.headers_mut().insert(header.0, value);
+        let resp = check(transport::send(&self.host, self.tls.as_ref(), req).await?).await?;
+        Ok(ResponseStream::new(resp.into_body()))
+    }
+
     /// Starts `POST /containers/{id}/wait?condition=...` and returns once
     /// the daemon has accepted it (response head received), so a following
     /// start cannot race past it. The result arrives with the body.

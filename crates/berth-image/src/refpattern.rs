@@ -3,8 +3,10 @@
 
 /// Docker's `reference=` filter: a glob over `name` or `name:tag`.
 pub fn reference_matches(pattern: &str, tag: &str) -> bool {
-    let name = tag.rsplit_once(':').map(|(n, _)| n).unwrap_or(tag);
-    if pattern.contains(':') {
+    // A `:` before the last `/` is a registry's port, not a tag.
+    let has_tag = |s: &str| s.rsplit('/').next().is_some_and(|last| last.contains(':'));
+    let name = if has_tag(tag) { tag.rsplit_once(':').map_or(tag, |(n, _)| n) } else { tag };
+    if has_tag(pattern) {
         glob(pattern, tag)
     } else {
         glob(pattern, name)
@@ -63,6 +65,9 @@ mod tests {
         assert!(!reference_matches("busybox:1", "busybox:latest"));
         assert!(!reference_matches("*", "foo/bar:1"));
         assert!(reference_matches("*/*", "foo/bar:1"));
+        assert!(reference_matches("127.0.0.1:5000/many", "127.0.0.1:5000/many:one"));
+        assert!(reference_matches("127.0.0.1:5000/many:one", "127.0.0.1:5000/many:one"));
+        assert!(!reference_matches("127.0.0.1:5000/many:two", "127.0.0.1:5000/many:one"));
     }
 
     #[test]

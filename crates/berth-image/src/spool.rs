@@ -18,16 +18,20 @@ use crate::error::{ImageError, Result};
 const MAX_JSON: u64 = 64 << 20;
 const MAX_LINK_HOPS: usize = 32;
 
-/// Wrap `r` in a decompressor if it starts with a gzip header.
-pub(crate) fn decompressed<'a>(r: impl Read + 'a) -> Result<Box<dyn Read + 'a>> {
+/// Wrap `r` in a decompressor if it starts with a gzip or zstd header.
+pub fn decompressed<'a>(r: impl Read + 'a) -> Result<Box<dyn Read + 'a>> {
     let mut br = BufReader::with_capacity(1 << 16, r);
     let head = br.fill_buf().map_err(|e| ImageError::io("<stream>", e))?;
     if head.starts_with(&[0x1f, 0x8b]) {
         return Ok(Box::new(MultiGzDecoder::new(br)));
     }
+    if head.starts_with(&[0x28u8, 0xb5, 0x2f, 0xfd]) {
+        let z = ruzstd::decoding::StreamingDecoder::new(br)
+            .map_err(|e| ImageError::InvalidArchive(format!("zstd: {e}")))?;
+        return Ok(Box::new(z));
+    }
     let unsupported = [
-        (&[0x28u8, 0xb5, 0x2f, 0xfd][..], "zstd"),
-        (b"BZh", "bzip2"),
+        (b"BZh".as_slice(), "bzip2"),
         (&[0xfd, b'7', b'z', b'X', b'Z'], "xz"),
     ];
     for (magic, name) in unsupported {

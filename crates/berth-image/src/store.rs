@@ -302,6 +302,11 @@ impl ImageStore {
         Ok(())
     }
 
+    pub(crate) fn records_put(&self, record: &ImageRecord) -> Result<()> {
+        self.records.put(record.id.hex(), record)?;
+        Ok(())
+    }
+
     /// Remove layers from `created` (and their tar blobs) that no recorded image uses.
     pub(crate) fn discard_layers(&self, created: &[Digest]) {
         let state = self.lock();

@@ -26,4 +26,4 @@ pub use layer::{LayerInfo, LayerStore};
 pub use quarantine::{Quarantine, Quarantined};
 pub use record::{remove_stale_temps, write_atomic, Loaded, RecordDir};
 pub use targuard::{TarGuard, MAX_SPECIAL};
-pub use tmp::{clean_tmp, unique_name, TempDir};
+pub use tmp::{clean_tmp, tmp_dir, unique_name, TempDir};

@@ -71,6 +71,8 @@ pub struct DaemonConfig {
     /// A static init for `--init` (tini-static), if installed.
     pub init: Option<PathBuf>,
     pub net: crate::network::NetConfig,
+    /// Insecure registries, mirrors and certs.d for pulls (replaced on a reload).
+    pub registry: Arc<RwLock<berth_distribution::RegistryConfig>>,
 }
 
 impl DaemonConfig {
@@ -96,6 +98,12 @@ impl DaemonConfig {
     pub fn runtimes(&self) -> Runtimes {
         // A poisoned lock still holds a whole value (it is only ever replaced).
         self.runtimes.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    pub fn registry(&self) -> berth_distribution::RegistryConfig {
+        self.registry.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    pub fn set_registry(&self, r: berth_distribution::RegistryConfig) {
+        *self.registry.write().unwrap_or_else(|p| p.into_inner()) = r;
     }
     pub fn set_runtimes(&self, r: Runtimes) {
         *self.runtimes.write().unwrap_or_else(|p| p.into_inner()) = r;

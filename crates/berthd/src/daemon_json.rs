@@ -160,12 +160,14 @@ pub fn check_storage_driver(d: Option<&str>) -> Result<(), String> {
     }
 }
 
-/// berth has no registry client, so a registry setting would do nothing.
+/// `insecure-registries` and `registry-mirrors` as the registry client reads them.
 pub fn check_registries(key: &str, v: Option<&[String]>) -> Result<(), String> {
-    match v {
-        Some(list) if !list.is_empty() => Err(format!("berth does not support {key} yet: it has no registry client")),
-        _ => Ok(()),
-    }
+    let list = v.unwrap_or_default().to_vec();
+    let cfg = match key {
+        "registry-mirrors" => berth_distribution::RegistryConfig { mirrors: list, ..Default::default() },
+        _ => berth_distribution::RegistryConfig { insecure: list, ..Default::default() },
+    };
+    cfg.validate()
 }
 
 /// Containers always outlive berthd (its shims keep them).
@@ -242,8 +244,8 @@ mod tests {
             "berth supports only the overlay2 storage driver, not btrfs"
         );
         assert_eq!(
-            parse(br#"{"registry-mirrors": ["https://m"]}"#, &none).unwrap_err(),
-            "berth does not support registry-mirrors yet: it has no registry client"
+            parse(br#"{"registry-mirrors": ["m.local"]}"#, &none).unwrap_err(),
+            "invalid mirror: \"m.local\" is not a valid URI (scheme and host only)"
         );
         assert_eq!(
             parse(br#"{"runtimes": {"x": {"path": "/x", "runtimeArgs": ["-d"]}}}"#, &none).unwrap_err(),

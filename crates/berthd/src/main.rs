@@ -16,6 +16,7 @@ mod network;
 mod options;
 mod reload;
 mod plugin;
+mod pull;
 mod router;
 mod volume;
 mod routes;
@@ -65,6 +66,7 @@ fn main() -> anyhow::Result<()> {
         runtimes: std::sync::Arc::new(std::sync::RwLock::new(runtimes)),
         log_config: opts.log_config.clone(),
         init,
+        registry: std::sync::Arc::new(std::sync::RwLock::new(opts.registry.clone())),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

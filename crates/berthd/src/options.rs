@@ -84,10 +84,10 @@ pub struct Args {
     /// Containers keep running while berthd is down (always on in berth)
     #[arg(long = "live-restore", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub live_restore: Option<bool>,
-    /// Registry reachable without TLS (berth has no registry client yet: refused)
+    /// Registry reachable without TLS (host[:port] or CIDR)
     #[arg(long = "insecure-registry")]
     pub insecure_registry: Vec<String>,
-    /// Preferred registry mirror (berth has no registry client yet: refused)
+    /// Preferred Docker Hub mirror (https://host[:port])
     #[arg(long = "registry-mirror")]
     pub registry_mirror: Vec<String>,
 }
@@ -149,6 +149,10 @@ pub struct Options {
     pub flags: GivenFlags,
     /// `--add-runtime`s as given, which a reload keeps.
     pub args_runtimes: Vec<(String, PathBuf)>,
+    /// Insecure registries and Docker Hub mirrors, flags and file together.
+    pub registry: berth_distribution::RegistryConfig,
+    /// The same from the flags alone, which a reload keeps.
+    pub args_registry: berth_distribution::RegistryConfig,
 }
 
 /// Parses the command line and reads the configuration file.
@@ -169,6 +173,14 @@ fn default_cert_dir() -> PathBuf {
     env("DOCKER_CERT_PATH")
         .or_else(|| env("DOCKER_CONFIG"))
         .unwrap_or_else(|| env("HOME").unwrap_or_else(|| PathBuf::from("/root")).join(".docker"))
+}
+
+/// The flags' registry lists followed by the file's.
+pub fn with_file_registries(args: &berth_distribution::RegistryConfig, f: &FileConfig) -> berth_distribution::RegistryConfig {
+    let mut r = args.clone();
+    r.insecure.extend(f.insecure_registries.iter().flatten().cloned());
+    r.mirrors.extend(f.registry_mirrors.iter().flatten().cloned());
+    r
 }
 
 /// `NAME=PATH` of `--add-runtime`.
@@ -231,7 +243,15 @@ pub fn resolve(args: Args, file: FileConfig, flags: GivenFlags, config_file: Pat
     let mut added_runtimes = args_runtimes.clone();
     added_runtimes.extend(file_runtimes(&f));
     let abs = |p: PathBuf| std::path::absolute(&p).map_err(|e| format!("{}: {e}", p.display()));
+    let args_registry = berth_distribution::RegistryConfig {
+        insecure: args.insecure_registry.clone(),
+        mirrors: args.registry_mirror.clone(),
+        certs_dirs: berth_distribution::RegistryConfig::default_certs_dirs(),
+    };
+    let registry = with_file_registries(&args_registry, &f);
     Ok(Options {
+        registry,
+        args_registry,
         hosts,
         data_root: abs(args.data_root.or(f.data_root.clone()).unwrap_or_else(|| "/var/lib/berth".into()))?,
         exec_root: abs(args.exec_root.or(f.exec_root.clone()).unwrap_or_else(|| "/run/berth".into()))?,
@@ -299,7 +319,10 @@ mod tests {
     #[test]
     fn refusals() {
         assert!(opts(&["berthd", "-s", "vfs"], "{}").unwrap_err().contains("overlay2"));
-        assert!(opts(&["berthd", "--registry-mirror", "https://m"], "{}").unwrap_err().contains("registry-mirrors"));
+        assert!(opts(&["berthd", "--registry-mirror", "m"], "{}").unwrap_err().contains("invalid mirror"));
+        let o = opts(&["berthd", "--insecure-registry", "reg.local:5000"], r#"{"registry-mirrors": ["https://m.local"]}"#).unwrap();
+        assert_eq!(o.registry.insecure, vec!["reg.local:5000".to_string()]);
+        assert_eq!(o.registry.mirrors, vec!["https://m.local".to_string()]);
         assert_eq!(
             opts(&["berthd", "--log-opt", "max-file=0"], "{}").unwrap_err(),
             "failed to set log opts: max-file cannot be less than 1"

@@ -26,6 +26,7 @@ pub struct Reloader {
     default_runtime: String,
     /// The runtimes the file added, as last applied.
     file_runtimes: Vec<(String, PathBuf)>,
+    args_registry: berth_distribution::RegistryConfig,
 }
 
 impl Reloader {
@@ -38,6 +39,7 @@ impl Reloader {
             args_runtimes: o.args_runtimes.clone(),
             default_runtime: o.default_runtime.clone(),
             file_runtimes: file_runtimes(&o.file),
+            args_registry: o.args_registry.clone(),
         }
     }
 
@@ -62,6 +64,8 @@ impl Reloader {
             daemon::set_debug(on);
         }
         d.cfg.set_runtimes(runtimes.clone());
+        // As dockerd: the registry lists are the flags' plus the file's now.
+        d.cfg.set_registry(crate::options::with_file_registries(&self.args_registry, &new));
         let waiting: Vec<String> =
             daemon_json::changed_keys(&self.current, &new).into_iter().filter(|k| !RELOADABLE.contains(&k.as_str())).collect();
         if !waiting.is_empty() {

@@ -3,7 +3,7 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{archive, containers, events, exec, images, networks, plugins, swarm, system, volumes};
+use crate::routes::{archive, auth, containers, distribution, events, exec, images, networks, plugins, swarm, system, volumes};
 use berth_api::gates::VersionGates;
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
@@ -63,6 +63,9 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::POST, ["images", "load"]) => images::load(&d, req).await,
         (&Method::GET, ["images", "get"]) => images::save(&d, &req, None),
         (&Method::POST, ["images", "create"]) => images::create(&d, req).await,
+        (&Method::POST, ["auth"]) => auth::auth(&d, &mut req).await,
+        (&Method::POST, ["images", rest @ .., "push"]) if !rest.is_empty() => distribution::push(&d, &req, &rest.join("/")).await,
+        (&Method::GET, ["distribution", rest @ .., "json"]) if !rest.is_empty() => distribution::inspect(&d, &req, &rest.join("/")).await,
         (&Method::POST, ["images", "prune"]) => images::prune(&d, &req),
         (&Method::GET, ["images", rest @ .., "get"]) if !rest.is_empty() => images::save(&d, &req, Some(rest.join("/"))),
         (&Method::GET, ["images", rest @ .., "json"]) if !rest.is_empty() => images::inspect(&d, &rest.join("/"), gates),

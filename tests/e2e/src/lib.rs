@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 pub mod certs;
+pub mod registry;
 mod daemon;
 mod image;
 mod leaks;

@@ -7,7 +7,7 @@ use crate::exit::StatusError;
 use crate::jsonmessage;
 use crate::reference::Reference;
 use berth_api::container::{ContainerConfig, CreateRequest, CreateResponse, HostConfig, RestartPolicy};
-use berth_client::{Client, Method, Query, RequestBody};
+use berth_client::{Client, Query};
 use clap::ArgAction;
 
 /// Flags shared by `run` and `create`.
@@ -28,6 +28,9 @@ pub struct ContainerOptions {
     /// Overwrite the default ENTRYPOINT of the image
     #[arg(long)]
     pub entrypoint: Option<String>,
+    /// Pull image before running ("always", "missing", "never")
+    #[arg(long, default_value = "missing", value_parser = ["always", "missing", "never"])]
+    pub pull: String,
     /// Working directory inside the container
     #[arg(short = 'w', long = "workdir")]
     pub workdir: Option<String>,
@@ -304,7 +307,7 @@ pub struct CreateArgs {
 
 pub async fn run(client: &Client, args: CreateArgs) -> anyhow::Result<()> {
     let req = args.opts.to_request().map_err(|e| report_error("create", &e, true, 125))?;
-    let id = create_container(client, &req, args.opts.name.as_deref())
+    let id = create_container(client, &req, args.opts.name.as_deref(), &args.opts.pull)
         .await
         // docker create exits 1 on a daemon error (run uses 125).
         .map_err(|e| report_error("create", &describe_create(&e), true, 1))?;
@@ -327,13 +330,18 @@ pub fn report_error(command: &str, msg: &str, with_help: bool, code: i32) -> any
     StatusError::with_message(code, text).into()
 }
 
-/// Creates the container; a missing image is pulled once, then retried,
-/// printing what docker prints. Returns the new container's ID.
-pub async fn create_container(client: &Client, req: &CreateRequest, name: Option<&str>) -> anyhow::Result<String> {
+/// Creates the container; a missing image is pulled once (`--pull missing`),
+/// then retried, printing what docker prints; `always` pulls first, `never`
+/// never. Returns the new container's ID.
+pub async fn create_container(client: &Client, req: &CreateRequest, name: Option<&str>, pull_policy: &str) -> anyhow::Result<String> {
     let query = Query::new().non_empty("name", name.unwrap_or(""));
+    if pull_policy == "always" {
+        let reference = Reference::parse(&req.config.image).map_err(anyhow::Error::msg)?.with_default_tag();
+        pull(client, &reference).await?;
+    }
     let first = client.post_json::<CreateResponse, _>("/containers/create", &query, Some(req)).await;
     let resp = match first {
-        Err(e) if e.is_not_found() => {
+        Err(e) if e.is_not_found() && pull_policy == "missing" => {
             let reference = Reference::parse(&req.config.image).map_err(anyhow::Error::msg)?.with_default_tag();
             eprintln!("Unable to find image '{}' locally", reference.familiar_string());
             pull(client, &reference).await?;
@@ -355,7 +363,7 @@ pub async fn pull(client: &Client, reference: &Reference) -> anyhow::Result<()> 
     } else if let Some(t) = &reference.tag {
         q = q.add("tag", t.clone());
     }
-    let stream = client.stream(Method::POST, "/images/create", &q, RequestBody::Empty).await?;
+    let stream = crate::commands::pull::send(client, reference, &q).await?;
     jsonmessage::display(stream, &mut std::io::stderr()).await
 }
 

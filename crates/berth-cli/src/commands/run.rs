@@ -56,7 +56,7 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
         }
     }
 
-    let id = match create_container(client, &req, opts.name.as_deref()).await {
+    let id = match create_container(client, &req, opts.name.as_deref(), &opts.pull).await {
         Ok(id) => id,
         Err(e) => {
             let msg = describe_any(&e);

@@ -291,16 +291,13 @@ pub async fn load(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> 
     Ok(message_stream(&msgs))
 }
 
-/// `POST /images/create`: import from the body (`fromSrc=-`); pulling
-/// needs the registry client, which does not exist yet.
+/// `POST /images/create`: pull (`fromImage`) or import from the body (`fromSrc=-`).
 pub async fn create(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> {
     let q = query(&req);
     if let Some(image) = q.get("fromImage") {
-        let r = Reference::parse_normalized(image).map_err(crate::error::image_error)?;
-        return Err(ApiError::not_found(format!(
-            "pull access denied for {}: berth has no registry client yet; load the image with 'berth load'",
-            r.familiar_name()
-        )));
+        let auth = req.headers().get("X-Registry-Auth").and_then(|v| v.to_str().ok());
+        let pr = crate::pull::PullRequest::from_query(image, q.get("tag"), q.get("platform"), auth)?;
+        return super::distribution::pull(d, pr).await;
     }
     if q.get("fromSrc") != Some("-") {
         return Err(ApiError::invalid("importing from a URL is not supported; send the tarball as the request body (fromSrc=-)"));

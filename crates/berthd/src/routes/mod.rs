@@ -1,6 +1,8 @@
 //! Route handlers, one module per API area.
 
 pub mod archive;
+pub mod auth;
+pub mod distribution;
 pub mod containers;
 pub mod events;
 pub mod exec;

@@ -1,0 +1,39 @@
+//! `berth push`: upload an image to its registry through berthd.
+
+use crate::jsonmessage;
+use crate::reference::Reference;
+use berth_client::{Client, Method, Query, RequestBody};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Suppress verbose output
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// NAME[:TAG]
+    pub name: String,
+}
+
+pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
+    let parsed = Reference::parse(&args.name).map_err(anyhow::Error::msg)?;
+    if parsed.digest.is_some() {
+        anyhow::bail!("cannot push a digest reference");
+    }
+    if parsed.tag.is_none() && !args.quiet {
+        println!("Using default tag: latest");
+    }
+    let reference = parsed.with_default_tag();
+    let q = Query::new().add("tag", reference.tag.clone().unwrap_or_else(|| "latest".into()));
+    let path = format!("/images/{}/push", reference.name);
+    let host = reference.name.split('/').next().unwrap_or("");
+    let stream = match crate::credentials::registry_auth_header(host) {
+        Some(h) => client.stream_with_header(Method::POST, &path, &q, ("X-Registry-Auth", &h), RequestBody::Empty).await?,
+        None => client.stream(Method::POST, &path, &q, RequestBody::Empty).await?,
+    };
+    if args.quiet {
+        jsonmessage::display(stream, &mut std::io::sink()).await?;
+        println!("{}", reference.familiar_string());
+    } else {
+        jsonmessage::display(stream, &mut std::io::stdout()).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Registry credentials in the docker CLI's config file
+//! (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`): the
+//! `auths` map of `{"auth": base64("user:password")}` per server, or a
+//! credential helper (`credHelpers[server]`, else `credsStore`) run as
+//! `docker-credential-NAME get|store|erase`, as the docker CLI does.
+
+use anyhow::Context;
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+
+/// Docker Hub's key in `auths`.
+pub const HUB_SERVER: &str = "https://index.docker.io/v1/";
+
+pub fn config_path() -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("DOCKER_CONFIG")
+        .unwrap_or_else(|| env("HOME").unwrap_or_else(|| PathBuf::from("/root")).join(".docker"))
+        .join("config.json")
+}
+
+/// The `auths` key of a registry host (`docker.io` is Docker Hub).
+pub fn server_key(host: &str) -> String {
+    match host {
+        "" | "docker.io" | "index.docker.io" | "registry-1.docker.io" => HUB_SERVER.to_string(),
+        h => h.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_string(),
+    }
+}
+
+fn read_config() -> anyhow::Result<Map<String, Value>> {
+    let path = config_path();
+    match std::fs::read(&path) {
+        Ok(b) if b.iter().all(u8::is_ascii_whitespace) => Ok(Map::new()),
+        Ok(b) => match serde_json::from_slice::<Value>(&b).with_context(|| format!("loading config file {}", path.display()))? {
+            Value::Object(m) => Ok(m),
+            _ => anyhow::bail!("loading config file {}: not a JSON object", path.display()),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Map::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn write_config(cfg: &Map<String, Value>) -> anyhow::Result<()> {
+    let path = config_path();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let data = serde_json::to_vec_pretty(cfg)?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, data).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// The helper that keeps `server`'s credentials, if the config names one.
+fn helper_for(cfg: &Map<String, Value>, server: &str) -> Option<String> {
+    cfg.get("credHelpers")
+        .and_then(|h| h.get(server))
+        .or_else(|| cfg.get("credsStore"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+}
+
+/// Runs `docker-credential-NAME ACTION` with `input` on stdin.
+fn run_helper(name: &str, action: &str, input: &str) -> anyhow::Result<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let bin = format!("docker-credential-{name}");
+    let mut child = Command::new(&bin)
+        .arg(action)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("exec: \"{bin}\": executable file not found in $PATH"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() {
+        let why = if text.is_empty() { String::from_utf8_lossy(&out.stderr).trim().to_string() } else { text };
+        anyhow::bail!("error getting credentials - err: {bin} {action}: {why}");
+    }
+    Ok(text)
+}
+
+/// Username and password stored for `host`.
+pub fn lookup(host: &str) -> Option<(String, String)> {
+    let cfg = read_config().ok()?;
+    if let Some(helper) = helper_for(&cfg, &server_key(host)) {
+        let out = run_helper(&helper, "get", &server_key(host)).ok()?;
+        let v: Value = serde_json::from_str(&out).ok()?;
+        let user = v.get("Username")?.as_str()?.to_string();
+        let secret = v.get("Secret")?.as_str()?.to_string();
+        return Some((user, secret));
+    }
+    let entry = cfg.get("auths")?.get(server_key(host))?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(entry.get("auth")?.as_str()?).ok()?;
+    let s = String::from_utf8(raw).ok()?;
+    let (u, p) = s.split_once(':')?;
+    Some((u.to_string(), p.to_string()))
+}
+
+pub fn store(server: &str, username: &str, password: &str) -> anyhow::Result<()> {
+    let mut cfg = read_config()?;
+    if let Some(helper) = helper_for(&cfg, server) {
+        let input = json!({ "ServerURL": server, "Username": username, "Secret": password }).to_string();
+        run_helper(&helper, "store", &input)?;
+        // The helper keeps the secret; the file only remembers the server.
+        let auths = cfg.entry("auths").or_insert_with(|| json!({}));
+        if let Value::Object(a) = auths {
+            a.insert(server.to_string(), json!({}));
+        }
+        return write_config(&cfg);
+    }
+    let auths = cfg.entry("auths").or_insert_with(|| json!({}));
+    let Value::Object(auths) = auths else { anyhow::bail!("config file: \"auths\" is not an object") };
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    auths.insert(server.to_string(), json!({ "auth": auth }));
+    write_config(&cfg)
+}
+
+/// Whether an entry was there.
+pub fn erase(server: &str) -> anyhow::Result<bool> {
+    let mut cfg = read_config()?;
+    if let Some(helper) = helper_for(&cfg, server) {
+        run_helper(&helper, "erase", server)?;
+    }
+    let removed = cfg.get_mut("auths").and_then(Value::as_object_mut).and_then(|a| a.remove(server)).is_some();
+    if removed {
+        write_config(&cfg)?;
+    }
+    Ok(removed)
+}
+
+/// `X-Registry-Auth` for a pull from `host`: base64url of the auth JSON.
+pub fn registry_auth_header(host: &str) -> Option<String> {
+    let (u, p) = lookup(host)?;
+    let body = json!({ "username": u, "password": p, "serveraddress": server_key(host) });
+    Some(base64::engine::general_purpose::URL_SAFE.encode(body.to_string()))
+}

@@ -1,0 +1,310 @@
+//! `POST /images/create?fromImage=`: pull an image from its registry.
+//! The manifest and config are fetched before the response starts, so a
+//! missing image is a plain 404 (the docker CLI's run/create relies on it);
+//! then the layers download in parallel (bounded), each verified while it
+//! streams into `<data-root>/pull-cache`, and are unpacked in order as they
+//! arrive. The image is recorded only when every layer is in.
+
+mod auth;
+mod progress;
+pub mod push;
+mod wording;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use berth_api::ApiError;
+use berth_distribution::{DistributionError, Manifest, PlatformSpec, Registry, Repository};
+use berth_image::{ImageError, ImageStore, PullOutcome, Reference};
+use berth_store::Digest;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{oneshot, Semaphore};
+
+pub use progress::Progress;
+
+/// dockerd's default `max-concurrent-downloads`.
+const PARALLEL_DOWNLOADS: usize = 3;
+const MAX_CONFIG: u64 = 16 << 20;
+/// Bytes between two `Downloading` messages of one layer.
+const PROGRESS_EVERY: u64 = 512 << 10;
+
+/// What to pull, as the API request says it.
+pub struct PullRequest {
+    pub reference: Reference,
+    /// No tag or digest given: every tag of the repository (`pull -a`).
+    pub all_tags: bool,
+    pub platform: PlatformSpec,
+    pub auth_header: Option<String>,
+}
+
+impl PullRequest {
+    /// From `fromImage`, `tag` and `platform`.
+    pub fn from_query(from_image: &str, tag: Option<&str>, platform: Option<&str>, auth: Option<&str>) -> Result<PullRequest, ApiError> {
+        let bad_ref = |e: ImageError| crate::error::image_error(e);
+        let mut r = Reference::parse_normalized(from_image).map_err(bad_ref)?;
+        if let Some(t) = tag.filter(|t| !t.is_empty()) {
+            if r.tag().is_none() && r.digest().is_none() {
+                let s = if t.contains(':') { format!("{}@{t}", r.name()) } else { format!("{}:{t}", r.name()) };
+                r = Reference::parse_normalized(&s).map_err(bad_ref)?;
+            }
+        }
+        // As dockerd: a name without tag (the CLI always sends one, except for -a) means all tags.
+        let all_tags = r.tag().is_none() && r.digest().is_none();
+        if all_tags {
+            r = r.with_tag("latest").map_err(bad_ref)?;
+        }
+        let platform = match platform.filter(|p| !p.is_empty()) {
+            Some(p) => PlatformSpec::parse(p).map_err(|e| ApiError::invalid(e.to_string()))?,
+            None => PlatformSpec::host(),
+        };
+        Ok(PullRequest { reference: r, all_tags, platform, auth_header: auth.map(str::to_string) })
+    }
+}
+
+struct Layer {
+    digest: String,
+    size: u64,
+}
+
+/// A pull whose manifest and config are known.
+pub struct Plan {
+    reference: Reference,
+    repo: Arc<Repository>,
+    /// The digest the user's reference resolved to (an index's, for a multi-arch image).
+    manifest_digest: String,
+    config_bytes: Vec<u8>,
+    diff_ids: Vec<Digest>,
+    layers: Vec<Layer>,
+}
+
+fn short(digest: &str) -> String {
+    let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
+    hex.chars().take(12).collect()
+}
+
+async fn read_blob(repo: &Repository, digest: &str, size: u64) -> Result<Vec<u8>, DistributionError> {
+    if size > MAX_CONFIG {
+        return Err(DistributionError::InvalidManifest(format!("config blob {digest} is too large ({size} bytes)")));
+    }
+    let mut blob = repo.blob(digest, size).await?;
+    let mut out = Vec::with_capacity(size as usize);
+    while let Some(c) = blob.chunk().await? {
+        out.extend_from_slice(&c);
+    }
+    Ok(out)
+}
+
+fn is_layer(mt: &str) -> bool {
+    mt.contains("tar") && !mt.contains("nondistributable") || mt == "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+}
+
+impl Plan {
+    pub async fn resolve(registry: &Registry, req: &PullRequest) -> Result<Plan, DistributionError> {
+        let r = &req.reference;
+        let creds = auth::from_header(req.auth_header.as_deref());
+        let repo = Arc::new(registry.repository(r.domain(), r.path(), creds).await?);
+        let wanted = match (r.digest(), r.tag()) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(t)) => t.to_string(),
+            (None, None) => "latest".to_string(),
+        };
+        let top = repo.manifest(&wanted).await?;
+        let manifest_digest = top.digest.clone();
+        let mut manifest = Manifest::parse(&top.content_type, &top.data)?;
+        if let Manifest::Index(idx) = &manifest {
+            let desc = berth_distribution::select(idx, &req.platform)?;
+            let one = repo.manifest(desc.digest().as_ref()).await?;
+            manifest = Manifest::parse(&one.content_type, &one.data)?;
+        }
+        let Manifest::Image(m) = manifest else {
+            return Err(DistributionError::InvalidManifest("an image index points at another index".into()));
+        };
+        let cfg = m.config();
+        let cfg_mt = cfg.media_type().to_string();
+        if !(cfg_mt.ends_with("container.image.v1+json") || cfg_mt == "application/vnd.oci.image.config.v1+json") {
+            return Err(DistributionError::UnsupportedMediaType(format!("{cfg_mt} (config of {})", r.familiar_string())));
+        }
+        let config_bytes = read_blob(&repo, cfg.digest().as_ref(), cfg.size()).await?;
+        let config = berth_image::ImageConfig::from_slice(&config_bytes)
+            .map_err(|e| DistributionError::InvalidManifest(format!("invalid image config: {e}")))?;
+        let mut layers = Vec::new();
+        for l in m.layers() {
+            let mt = l.media_type().to_string();
+            if !is_layer(&mt) {
+                return Err(DistributionError::UnsupportedMediaType(format!("{mt} (layer of {})", r.familiar_string())));
+            }
+            layers.push(Layer { digest: l.digest().to_string(), size: l.size() });
+        }
+        if config.rootfs.diff_ids.len() != layers.len() {
+            return Err(DistributionError::InvalidManifest(format!(
+                "the image config lists {} layers but the manifest has {}",
+                config.rootfs.diff_ids.len(),
+                layers.len()
+            )));
+        }
+        Ok(Plan { reference: r.clone(), repo, manifest_digest, config_bytes, diff_ids: config.rootfs.diff_ids.clone(), layers })
+    }
+
+    /// Download, unpack and record. Progress goes to `p`; the error is worded
+    /// for the stream. `status`: end with the `Status:` line (not for one tag of `-a`).
+    pub async fn execute(self, store: Arc<ImageStore>, data_root: &Path, p: &Progress, status: bool) -> Result<PullOutcome, String> {
+        let r = &self.reference;
+        let what = r.tag().map(str::to_string).or_else(|| r.digest().map(|d| d.to_string())).unwrap_or_default();
+        p.status_for(&what, &format!("Pulling from {}", familiar_path(r))).await;
+        let present = store.layers_present(&self.diff_ids);
+        let config_id = Digest::of_bytes(&self.config_bytes);
+        // dockerd says nothing per layer for an image it has whole.
+        let quiet_layers = store.is_current(&config_id, None) && present.iter().all(|p| *p);
+        for (l, here) in self.layers.iter().zip(&present).filter(|_| !quiet_layers) {
+            p.with_id(&short(&l.digest), if *here { "Already exists" } else { "Pulling fs layer" }).await;
+        }
+        let cache = data_root.join("pull-cache");
+        let tmp = berth_store::tmp_dir(data_root).map_err(|e| e.to_string())?;
+        tokio::fs::create_dir_all(&cache).await.map_err(|e| format!("creating {}: {e}", cache.display()))?;
+        let sem = Arc::new(Semaphore::new(PARALLEL_DOWNLOADS));
+        let mut receivers = Vec::new();
+        let mut tasks = Vec::new();
+        for (l, here) in self.layers.iter().zip(&present) {
+            let (tx, rx) = oneshot::channel::<Result<PathBuf, String>>();
+            receivers.push(Some(rx));
+            if *here {
+                continue;
+            }
+            let (repo, sem, p, cache, tmp) = (self.repo.clone(), sem.clone(), p.clone(), cache.clone(), tmp.clone());
+            let (digest, size) = (l.digest.clone(), l.size);
+            tasks.push(tokio::spawn(async move {
+                let res = download(&repo, &digest, size, &cache, &tmp, &sem, &p).await;
+                let _ = tx.send(res);
+            }));
+        }
+        let ids: Vec<String> = self.layers.iter().map(|l| short(&l.digest)).collect();
+        let tag = Some(r.clone());
+        let repo_digest = format!("{}@{}", r.familiar_name(), self.manifest_digest);
+        let config_bytes = self.config_bytes.clone();
+        let pb = p.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut last: Option<usize> = None;
+            let res = store.commit_pull(config_bytes, tag, repo_digest, |i| {
+                if let Some(prev) = last.replace(i) {
+                    pb.blocking_with_id(&ids[prev], "Pull complete");
+                }
+                let rx = receivers.get_mut(i).and_then(Option::take).ok_or_else(|| ImageError::InvalidArchive(format!("layer {i} is missing")))?;
+                let path = match rx.blocking_recv() {
+                    Ok(Ok(path)) => path,
+                    Ok(Err(e)) => return Err(ImageError::InvalidArchive(e)),
+                    Err(_) => return Err(ImageError::InvalidArchive("download abandoned".into())),
+                };
+                pb.blocking_with_id(&ids[i], "Extracting");
+                let f = std::fs::File::open(&path).map_err(|e| ImageError::InvalidArchive(format!("{}: {e}", path.display())))?;
+                berth_image::decompressed(f)
+            });
+            if let (Ok(_), Some(prev)) = (&res, last) {
+                pb.blocking_with_id(&ids[prev], "Pull complete");
+            }
+            res
+        })
+        .await
+        .map_err(|e| e.to_string());
+        for t in &tasks {
+            t.abort();
+        }
+        let outcome = match result {
+            Ok(Ok(o)) => o,
+            Ok(Err(ImageError::InvalidArchive(m))) => return Err(m),
+            Ok(Err(e)) => return Err(e.to_string()),
+            Err(e) => return Err(e),
+        };
+        // The layers are unpacked and recorded: their compressed copies have done their job.
+        for l in &self.layers {
+            let _ = tokio::fs::remove_file(cache.join(l.digest.replace(':', "-"))).await;
+        }
+        p.status(&format!("Digest: {}", self.manifest_digest)).await;
+        if status {
+            let status = if outcome.up_to_date { "Image is up to date for" } else { "Downloaded newer image for" };
+            p.status(&format!("Status: {status} {}", r.familiar_string())).await;
+        }
+        Ok(outcome)
+    }
+
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+}
+
+/// The repository's path on its registry (`library/busybox`), as dockerd's "Pulling from" names it.
+fn familiar_path(r: &Reference) -> String {
+    r.path().to_string()
+}
+
+/// One layer into the verified cache. A blob that is there already was
+/// verified before (an interrupted pull): it is used as is.
+async fn download(
+    repo: &Repository,
+    digest: &str,
+    size: u64,
+    cache: &Path,
+    tmp: &Path,
+    sem: &Semaphore,
+    p: &Progress,
+) -> Result<PathBuf, String> {
+    let id = short(digest);
+    let done = cache.join(digest.replace(':', "-"));
+    if tokio::fs::metadata(&done).await.is_ok_and(|m| m.len() == size) {
+        p.with_id(&id, "Download complete").await;
+        return Ok(done);
+    }
+    let _permit = sem.acquire().await.map_err(|e| e.to_string())?;
+    let part = tmp.join(berth_store::unique_name("pull"));
+    let res = fetch_to(repo, digest, size, &part, &id, p).await;
+    match res {
+        Ok(()) => {
+            p.with_id(&id, "Verifying Checksum").await;
+            tokio::fs::rename(&part, &done).await.map_err(|e| format!("storing {digest}: {e}"))?;
+            p.with_id(&id, "Download complete").await;
+            Ok(done)
+        }
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&part).await;
+            Err(e)
+        }
+    }
+}
+
+async fn fetch_to(repo: &Repository, digest: &str, size: u64, path: &Path, id: &str, p: &Progress) -> Result<(), String> {
+    let mut blob = repo.blob(digest, size).await.map_err(|e| e.to_string())?;
+    let mut f = tokio::fs::File::create(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut got = 0u64;
+    let mut shown = 0u64;
+    while let Some(chunk) = blob.chunk().await.map_err(|e| e.to_string())? {
+        f.write_all(&chunk).await.map_err(|e| format!("{}: {e}", path.display()))?;
+        got += chunk.len() as u64;
+        if got - shown >= PROGRESS_EVERY || got == size {
+            shown = got;
+            p.bytes(id, "Downloading", got, size).await;
+        }
+    }
+    f.sync_all().await.map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(())
+}
+
+pub use wording::pull_error;
+
+/// Every tag of the repository `req` names.
+pub async fn list_tags(registry: &Registry, req: &PullRequest) -> Result<Vec<String>, DistributionError> {
+    let r = &req.reference;
+    let repo = registry.repository(r.domain(), r.path(), auth::from_header(req.auth_header.as_deref())).await?;
+    repo.tags().await
+}
+
+impl PullRequest {
+    /// The same pull for one tag.
+    pub fn for_tag(&self, tag: &str) -> Result<PullRequest, ApiError> {
+        let reference = self.reference.with_tag(tag).map_err(crate::error::image_error)?;
+        Ok(PullRequest { reference, all_tags: false, platform: self.platform.clone(), auth_header: self.auth_header.clone() })
+    }
+}
+
+/// The credentials an `X-Registry-Auth` header carries.
+pub fn credentials(header: Option<&str>) -> Option<berth_distribution::Credentials> {
+    auth::from_header(header)
+}
