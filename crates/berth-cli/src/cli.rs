@@ -124,6 +124,8 @@ pub enum Command {
     System(system::SystemCommand),
     /// Print a shell completion script (bash, zsh or fish)
     Completion(completion::Args),
+    /// Serve the web dashboard for the daemon (prints a one-time login URL)
+    Dashboard(dashboard::Args),
 }
 
 #[derive(Subcommand, Debug)]

@@ -10,11 +10,13 @@
 use std::time::{Duration, Instant};
 
 pub mod certs;
+pub mod dashboard;
 mod daemon;
 mod image;
 mod leaks;
 mod out;
 mod tmux;
+pub mod webdriver;
 
 pub use daemon::{Setup, TestDaemon};
 pub use image::{bin_dir, busybox_tar, process_tmp};

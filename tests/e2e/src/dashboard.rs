@@ -1,0 +1,70 @@
+//! `berth dashboard` as a child process of a test, and raw HTTP requests
+//! to it (for the requests a browser would never send).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Dashboard {
+    child: Child,
+    /// The login URL it printed.
+    pub login_url: String,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    pub port: u16,
+}
+
+impl Dashboard {
+    /// Starts `berth -H <daemon> dashboard --addr 127.0.0.1:0` and reads its URL.
+    pub fn start(d: &crate::TestDaemon) -> Dashboard {
+        let mut child = Command::new(d.bin_dir().join("berth"))
+            .args(["-H", &d.host(), "dashboard", "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn berth dashboard");
+        let mut first = String::new();
+        let stdout = child.stdout.take().expect("dashboard stdout");
+        let mut lines = BufReader::new(stdout);
+        lines.read_line(&mut first).expect("dashboard's first line");
+        // Keep draining so the child never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = lines.read_to_end(&mut sink);
+        });
+        let login_url = first.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {first:?}")).to_string();
+        let base = login_url.split("/login").next().unwrap_or_default().to_string();
+        let port = base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in URL");
+        assert!(first.contains(&d.host()), "names its daemon: {first}");
+        Dashboard { child, login_url, base, port }
+    }
+
+    /// One raw request: (status, body). `headers` are sent as given; a
+    /// `Host` header is added unless one is among them.
+    pub fn http(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the dashboard");
+        s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            req.push_str(&format!("Host: 127.0.0.1:{}\r\n", self.port));
+        }
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes()).expect("send");
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let (status, _, body) = crate::webdriver::parse_response(&raw).expect("an HTTP answer");
+        (status, body)
+    }
+}
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

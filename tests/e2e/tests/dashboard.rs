@@ -1,0 +1,227 @@
+//! `berth dashboard` in a real browser: headless chromium driven through
+//! chromedriver (WebDriver) against a dashboard pointed at a real berthd.
+//! Screenshots of the main views go to target/tmp/dashboard-screenshots/.
+//! The refusals (no session, foreign Origin or Host, no CSRF token, a
+//! spent login token, a non-loopback address) are checked with raw HTTP
+//! requests a browser would never send, and each leaves the daemon as it
+//! was.
+use berth_e2e::dashboard::Dashboard;
+use berth_e2e::webdriver::{Browser, ENTER};
+use berth_e2e::{wait_until, TestDaemon};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(20);
+
+fn shots() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots")
+}
+
+fn state(d: &TestDaemon, name: &str) -> String {
+    d.berth(&["inspect", "-f", "{{.State.Status}}", name]).stdout.trim().to_string()
+}
+
+#[test]
+fn browser_drives_containers_logs_shell_images_volumes() {
+    let d = TestDaemon::start();
+    let web = d.berth(&["run", "-d", "--name", "dash-web", "busybox", "sh", "-c", "echo started; while true; do sleep 1; done"]);
+    web.assert_ok();
+    d.track(web.stdout.trim());
+    let dash = Dashboard::start(&d);
+    let b = Browser::start();
+
+    // Before logging in the app says so and the API refuses the browser.
+    b.goto(&dash.base);
+    b.wait_js("the not-logged-in notice", T, "return document.body.innerText.includes('Not logged in')");
+    let st = b.js("return fetch('/api/containers/json').then(r => r.status)", json!([]));
+    assert_eq!(st, 401, "API without a session");
+
+    // The login link sets the session and lands on the containers view.
+    b.goto(&dash.login_url);
+    b.wait_js("the running container's row", T, "const r = document.querySelector('a.cname[data-name=\"dash-web\"]'); return r && r.closest('.row').querySelector('[data-state=running]') !== null");
+    let url = b.js("return location.href", json!([]));
+    assert!(!url.as_str().unwrap_or("").contains("token"), "token left in the address bar: {url}");
+    // A container started now shows up without a reload (events).
+    let other = d.berth(&["run", "-d", "--name", "dash-other", "--label", "com.docker.compose.project=shop", "busybox", "sleep", "600"]);
+    other.assert_ok();
+    d.track(other.stdout.trim());
+    b.wait_js("the new container, grouped under its compose project", T, "return document.querySelector('a.cname[data-name=\"dash-other\"]') && document.body.innerText.includes('shop')");
+    b.screenshot(&shots(), "containers");
+
+    // The container's page: logs follow and show a line written now.
+    b.click("a.cname[data-name=\"dash-web\"]");
+    b.wait_js("the first log line", T, "const l = document.getElementById('log-lines'); return l && l.innerText.includes('started')");
+    d.berth(&["exec", "dash-web", "sh", "-c", "echo fresh-line-from-the-test > /proc/1/fd/1; echo on-stderr >&2 > /proc/1/fd/2"]).assert_ok();
+    b.wait_js("the new log line", T, "return document.getElementById('log-lines').innerText.includes('fresh-line-from-the-test')");
+    b.wait_js("stderr told apart", T, "return [...document.querySelectorAll('#log-lines .line.stderr')].some(l => l.innerText.includes('on-stderr'))");
+    b.screenshot(&shots(), "logs");
+
+    // The shell: type a command and read its output in the terminal.
+    b.click("#tab-shell");
+    b.click("#shell-connect");
+    b.wait_js("the shell to connect", T, "return document.getElementById('shell-status').innerText.startsWith('connected')");
+    b.wait_for(".xterm-helper-textarea");
+    b.type_into(".xterm-helper-textarea", &format!("echo answer-$((6*7)) > /tmp/x; cat /tmp/x{ENTER}"));
+    b.wait_js("the command's output", T, "return document.querySelector('.xterm-rows').innerText.includes('answer-42')");
+    assert!(d.berth(&["exec", "dash-web", "cat", "/tmp/x"]).stdout.contains("answer-42"), "the shell ran in the container");
+    b.screenshot(&shots(), "shell");
+    b.type_into(".xterm-helper-textarea", &format!("exit 3{ENTER}"));
+    b.wait_js("the shell's exit", T, "return document.getElementById('shell-status').innerText.includes('exited with code 3')");
+
+    b.click("#tab-stats");
+    b.wait_js("the stats charts", T, "return document.getElementById('stats-charts')");
+    b.screenshot(&shots(), "stats");
+    b.click("#tab-inspect");
+    b.wait_js("inspect JSON", T, "return document.getElementById('inspect-json').innerText.includes('dash-web')");
+    b.click("#tab-top");
+    b.wait_js("top's process table", T, "return document.getElementById('top-table') && document.getElementById('top-table').innerText.includes('sleep')");
+
+    // Stop and remove from the containers view (remove asks first).
+    b.click("#nav-containers");
+    b.click("button[aria-label=\"stop dash-web\"]");
+    assert!(wait_until(T, || state(&d, "dash-web") == "exited"), "stopped through the page");
+    b.wait_js("the stopped state", T, "return document.querySelector('a.cname[data-name=\"dash-web\"]').closest('.row').querySelector('[data-state=exited]')");
+    b.click("button[aria-label=\"remove dash-web\"]");
+    b.wait_for("#confirm-dialog");
+    assert_eq!(state(&d, "dash-web"), "exited", "nothing removed before confirming");
+    b.click("#confirm-yes");
+    b.wait_js("the row to go", T, "return !document.querySelector('a.cname[data-name=\"dash-web\"]')");
+    assert!(d.berth(&["inspect", "dash-web"]).code != 0, "removed from the daemon");
+
+    // An action that fails shows the daemon's error.
+    d.berth(&["pause", "dash-other"]).assert_ok();
+    b.wait_js("paused", T, "return document.querySelector('a.cname[data-name=\"dash-other\"]').closest('.row').querySelector('[data-state=paused]')");
+    d.berth(&["unpause", "dash-other"]).assert_ok();
+    b.click("button[aria-label=\"pause dash-other\"]");
+    wait_until(T, || state(&d, "dash-other") == "paused");
+
+    // Images: remove a tag; the image stays under its other tag.
+    d.berth(&["tag", "busybox", "dash-extra:1"]).assert_ok();
+    b.click("#nav-images");
+    b.wait_for("tr[data-image=\"dash-extra:1\"]");
+    b.screenshot(&shots(), "images");
+    b.click("button[aria-label=\"remove dash-extra:1\"]");
+    b.click("#confirm-yes");
+    b.wait_js("the tag's row to go", T, "return !document.querySelector('tr[data-image=\"dash-extra:1\"]')");
+    let images = d.berth(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(!images.stdout.contains("dash-extra") && images.stdout.contains("busybox:latest"), "{}", images.stdout);
+
+    // Volumes: remove one.
+    d.berth(&["volume", "create", "dash-vol"]).assert_ok();
+    b.click("#nav-volumes");
+    b.wait_for("tr[data-volume=\"dash-vol\"]");
+    b.screenshot(&shots(), "volumes");
+    b.click("button[aria-label=\"remove dash-vol\"]");
+    b.click("#confirm-yes");
+    b.wait_js("the volume's row to go", T, "return !document.querySelector('tr[data-volume=\"dash-vol\"]')");
+    assert!(!d.berth(&["volume", "ls", "-q"]).stdout.contains("dash-vol"));
+
+    for view in ["networks", "events", "system"] {
+        b.click(&format!("#nav-{view}"));
+        b.wait_js(view, T, &format!("return document.getElementById('{view}-table') || document.getElementById('df-table')"));
+        b.screenshot(&shots(), view);
+    }
+
+    // From the page itself: a change without the CSRF token is refused.
+    let st = b.js("return fetch('/api/containers/dash-other/kill', {method: 'POST'}).then(r => r.status)", json!([]));
+    assert_eq!(st, 403);
+    assert_eq!(state(&d, "dash-other"), "paused", "nothing changed");
+
+    // The daemon goes away: a banner; it comes back: the banner goes.
+    b.click("#nav-containers");
+    d.kill9();
+    b.wait_js("the daemon-unreachable banner", T, "return document.getElementById('daemon-banner')");
+    b.screenshot(&shots(), "daemon-down");
+    d.restart();
+    b.wait_js("the banner to go", Duration::from_secs(30), "return !document.getElementById('daemon-banner') && document.querySelector('a.cname[data-name=\"dash-other\"]')");
+
+    drop(b);
+    drop(dash);
+    d.berth(&["unpause", "dash-other"]);
+    d.stop();
+}
+
+#[test]
+fn refuses_requests_without_session_csrf_or_own_origin() {
+    let d = TestDaemon::start();
+    let c = d.berth(&["run", "-d", "--name", "dash-guarded", "busybox", "sleep", "600"]);
+    c.assert_ok();
+    d.track(c.stdout.trim());
+    let dash = Dashboard::start(&d);
+    let own = dash.base.clone();
+    let stop = "/api/containers/dash-guarded/stop?t=0";
+
+    // No session: reads and changes are refused.
+    assert_eq!(dash.http("GET", "/api/containers/json", &[], "").0, 401);
+    assert_eq!(dash.http("POST", stop, &[("Origin", &own)], "").0, 401);
+    // A wrong token buys nothing and does not spend the right one.
+    let (st, body) = dash.http("GET", "/login?token=0000", &[], "");
+    assert_eq!(st, 403, "{body}");
+    let token = dash.login_url.split("token=").nth(1).expect("token");
+    let (st, _) = dash.http("GET", &format!("/login?token={token}&x=1"), &[("Host", &format!("evil.example:{}", dash.port))], "");
+    assert_eq!(st, 403, "login through a rebinding name");
+
+    let login = format!("/login?token={token}");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", dash.port)).expect("connect");
+    use std::io::{Read, Write};
+    write!(s, "GET {login} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", dash.port).expect("send");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    assert!(raw.starts_with("HTTP/1.1 303"), "{raw}");
+    let set = raw.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).expect("a cookie");
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    let cookie = set.split_once(':').map(|(_, v)| v.trim()).and_then(|v| v.split(';').next()).expect("cookie value").to_string();
+    // The token is spent.
+    assert_eq!(dash.http("GET", &login, &[], "").0, 403, "a second login with the same token");
+
+    let (st, body) = dash.http("GET", "/session", &[("Cookie", &cookie)], "");
+    assert_eq!(st, 200, "{body}");
+    let csrf = serde_json::from_str::<serde_json::Value>(&body).expect("json")["csrf"].as_str().expect("csrf").to_string();
+    assert_eq!(dash.http("GET", "/api/containers/json", &[("Cookie", &cookie)], "").0, 200);
+
+    // With the session: foreign Host or Origin, no CSRF token, a wrong one,
+    // or no Origin on a change: refused, and the container keeps running.
+    let foreign_host = format!("evil.example:{}", dash.port);
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("foreign Origin", vec![("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", "http://evil.example")]),
+        ("foreign Host", vec![("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &own), ("Host", &foreign_host)]),
+        ("no CSRF token", vec![("Cookie", &cookie), ("Origin", &own)]),
+        ("wrong CSRF token", vec![("Cookie", &cookie), ("Origin", &own), ("X-Berth-CSRF", "00")]),
+        ("no Origin", vec![("Cookie", &cookie), ("X-Berth-CSRF", &csrf)]),
+        ("forged cookie", vec![("Cookie", "berth_dashboard=forged"), ("X-Berth-CSRF", &csrf), ("Origin", &own)]),
+    ];
+    for (what, headers) in &cases {
+        let (st, body) = dash.http("POST", stop, headers, "");
+        assert!(st == 403 || st == 401, "{what}: {st} {body}");
+        assert!(body.contains("berth dashboard"), "{what}: {body}");
+    }
+    let (st, _) = dash.http("GET", "/api/containers/json", &[("Cookie", &cookie), ("Origin", "http://evil.example")], "");
+    assert_eq!(st, 403, "a foreign Origin reading");
+    assert_eq!(state(&d, "dash-guarded"), "running", "no refused request changed anything");
+
+    // The shell's endpoints are guarded the same way.
+    assert_eq!(dash.http("POST", "/shell/abc", &[("Cookie", &cookie), ("Origin", &own)], "").0, 403);
+    assert_eq!(dash.http("POST", "/shell/abc/input", &[], "x").0, 401);
+
+    // All present: it stops; the daemon's errors come through as they are.
+    let (st, body) = dash.http("POST", stop, &[("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &own)], "");
+    assert_eq!(st, 204, "{body}");
+    assert_eq!(state(&d, "dash-guarded"), "exited");
+    let (st, body) = dash.http("POST", "/api/containers/nope/start", &[("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &own)], "");
+    assert_eq!(st, 404, "{body}");
+    assert!(body.contains("No such container: nope"), "{body}");
+    let (st, _) = dash.http("GET", "/api/../../etc/passwd", &[("Cookie", &cookie)], "");
+    assert_eq!(st, 400);
+
+    // Logout ends the session.
+    assert_eq!(dash.http("POST", "/logout", &[("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &own)], "").0, 200);
+    assert_eq!(dash.http("GET", "/api/containers/json", &[("Cookie", &cookie)], "").0, 401);
+    drop(dash);
+
+    // Only loopback without TLS.
+    let out = d.berth(&["dashboard", "--addr", "0.0.0.0:0"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("refusing to listen on 0.0.0.0:0") && out.stderr.contains("loopback"), "{}", out.stderr);
+    d.stop();
+}
