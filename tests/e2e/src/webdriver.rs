@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// The key WebDriver sends for Enter.
 pub const ENTER: &str = "\u{E007}";
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecc";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A chromedriver process with one headless chromium session; both end on drop.
 pub struct Browser {
@@ -63,8 +63,7 @@ impl Browser {
             body.len()
         );
         s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+        let raw = read_response(&mut s).map_err(|e| e.to_string())?;
         let (status, _, body) = parse_response(&raw)?;
         let v: Value = serde_json::from_str(&body).map_err(|e| format!("{e}: {body}"))?;
         if status >= 400 {
@@ -101,8 +100,18 @@ impl Browser {
     }
 
     pub fn find(&self, css: &str) -> Option<String> {
-        let v = self.session_call("POST", "/element", Some(json!({"using": "css selector", "value": css}))).ok()?;
-        v[ELEMENT_KEY].as_str().map(str::to_string)
+        let v = match self.session_call("POST", "/element", Some(json!({"using": "css selector", "value": css}))) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("find {css}: {e}");
+                return None;
+            }
+        };
+        let id = v[ELEMENT_KEY].as_str().map(str::to_string);
+        if id.is_none() {
+            eprintln!("find {css}: {v}");
+        }
+        id
     }
 
     /// Waits for an element and clicks it.
@@ -154,6 +163,30 @@ impl Drop for Browser {
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// One response by its Content-Length: chromedriver keeps the connection
+/// open whatever the request says.
+fn read_response(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            let len = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok());
+            if let Some(len) = len {
+                if raw.len() >= end + 4 + len {
+                    raw.truncate(end + 4 + len);
+                    return Ok(raw);
+                }
+            }
+        }
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Ok(raw);
+        }
+        raw.extend_from_slice(&buf[..n]);
     }
 }
 
