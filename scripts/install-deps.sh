@@ -11,8 +11,15 @@
 #   python3-venv, python3-pip  the virtualenv of docker-py's integration suite (tests/dockerpy)
 #   openssl         makes the CA and certificates of the TLS e2e tests (tests/e2e/tests/remote_api.rs)
 #   curl            a TLS client without a certificate in those tests
+#   chromium, chromium-driver  the headless browser and its WebDriver for the
+#                   dashboard's real-browser tests (tests/e2e/tests/dashboard.rs)
+#   nodejs, npm     build the dashboard's front-end (dashboard/, run by
+#                   crates/berth-dashboard/build.rs); skipped when an npm is
+#                   already installed (a NodeSource nodejs bundles its own npm
+#                   and conflicts with Debian's)
 set -euo pipefail
-pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl)
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl chromium chromium-driver)
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,7 +5,8 @@
 import { useMemo, useRef, useState, useEffect } from 'preact/hooks';
 import { useStore } from '../store.js';
 import { act, actionsFor } from '../actions.js';
-import { COMPOSE, ago, name, ports, shortId } from '../format.js';
+import { COMPOSE, ago, bytes, name, ports, shortId } from '../format.js';
+import { useRowStats } from '../rowstats.js';
 
 const ROW = 40;
 const OVERSCAN = 8;
@@ -47,6 +48,13 @@ export function Containers() {
   const list = s.containers || [];
   const rows = useMemo(() => rowsOf(list, query, stateFilter), [list, query, stateFilter]);
 
+  // For the bench (bench/dashboard.py): when the first list is on screen.
+  useEffect(() => {
+    if (s.containers && !window.berthRendered) {
+      window.berthRendered = true;
+      performance.mark('berth:containers-rendered');
+    }
+  }, [s.containers]);
   useEffect(() => {
     const measure = () => box.current && setHeight(box.current.clientHeight);
     measure();
@@ -64,6 +72,8 @@ export function Containers() {
 
   const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
   const last = Math.min(rows.length, Math.ceil((top + height) / ROW) + OVERSCAN);
+  const visible = rows.slice(first, last);
+  const usage = useRowStats(visible.filter((r) => r.c && r.c.State === 'running').map((r) => r.c.Id));
   const bulk = ['start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'remove'];
 
   return (
@@ -97,13 +107,15 @@ export function Containers() {
         <span>Status</span>
         <span class="wide">Ports</span>
         <span class="wide">Created</span>
+        <span class="wide">CPU</span>
+        <span class="wide">Memory</span>
         <span>Actions</span>
       </div>
       <div class="vlist" ref={box} onScroll={(e) => setTop(e.currentTarget.scrollTop)} role="table" aria-rowcount={rows.length} id="container-list">
         <div style={{ height: `${rows.length * ROW}px`, position: 'relative' }}>
-          {rows.slice(first, last).map((r, i) => (
+          {visible.map((r, i) => (
             <div class={r.group ? 'row group' : 'row'} style={{ transform: `translateY(${(first + i) * ROW}px)` }} role="row" key={r.group ? `g:${r.group}` : r.c.Id}>
-              {r.group ? <GroupRow r={r} selected={selected} toggle={toggle} /> : <ContainerRow c={r.c} inGroup={r.inGroup} checked={selected.has(r.c.Id)} toggle={toggle} />}
+              {r.group ? <GroupRow r={r} selected={selected} toggle={toggle} /> : <ContainerRow c={r.c} inGroup={r.inGroup} checked={selected.has(r.c.Id)} toggle={toggle} usage={usage[r.c.Id]} />}
             </div>
           ))}
         </div>
@@ -125,7 +137,7 @@ function GroupRow({ r, selected, toggle }) {
   );
 }
 
-function ContainerRow({ c, inGroup, checked, toggle }) {
+function ContainerRow({ c, inGroup, checked, toggle, usage }) {
   const n = name(c);
   return (
     <>
@@ -141,6 +153,8 @@ function ContainerRow({ c, inGroup, checked, toggle }) {
         ))}
       </span>
       <span class="wide">{ago(c.Created)}</span>
+      <span class="wide num">{c.State === 'running' && usage && usage.cpuPct != null ? `${usage.cpuPct.toFixed(1)} %` : ''}</span>
+      <span class="wide num">{c.State === 'running' && usage && usage.mem != null ? bytes(usage.mem) : ''}</span>
       <span class="actions">
         {actionsFor(c).map((a) => (
           <button class={a === 'remove' || a === 'kill' ? 'danger small' : 'small'} data-action={a} aria-label={`${a} ${n}`} onClick={() => act(a, [c])}>

@@ -52,7 +52,7 @@ export function Stats({ id }) {
   if (err) return <p class="error">{err}</p>;
   if (!last) return <p>Waiting for the first sample…</p>;
   return (
-    <div class="charts" id="stats-charts">
+    <div class="charts" id="stats-charts" data-samples={samples.length}>
       <Chart title="CPU" value={`${last.cpuPct.toFixed(1)} %`} points={samples.map((s) => s.cpuPct)} />
       <Chart title="Memory" value={`${bytes(last.memUsed)}${last.memLimit ? ` / ${bytes(last.memLimit)}` : ''}`} points={samples.map((s) => s.memUsed)} />
       <Chart title="Network" value={`${bytes(last.net)}/s · rx ${bytes(last.rx)} tx ${bytes(last.tx)}`} points={samples.map((s) => s.net)} />

@@ -47,6 +47,7 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     other.assert_ok();
     d.track(other.stdout.trim());
     b.wait_js("the new container, grouped under its compose project", T, "return document.querySelector('a.cname[data-name=\"dash-other\"]') && document.body.innerText.includes('shop')");
+    b.wait_js("the memory column", T, "return /[0-9.]+ [kM]B/.test(document.querySelector('a.cname[data-name=\"dash-web\"]').closest('.row').innerText)");
     b.screenshot(&shots(), "containers");
 
     // The container's page: logs follow and show a line written now.
@@ -69,13 +70,29 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     b.type_into(".xterm-helper-textarea", &format!("exit 3{ENTER}"));
     b.wait_js("the shell's exit", T, "return document.getElementById('shell-status').innerText.includes('exited with code 3')");
 
+    // An exec that cannot start says so.
+    b.js("const i = document.getElementById('shell-cmd'); i.value = ''; i.dispatchEvent(new Event('input', {bubbles: true}))", json!([]));
+    b.type_into("#shell-cmd", "/no/such/command");
+    b.click("#shell-connect");
+    let st = b.wait_js("the failed exec", T, "const s = document.getElementById('shell-status').innerText; return (s.includes('failed') || /exited with code 12[67]/.test(s)) && s");
+    assert!(!st.as_str().unwrap_or("").starts_with("connected"), "{st}");
+
     b.click("#tab-stats");
-    b.wait_js("the stats charts", T, "return document.getElementById('stats-charts')");
+    b.wait_js("three stats samples", T, "const c = document.getElementById('stats-charts'); return c && Number(c.dataset.samples) >= 3");
     b.screenshot(&shots(), "stats");
     b.click("#tab-inspect");
     b.wait_js("inspect JSON", T, "return document.getElementById('inspect-json').innerText.includes('dash-web')");
     b.click("#tab-top");
     b.wait_js("top's process table", T, "return document.getElementById('top-table') && document.getElementById('top-table').innerText.includes('sleep')");
+
+    // A container removed by someone else while its page is open.
+    let gone = d.berth(&["run", "-d", "--name", "dash-gone", "busybox", "sleep", "600"]);
+    gone.assert_ok();
+    d.track(gone.stdout.trim());
+    b.goto(&format!("{}/#/containers/dash-gone", dash.base));
+    b.wait_js("dash-gone's page", T, "return document.getElementById('container-name') && document.getElementById('container-name').innerText === 'dash-gone'");
+    d.berth(&["rm", "-f", "dash-gone"]).assert_ok();
+    b.wait_js("the removed notice", T, "return document.getElementById('container-gone')");
 
     // Stop and remove from the containers view (remove asks first).
     b.click("#nav-containers");
