@@ -242,3 +242,34 @@ fn refuses_requests_without_session_csrf_or_own_origin() {
     assert!(out.stderr.contains("refusing to listen on 0.0.0.0:0") && out.stderr.contains("loopback"), "{}", out.stderr);
     d.stop();
 }
+
+#[test]
+fn a_thousand_containers_are_virtualised_and_searchable() {
+    let d = TestDaemon::start();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let d = &d;
+            s.spawn(move || {
+                for i in (t..1000).step_by(4) {
+                    let (st, body) = d.api("POST", &format!("/containers/create?name=dash-k-{i:04}"), Some(r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"NetworkMode":"none"}}"#));
+                    assert_eq!(st, 201, "{body}");
+                }
+            });
+        }
+    });
+    let dash = Dashboard::start(&d);
+    let b = Browser::start();
+    b.goto(&dash.login_url);
+    b.wait_js("the whole list", T, "const c = document.getElementById('container-count'); return c && c.innerText === '1000 of 1000'");
+    let rows = b.js("return document.querySelectorAll('#container-list .row').length", json!([]));
+    assert!(rows.as_u64().is_some_and(|n| (10..100).contains(&n)), "only the visible rows are in the page: {rows}");
+    assert!(b.find("a.cname[data-name=\"dash-k-0999\"]").is_none(), "the last row is not rendered before scrolling");
+    b.js("const l = document.getElementById('container-list'); l.scrollTop = l.scrollHeight; l.dispatchEvent(new Event('scroll'))", json!([]));
+    b.wait_js("the last row after scrolling", T, "return document.querySelector('a.cname[data-name=\"dash-k-0999\"]')");
+    b.type_into("#container-search", "dash-k-0500");
+    b.wait_js("the search", T, "return document.getElementById('container-count').innerText === '1 of 1000' && document.querySelector('a.cname[data-name=\"dash-k-0500\"]')");
+    b.screenshot(&shots(), "containers-1000-search");
+    drop(b);
+    drop(dash);
+    d.stop();
+}
