@@ -12,12 +12,17 @@ pub struct Guard {
 }
 
 impl Guard {
-    pub fn new(addr: SocketAddr, tls: bool) -> Guard {
+    /// `public` are the names browsers use for a dashboard beyond loopback
+    /// (`name` or `name:port`); they come first, so the printed URL uses one.
+    pub fn new(addr: SocketAddr, tls: bool, public: &[String]) -> Guard {
         let port = addr.port();
-        let mut hosts = vec![match addr {
-            SocketAddr::V4(a) => format!("{}:{port}", a.ip()),
-            SocketAddr::V6(a) => format!("[{}]:{port}", a.ip()),
-        }];
+        let mut hosts: Vec<String> = public.iter().map(|h| if h.ends_with(']') || !h.contains(':') { format!("{h}:{port}") } else { h.clone() }).collect();
+        if !addr.ip().is_unspecified() {
+            hosts.push(match addr {
+                SocketAddr::V4(a) => format!("{}:{port}", a.ip()),
+                SocketAddr::V6(a) => format!("[{}]:{port}", a.ip()),
+            });
+        }
         if addr.ip().is_loopback() {
             hosts.push(format!("localhost:{port}"));
         }
@@ -57,7 +62,7 @@ mod tests {
 
     #[test]
     fn host_and_origin() {
-        let g = Guard::new("127.0.0.1:8080".parse().unwrap(), false);
+        let g = Guard::new("127.0.0.1:8080".parse().unwrap(), false, &[]);
         assert_eq!(g.base_url(), "http://127.0.0.1:8080");
         assert!(g.host_ok(Some("127.0.0.1:8080")));
         assert!(g.host_ok(Some("LOCALHOST:8080")));
@@ -75,8 +80,20 @@ mod tests {
 
     #[test]
     fn v6() {
-        let g = Guard::new("[::1]:9".parse().unwrap(), false);
+        let g = Guard::new("[::1]:9".parse().unwrap(), false, &[]);
         assert!(g.host_ok(Some("[::1]:9")));
         assert_eq!(g.base_url(), "http://[::1]:9");
+    }
+
+    #[test]
+    fn public_names_under_tls() {
+        let g = Guard::new("0.0.0.0:443".parse().unwrap(), true, &["dash.example".into(), "10.0.0.5:8443".into()]);
+        assert_eq!(g.base_url(), "https://dash.example:443");
+        assert!(g.host_ok(Some("dash.example:443")));
+        assert!(g.host_ok(Some("10.0.0.5:8443")));
+        assert!(!g.host_ok(Some("0.0.0.0:443")));
+        assert!(!g.host_ok(Some("localhost:443")));
+        assert!(g.origin_ok(Some("https://dash.example:443")));
+        assert!(!g.origin_ok(Some("http://dash.example:443")));
     }
 }

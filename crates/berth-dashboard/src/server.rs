@@ -7,7 +7,9 @@ use crate::body::{self, Out};
 use crate::error::DashboardError;
 use crate::guard::Guard;
 use crate::shell::Shells;
+use crate::tls::{self, TlsFiles};
 use crate::{assets, proxy, token};
+use tokio_rustls::TlsAcceptor;
 use berth_client::Client;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, VARY, CONTENT_TYPE, COOKIE as COOKIE_HEADER, HOST, LOCATION, ORIGIN, SET_COOKIE};
@@ -20,11 +22,16 @@ use tokio::net::TcpListener;
 
 pub struct Options {
     pub addr: SocketAddr,
+    /// HTTPS; required beyond loopback.
+    pub tls: Option<TlsFiles>,
+    /// Names browsers use to reach a dashboard beyond loopback.
+    pub public_hosts: Vec<String>,
 }
 
 /// A bound dashboard, ready to serve.
 pub struct Dashboard {
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     state: Arc<State>,
     login_token: String,
 }
@@ -36,21 +43,33 @@ struct State {
     shells: Arc<Shells>,
 }
 
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Content-Security-Policy: only our own script and styles (xterm.js
 /// sets inline styles), no framing.
 const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 impl Dashboard {
-    /// Binds the address; refuses anything but loopback (no TLS yet).
+    /// Binds the address: loopback, or anything with TLS.
     pub async fn bind(opts: Options, client: Client) -> Result<Dashboard, DashboardError> {
-        if !opts.addr.ip().is_loopback() {
+        let tls = opts.tls.as_ref().map(tls::server_config).transpose()?;
+        if !opts.addr.ip().is_loopback() && tls.is_none() {
             return Err(DashboardError::NotLoopback(opts.addr));
+        }
+        if opts.addr.ip().is_unspecified() && opts.public_hosts.is_empty() {
+            return Err(DashboardError::NeedPublicHost(opts.addr));
         }
         let listener = TcpListener::bind(opts.addr).await.map_err(|source| DashboardError::Bind { addr: opts.addr, source })?;
         let local = listener.local_addr()?;
         let login_token = token::random()?;
-        let state = State { client, auth: Auth::new(login_token.clone(), false), guard: Guard::new(local, false), shells: Arc::default() };
-        Ok(Dashboard { listener, state: Arc::new(state), login_token })
+        let secure = tls.is_some();
+        let state = State {
+            client,
+            auth: Auth::new(login_token.clone(), secure),
+            guard: Guard::new(local, secure, &opts.public_hosts),
+            shells: Arc::default(),
+        };
+        Ok(Dashboard { listener, tls: tls.map(TlsAcceptor::from), state: Arc::new(state), login_token })
     }
 
     /// The URL to open, carrying the one-time login token.
@@ -63,13 +82,25 @@ impl Dashboard {
             let (stream, _) = self.listener.accept().await?;
             let _ = stream.set_nodelay(true);
             let state = self.state.clone();
+            let tls = self.tls.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req| {
                     let state = state.clone();
                     async move { Ok::<_, std::convert::Infallible>(secure(handle(&state, req).await)) }
                 });
-                // A browser that goes away mid-stream is not an error worth reporting.
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                // A browser that goes away mid-stream, or a failed
+                // handshake, is not an error worth reporting.
+                let http = hyper::server::conn::http1::Builder::new();
+                match tls {
+                    None => {
+                        let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                    }
+                    Some(acceptor) => {
+                        if let Ok(Ok(s)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                            let _ = http.serve_connection(TokioIo::new(s), svc).await;
+                        }
+                    }
+                }
             });
         }
     }

@@ -18,8 +18,14 @@ pub struct Dashboard {
 impl Dashboard {
     /// Starts `berth -H <daemon> dashboard --addr 127.0.0.1:0` and reads its URL.
     pub fn start(d: &crate::TestDaemon) -> Dashboard {
+        Dashboard::start_with(d, &[])
+    }
+
+    /// As [`start`](Self::start), with more `dashboard` flags (TLS).
+    pub fn start_with(d: &crate::TestDaemon, extra: &[&str]) -> Dashboard {
         let mut child = Command::new(d.bin_dir().join("berth"))
             .args(["-H", &d.host(), "dashboard", "--addr", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -33,7 +39,7 @@ impl Dashboard {
             let mut sink = Vec::new();
             let _ = lines.read_to_end(&mut sink);
         });
-        let login_url = first.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {first:?}")).to_string();
+        let login_url = first.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://")).unwrap_or_else(|| panic!("no URL in {first:?}")).to_string();
         let base = login_url.split("/login").next().unwrap_or_default().to_string();
         let port = base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in URL");
         assert!(first.contains(&d.host()), "names its daemon: {first}");

@@ -273,3 +273,34 @@ fn a_thousand_containers_are_virtualised_and_searchable() {
     drop(dash);
     d.stop();
 }
+
+#[test]
+fn tls_for_addresses_beyond_loopback() {
+    let d = TestDaemon::start();
+    let certs = berth_e2e::certs::Certs::generate(d.dir());
+    let (cert, key) = (certs.server_cert().display().to_string(), certs.server_key().display().to_string());
+    let refused = |args: &[&str], want: &str| {
+        let mut all = vec!["dashboard"];
+        all.extend_from_slice(args);
+        let out = d.berth(&all);
+        assert_ne!(out.code, 0, "{args:?}");
+        assert!(out.stderr.contains(want), "{args:?}: {}", out.stderr);
+    };
+    refused(&["--addr", "0.0.0.0:0"], "only with TLS (--tls-cert and --tls-key)");
+    refused(&["--addr", "127.0.0.1:0", "--tls-cert", &cert], "--tls-cert and --tls-key go together");
+    refused(&["--addr", "0.0.0.0:0", "--tls-cert", &cert, "--tls-key", &key], "needs --public-host");
+    refused(&["--addr", "127.0.0.1:0", "--tls-cert", &key, "--tls-key", &key], "cannot read TLS certificate");
+
+    // Over HTTPS the login works and the cookie is Secure; plain HTTP gets nothing.
+    let dash = Dashboard::start_with(&d, &["--tls-cert", &cert, "--tls-key", &key]);
+    assert!(dash.login_url.starts_with("https://127.0.0.1:"), "{}", dash.login_url);
+    let ca = certs.ca().display().to_string();
+    let out = std::process::Command::new("curl").args(["-s", "-i", "--cacert", &ca, &dash.login_url]).output().expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("HTTP/1.1 303"), "{text}");
+    assert!(text.to_ascii_lowercase().lines().any(|l| l.starts_with("set-cookie:") && l.contains("httponly") && l.contains("secure")), "{text}");
+    let plain = std::process::Command::new("curl").args(["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", &format!("http://127.0.0.1:{}/", dash.port)]).output().expect("curl");
+    assert_eq!(String::from_utf8_lossy(&plain.stdout), "000", "plain HTTP must not be answered");
+    drop(dash);
+    d.stop();
+}
