@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The key WebDriver sends for Enter.
+/// The keys WebDriver sends for Enter and Escape.
 pub const ENTER: &str = "\u{E007}";
+pub const ESCAPE: &str = "\u{E00C}";
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A chromedriver process with one headless chromium session; both end on drop.
@@ -135,6 +136,11 @@ impl Browser {
     pub fn type_into(&self, css: &str, text: &str) {
         let el = self.wait_for(css);
         self.session_call("POST", &format!("/element/{el}/value"), Some(json!({ "text": text }))).unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Resizes the window (a narrow one for the small-screen layout).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.session_call("POST", "/window/rect", Some(json!({ "width": width, "height": height }))).expect("window size");
     }
 
     /// The page's cookies, HttpOnly ones included (WebDriver sees them).

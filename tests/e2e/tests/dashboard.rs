@@ -6,7 +6,7 @@
 //! requests a browser would never send, and each leaves the daemon as it
 //! was.
 use berth_e2e::dashboard::Dashboard;
-use berth_e2e::webdriver::{Browser, ENTER};
+use berth_e2e::webdriver::{Browser, ENTER, ESCAPE};
 use berth_e2e::{wait_until, TestDaemon};
 use serde_json::json;
 use std::path::PathBuf;
@@ -66,6 +66,10 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     b.type_into(".xterm-helper-textarea", &format!("echo answer-$((6*7)) > /tmp/x; cat /tmp/x{ENTER}"));
     b.wait_js("the command's output", T, "return document.querySelector('.xterm-rows').innerText.includes('answer-42')");
     assert!(d.berth(&["exec", "dash-web", "cat", "/tmp/x"]).stdout.contains("answer-42"), "the shell ran in the container");
+    // The terminal's size reached the exec (resize through the API).
+    b.type_into(".xterm-helper-textarea", &format!("stty size{ENTER}"));
+    let size = b.wait_js("stty size", T, "const m = document.querySelector('.xterm-rows').innerText.match(/\\n(\\d+) (\\d+)\\s/); return m && [Number(m[1]), Number(m[2])]");
+    assert!(size[1].as_u64().is_some_and(|c| c > 100) && size[0].as_u64().is_some_and(|r| r > 10), "terminal size in the container: {size}");
     b.screenshot(&shots(), "shell");
     b.type_into(".xterm-helper-textarea", &format!("exit 3{ENTER}"));
     b.wait_js("the shell's exit", T, "return document.getElementById('shell-status').innerText.includes('exited with code 3')");
@@ -82,6 +86,14 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     b.screenshot(&shots(), "stats");
     b.click("#tab-inspect");
     b.wait_js("inspect JSON", T, "return document.getElementById('inspect-json').innerText.includes('dash-web')");
+    b.click("#tab-details");
+    b.wait_js("the environment", T, "return document.body.innerText.includes('PATH')");
+    assert!(!b.js("return document.body.innerText", json!([])).as_str().unwrap_or("").contains("/usr/local/sbin"), "values hidden until clicked");
+    b.click("button[aria-label=\"show value\"]");
+    b.wait_js("the value shown", T, "return document.body.innerText.includes('/usr/local/sbin')");
+    b.click("#tab-logs");
+    b.type_into("input[aria-label=\"search logs\"]", "fresh");
+    b.wait_js("the log search", T, "const t = document.getElementById('log-lines').innerText; return t.includes('fresh-line-from-the-test') && !t.includes('started')");
     b.click("#tab-top");
     b.wait_js("top's process table", T, "return document.getElementById('top-table') && document.getElementById('top-table').innerText.includes('sleep')");
 
@@ -101,10 +113,34 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     b.wait_js("the stopped state", T, "return document.querySelector('a.cname[data-name=\"dash-web\"]').closest('.row').querySelector('[data-state=exited]')");
     b.click("button[aria-label=\"remove dash-web\"]");
     b.wait_for("#confirm-dialog");
-    assert_eq!(state(&d, "dash-web"), "exited", "nothing removed before confirming");
+    // Escape cancels (the confirm button has the focus).
+    b.type_into("#confirm-yes", ESCAPE);
+    b.wait_js("the dialog to close", T, "return !document.getElementById('confirm-dialog')");
+    assert_eq!(state(&d, "dash-web"), "exited", "nothing removed without confirming");
+    b.click("button[aria-label=\"remove dash-web\"]");
     b.click("#confirm-yes");
     b.wait_js("the row to go", T, "return !document.querySelector('a.cname[data-name=\"dash-web\"]')");
     assert!(d.berth(&["inspect", "dash-web"]).code != 0, "removed from the daemon");
+
+    // Several at once: select two, restart... here: stop both.
+    for n in ["dash-b1", "dash-b2"] {
+        let o = d.berth(&["run", "-d", "--name", n, "busybox", "sleep", "600"]);
+        o.assert_ok();
+        d.track(o.stdout.trim());
+    }
+    b.click("input[aria-label=\"select dash-b1\"]");
+    b.click("input[aria-label=\"select dash-b2\"]");
+    b.wait_js("the bulk bar", T, "return document.querySelector('.bulk') && document.querySelector('.bulk').innerText.startsWith('2 selected')");
+    b.js("[...document.querySelectorAll('.bulk button')].find(x => x.innerText === 'kill').click()", json!([]));
+    b.click("#confirm-yes");
+    assert!(wait_until(T, || state(&d, "dash-b1") == "exited" && state(&d, "dash-b2") == "exited"), "both killed");
+    d.berth(&["rm", "dash-b1", "dash-b2"]).assert_ok();
+
+    // A narrow window keeps names, status and actions.
+    b.resize(480, 860);
+    b.wait_js("the narrow layout", T, "const a = document.querySelector('button[aria-label=\"stop dash-other\"]'); return a && a.getBoundingClientRect().right <= window.innerWidth + 1");
+    b.screenshot(&shots(), "containers-narrow");
+    b.resize(1280, 860);
 
     // An action that fails shows the daemon's error.
     d.berth(&["pause", "dash-other"]).assert_ok();
@@ -133,6 +169,17 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     b.click("#confirm-yes");
     b.wait_js("the volume's row to go", T, "return !document.querySelector('tr[data-volume=\"dash-vol\"]')");
     assert!(!d.berth(&["volume", "ls", "-q"]).stdout.contains("dash-vol"));
+
+    // Networks: create one from the form, then remove it.
+    b.click("#nav-networks");
+    b.type_into("input[aria-label=\"new network name\"]", "dash-net");
+    b.click("form.inline button[type=submit]");
+    b.wait_for("tr[data-network=\"dash-net\"]");
+    assert!(d.berth(&["network", "ls", "--format", "{{.Name}}"]).stdout.lines().any(|l| l == "dash-net"));
+    b.click("button[aria-label=\"remove dash-net\"]");
+    b.click("#confirm-yes");
+    b.wait_js("the network's row to go", T, "return !document.querySelector('tr[data-network=\"dash-net\"]')");
+    assert!(!d.berth(&["network", "ls", "--format", "{{.Name}}"]).stdout.lines().any(|l| l == "dash-net"));
 
     for view in ["networks", "events", "system"] {
         b.click(&format!("#nav-{view}"));
