@@ -103,7 +103,7 @@ export function Containers() {
       <div class="thead row" role="row">
         <span><input type="checkbox" aria-label="select all shown" checked={chosen.length > 0 && chosen.length === rows.filter((r) => r.c).length} onChange={(e) => toggle(rows.filter((r) => r.c).map((r) => r.c.Id), e.target.checked)} /></span>
         <span>Name</span>
-        <span>Image</span>
+        <span class="image">Image</span>
         <span>Status</span>
         <span class="wide">Ports</span>
         <span class="wide">Created</span>

@@ -138,7 +138,7 @@ fn browser_drives_containers_logs_shell_images_volumes() {
 
     // A narrow window keeps names, status and actions.
     b.resize(480, 860);
-    b.wait_js("the narrow layout", T, "const a = document.querySelector('button[aria-label=\"stop dash-other\"]'); return a && a.getBoundingClientRect().right <= window.innerWidth + 1");
+    b.wait_js("the narrow layout", T, "const a = document.querySelector('button[aria-label=\"remove dash-other\"]'); const r = a && a.getBoundingClientRect().right; return a && r <= window.innerWidth + 1 && r <= a.closest('.actions').getBoundingClientRect().right + 1");
     b.screenshot(&shots(), "containers-narrow");
     b.resize(1280, 860);
 
