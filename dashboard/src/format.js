@@ -41,3 +41,17 @@ export function ports(c) {
 }
 
 export const COMPOSE = 'com.docker.compose.project';
+
+// Where published ports are reached: the daemon's host for a TCP daemon,
+// else the machine the dashboard runs on.
+let daemonHost = '';
+export function setDaemon(url) {
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:]+)/.exec(url || '');
+  daemonHost = m ? m[1] : '';
+}
+
+export function portUrl(p) {
+  const specific = p.IP && p.IP !== '0.0.0.0' && p.IP !== '::';
+  const host = specific ? (p.IP.includes(':') ? `[${p.IP}]` : p.IP) : daemonHost || location.hostname;
+  return `http://${host}:${p.PublicPort}/`;
+}

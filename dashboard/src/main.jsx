@@ -3,11 +3,13 @@ import { render } from 'preact';
 import { session } from './api.js';
 import { App } from './app.jsx';
 import { start } from './store.js';
+import { setDaemon } from './format.js';
 import './app.css';
 
 const root = document.getElementById('app');
 session().then(
   (s) => {
+    setDaemon(s.daemon);
     start();
     render(<App daemon={s.daemon} />, root);
   },

@@ -5,7 +5,7 @@
 import { useMemo, useRef, useState, useEffect } from 'preact/hooks';
 import { useStore } from '../store.js';
 import { act, actionsFor } from '../actions.js';
-import { COMPOSE, ago, bytes, name, ports, shortId } from '../format.js';
+import { COMPOSE, ago, bytes, name, portUrl, ports, shortId } from '../format.js';
 import { useRowStats } from '../rowstats.js';
 
 const ROW = 40;
@@ -149,7 +149,7 @@ function ContainerRow({ c, inGroup, checked, toggle, usage }) {
       <span class={`status ${c.State}`} data-state={c.State}>{c.Status || c.State}</span>
       <span class="wide ports">
         {ports(c).map((p) => (
-          <a href={`http://${location.hostname}:${p.PublicPort}/`} target="_blank" rel="noopener noreferrer">{`${p.PublicPort}:${p.PrivatePort}/${p.Type}`}</a>
+          <a href={portUrl(p)} target="_blank" rel="noopener noreferrer">{`${p.PublicPort}:${p.PrivatePort}/${p.Type}`}</a>
         ))}
       </span>
       <span class="wide">{ago(c.Created)}</span>

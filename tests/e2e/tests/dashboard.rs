@@ -25,7 +25,7 @@ fn state(d: &TestDaemon, name: &str) -> String {
 #[test]
 fn browser_drives_containers_logs_shell_images_volumes() {
     let d = TestDaemon::start();
-    let web = d.berth(&["run", "-d", "--name", "dash-web", "busybox", "sh", "-c", "echo started; while true; do sleep 1; done"]);
+    let web = d.berth(&["run", "-d", "--name", "dash-web", "-p", "127.0.0.1::8080", "busybox", "sh", "-c", "echo started; while true; do sleep 1; done"]);
     web.assert_ok();
     d.track(web.stdout.trim());
     let dash = Dashboard::start(&d);
@@ -48,6 +48,9 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     d.track(other.stdout.trim());
     b.wait_js("the new container, grouped under its compose project", T, "return document.querySelector('a.cname[data-name=\"dash-other\"]') && document.body.innerText.includes('shop')");
     b.wait_js("the memory column", T, "return /[0-9.]+ [kM]B/.test(document.querySelector('a.cname[data-name=\"dash-web\"]').closest('.row').innerText)");
+    let port = d.berth(&["port", "dash-web", "8080"]).stdout.trim().to_string();
+    let link = b.wait_js("the published port's link", T, "const a = document.querySelector('a.cname[data-name=\"dash-web\"]').closest('.row').querySelector('.ports a'); return a && a.href");
+    assert_eq!(link.as_str().unwrap_or(""), format!("http://{port}/"), "port link");
     b.screenshot(&shots(), "containers");
 
     // The container's page: logs follow and show a line written now.
