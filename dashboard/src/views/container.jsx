@@ -19,14 +19,22 @@ export function ContainerPage({ id }) {
   const [tab, setTab] = useState('logs');
   // Inspect again on every event: state, health and removal show at once.
   useEffect(() => {
+    let live = true;
     api.get(`/containers/${encodeURIComponent(id)}/json`).then(
       (i) => {
+        if (!live) return;
         setInfo(i);
         setGone(null);
       },
-      (e) => setGone(e.status === 404 ? 'This container no longer exists: it was removed.' : e.message),
+      (e) => live && setGone(e.status === 404 ? 'This container no longer exists: it was removed.' : e.message),
     );
+    return () => (live = false);
   }, [id, s.changed, s.daemonDown]);
+  // Another container: show nothing of the last one meanwhile.
+  useEffect(() => {
+    setInfo(null);
+    setGone(null);
+  }, [id]);
   if (gone) return <p class="error" role="alert" id="container-gone">{gone} <a href="#/containers">Back to containers</a></p>;
   if (!info) return <p>Loading…</p>;
   const n = info.Name.replace(/^\//, '');

@@ -95,7 +95,12 @@ impl Browser {
             if !(v.is_null() || v == false || v == "" || v == 0) {
                 return v;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; page text:\n{}", self.js("return document.body.innerText", json!([])));
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; page {} text:\n{}",
+                self.js("return location.href", json!([])),
+                self.js("return document.body.innerText", json!([]))
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }

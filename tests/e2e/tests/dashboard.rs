@@ -156,6 +156,8 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     d.berth(&["tag", "busybox", "dash-extra:1"]).assert_ok();
     b.click("#nav-images");
     b.wait_for("tr[data-image=\"dash-extra:1\"]");
+    b.js("document.querySelector('tr[data-image=\"busybox:latest\"] button').click()", json!([]));
+    b.wait_js("the image's history", T, "const h = document.querySelector('.history'); return h && h.innerText.includes('History of busybox:latest')");
     b.screenshot(&shots(), "images");
     b.click("button[aria-label=\"remove dash-extra:1\"]");
     b.click("#confirm-yes");
