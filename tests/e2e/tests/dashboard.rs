@@ -197,17 +197,22 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     assert_eq!(st, 403);
     assert_eq!(state(&d, "dash-other"), "paused", "nothing changed");
 
-    // The daemon goes away: a banner; it comes back: the banner goes.
+    // The daemon goes away: a banner; it comes back: the banner goes, and
+    // an open container page follows its logs again.
     b.click("#nav-containers");
+    d.berth(&["unpause", "dash-other"]).assert_ok();
+    b.click("a.cname[data-name=\"dash-other\"]");
+    b.wait_for("#log-lines");
     d.kill9();
     b.wait_js("the daemon-unreachable banner", T, "return document.getElementById('daemon-banner')");
     b.screenshot(&shots(), "daemon-down");
     d.restart();
-    b.wait_js("the banner to go", Duration::from_secs(30), "return !document.getElementById('daemon-banner') && document.querySelector('a.cname[data-name=\"dash-other\"]')");
+    b.wait_js("the banner to go", Duration::from_secs(30), "return !document.getElementById('daemon-banner') && document.getElementById('log-lines')");
+    d.berth(&["exec", "dash-other", "sh", "-c", "echo after-the-restart > /proc/1/fd/1"]).assert_ok();
+    b.wait_js("a log line written after the restart", T, "return document.getElementById('log-lines').innerText.includes('after-the-restart')");
 
     drop(b);
     drop(dash);
-    d.berth(&["unpause", "dash-other"]);
     d.stop();
 }
 
