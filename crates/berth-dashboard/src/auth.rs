@@ -38,8 +38,7 @@ impl Auth {
         let csrf = token::random()?;
         *login = None;
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), Session { csrf });
-        let secure = if self.secure { "; Secure" } else { "" };
-        Ok(Some(format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict{secure}")))
+        Ok(Some(format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict{}", self.secure_attr())))
     }
 
     /// The CSRF token of the session named by a `Cookie` header, if any.
@@ -49,9 +48,19 @@ impl Auth {
         sessions.iter().find(|(k, _)| token::same(k, id)).map(|(_, s)| s.csrf.clone())
     }
 
-    pub fn logout(&self, cookie_header: Option<&str>) {
+    /// Ends the session; returns the Set-Cookie value that clears it.
+    pub fn logout(&self, cookie_header: Option<&str>) -> String {
         if let Some(id) = cookie_header.and_then(session_id) {
             self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        }
+        format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", self.secure_attr())
+    }
+
+    fn secure_attr(&self) -> &'static str {
+        if self.secure {
+            "; Secure"
+        } else {
+            ""
         }
     }
 }
@@ -77,7 +86,7 @@ mod tests {
         assert_eq!(csrf.len(), 64);
         assert!(a.session_csrf(Some("berth_dashboard=forged")).is_none());
         assert!(a.session_csrf(None).is_none());
-        a.logout(Some(id));
+        assert!(a.logout(Some(id)).contains("Max-Age=0"));
         assert!(a.session_csrf(Some(id)).is_none());
     }
 

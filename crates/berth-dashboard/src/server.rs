@@ -2,7 +2,7 @@
 //! session, CSRF) before routing it to the embedded assets, the API proxy
 //! or the shell.
 
-use crate::auth::{Auth, COOKIE, CSRF_HEADER};
+use crate::auth::{Auth, CSRF_HEADER};
 use crate::body::{self, Out};
 use crate::error::DashboardError;
 use crate::guard::Guard;
@@ -124,12 +124,7 @@ async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Response<Out> {
     }
     if method == Method::GET {
         if let Some(a) = assets::get(&path) {
-            let b = Response::builder().header(CONTENT_TYPE, a.content_type).header(CACHE_CONTROL, "no-cache").header(VARY, "Accept-Encoding");
-            let r = match a.gzipped.filter(|_| gzip_ok) {
-                Some(gz) => b.header(CONTENT_ENCODING, "gzip").body(body::full(gz)),
-                None => b.body(body::full(a.body)),
-            };
-            return r.unwrap_or_else(|_| proxy::error(StatusCode::INTERNAL_SERVER_ERROR, "asset"));
+            return asset(a, gzip_ok);
         }
     }
     // Everything else needs the session; changes also need the CSRF token
@@ -148,6 +143,7 @@ async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Response<Out> {
         }
     }
     if method == Method::GET && path == "/session" {
+        // The page learns its CSRF token here (same origin only: no CORS).
         let b = serde_json::json!({ "csrf": csrf, "daemon": state.client.host().to_string() }).to_string();
         let mut r = Response::new(body::full(b));
         r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -155,10 +151,8 @@ async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Response<Out> {
         return r;
     }
     if method == Method::POST && path == "/logout" {
-        state.auth.logout(cookie.as_deref());
         let mut r = Response::new(body::full(""));
-        let clear = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-        if let Ok(v) = HeaderValue::from_str(&clear) {
+        if let Ok(v) = HeaderValue::from_str(&state.auth.logout(cookie.as_deref())) {
             r.headers_mut().insert(SET_COOKIE, v);
         }
         return r;
@@ -178,6 +172,16 @@ async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Response<Out> {
         return proxy::forward(&state.client, req, &pq).await;
     }
     proxy::error(StatusCode::NOT_FOUND, "berth dashboard: no such page")
+}
+
+/// An embedded file, gzipped when the browser accepts it.
+fn asset(a: assets::Asset, gzip_ok: bool) -> Response<Out> {
+    let b = Response::builder().header(CONTENT_TYPE, a.content_type).header(CACHE_CONTROL, "no-cache").header(VARY, "Accept-Encoding");
+    let r = match a.gzipped.filter(|_| gzip_ok) {
+        Some(gz) => b.header(CONTENT_ENCODING, "gzip").body(body::full(gz)),
+        None => b.body(body::full(a.body)),
+    };
+    r.unwrap_or_else(|_| proxy::error(StatusCode::INTERNAL_SERVER_ERROR, "berth dashboard: cannot serve an asset"))
 }
 
 /// `GET /login?token=T`: spends the token, sets the session cookie and
