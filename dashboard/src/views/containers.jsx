@@ -73,6 +73,21 @@ export function Containers() {
   const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
   const last = Math.min(rows.length, Math.ceil((top + height) / ROW) + OVERSCAN);
   const visible = rows.slice(first, last);
+  // Arrow keys move between rows (the next row is always rendered: overscan).
+  const onKey = (e) => {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    const row = e.target.closest('[data-index]');
+    if (!row) return;
+    const i = Number(row.dataset.index) + (e.key === 'ArrowDown' ? 1 : -1);
+    if (i < 0 || i >= rows.length) return;
+    e.preventDefault();
+    const el = box.current;
+    if (i * ROW < el.scrollTop) el.scrollTop = i * ROW;
+    else if ((i + 1) * ROW > el.scrollTop + el.clientHeight) el.scrollTop = (i + 1) * ROW - el.clientHeight;
+    const next = el.querySelector(`[data-index="${i}"]`);
+    const target = next && (next.querySelector('a') || next.querySelector('input'));
+    if (target) target.focus();
+  };
   const usage = useRowStats(visible.filter((r) => r.c && r.c.State === 'running').map((r) => r.c.Id));
   const bulk = ['start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'remove'];
 
@@ -111,10 +126,10 @@ export function Containers() {
         <span class="wide">Memory</span>
         <span>Actions</span>
       </div>
-      <div class="vlist" ref={box} onScroll={(e) => setTop(e.currentTarget.scrollTop)} role="table" aria-rowcount={rows.length} id="container-list">
+      <div class="vlist" ref={box} onScroll={(e) => setTop(e.currentTarget.scrollTop)} onKeyDown={onKey} role="table" aria-rowcount={rows.length} id="container-list">
         <div style={{ height: `${rows.length * ROW}px`, position: 'relative' }}>
           {visible.map((r, i) => (
-            <div class={r.group ? 'row group' : 'row'} style={{ transform: `translateY(${(first + i) * ROW}px)` }} role="row" key={r.group ? `g:${r.group}` : r.c.Id}>
+            <div class={r.group ? 'row group' : 'row'} data-index={first + i} style={{ transform: `translateY(${(first + i) * ROW}px)` }} role="row" key={r.group ? `g:${r.group}` : r.c.Id}>
               {r.group ? <GroupRow r={r} selected={selected} toggle={toggle} /> : <ContainerRow c={r.c} inGroup={r.inGroup} checked={selected.has(r.c.Id)} toggle={toggle} usage={usage[r.c.Id]} />}
             </div>
           ))}

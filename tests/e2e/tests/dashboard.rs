@@ -321,6 +321,10 @@ fn a_thousand_containers_are_virtualised_and_searchable() {
     let rows = b.js("return document.querySelectorAll('#container-list .row').length", json!([]));
     assert!(rows.as_u64().is_some_and(|n| (10..100).contains(&n)), "only the visible rows are in the page: {rows}");
     assert!(b.find("a.cname[data-name=\"dash-k-0999\"]").is_none(), "the last row is not rendered before scrolling");
+    // The keyboard moves between rows.
+    b.js("document.querySelector('a.cname[data-name=\"dash-k-0000\"]').focus()", json!([]));
+    b.type_into("a.cname[data-name=\"dash-k-0000\"]", "\u{E015}\u{E015}");
+    b.wait_js("focus two rows down", T, "return document.activeElement && document.activeElement.dataset.name === 'dash-k-0002'");
     b.js("const l = document.getElementById('container-list'); l.scrollTop = l.scrollHeight; l.dispatchEvent(new Event('scroll'))", json!([]));
     b.wait_js("the last row after scrolling", T, "return document.querySelector('a.cname[data-name=\"dash-k-0999\"]')");
     b.type_into("#container-search", "dash-k-0500");
