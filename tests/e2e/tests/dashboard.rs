@@ -191,6 +191,11 @@ fn browser_drives_containers_logs_shell_images_volumes() {
         b.wait_js(view, T, &format!("return document.getElementById('{view}-table') || document.getElementById('df-table')"));
         b.screenshot(&shots(), view);
     }
+    // The events seen since the page opened, and the daemon's facts.
+    b.click("#nav-events");
+    b.wait_js("the removal among the events", T, "return [...document.querySelectorAll('#events-table tr')].some(r => r.innerText.includes('destroy') && r.innerText.includes('dash-web'))");
+    b.click("#nav-system");
+    b.wait_js("version and info", T, "return document.getElementById('version') && document.getElementById('info') && document.getElementById('info').innerText.includes('Storage driver')");
 
     // From the page itself: a change without the CSRF token is refused.
     let st = b.js("return fetch('/api/containers/dash-other/kill', {method: 'POST'}).then(r => r.status)", json!([]));
