@@ -23,8 +23,15 @@ impl Dashboard {
 
     /// As [`start`](Self::start), with more `dashboard` flags (TLS).
     pub fn start_with(d: &crate::TestDaemon, extra: &[&str]) -> Dashboard {
+        Dashboard::start_for(d, &["-H", &d.host()], extra)
+    }
+
+    /// With `berth`'s own flags (`-H tcp://…`, the client TLS flags) for
+    /// reaching the daemon.
+    pub fn start_for(d: &crate::TestDaemon, client: &[&str], extra: &[&str]) -> Dashboard {
         let mut child = Command::new(d.bin_dir().join("berth"))
-            .args(["-H", &d.host(), "dashboard", "--addr", "127.0.0.1:0"])
+            .args(client)
+            .args(["dashboard", "--addr", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -42,7 +49,8 @@ impl Dashboard {
         let login_url = first.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://")).unwrap_or_else(|| panic!("no URL in {first:?}")).to_string();
         let base = login_url.split("/login").next().unwrap_or_default().to_string();
         let port = base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in URL");
-        assert!(first.contains(&d.host()), "names its daemon: {first}");
+        let host = client.iter().position(|a| *a == "-H").and_then(|i| client.get(i + 1)).copied().unwrap_or_default();
+        assert!(first.contains(host), "names its daemon: {first}");
         Dashboard { child, login_url, base, port }
     }
 
@@ -72,5 +80,24 @@ impl Drop for Dashboard {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Dashboard {
+    /// Logs in with the printed token over raw HTTP; returns the session
+    /// cookie (`name=value`) and the session's CSRF token.
+    pub fn login(&self) -> (String, String) {
+        let path = self.login_url.split_once(&self.base).map(|(_, p)| p.to_string()).expect("login path");
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", self.port).expect("send");
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).expect("read");
+        assert!(raw.starts_with("HTTP/1.1 303"), "{raw}");
+        let set = raw.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).expect("a cookie");
+        let cookie = set.split_once(':').and_then(|(_, v)| v.trim().split(';').next()).expect("cookie value").to_string();
+        let (st, body) = self.http("GET", "/session", &[("Cookie", &cookie)], "");
+        assert_eq!(st, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("session json");
+        (cookie, v["csrf"].as_str().expect("csrf").to_string())
     }
 }

@@ -370,3 +370,31 @@ fn tls_for_addresses_beyond_loopback() {
     drop(dash);
     d.stop();
 }
+
+#[test]
+fn works_against_a_remote_daemon_over_tls() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let certs = berth_e2e::certs::Certs::generate(tmp.path());
+    let tcp = format!("tcp://127.0.0.1:{}", berth_e2e::certs::free_port());
+    let mut args: Vec<String> = vec!["-H".into(), tcp.clone(), "--tlsverify".into()];
+    for (flag, p) in [("--tlscacert", certs.ca()), ("--tlscert", certs.server_cert()), ("--tlskey", certs.server_key())] {
+        args.push(flag.into());
+        args.push(p.display().to_string());
+    }
+    let d = TestDaemon::start_with(berth_e2e::Setup { args, config: None });
+    let c = d.berth(&["run", "-d", "--name", "dash-remote", "busybox", "sleep", "600"]);
+    c.assert_ok();
+    d.track(c.stdout.trim());
+    let good = certs.client_dir();
+    let (ca, cert, key) = (good.join("ca.pem").display().to_string(), good.join("cert.pem").display().to_string(), good.join("key.pem").display().to_string());
+    let dash = Dashboard::start_for(&d, &["-H", &tcp, "--tlsverify", "--tlscacert", &ca, "--tlscert", &cert, "--tlskey", &key], &[]);
+    let (cookie, csrf) = dash.login();
+    let (st, body) = dash.http("GET", "/api/containers/json", &[("Cookie", &cookie)], "");
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("/dash-remote"), "{body}");
+    let (st, body) = dash.http("POST", "/api/containers/dash-remote/stop?t=0", &[("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &dash.base)], "");
+    assert_eq!(st, 204, "{body}");
+    assert_eq!(state(&d, "dash-remote"), "exited");
+    drop(dash);
+    d.stop();
+}
