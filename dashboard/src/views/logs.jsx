@@ -19,7 +19,8 @@ export function Logs({ id, tty }) {
     // re-render per line.
     const flush = () => {
       pending = null;
-      setLines(buf.length > KEEP ? buf.splice(0, buf.length - KEEP) && [...buf] : [...buf]);
+      if (buf.length > KEEP) buf.splice(0, buf.length - KEEP);
+      setLines([...buf]);
     };
     const partial = { stdout: '', stderr: '' };
     const dec = { stdout: new TextDecoder(), stderr: new TextDecoder() };

@@ -2,6 +2,7 @@
 // hijacked connection, shown in xterm.js.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
 import { api, raw, stream } from '../api.js';
 
@@ -13,6 +14,8 @@ export function Shell({ id }) {
   useEffect(() => {
     if (!run) return;
     const term = new Terminal({ cursorBlink: true, fontSize: 13, convertEol: false, scrollback: 2000 });
+    const fitter = new FitAddon();
+    term.loadAddon(fitter);
     term.open(el.current);
     const abort = new AbortController();
     let exec = null;
@@ -36,16 +39,8 @@ export function Shell({ id }) {
       queue += d;
       send();
     });
-    const fit = () => {
-      // Size the terminal to its box from the cell size xterm measured.
-      const box = el.current;
-      const dims = term._core && term._core._renderService && term._core._renderService.dimensions;
-      const cw = (dims && dims.css.cell.width) || 8;
-      const ch = (dims && dims.css.cell.height) || 17;
-      const cols = Math.max(20, Math.floor((box.clientWidth - 16) / cw));
-      const rows = Math.max(5, Math.floor((box.clientHeight - 8) / ch));
-      if (cols !== term.cols || rows !== term.rows) term.resize(cols, rows);
-    };
+    // The terminal fills its box; a resize reaches the exec below.
+    const fit = () => fitter.fit();
     term.onResize(({ cols, rows }) => exec && api.post(`/exec/${exec}/resize?h=${rows}&w=${cols}`).catch(() => {}));
     (async () => {
       try {
