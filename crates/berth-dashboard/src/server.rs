@@ -12,7 +12,7 @@ use crate::{assets, proxy, token};
 use tokio_rustls::TlsAcceptor;
 use berth_client::Client;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, VARY, CONTENT_TYPE, COOKIE as COOKIE_HEADER, HOST, LOCATION, ORIGIN, SET_COOKIE};
+use hyper::header::{HeaderValue, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, ETAG, IF_NONE_MATCH, VARY, CONTENT_TYPE, COOKIE as COOKIE_HEADER, HOST, LOCATION, ORIGIN, SET_COOKIE};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -110,6 +110,7 @@ async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Response<Out> {
     let owned = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (host, origin, cookie, sent_csrf) = (owned(HOST.as_str()), owned(ORIGIN.as_str()), owned(COOKIE_HEADER.as_str()), owned(CSRF_HEADER));
     let gzip_ok = owned(ACCEPT_ENCODING.as_str()).is_some_and(|e| e.contains("gzip"));
+    let if_none_match = owned(IF_NONE_MATCH.as_str());
     if !state.guard.host_ok(host.as_deref()) {
         return proxy::error(StatusCode::FORBIDDEN, "berth dashboard: request refused: unexpected Host header");
     }
@@ -124,7 +125,7 @@ async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Response<Out> {
     }
     if method == Method::GET {
         if let Some(a) = assets::get(&path) {
-            return asset(a, gzip_ok);
+            return asset(a, gzip_ok, if_none_match.as_deref());
         }
     }
     // Everything else needs the session; changes also need the CSRF token
@@ -175,8 +176,19 @@ async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Response<Out> {
 }
 
 /// An embedded file, gzipped when the browser accepts it.
-fn asset(a: assets::Asset, gzip_ok: bool) -> Response<Out> {
-    let b = Response::builder().header(CONTENT_TYPE, a.content_type).header(CACHE_CONTROL, "no-cache").header(VARY, "Accept-Encoding");
+/// Revalidated on every load (`no-cache`), answered 304 when unchanged.
+fn asset(a: assets::Asset, gzip_ok: bool, if_none_match: Option<&str>) -> Response<Out> {
+    let b = Response::builder()
+        .header(CONTENT_TYPE, a.content_type)
+        .header(CACHE_CONTROL, "no-cache")
+        .header(VARY, "Accept-Encoding")
+        .header(ETAG, a.etag.as_str());
+    if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == a.etag)) {
+        return b
+            .status(StatusCode::NOT_MODIFIED)
+            .body(body::full(""))
+            .unwrap_or_else(|_| proxy::error(StatusCode::INTERNAL_SERVER_ERROR, "berth dashboard: cannot serve an asset"));
+    }
     let r = match a.gzipped.filter(|_| gzip_ok) {
         Some(gz) => b.header(CONTENT_ENCODING, "gzip").body(body::full(gz)),
         None => b.body(body::full(a.body)),

@@ -57,6 +57,12 @@ impl Dashboard {
     /// One raw request: (status, body). `headers` are sent as given; a
     /// `Host` header is added unless one is among them.
     pub fn http(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+        let (status, _, body) = self.http_full(method, path, headers, body);
+        (status, body)
+    }
+
+    /// As [`http`](Self::http), with the response head too.
+    pub fn http_full(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to the dashboard");
         s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
         let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -71,8 +77,8 @@ impl Dashboard {
         s.write_all(req.as_bytes()).expect("send");
         let mut raw = Vec::new();
         let _ = s.read_to_end(&mut raw);
-        let (status, _, body) = crate::webdriver::parse_response(&raw).expect("an HTTP answer");
-        (status, body)
+        let (status, head, body) = crate::webdriver::parse_response(&raw).expect("an HTTP answer");
+        (status, head, body)
     }
 }
 

@@ -231,6 +231,13 @@ fn refuses_requests_without_session_csrf_or_own_origin() {
     let own = dash.base.clone();
     let stop = "/api/containers/dash-guarded/stop?t=0";
 
+    // The page itself needs no session; the browser revalidates it.
+    let (st, head, _) = dash.http_full("GET", "/app.js", &[], "");
+    assert_eq!(st, 200);
+    let etag = head.lines().find_map(|l| l.strip_prefix("etag: ")).expect("an ETag").to_string();
+    assert_eq!(dash.http("GET", "/app.js", &[("If-None-Match", &etag)], "").0, 304);
+    assert!(head.contains("content-security-policy: default-src 'self'"), "{head}");
+
     // No session: reads and changes are refused.
     assert_eq!(dash.http("GET", "/api/containers/json", &[], "").0, 401);
     assert_eq!(dash.http("POST", stop, &[("Origin", &own)], "").0, 401);
