@@ -35,6 +35,7 @@ export function ContainerPage({ id }) {
     setInfo(null);
     setGone(null);
   }, [id]);
+  if (gone && s.daemonDown && !gone.startsWith('This container')) return <p class="muted">Waiting for the daemon…</p>;
   if (gone) return <p class="error" role="alert" id="container-gone">{gone} <a href="#/containers">Back to containers</a></p>;
   if (!info) return <p>Loading…</p>;
   const n = info.Name.replace(/^\//, '');

@@ -55,11 +55,13 @@ export function Containers() {
       performance.mark('berth:containers-rendered');
     }
   }, [s.containers]);
+  // The list's height changes with the window and with the banner.
   useEffect(() => {
     const measure = () => box.current && setHeight(box.current.clientHeight);
     measure();
-    addEventListener('resize', measure);
-    return () => removeEventListener('resize', measure);
+    const ro = new ResizeObserver(measure);
+    ro.observe(box.current);
+    return () => ro.disconnect();
   }, []);
   // Forget selections of containers that are gone.
   const live = new Set(list.map((c) => c.Id));
