@@ -10,7 +10,12 @@ export function confirmAction(message, verb = 'Remove') {
 }
 
 export function reportError(message) {
-  return new Promise((resolve) => show({ message, resolve, error: true }));
+  return new Promise((resolve) => show({ message, resolve, error: true, notice: true }));
+}
+
+// A result to acknowledge (what a prune removed).
+export function inform(message) {
+  return new Promise((resolve) => show({ message, resolve, notice: true }));
 }
 
 export function Dialog() {
@@ -27,11 +32,11 @@ export function Dialog() {
   };
   return (
     <div class="modal" onKeyDown={(e) => e.key === 'Escape' && close(false)}>
-      <div class="dialog" role="dialog" aria-modal="true" id={d.error ? 'error-dialog' : 'confirm-dialog'}>
+      <div class="dialog" role="dialog" aria-modal="true" id={d.error ? 'error-dialog' : d.notice ? 'info-dialog' : 'confirm-dialog'}>
         <p class={d.error ? 'error' : ''}>{d.message}</p>
         <div class="buttons">
-          {d.error ? (
-            <button ref={ok} onClick={() => close(true)}>OK</button>
+          {d.notice ? (
+            <button ref={ok} id="dialog-ok" onClick={() => close(true)}>OK</button>
           ) : (
             <>
               <button onClick={() => close(false)}>Cancel</button>

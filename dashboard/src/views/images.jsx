@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { useApi } from '../fetch.js';
 import { useStore } from '../store.js';
-import { confirmAction, reportError } from '../dialog.jsx';
+import { confirmAction, inform, reportError } from '../dialog.jsx';
 import { ago, bytes, name, shortId } from '../format.js';
 
 export function Images() {
@@ -29,7 +29,7 @@ export function Images() {
     if (!(await confirmAction('Remove all dangling images?', 'Prune'))) return;
     try {
       const r = await api.post('/images/prune');
-      await reportError(`Reclaimed ${bytes(r.SpaceReclaimed)} (${(r.ImagesDeleted || []).length} deleted).`);
+      await inform(`Reclaimed ${bytes(r.SpaceReclaimed)} (${(r.ImagesDeleted || []).length} deleted).`);
     } catch (e) {
       await reportError(e.message);
     }
@@ -46,7 +46,7 @@ export function Images() {
     <section>
       <div class="toolbar">
         <h1>Images</h1>
-        <button onClick={prune}>Prune dangling</button>
+        <button id="images-prune" onClick={prune}>Prune dangling</button>
       </div>
       {err && <p class="error" role="alert">{err}</p>}
       {images && (

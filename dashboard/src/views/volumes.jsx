@@ -3,7 +3,7 @@
 import { api } from '../api.js';
 import { useApi } from '../fetch.js';
 import { useStore } from '../store.js';
-import { confirmAction, reportError } from '../dialog.jsx';
+import { confirmAction, inform, reportError } from '../dialog.jsx';
 import { bytes, name } from '../format.js';
 
 export function Volumes() {
@@ -28,7 +28,7 @@ export function Volumes() {
     if (!(await confirmAction('Remove all unused anonymous volumes?', 'Prune'))) return;
     try {
       const r = await api.post('/volumes/prune');
-      await reportError(`Reclaimed ${bytes(r.SpaceReclaimed)} (${(r.VolumesDeleted || []).length} deleted).`);
+      await inform(`Reclaimed ${bytes(r.SpaceReclaimed)} (${(r.VolumesDeleted || []).length} deleted).`);
     } catch (e) {
       await reportError(e.message);
     }
@@ -39,7 +39,7 @@ export function Volumes() {
     <section>
       <div class="toolbar">
         <h1>Volumes</h1>
-        <button onClick={prune}>Prune unused</button>
+        <button id="volumes-prune" onClick={prune}>Prune unused</button>
       </div>
       {err && <p class="error" role="alert">{err}</p>}
       {vols && (

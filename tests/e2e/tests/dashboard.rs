@@ -165,6 +165,34 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     let images = d.berth(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
     assert!(!images.stdout.contains("dash-extra") && images.stdout.contains("busybox:latest"), "{}", images.stdout);
 
+    // Prune removes a dangling image (a commit without a tag).
+    d.berth(&["create", "--name", "dash-c", "busybox", "true"]).assert_ok();
+    let dangling = d.berth(&["commit", "dash-c"]).stdout.trim().to_string();
+    d.berth(&["rm", "dash-c"]).assert_ok();
+    assert!(d.berth(&["images", "-q", "--no-trunc"]).stdout.contains(&dangling));
+    b.click("#nav-containers");
+    b.click("#nav-images");
+    b.click("#images-prune");
+    b.click("#confirm-yes");
+    b.wait_js("the prune's report", T, "const d = document.getElementById('info-dialog'); return d && d.innerText.includes('Reclaimed')");
+    b.click("#dialog-ok");
+    assert!(!d.berth(&["images", "-aq", "--no-trunc"]).stdout.contains(&dangling), "pruned");
+    assert!(d.berth(&["images", "--format", "{{.Repository}}"]).stdout.contains("busybox"), "tagged images stay");
+
+    // Volumes: prune removes an anonymous volume nobody uses.
+    let before = d.berth(&["volume", "ls", "-q"]).stdout;
+    d.berth(&["run", "--name", "dash-anon", "-v", "/data", "busybox", "true"]).assert_ok();
+    d.berth(&["rm", "dash-anon"]).assert_ok();
+    let anon: Vec<String> = d.berth(&["volume", "ls", "-q"]).stdout.lines().filter(|l| !before.contains(*l)).map(str::to_string).collect();
+    assert_eq!(anon.len(), 1, "one anonymous volume left behind: {anon:?}");
+    b.click("#nav-volumes");
+    b.wait_for(&format!("tr[data-volume=\"{}\"]", anon[0]));
+    b.click("#volumes-prune");
+    b.click("#confirm-yes");
+    b.wait_js("the prune's report", T, "const d = document.getElementById('info-dialog'); return d && d.innerText.includes('1 deleted')");
+    b.click("#dialog-ok");
+    assert!(!d.berth(&["volume", "ls", "-q"]).stdout.contains(&anon[0]), "pruned");
+
     // Volumes: remove one.
     d.berth(&["volume", "create", "dash-vol"]).assert_ok();
     b.click("#nav-volumes");
