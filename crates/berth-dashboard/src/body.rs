@@ -19,12 +19,15 @@ pub fn passthrough(b: Incoming) -> Out {
 }
 
 pub fn reader(r: Box<dyn AsyncRead + Send + Unpin>) -> Out {
-    ReaderBody { reader: r, done: false }.boxed_unsync()
+    ReaderBody { reader: r, buf: vec![0u8; 16 * 1024], done: false }.boxed_unsync()
 }
 
 /// Sends what the reader has as soon as it has it (a shell's echo).
 struct ReaderBody {
     reader: Box<dyn AsyncRead + Send + Unpin>,
+    /// Reused across reads: a shell mostly waits, and each wake-up would
+    /// otherwise allocate.
+    buf: Vec<u8>,
     done: bool,
 }
 
@@ -36,27 +39,37 @@ impl Body for ReaderBody {
         if self.done {
             return Poll::Ready(None);
         }
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut rb = ReadBuf::new(&mut buf);
-        match Pin::new(&mut self.reader).poll_read(cx, &mut rb) {
+        let this = &mut *self;
+        let mut rb = ReadBuf::new(&mut this.buf);
+        match Pin::new(&mut this.reader).poll_read(cx, &mut rb) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => {
-                self.done = true;
+                this.done = true;
                 Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(Ok(())) => {
-                let n = rb.filled().len();
-                if n == 0 {
-                    self.done = true;
+                if rb.filled().is_empty() {
+                    this.done = true;
                     return Poll::Ready(None);
                 }
-                buf.truncate(n);
-                Poll::Ready(Some(Ok(Frame::data(Bytes::from(buf)))))
+                Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(rb.filled())))))
             }
         }
     }
 
     fn is_end_stream(&self) -> bool {
         self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reader_body_streams_everything() {
+        let data: Vec<u8> = (0..40_000u32).map(|i| i as u8).collect();
+        let got = reader(Box::new(std::io::Cursor::new(data.clone()))).collect().await.unwrap().to_bytes();
+        assert_eq!(got.as_ref(), data.as_slice());
     }
 }
