@@ -1,6 +1,37 @@
-// JSON folded by level: objects and arrays open on click.
+// JSON folded by level (objects and arrays open on click), with a search
+// that lists the matching leaves by their path.
+import { useState } from 'preact/hooks';
+
 export function Json({ value }) {
-  return <div class="json" id="inspect-json"><Node v={value} open /></div>;
+  const [q, setQ] = useState('');
+  const query = q.trim().toLowerCase();
+  return (
+    <div class="json" id="inspect-json">
+      <input type="search" id="inspect-search" placeholder="Search keys and values" aria-label="search inspect" value={q} onInput={(e) => setQ(e.target.value)} />
+      {query ? <Matches v={value} query={query} /> : <Node v={value} open />}
+    </div>
+  );
+}
+
+function leaves(v, path, out) {
+  if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v)) leaves(x, path ? `${path}.${k}` : String(k), out);
+  } else {
+    out.push([path, v]);
+  }
+  return out;
+}
+
+function Matches({ v, query }) {
+  const found = leaves(v, '', []).filter(([p, x]) => p.toLowerCase().includes(query) || String(x).toLowerCase().includes(query));
+  if (found.length === 0) return <p class="muted">Nothing matches.</p>;
+  return (
+    <div class="matches">
+      {found.map(([p, x]) => (
+        <div class="leaf"><span class="k">{p}: </span><span class={`v ${x === null ? 'null' : typeof x}`}>{JSON.stringify(x)}</span></div>
+      ))}
+    </div>
+  );
 }
 
 function Node({ k, v, open }) {

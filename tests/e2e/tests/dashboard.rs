@@ -89,6 +89,8 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     b.screenshot(&shots(), "stats");
     b.click("#tab-inspect");
     b.wait_js("inspect JSON", T, "return document.getElementById('inspect-json').innerText.includes('dash-web')");
+    b.type_into("#inspect-search", "hostport");
+    b.wait_js("the inspect search", T, "const t = document.getElementById('inspect-json').innerText; return t.includes('HostConfig.PortBindings.8080/tcp.0.HostPort') && !t.includes('Config.Image')");
     b.click("#tab-details");
     b.wait_js("the environment", T, "return document.body.innerText.includes('PATH')");
     assert!(!b.js("return document.body.innerText", json!([])).as_str().unwrap_or("").contains("/usr/local/sbin"), "values hidden until clicked");
