@@ -24,6 +24,8 @@ import tempfile
 import threading
 import time
 
+import dashboard
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
 
@@ -236,14 +238,19 @@ def run_rows(engines, berth_cli, a):
         conc[n] = time.perf_counter() - t
     add("50 concurrent run --rm (wall)", "s", conc["docker"], conc["berth"])
 
-    # 5. ps -a with many created containers
-    ps = {}
+    # 5. ps -a with many created containers, and the dashboard's
+    # containers view over the same list (berth dashboard against each
+    # daemon, first render in headless chromium: bench/dashboard.py)
+    ps, dash = {}, {}
     for n, e in engines.items():
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda _: timed(e.docker + ["create"] + none + ["busybox", "true"]), range(a.containers)))
         ps[n] = repeat(e.docker + ["ps", "-a"], 10, warmup=1)["median_ms"]
+        dash[n] = dashboard.first_render_ms(os.path.join(a.bin, "berth"), f"unix://{e.sock}", runs=10, expect=a.containers)
         sh(e.docker + ["container", "prune", "-f"])
     add(f"ps -a with {a.containers} containers (median)", "ms", ps["docker"], ps["berth"])
+    add(f"dashboard: containers view first render, {a.containers} containers (median)", "ms", dash["docker"], dash["berth"],
+        note="berth dashboard against each daemon, headless chromium")
 
     # 6. stop -t 1 of a container that ignores SIGTERM: ~1 s on both
     st = {}

@@ -14,8 +14,15 @@
 #   docker-registry the reference distribution registry: the pull/push tests' server (tests/e2e/tests/registry_*.rs)
 #   skopeo          a second registry client: pushes to Debian's registry and to `berth registry serve`
 #   apache2-utils   `htpasswd -B`: the bcrypt htpasswd file of the registry auth tests
+#   chromium, chromium-driver  the headless browser and its WebDriver for the
+#                   dashboard's real-browser tests (tests/e2e/tests/dashboard.rs)
+#   nodejs, npm     build the dashboard's front-end (dashboard/, run by
+#                   crates/berth-dashboard/build.rs); skipped when an npm is
+#                   already installed (a NodeSource nodejs bundles its own npm
+#                   and conflicts with Debian's)
 set -euo pipefail
-pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils)
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils chromium chromium-driver)
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -135,6 +135,8 @@ pub enum Command {
     /// Run a registry server of berth's own (needs no daemon)
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Serve the web dashboard for the daemon (prints a one-time login URL)
+    Dashboard(dashboard::Args),
 }
 
 #[derive(Subcommand, Debug)]

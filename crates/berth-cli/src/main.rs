@@ -136,6 +136,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Volume(v) => volume::run(c, v).await,
         Command::Network(n) => network::run(c, n).await,
         Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => port::run(c, a).await,
+        Command::Dashboard(a) => dashboard::run(c, a).await,
         // Reached only if the early return above changes.
         Command::Completion(a) => completion::run(a),
         Command::Registry(r) => registry::run(r).await,

@@ -119,6 +119,15 @@ impl Client {
         transport::send(&self.host, self.tls.as_ref(), req).await
     }
 
+    /// Sends `method /v{negotiated}{path_and_query}` as is and returns the
+    /// daemon's answer whatever its status: for a proxy (berth dashboard)
+    /// that passes API errors on to its own client.
+    pub async fn forward(&self, method: Method, path_and_query: &str, body: RequestBody) -> Result<Response<Incoming>, ClientError> {
+        let v = self.api_version().await?;
+        let req = self.build(method, format!("/v{v}{path_and_query}"), body)?;
+        transport::send(&self.host, self.tls.as_ref(), req).await
+    }
+
     /// The whole body of a successful request.
     pub async fn bytes(&self, method: Method, path: &str, query: &Query, body: RequestBody) -> Result<Bytes, ClientError> {
         let resp = self.request(method, path, query, body).await?;

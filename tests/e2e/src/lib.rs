@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 pub mod certs;
 pub mod registry;
+pub mod dashboard;
 mod daemon;
 mod image;
 mod leaks;
@@ -18,6 +19,7 @@ mod out;
 pub mod berth_registry;
 mod subnets;
 mod tmux;
+pub mod webdriver;
 
 pub use daemon::{Setup, TestDaemon};
 pub use image::{bin_dir, busybox_tar, process_tmp};

@@ -5,6 +5,7 @@ pub mod attach;
 pub mod completion;
 pub mod cp;
 pub mod create;
+pub mod dashboard;
 pub mod df_verbose;
 pub mod events;
 pub mod exec;

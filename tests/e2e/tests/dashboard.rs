@@ -1,0 +1,437 @@
+//! `berth dashboard` in a real browser: headless chromium driven through
+//! chromedriver (WebDriver) against a dashboard pointed at a real berthd.
+//! Screenshots of the main views go to target/tmp/dashboard-screenshots/.
+//! The refusals (no session, foreign Origin or Host, no CSRF token, a
+//! spent login token, a non-loopback address) are checked with raw HTTP
+//! requests a browser would never send, and each leaves the daemon as it
+//! was.
+use berth_e2e::dashboard::Dashboard;
+use berth_e2e::webdriver::{Browser, ENTER, ESCAPE};
+use berth_e2e::{wait_until, TestDaemon};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(20);
+
+fn shots() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots")
+}
+
+fn state(d: &TestDaemon, name: &str) -> String {
+    d.berth(&["inspect", "-f", "{{.State.Status}}", name]).stdout.trim().to_string()
+}
+
+#[test]
+fn browser_drives_containers_logs_shell_images_volumes() {
+    let d = TestDaemon::start();
+    let web = d.berth(&["run", "-d", "--name", "dash-web", "-p", "127.0.0.1::8080", "busybox", "sh", "-c", "echo started; while true; do sleep 1; done"]);
+    web.assert_ok();
+    d.track(web.stdout.trim());
+    let dash = Dashboard::start(&d);
+    let b = Browser::start();
+
+    // Before logging in the app says so and the API refuses the browser.
+    b.goto(&dash.base);
+    b.wait_js("the not-logged-in notice", T, "return document.body.innerText.includes('Not logged in')");
+    let st = b.js("return fetch('/api/containers/json').then(r => r.status)", json!([]));
+    assert_eq!(st, 401, "API without a session");
+
+    // The login link sets the session and lands on the containers view.
+    b.goto(&dash.login_url);
+    b.wait_js("the running container's row", T, "const r = document.querySelector('a.cname[data-name=\"dash-web\"]'); return r && r.closest('.row').querySelector('[data-state=running]') !== null");
+    let url = b.js("return location.href", json!([]));
+    assert!(!url.as_str().unwrap_or("").contains("token"), "token left in the address bar: {url}");
+    // A container started now shows up without a reload (events).
+    let other = d.berth(&["run", "-d", "--name", "dash-other", "--label", "com.docker.compose.project=shop", "busybox", "sleep", "600"]);
+    other.assert_ok();
+    d.track(other.stdout.trim());
+    b.wait_js("the new container, grouped under its compose project", T, "return document.querySelector('a.cname[data-name=\"dash-other\"]') && document.body.innerText.includes('shop')");
+    b.wait_js("the memory column", T, "return /[0-9.]+ [kM]B/.test(document.querySelector('a.cname[data-name=\"dash-web\"]').closest('.row').innerText)");
+    let port = d.berth(&["port", "dash-web", "8080"]).stdout.trim().to_string();
+    let link = b.wait_js("the published port's link", T, "const a = document.querySelector('a.cname[data-name=\"dash-web\"]').closest('.row').querySelector('.ports a'); return a && a.href");
+    assert_eq!(link.as_str().unwrap_or(""), format!("http://{port}/"), "port link");
+    b.screenshot(&shots(), "containers");
+
+    // The container's page: logs follow and show a line written now.
+    b.click("a.cname[data-name=\"dash-web\"]");
+    b.wait_js("the first log line", T, "const l = document.getElementById('log-lines'); return l && l.innerText.includes('started')");
+    d.berth(&["exec", "dash-web", "sh", "-c", "echo fresh-line-from-the-test > /proc/1/fd/1; echo on-stderr >&2 > /proc/1/fd/2"]).assert_ok();
+    b.wait_js("the new log line", T, "return document.getElementById('log-lines').innerText.includes('fresh-line-from-the-test')");
+    b.wait_js("stderr told apart", T, "return [...document.querySelectorAll('#log-lines .line.stderr')].some(l => l.innerText.includes('on-stderr'))");
+    b.screenshot(&shots(), "logs");
+
+    // The shell: type a command and read its output in the terminal.
+    b.click("#tab-shell");
+    b.click("#shell-connect");
+    b.wait_js("the shell to connect", T, "return document.getElementById('shell-status').innerText.startsWith('connected')");
+    b.wait_for(".xterm-helper-textarea");
+    b.type_into(".xterm-helper-textarea", &format!("echo answer-$((6*7)) > /tmp/x; cat /tmp/x{ENTER}"));
+    b.wait_js("the command's output", T, "return document.querySelector('.xterm-rows').innerText.includes('answer-42')");
+    assert!(d.berth(&["exec", "dash-web", "cat", "/tmp/x"]).stdout.contains("answer-42"), "the shell ran in the container");
+    // The terminal's size reached the exec (resize through the API).
+    b.type_into(".xterm-helper-textarea", &format!("stty size{ENTER}"));
+    let size = b.wait_js("stty size", T, "const m = document.querySelector('.xterm-rows').innerText.match(/\\n(\\d+) (\\d+)\\s/); return m && [Number(m[1]), Number(m[2])]");
+    assert!(size[1].as_u64().is_some_and(|c| c > 100) && size[0].as_u64().is_some_and(|r| r > 10), "terminal size in the container: {size}");
+    b.screenshot(&shots(), "shell");
+    b.type_into(".xterm-helper-textarea", &format!("exit 3{ENTER}"));
+    b.wait_js("the shell's exit", T, "return document.getElementById('shell-status').innerText.includes('exited with code 3')");
+
+    // An exec that cannot start says so.
+    b.js("const i = document.getElementById('shell-cmd'); i.value = ''; i.dispatchEvent(new Event('input', {bubbles: true}))", json!([]));
+    b.type_into("#shell-cmd", "/no/such/command");
+    b.click("#shell-connect");
+    let st = b.wait_js("the failed exec", T, "const s = document.getElementById('shell-status').innerText; return (s.includes('failed') || /exited with code 12[67]/.test(s)) && s");
+    assert!(!st.as_str().unwrap_or("").starts_with("connected"), "{st}");
+
+    b.click("#tab-stats");
+    b.wait_js("three stats samples", T, "const c = document.getElementById('stats-charts'); return c && Number(c.dataset.samples) >= 3");
+    b.screenshot(&shots(), "stats");
+    b.click("#tab-inspect");
+    b.wait_js("inspect JSON", T, "return document.getElementById('inspect-json').innerText.includes('dash-web')");
+    b.type_into("#inspect-search", "hostport");
+    b.wait_js("the inspect search", T, "const t = document.getElementById('inspect-json').innerText; return t.includes('HostConfig.PortBindings.8080/tcp.0.HostPort') && !t.includes('Config.Image')");
+    b.click("#tab-details");
+    b.wait_js("the environment", T, "return document.body.innerText.includes('PATH')");
+    assert!(!b.js("return document.body.innerText", json!([])).as_str().unwrap_or("").contains("/usr/local/sbin"), "values hidden until clicked");
+    b.click("button[aria-label=\"show value\"]");
+    b.wait_js("the value shown", T, "return document.body.innerText.includes('/usr/local/sbin')");
+    b.click("#tab-logs");
+    b.type_into("input[aria-label=\"search logs\"]", "fresh");
+    b.wait_js("the log search", T, "const t = document.getElementById('log-lines').innerText; return t.includes('fresh-line-from-the-test') && !t.includes('started')");
+    b.click("#tab-top");
+    b.wait_js("top's process table", T, "return document.getElementById('top-table') && document.getElementById('top-table').innerText.includes('sleep')");
+
+    // A container removed by someone else while its page is open.
+    let gone = d.berth(&["run", "-d", "--name", "dash-gone", "busybox", "sleep", "600"]);
+    gone.assert_ok();
+    d.track(gone.stdout.trim());
+    b.goto(&format!("{}/#/containers/dash-gone", dash.base));
+    b.wait_js("dash-gone's page", T, "return document.getElementById('container-name') && document.getElementById('container-name').innerText === 'dash-gone'");
+    d.berth(&["rm", "-f", "dash-gone"]).assert_ok();
+    b.wait_js("the removed notice", T, "return document.getElementById('container-gone')");
+
+    // Stop and remove from the containers view (remove asks first).
+    b.click("#nav-containers");
+    b.click("button[aria-label=\"stop dash-web\"]");
+    assert!(wait_until(T, || state(&d, "dash-web") == "exited"), "stopped through the page");
+    b.wait_js("the stopped state", T, "return document.querySelector('a.cname[data-name=\"dash-web\"]').closest('.row').querySelector('[data-state=exited]')");
+    b.click("button[aria-label=\"remove dash-web\"]");
+    b.wait_for("#confirm-dialog");
+    // Escape cancels (the confirm button has the focus).
+    b.type_into("#confirm-yes", ESCAPE);
+    b.wait_js("the dialog to close", T, "return !document.getElementById('confirm-dialog')");
+    assert_eq!(state(&d, "dash-web"), "exited", "nothing removed without confirming");
+    b.click("button[aria-label=\"remove dash-web\"]");
+    b.click("#confirm-yes");
+    b.wait_js("the row to go", T, "return !document.querySelector('a.cname[data-name=\"dash-web\"]')");
+    assert!(d.berth(&["inspect", "dash-web"]).code != 0, "removed from the daemon");
+
+    // Several at once: select two, restart... here: stop both.
+    for n in ["dash-b1", "dash-b2"] {
+        let o = d.berth(&["run", "-d", "--name", n, "busybox", "sleep", "600"]);
+        o.assert_ok();
+        d.track(o.stdout.trim());
+    }
+    b.click("input[aria-label=\"select dash-b1\"]");
+    b.click("input[aria-label=\"select dash-b2\"]");
+    b.wait_js("the bulk bar", T, "return document.querySelector('.bulk') && document.querySelector('.bulk').innerText.startsWith('2 selected')");
+    b.js("[...document.querySelectorAll('.bulk button')].find(x => x.innerText === 'kill').click()", json!([]));
+    b.click("#confirm-yes");
+    assert!(wait_until(T, || state(&d, "dash-b1") == "exited" && state(&d, "dash-b2") == "exited"), "both killed");
+    d.berth(&["rm", "dash-b1", "dash-b2"]).assert_ok();
+
+    // A narrow window keeps names, status and actions.
+    b.resize(480, 860);
+    b.wait_js("the narrow layout", T, "const a = document.querySelector('button[aria-label=\"remove dash-other\"]'); const r = a && a.getBoundingClientRect().right; return a && r <= window.innerWidth + 1 && r <= a.closest('.actions').getBoundingClientRect().right + 1");
+    b.screenshot(&shots(), "containers-narrow");
+    b.resize(1280, 860);
+
+    // An action that fails shows the daemon's error.
+    d.berth(&["pause", "dash-other"]).assert_ok();
+    b.wait_js("paused", T, "return document.querySelector('a.cname[data-name=\"dash-other\"]').closest('.row').querySelector('[data-state=paused]')");
+    d.berth(&["unpause", "dash-other"]).assert_ok();
+    b.click("button[aria-label=\"pause dash-other\"]");
+    wait_until(T, || state(&d, "dash-other") == "paused");
+
+    // Images: remove a tag; the image stays under its other tag.
+    d.berth(&["tag", "busybox", "dash-extra:1"]).assert_ok();
+    b.click("#nav-images");
+    b.wait_for("tr[data-image=\"dash-extra:1\"]");
+    b.js("document.querySelector('tr[data-image=\"busybox:latest\"] button').click()", json!([]));
+    b.wait_js("the image's history", T, "const h = document.querySelector('.history'); return h && h.innerText.includes('History of busybox:latest')");
+    b.screenshot(&shots(), "images");
+    b.click("button[aria-label=\"remove dash-extra:1\"]");
+    b.click("#confirm-yes");
+    b.wait_js("the tag's row to go", T, "return !document.querySelector('tr[data-image=\"dash-extra:1\"]')");
+    let images = d.berth(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(!images.stdout.contains("dash-extra") && images.stdout.contains("busybox:latest"), "{}", images.stdout);
+
+    // Prune removes a dangling image (a commit without a tag).
+    d.berth(&["create", "--name", "dash-c", "busybox", "true"]).assert_ok();
+    let dangling = d.berth(&["commit", "dash-c"]).stdout.trim().to_string();
+    d.berth(&["rm", "dash-c"]).assert_ok();
+    assert!(d.berth(&["images", "-q", "--no-trunc"]).stdout.contains(&dangling));
+    b.click("#nav-containers");
+    b.click("#nav-images");
+    b.click("#images-prune");
+    b.click("#confirm-yes");
+    b.wait_js("the prune's report", T, "const d = document.getElementById('info-dialog'); return d && d.innerText.includes('Reclaimed')");
+    b.click("#dialog-ok");
+    assert!(!d.berth(&["images", "-aq", "--no-trunc"]).stdout.contains(&dangling), "pruned");
+    assert!(d.berth(&["images", "--format", "{{.Repository}}"]).stdout.contains("busybox"), "tagged images stay");
+
+    // Volumes: prune removes an anonymous volume nobody uses.
+    let before = d.berth(&["volume", "ls", "-q"]).stdout;
+    d.berth(&["run", "--name", "dash-anon", "-v", "/data", "busybox", "true"]).assert_ok();
+    d.berth(&["rm", "dash-anon"]).assert_ok();
+    let anon: Vec<String> = d.berth(&["volume", "ls", "-q"]).stdout.lines().filter(|l| !before.contains(*l)).map(str::to_string).collect();
+    assert_eq!(anon.len(), 1, "one anonymous volume left behind: {anon:?}");
+    b.click("#nav-volumes");
+    b.wait_for(&format!("tr[data-volume=\"{}\"]", anon[0]));
+    b.click("#volumes-prune");
+    b.click("#confirm-yes");
+    b.wait_js("the prune's report", T, "const d = document.getElementById('info-dialog'); return d && d.innerText.includes('1 deleted')");
+    b.click("#dialog-ok");
+    assert!(!d.berth(&["volume", "ls", "-q"]).stdout.contains(&anon[0]), "pruned");
+
+    // Volumes: remove one.
+    d.berth(&["volume", "create", "dash-vol"]).assert_ok();
+    b.click("#nav-volumes");
+    b.wait_for("tr[data-volume=\"dash-vol\"]");
+    b.screenshot(&shots(), "volumes");
+    b.click("button[aria-label=\"remove dash-vol\"]");
+    b.click("#confirm-yes");
+    b.wait_js("the volume's row to go", T, "return !document.querySelector('tr[data-volume=\"dash-vol\"]')");
+    assert!(!d.berth(&["volume", "ls", "-q"]).stdout.contains("dash-vol"));
+
+    // Networks: create one from the form, then remove it.
+    b.click("#nav-networks");
+    b.type_into("input[aria-label=\"new network name\"]", "dash-net");
+    b.click("form.inline button[type=submit]");
+    b.wait_for("tr[data-network=\"dash-net\"]");
+    assert!(d.berth(&["network", "ls", "--format", "{{.Name}}"]).stdout.lines().any(|l| l == "dash-net"));
+    b.click("button[aria-label=\"remove dash-net\"]");
+    b.click("#confirm-yes");
+    b.wait_js("the network's row to go", T, "return !document.querySelector('tr[data-network=\"dash-net\"]')");
+    assert!(!d.berth(&["network", "ls", "--format", "{{.Name}}"]).stdout.lines().any(|l| l == "dash-net"));
+
+    for view in ["networks", "events", "system"] {
+        b.click(&format!("#nav-{view}"));
+        b.wait_js(view, T, &format!("return document.getElementById('{view}-table') || document.getElementById('df-table')"));
+        b.screenshot(&shots(), view);
+    }
+    // The events seen since the page opened, and the daemon's facts.
+    b.click("#nav-events");
+    b.wait_js("the removal among the events", T, "return [...document.querySelectorAll('#events-table tr')].some(r => r.innerText.includes('destroy') && r.innerText.includes('dash-web'))");
+    b.click("#nav-system");
+    b.wait_js("version and info", T, "return document.getElementById('version') && document.getElementById('info') && document.getElementById('info').innerText.includes('Storage driver')");
+
+    // From the page itself: a change without the CSRF token is refused.
+    let st = b.js("return fetch('/api/containers/dash-other/kill', {method: 'POST'}).then(r => r.status)", json!([]));
+    assert_eq!(st, 403);
+    assert_eq!(state(&d, "dash-other"), "paused", "nothing changed");
+
+    // The daemon goes away: a banner; it comes back: the banner goes, and
+    // an open container page follows its logs again.
+    b.click("#nav-containers");
+    d.berth(&["unpause", "dash-other"]).assert_ok();
+    b.click("a.cname[data-name=\"dash-other\"]");
+    b.wait_for("#log-lines");
+    d.kill9();
+    b.wait_js("the daemon-unreachable banner", T, "return document.getElementById('daemon-banner')");
+    b.screenshot(&shots(), "daemon-down");
+    d.restart();
+    b.wait_js("the banner to go", Duration::from_secs(30), "return !document.getElementById('daemon-banner') && document.getElementById('log-lines')");
+    d.berth(&["exec", "dash-other", "sh", "-c", "echo after-the-restart > /proc/1/fd/1"]).assert_ok();
+    b.wait_js("a log line written after the restart", T, "return document.getElementById('log-lines').innerText.includes('after-the-restart')");
+
+    drop(b);
+    drop(dash);
+    d.stop();
+}
+
+#[test]
+fn refuses_requests_without_session_csrf_or_own_origin() {
+    let d = TestDaemon::start();
+    let c = d.berth(&["run", "-d", "--name", "dash-guarded", "busybox", "sleep", "600"]);
+    c.assert_ok();
+    d.track(c.stdout.trim());
+    let dash = Dashboard::start(&d);
+    let own = dash.base.clone();
+    let stop = "/api/containers/dash-guarded/stop?t=0";
+
+    // The page itself needs no session; the browser revalidates it.
+    let (st, head, _) = dash.http_full("GET", "/app.js", &[], "");
+    assert_eq!(st, 200);
+    let etag = head.lines().find_map(|l| l.strip_prefix("etag: ")).expect("an ETag").to_string();
+    assert_eq!(dash.http("GET", "/app.js", &[("If-None-Match", &etag)], "").0, 304);
+    assert!(head.contains("content-security-policy: default-src 'self'"), "{head}");
+
+    // No session: reads and changes are refused.
+    assert_eq!(dash.http("GET", "/api/containers/json", &[], "").0, 401);
+    assert_eq!(dash.http("POST", stop, &[("Origin", &own)], "").0, 401);
+    // A wrong token buys nothing and does not spend the right one.
+    let (st, body) = dash.http("GET", "/login?token=0000", &[], "");
+    assert_eq!(st, 403, "{body}");
+    let token = dash.login_url.split("token=").nth(1).expect("token");
+    let (st, _) = dash.http("GET", &format!("/login?token={token}&x=1"), &[("Host", &format!("evil.example:{}", dash.port))], "");
+    assert_eq!(st, 403, "login through a rebinding name");
+
+    let login = format!("/login?token={token}");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", dash.port)).expect("connect");
+    use std::io::{Read, Write};
+    write!(s, "GET {login} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", dash.port).expect("send");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    assert!(raw.starts_with("HTTP/1.1 303"), "{raw}");
+    let set = raw.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).expect("a cookie");
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    let cookie = set.split_once(':').map(|(_, v)| v.trim()).and_then(|v| v.split(';').next()).expect("cookie value").to_string();
+    // The token is spent.
+    assert_eq!(dash.http("GET", &login, &[], "").0, 403, "a second login with the same token");
+
+    let (st, body) = dash.http("GET", "/session", &[("Cookie", &cookie)], "");
+    assert_eq!(st, 200, "{body}");
+    let csrf = serde_json::from_str::<serde_json::Value>(&body).expect("json")["csrf"].as_str().expect("csrf").to_string();
+    assert_eq!(dash.http("GET", "/api/containers/json", &[("Cookie", &cookie)], "").0, 200);
+
+    // With the session: foreign Host or Origin, no CSRF token, a wrong one,
+    // or no Origin on a change: refused, and the container keeps running.
+    let foreign_host = format!("evil.example:{}", dash.port);
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("foreign Origin", vec![("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", "http://evil.example")]),
+        ("foreign Host", vec![("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &own), ("Host", &foreign_host)]),
+        ("no CSRF token", vec![("Cookie", &cookie), ("Origin", &own)]),
+        ("wrong CSRF token", vec![("Cookie", &cookie), ("Origin", &own), ("X-Berth-CSRF", "00")]),
+        ("no Origin", vec![("Cookie", &cookie), ("X-Berth-CSRF", &csrf)]),
+        ("forged cookie", vec![("Cookie", "berth_dashboard=forged"), ("X-Berth-CSRF", &csrf), ("Origin", &own)]),
+    ];
+    for (what, headers) in &cases {
+        let (st, body) = dash.http("POST", stop, headers, "");
+        assert!(st == 403 || st == 401, "{what}: {st} {body}");
+        assert!(body.contains("berth dashboard"), "{what}: {body}");
+    }
+    let (st, _) = dash.http("GET", "/api/containers/json", &[("Cookie", &cookie), ("Origin", "http://evil.example")], "");
+    assert_eq!(st, 403, "a foreign Origin reading");
+    assert_eq!(state(&d, "dash-guarded"), "running", "no refused request changed anything");
+
+    // The shell's endpoints are guarded the same way.
+    assert_eq!(dash.http("POST", "/shell/abc", &[("Cookie", &cookie), ("Origin", &own)], "").0, 403);
+    assert_eq!(dash.http("POST", "/shell/abc/input", &[], "x").0, 401);
+
+    // All present: it stops; the daemon's errors come through as they are.
+    let (st, body) = dash.http("POST", stop, &[("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &own)], "");
+    assert_eq!(st, 204, "{body}");
+    assert_eq!(state(&d, "dash-guarded"), "exited");
+    let (st, body) = dash.http("POST", "/api/containers/nope/start", &[("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &own)], "");
+    assert_eq!(st, 404, "{body}");
+    assert!(body.contains("No such container: nope"), "{body}");
+    let (st, _) = dash.http("GET", "/api/../../etc/passwd", &[("Cookie", &cookie)], "");
+    assert_eq!(st, 400);
+
+    // Logout ends the session.
+    assert_eq!(dash.http("POST", "/logout", &[("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &own)], "").0, 200);
+    assert_eq!(dash.http("GET", "/api/containers/json", &[("Cookie", &cookie)], "").0, 401);
+    drop(dash);
+
+    // Only loopback without TLS.
+    let out = d.berth(&["dashboard", "--addr", "0.0.0.0:0"]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("refusing to listen on 0.0.0.0:0") && out.stderr.contains("loopback"), "{}", out.stderr);
+    d.stop();
+}
+
+#[test]
+fn a_thousand_containers_are_virtualised_and_searchable() {
+    let d = TestDaemon::start();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let d = &d;
+            s.spawn(move || {
+                for i in (t..1000).step_by(4) {
+                    let (st, body) = d.api("POST", &format!("/containers/create?name=dash-k-{i:04}"), Some(r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"NetworkMode":"none"}}"#));
+                    assert_eq!(st, 201, "{body}");
+                }
+            });
+        }
+    });
+    let dash = Dashboard::start(&d);
+    let b = Browser::start();
+    b.goto(&dash.login_url);
+    b.wait_js("the whole list", T, "const c = document.getElementById('container-count'); return c && c.innerText === '1000 of 1000'");
+    let rows = b.js("return document.querySelectorAll('#container-list .row').length", json!([]));
+    assert!(rows.as_u64().is_some_and(|n| (10..100).contains(&n)), "only the visible rows are in the page: {rows}");
+    assert!(b.find("a.cname[data-name=\"dash-k-0999\"]").is_none(), "the last row is not rendered before scrolling");
+    // The keyboard moves between rows.
+    b.js("document.querySelector('a.cname[data-name=\"dash-k-0000\"]').focus()", json!([]));
+    b.type_into("a.cname[data-name=\"dash-k-0000\"]", "\u{E015}\u{E015}");
+    b.wait_js("focus two rows down", T, "return document.activeElement && document.activeElement.dataset.name === 'dash-k-0002'");
+    b.js("const l = document.getElementById('container-list'); l.scrollTop = l.scrollHeight; l.dispatchEvent(new Event('scroll'))", json!([]));
+    b.wait_js("the last row after scrolling", T, "return document.querySelector('a.cname[data-name=\"dash-k-0999\"]')");
+    b.type_into("#container-search", "dash-k-0500");
+    b.wait_js("the search", T, "return document.getElementById('container-count').innerText === '1 of 1000' && document.querySelector('a.cname[data-name=\"dash-k-0500\"]')");
+    b.screenshot(&shots(), "containers-1000-search");
+    drop(b);
+    drop(dash);
+    d.stop();
+}
+
+#[test]
+fn tls_for_addresses_beyond_loopback() {
+    let d = TestDaemon::start();
+    let certs = berth_e2e::certs::Certs::generate(d.dir());
+    let (cert, key) = (certs.server_cert().display().to_string(), certs.server_key().display().to_string());
+    let refused = |args: &[&str], want: &str| {
+        let mut all = vec!["dashboard"];
+        all.extend_from_slice(args);
+        let out = d.berth(&all);
+        assert_ne!(out.code, 0, "{args:?}");
+        assert!(out.stderr.contains(want), "{args:?}: {}", out.stderr);
+    };
+    refused(&["--addr", "0.0.0.0:0"], "only with TLS (--tls-cert and --tls-key)");
+    refused(&["--addr", "127.0.0.1:0", "--tls-cert", &cert], "--tls-cert and --tls-key go together");
+    refused(&["--addr", "0.0.0.0:0", "--tls-cert", &cert, "--tls-key", &key], "needs --public-host");
+    refused(&["--addr", "127.0.0.1:0", "--tls-cert", &key, "--tls-key", &key], "cannot read TLS certificate");
+
+    // Over HTTPS the login works and the cookie is Secure; plain HTTP gets nothing.
+    let dash = Dashboard::start_with(&d, &["--tls-cert", &cert, "--tls-key", &key]);
+    assert!(dash.login_url.starts_with("https://127.0.0.1:"), "{}", dash.login_url);
+    let ca = certs.ca().display().to_string();
+    let out = std::process::Command::new("curl").args(["-s", "-i", "--cacert", &ca, &dash.login_url]).output().expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("HTTP/1.1 303"), "{text}");
+    assert!(text.to_ascii_lowercase().lines().any(|l| l.starts_with("set-cookie:") && l.contains("httponly") && l.contains("secure")), "{text}");
+    let plain = std::process::Command::new("curl").args(["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", &format!("http://127.0.0.1:{}/", dash.port)]).output().expect("curl");
+    assert_eq!(String::from_utf8_lossy(&plain.stdout), "000", "plain HTTP must not be answered");
+    drop(dash);
+    d.stop();
+}
+
+#[test]
+fn works_against_a_remote_daemon_over_tls() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let certs = berth_e2e::certs::Certs::generate(tmp.path());
+    let tcp = format!("tcp://127.0.0.1:{}", berth_e2e::certs::free_port());
+    let mut args: Vec<String> = vec!["-H".into(), tcp.clone(), "--tlsverify".into()];
+    for (flag, p) in [("--tlscacert", certs.ca()), ("--tlscert", certs.server_cert()), ("--tlskey", certs.server_key())] {
+        args.push(flag.into());
+        args.push(p.display().to_string());
+    }
+    let d = TestDaemon::start_with(berth_e2e::Setup { args, config: None });
+    let c = d.berth(&["run", "-d", "--name", "dash-remote", "busybox", "sleep", "600"]);
+    c.assert_ok();
+    d.track(c.stdout.trim());
+    let good = certs.client_dir();
+    let (ca, cert, key) = (good.join("ca.pem").display().to_string(), good.join("cert.pem").display().to_string(), good.join("key.pem").display().to_string());
+    let dash = Dashboard::start_for(&d, &["-H", &tcp, "--tlsverify", "--tlscacert", &ca, "--tlscert", &cert, "--tlskey", &key], &[]);
+    let (cookie, csrf) = dash.login();
+    let (st, body) = dash.http("GET", "/api/containers/json", &[("Cookie", &cookie)], "");
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("/dash-remote"), "{body}");
+    let (st, body) = dash.http("POST", "/api/containers/dash-remote/stop?t=0", &[("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &dash.base)], "");
+    assert_eq!(st, 204, "{body}");
+    assert_eq!(state(&d, "dash-remote"), "exited");
+    drop(dash);
+    d.stop();
+}
