@@ -23,6 +23,10 @@ pub struct RegistryConfig {
     pub mirrors: Vec<String>,
     /// `certs.d` directories, searched for `HOST/`.
     pub certs_dirs: Vec<PathBuf>,
+    /// Where `docker.io` is served, when not Docker Hub's API host: the
+    /// tests point it at a closed loopback port so that no test can reach
+    /// the internet, and an air-gapped site can point it at its own copy.
+    pub hub_host: Option<String>,
 }
 
 impl RegistryConfig {
@@ -133,7 +137,7 @@ impl Registry {
                     None => hosts.push((m.trim_start_matches("https://").to_string(), true)),
                 }
             }
-            hosts.push((DOCKER_HUB_API_HOST.to_string(), false));
+            hosts.push((self.config.hub_host.clone().unwrap_or_else(|| DOCKER_HUB_API_HOST.to_string()), false));
         } else {
             hosts.push((domain.to_string(), false));
         }

@@ -247,6 +247,7 @@ pub fn resolve(args: Args, file: FileConfig, flags: GivenFlags, config_file: Pat
         insecure: args.insecure_registry.clone(),
         mirrors: args.registry_mirror.clone(),
         certs_dirs: berth_distribution::RegistryConfig::default_certs_dirs(),
+        hub_host: std::env::var("BERTH_DOCKER_HUB_HOST").ok().filter(|h| !h.is_empty()),
     };
     let registry = with_file_registries(&args_registry, &f);
     Ok(Options {

@@ -123,6 +123,8 @@ impl TestDaemon {
             .expect("open berthd.log");
         let _ = std::fs::remove_file(self.sock());
         let mut cmd = Command::new(self.bin.join("berthd"));
+        // Docker Hub is a closed loopback port: no test reaches the internet.
+        cmd.env("BERTH_DOCKER_HUB_HOST", "127.0.0.1:9");
         match &self.setup.config {
             Some(extra) => {
                 // A restart keeps what the test has written since.
