@@ -32,8 +32,14 @@ pub struct VethPlan {
 
 pub trait Links: Send + Sync {
     /// Creates the bridge unless it exists, gives it each `gateway/prefix`
-    /// (one per subnet of the network), and brings it up.
-    fn ensure_bridge(&self, name: &str, gateways: &[(IpAddr, u8)]) -> Result<(), NetError>;
+    /// (one per subnet of the network), and brings it up. A bridge made
+    /// here carries `owner` as its alias (IFLA_IFALIAS); one that already
+    /// existed keeps whatever alias it had.
+    fn ensure_bridge(&self, name: &str, gateways: &[(IpAddr, u8)], owner: &str) -> Result<(), NetError>;
+    /// Deletes bridge `name` only when its alias is `owner`, so that a
+    /// daemon never deletes a bridge it did not make (one the admin made,
+    /// or another daemon's). Returns whether it was deleted (or missing).
+    fn delete_bridge(&self, name: &str, owner: &str) -> Result<bool, NetError>;
     /// Deletes a link in the host namespace; a missing one is fine.
     fn delete_link(&self, name: &str) -> Result<(), NetError>;
     /// Creates and configures a veth pair for `plan`.
@@ -53,10 +59,35 @@ pub fn valid_ifname(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
 }
 
-pub fn bridge_script(name: &str, gateways: &[(IpAddr, u8)], exists: bool) -> String {
+/// The alias berthd gives the bridges it makes: `berth:` and its data
+/// root, so `ip link` tells whose a bridge is. A root that `ip -batch`
+/// could not take as one word, or too long for an alias (IFALIASZ is
+/// 256), is named by a digest instead.
+pub fn owner_alias(data_root: &std::path::Path) -> String {
+    let root = data_root.to_string_lossy();
+    if root.len() <= 200 && root.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\' && b != b'#') {
+        format!("berth:{root}")
+    } else {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(root.as_bytes());
+        format!("berth:sha256-{}", hex::encode(&d[..16]))
+    }
+}
+
+/// The alias of link `name` in the host namespace ("" when it has none).
+pub fn link_alias(name: &str) -> Option<String> {
+    if !valid_ifname(name) {
+        return None;
+    }
+    let raw = std::fs::read_to_string(std::path::Path::new("/sys/class/net").join(name).join("ifalias")).ok()?;
+    Some(raw.trim_end_matches('\n').to_string())
+}
+
+pub fn bridge_script(name: &str, gateways: &[(IpAddr, u8)], exists: bool, owner: &str) -> String {
     let mut s = String::new();
     if !exists {
         s.push_str(&format!("link add name {name} type bridge\n"));
+        s.push_str(&format!("link set dev {name} alias {owner}\n"));
     }
     for (gw, prefix) in gateways {
         // No duplicate address detection: the gateway answers at once.
@@ -89,7 +120,7 @@ fn ip_batch(netns: Option<&str>, script: &str) -> Result<(), NetError> {
 
 /// Creates bridge `name` with its gateways unless it exists, and brings
 /// it up, through `ip -batch` (once per network, so a process is fine).
-fn ensure_bridge_with_ip(name: &str, gateways: &[(IpAddr, u8)]) -> Result<(), NetError> {
+fn ensure_bridge_with_ip(name: &str, gateways: &[(IpAddr, u8)], owner: &str) -> Result<(), NetError> {
     if !valid_ifname(name) {
         return Err(NetError::Invalid(format!("invalid bridge name {name:?}")));
     }
@@ -97,7 +128,7 @@ fn ensure_bridge_with_ip(name: &str, gateways: &[(IpAddr, u8)]) -> Result<(), Ne
         // A bridge made while the host's default had IPv6 off keeps it off.
         let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{name}/disable_ipv6"), "0");
     }
-    ip_batch(None, &bridge_script(name, gateways, link_exists(name)))?;
+    ip_batch(None, &bridge_script(name, gateways, link_exists(name), owner))?;
     // Published ports on 127.0.0.1 are DNAT'd to the bridge: the kernel
     // must route loopback sources out of it.
     let _ = std::fs::write(format!("/proc/sys/net/ipv4/conf/{name}/route_localnet"), "1");
@@ -108,6 +139,8 @@ fn ensure_bridge_with_ip(name: &str, gateways: &[(IpAddr, u8)]) -> Result<(), Ne
 #[derive(Default)]
 pub struct FakeLinks {
     pub log: std::sync::Mutex<Vec<String>>,
+    /// Bridges that exist but were not made by this daemon.
+    pub foreign: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl FakeLinks {
@@ -122,10 +155,15 @@ impl FakeLinks {
 }
 
 impl Links for FakeLinks {
-    fn ensure_bridge(&self, name: &str, gateways: &[(IpAddr, u8)]) -> Result<(), NetError> {
+    fn ensure_bridge(&self, name: &str, gateways: &[(IpAddr, u8)], _owner: &str) -> Result<(), NetError> {
         let list: Vec<String> = gateways.iter().map(|(g, p)| format!("{g}/{p}")).collect();
         self.rec(format!("bridge {name} {}", list.join(" ")));
         Ok(())
+    }
+    fn delete_bridge(&self, name: &str, _owner: &str) -> Result<bool, NetError> {
+        let foreign = self.foreign.lock().map(|f| f.contains(name)).unwrap_or(false);
+        self.rec(format!("{} {name}", if foreign { "keep" } else { "del" }));
+        Ok(!foreign)
     }
     fn delete_link(&self, name: &str) -> Result<(), NetError> {
         self.rec(format!("del {name}"));
@@ -179,8 +217,16 @@ fn in_netns<T: Send>(
 }
 
 impl Links for NetlinkLinks {
-    fn ensure_bridge(&self, name: &str, gateways: &[(IpAddr, u8)]) -> Result<(), NetError> {
-        ensure_bridge_with_ip(name, gateways)
+    fn ensure_bridge(&self, name: &str, gateways: &[(IpAddr, u8)], owner: &str) -> Result<(), NetError> {
+        ensure_bridge_with_ip(name, gateways, owner)
+    }
+
+    fn delete_bridge(&self, name: &str, owner: &str) -> Result<bool, NetError> {
+        match link_alias(name) {
+            None => Ok(true),
+            Some(alias) if alias == owner => self.delete_link(name).map(|()| true),
+            Some(_) => Ok(false),
+        }
     }
 
     fn delete_link(&self, name: &str) -> Result<(), NetError> {
@@ -268,16 +314,27 @@ mod tests {
     fn mac_and_bridge_script() {
         assert_eq!(plan().mac, "02:42:ac:12:00:02");
         let gw: IpAddr = Ipv4Addr::new(10, 0, 0, 1).into();
-        assert_eq!(bridge_script("b0", &[(gw, 24)], true), "addr replace 10.0.0.1/24 dev b0\nlink set b0 up\n");
+        assert_eq!(bridge_script("b0", &[(gw, 24)], true, "berth:/d"), "addr replace 10.0.0.1/24 dev b0\nlink set b0 up\n");
         assert_eq!(
-            bridge_script("b0", &[(gw, 24)], false),
-            "link add name b0 type bridge\naddr replace 10.0.0.1/24 dev b0\nlink set b0 up\n"
+            bridge_script("b0", &[(gw, 24)], false, "berth:/d"),
+            "link add name b0 type bridge\nlink set dev b0 alias berth:/d\naddr replace 10.0.0.1/24 dev b0\nlink set b0 up\n"
         );
         let gw6: IpAddr = "fd00:1::1".parse().unwrap();
         assert_eq!(
-            bridge_script("b0", &[(gw, 24), (gw6, 64)], true),
+            bridge_script("b0", &[(gw, 24), (gw6, 64)], true, "berth:/d"),
             "addr replace 10.0.0.1/24 dev b0\naddr replace fd00:1::1/64 dev b0 nodad\nlink set b0 up\n"
         );
+    }
+
+    #[test]
+    fn the_owner_alias_is_one_word_of_bounded_length() {
+        assert_eq!(owner_alias(std::path::Path::new("/var/lib/berth")), "berth:/var/lib/berth");
+        for odd in ["/data root/x", "/a#b", &format!("/{}", "d".repeat(300))] {
+            let a = owner_alias(std::path::Path::new(odd));
+            assert!(a.starts_with("berth:sha256-") && a.len() == "berth:sha256-".len() + 32, "{a}");
+            assert_eq!(a, owner_alias(std::path::Path::new(odd)), "stable");
+        }
+        assert_ne!(owner_alias(std::path::Path::new("/a b")), owner_alias(std::path::Path::new("/a  b")));
     }
 
     #[test]

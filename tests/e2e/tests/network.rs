@@ -435,19 +435,7 @@ fn a_second_daemon_on_the_same_bridge_is_refused_naming_the_owner() {
     std::fs::create_dir_all(&dir).expect("mkdir");
     let sock = dir.join("sock");
     let berthd = d.bin_dir().join("berthd");
-    let spawn = || {
-        let mut cmd = Command::new(&berthd);
-        cmd.arg("--data-root").arg(dir.join("data")).arg("--exec-root").arg(dir.join("exec"));
-        cmd.arg("-H").arg(format!("unix://{}", sock.display())).arg("--pidfile").arg(dir.join("pid"));
-        cmd.args(["--bridge", &bridge]);
-        if let Ok(r) = std::env::var("BERTH_E2E_RUNTIME") {
-            if !r.is_empty() {
-                cmd.args(["--default-runtime", &r]);
-            }
-        }
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(std::fs::File::create(dir.join("log")).expect("log"));
-        cmd.spawn().expect("spawn second berthd")
-    };
+    let spawn = || spawn_berthd(&berthd, &dir, &bridge);
     let mut second = spawn();
     if !berth_e2e::wait_until(Duration::from_secs(20), || second.try_wait().ok().flatten().is_some()) {
         let _ = second.kill();
@@ -480,4 +468,74 @@ fn a_second_daemon_on_the_same_bridge_is_refused_naming_the_owner() {
     assert!(!Command::new("ip").args(["link", "show", &bridge]).stderr(Stdio::null()).status().expect("ip").success(), "bridge left behind");
     assert_eq!(rules(), 0, "chains left behind");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A berthd of the test's own on `dir` (data, exec, sock, pid, log) with
+/// default bridge `bridge`, outside the harness.
+fn spawn_berthd(berthd: &std::path::Path, dir: &std::path::Path, bridge: &str) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(berthd);
+    cmd.arg("--data-root").arg(dir.join("data")).arg("--exec-root").arg(dir.join("exec"));
+    cmd.arg("-H").arg(format!("unix://{}", dir.join("sock").display())).arg("--pidfile").arg(dir.join("pid"));
+    cmd.args(["--bridge", bridge]);
+    cmd.env("BERTH_DOCKER_HUB_HOST", "127.0.0.1:9");
+    if let Ok(r) = std::env::var("BERTH_E2E_RUNTIME") {
+        if !r.is_empty() {
+            cmd.args(["--default-runtime", &r]);
+        }
+    }
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(std::fs::File::create(dir.join("log")).expect("log"));
+    cmd.spawn().expect("spawn berthd")
+}
+
+/// berthd marks the bridges it makes with `berth:<data root>` (their
+/// alias) and deletes only those: a default bridge the admin made
+/// (`--bridge` naming an existing link, as dockerd's `-b`) is used, loses
+/// berthd's rules at shutdown, and stays.
+#[test]
+fn a_bridge_berthd_did_not_make_is_never_deleted() {
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+    let alias = |link: &str| std::fs::read_to_string(format!("/sys/class/net/{link}/ifalias")).map(|a| a.trim().to_string());
+    let d = TestDaemon::start();
+    assert_eq!(alias(&d.bridge()).expect("alias of the daemon's bridge"), format!("berth:{}", d.data_root().display()));
+    let foreign = format!("bf{:x}", std::process::id());
+    let ip = |args: &[&str]| {
+        let out = Command::new("ip").args(args).output().expect("ip");
+        assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    ip(&["link", "add", &foreign, "type", "bridge"]);
+    let dir = std::env::temp_dir().join(format!("berth-e2e-foreign-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let result = std::panic::catch_unwind(|| {
+        let mut other = spawn_berthd(&d.bin_dir().join("berthd"), &dir, &foreign);
+        let host = format!("unix://{}", dir.join("sock").display());
+        let up = berth_e2e::wait_until(Duration::from_secs(20), || {
+            Command::new("docker").args(["-H", &host, "version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+        });
+        let ran = up
+            && Command::new("docker")
+                .args(["-H", &host, "network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "bridge"])
+                .output()
+                .is_ok_and(|o| o.status.success() && !o.stdout.is_empty());
+        let marked = alias(&foreign).unwrap_or_default();
+        // SAFETY: signalling the child we spawned.
+        unsafe { libc::kill(other.id() as i32, libc::SIGTERM) };
+        let _ = other.wait();
+        let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+        assert!(ran, "berthd on an existing bridge did not serve:\n{log}");
+        assert_eq!(marked, "", "berthd marked a bridge it did not make");
+        assert!(std::path::Path::new("/sys/class/net").join(&foreign).exists(), "berthd deleted a bridge it did not make:\n{log}");
+        assert!(log.contains(&format!("leaving bridge {foreign}: this berthd did not make it")), "{log}");
+        let rules = Command::new("iptables-save").output().expect("iptables-save");
+        let left: Vec<String> = String::from_utf8_lossy(&rules.stdout).lines().filter(|l| l.contains(&format!("BERTH-{foreign}"))).map(String::from).collect();
+        assert!(left.is_empty(), "its rules stayed: {left:?}");
+    });
+    ip(&["link", "del", &foreign]);
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+    d.stop();
 }

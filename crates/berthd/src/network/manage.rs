@@ -175,7 +175,7 @@ impl NetworkManager {
         let pools = super::pools::allocators(n).map_err(net_error)?;
         let mut gateways: Vec<(IpAddr, u8)> = pools4.iter().map(|p| (p.gateway.into(), p.subnet.prefix())).collect();
         gateways.extend(n.ipv6.iter().map(|p| (p.gateway.into(), p.subnet.prefix())));
-        self.links.ensure_bridge(&n.bridge, &gateways).map_err(net_error)?;
+        self.links.ensure_bridge(&n.bridge, &gateways, &self.owner_alias()).map_err(net_error)?;
         if let Some(f) = Self::fw_of(n) {
             self.fw.add(&network_rules(&self.chains, &f)).map_err(net_error)?;
         }
@@ -252,7 +252,16 @@ impl NetworkManager {
         if let Some(f) = Self::fw_of(n) {
             let _ = self.fw.delete(&network_rules(&self.chains, &f));
         }
-        let _ = self.links.delete_link(&n.bridge);
+        match self.links.delete_bridge(&n.bridge, &self.owner_alias()) {
+            Ok(true) => {}
+            Ok(false) => crate::daemon::log(&format!("leaving bridge {}: this berthd did not make it", n.bridge)),
+            Err(e) => crate::daemon::log(&format!("deleting bridge {}: {e}", n.bridge)),
+        }
+    }
+
+    /// The alias marking the bridges this daemon makes (berth_net::link).
+    fn owner_alias(&self) -> String {
+        berth_net::link::owner_alias(&self.cfg.data_root)
     }
 
     /// `network rm`: refused for built-ins and networks with containers.
