@@ -110,13 +110,20 @@ impl Iptables {
         }
     }
 
-    fn remove_chains(f: Family, chains: &[(&'static str, &str)]) {
-        for (t, name) in chains {
-            let _ = run(f.cmd(), &["-w", "-t", t, "-F", name], None);
+    /// Flushes and deletes `chains`; returns what failed, beyond chains
+    /// already gone.
+    fn remove_chains(f: Family, chains: &[(&'static str, &str)]) -> Vec<String> {
+        let mut failed = Vec::new();
+        for op in ["-F", "-X"] {
+            for (t, name) in chains {
+                match run(f.cmd(), &["-w", "-t", t, op, name], None) {
+                    Err(NetError::Command { msg, .. }) if msg.contains("No chain/target/match") || msg.contains("does not exist") => {}
+                    Err(e) => failed.push(e.to_string()),
+                    Ok(()) => {}
+                }
+            }
         }
-        for (t, name) in chains {
-            let _ = run(f.cmd(), &["-w", "-t", t, "-X", name], None);
-        }
+        failed
     }
 }
 
@@ -137,10 +144,14 @@ impl Firewall for Iptables {
 
     fn teardown(&self, c: &Chains) -> Result<(), NetError> {
         Iptables::delete_jumps(Family::V4, &c.jumps());
-        Iptables::remove_chains(Family::V4, &c.all());
+        let mut failed = Iptables::remove_chains(Family::V4, &c.all());
         Iptables::delete_jumps(Family::V6, &c.jumps6());
-        Iptables::remove_chains(Family::V6, &c.all6());
-        Ok(())
+        failed.extend(Iptables::remove_chains(Family::V6, &c.all6()));
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(NetError::Command { cmd: "removing the daemon's chains".into(), msg: failed.join("; ") })
+        }
     }
 
     fn add(&self, rules: &[Rule]) -> Result<(), NetError> {

@@ -250,7 +250,9 @@ impl NetworkManager {
     /// The bridge and its rules (slow: never under the state lock).
     fn tear_down_net(&self, n: &NetworkRecord) {
         if let Some(f) = Self::fw_of(n) {
-            let _ = self.fw.delete(&network_rules(&self.chains, &f));
+            if let Err(e) = self.fw.delete(&network_rules(&self.chains, &f)) {
+                crate::daemon::log(&format!("removing the rules of {}: {e}", n.bridge));
+            }
         }
         match self.links.delete_bridge(&n.bridge, &self.owner_alias()) {
             Ok(true) => {}
@@ -318,7 +320,9 @@ impl NetworkManager {
                 self.tear_down_net(&n);
                 self.lock().alloc.remove(&n.id);
             }
-            let _ = self.fw.teardown(&self.chains);
+            if let Err(e) = self.fw.teardown(&self.chains) {
+                crate::daemon::log(&format!("shutdown: {e}"));
+            }
         }
         // Last: the bridge is ours until everything above is done.
         drop(self.owner.lock().unwrap_or_else(|e| e.into_inner()).take());
