@@ -89,6 +89,12 @@ async function waitForDaemon() {
   }
 }
 
+// Something changed that no event announced (a pull's end): views refetch.
+export function touch() {
+  state.changed++;
+  emit();
+}
+
 export function start() {
   refreshContainers();
   followEvents();

@@ -76,6 +76,13 @@ impl Registry {
         assert!(o.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&o.stderr));
     }
 
+    /// Where the registry keeps a blob (`sha256:HEX`) on disk: tests delete
+    /// it to make a pull fail half-way.
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir.path().join("data/docker/registry/v2/blobs/sha256").join(&hex[..2.min(hex.len())]).join(hex).join("data")
+    }
+
     pub fn manifest_digest(&self, name: &str, tag: &str, creds: Option<&str>) -> String {
         let mut c = Command::new("skopeo");
         c.args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"]);
