@@ -10,7 +10,7 @@
 use berth_e2e::dashboard::Dashboard;
 use berth_e2e::registry::{no_image, three_layer_archive, Registry};
 use berth_e2e::webdriver::{Browser, Engine, ENTER, ESCAPE};
-use berth_e2e::{wait_until, TestDaemon};
+use berth_e2e::{busybox_tar, wait_until, TestDaemon};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -388,6 +388,42 @@ fn pulls_an_image_with_progress(engine: Engine) {
     assert_eq!(d.berth(&["images", "-a", "--no-trunc"]).assert_ok().out(), before, "failed pulls changed nothing");
 
     drop(b);
+    drop(dash);
+    d.stop();
+}
+
+/// A pull from the page gets the credentials `berth login` stored for its
+/// registry (the dashboard adds `X-Registry-Auth`; the browser never sees
+/// them); without them the daemon's refusal comes through and nothing is
+/// pulled.
+#[test]
+fn pulls_with_the_credentials_berth_login_stored() {
+    let reg = Registry::start(Some(("dashuser", "dash-pw-1")));
+    reg.push(busybox_tar(), "private/box:v1", Some("dashuser:dash-pw-1"));
+    let d = TestDaemon::start();
+    let dash = Dashboard::start(&d);
+    let (cookie, csrf) = dash.login();
+    let name = format!("{}/private/box:v1", reg.host());
+    let path = format!("/api/images/create?fromImage={}%2Fprivate%2Fbox&tag=v1", reg.host().replace(':', "%3A"));
+    let headers = [("Cookie", cookie.as_str()), ("X-Berth-CSRF", csrf.as_str()), ("Origin", dash.base.as_str())];
+
+    let (st, body) = dash.http("POST", &path, &headers, "");
+    assert!(st >= 400 && body.contains("no basic auth credentials"), "{st} {body}");
+    no_image(&d, &name);
+
+    d.berth(&["login", "-u", "dashuser", "-p", "dash-pw-1", &reg.host()]).assert_ok();
+    let (st, body) = dash.http("POST", &path, &headers, "");
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains(&format!("Status: Downloaded newer image for {name}")), "{body}");
+    assert!(!body.contains("dash-pw-1"), "{body}");
+    d.berth(&["image", "inspect", &name]).assert_ok();
+
+    // Read at each pull: after a logout the registry refuses again.
+    d.berth(&["rmi", &name]).assert_ok();
+    d.berth(&["logout", &reg.host()]).assert_ok();
+    let (st, body) = dash.http("POST", &path, &headers, "");
+    assert!(st >= 400 && body.contains("no basic auth credentials"), "{st} {body}");
+    no_image(&d, &name);
     drop(dash);
     d.stop();
 }
