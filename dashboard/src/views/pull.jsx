@@ -1,20 +1,24 @@
 // Pulling an image: the form, and one panel per pull with a row per layer
 // (its phase and a progress bar), the daemon's status lines and its error.
-import { useState } from 'preact/hooks';
+import { useRef } from 'preact/hooks';
 import { dismiss, startPull, usePulls } from '../pulls.js';
 import { bytes } from '../format.js';
 
+// The input is read when the form is sent, not kept in state: a fast
+// typist (or a WebDriver) can press Enter before the last keystroke's
+// render.
 export function PullForm() {
-  const [ref, setRef] = useState('');
+  const input = useRef();
   const submit = (e) => {
     e.preventDefault();
-    if (!ref.trim()) return;
+    const ref = input.current.value.trim();
+    if (!ref) return;
     startPull(ref);
-    setRef('');
+    input.current.value = '';
   };
   return (
     <form class="inline" id="pull-form" onSubmit={submit}>
-      <input placeholder="image to pull, e.g. alpine:3.20" aria-label="image to pull" required size="32" value={ref} onInput={(e) => setRef(e.target.value)} />
+      <input ref={input} placeholder="image to pull, e.g. alpine:3.20" aria-label="image to pull" required size="32" />
       <button type="submit" id="pull-submit">Pull</button>
     </form>
   );

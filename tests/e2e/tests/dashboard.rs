@@ -56,6 +56,7 @@ fn drives_containers_logs_shell_images_volumes(engine: Engine) {
     // The login link sets the session and lands on the containers view.
     b.goto(&dash.login_url);
     b.wait_js("the running container's row", T, "const r = document.querySelector('a.cname[data-name=\"dash-web\"]'); return r && r.closest('.row').querySelector('[data-state=running]') !== null");
+    b.js("window.__log = []; const f = window.fetch; window.fetch = (u, o) => (window.__log.push(['start', String(u), o && o.method, performance.now()|0]), f(u, o)).then(r => { window.__log.push([String(u), r.status, performance.now()|0]); return r; }, e => { window.__log.push([String(u), String(e), performance.now()|0]); throw e; });", json!([]));
     let url = b.js("return location.href", json!([]));
     assert!(!url.as_str().unwrap_or("").contains("token"), "token left in the address bar: {url}");
     // A container started now shows up without a reload (events).
@@ -130,7 +131,7 @@ fn drives_containers_logs_shell_images_volumes(engine: Engine) {
     // Stop and remove from the containers view (remove asks first).
     b.click("#nav-containers");
     b.click("button[aria-label=\"stop dash-web\"]");
-    assert!(wait_until(T, || state(&d, "dash-web") == "exited"), "stopped through the page");
+    assert!(wait_until(T, || state(&d, "dash-web") == "exited"), "stopped through the page: {}", b.js("return JSON.stringify(window.__log)", json!([])));
     b.wait_js("the stopped state", T, "return document.querySelector('a.cname[data-name=\"dash-web\"]').closest('.row').querySelector('[data-state=exited]')");
     b.click("button[aria-label=\"remove dash-web\"]");
     b.wait_for("#confirm-dialog");
@@ -618,6 +619,35 @@ fn works_against_a_remote_daemon_over_tls() {
     let (st, body) = dash.http("POST", "/api/containers/dash-remote/stop?t=0", &[("Cookie", &cookie), ("X-Berth-CSRF", &csrf), ("Origin", &dash.base)], "");
     assert_eq!(st, 204, "{body}");
     assert_eq!(state(&d, "dash-remote"), "exited");
+    drop(dash);
+    d.stop();
+}
+
+#[test]
+#[ignore = "debug"]
+fn zz_debug_firefox() {
+    let d = TestDaemon::start();
+    let web = d.berth(&["run", "-d", "--name", "dash-web", "busybox", "sleep", "600"]);
+    d.track(web.stdout.trim());
+    let dash = Dashboard::start(&d);
+    let b = Browser::start_in(Engine::Firefox);
+    b.goto(&dash.login_url);
+    b.wait_js("row", T, "return document.querySelector('a.cname[data-name=\"dash-web\"]')");
+    b.js("window.__log = []; const f = window.fetch; window.fetch = (u, o) => (window.__log.push(['start', String(u), o && o.method, performance.now()]), f(u, o)).then(r => { window.__log.push([String(u), o && o.method, r.status, performance.now()]); return r; }, e => { window.__log.push([String(u), String(e)]); throw e; }); document.addEventListener('click', e => window.__log.push(['click', e.target.outerHTML.slice(0, 120)]), true); document.addEventListener('submit', e => window.__log.push(['submit']), true);", json!([]));
+    b.click("button[aria-label=\"stop dash-web\"]");
+    std::thread::sleep(Duration::from_secs(14));
+    eprintln!("STATE {}", state(&d, "dash-web"));
+    eprintln!("LOG {}", b.js("return JSON.stringify(window.__log)", json!([])));
+    eprintln!("TEXT {}", b.js("return document.body.innerText", json!([])));
+    b.screenshot(&shots(Engine::Firefox), "debug1");
+    b.click("#nav-images");
+    b.wait_for("#images-table");
+    b.type_into("input[aria-label=\"image to pull\"]", &format!("busybox:nope{ENTER}"));
+    std::thread::sleep(Duration::from_secs(8));
+    eprintln!("LOG {}", b.js("return JSON.stringify(window.__log)", json!([])));
+    eprintln!("TEXT {}", b.js("return document.body.innerText", json!([])));
+    b.screenshot(&shots(Engine::Firefox), "debug2");
+    drop(b);
     drop(dash);
     d.stop();
 }
