@@ -11,7 +11,7 @@ use berth_client::{Client, ClientError, RequestBody};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE};
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 
 /// Request bodies are small JSON documents (create, update, connect).
 const MAX_BODY: usize = 1 << 20;
@@ -33,8 +33,28 @@ pub async fn forward(client: &Client, req: Request<Incoming>, path_and_query: &s
         }
         _ => None,
     };
-    let header = registry_auth.as_deref().map(|h| ("X-Registry-Auth", h));
-    match client.forward_with_header(method, path_and_query, header, body).await {
+    let changes = !matches!(method, Method::GET | Method::HEAD);
+    let send = {
+        let (client, pq) = (client.clone(), path_and_query.to_string());
+        async move {
+            let header = registry_auth.as_deref().map(|h| ("X-Registry-Auth", h));
+            client.forward_with_header(method, &pq, header, body).await
+        }
+    };
+    // A change runs to its end even when the browser's connection is cut
+    // before the daemon answers (Firefox cuts connections that stay silent
+    // after the host's network changes, as a container's veth pair does);
+    // the page learns the outcome from the event stream. Reads stop with
+    // their connection.
+    let answer = if changes {
+        match tokio::spawn(send).await {
+            Ok(a) => a,
+            Err(_) => return error(StatusCode::BAD_GATEWAY, "berth dashboard: the request to the daemon failed"),
+        }
+    } else {
+        send.await
+    };
+    match answer {
         Ok(resp) => {
             let mut out = Response::builder().status(resp.status()).header(CACHE_CONTROL, "no-store");
             if let Some(ct) = resp.headers().get(CONTENT_TYPE) {

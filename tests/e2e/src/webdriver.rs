@@ -51,6 +51,17 @@ impl Browser {
     }
 
     pub fn start_in(engine: Engine) -> Browser {
+        Browser::start_full(engine, false)
+    }
+
+    /// Firefox as users run it: it cuts connections that stay silent for
+    /// 5 s after the host's network changes. Other tests turn that off,
+    /// since every container start or removal changes the network.
+    pub fn start_noticing_network_changes(engine: Engine) -> Browser {
+        Browser::start_full(engine, true)
+    }
+
+    fn start_full(engine: Engine, network_changes: bool) -> Browser {
         let port = free_port();
         let profile = tempfile::Builder::new().prefix(&format!("berth-e2e-{}-", engine.name())).tempdir().expect("browser profile dir");
         let driver = match engine {
@@ -113,6 +124,14 @@ impl Browser {
                             "network.dns.disablePrefetch": true,
                             "network.prefetch-next": false,
                             "network.predictor.enabled": false,
+                            // Firefox closes every connection that receives
+                            // nothing for 5 s after the host's network
+                            // changes, and these tests change it all the
+                            // time (each container's veth pair): the event
+                            // stream and a 10 s `stop` were cut mid-test.
+                            // Users see the same: see
+                            // start_noticing_network_changes.
+                            "network.notify.changed": network_changes,
                         },
                     },
                 }}})
