@@ -395,10 +395,13 @@ fn pulls_an_image_with_progress(engine: Engine) {
 /// Firefox cuts every connection that stays silent for 5 s after the
 /// host's network changes, and starting or removing a container changes
 /// it (a veth pair). A 10 s `stop` (the shell ignores SIGTERM) clicked just
-/// before a container comes and goes: the browser loses its answer, but
-/// the dashboard lets the stop run to its end and says so; the event
-/// stream, cut too, comes back without a "daemon unreachable" banner and
-/// without losing the events of the gap.
+/// before containers come and go: if the browser loses its answer, the page
+/// says the daemon carries on; either way the stop runs to its end, the
+/// list follows, no "daemon unreachable" banner shows (the daemon was there
+/// all along) and the events of the gap are all there, once. Whether
+/// Firefox cuts depends on its own debouncing of network changes (other
+/// tests of this binary change the network too); the server side is
+/// tested without a browser in a_change_runs_to_its_end_when_the_browser_goes_away.
 #[test]
 fn firefox_survives_network_changes_on_the_host() {
     let d = TestDaemon::start();
@@ -411,19 +414,47 @@ fn firefox_survives_network_changes_on_the_host() {
     b.wait_for("button[aria-label=\"stop dash-slow\"]");
     b.js("window.__banner = false; new MutationObserver(() => { if (document.getElementById('daemon-banner')) window.__banner = true; }).observe(document.body, {childList: true, subtree: true});", json!([]));
     b.click("button[aria-label=\"stop dash-slow\"]");
-    std::thread::sleep(Duration::from_millis(500));
-    d.berth(&["run", "--rm", "--name", "dash-blip", "busybox", "true"]).assert_ok();
-    let cut = b.wait_js("the cut stop's report", T, "const d = document.getElementById('error-dialog'); return d && d.innerText");
-    assert!(cut.as_str().is_some_and(|t| t.contains("dash-slow: no answer") && t.contains("the daemon carries on")), "{cut}");
+    for blip in ["dash-blip1", "dash-blip2"] {
+        std::thread::sleep(Duration::from_millis(1000));
+        d.berth(&["run", "--rm", "--name", blip, "busybox", "true"]).assert_ok();
+    }
     assert!(wait_until(T, || state(&d, "dash-slow") == "exited"), "the stop ran to its end");
-    b.click("#dialog-ok");
     b.wait_js("the list to follow", T, "return document.querySelector('a.cname[data-name=\"dash-slow\"]').closest('.row').querySelector('[data-state=exited]')");
+    let report = b.js("const d = document.getElementById('error-dialog'); return d ? d.innerText : null", json!([]));
+    match report.as_str() {
+        Some(t) => {
+            assert!(t.contains("dash-slow: no answer") && t.contains("the daemon carries on"), "{t}");
+            b.click("#dialog-ok");
+        }
+        None => eprintln!("firefox_survives_network_changes_on_the_host: Firefox did not cut the stop's connection this time"),
+    }
     b.click("#nav-events");
-    b.wait_js("the events of the gap", T, "const rows = [...document.querySelectorAll('#events-table tr')].map(r => r.innerText); return rows.some(r => r.includes('die') && r.includes('dash-blip')) && rows.some(r => r.includes('die') && r.includes('dash-slow'))");
-    let dup = b.js("return [...document.querySelectorAll('#events-table tbody tr')].map(r => r.innerText).filter(t => t.includes('dash-blip') && t.includes('destroy')).length", json!([]));
-    assert_eq!(dup, 1, "each event once");
+    b.wait_js("the events of the gap", T, "const rows = [...document.querySelectorAll('#events-table tr')].map(r => r.innerText); return ['dash-blip1', 'dash-blip2', 'dash-slow'].every(n => rows.some(r => r.includes('die') && r.includes(n)))");
+    let once = b.js("return [...document.querySelectorAll('#events-table tbody tr')].map(r => r.innerText).filter(t => t.includes('dash-blip1') && t.includes('destroy')).length", json!([]));
+    assert_eq!(once, 1, "each event once");
     assert_eq!(b.js("return window.__banner", json!([])), false, "no daemon-unreachable banner: the daemon was there all along");
     drop(b);
+    drop(dash);
+    d.stop();
+}
+
+/// A change the browser stops waiting for (its connection cut) still runs
+/// to its end: the dashboard does not drop its request to the daemon.
+#[test]
+fn a_change_runs_to_its_end_when_the_browser_goes_away() {
+    use std::io::Write;
+    let d = TestDaemon::start();
+    let slow = d.berth(&["run", "-d", "--name", "dash-slow2", "busybox", "sh", "-c", "while true; do sleep 1; done"]);
+    slow.assert_ok();
+    d.track(slow.stdout.trim());
+    let dash = Dashboard::start(&d);
+    let (cookie, csrf) = dash.login();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", dash.port)).expect("connect");
+    write!(s, "POST /api/containers/dash-slow2/stop HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nCookie: {cookie}\r\nX-Berth-CSRF: {csrf}\r\nOrigin: {}\r\nContent-Length: 0\r\n\r\n", dash.port, dash.base).expect("send");
+    std::thread::sleep(Duration::from_millis(1000));
+    drop(s);
+    assert_eq!(state(&d, "dash-slow2"), "running", "still stopping (the shell ignores SIGTERM)");
+    assert!(wait_until(T, || state(&d, "dash-slow2") == "exited"), "the stop ran to its end");
     drop(dash);
     d.stop();
 }

@@ -260,7 +260,10 @@ async fn download(
     }
     let _permit = sem.acquire().await.map_err(|e| e.to_string())?;
     let part = Partial(tmp.join(berth_store::unique_name("pull")));
-    fetch_to(repo, digest, size, &part.0, &id, p).await?;
+    // Created before any await: a tokio::fs create still running on a
+    // blocking thread when the task is aborted would outlive the guard.
+    let file = std::fs::File::create(&part.0).map_err(|e| format!("{}: {e}", part.0.display()))?;
+    fetch_to(repo, digest, size, tokio::fs::File::from_std(file), &part.0, &id, p).await?;
     p.with_id(&id, "Verifying Checksum").await;
     tokio::fs::rename(&part.0, &done).await.map_err(|e| format!("storing {digest}: {e}"))?;
     p.with_id(&id, "Download complete").await;
@@ -278,9 +281,8 @@ impl Drop for Partial {
     }
 }
 
-async fn fetch_to(repo: &Repository, digest: &str, size: u64, path: &Path, id: &str, p: &Progress) -> Result<(), String> {
+async fn fetch_to(repo: &Repository, digest: &str, size: u64, mut f: tokio::fs::File, path: &Path, id: &str, p: &Progress) -> Result<(), String> {
     let mut blob = repo.blob(digest, size).await.map_err(|e| e.to_string())?;
-    let mut f = tokio::fs::File::create(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
     let mut got = 0u64;
     let mut shown = 0u64;
     while let Some(chunk) = blob.chunk().await.map_err(|e| e.to_string())? {
