@@ -433,6 +433,29 @@ fn firefox_survives_network_changes_on_the_host() {
     let once = b.js("return [...document.querySelectorAll('#events-table tbody tr')].map(r => r.innerText).filter(t => t.includes('dash-blip1') && t.includes('destroy')).length", json!([]));
     assert_eq!(once, 1, "each event once");
     assert_eq!(b.js("return window.__banner", json!([])), false, "no daemon-unreachable banner: the daemon was there all along");
+
+    // A quiet container's logs: the follow stream, silent through a
+    // network change, resumes after its last line when cut.
+    let quiet = d.berth(&["run", "-d", "--name", "dash-quiet", "busybox", "sh", "-c", "echo first-line; exec sleep 600"]);
+    quiet.assert_ok();
+    d.track(quiet.stdout.trim());
+    b.goto(&format!("{}/#/containers/dash-quiet", dash.base));
+    b.wait_js("the first line", T, "const l = document.getElementById('log-lines'); return l && l.innerText.includes('first-line')");
+    for blip in ["dash-blip3", "dash-blip4"] {
+        std::thread::sleep(Duration::from_millis(1000));
+        d.berth(&["run", "--rm", "--name", blip, "busybox", "true"]).assert_ok();
+    }
+    std::thread::sleep(Duration::from_secs(7));
+    d.berth(&["exec", "dash-quiet", "sh", "-c", "echo after-the-change > /proc/1/fd/1"]).assert_ok();
+    b.wait_js("the line written after the change", T, "return document.getElementById('log-lines').innerText.includes('after-the-change')");
+    let text = b.js("return document.getElementById('log-lines').innerText", json!([]));
+    let text = text.as_str().unwrap_or_default();
+    assert_eq!(text.matches("first-line").count(), 1, "no line twice after resuming: {text}");
+    assert!(b.find(".logs .error").is_none(), "no error under the logs");
+    let resumes = b.js("return Number(document.getElementById('log-lines').dataset.resumes)", json!([]));
+    if resumes == 0 {
+        eprintln!("firefox_survives_network_changes_on_the_host: Firefox did not cut the logs stream this time");
+    }
     drop(b);
     drop(dash);
     d.stop();
