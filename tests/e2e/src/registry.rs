@@ -188,11 +188,18 @@ pub fn three_layer_archive(dir: &Path, marker: &str) -> PathBuf {
 }
 
 pub fn three_layer_archive_for(dir: &Path, marker: &str, arch: Option<&str>) -> PathBuf {
+    let extra = vec![file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
+    archive_with_layers(dir, marker, arch, extra)
+}
+
+/// A docker-save archive: busybox plus the given layer tars on top.
+pub fn archive_with_layers(dir: &Path, marker: &str, arch: Option<&str>, extra: Vec<Vec<u8>>) -> PathBuf {
     let (base, mut config) = busybox_parts();
     if let Some(a) = arch {
         config["architecture"] = serde_json::json!(a);
     }
-    let layers = [base, file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
+    let mut layers = vec![base];
+    layers.extend(extra);
     let diff_ids: Vec<String> = layers.iter().map(|l| format!("sha256:{}", sha256_hex(l))).collect();
     config["rootfs"] = serde_json::json!({ "type": "layers", "diff_ids": diff_ids });
     config["history"] = serde_json::json!([]);
@@ -219,6 +226,81 @@ pub fn three_layer_archive_for(dir: &Path, marker: &str, arch: Option<&str>) -> 
     add("manifest.json", &serde_json::to_vec(&manifest).expect("manifest"));
     b.finish().expect("finish");
     out
+}
+
+/// Bytes that gzip cannot shrink (a layer that stays big in the registry).
+pub fn noise(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+    (0..len)
+        .map(|_| {
+            // xorshift32
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A TCP proxy on loopback in front of a registry that sends its answers
+/// slowly (`chunk` bytes per `tick`), so that a pull's progress can be
+/// watched. Ends when dropped.
+pub struct SlowProxy {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SlowProxy {
+    pub fn start(target: u16, chunk: usize, tick: Duration) -> SlowProxy {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let quit = stop.clone();
+        std::thread::spawn(move || {
+            while !quit.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = client.set_nonblocking(false);
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else { continue };
+                let (mut c_in, mut s_out) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c_in, &mut s_out);
+                    let _ = s_out.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut s_in, mut c_out) = (server, client);
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; chunk];
+                    loop {
+                        match s_in.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                if c_out.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                                std::thread::sleep(tick);
+                            }
+                        }
+                    }
+                    let _ = c_out.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        SlowProxy { port, stop }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for SlowProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// `curl` against the registry: (status, headers, body).

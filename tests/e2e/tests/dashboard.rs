@@ -8,7 +8,7 @@
 //! requests a browser would never send, and each leaves the daemon as it
 //! was.
 use berth_e2e::dashboard::Dashboard;
-use berth_e2e::registry::{no_image, three_layer_archive, Registry};
+use berth_e2e::registry::{archive_with_layers, file_layer, noise, no_image, three_layer_archive, Registry, SlowProxy};
 use berth_e2e::webdriver::{Browser, Engine, ENTER, ESCAPE};
 use berth_e2e::{busybox_tar, wait_until, TestDaemon};
 use serde_json::json;
@@ -386,6 +386,31 @@ fn pulls_an_image_with_progress(engine: Engine) {
     b.screenshot(&shots(engine), "pull-errors");
     no_image(&d, &broken);
     assert_eq!(d.berth(&["images", "-a", "--no-trunc"]).assert_ok().out(), before, "failed pulls changed nothing");
+
+    // Watched as it goes: through a proxy that sends 32 kB every 40 ms, a
+    // 2 MB layer gzip cannot shrink shows its bar part-filled on the way.
+    reg.push(&archive_with_layers(tmp.path(), "dash-big", None, vec![file_layer("big", &noise(2 << 20, 7))]), "dash/big:v1", None);
+    let slow = SlowProxy::start(reg.port, 32 << 10, Duration::from_millis(40));
+    let big = format!("{}/dash/big:v1", slow.host());
+    b.js("window.__bars = []; window.__watch = setInterval(() => document.querySelectorAll('.pull tr[data-layer]').forEach(r => { const p = r.querySelector('progress'); if (p) window.__bars.push([r.dataset.status, p.value, p.max]); }), 20);", json!([]));
+    pull(&big);
+    // A picture of it half-way, when the poll catches one.
+    loop {
+        let now = b.js(&format!("const p = document.querySelector('.pull[data-ref=\"{big}\"]'); if (!p || p.dataset.state !== 'pulling') return 'over'; return [...p.querySelectorAll('progress')].some(x => x.value > 0 && x.value < x.max) ? 'partial' : 'wait'"), json!([]));
+        if now == "partial" {
+            b.screenshot(&shots(engine), "pull-progress");
+        }
+        if now != "wait" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(panel(&big, "done"), "done");
+    let bars = b.js("clearInterval(window.__watch); return window.__bars", json!([]));
+    let partial = bars.as_array().map(|a| a.iter().filter(|x| x[0] == "Downloading" && x[1].as_f64() > Some(0.0) && x[1].as_f64() < x[2].as_f64()).count()).unwrap_or(0);
+    assert!(partial > 0, "a part-filled bar while downloading: {bars}");
+    let status = b.js(&format!("return document.querySelector('.pull[data-ref=\"{big}\"] tr[data-layer]:last-child').dataset.status"), json!([]));
+    assert_eq!(status, "Pull complete");
 
     drop(b);
     drop(dash);
