@@ -423,7 +423,8 @@ fn pulls_an_image_with_progress(engine: Engine) {
 /// before containers come and go: if the browser loses its answer, the page
 /// says the daemon carries on; either way the stop runs to its end, the
 /// list follows, no "daemon unreachable" banner shows (the daemon was there
-/// all along) and the events of the gap are all there, once. Whether
+/// all along) and the events of the gap are all there, once; a quiet
+/// container's followed log and an idle shell live through it too. Whether
 /// Firefox cuts depends on its own debouncing of network changes (other
 /// tests of this binary change the network too); the server side is
 /// tested without a browser in a_change_runs_to_its_end_when_the_browser_goes_away.
@@ -481,6 +482,20 @@ fn firefox_survives_network_changes_on_the_host() {
     if resumes == 0 {
         eprintln!("firefox_survives_network_changes_on_the_host: Firefox did not cut the logs stream this time");
     }
+
+    // An idle shell through a network change: its output stream carries a
+    // NUL every 2 s, so Firefox sees traffic and keeps it.
+    b.click("#tab-shell");
+    b.click("#shell-connect");
+    b.wait_js("the shell to connect", T, "return document.getElementById('shell-status').innerText.startsWith('connected')");
+    for blip in ["dash-blip5", "dash-blip6"] {
+        std::thread::sleep(Duration::from_millis(1000));
+        d.berth(&["run", "--rm", "--name", blip, "busybox", "true"]).assert_ok();
+    }
+    std::thread::sleep(Duration::from_secs(7));
+    b.type_into(".xterm-helper-textarea", &format!("echo still-$((1+1)){ENTER}"));
+    b.wait_js("the idle shell's answer", T, "return document.querySelector('.xterm-rows').innerText.includes('still-2')");
+    assert!(b.js("return document.getElementById('shell-status').innerText", json!([])).as_str().is_some_and(|s| s.starts_with("connected")));
     drop(b);
     drop(dash);
     d.stop();
