@@ -68,8 +68,9 @@ async function run(p) {
     if (!p.error) p.state = 'done';
   } catch (e) {
     // Refused before the stream began (a bad reference, an unknown
-    // repository), or the connection was cut.
-    if (!p.error) p.error = e.message;
+    // repository), or the connection was cut mid-way (Firefox cuts silent
+    // ones when the host's network changes): the daemon goes on pulling.
+    if (!p.error) p.error = e instanceof TypeError ? `lost the progress stream (${e.message}); the daemon goes on with the pull and the table will show the image` : e.message;
   }
   if (p.error) p.state = 'failed';
   emit();
