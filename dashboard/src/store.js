@@ -56,7 +56,9 @@ export function refreshContainers() {
 // before raising the banner, and resume from the last event seen so that
 // nothing that happened in the gap is missed.
 async function followEvents() {
+  let pause = 500;
   for (;;) {
+    const opened = Date.now();
     try {
       const last = state.events[state.events.length - 1];
       const since = last && last.time ? `?since=${last.time}` : '';
@@ -65,8 +67,10 @@ async function followEvents() {
     } catch (e) {
       try {
         await api.text('/_ping');
-        // The daemon is there: reopen the stream (not in a tight loop).
-        await new Promise((r) => setTimeout(r, 500));
+        // The daemon is there: reopen the stream, backing off if it keeps
+        // breaking at once (never a tight loop).
+        pause = Date.now() - opened > 10000 ? 500 : Math.min(pause * 2, 10000);
+        await new Promise((r) => setTimeout(r, pause));
         state.changed++;
         refreshContainers();
         emit();
