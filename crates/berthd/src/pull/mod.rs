@@ -208,6 +208,11 @@ impl Plan {
         for t in &tasks {
             t.abort();
         }
+        // Wait for the aborted downloads to be dropped (their partial files
+        // removed) before the stream reports the outcome.
+        for t in tasks {
+            let _ = t.await;
+        }
         let outcome = match result {
             Ok(Ok(o)) => o,
             Ok(Err(ImageError::InvalidArchive(m))) => return Err(m),
@@ -254,25 +259,30 @@ async fn download(
         return Ok(done);
     }
     let _permit = sem.acquire().await.map_err(|e| e.to_string())?;
-    let part = tmp.join(berth_store::unique_name("pull"));
-    let res = fetch_to(repo, digest, size, &part, &id, p).await;
-    match res {
-        Ok(()) => {
-            p.with_id(&id, "Verifying Checksum").await;
-            tokio::fs::rename(&part, &done).await.map_err(|e| format!("storing {digest}: {e}"))?;
-            p.with_id(&id, "Download complete").await;
-            Ok(done)
-        }
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&part).await;
-            Err(e)
-        }
+    let part = Partial(tmp.join(berth_store::unique_name("pull")));
+    // Created before any await: a tokio::fs create still running on a
+    // blocking thread when the task is aborted would outlive the guard.
+    let file = std::fs::File::create(&part.0).map_err(|e| format!("{}: {e}", part.0.display()))?;
+    fetch_to(repo, digest, size, tokio::fs::File::from_std(file), &part.0, &id, p).await?;
+    p.with_id(&id, "Verifying Checksum").await;
+    tokio::fs::rename(&part.0, &done).await.map_err(|e| format!("storing {digest}: {e}"))?;
+    p.with_id(&id, "Download complete").await;
+    Ok(done)
+}
+
+/// A layer's file while it downloads, removed unless it was stored: also
+/// when its task is aborted half-way because another layer failed.
+struct Partial(PathBuf);
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        // After the rename there is nothing left to remove.
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
-async fn fetch_to(repo: &Repository, digest: &str, size: u64, path: &Path, id: &str, p: &Progress) -> Result<(), String> {
+async fn fetch_to(repo: &Repository, digest: &str, size: u64, mut f: tokio::fs::File, path: &Path, id: &str, p: &Progress) -> Result<(), String> {
     let mut blob = repo.blob(digest, size).await.map_err(|e| e.to_string())?;
-    let mut f = tokio::fs::File::create(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
     let mut got = 0u64;
     let mut shown = 0u64;
     while let Some(chunk) = blob.chunk().await.map_err(|e| e.to_string())? {
