@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper::{Request, Response, Uri};
@@ -51,11 +52,15 @@ async fn connect(uri: &Uri, tls: Option<&Arc<ClientConfig>>) -> Result<Box<dyn C
     Ok(Box::new(t))
 }
 
+/// A request body: bytes in memory, or a stream (an upload read from a file).
+pub(crate) type ReqBody = BoxBody<Bytes, std::io::Error>;
+
+pub(crate) fn full(data: Bytes) -> ReqBody {
+    Full::new(data).map_err(|never| match never {}).boxed()
+}
+
 /// Send one request on a fresh connection; the body streams as it arrives.
-pub(crate) async fn send(
-    tls: Option<&Arc<ClientConfig>>,
-    req: Request<Full<Bytes>>,
-) -> Result<Response<Incoming>, String> {
+pub(crate) async fn send(tls: Option<&Arc<ClientConfig>>, req: Request<ReqBody>) -> Result<Response<Incoming>, String> {
     let io = TokioIo::new(connect(req.uri(), tls).await?);
     let (mut sender, conn) = http1::handshake(io).await.map_err(|e| e.to_string())?;
     tokio::spawn(async move {

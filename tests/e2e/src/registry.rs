@@ -183,11 +183,30 @@ pub fn three_layer_archive(dir: &Path, marker: &str) -> PathBuf {
 }
 
 pub fn three_layer_archive_for(dir: &Path, marker: &str, arch: Option<&str>) -> PathBuf {
+    let layers = vec![file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
+    archive_with_layers(dir, marker, arch, layers)
+}
+
+/// Bytes that do not compress: `len` of them from a seed (xorshift).
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A docker-save archive `DIR/MARKER.tar`: busybox's layer, then `layers`.
+pub fn archive_with_layers(dir: &Path, marker: &str, arch: Option<&str>, layers: Vec<Vec<u8>>) -> PathBuf {
     let (base, mut config) = busybox_parts();
     if let Some(a) = arch {
         config["architecture"] = serde_json::json!(a);
     }
-    let layers = [base, file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
+    let layers: Vec<Vec<u8>> = std::iter::once(base).chain(layers).collect();
     let diff_ids: Vec<String> = layers.iter().map(|l| format!("sha256:{}", sha256_hex(l))).collect();
     config["rootfs"] = serde_json::json!({ "type": "layers", "diff_ids": diff_ids });
     config["history"] = serde_json::json!([]);

@@ -36,6 +36,12 @@ pub struct ServeArgs {
     /// Allow DELETE of manifests, tags and blobs
     #[arg(long = "enable-delete")]
     pub enable_delete: bool,
+    /// Ask clients to upload in chunks of at least BYTES (OCI-Chunk-Min-Length)
+    #[arg(long = "chunk-min-length", value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk_min_length: Option<u64>,
+    /// Log each request (method, path, Content-Range, status) on stderr
+    #[arg(long = "access-log")]
+    pub access_log: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -79,6 +85,8 @@ async fn run_serve(a: ServeArgs) -> anyhow::Result<()> {
         tls_cert: a.tls_cert,
         tls_key: a.tls_key,
         delete_enabled: a.enable_delete,
+        chunk_min_length: a.chunk_min_length,
+        access_log: a.access_log,
     };
     serve(cfg, |addr| eprintln!("berth registry: serving {} on {scheme}://{addr}", root.display())).await?;
     Ok(())

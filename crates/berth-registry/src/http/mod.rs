@@ -34,12 +34,19 @@ pub struct ServeConfig {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub delete_enabled: bool,
+    /// Ask clients for chunked uploads of at least this many bytes
+    /// (`OCI-Chunk-Min-Length` on every upload the server opens).
+    pub chunk_min_length: Option<u64>,
+    /// One line per request on stderr: method, path, status, Content-Range.
+    pub access_log: bool,
 }
 
 pub(crate) struct State {
     storage: Storage,
     htpasswd: Option<Htpasswd>,
     delete_enabled: bool,
+    chunk_min_length: Option<u64>,
+    access_log: bool,
     uploads: uploads::Progresses,
 }
 
@@ -57,7 +64,14 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
         (None, None) => None,
         _ => return Err(RegistryError::Tls("--tls-cert and --tls-key go together".into())),
     };
-    let state = Arc::new(State { storage, htpasswd, delete_enabled: cfg.delete_enabled, uploads: Default::default() });
+    let state = Arc::new(State {
+        storage,
+        htpasswd,
+        delete_enabled: cfg.delete_enabled,
+        chunk_min_length: cfg.chunk_min_length,
+        access_log: cfg.access_log,
+        uploads: Default::default(),
+    });
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
         .map_err(|source| RegistryError::Bind { addr: cfg.addr.to_string(), source })?;
@@ -97,11 +111,18 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+    let logged = state.access_log.then(|| {
+        let range = req.headers().get(hyper::header::CONTENT_RANGE).and_then(|v| v.to_str().ok()).unwrap_or("-");
+        format!("{} {} {range}", req.method(), req.uri().path())
+    });
     let mut resp = match authorized(&state, &req).await {
         false => unauthorized(),
         true => route(&state, req).await.unwrap_or_else(|e| body::error(&e)),
     };
     resp.headers_mut().insert("Docker-Distribution-API-Version", HeaderValue::from_static("registry/2.0"));
+    if let Some(line) = logged {
+        eprintln!("{line} {}", resp.status().as_u16());
+    }
     Ok(resp)
 }
 

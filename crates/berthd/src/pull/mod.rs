@@ -6,6 +6,7 @@
 //! arrive. The image is recorded only when every layer is in.
 
 mod auth;
+pub mod memo;
 mod progress;
 pub mod push;
 mod wording;
@@ -64,6 +65,7 @@ impl PullRequest {
 struct Layer {
     digest: String,
     size: u64,
+    media_type: String,
 }
 
 /// A pull whose manifest and config are known.
@@ -133,7 +135,7 @@ impl Plan {
             if !is_layer(&mt) {
                 return Err(DistributionError::UnsupportedMediaType(format!("{mt} (layer of {})", r.familiar_string())));
             }
-            layers.push(Layer { digest: l.digest().to_string(), size: l.size() });
+            layers.push(Layer { digest: l.digest().to_string(), size: l.size(), media_type: mt });
         }
         if config.rootfs.diff_ids.len() != layers.len() {
             return Err(DistributionError::InvalidManifest(format!(
@@ -215,8 +217,13 @@ impl Plan {
             Err(e) => return Err(e),
         };
         // The layers are unpacked and recorded: their compressed copies have done their job.
-        for l in &self.layers {
+        // What they were is remembered, so a push to this registry can mount or skip them.
+        let memo = memo::LayerMemo::open(data_root);
+        let repository = format!("{}/{}", r.domain(), r.path());
+        for (l, diff_id) in self.layers.iter().zip(&self.diff_ids) {
             let _ = tokio::fs::remove_file(cache.join(l.digest.replace(':', "-"))).await;
+            let c = memo::Compressed { digest: l.digest.clone(), size: l.size, media_type: l.media_type.clone(), repository: repository.clone() };
+            let _ = memo.add(diff_id, c);
         }
         p.status(&format!("Digest: {}", self.manifest_digest)).await;
         if status {
