@@ -6,6 +6,7 @@
 //! arrive. The image is recorded only when every layer is in.
 
 mod auth;
+pub mod cache;
 pub mod memo;
 mod progress;
 pub mod push;
@@ -160,7 +161,9 @@ impl Plan {
         for (l, here) in self.layers.iter().zip(&present).filter(|_| !quiet_layers) {
             p.with_id(&short(&l.digest), if *here { "Already exists" } else { "Pulling fs layer" }).await;
         }
-        let cache = data_root.join("pull-cache");
+        let cache = cache::dir(data_root);
+        // No prune removes these layers from the cache while this pull runs.
+        let _held = cache::InUse::hold(self.layers.iter().map(|l| l.digest.as_str()));
         let tmp = berth_store::tmp_dir(data_root).map_err(|e| e.to_string())?;
         tokio::fs::create_dir_all(&cache).await.map_err(|e| format!("creating {}: {e}", cache.display()))?;
         let sem = Arc::new(Semaphore::new(PARALLEL_DOWNLOADS));
@@ -221,7 +224,7 @@ impl Plan {
         let memo = memo::LayerMemo::open(data_root);
         let repository = format!("{}/{}", r.domain(), r.path());
         for (l, diff_id) in self.layers.iter().zip(&self.diff_ids) {
-            let _ = tokio::fs::remove_file(cache.join(l.digest.replace(':', "-"))).await;
+            let _ = tokio::fs::remove_file(cache.join(cache::file_name(&l.digest))).await;
             let c = memo::Compressed { digest: l.digest.clone(), size: l.size, media_type: l.media_type.clone(), repository: repository.clone() };
             let _ = memo.add(diff_id, c);
         }
@@ -255,7 +258,7 @@ async fn download(
     p: &Progress,
 ) -> Result<PathBuf, String> {
     let id = short(digest);
-    let done = cache.join(digest.replace(':', "-"));
+    let done = cache.join(cache::file_name(digest));
     if tokio::fs::metadata(&done).await.is_ok_and(|m| m.len() == size) {
         p.with_id(&id, "Download complete").await;
         return Ok(done);

@@ -60,7 +60,7 @@ pub fn check(store: &ImageStore, req: &PushRequest) -> Result<Vec<(Reference, Im
         return Err(missing());
     }
     // dockerd pushes the repository's tags in lexical order.
-    out.sort_by(|a, b| a.0.to_string().cmp(&b.0.to_string()));
+    out.sort_by_key(|a| a.0.to_string());
     Ok(out)
 }
 
