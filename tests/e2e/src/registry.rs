@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::certs::free_port;
-use crate::{busybox_tar, process_tmp, wait_until, TestDaemon};
+use crate::{busybox_tar, wait_until, TestDaemon};
 
 /// A `docker-registry serve` on 127.0.0.1 with its own config and storage.
 pub struct Registry {
@@ -121,12 +121,10 @@ pub fn base64_std(data: &[u8]) -> String {
     out
 }
 
+/// sha256 of `data` in hex, through sha256sum's stdin (tests run in
+/// parallel threads: no shared scratch file).
 pub fn sha256_hex(data: &[u8]) -> String {
-    let dir = process_tmp().join(format!("sha-{}", std::process::id()));
-    std::fs::write(&dir, data).expect("write");
-    let o = Command::new("sha256sum").arg(&dir).output().expect("sha256sum");
-    let _ = std::fs::remove_file(&dir);
-    String::from_utf8_lossy(&o.stdout).split_whitespace().next().unwrap_or_default().to_string()
+    crate::berth_registry::sha256(data).trim_start_matches("sha256:").to_string()
 }
 
 /// A layer tar no daemon has: one file of 256 KiB.

@@ -42,6 +42,13 @@ pub struct ServeArgs {
     /// Log each request (method, path, Content-Range, status) on stderr
     #[arg(long = "access-log")]
     pub access_log: bool,
+    /// Bearer token auth as Docker Hub does it: tokens from this server's
+    /// /token for the users of --htpasswd
+    #[arg(long = "token-auth", requires = "htpasswd")]
+    pub token_auth: bool,
+    /// With --token-auth: anonymous clients may pull
+    #[arg(long = "anonymous-pull", requires = "token_auth")]
+    pub anonymous_pull: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -87,6 +94,8 @@ async fn run_serve(a: ServeArgs) -> anyhow::Result<()> {
         delete_enabled: a.enable_delete,
         chunk_min_length: a.chunk_min_length,
         access_log: a.access_log,
+        token_auth: a.token_auth,
+        anonymous_pull: a.anonymous_pull,
     };
     serve(cfg, |addr| eprintln!("berth registry: serving {} on {scheme}://{addr}", root.display())).await?;
     Ok(())

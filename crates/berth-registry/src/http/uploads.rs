@@ -91,7 +91,10 @@ pub async fn start(state: &State, name: &str, req: Request<Incoming>) -> Result<
         let d: Digest = mount.parse()?;
         if let Some(from) = query_param(query, "from") {
             crate::name::check_name(&from)?;
-            if state.storage.blob_in_repo(&from, &d)?.is_some() {
+            // With tokens, mounting needs pull on `from` too; without it the
+            // client uploads instead, as if the blob were not there.
+            let may_read = req.extensions().get::<super::access::Granted>().is_none_or(|g| g.0.allows("repository", &from, "pull"));
+            if may_read && state.storage.blob_in_repo(&from, &d)?.is_some() {
                 state.storage.link_blob(name, &d)?;
                 return created(name, &d);
             }
