@@ -59,6 +59,9 @@ pub struct GcArgs {
     /// List what would be deleted, delete nothing
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+    /// Delete manifests no tag reaches first (and the referrers of those)
+    #[arg(short = 'm', long = "delete-untagged")]
+    pub delete_untagged: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -102,9 +105,12 @@ async fn run_serve(a: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn run_gc(a: GcArgs) -> anyhow::Result<()> {
-    let r = gc::collect(&a.data_root, a.dry_run)?;
+    let r = gc::collect_with(&a.data_root, a.dry_run, a.delete_untagged)?;
     let verb = if a.dry_run { "would delete" } else { "deleted" };
     let mut out = std::io::stdout().lock();
+    for m in &r.untagged {
+        writeln!(out, "{verb} manifest {m}")?;
+    }
     for (d, size) in &r.removed {
         writeln!(out, "{verb} {d} ({size} bytes)")?;
     }
