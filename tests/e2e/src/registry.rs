@@ -57,6 +57,31 @@ impl Registry {
         Registry { child, dir, port }
     }
 
+    /// https with `cert`/`key`, requiring a client certificate from `client_ca`.
+    pub fn start_mutual_tls(cert: &Path, key: &Path, client_ca: &Path) -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let cfg = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {}\n    key: {}\n    clientcas:\n      - {}\n",
+            dir.path().join("data").display(),
+            cert.display(),
+            key.display(),
+            client_ca.display()
+        );
+        let cfg_path = dir.path().join("config.yml");
+        std::fs::write(&cfg_path, cfg).expect("write config");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry (scripts/install-deps.sh installs it)");
+        let up = wait_until(Duration::from_secs(15), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        assert!(up, "docker-registry did not listen on {port}");
+        Registry { child, dir, port }
+    }
+
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }

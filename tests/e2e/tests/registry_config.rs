@@ -141,3 +141,57 @@ fn tls_is_verified_unless_trusted_or_insecure() {
     let ok = berth_e2e::wait_until(std::time::Duration::from_secs(10), || d.docker(&["pull", &name]).code == 0);
     assert!(ok, "pull from an insecure registry failed: {}", d.docker(&["pull", &name]).out());
 }
+
+#[test]
+fn client_certificates_from_certs_d() {
+    let host = loopback_name();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let certs_dir = tmp.path().join("certs");
+    std::fs::create_dir_all(&certs_dir).expect("mkdir");
+    let certs = Certs::generate(&certs_dir);
+    let (cert, key) = certs.server_for(&host);
+    let reg = Registry::start_mutual_tls(&cert, &key, &certs.ca());
+    let registry = format!("{host}:{}", reg.port);
+    // skopeo reads the same layout: ca.crt, client.cert, client.key.
+    let skopeo_certs = tmp.path().join("skopeo-certs");
+    std::fs::create_dir_all(&skopeo_certs).expect("mkdir");
+    std::fs::copy(certs.ca(), skopeo_certs.join("ca.crt")).expect("ca");
+    std::fs::copy(certs.path("client-cert.pem"), skopeo_certs.join("client.cert")).expect("cert");
+    std::fs::copy(certs.path("client-key.pem"), skopeo_certs.join("client.key")).expect("key");
+    let o = Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-cert-dir"])
+        .arg(&skopeo_certs)
+        .arg(format!("docker-archive:{}", busybox_tar().display()))
+        .arg(format!("docker://{registry}/mtls:1"))
+        .output()
+        .expect("skopeo");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let certs_d = tmp.path().join("certs.d");
+    let mine = certs_d.join(&registry);
+    std::fs::create_dir_all(&mine).expect("mkdir");
+    std::fs::copy(certs.ca(), mine.join("ca.crt")).expect("ca");
+    let d = TestDaemon::start_with(Setup { args: vec!["--registry-certs-dir".into(), certs_d.display().to_string()], config: None });
+    let name = format!("{registry}/mtls:1");
+    // The registry wants a client certificate and gets none.
+    d.berth(&["pull", &name]).assert_code(1);
+    berth_e2e::registry::no_image(&d, &name);
+    // A certificate without its key: the error names the missing file.
+    std::fs::copy(certs.path("client-cert.pem"), mine.join("client.cert")).expect("cert");
+    d.berth(&["pull", &name]).assert_code(1).assert_stderr_contains("client.key");
+    berth_e2e::registry::no_image(&d, &name);
+    // Another CA's client certificate: refused by the registry.
+    std::fs::copy(certs.path("rogue-cert.pem"), mine.join("client.cert")).expect("cert");
+    std::fs::copy(certs.path("rogue-key.pem"), mine.join("client.key")).expect("key");
+    d.docker(&["pull", &name]).assert_code(1);
+    berth_e2e::registry::no_image(&d, &name);
+    // The right pair: both CLIs pull.
+    std::fs::copy(certs.path("client-cert.pem"), mine.join("client.cert")).expect("cert");
+    std::fs::copy(certs.path("client-key.pem"), mine.join("client.key")).expect("key");
+    for cli in Cli::BOTH {
+        let o = d.cli(cli, &["pull", &name]);
+        o.assert_ok();
+        assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
+        d.cli(cli, &["rmi", &name]).assert_ok();
+    }
+}
