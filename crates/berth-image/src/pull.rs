@@ -54,6 +54,11 @@ impl ImageStore {
         let config = ImageConfig::from_slice(&config_bytes)?;
         let id = Digest::of_bytes(&config_bytes);
         let up_to_date = self.is_current(&id, tag.as_ref());
+        // Already whole, tagged and known by this digest: nothing to write.
+        let known = self.lock().images.get(&id).is_some_and(|c| c.record.digests.contains(&repo_digest));
+        if up_to_date && known && self.layers_present(&config.rootfs.diff_ids).iter().all(|p| *p) {
+            return Ok(PullOutcome { id, up_to_date });
+        }
         let mut created = Vec::new();
         let layers = match self.apply_layers(&config.rootfs.diff_ids.clone(), open, &mut created) {
             Ok(l) => l,

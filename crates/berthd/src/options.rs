@@ -247,6 +247,11 @@ pub fn resolve(args: Args, file: FileConfig, flags: GivenFlags, config_file: Pat
     let mut added_runtimes = args_runtimes.clone();
     added_runtimes.extend(file_runtimes(&f));
     let abs = |p: PathBuf| std::path::absolute(&p).map_err(|e| format!("{}: {e}", p.display()));
+    if let Some(dir) = &args.registry_certs_dir {
+        if !dir.is_dir() {
+            return Err(format!("registry-certs-dir {}: not a directory", dir.display()));
+        }
+    }
     let args_registry = berth_distribution::RegistryConfig {
         insecure: args.insecure_registry.clone(),
         mirrors: args.registry_mirror.clone(),

@@ -334,3 +334,34 @@ fn image_prune_empties_the_pull_cache_but_not_under_a_pull() {
     d.berth(&["pull", &name]).assert_ok();
     assert_eq!(reg.hits_for(&reg.first), 2);
 }
+
+#[test]
+fn a_damaged_cached_layer_is_downloaded_again() {
+    let reg = StallingRegistry::start();
+    let d = TestDaemon::start();
+    let name = format!("127.0.0.1:{}/stall:latest", reg.port);
+    let mut pull = Command::new("docker")
+        .env("DOCKER_HOST", d.host())
+        .args(["pull", &name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker pull");
+    let cached = d.data_root().join("pull-cache").join(format!("sha256-{}", reg.first));
+    let got_first = wait_until(Duration::from_secs(30), || cached.exists());
+    d.kill9();
+    let _ = pull.kill();
+    let _ = pull.wait();
+    assert!(got_first, "the first layer never reached the verified cache");
+    d.restart();
+    // Same size, other bytes (a torn write after a power cut looks like this).
+    let mut bytes = std::fs::read(&cached).expect("read cache");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&cached, &bytes).expect("damage");
+    reg.stall.store(false, std::sync::atomic::Ordering::SeqCst);
+    let o = d.berth(&["pull", &name]);
+    o.assert_ok();
+    assert_eq!(reg.hits_for(&reg.first), 2, "the damaged layer was used instead of downloaded again");
+    d.docker(&["image", "inspect", &name]).assert_ok();
+}

@@ -131,6 +131,10 @@ fn push_all_tags() {
         assert!(!out.contains("v3"), "another repository's tag was pushed: {out}");
         assert_eq!(tags(&reg.host(), repo), ["v1", "v2"]);
     }
+    // A digest cannot be pushed (the API refuses it; nothing is sent).
+    let (code, body) = d.api("POST", &format!("/images/{}/viaberth@sha256:{}/push", reg.host(), "a".repeat(64)), None);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("cannot push a digest reference"), "{body}");
     // Nothing tagged in that repository: dockerd's error, no request made.
     for cli in Cli::BOTH {
         let o = d.cli(cli, &["push", "-a", &format!("{}/nothing", reg.host())]);

@@ -84,6 +84,8 @@ fn bad_token_settings_are_refused() {
     let run = |args: &[&str]| Command::new(bin_dir().join("berth")).args(["registry", "serve", "--addr", "127.0.0.1:1", "--data-root"]).arg(tmp.path()).args(args).output().expect("berth");
     let o = run(&["--token-auth"]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--htpasswd"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&["--chunk-min-length", "0"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--chunk-min-length"), "{}", String::from_utf8_lossy(&o.stderr));
     let o = run(&["--anonymous-pull"]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--token-auth"), "{}", String::from_utf8_lossy(&o.stderr));
 }

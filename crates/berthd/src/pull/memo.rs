@@ -61,6 +61,10 @@ impl LayerMemo {
     pub fn add(&self, diff_id: &Digest, c: Compressed) -> std::io::Result<()> {
         let _held = WRITING.lock().unwrap_or_else(|e| e.into_inner());
         let mut list = self.get(diff_id);
+        if list.first() == Some(&c) {
+            // Known already, newest first: an up-to-date pull writes nothing.
+            return Ok(());
+        }
         list.retain(|e| !(e.digest == c.digest && e.repository == c.repository));
         list.insert(0, c);
         list.truncate(MAX_ENTRIES);

@@ -102,7 +102,10 @@ fn is_layer(mt: &str) -> bool {
 }
 
 impl Plan {
-    pub async fn resolve(registry: &Registry, req: &PullRequest) -> Result<Plan, DistributionError> {
+    /// `store`: a config the daemon has already (an image it has) is read
+    /// from there instead of the registry — an up-to-date pull costs the
+    /// manifest only, as in dockerd.
+    pub async fn resolve(registry: &Registry, req: &PullRequest, store: &ImageStore) -> Result<Plan, DistributionError> {
         let r = &req.reference;
         let creds = auth::from_header(req.auth_header.as_deref());
         let repo = Arc::new(registry.repository(r.domain(), r.path(), creds).await?);
@@ -127,7 +130,15 @@ impl Plan {
         if !(cfg_mt.ends_with("container.image.v1+json") || cfg_mt == "application/vnd.oci.image.config.v1+json") {
             return Err(DistributionError::UnsupportedMediaType(format!("{cfg_mt} (config of {})", r.familiar_string())));
         }
-        let config_bytes = read_blob(&repo, cfg.digest().as_ref(), cfg.size()).await?;
+        let local = Digest::parse(cfg.digest().as_ref())
+            .ok()
+            .filter(|d| store.is_current(d, None))
+            .and_then(|d| store.config_bytes(&d).ok())
+            .filter(|b| b.len() as u64 == cfg.size());
+        let config_bytes = match local {
+            Some(b) => b,
+            None => read_blob(&repo, cfg.digest().as_ref(), cfg.size()).await?,
+        };
         let config = berth_image::ImageConfig::from_slice(&config_bytes)
             .map_err(|e| DistributionError::InvalidManifest(format!("invalid image config: {e}")))?;
         let mut layers = Vec::new();
@@ -259,9 +270,16 @@ async fn download(
 ) -> Result<PathBuf, String> {
     let id = short(digest);
     let done = cache.join(cache::file_name(digest));
+    // Left by an interrupted pull: written without fsync (the image's diff
+    // IDs check what is unpacked anyway), so hashed again before reuse.
     if tokio::fs::metadata(&done).await.is_ok_and(|m| m.len() == size) {
-        p.with_id(&id, "Download complete").await;
-        return Ok(done);
+        let (path, want) = (done.clone(), digest.to_string());
+        let whole = tokio::task::spawn_blocking(move || file_digest(&path).is_ok_and(|d| d == want)).await.unwrap_or(false);
+        if whole {
+            p.with_id(&id, "Download complete").await;
+            return Ok(done);
+        }
+        let _ = tokio::fs::remove_file(&done).await;
     }
     let _permit = sem.acquire().await.map_err(|e| e.to_string())?;
     let part = tmp.join(berth_store::unique_name("pull"));
@@ -282,7 +300,9 @@ async fn download(
 
 async fn fetch_to(repo: &Repository, digest: &str, size: u64, path: &Path, id: &str, p: &Progress) -> Result<(), String> {
     let mut blob = repo.blob(digest, size).await.map_err(|e| e.to_string())?;
-    let mut f = tokio::fs::File::create(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = tokio::fs::File::create(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    // Large writes: each write of a tokio File is a trip to the blocking pool.
+    let mut f = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut got = 0u64;
     let mut shown = 0u64;
     while let Some(chunk) = blob.chunk().await.map_err(|e| e.to_string())? {
@@ -293,8 +313,17 @@ async fn fetch_to(repo: &Repository, digest: &str, size: u64, path: &Path, id: &
             p.bytes(id, "Downloading", got, size).await;
         }
     }
-    f.sync_all().await.map_err(|e| format!("{}: {e}", path.display()))?;
+    f.flush().await.map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(())
+}
+
+/// `sha256:HEX` of a file's content.
+fn file_digest(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest as _;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = sha2::Sha256::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok(format!("sha256:{}", hex::encode(h.finalize())))
 }
 
 pub use wording::pull_error;

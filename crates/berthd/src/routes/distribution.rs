@@ -74,7 +74,7 @@ pub async fn pull(d: &Daemon, pr: crate::pull::PullRequest) -> Result<Resp, ApiE
     if pr.all_tags {
         return pull_all_tags(d, registry, pr).await;
     }
-    let plan = crate::pull::Plan::resolve(&registry, &pr)
+    let plan = crate::pull::Plan::resolve(&registry, &pr, &d.images)
         .await
         .map_err(|e| crate::pull::pull_error(&e, &pr.reference))?;
     let (tx, body) = Body::channel(16);
@@ -114,7 +114,7 @@ async fn pull_all_tags(d: &Daemon, registry: berth_distribution::Registry, pr: c
                 Ok(one) => one,
                 Err(e) => return progress.error(&e.message).await,
             };
-            let plan = match crate::pull::Plan::resolve(&registry, &one).await {
+            let plan = match crate::pull::Plan::resolve(&registry, &one, &images).await {
                 Ok(p) => p,
                 Err(e) => return progress.error(&crate::pull::pull_error(&e, &one.reference).message).await,
             };
