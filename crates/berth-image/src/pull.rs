@@ -1,15 +1,14 @@
 //! Recording a pulled image: the layers arrive (already verified against
-//! their digests) through `open`, are unpacked in order, and only then is
-//! the image recorded and tagged, all or nothing.
-
-use std::io::Read;
+//! their digests, as tars or already unpacked) through `open`, become
+//! layers in order, and only then is the image recorded and tagged, all or
+//! nothing.
 
 use berth_store::Digest;
 
 use crate::config::ImageConfig;
 use crate::error::{ImageError, Result};
 use crate::reference::Reference;
-use crate::store::{ImageStore, Prepared};
+use crate::store::{ImageStore, LayerSource, Prepared};
 
 /// How a pull ended for the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +47,7 @@ impl ImageStore {
         config_bytes: Vec<u8>,
         tag: Option<Reference>,
         repo_digest: String,
-        open: impl FnMut(usize) -> Result<Box<dyn Read + 's>>,
+        open: impl FnMut(usize) -> Result<LayerSource<'s>>,
     ) -> Result<PullOutcome> {
         let _ingest = self.lock_ingest();
         let config = ImageConfig::from_slice(&config_bytes)?;
@@ -60,7 +59,7 @@ impl ImageStore {
             return Ok(PullOutcome { id, up_to_date });
         }
         let mut created = Vec::new();
-        let layers = match self.apply_layers(&config.rootfs.diff_ids.clone(), open, &mut created) {
+        let layers = match self.apply_sources(&config.rootfs.diff_ids.clone(), open, &mut created) {
             Ok(l) => l,
             Err(e) => {
                 self.discard_layers(&created);

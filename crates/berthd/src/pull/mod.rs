@@ -178,18 +178,26 @@ impl Plan {
         let tmp = berth_store::tmp_dir(data_root).map_err(|e| e.to_string())?;
         tokio::fs::create_dir_all(&cache).await.map_err(|e| format!("creating {}: {e}", cache.display()))?;
         let sem = Arc::new(Semaphore::new(PARALLEL_DOWNLOADS));
+        // Layers unpack as soon as they are in, as many at once as there are
+        // cores (each into its own directory); they join the store in order.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let unpacking = Arc::new(Semaphore::new(cores));
         let mut receivers = Vec::new();
         let mut tasks = Vec::new();
         for (l, here) in self.layers.iter().zip(&present) {
-            let (tx, rx) = oneshot::channel::<Result<PathBuf, String>>();
+            let (tx, rx) = oneshot::channel::<Result<berth_store::Unpacked, String>>();
             receivers.push(Some(rx));
             if *here {
                 continue;
             }
             let (repo, sem, p, cache, tmp) = (self.repo.clone(), sem.clone(), p.clone(), cache.clone(), tmp.clone());
+            let (store, unpacking) = (store.clone(), unpacking.clone());
             let (digest, size) = (l.digest.clone(), l.size);
             tasks.push(tokio::spawn(async move {
-                let res = download(&repo, &digest, size, &cache, &tmp, &sem, &p).await;
+                let res = match download(&repo, &digest, size, &cache, &tmp, &sem, &p).await {
+                    Ok(path) => unpack(&store, &unpacking, path, &short(&digest), &p).await,
+                    Err(e) => Err(e),
+                };
                 let _ = tx.send(res);
             }));
         }
@@ -205,14 +213,11 @@ impl Plan {
                     pb.blocking_with_id(&ids[prev], "Pull complete");
                 }
                 let rx = receivers.get_mut(i).and_then(Option::take).ok_or_else(|| ImageError::InvalidArchive(format!("layer {i} is missing")))?;
-                let path = match rx.blocking_recv() {
-                    Ok(Ok(path)) => path,
-                    Ok(Err(e)) => return Err(ImageError::InvalidArchive(e)),
-                    Err(_) => return Err(ImageError::InvalidArchive("download abandoned".into())),
-                };
-                pb.blocking_with_id(&ids[i], "Extracting");
-                let f = std::fs::File::open(&path).map_err(|e| ImageError::InvalidArchive(format!("{}: {e}", path.display())))?;
-                berth_image::decompressed(f)
+                match rx.blocking_recv() {
+                    Ok(Ok(u)) => Ok(berth_image::LayerSource::Unpacked(u)),
+                    Ok(Err(e)) => Err(ImageError::InvalidArchive(e)),
+                    Err(_) => Err(ImageError::InvalidArchive("download abandoned".into())),
+                }
             });
             if let (Ok(_), Some(prev)) = (&res, last) {
                 pb.blocking_with_id(&ids[prev], "Pull complete");
@@ -296,6 +301,21 @@ async fn download(
             Err(e)
         }
     }
+}
+
+/// Unpack a downloaded layer into a temporary directory (a blocking job,
+/// at most `unpacking`'s permits at once).
+async fn unpack(store: &Arc<ImageStore>, unpacking: &Semaphore, path: PathBuf, id: &str, p: &Progress) -> Result<berth_store::Unpacked, String> {
+    let _permit = unpacking.acquire().await.map_err(|e| e.to_string())?;
+    p.with_id(id, "Extracting").await;
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let f = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let tar = berth_image::decompressed(f).map_err(|e| e.to_string())?;
+        store.layer_store().unpack(tar).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
 
 async fn fetch_to(repo: &Repository, digest: &str, size: u64, path: &Path, id: &str, p: &Progress) -> Result<(), String> {
