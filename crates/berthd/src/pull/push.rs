@@ -28,6 +28,11 @@ const LAYER_MEDIA: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 const CONFIG_MEDIA: &str = "application/vnd.docker.container.image.v1+json";
 /// dockerd's default `max-concurrent-uploads`.
 const PARALLEL_UPLOADS: usize = 5;
+/// gzip level of pushed layers. Level 1 of zlib-rs is "quick": static
+/// Huffman codes only, which grow incompressible data by a tenth and make
+/// it slow to inflate; level 2 falls back to stored blocks for such data
+/// and compresses the rest nearly as fast.
+const PUSH_GZIP_LEVEL: u32 = 2;
 /// Remembered digests tried per layer, as HEADs and as mounts.
 const MAX_CANDIDATES: usize = 3;
 
@@ -232,7 +237,7 @@ fn gzip_to(store: &ImageStore, diff_id: &Digest, out: &Path) -> Result<(String, 
     let err = |e: std::io::Error| format!("layer {diff_id}: {e}");
     let mut f = store.blobs().open_blob(diff_id).map_err(|e| format!("layer {diff_id}: {e}"))?;
     let file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let mut enc = GzEncoder::new(Hashing { file, hash: Sha256::new(), size: 0 }, flate2::Compression::fast());
+    let mut enc = GzEncoder::new(Hashing { file, hash: Sha256::new(), size: 0 }, flate2::Compression::new(PUSH_GZIP_LEVEL));
     let mut buf = vec![0u8; 1 << 16];
     loop {
         let n = f.read(&mut buf).map_err(err)?;
