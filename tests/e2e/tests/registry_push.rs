@@ -212,3 +212,25 @@ fn mounts_on_berths_own_registry() {
     assert!(o.out().contains("Mounted from src"), "{}", o.out());
     assert!(reg.log().lines().any(|l| l.starts_with("POST /v2/dst/blobs/uploads/") && l.ends_with(" 201")), "{}", reg.log());
 }
+
+#[test]
+fn berth_push_draws_bars_on_a_terminal() {
+    let reg = Registry::start(None);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = TestDaemon::start();
+    let id = load(&d, &three_layer_archive(dir.path(), "bars"));
+    let name = format!("{}/bars:v1", reg.host());
+    d.berth(&["tag", &id, &name]).assert_ok();
+    let t = berth_e2e::Tmux::start(&d, "push", 120, 30, Cli::Berth, &["push", &name]);
+    assert_eq!(t.exit_code(), 0, "{}", t.screen());
+    let screen = t.screen();
+    // One bar per layer, redrawn in place (plain output would keep every
+    // Preparing and Pushing line), ending as Pushed; then the digest line
+    // and no blank line for the aux message.
+    assert_eq!(screen.matches(": Pushed").count(), 3, "{screen}");
+    assert!(!screen.contains("Preparing") && !screen.contains("Pushing"), "{screen}");
+    assert!(screen.contains("v1: digest: sha256:"), "{screen}");
+    let lines: Vec<&str> = screen.lines().collect();
+    let digest_at = lines.iter().position(|l| l.contains("v1: digest:")).expect("digest line");
+    assert!(lines.get(digest_at + 1).is_some_and(|l| l.trim().is_empty() || l.starts_with("EXIT=")), "{screen}");
+}

@@ -3,6 +3,7 @@
 use crate::jsonmessage;
 use crate::reference::Reference;
 use berth_client::{Client, Method, Query, RequestBody};
+use std::io::IsTerminal;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -45,6 +46,8 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     if args.quiet {
         jsonmessage::display(stream, &mut std::io::sink()).await?;
         println!("{}", reference.familiar_string());
+    } else if std::io::stdout().is_terminal() {
+        crate::pullbars::display(stream).await?;
     } else {
         jsonmessage::display(stream, &mut std::io::stdout()).await?;
     }
