@@ -25,6 +25,7 @@ import threading
 import time
 
 import dashboard
+import registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -134,7 +135,7 @@ def main():
     ap.add_argument("--containers", type=int, default=1000, help="containers for the ps row")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release"))
     ap.add_argument("--net-mb", type=int, default=512, help="MB streamed per throughput row")
-    ap.add_argument("--only", choices=["locks"], help="run only these rows (results in latest-ONLY.*)")
+    ap.add_argument("--only", choices=["locks", "registry"], help="run only these rows (results in latest-ONLY.*)")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="berth-bench.")
@@ -158,8 +159,12 @@ def main():
         if a.only == "locks":
             rows = lock_rows(engines)
             return
+        if a.only == "registry":
+            rows = registry.registry_rows(engines, work, os.path.join(a.bin, "berth"))
+            return
         rows = run_rows(engines, berth_cli, a)
         rows += lock_rows(engines)
+        rows += registry.registry_rows(engines, work, os.path.join(a.bin, "berth"))
         # berthd on runc, the alternative runtime, on its own roots and
         # bridge, started after the rows above are done.
         engines["berth-runc"] = Engine("berth-runc", work, [

@@ -30,4 +30,4 @@ pub use pull::PullOutcome;
 pub use spool::decompressed;
 pub use reference::Reference;
 pub use refpattern::reference_matches;
-pub use store::{Image, ImageStore, RemovedImage};
+pub use store::{Image, ImageStore, LayerSource, RemovedImage};

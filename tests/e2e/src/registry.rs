@@ -57,6 +57,31 @@ impl Registry {
         Registry { child, dir, port }
     }
 
+    /// https with `cert`/`key`, requiring a client certificate from `client_ca`.
+    pub fn start_mutual_tls(cert: &Path, key: &Path, client_ca: &Path) -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let cfg = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {}\n    key: {}\n    clientcas:\n      - {}\n",
+            dir.path().join("data").display(),
+            cert.display(),
+            key.display(),
+            client_ca.display()
+        );
+        let cfg_path = dir.path().join("config.yml");
+        std::fs::write(&cfg_path, cfg).expect("write config");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry (scripts/install-deps.sh installs it)");
+        let up = wait_until(Duration::from_secs(15), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        assert!(up, "docker-registry did not listen on {port}");
+        Registry { child, dir, port }
+    }
+
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
@@ -128,8 +153,8 @@ pub fn base64_std(data: &[u8]) -> String {
     out
 }
 
-/// Through sha256sum's stdin: a shared temporary file raced between the
-/// tests of one binary running in parallel.
+/// sha256 of `data` in hex, through sha256sum's stdin (tests run in
+/// parallel threads: no shared scratch file).
 pub fn sha256_hex(data: &[u8]) -> String {
     crate::berth_registry::sha256(data).trim_start_matches("sha256:").to_string()
 }
@@ -188,18 +213,30 @@ pub fn three_layer_archive(dir: &Path, marker: &str) -> PathBuf {
 }
 
 pub fn three_layer_archive_for(dir: &Path, marker: &str, arch: Option<&str>) -> PathBuf {
-    let extra = vec![file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
-    archive_with_layers(dir, marker, arch, extra)
+    let layers = vec![file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
+    archive_with_layers(dir, marker, arch, layers)
 }
 
-/// A docker-save archive: busybox plus the given layer tars on top.
-pub fn archive_with_layers(dir: &Path, marker: &str, arch: Option<&str>, extra: Vec<Vec<u8>>) -> PathBuf {
+/// Bytes that do not compress: `len` of them from a seed (xorshift).
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A docker-save archive `DIR/MARKER.tar`: busybox's layer, then `layers`.
+pub fn archive_with_layers(dir: &Path, marker: &str, arch: Option<&str>, layers: Vec<Vec<u8>>) -> PathBuf {
     let (base, mut config) = busybox_parts();
     if let Some(a) = arch {
         config["architecture"] = serde_json::json!(a);
     }
-    let mut layers = vec![base];
-    layers.extend(extra);
+    let layers: Vec<Vec<u8>> = std::iter::once(base).chain(layers).collect();
     let diff_ids: Vec<String> = layers.iter().map(|l| format!("sha256:{}", sha256_hex(l))).collect();
     config["rootfs"] = serde_json::json!({ "type": "layers", "diff_ids": diff_ids });
     config["history"] = serde_json::json!([]);
@@ -226,20 +263,6 @@ pub fn archive_with_layers(dir: &Path, marker: &str, arch: Option<&str>, extra: 
     add("manifest.json", &serde_json::to_vec(&manifest).expect("manifest"));
     b.finish().expect("finish");
     out
-}
-
-/// Bytes that gzip cannot shrink (a layer that stays big in the registry).
-pub fn noise(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
-    (0..len)
-        .map(|_| {
-            // xorshift32
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 /// A TCP proxy on loopback in front of a registry that sends its answers

@@ -389,7 +389,7 @@ fn pulls_an_image_with_progress(engine: Engine) {
 
     // Watched as it goes: through a proxy that sends 32 kB every 40 ms, a
     // 2 MB layer gzip cannot shrink shows its bar part-filled on the way.
-    reg.push(&archive_with_layers(tmp.path(), "dash-big", None, vec![file_layer("big", &noise(2 << 20, 7))]), "dash/big:v1", None);
+    reg.push(&archive_with_layers(tmp.path(), "dash-big", None, vec![file_layer("big", &noise(7, 2 << 20))]), "dash/big:v1", None);
     let slow = SlowProxy::start(reg.port, 32 << 10, Duration::from_millis(40));
     let big = format!("{}/dash/big:v1", slow.host());
     b.js("window.__bars = []; window.__watch = setInterval(() => document.querySelectorAll('.pull tr[data-layer]').forEach(r => { const p = r.querySelector('progress'); if (p) window.__bars.push([r.dataset.status, p.value, p.max]); }), 20);", json!([]));

@@ -25,6 +25,12 @@ fn created_nanos(img: &berth_image::Image) -> i128 {
     crate::image::created_nanos(img).unwrap_or(0)
 }
 
+/// An `until` cutoff (nanoseconds since the epoch) as a time.
+fn nanos_to_time(n: i128) -> std::time::SystemTime {
+    let d = std::time::Duration::from_nanos(u64::try_from(n.max(0)).unwrap_or(u64::MAX));
+    std::time::UNIX_EPOCH + d
+}
+
 fn short(id: &str) -> &str {
     let hex = id.trim_start_matches("sha256:");
     &hex[..hex.len().min(12)]
@@ -239,6 +245,11 @@ pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
             deleted.extend(r.untagged.into_iter().map(|t| json!({"Untagged": t})));
             deleted.push(json!({"Deleted": r.id.to_string()}));
         }
+    }
+    // Layers kept from pulls that did not finish go too (they carry no labels,
+    // so a label filter leaves them).
+    if f.values("label").is_empty() && f.values("label!").is_empty() {
+        reclaimed += crate::pull::cache::prune(&d.cfg.data_root, until.map(nanos_to_time));
     }
     Ok(ok_json(&json!({"ImagesDeleted": deleted, "SpaceReclaimed": reclaimed})))
 }
