@@ -79,8 +79,12 @@ pub(crate) fn full(data: Bytes) -> ReqBody {
 }
 
 /// Send one request on a fresh connection; the body streams as it arrives.
-pub(crate) async fn send(tls: Option<&Arc<ClientConfig>>, req: Request<ReqBody>) -> Result<Response<Incoming>, String> {
+pub(crate) async fn send(tls: Option<&Arc<ClientConfig>>, mut req: Request<ReqBody>) -> Result<Response<Incoming>, String> {
     let io = TokioIo::new(connect(req.uri(), tls).await?);
+    // The request line carries the path only (origin-form), as Go's client
+    // sends it; the Host header names the server.
+    let origin: Uri = req.uri().path_and_query().map_or("/", |p| p.as_str()).parse().map_err(|e| format!("invalid URL: {e}"))?;
+    *req.uri_mut() = origin;
     let (mut sender, conn) = http1::handshake(io).await.map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         // Errors surface through the response or its body.

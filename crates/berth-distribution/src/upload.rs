@@ -27,6 +27,27 @@ const MIN_CHUNK: u64 = 64 << 10;
 const MAX_CHUNK: u64 = 1 << 30;
 /// PATCHes in a row that the registry did not advance the upload with.
 const MAX_STALLS: u32 = 3;
+/// Tries after the first when the registry is busy or briefly broken (5xx,
+/// a dropped connection), with 250, 500, 1000 ms between them.
+const RETRIES: u32 = 3;
+
+/// `op` again while it fails in a way worth retrying.
+async fn retrying<T, F, Fut>(mut op: F) -> Result<T>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match op(attempt).await {
+            Err(e) if attempt < RETRIES && e.retryable() => {
+                tokio::time::sleep(std::time::Duration::from_millis(250 << attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Called with the bytes of a blob sent so far.
 pub type OnProgress = Arc<dyn Fn(u64) + Send + Sync>;
@@ -180,7 +201,8 @@ impl Repository {
     /// Whether the registry has blob `digest` in this repository.
     pub async fn blob_exists(&self, digest: &str) -> Result<bool> {
         let url = format!("{}/v2/{}/blobs/{digest}", self.endpoint.base, self.name);
-        let resp = self.write(Method::HEAD, &url, &|| None).await?;
+        let none = || None;
+        let resp = retrying(|_| self.write(Method::HEAD, &url, &none)).await?;
         Ok(resp.status().is_success())
     }
 
@@ -200,7 +222,17 @@ impl Repository {
     /// one. One PUT with the whole blob, unless the registry asked for
     /// chunks (`OCI-Chunk-Min-Length`): then PATCHes with `Content-Range`,
     /// following the `Location` and `Range` each answer gives.
+    /// A failure worth retrying starts over in a new upload.
     pub async fn upload_blob(&self, digest: &str, src: &BlobSource, session: Option<UploadSession>, progress: Option<OnProgress>) -> Result<()> {
+        let first = std::sync::Mutex::new(session);
+        retrying(|_| {
+            let session = first.lock().map(|mut s| s.take()).unwrap_or(None);
+            self.upload_once(digest, src, session, progress.clone())
+        })
+        .await
+    }
+
+    async fn upload_once(&self, digest: &str, src: &BlobSource, session: Option<UploadSession>, progress: Option<OnProgress>) -> Result<()> {
         let session = match session {
             Some(s) => s,
             None => {
@@ -270,7 +302,8 @@ impl Repository {
         let url = format!("{}/v2/{}/manifests/{tag}", self.endpoint.base, self.name);
         let digest = format!("sha256:{}", sha256_hex(&data));
         let len = data.len() as u64;
-        self.write(Method::PUT, &url, &|| Some(Payload { content_type: media_type, len, body: full(data.clone()), range: None })).await?;
+        let make = || Some(Payload { content_type: media_type, len, body: full(data.clone()), range: None });
+        retrying(|_| self.write(Method::PUT, &url, &make)).await?;
         Ok(digest)
     }
 }

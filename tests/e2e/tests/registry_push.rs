@@ -234,3 +234,114 @@ fn berth_push_draws_bars_on_a_terminal() {
     let digest_at = lines.iter().position(|l| l.contains("v1: digest:")).expect("digest line");
     assert!(lines.get(digest_at + 1).is_some_and(|l| l.trim().is_empty() || l.starts_with("EXIT=")), "{screen}");
 }
+
+/// A registry speaking just enough of the push protocol, that answers 503
+/// to the first PUT of each blob (`always`: to every PUT of a blob).
+struct FlakyRegistry {
+    port: u16,
+    handle: Option<std::thread::JoinHandle<()>>,
+    refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FlakyRegistry {
+    fn start(always: bool) -> FlakyRegistry {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = refused.clone();
+        let handle = std::thread::spawn(move || {
+            let mut failed = std::collections::HashSet::new();
+            let mut uploads = 0;
+            for conn in listener.incoming() {
+                let Ok(mut s) = conn else { return };
+                let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let mut r = BufReader::new(s.try_clone().expect("clone"));
+                // berthd tries TLS first on a loopback registry: refuse the hello.
+                if r.fill_buf().map_or(true, |b| b.first().is_none_or(|c| *c == 0x16)) {
+                    continue;
+                }
+                let mut first = String::new();
+                if r.read_line(&mut first).is_err() {
+                    continue;
+                }
+                let mut len = 0usize;
+                loop {
+                    let mut l = String::new();
+                    if r.read_line(&mut l).map_or(true, |n| n == 0) || l == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = l.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                }
+                let mut body = vec![0u8; len];
+                let _ = r.read_exact(&mut body);
+                let mut parts = first.split_whitespace();
+                let (method, mut path) = (parts.next().unwrap_or(""), parts.next().unwrap_or("").to_string());
+                // berth's client sends absolute-form targets (as HTTP/1.1 allows).
+                if let Some(rest) = path.strip_prefix("http://") {
+                    path = rest.find('/').map_or("/".to_string(), |i| rest[i..].to_string());
+                }
+                let answer = match (method, path.as_str()) {
+                    (_, "/quit") => return,
+                    ("GET", "/v2/") => "200 OK\r\nContent-Length: 2\r\n\r\n{}".to_string(),
+                    ("HEAD", _) => "404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string(),
+                    ("POST", p) if p.contains("/blobs/uploads/") => {
+                        uploads += 1;
+                        format!("202 Accepted\r\nLocation: /upload/{uploads}\r\nContent-Length: 0\r\n\r\n")
+                    }
+                    ("PUT", p) if p.starts_with("/upload/") => {
+                        let digest = p.split("digest=").nth(1).unwrap_or("").to_string();
+                        if always || failed.insert(digest) {
+                            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            "503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".to_string()
+                        } else {
+                            "201 Created\r\nContent-Length: 0\r\n\r\n".to_string()
+                        }
+                    }
+                    ("PUT", p) if p.contains("/manifests/") => "201 Created\r\nContent-Length: 0\r\n\r\n".to_string(),
+                    (m, p) => format!("404 Not Found\r\nContent-Length: {}\r\n\r\n{m} {p}", m.len() + p.len() + 1),
+                };
+                let _ = s.write_all(format!("HTTP/1.1 {answer}").replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n").as_bytes());
+            }
+        });
+        FlakyRegistry { port, handle: Some(handle), refused }
+    }
+}
+
+impl Drop for FlakyRegistry {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            berth_e2e::registry::stop(self.port, h);
+        }
+    }
+}
+
+#[test]
+fn busy_registry_uploads_are_retried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = TestDaemon::start();
+    let id = load(&d, &three_layer_archive(dir.path(), "flaky"));
+    let reg = FlakyRegistry::start(false);
+    let name = format!("127.0.0.1:{}/flaky:v1", reg.port);
+    d.berth(&["tag", &id, &name]).assert_ok();
+    let o = d.berth(&["push", &name]);
+    o.assert_ok();
+    assert_eq!(o.out().matches("Pushed").count(), 3, "{}", o.out());
+    // Three layers and the config, each refused once, then accepted.
+    assert_eq!(reg.refused.load(std::sync::atomic::Ordering::SeqCst), 4);
+    // A registry that never accepts: the push fails, after a bounded number of tries.
+    let broken = FlakyRegistry::start(true);
+    let name = format!("127.0.0.1:{}/broken:v1", broken.port);
+    d.berth(&["tag", &id, &name]).assert_ok();
+    let started = std::time::Instant::now();
+    d.docker(&["push", &name]).assert_code(1).assert_stderr_contains("503");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
+    // A blob is tried four times (the first and three retries) before the
+    // push gives up; the other layers, in flight in parallel, as often.
+    let tries = broken.refused.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((4..=12).contains(&tries), "{tries} tries");
+}
