@@ -1,0 +1,23 @@
+//! The image builder: Dockerfile → images, through a [`BuildHost`] the daemon implements.
+//!
+//! Pure logic plus filesystem work on directories it is handed (the context, snapshot
+//! rootfs directories); the daemon owns images, layers, containers and the cache store.
+
+mod error;
+mod host;
+mod options;
+
+pub use berth_image::ImageConfig;
+pub use error::{BuildError, HostError, HostErrorKind};
+pub use host::{BaseImage, BuildEvents, BuildHost, CacheSharing, Fetched, RunMount, RunSpec, Snapshot};
+pub use options::{BuildOptions, BuildResult};
+
+/// Builds the Dockerfile in `opts` and returns the final image's ID.
+pub fn build(
+    host: &dyn BuildHost,
+    opts: &BuildOptions,
+    ev: &dyn BuildEvents,
+) -> Result<BuildResult, BuildError> {
+    let _ = (host, opts, ev);
+    Err(BuildError::NotImplemented)
+}
