@@ -155,7 +155,11 @@ impl BuildHost for JobHost {
         let code = self.rt.block_on(task).map_err(internal)?.map_err(from_api)?;
         drop(mounts);
         self.check_cancelled()?;
-        self.stream.container(&id, false);
+        // As dockerd (rm without forcerm): a failed step's container is not
+        // reported removed. berth never keeps it (nothing records it).
+        if code == 0 {
+            self.stream.container(&id, false);
+        }
         Ok(i32::try_from(code).unwrap_or(i32::MAX))
     }
 
