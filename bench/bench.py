@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 
+import buildbench
 import dashboard
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -134,7 +135,7 @@ def main():
     ap.add_argument("--containers", type=int, default=1000, help="containers for the ps row")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release"))
     ap.add_argument("--net-mb", type=int, default=512, help="MB streamed per throughput row")
-    ap.add_argument("--only", choices=["locks"], help="run only these rows (results in latest-ONLY.*)")
+    ap.add_argument("--only", choices=["locks", "build"], help="run only these rows (results in latest-ONLY.*)")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="berth-bench.")
@@ -158,8 +159,12 @@ def main():
         if a.only == "locks":
             rows = lock_rows(engines)
             return
+        if a.only == "build":
+            rows = buildbench.rows(engines, berth_cli, work, a.runs)
+            return
         rows = run_rows(engines, berth_cli, a)
         rows += lock_rows(engines)
+        rows += buildbench.rows(engines, berth_cli, work, a.runs)
         # berthd on runc, the alternative runtime, on its own roots and
         # bridge, started after the rows above are done.
         engines["berth-runc"] = Engine("berth-runc", work, [
