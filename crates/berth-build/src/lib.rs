@@ -6,6 +6,7 @@
 mod error;
 mod expand;
 mod host;
+pub mod ignore;
 mod options;
 mod parse;
 mod words;
