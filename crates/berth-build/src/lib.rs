@@ -4,8 +4,12 @@
 //! rootfs directories); the daemon owns images, layers, containers and the cache store.
 
 mod error;
+mod expand;
 mod host;
+pub mod ignore;
 mod options;
+mod parse;
+mod words;
 
 pub use berth_image::ImageConfig;
 pub use error::{BuildError, HostError, HostErrorKind};
