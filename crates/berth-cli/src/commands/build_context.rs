@@ -118,17 +118,17 @@ pub fn from_dir(dir: &Path, dockerfile: &DockerfileSource, secrets: &[(String, P
 }
 
 /// The ignore patterns that apply: `<Dockerfile>.dockerignore`, else `.dockerignore`.
-fn ignore_file(root: &Path, dockerfile: &str) -> anyhow::Result<Option<ignore::Matcher>> {
+fn ignore_file(root: &Path, dockerfile: &str) -> anyhow::Result<Option<berth_build::ignore::Matcher>> {
     for p in [root.join(format!("{dockerfile}.dockerignore")), root.join(".dockerignore")] {
         if p.is_file() {
             let text = std::fs::read_to_string(&p)?;
-            return Ok(Some(ignore::Matcher::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?));
+            return Ok(Some(berth_build::ignore::Matcher::from_file_contents(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?));
         }
     }
     Ok(None)
 }
 
-fn walk(b: &mut tar::Builder<&mut Vec<u8>>, root: &Path, rel: &Path, m: Option<&ignore::Matcher>, dockerfile: &str) -> anyhow::Result<()> {
+fn walk(b: &mut tar::Builder<&mut Vec<u8>>, root: &Path, rel: &Path, m: Option<&berth_build::ignore::Matcher>, dockerfile: &str) -> anyhow::Result<()> {
     use std::os::unix::fs::MetadataExt;
     let mut entries: Vec<_> = std::fs::read_dir(root.join(rel))?.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
@@ -139,7 +139,7 @@ fn walk(b: &mut tar::Builder<&mut Vec<u8>>, root: &Path, rel: &Path, m: Option<&
         // The Dockerfile and the ignore files always go: the daemon needs them.
         let always = name == dockerfile || name == ".dockerignore" || name == format!("{dockerfile}.dockerignore");
         let excluded = !always && m.is_some_and(|m| m.excluded(&name));
-        if excluded && !(md.is_dir() && m.is_some_and(|m| m.has_exceptions_under(&name))) {
+        if excluded && !(md.is_dir() && m.is_some_and(|m| m.has_exceptions())) {
             continue;
         }
         let mtime = md.mtime().max(0) as u64;
@@ -182,22 +182,6 @@ pub fn parse_secret(s: &str) -> anyhow::Result<(String, PathBuf)> {
         None => PathBuf::from(&id),
     };
     Ok((id, src))
-}
-
-/// Until berth-build's matcher is merged: an ignore file is refused, not skipped.
-mod ignore {
-    pub struct Matcher;
-    impl Matcher {
-        pub fn parse(_t: &str) -> Result<Matcher, String> {
-            Err("a .dockerignore file is not supported yet".into())
-        }
-        pub fn excluded(&self, _p: &str) -> bool {
-            false
-        }
-        pub fn has_exceptions_under(&self, _p: &str) -> bool {
-            false
-        }
-    }
 }
 
 #[cfg(test)]

@@ -61,16 +61,15 @@ pub fn read_dockerfile(context: &Path, rel: &str) -> Result<(String, Vec<u8>), S
 
 /// Applies the context's ignore file: `<dockerfile>.dockerignore` beside a
 /// custom Dockerfile wins over `.dockerignore`, as in BuildKit and the
-/// docker CLI. The Dockerfile and the ignore file themselves stay (the
-/// builder needs the one; dockerd keeps the other).
+/// docker CLI. Both were read already; like dockerd, they go from the
+/// context too when the patterns exclude them.
 pub fn apply_ignore(context: &Path, dockerfile: &str) -> Result<(), String> {
     let specific = PathBuf::from(format!("{dockerfile}.dockerignore"));
     let file = [specific.as_path(), Path::new(".dockerignore")].into_iter().map(|p| context.join(p)).find(|p| p.is_file() && !is_symlink(p));
     let Some(file) = file else { return Ok(()) };
     let text = std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
-    let m = Matcher::parse(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    let keep: Vec<String> = vec![dockerfile.to_string(), file.strip_prefix(context).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()];
-    prune(context, Path::new(""), &m, &keep);
+    let m = berth_build::ignore::Matcher::from_file_contents(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    prune(context, Path::new(""), &m);
     Ok(())
 }
 
@@ -80,18 +79,15 @@ fn is_symlink(p: &Path) -> bool {
 
 /// Removes what the matcher excludes below `rel`; a directory excluded as
 /// a whole goes unless an exception may re-include something inside it.
-fn prune(root: &Path, rel: &Path, m: &Matcher, keep: &[String]) {
+fn prune(root: &Path, rel: &Path, m: &berth_build::ignore::Matcher) {
     let Ok(rd) = std::fs::read_dir(root.join(rel)) else { return };
     for e in rd.flatten() {
         let child = rel.join(e.file_name());
         let name = child.to_string_lossy().into_owned();
         let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-        if keep.contains(&name) {
-            continue;
-        }
         if m.excluded(&name) {
-            if is_dir && m.has_exceptions_under(&name) {
-                prune(root, &child, m, keep);
+            if is_dir && m.has_exceptions() {
+                prune(root, &child, m);
                 continue;
             }
             let p = root.join(&child);
@@ -99,23 +95,8 @@ fn prune(root: &Path, rel: &Path, m: &Matcher, keep: &[String]) {
             continue;
         }
         if is_dir {
-            prune(root, &child, m, keep);
+            prune(root, &child, m);
         }
-    }
-}
-
-/// Until berth-build's matcher lands: an ignore file is refused, not skipped.
-struct Matcher;
-
-impl Matcher {
-    fn parse(_text: &str) -> Result<Matcher, String> {
-        Err("a .dockerignore file is not supported yet".into())
-    }
-    fn excluded(&self, _p: &str) -> bool {
-        false
-    }
-    fn has_exceptions_under(&self, _p: &str) -> bool {
-        false
     }
 }
 

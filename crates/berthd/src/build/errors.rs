@@ -2,15 +2,18 @@
 //! failing RUN's exit code in `errorDetail.code` (the docker CLI exits
 //! with it).
 
-use berth_api::ApiError;
-use berth_build::BuildError;
+use berth_api::{ApiError, ErrorKind};
+use berth_build::{BuildError, HostErrorKind};
 
 pub fn describe(e: &BuildError) -> (ApiError, Option<i64>) {
-    let msg = e.to_string();
-    (ApiError::invalid(msg), exit_code(e))
-}
-
-fn exit_code(e: &BuildError) -> Option<i64> {
-    let _ = e;
-    None
+    let kind = match e {
+        BuildError::Host(h) => match h.kind {
+            HostErrorKind::NotFound => ErrorKind::NotFound,
+            HostErrorKind::InvalidArgument => ErrorKind::InvalidArgument,
+            HostErrorKind::Unavailable => ErrorKind::Unavailable,
+            HostErrorKind::Internal => ErrorKind::Internal,
+        },
+        _ => ErrorKind::InvalidArgument,
+    };
+    (ApiError::new(kind, e.to_string()), e.exit_code().map(i64::from))
 }
