@@ -21,7 +21,7 @@ pub struct JobHost {
     pub rt: Handle,
     /// This build's scratch directory (snapshots, mount sources).
     pub work: PathBuf,
-    /// `X-Registry-Auth`-style credentials for pulls, when the client sent some.
+    /// The client's `X-Registry-Config` (credentials by registry), if sent.
     pub auth: Option<String>,
     /// The build's `--network`, for RUN steps that do not say.
     pub network: String,
@@ -67,8 +67,9 @@ impl JobHost {
 
     /// Pulls `name` through the registry client, streaming its progress
     /// into the build's output as dockerd's classic builder does.
-    fn pull(&self, name: &str, platform: Option<&str>) -> Result<(), HostError> {
-        let pr = crate::pull::PullRequest::from_query(name, None, platform, self.auth.as_deref()).map_err(from_api)?;
+    fn pull(&self, r: &Reference, platform: Option<&str>) -> Result<(), HostError> {
+        let auth = super::registry_config::auth_for(self.auth.as_deref(), r.domain());
+        let pr = crate::pull::PullRequest::from_query(&r.to_string(), None, platform, auth.as_deref()).map_err(from_api)?;
         let registry = berth_distribution::Registry::new(self.m.cfg.registry());
         let images = self.m.images.clone();
         let root = self.m.cfg.data_root.clone();
@@ -108,7 +109,7 @@ impl BuildHost for JobHost {
         let img = match local {
             Ok(img) if !pull => img,
             _ => {
-                self.pull(name, platform)?;
+                self.pull(&r, platform)?;
                 self.m.images.resolve(&r.to_string()).map_err(|e| HostError::new(HostErrorKind::NotFound, e.to_string()))?
             }
         };

@@ -19,6 +19,7 @@ mod job;
 mod messages;
 mod mounts;
 mod prune;
+mod registry_config;
 mod request;
 mod snapshot;
 

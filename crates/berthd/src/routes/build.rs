@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 pub async fn build(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> {
     let br = BuildRequest::from_query(&query(&req))?;
-    let auth = req.headers().get("X-Registry-Auth").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let auth = req.headers().get("X-Registry-Config").and_then(|v| v.to_str().ok()).map(str::to_string);
     let (reader, _drain) = body_reader_draining(req.into_body());
     let mut rx = d.builds.start(br, auth, reader);
     match rx.recv().await {
