@@ -141,17 +141,26 @@ impl BuildHost for JobHost {
             mounts: mounts.mounts.clone(),
         };
         self.stream.container(&id, true);
-        let (otx, mut orx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+        let (otx, mut orx) = tokio::sync::mpsc::unbounded_channel::<(bool, Bytes)>();
         let containers = self.m.containers.clone();
         let closed = self.stream.sender();
         let task = self.rt.spawn(async move {
-            let output: crate::container::StepOutput = Box::new(move |_stream, data| {
-                let _ = otx.send(data);
+            let output: crate::container::StepOutput = Box::new(move |stream, data| {
+                let _ = otx.send((stream == berth_api::stdcopy::Stream::Stderr, data));
             });
             containers.run_build_step(step, output, async move { closed.closed().await }).await
         });
-        while let Some(chunk) = orx.blocking_recv() {
-            ev.output(&chunk);
+        while let Some((stderr, chunk)) = orx.blocking_recv() {
+            if stderr {
+                // dockerd's classic builder shows a step's stderr in red.
+                let mut red = Vec::with_capacity(chunk.len() + 9);
+                red.extend_from_slice(b"\x1b[91m");
+                red.extend_from_slice(&chunk);
+                red.extend_from_slice(b"\x1b[0m");
+                ev.output(&red);
+            } else {
+                ev.output(&chunk);
+            }
         }
         let code = self.rt.block_on(task).map_err(internal)?.map_err(from_api)?;
         drop(mounts);
