@@ -104,16 +104,22 @@ impl JobHost {
 impl BuildHost for JobHost {
     fn base_image(&self, name: &str, platform: Option<&str>, pull: bool, _ev: &dyn BuildEvents) -> Result<BaseImage, HostError> {
         self.check_cancelled()?;
-        let r = Reference::parse_normalized(name).map_err(|e| HostError::new(HostErrorKind::InvalidArgument, e.to_string()))?;
-        let local = self.m.images.resolve(&r.to_string()).or_else(|_| self.m.images.resolve(name));
-        let img = match local {
-            Ok(img) if !pull => img,
-            _ => {
-                self.pull(&r, platform)?;
-                self.m.images.resolve(&r.to_string()).map_err(|e| HostError::new(HostErrorKind::NotFound, e.to_string()))?
+        let found = |img: berth_image::Image| BaseImage { id: img.id.to_string(), config: img.config };
+        // A local name or image ID, unless --pull asks for the registry's.
+        if !pull {
+            if let Ok(img) = self.m.images.resolve(name) {
+                return Ok(found(img));
             }
-        };
-        Ok(BaseImage { id: img.id.to_string(), config: img.config })
+        }
+        let r = Reference::parse_normalized(name).map_err(|e| HostError::new(HostErrorKind::InvalidArgument, e.to_string()))?;
+        if !pull {
+            if let Ok(img) = self.m.images.resolve(&r.to_string()) {
+                return Ok(found(img));
+            }
+        }
+        self.pull(&r, platform)?;
+        let img = self.m.images.resolve(&r.to_string()).map_err(|e| HostError::new(HostErrorKind::NotFound, e.to_string()))?;
+        Ok(found(img))
     }
 
     fn snapshot(&self, parent: Option<&str>) -> Result<Box<dyn Snapshot>, HostError> {
