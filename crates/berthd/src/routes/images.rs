@@ -244,8 +244,10 @@ pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
         if (!all && !img.tags.is_empty()) || !d.containers.image_users(&img.id.to_string()).is_empty() {
             continue;
         }
-        // An image with a child goes with that child (its chain is removed below).
-        if crate::image::parents(&d.images).contains(&img.id) {
+        // An untagged image with a child goes with that child (its chain
+        // is removed below); a tagged one is untagged only, as dockerd's.
+        let has_child = crate::image::parents(&d.images).contains(&img.id);
+        if has_child && img.tags.is_empty() {
             continue;
         }
         let labels = img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
@@ -253,6 +255,16 @@ pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
             continue;
         }
         if until.is_some_and(|u| created_nanos(&img) >= u) {
+            continue;
+        }
+        if has_child {
+            for t in &img.tags {
+                if let Ok(r) = Reference::parse_normalized(t) {
+                    if d.images.untag(&r).is_ok() {
+                        deleted.push(json!({"Untagged": t}));
+                    }
+                }
+            }
             continue;
         }
         let parent = d.images.parent_of(&img);
