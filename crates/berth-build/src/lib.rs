@@ -3,12 +3,15 @@
 //! Pure logic plus filesystem work on directories it is handed (the context, snapshot
 //! rootfs directories); the daemon owns images, layers, containers and the cache store.
 
+mod chown;
 mod error;
 mod expand;
+mod history;
 mod host;
 pub mod ignore;
 mod options;
 mod parse;
+mod scope;
 mod words;
 
 pub use berth_image::ImageConfig;
