@@ -3,9 +3,11 @@
 //! Pure logic plus filesystem work on directories it is handed (the context, snapshot
 //! rootfs directories); the daemon owns images, layers, containers and the cache store.
 
+mod archive;
 mod chown;
 mod error;
 mod expand;
+mod fsx;
 mod history;
 mod host;
 pub mod ignore;
