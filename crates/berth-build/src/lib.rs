@@ -5,6 +5,7 @@
 
 mod archive;
 mod chown;
+mod copy;
 mod error;
 mod expand;
 mod fsx;
