@@ -4,6 +4,7 @@
 //! rootfs directories); the daemon owns images, layers, containers and the cache store.
 
 mod archive;
+mod args;
 mod chown;
 mod copy;
 mod error;
@@ -15,6 +16,7 @@ pub mod ignore;
 mod options;
 mod parse;
 mod scope;
+mod stage;
 mod words;
 
 pub use berth_image::ImageConfig;
