@@ -4,10 +4,13 @@
 //! rootfs directories); the daemon owns images, layers, containers and the cache store.
 
 mod archive;
+mod cache;
+mod config;
 mod args;
 mod chown;
 mod copy;
 mod error;
+mod events;
 mod expand;
 mod fsx;
 mod history;
