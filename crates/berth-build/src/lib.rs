@@ -4,13 +4,16 @@
 //! rootfs directories); the daemon owns images, layers, containers and the cache store.
 
 mod archive;
+mod build;
 mod cache;
 mod config;
 mod args;
 mod chown;
 mod copy;
+mod copyop;
 mod error;
 mod events;
+mod executor;
 mod expand;
 mod fsx;
 mod history;
@@ -18,6 +21,7 @@ mod host;
 pub mod ignore;
 mod options;
 mod parse;
+mod runop;
 mod scope;
 mod stage;
 mod words;
@@ -33,6 +37,5 @@ pub fn build(
     opts: &BuildOptions,
     ev: &dyn BuildEvents,
 ) -> Result<BuildResult, BuildError> {
-    let _ = (host, opts, ev);
-    Err(BuildError::NotImplemented)
+    build::build(host, opts, ev)
 }
