@@ -52,6 +52,27 @@ pub fn process_words(word: &str, vars: &Vars, escape: char) -> Result<Vec<String
     Ok(words)
 }
 
+/// A heredoc's body (unquoted delimiter): `$` expansions only; quotes and other
+/// characters stay as written, `\$` gives a literal `$`.
+pub fn process_heredoc(body: &str, vars: &Vars, escape: char) -> Result<String, String> {
+    let mut sw = ShellWord::new(body, vars, escape);
+    let mut out = String::new();
+    while let Some(ch) = sw.peek() {
+        if ch == '$' {
+            out.push_str(&sw.process_dollar()?);
+            continue;
+        }
+        sw.next();
+        if ch == escape && sw.peek() == Some('$') {
+            sw.next();
+            out.push('$');
+            continue;
+        }
+        out.push(ch);
+    }
+    Ok(out)
+}
+
 struct ShellWord<'a> {
     chars: Vec<char>,
     pos: usize,
@@ -369,6 +390,14 @@ mod tests {
         assert!(w("'abc").contains("matching single-quote"));
         assert!(w("\"abc").contains("matching double-quote"));
         assert_eq!(process_word("`$A", &vars(), '`').unwrap_or_default(), "$A");
+    }
+
+    #[test]
+    fn heredoc_bodies_keep_quotes() {
+        assert_eq!(
+            process_heredoc("say \"$A\" '${B:-x}' \\$A\n", &vars(), '\\').unwrap_or_default(),
+            "say \"one\" 'x' $A\n"
+        );
     }
 
     #[test]

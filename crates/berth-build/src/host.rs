@@ -116,6 +116,15 @@ pub trait BuildHost: Send + Sync {
     /// Persistent layer cache: key → image ID (the host checks the image still exists).
     fn cache_get(&self, key: &str) -> Option<String>;
     fn cache_put(&self, key: &str, image_id: &str);
+    /// The config of an image the builder got from the cache (so later steps build on
+    /// its exact history). The default says "unknown" and the builder then uses the
+    /// config it computed for the step, which differs only in `created` times.
+    fn image_config(&self, id: &str) -> Result<ImageConfig, HostError> {
+        Err(HostError::new(
+            crate::error::HostErrorKind::NotFound,
+            format!("no config for {id}"),
+        ))
+    }
     /// ADD <url>: download to a temp file.
     fn fetch_url(&self, url: &str, ev: &dyn BuildEvents) -> Result<Fetched, HostError>;
 }

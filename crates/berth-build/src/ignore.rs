@@ -255,6 +255,13 @@ impl Matcher {
         excluded
     }
 
+    /// Does the path itself (not a parent) match any pattern? (COPY wildcards, which
+    /// follow `filepath.Match`: `*` and `?` stay within one segment.)
+    pub fn matches_exactly(&self, rel: &str) -> bool {
+        let chars: Vec<char> = rel.chars().collect();
+        self.patterns.iter().any(|p| matches_toks(&p.regex, &chars))
+    }
+
     /// Patterns as written (after cleaning), for messages.
     pub fn patterns(&self) -> impl Iterator<Item = String> + '_ {
         self.patterns

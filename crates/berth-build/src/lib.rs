@@ -3,12 +3,27 @@
 //! Pure logic plus filesystem work on directories it is handed (the context, snapshot
 //! rootfs directories); the daemon owns images, layers, containers and the cache store.
 
+mod archive;
+mod build;
+mod cache;
+mod config;
+mod args;
+mod chown;
+mod copy;
+mod copyop;
 mod error;
+mod events;
+mod executor;
 mod expand;
+mod fsx;
+mod history;
 mod host;
 pub mod ignore;
 mod options;
 mod parse;
+mod runop;
+mod scope;
+mod stage;
 mod words;
 
 pub use berth_image::ImageConfig;
@@ -22,6 +37,5 @@ pub fn build(
     opts: &BuildOptions,
     ev: &dyn BuildEvents,
 ) -> Result<BuildResult, BuildError> {
-    let _ = (host, opts, ev);
-    Err(BuildError::NotImplemented)
+    build::build(host, opts, ev)
 }

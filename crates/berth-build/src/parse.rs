@@ -39,6 +39,8 @@ pub enum Instr {
     Entrypoint(CmdLine),
     Env(Vec<(String, String)>),
     Label(Vec<(String, String)>),
+    /// `--label` of the build, added to the target stage unexpanded (classic builder).
+    BuildLabel(Vec<(String, String)>),
     Arg(Vec<(String, Option<String>)>),
     Copy { flags: Vec<Flag>, srcs: Vec<Source>, dest: String },
     Add { flags: Vec<Flag>, srcs: Vec<Source>, dest: String },

@@ -1,0 +1,382 @@
+//! COPY and ADD: selecting sources inside a root (the context or a stage/image rootfs),
+//! hashing them for the cache (paths, types, modes, contents, link targets — never
+//! mtimes), and copying them into a rootfs with Docker's directory semantics.
+
+use std::fs;
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::archive;
+use crate::fsx::{self, Owner};
+use crate::ignore;
+use crate::scope;
+
+/// One resolved source.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The name a file gets inside a directory destination (the source's base name as
+    /// written, so a symlink keeps its own name).
+    pub name: String,
+    pub kind: ItemKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ItemKind {
+    /// A file or directory on disk (already resolved inside its root).
+    Path { abs: PathBuf, may_unpack: bool },
+    /// An inline file (heredoc) or a downloaded one read into memory.
+    Bytes { content: Vec<u8>, mode: u32 },
+}
+
+/// A source that does not exist; the executor words the message.
+#[derive(Debug)]
+pub enum SourceError {
+    NotFound(String),
+    Other(String),
+}
+
+fn has_wildcards(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// Resolves one source path under `root`: leading `/` and `./` dropped, symlinks
+/// followed inside the root's scope, wildcards matched per path segment.
+pub fn select(root: &Path, src: &str, may_unpack: bool) -> Result<Vec<Item>, SourceError> {
+    let cleaned = scope::clean(&format!("/{src}"));
+    let rel = cleaned.trim_start_matches('/').to_string();
+    if has_wildcards(&rel) {
+        let matcher = ignore::Matcher::new(std::slice::from_ref(&rel))
+            .map_err(SourceError::Other)?;
+        let all = ignore::included_paths(root, &ignore::Matcher::default())
+            .map_err(|e| SourceError::Other(e.to_string()))?;
+        let mut out = Vec::new();
+        for p in all {
+            if matcher.matches_exactly(&p) {
+                out.extend(select(root, &p, may_unpack)?);
+            }
+        }
+        return Ok(out);
+    }
+    let abs = scope::resolve(root, &rel).map_err(|e| SourceError::Other(e.to_string()))?;
+    if fs::symlink_metadata(&abs).is_err() {
+        return Err(SourceError::NotFound(if rel.is_empty() { ".".into() } else { rel }));
+    }
+    let name = rel.rsplit('/').next().unwrap_or_default().to_string();
+    Ok(vec![Item {
+        name,
+        kind: ItemKind::Path { abs, may_unpack },
+    }])
+}
+
+/// `file:<hex>` or `dir:<hex>`, as the classic builder labels sources in history.
+pub fn hash_item(item: &Item, with_owner: bool) -> io::Result<String> {
+    match &item.kind {
+        ItemKind::Bytes { content, mode } => {
+            let mut h = Sha256::new();
+            h.update(format!("{mode:o}\0").as_bytes());
+            h.update(content);
+            Ok(format!("file:{}", hex::encode(h.finalize())))
+        }
+        ItemKind::Path { abs, .. } => {
+            let md = fs::metadata(abs)?;
+            let mut h = Sha256::new();
+            if md.is_dir() {
+                hash_tree(abs, "", with_owner, &mut h)?;
+                Ok(format!("dir:{}", hex::encode(h.finalize())))
+            } else {
+                hash_entry(abs, ".", &md, with_owner, &mut h)?;
+                Ok(format!("file:{}", hex::encode(h.finalize())))
+            }
+        }
+    }
+}
+
+fn hash_entry(path: &Path, rel: &str, md: &fs::Metadata, with_owner: bool, h: &mut Sha256) -> io::Result<()> {
+    h.update(rel.as_bytes());
+    h.update(format!("\0{:o}\0", md.mode()).as_bytes());
+    if with_owner {
+        h.update(format!("{}:{}\0", md.uid(), md.gid()).as_bytes());
+    }
+    if md.file_type().is_symlink() {
+        h.update(fs::read_link(path)?.as_os_str().as_encoded_bytes());
+    } else if md.is_file() {
+        h.update(md.len().to_le_bytes());
+        let mut f = fs::File::open(path)?;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+    }
+    h.update(b"\n");
+    Ok(())
+}
+
+fn hash_tree(dir: &Path, rel: &str, with_owner: bool, h: &mut Sha256) -> io::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let md = fs::symlink_metadata(e.path())?;
+        hash_entry(&e.path(), &child, &md, with_owner, h)?;
+        if md.is_dir() {
+            hash_tree(&e.path(), &child, with_owner, h)?;
+        }
+    }
+    Ok(())
+}
+
+/// How to write what a COPY/ADD selected.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyOpts {
+    pub owner: Owner,
+    pub chmod: Option<u32>,
+    /// ADD: unpack local tar archives.
+    pub unpack: bool,
+}
+
+/// Copies `item` to `dest` (an absolute slash path in `rootfs`; a trailing `/` means a
+/// directory), with Docker's rules: a directory's contents go into `dest`; a file goes
+/// to `dest/<name>` when `dest` ends in `/` or is an existing directory, else to `dest`.
+pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts) -> Result<(), String> {
+    let dest_is_dir_syntax = dest.ends_with('/');
+    let io_err = |e: io::Error| e.to_string();
+    match &item.kind {
+        ItemKind::Path { abs, may_unpack } => {
+            let md = fs::metadata(abs).map_err(io_err)?;
+            if md.is_dir() {
+                let d = fsx::mkdir_all(rootfs, dest, o.owner).map_err(io_err)?;
+                return copy_tree(abs, &d, o).map_err(io_err);
+            }
+            if o.unpack && *may_unpack {
+                if let archive::Kind::Tar = archive::detect(abs)? {
+                    return archive::extract(abs, rootfs, dest);
+                }
+            }
+            let target = file_target(rootfs, dest, dest_is_dir_syntax, &item.name, o.owner)?;
+            let (uid, gid) = owner_of(o.owner, &md);
+            let mode = o.chmod.unwrap_or(md.mode());
+            let mut f = fs::File::open(abs).map_err(io_err)?;
+            fsx::write_file(&target, &mut f, mode, uid, gid, md.modified().ok()).map_err(io_err)
+        }
+        ItemKind::Bytes { content, mode } => {
+            let target = file_target(rootfs, dest, dest_is_dir_syntax, &item.name, o.owner)?;
+            let (uid, gid) = match o.owner {
+                Owner::Set(u, g) => (u, g),
+                Owner::Preserve => (0, 0),
+            };
+            fsx::write_file(&target, &mut content.as_slice(), o.chmod.unwrap_or(*mode), uid, gid, None)
+                .map_err(io_err)
+        }
+    }
+}
+
+fn owner_of(owner: Owner, md: &fs::Metadata) -> (u32, u32) {
+    match owner {
+        Owner::Set(u, g) => (u, g),
+        Owner::Preserve => (md.uid(), md.gid()),
+    }
+}
+
+/// Where a single file lands; parents are created (0755, `owner`).
+fn file_target(rootfs: &Path, dest: &str, dir_syntax: bool, name: &str, owner: Owner) -> Result<PathBuf, String> {
+    let resolved = scope::resolve(rootfs, dest).map_err(|e| e.to_string())?;
+    let into_dir = dir_syntax || fs::metadata(&resolved).map(|m| m.is_dir()).unwrap_or(false);
+    if into_dir {
+        if name.is_empty() {
+            return Err("cannot determine filename for source".into());
+        }
+        let d = fsx::mkdir_all(rootfs, dest, owner).map_err(|e| e.to_string())?;
+        return Ok(d.join(name));
+    }
+    // Like Docker, a destination that is a link is followed (inside the rootfs).
+    let rel = resolved
+        .strip_prefix(rootfs)
+        .map_err(|e| e.to_string())?
+        .to_string_lossy()
+        .into_owned();
+    let (parent, base) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+    if base.is_empty() {
+        return Err("cannot copy a file onto the root directory".into());
+    }
+    let d = fsx::mkdir_all(rootfs, &format!("/{parent}"), owner).map_err(|e| e.to_string())?;
+    Ok(d.join(base))
+}
+
+/// Copies a directory's contents (not following links) into the real directory `dst`.
+fn copy_tree(src: &Path, dst: &Path, o: CopyOpts) -> io::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(src)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let from = e.path();
+        let to = dst.join(e.file_name());
+        let md = fs::symlink_metadata(&from)?;
+        let (uid, gid) = owner_of(o.owner, &md);
+        let ft = md.file_type();
+        let mode = o.chmod.unwrap_or(md.mode());
+        if ft.is_symlink() {
+            fsx::write_symlink(&to, &fs::read_link(&from)?, uid, gid)?;
+        } else if ft.is_dir() {
+            fsx::write_dir(&to, mode, uid, gid)?;
+            copy_tree(&from, &to, o)?;
+        } else if ft.is_file() {
+            let mut f = fs::File::open(&from)?;
+            fsx::write_file(&to, &mut f, mode, uid, gid, md.modified().ok())?;
+        } else {
+            use std::os::unix::fs::FileTypeExt;
+            if ft.is_fifo() {
+                fsx::write_fifo(&to, mode, uid, gid)?;
+            } else if ft.is_socket() {
+                // Docker's context tar leaves sockets out too.
+            } else {
+                return Err(io::Error::other(format!(
+                    "{}: device files cannot be copied",
+                    e.file_name().to_string_lossy()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    struct Fx {
+        _t: tempfile::TempDir,
+        ctx: PathBuf,
+        root: PathBuf,
+        outside: PathBuf,
+    }
+
+    fn fx() -> io::Result<Fx> {
+        let t = tempfile::tempdir()?;
+        let ctx = t.path().join("ctx");
+        let root = t.path().join("rootfs");
+        let outside = t.path().join("outside");
+        for d in [&ctx, &root, &outside] {
+            fs::create_dir(d)?;
+        }
+        fs::write(outside.join("secret"), "s3cret")?;
+        fs::create_dir_all(ctx.join("dir/sub"))?;
+        fs::write(ctx.join("a.txt"), "A")?;
+        fs::set_permissions(ctx.join("a.txt"), fs::Permissions::from_mode(0o751))?;
+        fs::write(ctx.join("dir/sub/b.txt"), "B")?;
+        symlink("sub/b.txt", ctx.join("dir/link"))?;
+        Ok(Fx { _t: t, ctx, root, outside })
+    }
+
+    const ROOT: CopyOpts = CopyOpts { owner: Owner::Set(0, 0), chmod: None, unpack: false };
+
+    fn one(root: &Path, src: &str) -> Item {
+        match select(root, src, false) {
+            Ok(mut v) if v.len() == 1 => v.remove(0),
+            other => panic!("select {src}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn file_and_directory_semantics() -> Result<(), String> {
+        let f = fx().map_err(|e| e.to_string())?;
+        copy_item(&one(&f.ctx, "a.txt"), &f.root, "/x/y", ROOT)?;
+        copy_item(&one(&f.ctx, "a.txt"), &f.root, "/d/", ROOT)?;
+        copy_item(&one(&f.ctx, "./dir"), &f.root, "/app", ROOT)?;
+        assert_eq!(fs::read_to_string(f.root.join("x/y")).ok().as_deref(), Some("A"));
+        assert_eq!(fs::read_to_string(f.root.join("d/a.txt")).ok().as_deref(), Some("A"));
+        // A directory's contents, not the directory itself.
+        assert_eq!(fs::read_to_string(f.root.join("app/sub/b.txt")).ok().as_deref(), Some("B"));
+        assert_eq!(fs::read_link(f.root.join("app/link")).ok(), Some(PathBuf::from("sub/b.txt")));
+        let md = fs::metadata(f.root.join("x/y")).map_err(|e| e.to_string())?;
+        assert_eq!(md.mode() & 0o7777, 0o751);
+        let md = fs::metadata(f.root.join("x")).map_err(|e| e.to_string())?;
+        assert_eq!(md.mode() & 0o7777, 0o755);
+        // Existing directory without a trailing slash: the file goes inside.
+        copy_item(&one(&f.ctx, "a.txt"), &f.root, "/app", ROOT)?;
+        assert!(f.root.join("app/a.txt").is_file());
+        Ok(())
+    }
+
+    #[test]
+    fn wildcards_and_missing() {
+        let f = fx().unwrap_or_else(|e| panic!("{e}"));
+        let v = select(&f.ctx, "*.txt", false).unwrap_or_default();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].name, "a.txt");
+        assert_eq!(select(&f.ctx, "d?r/sub/*", false).map(|v| v.len()).unwrap_or(0), 1);
+        assert!(matches!(select(&f.ctx, "nope", false), Err(SourceError::NotFound(p)) if p == "nope"));
+        assert!(select(&f.ctx, "*.none", false).map(|v| v.is_empty()).unwrap_or(false));
+    }
+
+    #[test]
+    fn sources_never_leave_the_context() -> io::Result<()> {
+        let f = fx()?;
+        symlink(f.outside.join("secret"), f.ctx.join("abs-link"))?;
+        symlink("../outside/secret", f.ctx.join("rel-link"))?;
+        // Links out of the context resolve inside it: nothing there → not found.
+        assert!(matches!(select(&f.ctx, "abs-link", false), Err(SourceError::NotFound(_))));
+        assert!(matches!(select(&f.ctx, "rel-link", false), Err(SourceError::NotFound(_))));
+        assert!(matches!(select(&f.ctx, "../outside/secret", false), Err(SourceError::NotFound(_))));
+        // A link to a file inside the context copies the file, under the link's name.
+        symlink("a.txt", f.ctx.join("alias"))?;
+        copy_item(&one(&f.ctx, "alias"), &f.root, "/o/", ROOT).map_err(io::Error::other)?;
+        assert_eq!(fs::read_to_string(f.root.join("o/alias"))?, "A");
+        Ok(())
+    }
+
+    #[test]
+    fn writes_never_leave_the_rootfs() -> io::Result<()> {
+        let f = fx()?;
+        // The base image holds links pointing out of the rootfs.
+        symlink(&f.outside, f.root.join("evil-dir"))?;
+        symlink(f.outside.join("secret"), f.root.join("evil-file"))?;
+        symlink("../../../../../..", f.root.join("up"))?;
+        copy_item(&one(&f.ctx, "a.txt"), &f.root, "/evil-dir/", ROOT).map_err(io::Error::other)?;
+        copy_item(&one(&f.ctx, "a.txt"), &f.root, "/evil-file", ROOT).map_err(io::Error::other)?;
+        copy_item(&one(&f.ctx, "dir"), &f.root, "/up/tmp/x", ROOT).map_err(io::Error::other)?;
+        assert_eq!(fs::read_to_string(f.outside.join("secret"))?, "s3cret");
+        assert_eq!(fs::read_dir(&f.outside)?.count(), 1);
+        let inside = f.root.join(f.outside.strip_prefix("/").map_err(io::Error::other)?);
+        assert_eq!(fs::read_to_string(inside.join("secret"))?, "A");
+        assert!(f.root.join("evil-dir").is_symlink());
+        assert!(f.root.join("tmp/x/sub/b.txt").is_file());
+        Ok(())
+    }
+
+    #[test]
+    fn owners_and_chmod() -> io::Result<()> {
+        let f = fx()?;
+        let o = CopyOpts { owner: Owner::Set(7, 8), chmod: Some(0o600), unpack: false };
+        copy_item(&one(&f.ctx, "dir"), &f.root, "/new/place", o).map_err(io::Error::other)?;
+        let md = fs::symlink_metadata(f.root.join("new/place/sub/b.txt"))?;
+        assert_eq!((md.uid(), md.gid(), md.mode() & 0o7777), (7, 8, 0o600));
+        let md = fs::symlink_metadata(f.root.join("new"))?;
+        assert_eq!((md.uid(), md.gid(), md.mode() & 0o7777), (7, 8, 0o755));
+        Ok(())
+    }
+
+    #[test]
+    fn hashes_ignore_mtime_but_see_content_and_mode() -> io::Result<()> {
+        let f = fx()?;
+        let h1 = hash_item(&one(&f.ctx, "dir"), false)?;
+        let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(5);
+        fs::File::options().write(true).open(f.ctx.join("dir/sub/b.txt"))?.set_modified(t)?;
+        assert_eq!(hash_item(&one(&f.ctx, "dir"), false)?, h1);
+        fs::set_permissions(f.ctx.join("dir/sub/b.txt"), fs::Permissions::from_mode(0o600))?;
+        let h2 = hash_item(&one(&f.ctx, "dir"), false)?;
+        assert_ne!(h2, h1);
+        fs::write(f.ctx.join("dir/sub/b.txt"), "C")?;
+        assert_ne!(hash_item(&one(&f.ctx, "dir"), false)?, h2);
+        assert!(h1.starts_with("dir:"));
+        assert!(hash_item(&one(&f.ctx, "a.txt"), false)?.starts_with("file:"));
+        Ok(())
+    }
+}

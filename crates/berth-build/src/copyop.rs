@@ -1,0 +1,186 @@
+//! COPY and ADD as steps: expansion, sources (context, stage, image, URL, heredoc), the
+//! classic builder's history line (`COPY file:<hash> in /dst `) and the copy itself.
+
+use std::path::PathBuf;
+
+use berth_image::ContainerConfig;
+use sha2::{Digest, Sha256};
+
+use crate::chown;
+use crate::config;
+use crate::copy::{self, CopyOpts, Item, ItemKind, SourceError};
+use crate::error::BuildError;
+use crate::executor::{step_err, StageRun, Work};
+use crate::expand::{self, Vars};
+use crate::fsx::Owner;
+use crate::history;
+use crate::host::Snapshot;
+use crate::parse::{flag_value, Flag, Source, Step};
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// A relative destination is under WORKDIR; a trailing `/` is kept.
+fn normalize_dest(dest: &str, workdir: Option<&str>) -> String {
+    if dest.starts_with('/') {
+        return dest.to_string();
+    }
+    let mut out = crate::scope::clean(&format!("/{}/{dest}", workdir.unwrap_or("")));
+    if (dest.ends_with('/') || dest == "." || dest.ends_with("/.")) && !out.ends_with('/') {
+        out.push('/');
+    }
+    out
+}
+
+impl StageRun<'_> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn copy(
+        &mut self,
+        step: &Step,
+        is_add: bool,
+        flags: &[Flag],
+        srcs: &[Source],
+        dest: &str,
+        c: ContainerConfig,
+        vars: &Vars,
+    ) -> Result<(), BuildError> {
+        let line = step.line;
+        let name = if is_add { "ADD" } else { "COPY" };
+        let opt = |k: &str| -> Result<Option<String>, BuildError> {
+            flag_value(flags, k).map(|v| self.expand(line, &v, vars)).transpose()
+        };
+        let from = opt("from")?.filter(|f| !f.is_empty());
+        let chown_spec = opt("chown")?.filter(|f| !f.is_empty());
+        let chmod = opt("chmod")?
+            .filter(|f| !f.is_empty())
+            .map(|m| chown::parse_chmod(&m).map_err(|e| step_err(line, e)))
+            .transpose()?;
+        let checksum = opt("checksum")?.filter(|f| !f.is_empty());
+        let dest = self.expand(line, dest, vars)?;
+        let target = normalize_dest(&dest, c.working_dir.as_deref());
+
+        // Where local sources come from; the snapshot stays mounted until the copy is done.
+        let (root, from_snap): (PathBuf, Option<Box<dyn Snapshot>>) = match &from {
+            Some(f) => {
+                let snap = self.mount_from(line, f)?;
+                (snap.rootfs().to_path_buf(), Some(snap))
+            }
+            None => (self.ctx.opts.context.clone(), None),
+        };
+        let preserve = from.is_some() && chown_spec.is_none();
+        let mut items: Vec<Item> = Vec::new();
+        for s in srcs {
+            match s {
+                Source::Heredoc { name: n, content, expand: exp } => {
+                    let content = if *exp {
+                        expand::process_heredoc(content, vars, self.ctx.df.escape).map_err(|e| step_err(line, e))?
+                    } else {
+                        content.clone()
+                    };
+                    items.push(Item { name: n.clone(), kind: ItemKind::Bytes { content: content.into_bytes(), mode: 0o644 } });
+                }
+                Source::Path(p) => {
+                    let p = self.expand(line, p, vars)?;
+                    if is_url(&p) {
+                        if !is_add {
+                            return Err(step_err(line, format!("{name} failed: source can't be a URL for COPY")));
+                        }
+                        items.push(self.fetch(line, &p, &dest, checksum.as_deref())?);
+                        continue;
+                    }
+                    if checksum.is_some() {
+                        return Err(step_err(line, "checksum can't be specified for non-HTTP(S) sources"));
+                    }
+                    let unpack = is_add && from.is_none();
+                    let found = copy::select(&root, &p, unpack).map_err(|e| match e {
+                        SourceError::NotFound(rel) if from.is_none() => step_err(
+                            line,
+                            format!("{name} failed: file not found in build context or excluded by .dockerignore: stat {rel}: file does not exist"),
+                        ),
+                        SourceError::NotFound(rel) => step_err(line, format!("{name} failed: stat {rel}: file does not exist")),
+                        SourceError::Other(m) => step_err(line, format!("{name} failed: {m}")),
+                    })?;
+                    items.extend(found);
+                }
+            }
+        }
+        if items.is_empty() {
+            return Err(step_err(line, format!("{name} failed: no source files were specified")));
+        }
+        if items.len() > 1 && !dest.ends_with('/') {
+            return Err(step_err(
+                line,
+                format!("When using {name} with more than one source file, the destination must be a directory and end with a /"),
+            ));
+        }
+        let mut hashes = Vec::new();
+        for it in &items {
+            hashes.push(copy::hash_item(it, preserve).map_err(|e| step_err(line, format!("{name} failed: {e}")))?);
+        }
+        let src_hash = if hashes.len() == 1 {
+            hashes[0].clone()
+        } else {
+            format!("multi:{}", hex::encode(Sha256::digest(hashes.join(",").as_bytes())))
+        };
+        let chown_comment = chown_spec.as_ref().map(|s| format!("--chown={s} ")).unwrap_or_default();
+        let shell = config::shell_of(&c);
+        let created_by = history::nop_single(&shell, &format!("{name} {chown_comment}{src_hash} in {dest} "));
+        let extra = vec![
+            format!("chmod={chmod:?}"),
+            format!("preserve={preserve}"),
+            format!("target={target}"),
+        ];
+        let write = move |rootfs: &std::path::Path| -> Result<(), String> {
+            let _keep = &from_snap;
+            let owner = match &chown_spec {
+                Some(s) => {
+                    let (u, g) = chown::parse_chown(s, rootfs)
+                        .map_err(|e| format!("unable to convert uid/gid chown string to host mapping: {e}"))?;
+                    Owner::Set(u, g)
+                }
+                None if preserve => Owner::Preserve,
+                None => Owner::Set(0, 0),
+            };
+            let o = CopyOpts { owner, chmod, unpack: is_add };
+            for it in &items {
+                copy::copy_item(it, rootfs, &target, o).map_err(|e| format!("failed to copy files: {e}"))?;
+            }
+            Ok(())
+        };
+        self.commit_step(line, created_by, c, Work::Write(Box::new(write)), &extra)
+    }
+
+    /// ADD <url>: downloaded by the host, kept in memory, mode 0600 as Docker leaves it.
+    fn fetch(&self, line: usize, url: &str, dest: &str, checksum: Option<&str>) -> Result<Item, BuildError> {
+        let f = self.ctx.host.fetch_url(url, self.ev).map_err(|e| step_err(line, e.message))?;
+        let content = std::fs::read(&f.path).map_err(|e| step_err(line, format!("{url}: {e}")))?;
+        if let Some(want) = checksum {
+            let got = format!("sha256:{}", hex::encode(Sha256::digest(&content)));
+            if !want.starts_with("sha256:") {
+                return Err(step_err(line, format!("unsupported digest algorithm in {want}")));
+            }
+            if got != want {
+                return Err(step_err(line, format!("digest mismatch {got}: {want}")));
+            }
+        }
+        if f.file_name.is_empty() && dest.ends_with('/') {
+            return Err(step_err(line, format!("ADD failed: cannot determine filename for source {url}")));
+        }
+        Ok(Item { name: f.file_name, kind: ItemKind::Bytes { content, mode: 0o600 } })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations() {
+        assert_eq!(normalize_dest("/a/", Some("/w")), "/a/");
+        assert_eq!(normalize_dest("x", Some("/w")), "/w/x");
+        assert_eq!(normalize_dest("x/", Some("/w")), "/w/x/");
+        assert_eq!(normalize_dest(".", Some("/w")), "/w/");
+        assert_eq!(normalize_dest(".", None), "/");
+    }
+}
