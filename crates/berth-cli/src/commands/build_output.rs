@@ -175,6 +175,10 @@ pub fn observe(m: &Value, o: &mut Outcome) {
     if let Some(id) = m.get("aux").and_then(|a| a.get("ID")).and_then(Value::as_str) {
         o.image_id = Some(id.to_string());
     }
+    // With `q` the daemon sends the ID alone as a stream line.
+    if let Some(id) = m.get("stream").and_then(Value::as_str).map(str::trim).filter(|s| s.starts_with("sha256:") && s.len() == 71) {
+        o.image_id.get_or_insert_with(|| id.to_string());
+    }
     if let Some(d) = m.get("errorDetail") {
         let msg = d.get("message").and_then(Value::as_str).or_else(|| m.get("error").and_then(Value::as_str)).unwrap_or("").to_string();
         let code = d.get("code").and_then(Value::as_i64).unwrap_or(0);
