@@ -58,3 +58,23 @@ pub fn remove_dangling_chain(d: &crate::daemon::Daemon, mut next: Option<berth_s
     }
     gone
 }
+
+/// Image inspect's `Config`. Before API 1.45 dockerd prints the whole Go
+/// `container.Config`, empty fields included (docker-py reads
+/// `Config["OnBuild"]` of any image); later only what the image sets.
+pub fn inspect_config(cfg: Option<&berth_image::ContainerConfig>, legacy: bool) -> serde_json::Value {
+    let set = cfg.and_then(|c| serde_json::to_value(c).ok()).unwrap_or(serde_json::Value::Null);
+    if !legacy {
+        return set;
+    }
+    let mut full = serde_json::json!({
+        "Hostname": "", "Domainname": "", "User": "", "AttachStdin": false, "AttachStdout": false,
+        "AttachStderr": false, "Tty": false, "OpenStdin": false, "StdinOnce": false, "Env": null,
+        "Cmd": null, "Image": "", "Volumes": null, "WorkingDir": "", "Entrypoint": null,
+        "OnBuild": null, "Labels": null,
+    });
+    if let (Some(f), serde_json::Value::Object(m)) = (full.as_object_mut(), set) {
+        f.extend(m);
+    }
+    full
+}

@@ -105,7 +105,8 @@ impl BuildRequest {
         };
         Ok(BuildRequest {
             tags,
-            dockerfile: q.get("dockerfile").filter(|d| !d.is_empty()).unwrap_or("Dockerfile").to_string(),
+            // The first value, as Go's FormValue (docker-py 7 sends a second one).
+            dockerfile: q.get_all("dockerfile").first().filter(|d| !d.is_empty()).copied().unwrap_or("Dockerfile").to_string(),
             build_args: json_map(q, "buildargs")?,
             target: q.get("target").filter(|t| !t.is_empty()).map(str::to_string),
             no_cache: q.flag("nocache"),

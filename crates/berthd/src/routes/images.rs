@@ -97,7 +97,7 @@ pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiE
         created: img.created.clone().unwrap_or_default(),
         docker_version: String::new(),
         author: cfg.author.clone().unwrap_or_default(),
-        config: serde_json::to_value(&cfg.config).unwrap_or(json!(null)),
+        config: crate::image::inspect_config(cfg.config.as_ref(), legacy),
         architecture: cfg.architecture.clone(),
         os: cfg.os.clone(),
         size: img.size as i64,
