@@ -152,7 +152,7 @@ def main():
             "--bridge=none", "--iptables=false", "--ip6tables=false"], f"{work}/docker.sock")
         engines["berth"] = Engine("berth", work, [
             os.path.join(a.bin, "berthd"), "--data-root", f"{work}/berth-data", "--exec-root", f"{work}/berth-exec",
-            "-H", f"unix://{work}/berth.sock"], f"{work}/berth.sock")
+            "-H", f"unix://{work}/berth.sock", "--bridge", "berthbench0"], f"{work}/berth.sock")
         for e in engines.values():
             sh(e.docker + ["load", "-i", img])
         berth_cli = [os.path.join(a.bin, "berth"), "-H", f"unix://{work}/berth.sock"]

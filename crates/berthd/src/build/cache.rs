@@ -20,6 +20,14 @@ pub struct CacheEntry {
     pub usage_count: i64,
 }
 
+fn write_renamed(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".{}", berth_store::unique_name("tmp")));
+    std::fs::write(&tmp, data)?;
+    std::fs::rename(&tmp, dir.join(name)).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 pub struct CacheIndex {
     dir: PathBuf,
     entries: Mutex<HashMap<String, CacheEntry>>,
@@ -35,6 +43,11 @@ impl CacheIndex {
         let mut entries = HashMap::new();
         for e in std::fs::read_dir(dir)?.flatten() {
             let p = e.path();
+            if e.file_name().to_string_lossy().starts_with('.') {
+                // A write a crash interrupted.
+                let _ = std::fs::remove_file(&p);
+                continue;
+            }
             if p.extension().is_some_and(|x| x == "json") {
                 // A damaged entry is only a cache miss.
                 match std::fs::read(&p).ok().and_then(|b| serde_json::from_slice::<CacheEntry>(&b).ok()) {
@@ -66,8 +79,10 @@ impl CacheIndex {
         let now = crate::container::now_nanos();
         let entry = CacheEntry { key: key.to_string(), image: image.to_string(), created: now, last_used: now, usage_count: 0 };
         let Ok(bytes) = serde_json::to_vec(&entry) else { return };
-        // Losing an entry (a full disk) costs a rebuild of that step, nothing more.
-        if let Err(e) = berth_store::write_atomic(&self.dir.join(file_name(key)), &bytes) {
+        // Losing an entry (a full disk, a power cut before the page cache
+        // was written) costs a rebuild of that step, nothing more: written
+        // by rename for atomicity, without an fsync per step.
+        if let Err(e) = write_renamed(&self.dir, &file_name(key), &bytes) {
             crate::daemon::log(&format!("build cache: {e}"));
             return;
         }

@@ -124,6 +124,7 @@ impl BuildHost for JobHost {
 
     fn snapshot(&self, parent: Option<&str>) -> Result<Box<dyn Snapshot>, HostError> {
         self.check_cancelled()?;
+        let _t = Took::new("snapshot");
         let lowers = self.lowers(parent)?;
         let snap = OverlaySnapshot::mount(&self.work, &lowers, self.mounter()).map_err(|e| internal(format!("mounting the step's rootfs: {e}")))?;
         Ok(Box::new(snap))
@@ -131,6 +132,7 @@ impl BuildHost for JobHost {
 
     fn run(&self, snap: &dyn Snapshot, spec: &RunSpec, ev: &dyn BuildEvents) -> Result<i32, HostError> {
         self.check_cancelled()?;
+        let _t = Took::new("run");
         let mounts = super::mounts::prepare(&self.m, &self.work, &spec.mounts).map_err(internal)?;
         let id = crate::container::naming::new_id();
         let network = if spec.network.is_empty() { self.network.clone() } else { spec.network.clone() };
@@ -181,6 +183,7 @@ impl BuildHost for JobHost {
 
     fn commit(&self, parent: Option<&str>, snap: Option<Box<dyn Snapshot>>, config: ImageConfig) -> Result<String, HostError> {
         self.check_cancelled()?;
+        let _t = Took::new(if snap.is_some() { "commit (layer)" } else { "commit (config)" });
         let parent = parent.map(digest).transpose()?;
         let images = self.m.images.clone();
         let Some(snap) = snap else {
@@ -226,6 +229,21 @@ impl BuildHost for JobHost {
     fn fetch_url(&self, url: &str, _ev: &dyn BuildEvents) -> Result<Fetched, HostError> {
         self.check_cancelled()?;
         super::fetch::fetch(&self.rt, url, &self.work).map_err(|e| HostError::new(HostErrorKind::Unavailable, e))
+    }
+}
+
+/// With `-D`: how long one host call took, logged when it ends.
+struct Took(&'static str, std::time::Instant);
+
+impl Took {
+    fn new(what: &'static str) -> Took {
+        Took(what, std::time::Instant::now())
+    }
+}
+
+impl Drop for Took {
+    fn drop(&mut self) {
+        crate::daemon::debug(&format!("build: {} {:.1}ms", self.0, self.1.elapsed().as_secs_f64() * 1000.0));
     }
 }
 

@@ -16,9 +16,21 @@ use std::sync::Arc;
 struct WorkDir(PathBuf);
 
 impl Drop for WorkDir {
+    /// Unmounted now; the files go on a thread of their own, so the
+    /// client's answer does not wait for them (start-up removes what a
+    /// crash left in the work area).
     fn drop(&mut self) {
         super::snapshot::unmount_below(&self.0);
-        let _ = std::fs::remove_dir_all(&self.0);
+        let dir = std::mem::take(&mut self.0);
+        let spawned = std::thread::Builder::new().name("build-cleanup".into()).spawn({
+            let dir = dir.clone();
+            move || {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        });
+        if spawned.is_err() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }
 
@@ -46,13 +58,16 @@ impl Job {
 
     fn build(&self, body: impl Read) -> Result<(String, Vec<String>), (ApiError, Option<i64>)> {
         let plain = |e: String| (ApiError::invalid(e), None);
+        let mut timer = crate::trace::PhaseTimer::new("build");
         let work = WorkDir(self.m.work_root().join(berth_store::unique_name("job")));
         let ctx = work.0.join("context");
         std::fs::create_dir_all(&ctx).map_err(|e| (ApiError::internal(format!("creating the build directory: {e}")), None))?;
         context::unpack(body, &ctx).map_err(plain)?;
+        timer.mark("context");
         let secrets = self.take_secrets(&ctx, &work.0).map_err(plain)?;
         let (dockerfile_path, dockerfile) = context::read_dockerfile(&ctx, &self.req.dockerfile).map_err(plain)?;
         context::apply_ignore(&ctx, &dockerfile_path).map_err(plain)?;
+        timer.mark("dockerignore");
         let host = JobHost {
             m: self.m.clone(),
             stream: self.stream.clone(),
@@ -78,6 +93,7 @@ impl Job {
             secrets,
         };
         let result = berth_build::build(&host, &opts, self.stream.as_ref()).map_err(|e| super::errors::describe(&e))?;
+        timer.mark("steps");
         self.stream.aux_id(&result.image_id);
         let mut tagged = Vec::new();
         for t in &self.req.tags {
@@ -88,6 +104,10 @@ impl Job {
             self.m.events.emit("image", "tag", &result.image_id, attrs);
             tagged.push(name);
         }
+        timer.mark("tags");
+        drop(work);
+        timer.mark("cleanup");
+        timer.finish();
         Ok((result.image_id, tagged))
     }
 
