@@ -56,6 +56,9 @@ struct Step {
     cached: bool,
     /// RUN output not yet ending in a newline.
     partial: String,
+    /// Whether anything was printed under the step's first line (which
+    /// is otherwise rewritten in place when the step ends).
+    below: bool,
 }
 
 /// The terminal form.
@@ -77,6 +80,11 @@ impl Steps {
         if !s.partial.is_empty() {
             writeln!(out, "  │ {}", std::mem::take(&mut s.partial))?;
         }
+        if s.below {
+            // The step's line scrolled up: its result gets a line of its own.
+        } else {
+            write!(out, "\r\x1b[2K")?;
+        }
         if s.cached {
             self.cached += 1;
             writeln!(out, "\x1b[34m=> CACHED {}\x1b[0m", s.label)?;
@@ -90,6 +98,21 @@ impl Steps {
         let Some(s) = self.current.as_mut() else {
             return out.write_all(t.as_bytes());
         };
+        if !s.below {
+            writeln!(out)?;
+            s.below = true;
+        }
+        // A chunk of stderr, which dockerd wraps in red as a whole: red
+        // line by line here, so the indent stays uncoloured.
+        if let Some(red) = t.strip_prefix("\x1b[91m").and_then(|r| r.strip_suffix("\x1b[0m")) {
+            if !s.partial.is_empty() {
+                writeln!(out, "  │ {}", std::mem::take(&mut s.partial))?;
+            }
+            for line in red.lines() {
+                writeln!(out, "  │ \x1b[91m{line}\x1b[0m")?;
+            }
+            return Ok(());
+        }
         s.partial.push_str(t);
         while let Some(i) = s.partial.find('\n') {
             let line: String = s.partial.drain(..=i).collect();
@@ -121,8 +144,8 @@ impl Render for Steps {
             self.end_step(out)?;
             let (count, instr) = rest.trim_end().split_once(" : ").unwrap_or((rest.trim_end(), ""));
             self.steps += 1;
-            self.current = Some(Step { label: format!("[{count}] {instr}"), started: Instant::now(), cached: false, partial: String::new() });
-            writeln!(out, "\x1b[2m[{count}] {instr}\x1b[0m")?;
+            self.current = Some(Step { label: format!("[{count}] {instr}"), started: Instant::now(), cached: false, partial: String::new(), below: false });
+            write!(out, "\x1b[2m[{count}] {instr}\x1b[0m")?;
         } else if let Some(arrow) = t.strip_prefix(" ---> ") {
             let arrow = arrow.trim_end();
             if arrow == "Using cache" {
@@ -148,6 +171,9 @@ impl Render for Steps {
             if let Some(s) = self.current.take() {
                 if !s.partial.is_empty() {
                     writeln!(out, "  │ {}", s.partial)?;
+                }
+                if !s.below {
+                    write!(out, "\r\x1b[2K")?;
                 }
                 writeln!(out, "\x1b[31m=> ERROR {}\x1b[0m  {:.1}s", s.label, s.started.elapsed().as_secs_f64())?;
             }
