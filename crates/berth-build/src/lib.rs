@@ -39,3 +39,5 @@ pub fn build(
 ) -> Result<BuildResult, BuildError> {
     build::build(host, opts, ev)
 }
+#[cfg(test)]
+mod tests;
