@@ -54,7 +54,7 @@ pub struct StageRun<'a> {
 }
 
 pub fn step_err(line: usize, message: impl Into<String>) -> BuildError {
-    BuildError::Step { line, message: message.into() }
+    BuildError::Step { line, message: message.into(), text: String::new() }
 }
 
 fn host_arch() -> &'static str {

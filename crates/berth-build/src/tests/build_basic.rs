@@ -89,7 +89,7 @@ fn config_and_history_like_dockerd() -> Result<(), BuildError> {
 
 impl BuildError {
     fn with(self, e: std::io::Error) -> BuildError {
-        BuildError::Step { line: 0, message: e.to_string() }
+        BuildError::Step { line: 0, message: e.to_string(), text: String::new() }
     }
 }
 
@@ -167,6 +167,7 @@ fn missing_copy_source_wording() {
     let Some(e) = e else { panic!("the build should fail") };
     assert_eq!(e.to_string(), "COPY failed: file not found in build context or excluded by .dockerignore: stat nope: file does not exist");
     assert_eq!(e.line(), Some(2));
+    assert_eq!(e.instruction(), Some("COPY nope /x"));
     let e = build(&h, &opts(ctx.path(), "FROM busybox\nCOPY a b /x\n"), &Events::default()).err();
     assert!(e.is_some());
 }
@@ -260,5 +261,76 @@ fn copy_into_hostile_base_stays_inside() -> Result<(), BuildError> {
     let root = h.image(&r.image_id).1;
     assert!(root.join("etc/berth-test-file").is_file());
     assert!(!Path::new("/etc/berth-test-file").exists());
+    Ok(())
+}
+
+#[test]
+fn env_on_one_line_uses_the_old_values() -> Result<(), BuildError> {
+    let ctx = ctx_with(&[]);
+    let h = FakeHost::new();
+    let r = build(&h, &opts(ctx.path(), "FROM busybox\nENV a=1\nENV a=2 b=$a\nENV c=\"$a\" d='$a' e=\\$a\n"), &Events::default())?;
+    let env = h.image(&r.image_id).0.config.and_then(|c| c.env).unwrap_or_default();
+    assert_eq!(env, vec!["PATH=/bin", "a=2", "b=1", "c=2", "d=$a", "e=$a"]);
+    Ok(())
+}
+
+#[test]
+fn platform_args_and_meta_arg_redeclaration() -> Result<(), BuildError> {
+    let ctx = ctx_with(&[]);
+    let h = FakeHost::new();
+    let mut o = opts(ctx.path(), "ARG V=7\nFROM busybox\nARG V\nARG TARGETARCH\nRUN echo $V-$TARGETARCH\n");
+    o.platform = Some("linux/arm64".into());
+    let r = build(&h, &o, &Events::default())?;
+    let hist = h.image(&r.image_id).0.history;
+    assert_eq!(hist.last().and_then(|x| x.created_by.clone()).as_deref(), Some("|2 TARGETARCH=arm64 V=7 /bin/sh -c echo $V-$TARGETARCH"));
+    Ok(())
+}
+
+#[test]
+fn run_mounts_resolve_inside_the_context() -> Result<(), BuildError> {
+    let ctx = ctx_with(&[("conf/app.ini", "x")]);
+    let h = FakeHost::new();
+    let mut o = opts(ctx.path(), "FROM busybox\nRUN --mount=type=bind,source=conf,target=/c --mount=type=cache,target=/root/.cache --mount=type=secret,id=tok --mount=type=tmpfs,target=/t --network=none echo ok\n");
+    o.secrets.insert("tok".into(), ctx.path().join("conf/app.ini"));
+    build(&h, &o, &Events::default())?;
+    let runs = h.runs.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let spec = &runs[0];
+    assert_eq!(spec.network, "none");
+    use crate::RunMount;
+    assert!(matches!(&spec.mounts[0], RunMount::Bind { source, target, read_write: false } if *source == ctx.path().join("conf") && target == "/c"));
+    assert!(matches!(&spec.mounts[1], RunMount::Cache { id, .. } if id == "/root/.cache"));
+    assert!(matches!(&spec.mounts[2], RunMount::Secret { target, mode: 0o400, .. } if target == "/run/secrets/tok"));
+    assert!(matches!(&spec.mounts[3], RunMount::Tmpfs { target, .. } if target == "/t"));
+    // A bind source that climbs out of the context is resolved inside it (and missing).
+    let e = build(&h, &opts(ctx.path(), "FROM busybox\nRUN --mount=type=bind,source=../../etc,target=/x true\n"), &Events::default()).err();
+    assert!(e.is_some_and(|e| e.to_string().contains("not found")));
+    let e = build(&h, &opts(ctx.path(), "FROM busybox\nRUN --mount=type=ssh true\n"), &Events::default()).err();
+    assert!(e.is_some_and(|e| e.to_string().contains("not supported")));
+    Ok(())
+}
+
+#[test]
+fn copy_rules_multiple_sources_wildcards_chmod() -> Result<(), BuildError> {
+    let ctx = ctx_with(&[("a.txt", "a"), ("b.txt", "b"), ("c.md", "c")]);
+    let h = FakeHost::new();
+    let e = build(&h, &opts(ctx.path(), "FROM busybox\nCOPY a.txt b.txt /dst\n"), &Events::default()).err();
+    assert_eq!(
+        e.map(|e| e.to_string()).as_deref(),
+        Some("When using COPY with more than one source file, the destination must be a directory and end with a /")
+    );
+    let e = build(&h, &opts(ctx.path(), "FROM busybox\nCOPY *.none /dst/\n"), &Events::default()).err();
+    assert_eq!(e.map(|e| e.to_string()).as_deref(), Some("COPY failed: no source files were specified"));
+    let r = build(&h, &opts(ctx.path(), "FROM busybox\nCOPY --chmod=640 *.txt /dst/\n"), &Events::default())?;
+    let root = h.image(&r.image_id).1;
+    let md = fs::metadata(root.join("dst/b.txt")).map_err(|e| BuildError::NotImplemented.with(e))?;
+    assert_eq!((md.mode() & 0o7777, md.uid()), (0o640, 0));
+    assert!(!root.join("dst/c.md").exists());
+    let hist = h.image(&r.image_id).0.history;
+    assert!(hist.last().and_then(|x| x.created_by.clone()).is_some_and(|c| c.contains("COPY multi:")));
+    let e = build(&h, &opts(ctx.path(), "FROM busybox\nCOPY --chown=nobody a.txt /\n"), &Events::default()).err();
+    assert_eq!(
+        e.map(|e| e.to_string()).as_deref(),
+        Some("unable to convert uid/gid chown string to host mapping: can't find uid for user nobody: no such user: nobody")
+    );
     Ok(())
 }
