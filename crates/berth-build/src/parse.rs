@@ -173,12 +173,52 @@ fn docker_message(msg: &str) -> String {
     let msg = msg.split(" at line ").next().unwrap_or(msg);
     if let Some(rest) = msg.strip_prefix("unknown instruction '") {
         let word = rest.trim_end_matches('\'');
-        return format!("unknown instruction: {word}");
+        return match suggest(word) {
+            Some(m) => format!("unknown instruction: {word} (did you mean {m}?)"),
+            None => format!("unknown instruction: {word}"),
+        };
     }
     if msg == "expected at least one FROM instruction" {
         return "no build stage in current context".into();
     }
     msg.to_string()
+}
+
+const INSTRUCTIONS: [&str; 18] = [
+    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+    "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+];
+
+/// BuildKit's "did you mean" (edit distance below 3, in the word's case).
+fn suggest(word: &str) -> Option<String> {
+    let lower = word.to_lowercase();
+    let mut best: Option<(&str, usize)> = None;
+    for opt in INSTRUCTIONS {
+        let d = levenshtein(&lower, &opt.to_lowercase());
+        if d < best.map(|b| b.1).unwrap_or(3) {
+            best = Some((opt, d));
+        }
+    }
+    let (m, _) = best?;
+    Some(if word == lower {
+        m.to_lowercase()
+    } else {
+        m.to_string()
+    })
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 fn validate_stage_name(name: &str, line: usize) -> Result<(), BuildError> {
@@ -506,10 +546,15 @@ mod tests {
 
     #[test]
     fn unknown_instruction_names_its_line() {
-        let e = parse(b"FROM a\nRUN true\nFOO bar\n").err().map(|e| e.to_string());
+        let e = parse(b"FROM a\nRUN true\nBOGUSWORD bar\n").err().map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
-            Some("dockerfile parse error on line 3: unknown instruction: FOO")
+            Some("dockerfile parse error on line 3: unknown instruction: BOGUSWORD")
+        );
+        let e = parse(b"FROM a\nfrom b\ncopyy a b\n").err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("dockerfile parse error on line 3: unknown instruction: copyy (did you mean copy?)")
         );
     }
 

@@ -155,7 +155,7 @@ fn errors_before_any_step() {
     let ctx = ctx_with(&[]);
     let h = FakeHost::new();
     let e = build(&h, &opts(ctx.path(), "FROM busybox\nRUN true\nFROOM x\n"), &Events::default()).err();
-    assert_eq!(e.map(|e| e.to_string()).as_deref(), Some("dockerfile parse error on line 3: unknown instruction: FROOM"));
+    assert_eq!(e.map(|e| e.to_string()).as_deref(), Some("dockerfile parse error on line 3: unknown instruction: FROOM (did you mean FROM?)"));
     assert!(h.calls().is_empty(), "nothing ran: {:?}", h.calls());
 }
 
