@@ -491,7 +491,10 @@ fn convert(
                 .map(|x| x.1.trim().to_string())
                 .unwrap_or_default();
             let inner = o.instruction.as_ref();
-            if matches!(inner, I::From(_) | I::Maintainer(_) | I::Onbuild(_)) {
+            if matches!(inner, I::Onbuild(_)) {
+                return Err(perr("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed".into()));
+            }
+            if matches!(inner, I::From(_) | I::Maintainer(_)) {
                 let word = expr.split_whitespace().next().unwrap_or("").to_uppercase();
                 return Err(perr(format!("{word} isn't allowed as an ONBUILD trigger")));
             }
