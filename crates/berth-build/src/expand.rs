@@ -1,6 +1,7 @@
 //! Variable substitution in Dockerfile words, following BuildKit's shell-word rules
 //! (`frontend/dockerfile/shell`): `$V`, `${V}`, `${V:-d}`, `${V-d}`, `${V:+a}`, `${V+a}`,
-//! `${V:?m}`, `${V?m}`, single quotes (literal), double quotes (`$` expands, the escape
+//! `${V:?m}`, `${V?m}`, `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, `${V/p/r}`, `${V//p/r}`,
+//! single quotes (literal), double quotes (`$` expands, the escape
 //! character escapes `"`, `$` and itself), and the escape character outside quotes.
 
 /// The variables a word is expanded against: `K=V` entries, the last one of a name wins.
@@ -147,6 +148,11 @@ impl<'a> ShellWord<'a> {
     }
 
     fn process_stop_on(&mut self, stop: Option<char>) -> Result<(String, Vec<String>), String> {
+        self.process_stop_on_raw(stop, false)
+    }
+
+    /// `raw`: the escape character is kept with what it escapes (patterns).
+    fn process_stop_on_raw(&mut self, stop: Option<char>, raw: bool) -> Result<(String, Vec<String>), String> {
         let mut result = String::new();
         let mut words = Words::default();
         while let Some(ch) = self.peek() {
@@ -173,6 +179,9 @@ impl<'a> ShellWord<'a> {
                 _ => {
                     self.next();
                     if ch == self.escape {
+                        if raw {
+                            result.push(ch);
+                        }
                         // The escape character escapes the next one; a trailing one is dropped.
                         match self.next() {
                             Some(c) => {
@@ -194,6 +203,20 @@ impl<'a> ShellWord<'a> {
             )));
         }
         Ok((result, words.finish()))
+    }
+
+    /// The word inside `${...}` up to `stop`, with BuildKit's missing-brace message.
+    fn braced_word(&mut self, stop: char, raw: bool) -> Result<String, String> {
+        match self.process_stop_on_raw(Some(stop), raw) {
+            Ok((w, _)) => Ok(w),
+            Err(e) => {
+                if self.peek().is_none() {
+                    let what = if stop == '/' { "'/' in ${}" } else { "'}'" };
+                    return Err(self.wrap(format!("syntax error: missing {what}")));
+                }
+                Err(e)
+            }
+        }
     }
 
     fn process_single_quote(&mut self) -> Result<String, String> {
@@ -304,6 +327,69 @@ impl<'a> ShellWord<'a> {
             _ => {}
         }
         match ch {
+            Some(op @ ('#' | '%')) if !null_is_unset => {
+                let word = self.braced_word('}', true)?;
+                let value = self.vars.get(&name).unwrap_or_default().to_string();
+                let (greedy, pat) = match word.strip_prefix(op) {
+                    Some(rest) => (true, rest.to_string()),
+                    None => (false, word),
+                };
+                let toks = pattern(&pat, self.escape);
+                let v: Vec<char> = value.chars().collect();
+                let mut cuts: Vec<usize> = (0..=v.len()).collect();
+                if greedy == (op == '#') {
+                    cuts.reverse();
+                }
+                for k in cuts {
+                    let hit = if op == '#' { glob(&toks, &v[..k]) } else { glob(&toks, &v[k..]) };
+                    if hit {
+                        let rest: String = if op == '#' { v[k..].iter().collect() } else { v[..k].iter().collect() };
+                        return Ok(rest);
+                    }
+                }
+                Ok(value)
+            }
+            Some('/') if !null_is_unset => {
+                let all = self.peek() == Some('/');
+                if all {
+                    self.next();
+                }
+                let pat = self.braced_word('/', true)?;
+                let rep = self.braced_word('}', true)?;
+                let value: Vec<char> = self.vars.get(&name).unwrap_or_default().chars().collect();
+                let toks = pattern(&pat, self.escape);
+                let mut out = String::new();
+                let mut i = 0;
+                let mut replaced = false;
+                while i <= value.len() {
+                    let m = if replaced && !all {
+                        None
+                    } else {
+                        (i..=value.len()).rev().find(|&j| glob(&toks, &value[i..j]))
+                    };
+                    match m {
+                        Some(j) if j > i || !toks.is_empty() => {
+                            out.push_str(&rep);
+                            replaced = true;
+                            if j == i {
+                                if let Some(c) = value.get(i) {
+                                    out.push(*c);
+                                }
+                                i += 1;
+                            } else {
+                                i = j;
+                            }
+                        }
+                        _ => {
+                            if let Some(c) = value.get(i) {
+                                out.push(*c);
+                            }
+                            i += 1;
+                        }
+                    }
+                }
+                Ok(out)
+            }
             Some(op @ ('-' | '+' | '?')) => {
                 let word = match self.process_stop_on(Some('}')) {
                     Ok((w, _)) => w,
@@ -334,6 +420,77 @@ impl<'a> ShellWord<'a> {
                 }
             }
             _ => Err(self.wrap(format!("unsupported modifier ({modifier}) in substitution"))),
+        }
+    }
+}
+
+/// A shell pattern: `*`, `?`, `[...]`, and escaped literals.
+#[derive(Debug, PartialEq)]
+enum Pat {
+    Lit(char),
+    Any,
+    One,
+    Class(bool, Vec<(char, char)>),
+}
+
+fn pattern(p: &str, escape: char) -> Vec<Pat> {
+    let chars: Vec<char> = p.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '*' => out.push(Pat::Any),
+            '?' => out.push(Pat::One),
+            '[' => {
+                let mut j = i + 1;
+                let neg = matches!(chars.get(j), Some('!' | '^'));
+                if neg {
+                    j += 1;
+                }
+                let mut ranges = Vec::new();
+                while j < chars.len() && (chars[j] != ']' || ranges.is_empty()) {
+                    let lo = chars[j];
+                    if chars.get(j + 1) == Some(&'-') && chars.get(j + 2).is_some_and(|c| *c != ']') {
+                        ranges.push((lo, chars[j + 2]));
+                        j += 3;
+                    } else {
+                        ranges.push((lo, lo));
+                        j += 1;
+                    }
+                }
+                if j >= chars.len() {
+                    out.push(Pat::Lit('['));
+                } else {
+                    out.push(Pat::Class(neg, ranges));
+                    i = j;
+                }
+            }
+            c if c == escape && i + 1 < chars.len() => {
+                i += 1;
+                out.push(Pat::Lit(chars[i]));
+            }
+            c => out.push(Pat::Lit(c)),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Does the whole of `s` match?
+fn glob(p: &[Pat], s: &[char]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((Pat::Any, rest)) => (0..=s.len()).any(|k| glob(rest, &s[k..])),
+        Some((t, rest)) => {
+            let Some((c, tail)) = s.split_first() else { return false };
+            let ok = match t {
+                Pat::Lit(l) => l == c,
+                Pat::One => true,
+                Pat::Class(neg, r) => r.iter().any(|(lo, hi)| lo <= c && c <= hi) != *neg,
+                Pat::Any => true,
+            };
+            ok && glob(rest, tail)
         }
     }
 }
@@ -376,7 +533,22 @@ mod tests {
         assert!(w("${EMPTY:?boom}").contains("EMPTY: boom"));
         assert!(w("${A").contains("missing '}'"));
         assert!(w("${}").contains("bad substitution"));
-        assert!(w("${A/x/y}").contains("unsupported modifier (/)"));
+        assert!(w("${A:#x}").contains("unsupported modifier (:#)"));
+    }
+
+    #[test]
+    fn patterns() {
+        let v = Vars::from_env(&["P=/usr/local/bin.tar.gz".into(), "S=aXbXc".into()]);
+        let w = |s: &str| process_word(s, &v, '\\').unwrap_or_else(|e| format!("ERR {e}"));
+        assert_eq!(w("${P#*/}"), "usr/local/bin.tar.gz");
+        assert_eq!(w("${P##*/}"), "bin.tar.gz");
+        assert_eq!(w("${P%.*}"), "/usr/local/bin.tar");
+        assert_eq!(w("${P%%.*}"), "/usr/local/bin");
+        assert_eq!(w("${S/X/-}"), "a-bXc");
+        assert_eq!(w("${S//X/-}"), "a-b-c");
+        assert_eq!(w("${S//[a-b]/}"), "XXc");
+        assert_eq!(w("${NOPE#x}"), "");
+        assert!(w("${S/X").contains("missing '/' in ${}"));
     }
 
     #[test]
