@@ -3,6 +3,8 @@
 //! instruction model, validating flags so that every syntax error surfaces before any
 //! step runs.
 
+use std::collections::BTreeMap;
+
 use parse_dockerfile as pd;
 
 use crate::error::BuildError;
@@ -98,6 +100,8 @@ pub fn parse(bytes: &[u8]) -> Result<Dockerfile, BuildError> {
     })?;
     // A BOM is allowed at the start, as in Docker.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (lifted_text, lifted) = lift_heredocs(text, directive_escape(text));
+    let text = lifted_text.as_str();
     let df = pd::parse(text).map_err(|e| BuildError::Parse {
         line: e.line(),
         message: docker_message(&e.to_string()),
@@ -142,7 +146,7 @@ pub fn parse(bytes: &[u8]) -> Result<Dockerfile, BuildError> {
             });
             continue;
         }
-        let instr = convert(ins, text, line, &logical, escape)?;
+        let instr = convert(ins, &lifted, line, &logical, escape)?;
         let step = Step {
             line,
             text: logical,
@@ -166,6 +170,141 @@ pub fn parse(bytes: &[u8]) -> Result<Dockerfile, BuildError> {
         });
     }
     Ok(out)
+}
+
+/// The `# escape=` directive, if the file starts with one (before parsing proper).
+fn directive_escape(text: &str) -> char {
+    for line in text.lines() {
+        let t = line.trim();
+        let Some(d) = t.strip_prefix('#') else { break };
+        if let Some((k, v)) = d.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("escape") {
+                return v.trim().chars().next().unwrap_or('\\');
+            }
+        } else {
+            break;
+        }
+    }
+    '\\'
+}
+
+/// Heredoc markers outside quotes on a line: (name, quoted).
+fn unquoted_markers(line: &str) -> Vec<(String, bool)> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '<' && chars.get(i + 1) == Some(&'<') && chars.get(i + 2) != Some(&'<') => {
+                let mut j = i + 2;
+                if chars.get(j) == Some(&'-') {
+                    j += 1;
+                }
+                let q = chars.get(j).copied().filter(|c| *c == '"' || *c == '\'');
+                if q.is_some() {
+                    j += 1;
+                }
+                let start = j;
+                while j < chars.len() && (chars[j].is_alphanumeric() || matches!(chars[j], '_' | '.' | '-' | '/')) {
+                    j += 1;
+                }
+                if j > start {
+                    out.push((chars[start..j].iter().collect(), q.is_some()));
+                }
+                if q.is_some() && chars.get(j) == q.as_ref() {
+                    j += 1;
+                }
+                i = j;
+                continue;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// parse-dockerfile only knows heredocs right after `RUN`; BuildKit also takes them
+/// inside a command (`RUN cat <<EOF > /f`). Such bodies are lifted out of the text
+/// (their lines left empty, so line numbers hold) and kept, per RUN line, as the text
+/// to append to the command: `\n<body><delimiter>` for each.
+fn lift_heredocs(text: &str, escape: char) -> (String, BTreeMap<usize, String>) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut lifted = BTreeMap::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let start = i;
+        let first = lines[i].trim_start();
+        let is_run = first.len() > 3 && first[..3].eq_ignore_ascii_case("RUN") && first[3..].starts_with(char::is_whitespace);
+        // The logical line: physical lines joined on the escape character.
+        let mut logical = String::new();
+        loop {
+            let l = lines[i].strip_suffix('\r').unwrap_or(lines[i]);
+            match l.trim_end().strip_suffix(escape) {
+                Some(cont) if i + 1 < lines.len() => {
+                    logical.push_str(cont);
+                    i += 1;
+                }
+                _ => {
+                    logical.push_str(l);
+                    break;
+                }
+            }
+        }
+        i += 1;
+        if !is_run {
+            continue;
+        }
+        let words: Vec<&str> = logical.split_whitespace().skip(1).skip_while(|w| w.starts_with("--")).collect();
+        if words.first().is_none_or(|w| w.starts_with("<<")) {
+            continue; // leading heredocs are parse-dockerfile's
+        }
+        let markers = unquoted_markers(&logical);
+        if markers.is_empty() {
+            continue;
+        }
+        // Each body runs to a line equal to its delimiter; all must be found.
+        let mut j = i;
+        let mut appended = String::new();
+        let mut ok = true;
+        for (name, _) in &markers {
+            let mut body = String::new();
+            loop {
+                let Some(l) = lines.get(j) else {
+                    ok = false;
+                    break;
+                };
+                let l = l.strip_suffix('\r').unwrap_or(l);
+                j += 1;
+                if l == name || l.trim_start_matches('\t') == name {
+                    break;
+                }
+                body.push_str(l);
+                body.push('\n');
+            }
+            if !ok {
+                break;
+            }
+            appended.push('\n');
+            appended.push_str(&body);
+            appended.push_str(name);
+        }
+        if !ok {
+            continue;
+        }
+        for line in out.iter_mut().take(j).skip(i) {
+            line.clear();
+        }
+        lifted.insert(start + 1, appended);
+        i = j;
+    }
+    (out.join("\n"), lifted)
 }
 
 /// parse-dockerfile's wording → Docker's where users grep for it.
@@ -411,9 +550,12 @@ fn sources(
         .collect()
 }
 
-fn run_cmd(r: &pd::RunInstruction<'_>, logical: &str, escape: char) -> CmdLine {
+fn run_cmd(r: &pd::RunInstruction<'_>, logical: &str, escape: char, lifted: Option<&String>) -> CmdLine {
     if r.here_docs.is_empty() {
-        return cmdline(&r.arguments, escape);
+        return match (cmdline(&r.arguments, escape), lifted) {
+            (CmdLine::Shell(s), Some(bodies)) => CmdLine::Shell(format!("{s}{bodies}")),
+            (c, _) => c,
+        };
     }
     let shell_rest = match &r.arguments {
         pd::Command::Shell(s) => s.value.trim().to_string(),
@@ -440,7 +582,7 @@ fn run_cmd(r: &pd::RunInstruction<'_>, logical: &str, escape: char) -> CmdLine {
 
 fn convert(
     ins: &pd::Instruction<'_>,
-    text: &str,
+    lifted: &BTreeMap<usize, String>,
     line: usize,
     logical: &str,
     escape: char,
@@ -450,7 +592,7 @@ fn convert(
     Ok(match ins {
         I::Run(r) => Instr::Run {
             flags: flags_of(r.options.iter(), line, "RUN", &["mount", "network"])?,
-            cmd: run_cmd(r, logical, escape),
+            cmd: run_cmd(r, logical, escape, lifted.get(&line)),
         },
         I::Cmd(c) => Instr::Cmd(cmdline(&c.arguments, escape)),
         I::Entrypoint(c) => Instr::Entrypoint(cmdline(&c.arguments, escape)),
@@ -499,7 +641,7 @@ fn convert(
                 return Err(perr(format!("{word} isn't allowed as an ONBUILD trigger")));
             }
             // Validate the trigger now (flags, forms) so it fails at the ONBUILD line.
-            convert(inner, text, line, &expr, escape)?;
+            convert(inner, lifted, line, &expr, escape)?;
             Instr::Onbuild(expr)
         }
         I::Healthcheck(h) => Instr::Healthcheck {
@@ -597,6 +739,14 @@ mod tests {
             }
         );
         assert_eq!(s[2].instr, Instr::Run { flags: vec![], cmd: CmdLine::Shell("<<X cat > /f\nbody\nX".into()) });
+        let d = p("FROM a\nRUN cat <<EOF > /f && \\\n  cat <<'E2' >> /f\nline $x\nEOF\nraw\nE2\nRUN echo '<<no'\nENV A=1\n");
+        let s = &d.stages[0].steps;
+        assert_eq!(
+            s[0].instr,
+            Instr::Run { flags: vec![], cmd: CmdLine::Shell("cat <<EOF > /f &&   cat <<'E2' >> /f\nline $x\nEOF\nraw\nE2".into()) }
+        );
+        assert_eq!(s[1].line, 8);
+        assert_eq!(s[2].line, 9);
     }
 
     #[test]
