@@ -15,6 +15,9 @@ use crate::words;
 pub enum CmdLine {
     Exec(Vec<String>),
     Shell(String),
+    /// `RUN <<EOF` whose body starts with `#!`: run as a file by its interpreter
+    /// (BuildKit mounts it at `/dev/pipes/<name>`).
+    Script { name: String, body: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -563,7 +566,12 @@ fn run_cmd(r: &pd::RunInstruction<'_>, logical: &str, escape: char, lifted: Opti
     };
     if shell_rest.is_empty() && r.here_docs.len() == 1 {
         // `RUN <<EOF` alone: the heredoc is the script.
-        return CmdLine::Shell(r.here_docs[0].value.to_string());
+        let body = r.here_docs[0].value.to_string();
+        if body.starts_with("#!") {
+            let name = heredoc_names(logical).into_iter().next().unwrap_or_else(|| "EOF".into());
+            return CmdLine::Script { name, body };
+        }
+        return CmdLine::Shell(body);
     }
     // Otherwise the shell gets the command line with its heredocs, as BuildKit does.
     let after_kw = logical.split_once(char::is_whitespace).map(|x| x.1).unwrap_or("");
@@ -739,6 +747,11 @@ mod tests {
             }
         );
         assert_eq!(s[2].instr, Instr::Run { flags: vec![], cmd: CmdLine::Shell("<<X cat > /f\nbody\nX".into()) });
+        let d = p("FROM a\nRUN <<PY\n#!/usr/bin/python3\nprint(1)\nPY\n");
+        assert_eq!(
+            d.stages[0].steps[0].instr,
+            Instr::Run { flags: vec![], cmd: CmdLine::Script { name: "PY".into(), body: "#!/usr/bin/python3\nprint(1)\n".into() } }
+        );
         let d = p("FROM a\nRUN cat <<EOF > /f && \\\n  cat <<'E2' >> /f\nline $x\nEOF\nraw\nE2\nRUN echo '<<no'\nENV A=1\n");
         let s = &d.stages[0].steps;
         assert_eq!(

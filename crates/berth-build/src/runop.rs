@@ -14,6 +14,26 @@ use crate::host::{CacheSharing, RunMount, RunSpec, Snapshot};
 use crate::parse::{CmdLine, Flag, Step};
 use crate::stage;
 
+/// A temporary directory kept alive as long as a step needs it.
+struct TempSnap(tempfile::TempDir);
+
+impl Snapshot for TempSnap {
+    fn rootfs(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+/// The heredoc script as an executable file, bound at `/dev/pipes/<name>`.
+fn script_mount(name: &str, body: &str) -> std::io::Result<(RunMount, TempSnap)> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("script");
+    std::fs::write(&file, body)?;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755))?;
+    let m = RunMount::Bind { source: file, target: format!("/dev/pipes/{name}"), read_write: false };
+    Ok((m, TempSnap(dir)))
+}
+
 impl StageRun<'_> {
     pub(crate) fn run(
         &mut self,
@@ -64,6 +84,12 @@ impl StageRun<'_> {
                 }
                 other => return Err(step_err(line, format!("unknown flag: {other}"))),
             }
+        }
+        if let CmdLine::Script { name, body } = cmd {
+            let (m, dir) = script_mount(name, body).map_err(|e| step_err(line, format!("writing the heredoc script: {e}")))?;
+            mounts.push(m);
+            keep.push(Box::new(dir));
+            extra.push(format!("script={body}"));
         }
         let mut spec_env = env;
         spec_env.extend(build_args);
