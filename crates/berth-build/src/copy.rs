@@ -152,7 +152,13 @@ pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts) -> Result<
         ItemKind::Path { abs, may_unpack } => {
             let md = fs::metadata(abs).map_err(io_err)?;
             if md.is_dir() {
-                let d = fsx::mkdir_all(rootfs, dest, o.owner).map_err(io_err)?;
+                // As dockerd: parents are created root-owned; the destination itself
+                // gets the owner only when this copy creates it.
+                let existed = scope::resolve(rootfs, dest).map(|p| p.is_dir()).unwrap_or(false);
+                let d = fsx::mkdir_all(rootfs, dest, Owner::Set(0, 0)).map_err(io_err)?;
+                if let (false, Owner::Set(u, g)) = (existed, o.owner) {
+                    fsx::lchown(&d, u, g).map_err(io_err)?;
+                }
                 return copy_tree(abs, &d, o).map_err(io_err);
             }
             if o.unpack && *may_unpack {
@@ -358,8 +364,14 @@ mod tests {
         copy_item(&one(&f.ctx, "dir"), &f.root, "/new/place", o).map_err(io::Error::other)?;
         let md = fs::symlink_metadata(f.root.join("new/place/sub/b.txt"))?;
         assert_eq!((md.uid(), md.gid(), md.mode() & 0o7777), (7, 8, 0o600));
-        let md = fs::symlink_metadata(f.root.join("new"))?;
+        let md = fs::symlink_metadata(f.root.join("new/place"))?;
         assert_eq!((md.uid(), md.gid(), md.mode() & 0o7777), (7, 8, 0o755));
+        let md = fs::symlink_metadata(f.root.join("new"))?;
+        assert_eq!((md.uid(), md.gid()), (0, 0), "parents of a directory copy stay root's");
+        // A file copy creates its new parents with the owner (MkdirAllAndChown).
+        copy_item(&one(&f.ctx, "a.txt"), &f.root, "/fresh/dir/a", o).map_err(io::Error::other)?;
+        let md = fs::symlink_metadata(f.root.join("fresh"))?;
+        assert_eq!((md.uid(), md.gid()), (7, 8));
         Ok(())
     }
 
