@@ -74,7 +74,7 @@ impl StageRun<'_> {
             match s {
                 Source::Heredoc { name: n, content, expand: exp } => {
                     let content = if *exp {
-                        expand::process_heredoc(content, vars, self.ctx.df.escape).map_err(|e| step_err(line, e))?
+                        expand::process_heredoc(content, vars, '\\').map_err(|e| step_err(line, e))?
                     } else {
                         content.clone()
                     };

@@ -35,12 +35,15 @@ pub struct Ctx<'a> {
     pub global_args: &'a BuildArgs,
 }
 
+/// Writes a COPY/ADD's files into the snapshot's rootfs.
+pub type WriteFn<'w> = Box<dyn FnOnce(&std::path::Path) -> Result<(), String> + 'w>;
+
 /// The filesystem work of a step, done only on a cache miss.
 pub enum Work<'w> {
     None,
     Run(RunSpec, Vec<Box<dyn Snapshot>>),
     Workdir(String),
-    Write(Box<dyn FnOnce(&std::path::Path) -> Result<(), String> + 'w>),
+    Write(WriteFn<'w>),
 }
 
 pub struct StageRun<'a> {

@@ -53,8 +53,9 @@ pub fn process_words(word: &str, vars: &Vars, escape: char) -> Result<Vec<String
     Ok(words)
 }
 
-/// A heredoc's body (unquoted delimiter): `$` expansions only; quotes and other
-/// characters stay as written, `\$` gives a literal `$`.
+/// A heredoc's body (unquoted delimiter) as BuildKit expands it (`SkipProcessQuotes`):
+/// `$` expansions, quotes kept as characters, the escape character still escaping
+/// the next one (and dropped).
 pub fn process_heredoc(body: &str, vars: &Vars, escape: char) -> Result<String, String> {
     let mut sw = ShellWord::new(body, vars, escape);
     let mut out = String::new();
@@ -64,9 +65,10 @@ pub fn process_heredoc(body: &str, vars: &Vars, escape: char) -> Result<String, 
             continue;
         }
         sw.next();
-        if ch == escape && sw.peek() == Some('$') {
-            sw.next();
-            out.push('$');
+        if ch == escape {
+            if let Some(n) = sw.next() {
+                out.push(n);
+            }
             continue;
         }
         out.push(ch);
@@ -567,8 +569,8 @@ mod tests {
     #[test]
     fn heredoc_bodies_keep_quotes() {
         assert_eq!(
-            process_heredoc("say \"$A\" '${B:-x}' \\$A\n", &vars(), '\\').unwrap_or_default(),
-            "say \"one\" 'x' $A\n"
+            process_heredoc("say \"$A\" '${B:-x}' \\$A \\\\ \\q\n", &vars(), '\\').unwrap_or_default(),
+            "say \"one\" 'x' $A \\ q\n"
         );
     }
 

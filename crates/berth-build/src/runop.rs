@@ -14,6 +14,10 @@ use crate::host::{CacheSharing, RunMount, RunSpec, Snapshot};
 use crate::parse::{CmdLine, Flag, Step};
 use crate::stage;
 
+/// A mount (None: an optional secret that is absent), what must stay mounted while
+/// the command runs, and what the cache key must see.
+type MountPlan = (Option<RunMount>, Option<Box<dyn Snapshot>>, String);
+
 /// A temporary directory kept alive as long as a step needs it.
 struct TempSnap(tempfile::TempDir);
 
@@ -113,7 +117,7 @@ impl StageRun<'_> {
         &self,
         line: usize,
         spec: &str,
-    ) -> Result<(Option<RunMount>, Option<Box<dyn Snapshot>>, String), BuildError> {
+    ) -> Result<MountPlan, BuildError> {
         let mut kv = std::collections::BTreeMap::new();
         for part in spec.split(',').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));

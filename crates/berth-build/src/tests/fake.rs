@@ -19,9 +19,12 @@ impl Snapshot for Dir {
     }
 }
 
+pub type Stored = (ImageConfig, PathBuf, Option<String>);
+
 pub struct FakeHost {
     pub tmp: tempfile::TempDir,
-    pub images: Mutex<BTreeMap<String, (ImageConfig, PathBuf, Option<String>)>>,
+    /// id → (config, rootfs directory, parent)
+    pub images: Mutex<BTreeMap<String, Stored>>,
     pub tags: Mutex<HashMap<String, String>>,
     pub cache: Mutex<HashMap<String, String>>,
     pub calls: Mutex<Vec<String>>,
