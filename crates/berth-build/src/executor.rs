@@ -54,6 +54,9 @@ pub struct StageRun<'a> {
     pub cmd_set: bool,
     pub args: BuildArgs,
     pub maintainer: Option<String>,
+    /// Running ONBUILD triggers: dockerd prints one ` ---> <id>` for the FROM after
+    /// them, none per trigger.
+    in_triggers: bool,
 }
 
 pub fn step_err(line: usize, message: impl Into<String>) -> BuildError {
@@ -114,8 +117,8 @@ impl<'a> StageRun<'a> {
             cmd_set: false,
             args: ctx.global_args.for_stage(),
             maintainer: None,
+            in_triggers: true,
         };
-        ev.step_done(run.image.as_deref().unwrap_or(""));
         if !triggers.is_empty() {
             let s = if triggers.len() > 1 { "s" } else { "" };
             ev.output(format!("# Executing {} build trigger{s}\n", triggers.len()).as_bytes());
@@ -132,6 +135,8 @@ impl<'a> StageRun<'a> {
                 }
             }
         }
+        run.in_triggers = false;
+        ev.step_done(run.image.as_deref().unwrap_or(""));
         Ok(run)
     }
 
@@ -330,7 +335,9 @@ impl<'a> StageRun<'a> {
             if let Some(id) = host.cache_get(&key) {
                 self.ev.cached();
                 self.cfg = host.image_config(&id).unwrap_or(next);
-                self.ev.step_done(&id);
+                if !self.in_triggers {
+                    self.ev.step_done(&id);
+                }
                 self.image = Some(id);
                 return Ok(());
             }
@@ -374,7 +381,9 @@ impl<'a> StageRun<'a> {
             }
         };
         host.cache_put(&key, &id);
-        self.ev.step_done(&id);
+        if !self.in_triggers {
+            self.ev.step_done(&id);
+        }
         self.image = Some(id);
         self.cfg = next;
         Ok(())

@@ -219,7 +219,12 @@ fn heredocs_labels_and_onbuild() -> Result<(), BuildError> {
     let (img, root, _) = h.image(&child.image_id);
     assert!(root.join("triggered").is_file());
     assert_eq!(img.config.and_then(|c| c.on_build), None);
-    assert!(ev.lines().contains(&"out: # Executing 1 build trigger".to_string()));
+    let lines = ev.lines();
+    let at = |s: &str| lines.iter().position(|l| l == s).unwrap_or(usize::MAX);
+    assert_eq!(at("Step 1/2 : FROM parent") + 1, at("out: # Executing 1 build trigger"), "{lines:?}");
+    // One ` ---> <id>` for the FROM, after its trigger ran; none for the trigger itself.
+    assert!(lines[at("out: # Executing 1 build trigger") + 1].starts_with(" ---> "), "{lines:?}");
+    assert_eq!(lines[at("out: # Executing 1 build trigger") + 2], "Step 2/2 : RUN touch /child", "{lines:?}");
     Ok(())
 }
 
