@@ -116,7 +116,7 @@ impl StageRun<'_> {
         }
         let mut hashes = Vec::new();
         for it in &items {
-            hashes.push(copy::hash_item(it, preserve).map_err(|e| step_err(line, format!("{name} failed: {e}")))?);
+            hashes.push(copy::hash_item(it).map_err(|e| step_err(line, format!("{name} failed: {e}")))?);
         }
         let src_hash = if hashes.len() == 1 {
             hashes[0].clone()

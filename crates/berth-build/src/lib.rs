@@ -25,6 +25,7 @@ mod parse;
 mod pattern;
 mod runop;
 mod scope;
+mod srchash;
 mod stage;
 mod words;
 
