@@ -72,7 +72,8 @@ pub fn lift_heredocs(text: &str, escape: char) -> (String, BTreeMap<usize, Strin
     while i < lines.len() {
         let start = i;
         let first = lines[i].trim_start();
-        let is_run = first.len() > 3 && first[..3].eq_ignore_ascii_case("RUN") && first[3..].starts_with(char::is_whitespace);
+        let is_run = first.get(..3).is_some_and(|k| k.eq_ignore_ascii_case("RUN"))
+            && first.get(3..).is_some_and(|r| r.starts_with(char::is_whitespace));
         // The logical line: physical lines joined on the escape character.
         let mut logical = String::new();
         loop {

@@ -607,6 +607,27 @@ mod tests {
     }
 
     #[test]
+    fn crlf_bom_lowercase_and_empty_continuations() {
+        let d = p("\u{feff}from a as B\r\nrun echo a \\\r\n\r\n  b\r\nenv X=1\r\n");
+        assert_eq!(d.stages[0].name.as_deref(), Some("b"));
+        assert!(matches!(&d.stages[0].steps[0].instr, Instr::Run { cmd: CmdLine::Shell(c), .. } if c.trim_end() == "echo a   b"), "{:?}", d.stages[0].steps[0]);
+        assert_eq!(d.stages[0].steps[1].instr, Instr::Env(vec![("X".into(), "1".into())]));
+        assert_eq!(d.stages[0].steps[1].line, 5);
+    }
+
+    #[test]
+    fn hostile_text_never_panics() {
+        for t in [
+            "RU€ x\nFROM a\n", "FROM a\nRUN €€ <<€\n€\n", "FROM a\nRUN x <<'\n", "FROM a\nCOPY <<\n",
+            "FROM a\nENV \"\n", "FROM a\nARG\n", "\u{0}\u{1}FROM", "FROM a\nRUN cat <<A <<B\nA\n",
+            "# escape=€\nFROM a\n", "FROM a\nLABEL =\n", "FROM a\nHEALTHCHECK CMD\n", "FROM a AS\n",
+        ] {
+            let _ = parse(t.as_bytes());
+        }
+        let _ = parse(&[0xff, 0xfe, b'F']);
+    }
+
+    #[test]
     fn onbuild_and_healthcheck() {
         let d = p("FROM a\nONBUILD RUN echo trig\nHEALTHCHECK --interval=5s CMD curl -f x\nHEALTHCHECK NONE\n");
         let s = &d.stages[0].steps;
