@@ -36,8 +36,8 @@ pub fn build(host: &dyn BuildHost, opts: &BuildOptions, ev: &dyn BuildEvents) ->
         let mut g = global.clone();
         for st in &df.meta_args {
             if let Instr::Arg(pairs) = &st.instr {
+                let allowed = Vars::from_env(&kv(g.all_allowed()));
                 for (k, v) in pairs {
-                    let allowed = Vars::from_env(&kv(g.all_allowed()));
                     let v = v.as_ref().map(|v| expand::process_word(v, &allowed, df.escape).unwrap_or_default());
                     g.add_arg(k, v.clone());
                     g.add_meta(k, v);
@@ -64,8 +64,9 @@ pub fn build(host: &dyn BuildHost, opts: &BuildOptions, ev: &dyn BuildEvents) ->
         ev.step(n, total, &st.text);
         n += 1;
         if let Instr::Arg(pairs) = &st.instr {
+            // All values of one ARG line expand before any is set (dockerd's order).
+            let allowed = Vars::from_env(&kv(global.all_allowed()));
             for (k, v) in pairs {
-                let allowed = Vars::from_env(&kv(global.all_allowed()));
                 let v = match v {
                     Some(v) => Some(expand::process_word(v, &allowed, df.escape).map_err(|e| step_err(st.line, e))?),
                     None => None,
