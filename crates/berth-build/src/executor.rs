@@ -320,9 +320,11 @@ impl<'a> StageRun<'a> {
         let mut next = self.cfg.clone();
         next.config = Some(c);
         next.created = Some(berth_image::timestamp::now_rfc3339());
-        if let Some(m) = &self.maintainer {
-            next.author = Some(m.clone());
-        }
+        // A child image is made fresh, as dockerd's NewChildImage does: its author is
+        // the MAINTAINER (if any), and of the parent's other top-level fields only the
+        // platform ones carry over (not docker_version, container_config...).
+        next.author = self.maintainer.clone();
+        next.extra.retain(|k, _| k == "os.version" || k == "os.features");
         next.history.push(History {
             created: next.created.clone(),
             created_by: Some(created_by),

@@ -94,6 +94,29 @@ impl BuildError {
 }
 
 #[test]
+fn child_images_are_made_fresh() -> Result<(), BuildError> {
+    let ctx = ctx_with(&[]);
+    let h = FakeHost::new();
+    let (mut cfg, root, _) = h.image(&h.tags.lock().unwrap_or_else(|p| p.into_inner())["busybox"].clone());
+    cfg.author = Some("someone".into());
+    cfg.extra.insert("container_config".into(), serde_json::json!({"Cmd": ["x"]}));
+    cfg.extra.insert("os.features".into(), serde_json::json!(["f"]));
+    h.add_image("based", cfg, root);
+    let r = build(&h, &opts(ctx.path(), "FROM based\nENV A=1\nMAINTAINER me\nENV B=2\n"), &Events::default())?;
+    let img = h.image(&r.image_id).0;
+    assert_eq!(img.author.as_deref(), Some("me"));
+    assert!(!img.extra.contains_key("container_config"));
+    assert!(img.extra.contains_key("os.features"));
+    assert_eq!(img.history.last().and_then(|h| h.author.clone()).as_deref(), Some("me"));
+    let parent = h.image(&r.image_id).2.unwrap_or_default();
+    let (p2, _, _) = h.image(&parent);
+    let grand = h.image(&h.image(&parent).2.unwrap_or_default()).0;
+    assert_eq!(grand.author, None, "before MAINTAINER the author is empty, not the base's");
+    assert_eq!(p2.author.as_deref(), Some("me"));
+    Ok(())
+}
+
+#[test]
 fn entrypoint_resets_only_an_inherited_cmd() -> Result<(), BuildError> {
     let ctx = ctx_with(&[]);
     let h = FakeHost::new();
