@@ -108,6 +108,12 @@ impl<'a> StageRun<'a> {
         };
         let c = cfg.config.get_or_insert_with(ContainerConfig::default);
         config::ensure_path(c);
+        // dockerd's beginStage: a build never keeps stdin open.
+        for k in ["OpenStdin", "StdinOnce"] {
+            if let Some(v) = c.extra.get_mut(k) {
+                *v = serde_json::Value::Bool(false);
+            }
+        }
         let triggers = c.on_build.take().unwrap_or_default();
         let mut run = StageRun {
             ctx,
