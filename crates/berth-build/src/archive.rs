@@ -1,6 +1,5 @@
 //! ADD's local archive extraction. An archive is recognised by content, as Docker does:
-//! a tar, plain or gzip- or zstd-compressed. bzip2 and xz tars are refused with an error
-//! rather than copied as files (berth has no decoder for them). Entries can never land
+//! a tar, plain or compressed with gzip, bzip2, xz or zstd. Entries can never land
 //! outside the rootfs: `..` and absolute names are cleaned, parents are resolved inside
 //! the rootfs (so a symlink the archive itself planted cannot lead out), and each entry
 //! replaces what is there instead of writing through it.
@@ -17,7 +16,8 @@ enum Compression {
     None,
     Gzip,
     Zstd,
-    Unsupported(&'static str),
+    Bzip2,
+    Xz,
 }
 
 fn compression(head: &[u8]) -> Compression {
@@ -26,25 +26,35 @@ fn compression(head: &[u8]) -> Compression {
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Compression::Zstd
     } else if head.starts_with(b"BZh") {
-        Compression::Unsupported("bzip2")
+        Compression::Bzip2
     } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
-        Compression::Unsupported("xz")
+        Compression::Xz
     } else {
         Compression::None
     }
 }
 
-fn open_stream(path: &Path) -> io::Result<Result<Box<dyn Read>, &'static str>> {
+/// The decompressed stream, or None when the content is not what its magic says.
+fn open_stream(path: &Path) -> io::Result<Option<Box<dyn Read>>> {
     let mut r = BufReader::new(fs::File::open(path)?);
     let head = r.fill_buf()?.to_vec();
     Ok(match compression(&head) {
-        Compression::None => Ok(Box::new(r)),
-        Compression::Gzip => Ok(Box::new(flate2::read::GzDecoder::new(r))),
+        Compression::None => Some(Box::new(r)),
+        Compression::Gzip => Some(Box::new(flate2::read::GzDecoder::new(r))),
+        Compression::Bzip2 => Some(Box::new(bzip2::read::BzDecoder::new(r))),
         Compression::Zstd => match ruzstd::decoding::StreamingDecoder::new(r) {
-            Ok(d) => Ok(Box::new(d)),
-            Err(_) => return Ok(Err("")),
+            Ok(d) => Some(Box::new(d)),
+            Err(_) => None,
         },
-        Compression::Unsupported(kind) => Err(kind),
+        Compression::Xz => {
+            // lzma-rs decodes into a writer: spool to an anonymous temp file.
+            let mut tmp = tempfile::tempfile()?;
+            if lzma_rs::xz_decompress(&mut r, &mut tmp).is_err() {
+                return Ok(None);
+            }
+            io::Seek::seek(&mut tmp, io::SeekFrom::Start(0))?;
+            Some(Box::new(BufReader::new(tmp)))
+        }
     })
 }
 
@@ -76,18 +86,10 @@ pub enum Kind {
     NotArchive,
 }
 
-/// Is the file a (possibly compressed) tar? Err for compressions berth cannot unpack
-/// when the content is one of them.
+/// Is the file a (possibly compressed) tar?
 pub fn detect(path: &Path) -> Result<Kind, String> {
-    let stream = open_stream(path).map_err(|e| e.to_string())?;
-    let mut r = match stream {
-        Ok(r) => r,
-        Err("") => return Ok(Kind::NotArchive),
-        Err(kind) => {
-            return Err(format!(
-                "ADD: {kind}-compressed archives are not supported by berth; unpack it with RUN or recompress it with gzip or zstd"
-            ))
-        }
+    let Some(mut r) = open_stream(path).map_err(|e| e.to_string())? else {
+        return Ok(Kind::NotArchive);
     };
     let mut block = vec![0u8; 512];
     let mut n = 0;
@@ -104,9 +106,8 @@ pub fn detect(path: &Path) -> Result<Kind, String> {
 /// Unpacks the archive at `src` into `dest` (a slash path inside `rootfs`, created if
 /// missing). Owners, modes and mtimes come from the archive.
 pub fn extract(src: &Path, rootfs: &Path, dest: &str) -> Result<(), String> {
-    let stream = match open_stream(src).map_err(|e| e.to_string())? {
-        Ok(r) => r,
-        Err(kind) => return Err(format!("ADD: cannot unpack {kind} archive")),
+    let Some(stream) = open_stream(src).map_err(|e| e.to_string())? else {
+        return Err("ADD: the archive cannot be decompressed".into());
     };
     fsx::mkdir_all(rootfs, dest, fsx::Owner::Set(0, 0)).map_err(|e| e.to_string())?;
     let mut ar = tar::Archive::new(stream);
@@ -202,10 +203,24 @@ mod tests {
         fs::write(t.path().join("y"), gz.finish()?)?;
         fs::write(t.path().join("plain.tar.gz"), b"not really")?;
         fs::write(t.path().join("z.xz"), [0xfd, b'7', b'z', b'X', b'Z', 0, 1])?;
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        io::Write::write_all(&mut bz, &tarb)?;
+        fs::write(t.path().join("b.bz2"), bz.finish()?)?;
+        let mut xz = Vec::new();
+        lzma_rs::xz_compress(&mut io::Cursor::new(&tarb), &mut xz)?;
+        fs::write(t.path().join("x.xz"), xz)?;
+        assert!(matches!(detect(&t.path().join("b.bz2")), Ok(Kind::Tar)));
+        assert!(matches!(detect(&t.path().join("x.xz")), Ok(Kind::Tar)));
+        let root = t.path().join("root");
+        fs::create_dir(&root)?;
+        extract(&t.path().join("x.xz"), &root, "/x").map_err(io::Error::other)?;
+        extract(&t.path().join("b.bz2"), &root, "/b").map_err(io::Error::other)?;
+        assert_eq!(fs::read(root.join("x/a.txt"))?, b"hi");
+        assert_eq!(fs::read(root.join("b/a.txt"))?, b"hi");
         assert!(matches!(detect(&t.path().join("x.bin")), Ok(Kind::Tar)));
         assert!(matches!(detect(&t.path().join("y")), Ok(Kind::Tar)));
         assert!(matches!(detect(&t.path().join("plain.tar.gz")), Ok(Kind::NotArchive)));
-        assert!(detect(&t.path().join("z.xz")).is_err());
+        assert!(matches!(detect(&t.path().join("z.xz")), Ok(Kind::NotArchive)));
         Ok(())
     }
 

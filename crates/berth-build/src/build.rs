@@ -25,6 +25,10 @@ pub fn build(host: &dyn BuildHost, opts: &BuildOptions, ev: &dyn BuildEvents) ->
     }
     let referenced = Mutex::new(BTreeSet::new());
     let mut global = BuildArgs::new(opts.build_args.clone());
+    for (k, v) in platform_args(opts.platform.as_deref()) {
+        global.add_arg(&k, Some(v.clone()));
+        global.add_meta(&k, Some(v));
+    }
 
     // Meta ARGs are steps of their own in the classic builder's count.
     let meta_vars = |g: &BuildArgs| Vars::from_env(&kv(g.all_meta()));
@@ -32,8 +36,8 @@ pub fn build(host: &dyn BuildHost, opts: &BuildOptions, ev: &dyn BuildEvents) ->
         let mut g = global.clone();
         for st in &df.meta_args {
             if let Instr::Arg(pairs) = &st.instr {
+                let allowed = Vars::from_env(&kv(g.all_allowed()));
                 for (k, v) in pairs {
-                    let allowed = Vars::from_env(&kv(g.all_allowed()));
                     let v = v.as_ref().map(|v| expand::process_word(v, &allowed, df.escape).unwrap_or_default());
                     g.add_arg(k, v.clone());
                     g.add_meta(k, v);
@@ -60,8 +64,9 @@ pub fn build(host: &dyn BuildHost, opts: &BuildOptions, ev: &dyn BuildEvents) ->
         ev.step(n, total, &st.text);
         n += 1;
         if let Instr::Arg(pairs) = &st.instr {
+            // All values of one ARG line expand before any is set (dockerd's order).
+            let allowed = Vars::from_env(&kv(global.all_allowed()));
             for (k, v) in pairs {
-                let allowed = Vars::from_env(&kv(global.all_allowed()));
                 let v = match v {
                     Some(v) => Some(expand::process_word(v, &allowed, df.escape).map_err(|e| step_err(st.line, e))?),
                     None => None,
@@ -131,7 +136,7 @@ pub fn build(host: &dyn BuildHost, opts: &BuildOptions, ev: &dyn BuildEvents) ->
         .remove(&plan.target)
         .and_then(|o| o.image);
     let Some(image_id) = out else {
-        return Err(BuildError::Step { line: df.stages[plan.target].line, message: "No image was generated. Is your Dockerfile empty?".into() });
+        return Err(step_err(df.stages[plan.target].line, "No image was generated. Is your Dockerfile empty?"));
     };
 
     let used = referenced.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -157,13 +162,46 @@ fn run_stage(
 ) -> Result<Option<StageOut>, BuildError> {
     let st = &ctx.df.stages[ix];
     ev.step(first, total, &st.text);
-    let mut run = StageRun::start(ctx, ev, st)?;
+    let mut run = StageRun::start(ctx, ev, st).map_err(|e| with_text(e, &st.text))?;
     for (k, step) in st.steps.iter().enumerate() {
         if failed.load(Ordering::SeqCst) {
             return Ok(None);
         }
         ev.step(first + 1 + k, total, &step.text);
-        run.dispatch(step)?;
+        run.dispatch(step).map_err(|e| with_text(e, &step.text))?;
     }
     Ok(Some(StageOut { image: run.image, cfg: run.cfg }))
+}
+
+fn with_text(e: BuildError, instr: &str) -> BuildError {
+    match e {
+        BuildError::Step { line, message, text } if text.is_empty() => {
+            BuildError::Step { line, message, text: instr.to_string() }
+        }
+        other => other,
+    }
+}
+
+/// BuildKit's automatic platform args (BUILDPLATFORM, TARGETARCH...): usable in FROM and
+/// global ARGs, and in a stage that declares them with a bare `ARG TARGETARCH`.
+fn platform_args(target: Option<&str>) -> Vec<(String, String)> {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let build = format!("linux/{arch}");
+    let target = target.filter(|t| !t.is_empty()).unwrap_or(&build).to_string();
+    let mut out = Vec::new();
+    for (prefix, p) in [("BUILD", &build), ("TARGET", &target)] {
+        let mut parts = p.split('/');
+        let os = parts.next().unwrap_or("linux").to_string();
+        let a = parts.next().unwrap_or(arch).to_string();
+        let variant = parts.next().unwrap_or("").to_string();
+        out.push((format!("{prefix}PLATFORM"), p.clone()));
+        out.push((format!("{prefix}OS"), os));
+        out.push((format!("{prefix}ARCH"), a));
+        out.push((format!("{prefix}VARIANT"), variant));
+    }
+    out
 }

@@ -44,6 +44,7 @@ pub fn resolve_cmd(cmd: &CmdLine, c: &ContainerConfig) -> Vec<String> {
             v.push(s.clone());
             v
         }
+        CmdLine::Script { name, .. } => vec![format!("/dev/pipes/{name}")],
     }
 }
 
@@ -94,7 +95,7 @@ pub fn healthcheck(flags: &[Flag], cmd: Option<&CmdLine>) -> Result<(Healthcheck
             t.extend(v.iter().cloned());
             t
         }
-        CmdLine::Shell(s) => vec!["CMD-SHELL".to_string(), s.clone()],
+        CmdLine::Shell(s) | CmdLine::Script { body: s, .. } => vec!["CMD-SHELL".to_string(), s.clone()],
     };
     if test.len() < 2 {
         return Err("Missing command after HEALTHCHECK CMD".into());

@@ -3,16 +3,16 @@
 //! mtimes), and copying them into a rootfs with Docker's directory semantics.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 
 use crate::archive;
 use crate::fsx::{self, Owner};
 use crate::ignore;
 use crate::scope;
+use crate::srchash;
 
 /// One resolved source.
 #[derive(Debug, Clone)]
@@ -25,8 +25,9 @@ pub struct Item {
 
 #[derive(Debug, Clone)]
 pub enum ItemKind {
-    /// A file or directory on disk (already resolved inside its root).
-    Path { abs: PathBuf, may_unpack: bool },
+    /// A file or directory on disk: its root, its path under the root as written, and
+    /// where that resolves.
+    Path { root: PathBuf, rel: String, abs: PathBuf, may_unpack: bool },
     /// An inline file (heredoc) or a downloaded one read into memory.
     Bytes { content: Vec<u8>, mode: u32 },
 }
@@ -65,72 +66,26 @@ pub fn select(root: &Path, src: &str, may_unpack: bool) -> Result<Vec<Item>, Sou
         return Err(SourceError::NotFound(if rel.is_empty() { ".".into() } else { rel }));
     }
     let name = rel.rsplit('/').next().unwrap_or_default().to_string();
+    let rel = if rel.is_empty() { ".".to_string() } else { rel };
     Ok(vec![Item {
         name,
-        kind: ItemKind::Path { abs, may_unpack },
+        kind: ItemKind::Path { root: root.to_path_buf(), rel, abs, may_unpack },
     }])
 }
 
-/// `file:<hex>` or `dir:<hex>`, as the classic builder labels sources in history.
-pub fn hash_item(item: &Item, with_owner: bool) -> io::Result<String> {
+/// `file:<hex>` or `dir:<hex>`, exactly as the classic builder labels sources in history
+/// (see `srchash`); content, modes, owners and link targets count, mtimes do not.
+pub fn hash_item(item: &Item) -> io::Result<String> {
     match &item.kind {
-        ItemKind::Bytes { content, mode } => {
-            let mut h = Sha256::new();
-            h.update(format!("{mode:o}\0").as_bytes());
-            h.update(content);
-            Ok(format!("file:{}", hex::encode(h.finalize())))
-        }
-        ItemKind::Path { abs, .. } => {
-            let md = fs::metadata(abs)?;
-            let mut h = Sha256::new();
-            if md.is_dir() {
-                hash_tree(abs, "", with_owner, &mut h)?;
-                Ok(format!("dir:{}", hex::encode(h.finalize())))
+        ItemKind::Bytes { content, mode } => Ok(format!("file:{}", srchash::bytes(&item.name, *mode, content))),
+        ItemKind::Path { root, rel, abs, .. } => {
+            if fs::metadata(abs)?.is_dir() {
+                srchash::dir(root, rel)
             } else {
-                hash_entry(abs, ".", &md, with_owner, &mut h)?;
-                Ok(format!("file:{}", hex::encode(h.finalize())))
+                Ok(format!("file:{}", srchash::entry(root, rel)?))
             }
         }
     }
-}
-
-fn hash_entry(path: &Path, rel: &str, md: &fs::Metadata, with_owner: bool, h: &mut Sha256) -> io::Result<()> {
-    h.update(rel.as_bytes());
-    h.update(format!("\0{:o}\0", md.mode()).as_bytes());
-    if with_owner {
-        h.update(format!("{}:{}\0", md.uid(), md.gid()).as_bytes());
-    }
-    if md.file_type().is_symlink() {
-        h.update(fs::read_link(path)?.as_os_str().as_encoded_bytes());
-    } else if md.is_file() {
-        h.update(md.len().to_le_bytes());
-        let mut f = fs::File::open(path)?;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-    }
-    h.update(b"\n");
-    Ok(())
-}
-
-fn hash_tree(dir: &Path, rel: &str, with_owner: bool, h: &mut Sha256) -> io::Result<()> {
-    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
-        let md = fs::symlink_metadata(e.path())?;
-        hash_entry(&e.path(), &child, &md, with_owner, h)?;
-        if md.is_dir() {
-            hash_tree(&e.path(), &child, with_owner, h)?;
-        }
-    }
-    Ok(())
 }
 
 /// How to write what a COPY/ADD selected.
@@ -149,10 +104,16 @@ pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts) -> Result<
     let dest_is_dir_syntax = dest.ends_with('/');
     let io_err = |e: io::Error| e.to_string();
     match &item.kind {
-        ItemKind::Path { abs, may_unpack } => {
+        ItemKind::Path { abs, may_unpack, .. } => {
             let md = fs::metadata(abs).map_err(io_err)?;
             if md.is_dir() {
-                let d = fsx::mkdir_all(rootfs, dest, o.owner).map_err(io_err)?;
+                // As dockerd: parents are created root-owned; the destination itself
+                // gets the owner only when this copy creates it.
+                let existed = scope::resolve(rootfs, dest).map(|p| p.is_dir()).unwrap_or(false);
+                let d = fsx::mkdir_all(rootfs, dest, Owner::Set(0, 0)).map_err(io_err)?;
+                if let (false, Owner::Set(u, g)) = (existed, o.owner) {
+                    fsx::lchown(&d, u, g).map_err(io_err)?;
+                }
                 return copy_tree(abs, &d, o).map_err(io_err);
             }
             if o.unpack && *may_unpack {
@@ -358,25 +319,31 @@ mod tests {
         copy_item(&one(&f.ctx, "dir"), &f.root, "/new/place", o).map_err(io::Error::other)?;
         let md = fs::symlink_metadata(f.root.join("new/place/sub/b.txt"))?;
         assert_eq!((md.uid(), md.gid(), md.mode() & 0o7777), (7, 8, 0o600));
-        let md = fs::symlink_metadata(f.root.join("new"))?;
+        let md = fs::symlink_metadata(f.root.join("new/place"))?;
         assert_eq!((md.uid(), md.gid(), md.mode() & 0o7777), (7, 8, 0o755));
+        let md = fs::symlink_metadata(f.root.join("new"))?;
+        assert_eq!((md.uid(), md.gid()), (0, 0), "parents of a directory copy stay root's");
+        // A file copy creates its new parents with the owner (MkdirAllAndChown).
+        copy_item(&one(&f.ctx, "a.txt"), &f.root, "/fresh/dir/a", o).map_err(io::Error::other)?;
+        let md = fs::symlink_metadata(f.root.join("fresh"))?;
+        assert_eq!((md.uid(), md.gid()), (7, 8));
         Ok(())
     }
 
     #[test]
     fn hashes_ignore_mtime_but_see_content_and_mode() -> io::Result<()> {
         let f = fx()?;
-        let h1 = hash_item(&one(&f.ctx, "dir"), false)?;
+        let h1 = hash_item(&one(&f.ctx, "dir"))?;
         let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(5);
         fs::File::options().write(true).open(f.ctx.join("dir/sub/b.txt"))?.set_modified(t)?;
-        assert_eq!(hash_item(&one(&f.ctx, "dir"), false)?, h1);
+        assert_eq!(hash_item(&one(&f.ctx, "dir"))?, h1);
         fs::set_permissions(f.ctx.join("dir/sub/b.txt"), fs::Permissions::from_mode(0o600))?;
-        let h2 = hash_item(&one(&f.ctx, "dir"), false)?;
+        let h2 = hash_item(&one(&f.ctx, "dir"))?;
         assert_ne!(h2, h1);
         fs::write(f.ctx.join("dir/sub/b.txt"), "C")?;
-        assert_ne!(hash_item(&one(&f.ctx, "dir"), false)?, h2);
+        assert_ne!(hash_item(&one(&f.ctx, "dir"))?, h2);
         assert!(h1.starts_with("dir:"));
-        assert!(hash_item(&one(&f.ctx, "a.txt"), false)?.starts_with("file:"));
+        assert!(hash_item(&one(&f.ctx, "a.txt"))?.starts_with("file:"));
         Ok(())
     }
 }

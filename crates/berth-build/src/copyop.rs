@@ -74,7 +74,7 @@ impl StageRun<'_> {
             match s {
                 Source::Heredoc { name: n, content, expand: exp } => {
                     let content = if *exp {
-                        expand::process_heredoc(content, vars, self.ctx.df.escape).map_err(|e| step_err(line, e))?
+                        expand::process_heredoc(content, vars, '\\').map_err(|e| step_err(line, e))?
                     } else {
                         content.clone()
                     };
@@ -116,7 +116,7 @@ impl StageRun<'_> {
         }
         let mut hashes = Vec::new();
         for it in &items {
-            hashes.push(copy::hash_item(it, preserve).map_err(|e| step_err(line, format!("{name} failed: {e}")))?);
+            hashes.push(copy::hash_item(it).map_err(|e| step_err(line, format!("{name} failed: {e}")))?);
         }
         let src_hash = if hashes.len() == 1 {
             hashes[0].clone()

@@ -41,7 +41,12 @@ pub enum BuildError {
     /// An instruction failed while running (bad value after expansion, missing COPY
     /// source, a refused path, a host failure...); `message` is the full text.
     #[error("{message}")]
-    Step { line: usize, message: String },
+    Step {
+        line: usize,
+        message: String,
+        /// The instruction as written (`COPY nope /x`), empty when not tied to one.
+        text: String,
+    },
     /// A RUN exited non-zero: `The command '/bin/sh -c false' returned a non-zero code: 1`.
     #[error("The command '{command}' returned a non-zero code: {code}")]
     RunFailed {
@@ -68,6 +73,14 @@ impl BuildError {
             | BuildError::Step { line, .. }
             | BuildError::RunFailed { line, .. }
             | BuildError::Cycle { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// The instruction the error points at, as written, when known.
+    pub fn instruction(&self) -> Option<&str> {
+        match self {
+            BuildError::Step { text, .. } if !text.is_empty() => Some(text),
             _ => None,
         }
     }

@@ -35,12 +35,15 @@ pub struct Ctx<'a> {
     pub global_args: &'a BuildArgs,
 }
 
+/// Writes a COPY/ADD's files into the snapshot's rootfs.
+pub type WriteFn<'w> = Box<dyn FnOnce(&std::path::Path) -> Result<(), String> + 'w>;
+
 /// The filesystem work of a step, done only on a cache miss.
 pub enum Work<'w> {
     None,
     Run(RunSpec, Vec<Box<dyn Snapshot>>),
     Workdir(String),
-    Write(Box<dyn FnOnce(&std::path::Path) -> Result<(), String> + 'w>),
+    Write(WriteFn<'w>),
 }
 
 pub struct StageRun<'a> {
@@ -51,10 +54,13 @@ pub struct StageRun<'a> {
     pub cmd_set: bool,
     pub args: BuildArgs,
     pub maintainer: Option<String>,
+    /// Running ONBUILD triggers: dockerd prints one ` ---> <id>` for the FROM after
+    /// them, none per trigger.
+    in_triggers: bool,
 }
 
 pub fn step_err(line: usize, message: impl Into<String>) -> BuildError {
-    BuildError::Step { line, message: message.into() }
+    BuildError::Step { line, message: message.into(), text: String::new() }
 }
 
 fn host_arch() -> &'static str {
@@ -102,6 +108,12 @@ impl<'a> StageRun<'a> {
         };
         let c = cfg.config.get_or_insert_with(ContainerConfig::default);
         config::ensure_path(c);
+        // dockerd's beginStage: a build never keeps stdin open.
+        for k in ["OpenStdin", "StdinOnce"] {
+            if let Some(v) = c.extra.get_mut(k) {
+                *v = serde_json::Value::Bool(false);
+            }
+        }
         let triggers = c.on_build.take().unwrap_or_default();
         let mut run = StageRun {
             ctx,
@@ -111,8 +123,8 @@ impl<'a> StageRun<'a> {
             cmd_set: false,
             args: ctx.global_args.for_stage(),
             maintainer: None,
+            in_triggers: true,
         };
-        ev.step_done(run.image.as_deref().unwrap_or(""));
         if !triggers.is_empty() {
             let s = if triggers.len() > 1 { "s" } else { "" };
             ev.output(format!("# Executing {} build trigger{s}\n", triggers.len()).as_bytes());
@@ -129,6 +141,8 @@ impl<'a> StageRun<'a> {
                 }
             }
         }
+        run.in_triggers = false;
+        ev.step_done(run.image.as_deref().unwrap_or(""));
         Ok(run)
     }
 
@@ -312,9 +326,11 @@ impl<'a> StageRun<'a> {
         let mut next = self.cfg.clone();
         next.config = Some(c);
         next.created = Some(berth_image::timestamp::now_rfc3339());
-        if let Some(m) = &self.maintainer {
-            next.author = Some(m.clone());
-        }
+        // A child image is made fresh, as dockerd's NewChildImage does: its author is
+        // the MAINTAINER (if any), and of the parent's other top-level fields only the
+        // platform ones carry over (not docker_version, container_config...).
+        next.author = self.maintainer.clone();
+        next.extra.retain(|k, _| k == "os.version" || k == "os.features");
         next.history.push(History {
             created: next.created.clone(),
             created_by: Some(created_by),
@@ -327,7 +343,9 @@ impl<'a> StageRun<'a> {
             if let Some(id) = host.cache_get(&key) {
                 self.ev.cached();
                 self.cfg = host.image_config(&id).unwrap_or(next);
-                self.ev.step_done(&id);
+                if !self.in_triggers {
+                    self.ev.step_done(&id);
+                }
                 self.image = Some(id);
                 return Ok(());
             }
@@ -371,7 +389,9 @@ impl<'a> StageRun<'a> {
             }
         };
         host.cache_put(&key, &id);
-        self.ev.step_done(&id);
+        if !self.in_triggers {
+            self.ev.step_done(&id);
+        }
         self.image = Some(id);
         self.cfg = next;
         Ok(())

@@ -1,7 +1,10 @@
 //! Variable substitution in Dockerfile words, following BuildKit's shell-word rules
 //! (`frontend/dockerfile/shell`): `$V`, `${V}`, `${V:-d}`, `${V-d}`, `${V:+a}`, `${V+a}`,
-//! `${V:?m}`, `${V?m}`, single quotes (literal), double quotes (`$` expands, the escape
+//! `${V:?m}`, `${V?m}`, `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, `${V/p/r}`, `${V//p/r}`,
+//! single quotes (literal), double quotes (`$` expands, the escape
 //! character escapes `"`, `$` and itself), and the escape character outside quotes.
+
+use crate::pattern::{glob, pattern};
 
 /// The variables a word is expanded against: `K=V` entries, the last one of a name wins.
 #[derive(Debug, Clone, Default)]
@@ -52,8 +55,9 @@ pub fn process_words(word: &str, vars: &Vars, escape: char) -> Result<Vec<String
     Ok(words)
 }
 
-/// A heredoc's body (unquoted delimiter): `$` expansions only; quotes and other
-/// characters stay as written, `\$` gives a literal `$`.
+/// A heredoc's body (unquoted delimiter) as BuildKit expands it (`SkipProcessQuotes`):
+/// `$` expansions, quotes kept as characters, the escape character still escaping
+/// the next one (and dropped).
 pub fn process_heredoc(body: &str, vars: &Vars, escape: char) -> Result<String, String> {
     let mut sw = ShellWord::new(body, vars, escape);
     let mut out = String::new();
@@ -63,9 +67,10 @@ pub fn process_heredoc(body: &str, vars: &Vars, escape: char) -> Result<String, 
             continue;
         }
         sw.next();
-        if ch == escape && sw.peek() == Some('$') {
-            sw.next();
-            out.push('$');
+        if ch == escape {
+            if let Some(n) = sw.next() {
+                out.push(n);
+            }
             continue;
         }
         out.push(ch);
@@ -147,6 +152,11 @@ impl<'a> ShellWord<'a> {
     }
 
     fn process_stop_on(&mut self, stop: Option<char>) -> Result<(String, Vec<String>), String> {
+        self.process_stop_on_raw(stop, false)
+    }
+
+    /// `raw`: the escape character is kept with what it escapes (patterns).
+    fn process_stop_on_raw(&mut self, stop: Option<char>, raw: bool) -> Result<(String, Vec<String>), String> {
         let mut result = String::new();
         let mut words = Words::default();
         while let Some(ch) = self.peek() {
@@ -173,6 +183,9 @@ impl<'a> ShellWord<'a> {
                 _ => {
                     self.next();
                     if ch == self.escape {
+                        if raw {
+                            result.push(ch);
+                        }
                         // The escape character escapes the next one; a trailing one is dropped.
                         match self.next() {
                             Some(c) => {
@@ -194,6 +207,20 @@ impl<'a> ShellWord<'a> {
             )));
         }
         Ok((result, words.finish()))
+    }
+
+    /// The word inside `${...}` up to `stop`, with BuildKit's missing-brace message.
+    fn braced_word(&mut self, stop: char, raw: bool) -> Result<String, String> {
+        match self.process_stop_on_raw(Some(stop), raw) {
+            Ok((w, _)) => Ok(w),
+            Err(e) => {
+                if self.peek().is_none() {
+                    let what = if stop == '/' { "'/' in ${}" } else { "'}'" };
+                    return Err(self.wrap(format!("syntax error: missing {what}")));
+                }
+                Err(e)
+            }
+        }
     }
 
     fn process_single_quote(&mut self) -> Result<String, String> {
@@ -304,6 +331,69 @@ impl<'a> ShellWord<'a> {
             _ => {}
         }
         match ch {
+            Some(op @ ('#' | '%')) if !null_is_unset => {
+                let word = self.braced_word('}', true)?;
+                let value = self.vars.get(&name).unwrap_or_default().to_string();
+                let (greedy, pat) = match word.strip_prefix(op) {
+                    Some(rest) => (true, rest.to_string()),
+                    None => (false, word),
+                };
+                let toks = pattern(&pat, self.escape);
+                let v: Vec<char> = value.chars().collect();
+                let mut cuts: Vec<usize> = (0..=v.len()).collect();
+                if greedy == (op == '#') {
+                    cuts.reverse();
+                }
+                for k in cuts {
+                    let hit = if op == '#' { glob(&toks, &v[..k]) } else { glob(&toks, &v[k..]) };
+                    if hit {
+                        let rest: String = if op == '#' { v[k..].iter().collect() } else { v[..k].iter().collect() };
+                        return Ok(rest);
+                    }
+                }
+                Ok(value)
+            }
+            Some('/') if !null_is_unset => {
+                let all = self.peek() == Some('/');
+                if all {
+                    self.next();
+                }
+                let pat = self.braced_word('/', true)?;
+                let rep = self.braced_word('}', true)?;
+                let value: Vec<char> = self.vars.get(&name).unwrap_or_default().chars().collect();
+                let toks = pattern(&pat, self.escape);
+                let mut out = String::new();
+                let mut i = 0;
+                let mut replaced = false;
+                while i <= value.len() {
+                    let m = if replaced && !all {
+                        None
+                    } else {
+                        (i..=value.len()).rev().find(|&j| glob(&toks, &value[i..j]))
+                    };
+                    match m {
+                        Some(j) if j > i || !toks.is_empty() => {
+                            out.push_str(&rep);
+                            replaced = true;
+                            if j == i {
+                                if let Some(c) = value.get(i) {
+                                    out.push(*c);
+                                }
+                                i += 1;
+                            } else {
+                                i = j;
+                            }
+                        }
+                        _ => {
+                            if let Some(c) = value.get(i) {
+                                out.push(*c);
+                            }
+                            i += 1;
+                        }
+                    }
+                }
+                Ok(out)
+            }
             Some(op @ ('-' | '+' | '?')) => {
                 let word = match self.process_stop_on(Some('}')) {
                     Ok((w, _)) => w,
@@ -376,7 +466,22 @@ mod tests {
         assert!(w("${EMPTY:?boom}").contains("EMPTY: boom"));
         assert!(w("${A").contains("missing '}'"));
         assert!(w("${}").contains("bad substitution"));
-        assert!(w("${A/x/y}").contains("unsupported modifier (/)"));
+        assert!(w("${A:#x}").contains("unsupported modifier (:#)"));
+    }
+
+    #[test]
+    fn patterns() {
+        let v = Vars::from_env(&["P=/usr/local/bin.tar.gz".into(), "S=aXbXc".into()]);
+        let w = |s: &str| process_word(s, &v, '\\').unwrap_or_else(|e| format!("ERR {e}"));
+        assert_eq!(w("${P#*/}"), "usr/local/bin.tar.gz");
+        assert_eq!(w("${P##*/}"), "bin.tar.gz");
+        assert_eq!(w("${P%.*}"), "/usr/local/bin.tar");
+        assert_eq!(w("${P%%.*}"), "/usr/local/bin");
+        assert_eq!(w("${S/X/-}"), "a-bXc");
+        assert_eq!(w("${S//X/-}"), "a-b-c");
+        assert_eq!(w("${S//[a-b]/}"), "XXc");
+        assert_eq!(w("${NOPE#x}"), "");
+        assert!(w("${S/X").contains("missing '/' in ${}"));
     }
 
     #[test]
@@ -395,8 +500,8 @@ mod tests {
     #[test]
     fn heredoc_bodies_keep_quotes() {
         assert_eq!(
-            process_heredoc("say \"$A\" '${B:-x}' \\$A\n", &vars(), '\\').unwrap_or_default(),
-            "say \"one\" 'x' $A\n"
+            process_heredoc("say \"$A\" '${B:-x}' \\$A \\\\ \\q\n", &vars(), '\\').unwrap_or_default(),
+            "say \"one\" 'x' $A \\ q\n"
         );
     }
 

@@ -244,7 +244,7 @@ impl Matcher {
         }
         let mut excluded = false;
         for p in &self.patterns {
-            if p.exception == !excluded {
+            if p.exception != excluded {
                 // This pattern cannot change the result.
                 continue;
             }

@@ -16,13 +16,16 @@ mod events;
 mod executor;
 mod expand;
 mod fsx;
+mod heredoc;
 mod history;
 mod host;
 pub mod ignore;
 mod options;
 mod parse;
+mod pattern;
 mod runop;
 mod scope;
+mod srchash;
 mod stage;
 mod words;
 
@@ -39,3 +42,5 @@ pub fn build(
 ) -> Result<BuildResult, BuildError> {
     build::build(host, opts, ev)
 }
+#[cfg(test)]
+mod tests;

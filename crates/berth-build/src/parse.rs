@@ -3,9 +3,12 @@
 //! instruction model, validating flags so that every syntax error surfaces before any
 //! step runs.
 
+use std::collections::BTreeMap;
+
 use parse_dockerfile as pd;
 
 use crate::error::BuildError;
+use crate::heredoc::{directive_escape, heredoc_names, lift_heredocs};
 use crate::words;
 
 /// A command line: JSON (exec) form or shell form (wrapped in the SHELL at run time).
@@ -13,6 +16,9 @@ use crate::words;
 pub enum CmdLine {
     Exec(Vec<String>),
     Shell(String),
+    /// `RUN <<EOF` whose body starts with `#!`: run as a file by its interpreter
+    /// (BuildKit mounts it at `/dev/pipes/<name>`).
+    Script { name: String, body: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +104,8 @@ pub fn parse(bytes: &[u8]) -> Result<Dockerfile, BuildError> {
     })?;
     // A BOM is allowed at the start, as in Docker.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (lifted_text, lifted) = lift_heredocs(text, directive_escape(text));
+    let text = lifted_text.as_str();
     let df = pd::parse(text).map_err(|e| BuildError::Parse {
         line: e.line(),
         message: docker_message(&e.to_string()),
@@ -142,7 +150,7 @@ pub fn parse(bytes: &[u8]) -> Result<Dockerfile, BuildError> {
             });
             continue;
         }
-        let instr = convert(ins, text, line, &logical, escape)?;
+        let instr = convert(ins, &lifted, line, &logical, escape)?;
         let step = Step {
             line,
             text: logical,
@@ -173,12 +181,52 @@ fn docker_message(msg: &str) -> String {
     let msg = msg.split(" at line ").next().unwrap_or(msg);
     if let Some(rest) = msg.strip_prefix("unknown instruction '") {
         let word = rest.trim_end_matches('\'');
-        return format!("unknown instruction: {word}");
+        return match suggest(word) {
+            Some(m) => format!("unknown instruction: {word} (did you mean {m}?)"),
+            None => format!("unknown instruction: {word}"),
+        };
     }
     if msg == "expected at least one FROM instruction" {
         return "no build stage in current context".into();
     }
     msg.to_string()
+}
+
+const INSTRUCTIONS: [&str; 18] = [
+    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+    "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+];
+
+/// BuildKit's "did you mean" (edit distance below 3, in the word's case).
+fn suggest(word: &str) -> Option<String> {
+    let lower = word.to_lowercase();
+    let mut best: Option<(&str, usize)> = None;
+    for opt in INSTRUCTIONS {
+        let d = levenshtein(&lower, &opt.to_lowercase());
+        if d < best.map(|b| b.1).unwrap_or(3) {
+            best = Some((opt, d));
+        }
+    }
+    let (m, _) = best?;
+    Some(if word == lower {
+        m.to_lowercase()
+    } else {
+        m.to_string()
+    })
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 fn validate_stage_name(name: &str, line: usize) -> Result<(), BuildError> {
@@ -326,28 +374,6 @@ fn cmdline(c: &pd::Command<'_>, escape: char) -> CmdLine {
     }
 }
 
-/// `<<EOF`, `<<-"EOF"`, `<<'file.txt'` markers on an instruction's first line, in order.
-fn heredoc_names(logical: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = logical;
-    while let Some(i) = rest.find("<<") {
-        let mut s = &rest[i + 2..];
-        s = s.strip_prefix('-').unwrap_or(s);
-        let quote = s.chars().next().filter(|c| *c == '"' || *c == '\'');
-        if let Some(q) = quote {
-            s = &s[1..];
-            let end = s.find(q).unwrap_or(s.len());
-            names.push(s[..end].to_string());
-            rest = &s[end..];
-        } else {
-            let end = s.find(char::is_whitespace).unwrap_or(s.len());
-            names.push(s[..end].to_string());
-            rest = &s[end..];
-        }
-    }
-    names
-}
-
 fn sources(
     srcs: &[pd::Source<'_>],
     logical: &str,
@@ -371,9 +397,12 @@ fn sources(
         .collect()
 }
 
-fn run_cmd(r: &pd::RunInstruction<'_>, logical: &str, escape: char) -> CmdLine {
+fn run_cmd(r: &pd::RunInstruction<'_>, logical: &str, escape: char, lifted: Option<&String>) -> CmdLine {
     if r.here_docs.is_empty() {
-        return cmdline(&r.arguments, escape);
+        return match (cmdline(&r.arguments, escape), lifted) {
+            (CmdLine::Shell(s), Some(bodies)) => CmdLine::Shell(format!("{s}{bodies}")),
+            (c, _) => c,
+        };
     }
     let shell_rest = match &r.arguments {
         pd::Command::Shell(s) => s.value.trim().to_string(),
@@ -381,7 +410,12 @@ fn run_cmd(r: &pd::RunInstruction<'_>, logical: &str, escape: char) -> CmdLine {
     };
     if shell_rest.is_empty() && r.here_docs.len() == 1 {
         // `RUN <<EOF` alone: the heredoc is the script.
-        return CmdLine::Shell(r.here_docs[0].value.to_string());
+        let body = r.here_docs[0].value.to_string();
+        if body.starts_with("#!") {
+            let name = heredoc_names(logical).into_iter().next().unwrap_or_else(|| "EOF".into());
+            return CmdLine::Script { name, body };
+        }
+        return CmdLine::Shell(body);
     }
     // Otherwise the shell gets the command line with its heredocs, as BuildKit does.
     let after_kw = logical.split_once(char::is_whitespace).map(|x| x.1).unwrap_or("");
@@ -400,7 +434,7 @@ fn run_cmd(r: &pd::RunInstruction<'_>, logical: &str, escape: char) -> CmdLine {
 
 fn convert(
     ins: &pd::Instruction<'_>,
-    text: &str,
+    lifted: &BTreeMap<usize, String>,
     line: usize,
     logical: &str,
     escape: char,
@@ -410,7 +444,7 @@ fn convert(
     Ok(match ins {
         I::Run(r) => Instr::Run {
             flags: flags_of(r.options.iter(), line, "RUN", &["mount", "network"])?,
-            cmd: run_cmd(r, logical, escape),
+            cmd: run_cmd(r, logical, escape, lifted.get(&line)),
         },
         I::Cmd(c) => Instr::Cmd(cmdline(&c.arguments, escape)),
         I::Entrypoint(c) => Instr::Entrypoint(cmdline(&c.arguments, escape)),
@@ -451,12 +485,15 @@ fn convert(
                 .map(|x| x.1.trim().to_string())
                 .unwrap_or_default();
             let inner = o.instruction.as_ref();
-            if matches!(inner, I::From(_) | I::Maintainer(_) | I::Onbuild(_)) {
+            if matches!(inner, I::Onbuild(_)) {
+                return Err(perr("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed".into()));
+            }
+            if matches!(inner, I::From(_) | I::Maintainer(_)) {
                 let word = expr.split_whitespace().next().unwrap_or("").to_uppercase();
                 return Err(perr(format!("{word} isn't allowed as an ONBUILD trigger")));
             }
             // Validate the trigger now (flags, forms) so it fails at the ONBUILD line.
-            convert(inner, text, line, &expr, escape)?;
+            convert(inner, lifted, line, &expr, escape)?;
             Instr::Onbuild(expr)
         }
         I::Healthcheck(h) => Instr::Healthcheck {
@@ -506,10 +543,15 @@ mod tests {
 
     #[test]
     fn unknown_instruction_names_its_line() {
-        let e = parse(b"FROM a\nRUN true\nFOO bar\n").err().map(|e| e.to_string());
+        let e = parse(b"FROM a\nRUN true\nBOGUSWORD bar\n").err().map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
-            Some("dockerfile parse error on line 3: unknown instruction: FOO")
+            Some("dockerfile parse error on line 3: unknown instruction: BOGUSWORD")
+        );
+        let e = parse(b"FROM a\nfrom b\ncopyy a b\n").err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("dockerfile parse error on line 3: unknown instruction: copyy (did you mean copy?)")
         );
     }
 
@@ -549,6 +591,40 @@ mod tests {
             }
         );
         assert_eq!(s[2].instr, Instr::Run { flags: vec![], cmd: CmdLine::Shell("<<X cat > /f\nbody\nX".into()) });
+        let d = p("FROM a\nRUN <<PY\n#!/usr/bin/python3\nprint(1)\nPY\n");
+        assert_eq!(
+            d.stages[0].steps[0].instr,
+            Instr::Run { flags: vec![], cmd: CmdLine::Script { name: "PY".into(), body: "#!/usr/bin/python3\nprint(1)\n".into() } }
+        );
+        let d = p("FROM a\nRUN cat <<EOF > /f && \\\n  cat <<'E2' >> /f\nline $x\nEOF\nraw\nE2\nRUN echo '<<no'\nENV A=1\n");
+        let s = &d.stages[0].steps;
+        assert_eq!(
+            s[0].instr,
+            Instr::Run { flags: vec![], cmd: CmdLine::Shell("cat <<EOF > /f &&   cat <<'E2' >> /f\nline $x\nEOF\nraw\nE2".into()) }
+        );
+        assert_eq!(s[1].line, 8);
+        assert_eq!(s[2].line, 9);
+    }
+
+    #[test]
+    fn crlf_bom_lowercase_and_empty_continuations() {
+        let d = p("\u{feff}from a as B\r\nrun echo a \\\r\n\r\n  b\r\nenv X=1\r\n");
+        assert_eq!(d.stages[0].name.as_deref(), Some("b"));
+        assert!(matches!(&d.stages[0].steps[0].instr, Instr::Run { cmd: CmdLine::Shell(c), .. } if c.trim_end() == "echo a   b"), "{:?}", d.stages[0].steps[0]);
+        assert_eq!(d.stages[0].steps[1].instr, Instr::Env(vec![("X".into(), "1".into())]));
+        assert_eq!(d.stages[0].steps[1].line, 5);
+    }
+
+    #[test]
+    fn hostile_text_never_panics() {
+        for t in [
+            "RU€ x\nFROM a\n", "FROM a\nRUN €€ <<€\n€\n", "FROM a\nRUN x <<'\n", "FROM a\nCOPY <<\n",
+            "FROM a\nENV \"\n", "FROM a\nARG\n", "\u{0}\u{1}FROM", "FROM a\nRUN cat <<A <<B\nA\n",
+            "# escape=€\nFROM a\n", "FROM a\nLABEL =\n", "FROM a\nHEALTHCHECK CMD\n", "FROM a AS\n",
+        ] {
+            let _ = parse(t.as_bytes());
+        }
+        let _ = parse(&[0xff, 0xfe, b'F']);
     }
 
     #[test]

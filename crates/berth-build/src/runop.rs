@@ -14,6 +14,30 @@ use crate::host::{CacheSharing, RunMount, RunSpec, Snapshot};
 use crate::parse::{CmdLine, Flag, Step};
 use crate::stage;
 
+/// A mount (None: an optional secret that is absent), what must stay mounted while
+/// the command runs, and what the cache key must see.
+type MountPlan = (Option<RunMount>, Option<Box<dyn Snapshot>>, String);
+
+/// A temporary directory kept alive as long as a step needs it.
+struct TempSnap(tempfile::TempDir);
+
+impl Snapshot for TempSnap {
+    fn rootfs(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+/// The heredoc script as an executable file, bound at `/dev/pipes/<name>`.
+fn script_mount(name: &str, body: &str) -> std::io::Result<(RunMount, TempSnap)> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("script");
+    std::fs::write(&file, body)?;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755))?;
+    let m = RunMount::Bind { source: file, target: format!("/dev/pipes/{name}"), read_write: false };
+    Ok((m, TempSnap(dir)))
+}
+
 impl StageRun<'_> {
     pub(crate) fn run(
         &mut self,
@@ -65,6 +89,12 @@ impl StageRun<'_> {
                 other => return Err(step_err(line, format!("unknown flag: {other}"))),
             }
         }
+        if let CmdLine::Script { name, body } = cmd {
+            let (m, dir) = script_mount(name, body).map_err(|e| step_err(line, format!("writing the heredoc script: {e}")))?;
+            mounts.push(m);
+            keep.push(Box::new(dir));
+            extra.push(format!("script={body}"));
+        }
         let mut spec_env = env;
         spec_env.extend(build_args);
         let spec = RunSpec {
@@ -87,7 +117,7 @@ impl StageRun<'_> {
         &self,
         line: usize,
         spec: &str,
-    ) -> Result<(Option<RunMount>, Option<Box<dyn Snapshot>>, String), BuildError> {
+    ) -> Result<MountPlan, BuildError> {
         let mut kv = std::collections::BTreeMap::new();
         for part in spec.split(',').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
@@ -189,7 +219,7 @@ impl StageRun<'_> {
                 let copy::ItemKind::Path { abs, .. } = &item.kind else {
                     return Err(step_err(line, "invalid bind source"));
                 };
-                let hash = copy::hash_item(&item, false).map_err(|e| step_err(line, e.to_string()))?;
+                let hash = copy::hash_item(&item).map_err(|e| step_err(line, e.to_string()))?;
                 let m = RunMount::Bind { source: abs.clone(), target, read_write: flag("rw") };
                 Ok((Some(m), snap, format!("{key} {hash}")))
             }

@@ -42,12 +42,9 @@ pub fn split_words(rest: &str, escape: char) -> Vec<String> {
             blank_ok = true;
         }
         if ch == escape {
-            match chars.next() {
-                Some(n) => {
-                    buf.push(ch);
-                    buf.push(n);
-                }
-                None => {}
+            if let Some(n) = chars.next() {
+                buf.push(ch);
+                buf.push(n);
             }
             continue;
         }
