@@ -293,3 +293,38 @@ fn a_client_that_goes_away_stops_the_build() {
     assert!(gone, "{:?} {:?}", d.leaked_processes(), d.leaked_mounts());
     d.stop();
 }
+
+both! {
+    fn run_mount_cache_outlives_builds_until_pruned(d, c) {
+        let ctx = context(d, "cachemount", &[(
+            "Dockerfile",
+            "FROM busybox\nRUN --mount=type=cache,target=/cache echo run >> /cache/log && wc -l < /cache/log > /count\nCMD [\"cat\", \"/count\"]\n",
+        )]);
+        let path = ctx.to_str().expect("utf8");
+        build(d, c, &["--no-cache", "-t", "cm", path]).assert_ok();
+        d.cli(c, &["run", "--rm", "cm"]).assert_ok().assert_stdout("1");
+        build(d, c, &["--no-cache", "-t", "cm", path]).assert_ok();
+        d.cli(c, &["run", "--rm", "cm"]).assert_ok().assert_stdout("2");
+        d.berth(&["builder", "prune", "-af"]).assert_ok();
+        build(d, c, &["--no-cache", "-t", "cm", path]).assert_ok();
+        d.cli(c, &["run", "--rm", "cm"]).assert_ok().assert_stdout("1");
+    }
+}
+
+#[test]
+fn secrets_reach_run_mounts_but_never_the_context() {
+    classic();
+    let d = TestDaemon::start();
+    let secret = d.dir().join("token.txt");
+    std::fs::write(&secret, "s3cr3t").expect("write");
+    let ctx = context(&d, "secret", &[(
+        "Dockerfile",
+        "FROM busybox\nCOPY . /ctx\nRUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /secret-size\nCMD [\"sh\", \"-c\", \"cat /secret-size; ls -A /ctx\"]\n",
+    )]);
+    let src = format!("id=tok,src={}", secret.display());
+    d.berth(&["build", "--secret", &src, "-t", "sec", ctx.to_str().expect("utf8")]).assert_ok();
+    d.berth(&["run", "--rm", "sec"]).assert_ok().assert_stdout("6\nDockerfile");
+    // A secret the Dockerfile names but the client did not send.
+    d.berth(&["build", "--no-cache", ctx.to_str().expect("utf8")]).assert_fail();
+    d.stop();
+}
