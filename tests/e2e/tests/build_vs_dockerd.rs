@@ -123,7 +123,10 @@ fn history(run: impl Fn(&[&str]) -> std::process::Output, image: &str) -> Vec<St
     String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
 }
 
-const CORPUS: &[(&str, &str, &[(&str, &str)])] = &[
+/// (name, Dockerfile, context files as (path, content)).
+type Case = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+const CORPUS: &[Case] = &[
     (
         "node-style",
         "FROM busybox\nWORKDIR /usr/src/app\nCOPY package.json ./\nRUN echo installed > node_modules.txt\nCOPY . .\nEXPOSE 3000\nCMD [\"sh\", \"-c\", \"cat package.json\"]\n",

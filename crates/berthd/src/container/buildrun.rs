@@ -92,7 +92,7 @@ impl ContainerManager {
             let _ = shim_client::wait(shim_dir).await;
             return Err(fail("starting the build container", e));
         }
-        let frames = shim_client::read_frames(att.reader, |stream, data| output(stream, data));
+        let frames = shim_client::read_frames(att.reader, output);
         let exit = async {
             match wait_conn {
                 Ok(c) => shim_client::read_exit(c).await,
