@@ -54,6 +54,10 @@ both! {
         assert!(s.contains("Step 1/8 : FROM busybox"), "{s}");
         assert!(s.contains("Step 5/8 : RUN echo \"$GREETING from run\" > run.txt && chmod 600 run.txt"), "{s}");
         assert!(s.contains("Successfully tagged app:latest"), "{s}");
+        // The tag is an image event, as dockerd sends it.
+        let until = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() + 1).to_string();
+        let events = d.cli(c, &["events", "--since", "0", "--until", &until, "--filter", "type=image", "--format", "{{.Action}} {{.Actor.Attributes.name}}"]);
+        assert!(events.assert_ok().lines().contains(&"tag app:latest".to_string()), "{}", events.out());
         d.cli(c, &["run", "--rm", "app"]).assert_ok().assert_stdout("greetings\nhello from run");
         d.cli(c, &["run", "--rm", "app", "stat", "-c", "%a %U %n", "/srv/run.txt", "/srv/greet.txt"])
             .assert_ok()
