@@ -187,6 +187,10 @@ fn copy_tree(src: &Path, dst: &Path, o: CopyOpts) -> io::Result<()> {
         } else if ft.is_dir() {
             fsx::write_dir(&to, mode, uid, gid)?;
             copy_tree(&from, &to, o)?;
+            // After its children: writing them moved the mtime.
+            if let Ok(t) = md.modified() {
+                fs::File::open(&to)?.set_modified(t)?;
+            }
         } else if ft.is_file() {
             let mut f = fs::File::open(&from)?;
             fsx::write_file(&to, &mut f, mode, uid, gid, md.modified().ok())?;
@@ -256,6 +260,8 @@ mod tests {
         // A directory's contents, not the directory itself.
         assert_eq!(fs::read_to_string(f.root.join("app/sub/b.txt")).ok().as_deref(), Some("B"));
         assert_eq!(fs::read_link(f.root.join("app/link")).ok(), Some(PathBuf::from("sub/b.txt")));
+        let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+        assert_eq!(mtime(&f.root.join("app/sub")), mtime(&f.ctx.join("dir/sub")), "directory mtimes are kept");
         let md = fs::metadata(f.root.join("x/y")).map_err(|e| e.to_string())?;
         assert_eq!(md.mode() & 0o7777, 0o751);
         let md = fs::metadata(f.root.join("x")).map_err(|e| e.to_string())?;
