@@ -29,7 +29,7 @@ pub enum ItemKind {
     /// where that resolves.
     Path { root: PathBuf, rel: String, abs: PathBuf, may_unpack: bool },
     /// An inline file (heredoc) or a downloaded one read into memory.
-    Bytes { content: Vec<u8>, mode: u32 },
+    Bytes { content: Vec<u8>, mode: u32, mtime: Option<std::time::SystemTime> },
 }
 
 /// A source that does not exist; the executor words the message.
@@ -77,7 +77,7 @@ pub fn select(root: &Path, src: &str, may_unpack: bool) -> Result<Vec<Item>, Sou
 /// (see `srchash`); content, modes, owners and link targets count, mtimes do not.
 pub fn hash_item(item: &Item) -> io::Result<String> {
     match &item.kind {
-        ItemKind::Bytes { content, mode } => Ok(format!("file:{}", srchash::bytes(&item.name, *mode, content))),
+        ItemKind::Bytes { content, mode, .. } => Ok(format!("file:{}", srchash::bytes(&item.name, *mode, content))),
         ItemKind::Path { root, rel, abs, .. } => {
             if fs::metadata(abs)?.is_dir() {
                 srchash::dir(root, rel)
@@ -127,13 +127,13 @@ pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts) -> Result<
             let mut f = fs::File::open(abs).map_err(io_err)?;
             fsx::write_file(&target, &mut f, mode, uid, gid, md.modified().ok()).map_err(io_err)
         }
-        ItemKind::Bytes { content, mode } => {
+        ItemKind::Bytes { content, mode, mtime } => {
             let target = file_target(rootfs, dest, dest_is_dir_syntax, &item.name, o.owner)?;
             let (uid, gid) = match o.owner {
                 Owner::Set(u, g) => (u, g),
                 Owner::Preserve => (0, 0),
             };
-            fsx::write_file(&target, &mut content.as_slice(), o.chmod.unwrap_or(*mode), uid, gid, None)
+            fsx::write_file(&target, &mut content.as_slice(), o.chmod.unwrap_or(*mode), uid, gid, *mtime)
                 .map_err(io_err)
         }
     }
