@@ -2,6 +2,7 @@
 //! hashing them for the cache (paths, types, modes, contents, link targets — never
 //! mtimes), and copying them into a rootfs with Docker's directory semantics.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -114,7 +115,7 @@ pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts) -> Result<
                 if let (false, Owner::Set(u, g)) = (existed, o.owner) {
                     fsx::lchown(&d, u, g).map_err(io_err)?;
                 }
-                return copy_tree(abs, &d, o).map_err(io_err);
+                return copy_tree(abs, &d, o, &mut HashMap::new()).map_err(io_err);
             }
             if o.unpack && *may_unpack {
                 if let archive::Kind::Tar = archive::detect(abs)? {
@@ -172,7 +173,8 @@ fn file_target(rootfs: &Path, dest: &str, dir_syntax: bool, name: &str, owner: O
 }
 
 /// Copies a directory's contents (not following links) into the real directory `dst`.
-fn copy_tree(src: &Path, dst: &Path, o: CopyOpts) -> io::Result<()> {
+/// Files hard-linked together in the source stay linked (as in dockerd's tar copy).
+fn copy_tree(src: &Path, dst: &Path, o: CopyOpts, seen: &mut HashMap<(u64, u64), PathBuf>) -> io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(src)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -186,12 +188,20 @@ fn copy_tree(src: &Path, dst: &Path, o: CopyOpts) -> io::Result<()> {
             fsx::write_symlink(&to, &fs::read_link(&from)?, uid, gid)?;
         } else if ft.is_dir() {
             fsx::write_dir(&to, mode, uid, gid)?;
-            copy_tree(&from, &to, o)?;
+            copy_tree(&from, &to, o, seen)?;
             // After its children: writing them moved the mtime.
             if let Ok(t) = md.modified() {
                 fs::File::open(&to)?.set_modified(t)?;
             }
         } else if ft.is_file() {
+            if md.nlink() > 1 {
+                if let Some(first) = seen.get(&(md.dev(), md.ino())) {
+                    fsx::clear(&to, false)?;
+                    fs::hard_link(first, &to)?;
+                    continue;
+                }
+                seen.insert((md.dev(), md.ino()), to.clone());
+            }
             let mut f = fs::File::open(&from)?;
             fsx::write_file(&to, &mut f, mode, uid, gid, md.modified().ok())?;
         } else {
@@ -237,6 +247,7 @@ mod tests {
         fs::set_permissions(ctx.join("a.txt"), fs::Permissions::from_mode(0o751))?;
         fs::write(ctx.join("dir/sub/b.txt"), "B")?;
         symlink("sub/b.txt", ctx.join("dir/link"))?;
+        fs::hard_link(ctx.join("dir/sub/b.txt"), ctx.join("dir/hard"))?;
         Ok(Fx { _t: t, ctx, root, outside })
     }
 
@@ -261,6 +272,8 @@ mod tests {
         assert_eq!(fs::read_to_string(f.root.join("app/sub/b.txt")).ok().as_deref(), Some("B"));
         assert_eq!(fs::read_link(f.root.join("app/link")).ok(), Some(PathBuf::from("sub/b.txt")));
         let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+        let ino = |p: &Path| fs::metadata(p).map(|m| m.ino()).ok();
+        assert_eq!(ino(&f.root.join("app/hard")), ino(&f.root.join("app/sub/b.txt")), "hard links stay linked");
         assert_eq!(mtime(&f.root.join("app/sub")), mtime(&f.ctx.join("dir/sub")), "directory mtimes are kept");
         let md = fs::metadata(f.root.join("x/y")).map_err(|e| e.to_string())?;
         assert_eq!(md.mode() & 0o7777, 0o751);
