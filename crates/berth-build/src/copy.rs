@@ -14,6 +14,7 @@ use crate::fsx::{self, Owner};
 use crate::ignore;
 use crate::scope;
 use crate::srchash;
+use crate::xattr;
 
 /// One resolved source.
 #[derive(Debug, Clone)]
@@ -126,7 +127,8 @@ pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts) -> Result<
             let (uid, gid) = owner_of(o.owner, &md);
             let mode = o.chmod.unwrap_or(md.mode());
             let mut f = fs::File::open(abs).map_err(io_err)?;
-            fsx::write_file(&target, &mut f, mode, uid, gid, md.modified().ok()).map_err(io_err)
+            fsx::write_file(&target, &mut f, mode, uid, gid, md.modified().ok()).map_err(io_err)?;
+            copy_caps(abs, &target).map_err(io_err)
         }
         ItemKind::Bytes { content, mode, mtime } => {
             let target = file_target(rootfs, dest, dest_is_dir_syntax, &item.name, o.owner)?;
@@ -172,6 +174,14 @@ fn file_target(rootfs: &Path, dest: &str, dir_syntax: bool, name: &str, owner: O
     Ok(d.join(base))
 }
 
+/// File capabilities travel with the file (set last: chown clears them).
+fn copy_caps(from: &Path, to: &Path) -> io::Result<()> {
+    match xattr::get_caps(from)? {
+        Some(c) => xattr::set_caps(to, &xattr::normalize(c)),
+        None => Ok(()),
+    }
+}
+
 /// Copies a directory's contents (not following links) into the real directory `dst`.
 /// Files hard-linked together in the source stay linked (as in dockerd's tar copy).
 fn copy_tree(src: &Path, dst: &Path, o: CopyOpts, seen: &mut HashMap<(u64, u64), PathBuf>) -> io::Result<()> {
@@ -204,6 +214,7 @@ fn copy_tree(src: &Path, dst: &Path, o: CopyOpts, seen: &mut HashMap<(u64, u64),
             }
             let mut f = fs::File::open(&from)?;
             fsx::write_file(&to, &mut f, mode, uid, gid, md.modified().ok())?;
+            copy_caps(&from, &to)?;
         } else {
             use std::os::unix::fs::FileTypeExt;
             if ft.is_fifo() {
@@ -346,6 +357,21 @@ mod tests {
         copy_item(&one(&f.ctx, "a.txt"), &f.root, "/fresh/dir/a", o).map_err(io::Error::other)?;
         let md = fs::symlink_metadata(f.root.join("fresh"))?;
         assert_eq!((md.uid(), md.gid()), (7, 8));
+        Ok(())
+    }
+
+    #[test]
+    fn file_capabilities_are_copied_and_hashed() -> io::Result<()> {
+        let f = fx()?;
+        let before = hash_item(&one(&f.ctx, "a.txt"))?;
+        // cap_net_raw, revision 2 (as setcap writes it for a root-owned file).
+        let caps: Vec<u8> = vec![0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        // Needs CAP_SETFCAP (root, as CI runs) and a filesystem with xattrs (tmpfs has them).
+        xattr::set_caps(&f.ctx.join("a.txt"), &caps)
+            .map_err(|e| io::Error::other(format!("setting file capabilities (run as root): {e}")))?;
+        assert_ne!(hash_item(&one(&f.ctx, "a.txt"))?, before);
+        copy_item(&one(&f.ctx, "a.txt"), &f.root, "/bin/ping", ROOT).map_err(io::Error::other)?;
+        assert_eq!(xattr::get_caps(&f.root.join("bin/ping"))?, Some(caps));
         Ok(())
     }
 
