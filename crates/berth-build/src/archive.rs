@@ -131,6 +131,15 @@ fn unpack_entry<R: Read>(
     target: &str,
     dest: &str,
 ) -> io::Result<()> {
+    // File capabilities ride in a PAX record; applied after the file is written.
+    let mut caps: Option<Vec<u8>> = None;
+    if let Ok(Some(exts)) = entry.pax_extensions() {
+        for ext in exts.flatten() {
+            if ext.key_bytes() == b"SCHILY.xattr.security.capability" {
+                caps = Some(ext.value_bytes().to_vec());
+            }
+        }
+    }
     let h = entry.header();
     let mode = h.mode().unwrap_or(0o644);
     let uid = h.uid().unwrap_or(0) as u32;
@@ -148,7 +157,11 @@ fn unpack_entry<R: Read>(
     match kind {
         tar::EntryType::Directory => fsx::write_dir(&path, mode, uid, gid),
         tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
-            fsx::write_file(&path, entry, mode, uid, gid, mtime)
+            fsx::write_file(&path, entry, mode, uid, gid, mtime)?;
+            match caps {
+                Some(c) => crate::xattr::set_caps(&path, &c),
+                None => Ok(()),
+            }
         }
         tar::EntryType::Symlink => {
             let link = entry.link_name()?.unwrap_or_default().into_owned();
@@ -221,6 +234,26 @@ mod tests {
         assert!(matches!(detect(&t.path().join("y")), Ok(Kind::Tar)));
         assert!(matches!(detect(&t.path().join("plain.tar.gz")), Ok(Kind::NotArchive)));
         assert!(matches!(detect(&t.path().join("z.xz")), Ok(Kind::NotArchive)));
+        Ok(())
+    }
+
+    #[test]
+    fn file_capabilities_from_pax_records() -> io::Result<()> {
+        let t = tempfile::tempdir()?;
+        let caps: Vec<u8> = vec![0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let mut b = tar::Builder::new(Vec::new());
+        b.append_pax_extensions([("SCHILY.xattr.security.capability", caps.as_slice())])?;
+        let mut h = tar::Header::new_ustar();
+        h.set_path("ping")?;
+        h.set_size(1);
+        h.set_mode(0o755);
+        h.set_cksum();
+        b.append(&h, &b"x"[..])?;
+        fs::write(t.path().join("a.tar"), b.into_inner()?)?;
+        let root = t.path().join("root");
+        fs::create_dir(&root)?;
+        extract(&t.path().join("a.tar"), &root, "/bin").map_err(io::Error::other)?;
+        assert_eq!(crate::xattr::get_caps(&root.join("bin/ping"))?, Some(caps));
         Ok(())
     }
 

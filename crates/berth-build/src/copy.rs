@@ -2,6 +2,7 @@
 //! hashing them for the cache (paths, types, modes, contents, link targets — never
 //! mtimes), and copying them into a rootfs with Docker's directory semantics.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -13,6 +14,7 @@ use crate::fsx::{self, Owner};
 use crate::ignore;
 use crate::scope;
 use crate::srchash;
+use crate::xattr;
 
 /// One resolved source.
 #[derive(Debug, Clone)]
@@ -29,7 +31,7 @@ pub enum ItemKind {
     /// where that resolves.
     Path { root: PathBuf, rel: String, abs: PathBuf, may_unpack: bool },
     /// An inline file (heredoc) or a downloaded one read into memory.
-    Bytes { content: Vec<u8>, mode: u32 },
+    Bytes { content: Vec<u8>, mode: u32, mtime: Option<std::time::SystemTime> },
 }
 
 /// A source that does not exist; the executor words the message.
@@ -77,7 +79,7 @@ pub fn select(root: &Path, src: &str, may_unpack: bool) -> Result<Vec<Item>, Sou
 /// (see `srchash`); content, modes, owners and link targets count, mtimes do not.
 pub fn hash_item(item: &Item) -> io::Result<String> {
     match &item.kind {
-        ItemKind::Bytes { content, mode } => Ok(format!("file:{}", srchash::bytes(&item.name, *mode, content))),
+        ItemKind::Bytes { content, mode, .. } => Ok(format!("file:{}", srchash::bytes(&item.name, *mode, content))),
         ItemKind::Path { root, rel, abs, .. } => {
             if fs::metadata(abs)?.is_dir() {
                 srchash::dir(root, rel)
@@ -114,7 +116,7 @@ pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts) -> Result<
                 if let (false, Owner::Set(u, g)) = (existed, o.owner) {
                     fsx::lchown(&d, u, g).map_err(io_err)?;
                 }
-                return copy_tree(abs, &d, o).map_err(io_err);
+                return copy_tree(abs, &d, o, &mut HashMap::new()).map_err(io_err);
             }
             if o.unpack && *may_unpack {
                 if let archive::Kind::Tar = archive::detect(abs)? {
@@ -125,15 +127,16 @@ pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts) -> Result<
             let (uid, gid) = owner_of(o.owner, &md);
             let mode = o.chmod.unwrap_or(md.mode());
             let mut f = fs::File::open(abs).map_err(io_err)?;
-            fsx::write_file(&target, &mut f, mode, uid, gid, md.modified().ok()).map_err(io_err)
+            fsx::write_file(&target, &mut f, mode, uid, gid, md.modified().ok()).map_err(io_err)?;
+            copy_caps(abs, &target).map_err(io_err)
         }
-        ItemKind::Bytes { content, mode } => {
+        ItemKind::Bytes { content, mode, mtime } => {
             let target = file_target(rootfs, dest, dest_is_dir_syntax, &item.name, o.owner)?;
             let (uid, gid) = match o.owner {
                 Owner::Set(u, g) => (u, g),
                 Owner::Preserve => (0, 0),
             };
-            fsx::write_file(&target, &mut content.as_slice(), o.chmod.unwrap_or(*mode), uid, gid, None)
+            fsx::write_file(&target, &mut content.as_slice(), o.chmod.unwrap_or(*mode), uid, gid, *mtime)
                 .map_err(io_err)
         }
     }
@@ -171,8 +174,17 @@ fn file_target(rootfs: &Path, dest: &str, dir_syntax: bool, name: &str, owner: O
     Ok(d.join(base))
 }
 
+/// File capabilities travel with the file (set last: chown clears them).
+fn copy_caps(from: &Path, to: &Path) -> io::Result<()> {
+    match xattr::get_caps(from)? {
+        Some(c) => xattr::set_caps(to, &xattr::normalize(c)),
+        None => Ok(()),
+    }
+}
+
 /// Copies a directory's contents (not following links) into the real directory `dst`.
-fn copy_tree(src: &Path, dst: &Path, o: CopyOpts) -> io::Result<()> {
+/// Files hard-linked together in the source stay linked (as in dockerd's tar copy).
+fn copy_tree(src: &Path, dst: &Path, o: CopyOpts, seen: &mut HashMap<(u64, u64), PathBuf>) -> io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(src)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -186,10 +198,23 @@ fn copy_tree(src: &Path, dst: &Path, o: CopyOpts) -> io::Result<()> {
             fsx::write_symlink(&to, &fs::read_link(&from)?, uid, gid)?;
         } else if ft.is_dir() {
             fsx::write_dir(&to, mode, uid, gid)?;
-            copy_tree(&from, &to, o)?;
+            copy_tree(&from, &to, o, seen)?;
+            // After its children: writing them moved the mtime.
+            if let Ok(t) = md.modified() {
+                fs::File::open(&to)?.set_modified(t)?;
+            }
         } else if ft.is_file() {
+            if md.nlink() > 1 {
+                if let Some(first) = seen.get(&(md.dev(), md.ino())) {
+                    fsx::clear(&to, false)?;
+                    fs::hard_link(first, &to)?;
+                    continue;
+                }
+                seen.insert((md.dev(), md.ino()), to.clone());
+            }
             let mut f = fs::File::open(&from)?;
             fsx::write_file(&to, &mut f, mode, uid, gid, md.modified().ok())?;
+            copy_caps(&from, &to)?;
         } else {
             use std::os::unix::fs::FileTypeExt;
             if ft.is_fifo() {
@@ -233,6 +258,7 @@ mod tests {
         fs::set_permissions(ctx.join("a.txt"), fs::Permissions::from_mode(0o751))?;
         fs::write(ctx.join("dir/sub/b.txt"), "B")?;
         symlink("sub/b.txt", ctx.join("dir/link"))?;
+        fs::hard_link(ctx.join("dir/sub/b.txt"), ctx.join("dir/hard"))?;
         Ok(Fx { _t: t, ctx, root, outside })
     }
 
@@ -256,6 +282,10 @@ mod tests {
         // A directory's contents, not the directory itself.
         assert_eq!(fs::read_to_string(f.root.join("app/sub/b.txt")).ok().as_deref(), Some("B"));
         assert_eq!(fs::read_link(f.root.join("app/link")).ok(), Some(PathBuf::from("sub/b.txt")));
+        let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+        let ino = |p: &Path| fs::metadata(p).map(|m| m.ino()).ok();
+        assert_eq!(ino(&f.root.join("app/hard")), ino(&f.root.join("app/sub/b.txt")), "hard links stay linked");
+        assert_eq!(mtime(&f.root.join("app/sub")), mtime(&f.ctx.join("dir/sub")), "directory mtimes are kept");
         let md = fs::metadata(f.root.join("x/y")).map_err(|e| e.to_string())?;
         assert_eq!(md.mode() & 0o7777, 0o751);
         let md = fs::metadata(f.root.join("x")).map_err(|e| e.to_string())?;
@@ -327,6 +357,21 @@ mod tests {
         copy_item(&one(&f.ctx, "a.txt"), &f.root, "/fresh/dir/a", o).map_err(io::Error::other)?;
         let md = fs::symlink_metadata(f.root.join("fresh"))?;
         assert_eq!((md.uid(), md.gid()), (7, 8));
+        Ok(())
+    }
+
+    #[test]
+    fn file_capabilities_are_copied_and_hashed() -> io::Result<()> {
+        let f = fx()?;
+        let before = hash_item(&one(&f.ctx, "a.txt"))?;
+        // cap_net_raw, revision 2 (as setcap writes it for a root-owned file).
+        let caps: Vec<u8> = vec![0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        // Needs CAP_SETFCAP (root, as CI runs) and a filesystem with xattrs (tmpfs has them).
+        xattr::set_caps(&f.ctx.join("a.txt"), &caps)
+            .map_err(|e| io::Error::other(format!("setting file capabilities (run as root): {e}")))?;
+        assert_ne!(hash_item(&one(&f.ctx, "a.txt"))?, before);
+        copy_item(&one(&f.ctx, "a.txt"), &f.root, "/bin/ping", ROOT).map_err(io::Error::other)?;
+        assert_eq!(xattr::get_caps(&f.root.join("bin/ping"))?, Some(caps));
         Ok(())
     }
 

@@ -78,7 +78,7 @@ impl StageRun<'_> {
                     } else {
                         content.clone()
                     };
-                    items.push(Item { name: n.clone(), kind: ItemKind::Bytes { content: content.into_bytes(), mode: 0o644 } });
+                    items.push(Item { name: n.clone(), kind: ItemKind::Bytes { content: content.into_bytes(), mode: 0o644, mtime: None } });
                 }
                 Source::Path(p) => {
                     let p = self.expand(line, p, vars)?;
@@ -167,13 +167,36 @@ impl StageRun<'_> {
         if f.file_name.is_empty() && dest.ends_with('/') {
             return Err(step_err(line, format!("ADD failed: cannot determine filename for source {url}")));
         }
-        Ok(Item { name: f.file_name, kind: ItemKind::Bytes { content, mode: 0o600 } })
+        let mtime = f.last_modified.as_deref().and_then(http_date);
+        Ok(Item { name: f.file_name, kind: ItemKind::Bytes { content, mode: 0o600, mtime } })
     }
+}
+
+/// `Last-Modified` (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`): dockerd gives the
+/// downloaded file that mtime.
+fn http_date(s: &str) -> Option<std::time::SystemTime> {
+    let mut it = s.split_whitespace().skip(1);
+    let day: i64 = it.next()?.parse().ok()?;
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let mon = it.next()?;
+    let month = months.iter().position(|m| *m == mon)? as i64 + 1;
+    let year: i64 = it.next()?.parse().ok()?;
+    let mut hms = it.next()?.split(':').map(|x| x.parse::<i64>().ok());
+    let (h, mi, se) = (hms.next()??, hms.next()??, hms.next()??);
+    let secs = berth_image::timestamp::parse_rfc3339(&format!("{year:04}-{month:02}-{day:02}T{h:02}:{mi:02}:{se:02}Z"))?;
+    Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(secs).ok()?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_modified() {
+        let t = http_date("Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(t, Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(784111777)));
+        assert_eq!(http_date("garbage"), None);
+    }
 
     #[test]
     fn destinations() {

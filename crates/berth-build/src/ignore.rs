@@ -217,6 +217,20 @@ impl Matcher {
         Ok(Matcher { patterns: out })
     }
 
+    /// The docker CLI always sends `.dockerignore` and the Dockerfile, even when a pattern
+    /// excludes them (`TrimBuildFilesFromExcludes`): adds the exceptions for them.
+    pub fn keeping_build_files(mut self, dockerfile: &str) -> Matcher {
+        for f in [".dockerignore", dockerfile] {
+            let f = clean(f).trim_start_matches('/').to_string();
+            if f != "." && !f.starts_with("..") && self.excluded(&f) {
+                // A literal name: no wildcard meaning for its characters.
+                let regex = f.chars().map(Tok::Lit).collect();
+                self.patterns.push(Pattern { exception: true, text: f, regex });
+            }
+        }
+        self
+    }
+
     /// From a `.dockerignore` file's contents.
     pub fn from_file_contents(contents: &str) -> Result<Matcher, String> {
         Matcher::new(&parse_patterns(contents))
@@ -341,6 +355,14 @@ mod tests {
         assert!(x.excluded("README.md"));
         let y = m("*.md\n!README.md\n");
         assert!(!y.excluded("README.md"));
+    }
+
+    #[test]
+    fn build_files_are_always_sent() {
+        let x = m("*\n").keeping_build_files("sub/Dockerfile.dev");
+        assert!(!x.excluded(".dockerignore"));
+        assert!(!x.excluded("sub/Dockerfile.dev"));
+        assert!(x.excluded("other"));
     }
 
     #[test]

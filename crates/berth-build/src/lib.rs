@@ -28,6 +28,7 @@ mod scope;
 mod srchash;
 mod stage;
 mod words;
+mod xattr;
 
 pub use berth_image::ImageConfig;
 pub use error::{BuildError, HostError, HostErrorKind};

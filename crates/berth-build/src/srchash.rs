@@ -39,6 +39,7 @@ struct Hdr<'a> {
     flag: char,
     link: &'a str,
     rdev: u64,
+    caps: Option<&'a [u8]>,
 }
 
 fn header(h: &mut Sha256, x: &Hdr<'_>) {
@@ -64,6 +65,10 @@ fn header(h: &mut Sha256, x: &Hdr<'_>) {
         h.update(k.as_bytes());
         h.update(v.as_bytes());
     }
+    if let Some(c) = x.caps {
+        h.update(b"security.capability");
+        h.update(c);
+    }
 }
 
 /// The hash of one entry at `rel` under `root`, symlinks followed in scope as dockerd's
@@ -87,7 +92,18 @@ pub fn entry(root: &Path, rel: &str) -> io::Result<String> {
     };
     let size = if flag == '0' { md.len() } else { 0 };
     let mut h = Sha256::new();
-    let hdr = Hdr { name: &name, mode: md.mode(), uid: md.uid(), gid: md.gid(), size, flag, link: &link, rdev: md.rdev() };
+    let caps = crate::xattr::get_caps(&full)?.map(crate::xattr::normalize);
+    let hdr = Hdr {
+        name: &name,
+        mode: md.mode(),
+        uid: md.uid(),
+        gid: md.gid(),
+        size,
+        flag,
+        link: &link,
+        rdev: md.rdev(),
+        caps: caps.as_deref(),
+    };
     header(&mut h, &hdr);
     if flag == '0' && size > 0 {
         let mut f = fs::File::open(&full)?;
@@ -106,7 +122,7 @@ pub fn entry(root: &Path, rel: &str) -> io::Result<String> {
 /// An inline file (heredoc, download) as the lazy context would hash it.
 pub fn bytes(name: &str, mode: u32, content: &[u8]) -> String {
     let mut h = Sha256::new();
-    let hdr = Hdr { name, mode, uid: 0, gid: 0, size: content.len() as u64, flag: '0', link: "", rdev: 0 };
+    let hdr = Hdr { name, mode, uid: 0, gid: 0, size: content.len() as u64, flag: '0', link: "", rdev: 0, caps: None };
     header(&mut h, &hdr);
     h.update(content);
     hex::encode(h.finalize())
