@@ -332,3 +332,22 @@ fn secrets_reach_run_mounts_but_never_the_context() {
     d.berth(&["build", "--no-cache", ctx.to_str().expect("utf8")]).assert_fail();
     d.stop();
 }
+
+both! {
+    fn from_pulls_a_missing_image_with_the_clients_credentials(d, c) {
+        let reg = berth_e2e::registry::Registry::start(Some(("builder", "s3cret")));
+        reg.push(berth_e2e::busybox_tar(), "base/busybox:1", Some("builder:s3cret"));
+        d.cli(c, &["login", "-u", "builder", "-p", "s3cret", &reg.host()]).assert_ok();
+        let from = format!("{}/base/busybox:1", reg.host());
+        let ctx = context(d, "pull", &[("Dockerfile", &format!("FROM {from}\nRUN echo pulled > /p\nCMD [\"cat\", \"/p\"]\n"))]);
+        let out = build(d, c, &["-t", "pulled", ctx.to_str().expect("utf8")]);
+        out.assert_ok();
+        assert!(out.out().contains("Pulling from base/busybox") || out.out().contains("Downloaded newer image"), "{}", out.out());
+        d.cli(c, &["run", "--rm", "pulled"]).assert_ok().assert_stdout("pulled");
+        d.cli(c, &["image", "inspect", &from]).assert_ok();
+        // Without credentials the registry refuses the pull, and the build fails.
+        d.cli(c, &["rmi", "pulled", &from]).assert_ok();
+        d.cli(c, &["logout", &reg.host()]).assert_ok();
+        build(d, c, &["--no-cache", ctx.to_str().expect("utf8")]).assert_fail();
+    }
+}

@@ -136,7 +136,11 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
         q = q.add("berthsecrets", secrets.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(","));
     }
     let body = RequestBody::Stream(Box::new(std::io::Cursor::new(prepared.tar)));
-    let stream = client.stream(Method::POST, "/build", &q, body).await?;
+    // Credentials for a FROM that pulls, as the docker CLI sends them.
+    let stream = match crate::credentials::registry_config_header() {
+        Some(h) => client.stream_with_header(Method::POST, "/build", &q, ("X-Registry-Config", &h), body).await?,
+        None => client.stream(Method::POST, "/build", &q, body).await?,
+    };
     let tty = progress == "tty" || (progress == "auto" && std::io::stdout().is_terminal());
     let mut render: Box<dyn Render> = if args.quiet || !tty { Box::new(Plain) } else { Box::new(Steps::new()) };
     let mut out = std::io::stdout();
