@@ -351,3 +351,36 @@ both! {
         build(d, c, &["--no-cache", ctx.to_str().expect("utf8")]).assert_fail();
     }
 }
+
+/// Serves `body` at any path to each connection (HTTP/1.0 style) until dropped.
+fn http_server(body: &'static str) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let mut s = s;
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut s, &mut buf);
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Wed, 21 Oct 2015 07:28:00 GMT\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = std::io::Write::write_all(&mut s, resp.as_bytes());
+        }
+    });
+    port
+}
+
+both! {
+    fn add_fetches_a_url(d, c) {
+        let port = http_server("fetched over http\n");
+        let ctx = context(d, "addurl", &[("Dockerfile", &format!(
+            "FROM busybox\nADD http://127.0.0.1:{port}/files/remote.txt /data/\nCMD [\"sh\", \"-c\", \"cat /data/remote.txt; stat -c %a /data/remote.txt\"]\n"
+        ))]);
+        build(d, c, &["-t", "addurl", ctx.to_str().expect("utf8")]).assert_ok();
+        d.cli(c, &["run", "--rm", "addurl"]).assert_ok().assert_stdout("fetched over http\n600");
+        // A URL nothing answers at fails the build, naming it.
+        let dead = context(d, "deadurl", &[("Dockerfile", "FROM busybox\nADD http://127.0.0.1:9/x /x\n")]);
+        build(d, c, &[dead.to_str().expect("utf8")]).assert_fail().assert_stderr_contains("127.0.0.1:9");
+    }
+}

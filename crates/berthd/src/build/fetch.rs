@@ -1,6 +1,6 @@
-//! `ADD <url>`: a plain HTTP GET into a file in the build's work
-//! directory. Redirects are followed (a few); https is refused with a
-//! clear error until the daemon has a general TLS client.
+//! `ADD <url>`: an HTTP GET (http, or https verified against the
+//! system's CA bundle) into a file in the build's work directory.
+//! Redirects are followed (a few).
 
 use berth_build::Fetched;
 use http_body_util::{BodyExt, Empty};
@@ -12,6 +12,9 @@ use std::path::Path;
 use std::time::Duration;
 
 const MAX_REDIRECTS: usize = 5;
+
+trait Conn: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> Conn for T {}
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn fetch(rt: &tokio::runtime::Handle, url: &str, work: &Path) -> Result<Fetched, String> {
@@ -19,10 +22,8 @@ pub fn fetch(rt: &tokio::runtime::Handle, url: &str, work: &Path) -> Result<Fetc
     let mut file = std::fs::File::create(&path).map_err(|e| format!("creating {}: {e}", path.display()))?;
     let mut uri: Uri = url.parse().map_err(|e| format!("invalid URL {url:?}: {e}"))?;
     for _ in 0..=MAX_REDIRECTS {
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => return Err(format!("ADD {url}: berth fetches only http:// URLs so far")),
-            _ => return Err(format!("ADD {url}: unsupported URL scheme")),
+        if !matches!(uri.scheme_str(), Some("http" | "https")) {
+            return Err(format!("ADD {url}: unsupported URL scheme"));
         }
         let (status, location, last_modified) = rt.block_on(get(&uri, &mut file))?;
         if (300..400).contains(&status) {
@@ -46,17 +47,30 @@ fn resolve(base: &Uri, loc: &str) -> Result<Uri, String> {
         return loc.parse().map_err(|e| format!("bad redirect {loc:?}: {e}"));
     }
     let auth = base.authority().map(|a| a.as_str()).unwrap_or("");
-    format!("http://{auth}{loc}").parse().map_err(|e| format!("bad redirect {loc:?}: {e}"))
+    let scheme = base.scheme_str().unwrap_or("http");
+    format!("{scheme}://{auth}{loc}").parse().map_err(|e| format!("bad redirect {loc:?}: {e}"))
 }
 
 async fn get(uri: &Uri, out: &mut std::fs::File) -> Result<(u16, Option<String>, Option<String>), String> {
     let host = uri.host().ok_or_else(|| format!("no host in {uri}"))?.trim_start_matches('[').trim_end_matches(']').to_string();
-    let port = uri.port_u16().unwrap_or(80);
+    let https = uri.scheme_str() == Some("https");
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
     let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect((host.as_str(), port)))
         .await
         .map_err(|_| format!("dial tcp {host}:{port}: i/o timeout"))?
         .map_err(|e| format!("dial tcp {host}:{port}: {e}"))?;
-    let (mut sender, conn) = http1::handshake(TokioIo::new(tcp)).await.map_err(|e| e.to_string())?;
+    let io: Box<dyn Conn> = if https {
+        let cfg = berth_distribution::system_roots().map_err(|e| e.to_string())?;
+        let name = rustls_pki_types::ServerName::try_from(host.clone()).map_err(|e| format!("invalid TLS server name {host:?}: {e}"))?;
+        let tls = tokio::time::timeout(CONNECT_TIMEOUT, tokio_rustls::TlsConnector::from(cfg).connect(name, tcp))
+            .await
+            .map_err(|_| "TLS handshake timeout".to_string())?
+            .map_err(|e| format!("tls: {e}"))?;
+        Box::new(tls)
+    } else {
+        Box::new(tcp)
+    };
+    let (mut sender, conn) = http1::handshake(TokioIo::new(io)).await.map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
