@@ -318,13 +318,14 @@ fn platform_args_and_meta_arg_redeclaration() -> Result<(), BuildError> {
 fn run_mounts_resolve_inside_the_context() -> Result<(), BuildError> {
     let ctx = ctx_with(&[("conf/app.ini", "x")]);
     let h = FakeHost::new();
-    let mut o = opts(ctx.path(), "FROM busybox\nRUN --mount=type=bind,source=conf,target=/c --mount=type=cache,target=/root/.cache --mount=type=secret,id=tok --mount=type=tmpfs,target=/t --network=none echo ok\n");
+    let mut o = opts(ctx.path(), "FROM busybox\nWORKDIR /w\nRUN --mount=type=cache,target=rel true\nRUN --mount=type=bind,source=conf,target=/c --mount=type=cache,target=/root/.cache --mount=type=secret,id=tok --mount=type=tmpfs,target=/t --network=none echo ok\n");
     o.secrets.insert("tok".into(), ctx.path().join("conf/app.ini"));
     build(&h, &o, &Events::default())?;
     let runs = h.runs.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let spec = &runs[0];
-    assert_eq!(spec.network, "none");
     use crate::RunMount;
+    assert!(matches!(&runs[0].mounts[0], RunMount::Cache { target, .. } if target == "/w/rel"));
+    let spec = &runs[1];
+    assert_eq!(spec.network, "none");
     assert!(matches!(&spec.mounts[0], RunMount::Bind { source, target, read_write: false } if *source == ctx.path().join("conf") && target == "/c"));
     assert!(matches!(&spec.mounts[1], RunMount::Cache { id, .. } if id == "/root/.cache"));
     assert!(matches!(&spec.mounts[2], RunMount::Secret { target, mode: 0o400, .. } if target == "/run/secrets/tok"));
