@@ -222,7 +222,7 @@ impl StageRun<'_> {
                 let copy::ItemKind::Path { abs, .. } = &item.kind else {
                     return Err(step_err(line, "invalid bind source"));
                 };
-                let hash = copy::hash_item(&item).map_err(|e| step_err(line, e.to_string()))?;
+                let hash = copy::hash_item(&item, None).map_err(|e| step_err(line, e.to_string()))?;
                 let m = RunMount::Bind { source: abs.clone(), target, read_write: flag("rw") };
                 Ok((Some(m), snap, format!("{key} {hash}")))
             }

@@ -363,3 +363,30 @@ fn copy_rules_multiple_sources_wildcards_chmod() -> Result<(), BuildError> {
     );
     Ok(())
 }
+
+#[test]
+fn copy_exclude_parents_and_add_unpack() -> Result<(), BuildError> {
+    let ctx = ctx_with(&[("app/a.js", "a"), ("app/a.test.js", "t"), ("app/lib/b.js", "b"), ("app/lib/b.test.js", "t"), ("x.md", "m"), ("y.md", "m"), ("src/deep/one.txt", "1")]);
+    let h = FakeHost::new();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut hd = tar::Header::new_gnu();
+    hd.set_size(1);
+    hd.set_mode(0o644);
+    hd.set_path("in-tar").ok();
+    hd.set_cksum();
+    b.append(&hd, &b"z"[..]).ok();
+    fs::write(ctx.path().join("t.tar"), b.into_inner().unwrap_or_default()).ok();
+    let df = "FROM busybox\nCOPY --exclude=*.test.js --exclude=**/*.test.js app /app\nCOPY --exclude=y.md *.md /docs/\nCOPY --parents src/deep/one.txt /p/\nCOPY --parents ./src/./deep/one.txt /q/\nADD --unpack=false t.tar /raw/\n";
+    let r = build(&h, &opts(ctx.path(), df), &Events::default())?;
+    let root = h.image(&r.image_id).1;
+    assert!(root.join("app/a.js").is_file());
+    assert!(root.join("app/lib/b.js").is_file());
+    assert!(!root.join("app/a.test.js").exists());
+    assert!(!root.join("app/lib/b.test.js").exists());
+    assert!(root.join("docs/x.md").is_file());
+    assert!(!root.join("docs/y.md").exists());
+    assert!(root.join("p/src/deep/one.txt").is_file());
+    assert!(root.join("q/deep/one.txt").is_file(), "the /./ pivot");
+    assert!(root.join("raw/t.tar").is_file(), "--unpack=false copies the archive");
+    Ok(())
+}
