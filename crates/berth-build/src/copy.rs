@@ -41,7 +41,7 @@ pub enum SourceError {
     Other(String),
 }
 
-fn has_wildcards(s: &str) -> bool {
+pub fn has_wildcards(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
@@ -77,12 +77,12 @@ pub fn select(root: &Path, src: &str, may_unpack: bool) -> Result<Vec<Item>, Sou
 
 /// `file:<hex>` or `dir:<hex>`, exactly as the classic builder labels sources in history
 /// (see `srchash`); content, modes, owners and link targets count, mtimes do not.
-pub fn hash_item(item: &Item) -> io::Result<String> {
+pub fn hash_item(item: &Item, exclude: Option<&ignore::Matcher>) -> io::Result<String> {
     match &item.kind {
         ItemKind::Bytes { content, mode, .. } => Ok(format!("file:{}", srchash::bytes(&item.name, *mode, content))),
         ItemKind::Path { root, rel, abs, .. } => {
             if fs::metadata(abs)?.is_dir() {
-                srchash::dir(root, rel)
+                srchash::dir(root, rel, exclude)
             } else {
                 Ok(format!("file:{}", srchash::entry(root, rel)?))
             }
@@ -92,17 +92,19 @@ pub fn hash_item(item: &Item) -> io::Result<String> {
 
 /// How to write what a COPY/ADD selected.
 #[derive(Debug, Clone, Copy)]
-pub struct CopyOpts {
+pub struct CopyOpts<'a> {
     pub owner: Owner,
     pub chmod: Option<u32>,
     /// ADD: unpack local tar archives.
     pub unpack: bool,
+    /// `--exclude` patterns, matched against paths under a copied directory.
+    pub exclude: Option<&'a ignore::Matcher>,
 }
 
 /// Copies `item` to `dest` (an absolute slash path in `rootfs`; a trailing `/` means a
 /// directory), with Docker's rules: a directory's contents go into `dest`; a file goes
 /// to `dest/<name>` when `dest` ends in `/` or is an existing directory, else to `dest`.
-pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts) -> Result<(), String> {
+pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts<'_>) -> Result<(), String> {
     let dest_is_dir_syntax = dest.ends_with('/');
     let io_err = |e: io::Error| e.to_string();
     match &item.kind {
@@ -116,7 +118,7 @@ pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts) -> Result<
                 if let (false, Owner::Set(u, g)) = (existed, o.owner) {
                     fsx::lchown(&d, u, g).map_err(io_err)?;
                 }
-                return copy_tree(abs, &d, o, &mut HashMap::new()).map_err(io_err);
+                return copy_tree(abs, abs, &d, o, &mut HashMap::new()).map_err(io_err);
             }
             if o.unpack && *may_unpack {
                 if let archive::Kind::Tar = archive::detect(abs)? {
@@ -184,11 +186,22 @@ fn copy_caps(from: &Path, to: &Path) -> io::Result<()> {
 
 /// Copies a directory's contents (not following links) into the real directory `dst`.
 /// Files hard-linked together in the source stay linked (as in dockerd's tar copy).
-fn copy_tree(src: &Path, dst: &Path, o: CopyOpts, seen: &mut HashMap<(u64, u64), PathBuf>) -> io::Result<()> {
+fn copy_tree(
+    base: &Path,
+    src: &Path,
+    dst: &Path,
+    o: CopyOpts<'_>,
+    seen: &mut HashMap<(u64, u64), PathBuf>,
+) -> io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(src)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let from = e.path();
+        if let Some(m) = o.exclude {
+            if m.excluded(&from.strip_prefix(base).map_err(io::Error::other)?.to_string_lossy()) {
+                continue;
+            }
+        }
         let to = dst.join(e.file_name());
         let md = fs::symlink_metadata(&from)?;
         let (uid, gid) = owner_of(o.owner, &md);
@@ -198,7 +211,7 @@ fn copy_tree(src: &Path, dst: &Path, o: CopyOpts, seen: &mut HashMap<(u64, u64),
             fsx::write_symlink(&to, &fs::read_link(&from)?, uid, gid)?;
         } else if ft.is_dir() {
             fsx::write_dir(&to, mode, uid, gid)?;
-            copy_tree(&from, &to, o, seen)?;
+            copy_tree(base, &from, &to, o, seen)?;
             // After its children: writing them moved the mtime.
             if let Ok(t) = md.modified() {
                 fs::File::open(&to)?.set_modified(t)?;
@@ -262,7 +275,7 @@ mod tests {
         Ok(Fx { _t: t, ctx, root, outside })
     }
 
-    const ROOT: CopyOpts = CopyOpts { owner: Owner::Set(0, 0), chmod: None, unpack: false };
+    const ROOT: CopyOpts<'static> = CopyOpts { owner: Owner::Set(0, 0), chmod: None, unpack: false, exclude: None };
 
     fn one(root: &Path, src: &str) -> Item {
         match select(root, src, false) {
@@ -345,7 +358,7 @@ mod tests {
     #[test]
     fn owners_and_chmod() -> io::Result<()> {
         let f = fx()?;
-        let o = CopyOpts { owner: Owner::Set(7, 8), chmod: Some(0o600), unpack: false };
+        let o = CopyOpts { owner: Owner::Set(7, 8), chmod: Some(0o600), unpack: false, exclude: None };
         copy_item(&one(&f.ctx, "dir"), &f.root, "/new/place", o).map_err(io::Error::other)?;
         let md = fs::symlink_metadata(f.root.join("new/place/sub/b.txt"))?;
         assert_eq!((md.uid(), md.gid(), md.mode() & 0o7777), (7, 8, 0o600));
@@ -363,13 +376,13 @@ mod tests {
     #[test]
     fn file_capabilities_are_copied_and_hashed() -> io::Result<()> {
         let f = fx()?;
-        let before = hash_item(&one(&f.ctx, "a.txt"))?;
+        let before = hash_item(&one(&f.ctx, "a.txt"), None)?;
         // cap_net_raw, revision 2 (as setcap writes it for a root-owned file).
         let caps: Vec<u8> = vec![0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         // Needs CAP_SETFCAP (root, as CI runs) and a filesystem with xattrs (tmpfs has them).
         xattr::set_caps(&f.ctx.join("a.txt"), &caps)
             .map_err(|e| io::Error::other(format!("setting file capabilities (run as root): {e}")))?;
-        assert_ne!(hash_item(&one(&f.ctx, "a.txt"))?, before);
+        assert_ne!(hash_item(&one(&f.ctx, "a.txt"), None)?, before);
         copy_item(&one(&f.ctx, "a.txt"), &f.root, "/bin/ping", ROOT).map_err(io::Error::other)?;
         assert_eq!(xattr::get_caps(&f.root.join("bin/ping"))?, Some(caps));
         Ok(())
@@ -378,17 +391,17 @@ mod tests {
     #[test]
     fn hashes_ignore_mtime_but_see_content_and_mode() -> io::Result<()> {
         let f = fx()?;
-        let h1 = hash_item(&one(&f.ctx, "dir"))?;
+        let h1 = hash_item(&one(&f.ctx, "dir"), None)?;
         let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(5);
         fs::File::options().write(true).open(f.ctx.join("dir/sub/b.txt"))?.set_modified(t)?;
-        assert_eq!(hash_item(&one(&f.ctx, "dir"))?, h1);
+        assert_eq!(hash_item(&one(&f.ctx, "dir"), None)?, h1);
         fs::set_permissions(f.ctx.join("dir/sub/b.txt"), fs::Permissions::from_mode(0o600))?;
-        let h2 = hash_item(&one(&f.ctx, "dir"))?;
+        let h2 = hash_item(&one(&f.ctx, "dir"), None)?;
         assert_ne!(h2, h1);
         fs::write(f.ctx.join("dir/sub/b.txt"), "C")?;
-        assert_ne!(hash_item(&one(&f.ctx, "dir"))?, h2);
+        assert_ne!(hash_item(&one(&f.ctx, "dir"), None)?, h2);
         assert!(h1.starts_with("dir:"));
-        assert!(hash_item(&one(&f.ctx, "a.txt"))?.starts_with("file:"));
+        assert!(hash_item(&one(&f.ctx, "a.txt"), None)?.starts_with("file:"));
         Ok(())
     }
 }

@@ -57,6 +57,27 @@ impl StageRun<'_> {
             .map(|m| chown::parse_chmod(&m).map_err(|e| step_err(line, e)))
             .transpose()?;
         let checksum = opt("checksum")?.filter(|f| !f.is_empty());
+        // BuildKit's --exclude (repeatable), --parents (COPY), --unpack (ADD).
+        let mut excludes = Vec::new();
+        for f in flags.iter().filter(|f| f.name == "exclude") {
+            excludes.push(self.expand(line, f.value.as_deref().unwrap_or(""), vars)?);
+        }
+        let exclude = if excludes.is_empty() {
+            None
+        } else {
+            let pats: Vec<String> = excludes.iter().map(|p| crate::ignore::parse_patterns(p).concat()).collect();
+            Some(crate::ignore::Matcher::new(&pats).map_err(|e| step_err(line, e))?)
+        };
+        let bool_flag = |k: &str| -> Result<Option<bool>, BuildError> {
+            match opt(k)? {
+                None => Ok(None),
+                Some(v) if v.is_empty() || v == "true" => Ok(Some(true)),
+                Some(v) if v == "false" => Ok(Some(false)),
+                Some(v) => Err(step_err(line, format!("expecting boolean value for flag {k}, not: {v}"))),
+            }
+        };
+        let parents = bool_flag("parents")?.unwrap_or(false);
+        let unpack_flag = bool_flag("unpack")?;
         let dest = self.expand(line, dest, vars)?;
         let target = normalize_dest(&dest, c.working_dir.as_deref());
 
@@ -70,6 +91,7 @@ impl StageRun<'_> {
         };
         let preserve = from.is_some() && chown_spec.is_none();
         let mut items: Vec<Item> = Vec::new();
+        let mut pivots: Vec<String> = Vec::new();
         for s in srcs {
             match s {
                 Source::Heredoc { name: n, content, expand: exp } => {
@@ -78,6 +100,7 @@ impl StageRun<'_> {
                     } else {
                         content.clone()
                     };
+                    pivots.push(String::new());
                     items.push(Item { name: n.clone(), kind: ItemKind::Bytes { content: content.into_bytes(), mode: 0o644, mtime: None } });
                 }
                 Source::Path(p) => {
@@ -87,12 +110,13 @@ impl StageRun<'_> {
                             return Err(step_err(line, format!("{name} failed: source can't be a URL for COPY")));
                         }
                         items.push(self.fetch(line, &p, &dest, checksum.as_deref())?);
+                        pivots.push(String::new());
                         continue;
                     }
                     if checksum.is_some() {
                         return Err(step_err(line, "checksum can't be specified for non-HTTP(S) sources"));
                     }
-                    let unpack = is_add && from.is_none();
+                    let unpack = is_add && from.is_none() && unpack_flag != Some(false);
                     let found = copy::select(&root, &p, unpack).map_err(|e| match e {
                         SourceError::NotFound(rel) if from.is_none() => step_err(
                             line,
@@ -101,7 +125,18 @@ impl StageRun<'_> {
                         SourceError::NotFound(rel) => step_err(line, format!("{name} failed: stat {rel}: file does not exist")),
                         SourceError::Other(m) => step_err(line, format!("{name} failed: {m}")),
                     })?;
-                    items.extend(found);
+                    // --parents keeps the path after a `/./` pivot (or all of it).
+                    let pivot = p.find("/./").map(|i| crate::scope::clean(&format!("/{}", &p[..i]))).unwrap_or_default();
+                    // Wildcard matches are excluded by their path in the root.
+                    for it in found {
+                        if let (Some(m), ItemKind::Path { rel, .. }) = (&exclude, &it.kind) {
+                            if crate::copy::has_wildcards(&p) && m.excluded(rel) {
+                                continue;
+                            }
+                        }
+                        pivots.push(pivot.clone());
+                        items.push(it);
+                    }
                 }
             }
         }
@@ -116,7 +151,7 @@ impl StageRun<'_> {
         }
         let mut hashes = Vec::new();
         for it in &items {
-            hashes.push(copy::hash_item(it).map_err(|e| step_err(line, format!("{name} failed: {e}")))?);
+            hashes.push(copy::hash_item(it, exclude.as_ref()).map_err(|e| step_err(line, format!("{name} failed: {e}")))?);
         }
         let src_hash = if hashes.len() == 1 {
             hashes[0].clone()
@@ -130,6 +165,9 @@ impl StageRun<'_> {
             format!("chmod={chmod:?}"),
             format!("preserve={preserve}"),
             format!("target={target}"),
+            format!("exclude={excludes:?}"),
+            format!("parents={parents}"),
+            format!("unpack={unpack_flag:?}"),
         ];
         let write = move |rootfs: &std::path::Path| -> Result<(), String> {
             let _keep = &from_snap;
@@ -142,9 +180,10 @@ impl StageRun<'_> {
                 None if preserve => Owner::Preserve,
                 None => Owner::Set(0, 0),
             };
-            let o = CopyOpts { owner, chmod, unpack: is_add };
-            for it in &items {
-                copy::copy_item(it, rootfs, &target, o).map_err(|e| format!("failed to copy files: {e}"))?;
+            let o = CopyOpts { owner, chmod, unpack: is_add && unpack_flag != Some(false), exclude: exclude.as_ref() };
+            for (it, pivot) in items.iter().zip(&pivots) {
+                let dest = if parents { parents_dest(&target, it, pivot) } else { target.clone() };
+                copy::copy_item(it, rootfs, &dest, o).map_err(|e| format!("failed to copy files: {e}"))?;
             }
             Ok(())
         };
@@ -170,6 +209,22 @@ impl StageRun<'_> {
         let mtime = f.last_modified.as_deref().and_then(http_date);
         Ok(Item { name: f.file_name, kind: ItemKind::Bytes { content, mode: 0o600, mtime } })
     }
+}
+
+/// `COPY --parents`: the source's path (after a `/./` pivot, if any) is kept under the
+/// destination: a file goes into `dest/<its parent dirs>/`, a directory to `dest/<path>`.
+fn parents_dest(target: &str, it: &Item, pivot: &str) -> String {
+    let ItemKind::Path { rel, abs, .. } = &it.kind else {
+        return target.to_string();
+    };
+    let full = crate::scope::clean(&format!("/{rel}"));
+    let kept = full.strip_prefix(pivot).filter(|_| !pivot.is_empty() && pivot != "/").unwrap_or(&full).to_string();
+    let sub = if abs.is_dir() {
+        kept
+    } else {
+        kept.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default()
+    };
+    format!("{}/{}/", target.trim_end_matches('/'), sub.trim_start_matches('/'))
 }
 
 /// `Last-Modified` (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`): dockerd gives the

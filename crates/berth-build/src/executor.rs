@@ -175,7 +175,11 @@ impl<'a> StageRun<'a> {
                 // Every value expands against the env before this line.
                 let mut expanded = Vec::new();
                 for (k, v) in pairs {
-                    expanded.push((self.expand(line, k, &vars)?, self.expand(line, v, &vars)?));
+                    let k = self.expand(line, k, &vars)?;
+                    if k.is_empty() {
+                        return Err(step_err(line, "ENV names can not be blank"));
+                    }
+                    expanded.push((k, self.expand(line, v, &vars)?));
                 }
                 let mut comment = String::from("ENV");
                 for (k, v) in &expanded {

@@ -460,12 +460,12 @@ fn convert(
             Instr::Arg(pairs)
         }
         I::Copy(c) => Instr::Copy {
-            flags: flags_of(c.options.iter(), line, "COPY", &["from", "chown", "chmod", "link"])?,
+            flags: flags_of(c.options.iter(), line, "COPY", &["from", "chown", "chmod", "link", "exclude", "parents"])?,
             srcs: sources(&c.src, logical),
             dest: c.dest.value.to_string(),
         },
         I::Add(c) => Instr::Add {
-            flags: flags_of(c.options.iter(), line, "ADD", &["chown", "chmod", "checksum", "link"])?,
+            flags: flags_of(c.options.iter(), line, "ADD", &["chown", "chmod", "checksum", "link", "exclude", "unpack"])?,
             srcs: sources(&c.src, logical),
             dest: c.dest.value.to_string(),
         },

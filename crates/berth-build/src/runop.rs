@@ -79,7 +79,7 @@ impl StageRun<'_> {
                     extra.push(format!("network={value}"));
                 }
                 "mount" => {
-                    let (m, snap, key) = self.mount(line, &value)?;
+                    let (m, snap, key) = self.mount(line, &value, c.working_dir.as_deref())?;
                     if let Some(m) = m {
                         mounts.push(m);
                     }
@@ -113,11 +113,7 @@ impl StageRun<'_> {
 
     /// One `--mount=type=...,k=v`: the mount, a snapshot to keep mounted while the
     /// command runs, and what the cache key must see (bind sources' content).
-    fn mount(
-        &self,
-        line: usize,
-        spec: &str,
-    ) -> Result<MountPlan, BuildError> {
+    fn mount(&self, line: usize, spec: &str, workdir: Option<&str>) -> Result<MountPlan, BuildError> {
         let mut kv = std::collections::BTreeMap::new();
         for part in spec.split(',').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
@@ -144,7 +140,14 @@ impl StageRun<'_> {
             }
         };
         let typ = get("type").unwrap_or_else(|| "bind".into());
-        let target = get("target");
+        // A relative target is under WORKDIR, as BuildKit places it.
+        let target = get("target").map(|t| {
+            if t.starts_with('/') {
+                t
+            } else {
+                crate::scope::clean(&format!("/{}/{t}", workdir.unwrap_or("")))
+            }
+        });
         let need_target = || target.clone().ok_or_else(|| step_err(line, "mount destination not specified"));
         let key = format!("mount {spec}");
         match typ.as_str() {
@@ -219,7 +222,7 @@ impl StageRun<'_> {
                 let copy::ItemKind::Path { abs, .. } = &item.kind else {
                     return Err(step_err(line, "invalid bind source"));
                 };
-                let hash = copy::hash_item(&item).map_err(|e| step_err(line, e.to_string()))?;
+                let hash = copy::hash_item(&item, None).map_err(|e| step_err(line, e.to_string()))?;
                 let m = RunMount::Bind { source: abs.clone(), target, read_write: flag("rw") };
                 Ok((Some(m), snap, format!("{key} {hash}")))
             }

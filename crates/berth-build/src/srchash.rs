@@ -10,6 +10,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::ignore::Matcher;
 use crate::scope;
 
 fn typeflag(md: &fs::Metadata) -> char {
@@ -129,17 +130,25 @@ pub fn bytes(name: &str, mode: u32, content: &[u8]) -> String {
 }
 
 /// `dir:<hex>` for the directory at `rel` (resolved) and everything under it.
-pub fn dir(root: &Path, rel: &str) -> io::Result<String> {
+/// `exclude` (COPY --exclude) matches paths relative to the directory.
+pub fn dir(root: &Path, rel: &str, exclude: Option<&Matcher>) -> io::Result<String> {
     let mut sums = vec![entry(root, rel)?];
-    walk(root, &scope::resolve(root, rel)?, &mut sums)?;
+    let base = scope::resolve(root, rel)?;
+    walk(root, &base, &base, exclude, &mut sums)?;
     sums.sort();
     Ok(format!("dir:{}", hex::encode(Sha256::digest(sums.join(",").as_bytes()))))
 }
 
-fn walk(root: &Path, dir: &Path, sums: &mut Vec<String>) -> io::Result<()> {
+fn walk(root: &Path, base: &Path, dir: &Path, exclude: Option<&Matcher>, sums: &mut Vec<String>) -> io::Result<()> {
     for e in fs::read_dir(dir)? {
         let e = e?;
         let path = e.path();
+        if let Some(m) = exclude {
+            let under = path.strip_prefix(base).map_err(io::Error::other)?.to_string_lossy();
+            if m.excluded(&under) {
+                continue;
+            }
+        }
         let rel = path
             .strip_prefix(root)
             .map_err(io::Error::other)?
@@ -147,7 +156,7 @@ fn walk(root: &Path, dir: &Path, sums: &mut Vec<String>) -> io::Result<()> {
             .into_owned();
         sums.push(entry(root, &rel)?);
         if e.file_type()?.is_dir() {
-            walk(root, &path, sums)?;
+            walk(root, base, &path, exclude, sums)?;
         }
     }
     Ok(())
@@ -170,14 +179,14 @@ mod tests {
         let t = tempfile::tempdir()?;
         fs::create_dir(t.path().join("d"))?;
         fs::write(t.path().join("d/f"), "x")?;
-        let a = dir(t.path(), "d")?;
+        let a = dir(t.path(), "d", None)?;
         fs::File::options()
             .write(true)
             .open(t.path().join("d/f"))?
             .set_modified(std::time::SystemTime::UNIX_EPOCH)?;
-        assert_eq!(dir(t.path(), "d")?, a);
+        assert_eq!(dir(t.path(), "d", None)?, a);
         fs::write(t.path().join("d/f"), "y")?;
-        assert_ne!(dir(t.path(), "d")?, a);
+        assert_ne!(dir(t.path(), "d", None)?, a);
         Ok(())
     }
 }

@@ -318,13 +318,14 @@ fn platform_args_and_meta_arg_redeclaration() -> Result<(), BuildError> {
 fn run_mounts_resolve_inside_the_context() -> Result<(), BuildError> {
     let ctx = ctx_with(&[("conf/app.ini", "x")]);
     let h = FakeHost::new();
-    let mut o = opts(ctx.path(), "FROM busybox\nRUN --mount=type=bind,source=conf,target=/c --mount=type=cache,target=/root/.cache --mount=type=secret,id=tok --mount=type=tmpfs,target=/t --network=none echo ok\n");
+    let mut o = opts(ctx.path(), "FROM busybox\nWORKDIR /w\nRUN --mount=type=cache,target=rel true\nRUN --mount=type=bind,source=conf,target=/c --mount=type=cache,target=/root/.cache --mount=type=secret,id=tok --mount=type=tmpfs,target=/t --network=none echo ok\n");
     o.secrets.insert("tok".into(), ctx.path().join("conf/app.ini"));
     build(&h, &o, &Events::default())?;
     let runs = h.runs.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let spec = &runs[0];
-    assert_eq!(spec.network, "none");
     use crate::RunMount;
+    assert!(matches!(&runs[0].mounts[0], RunMount::Cache { target, .. } if target == "/w/rel"));
+    let spec = &runs[1];
+    assert_eq!(spec.network, "none");
     assert!(matches!(&spec.mounts[0], RunMount::Bind { source, target, read_write: false } if *source == ctx.path().join("conf") && target == "/c"));
     assert!(matches!(&spec.mounts[1], RunMount::Cache { id, .. } if id == "/root/.cache"));
     assert!(matches!(&spec.mounts[2], RunMount::Secret { target, mode: 0o400, .. } if target == "/run/secrets/tok"));
@@ -360,5 +361,32 @@ fn copy_rules_multiple_sources_wildcards_chmod() -> Result<(), BuildError> {
         e.map(|e| e.to_string()).as_deref(),
         Some("unable to convert uid/gid chown string to host mapping: can't find uid for user nobody: no such user: nobody")
     );
+    Ok(())
+}
+
+#[test]
+fn copy_exclude_parents_and_add_unpack() -> Result<(), BuildError> {
+    let ctx = ctx_with(&[("app/a.js", "a"), ("app/a.test.js", "t"), ("app/lib/b.js", "b"), ("app/lib/b.test.js", "t"), ("x.md", "m"), ("y.md", "m"), ("src/deep/one.txt", "1")]);
+    let h = FakeHost::new();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut hd = tar::Header::new_gnu();
+    hd.set_size(1);
+    hd.set_mode(0o644);
+    hd.set_path("in-tar").ok();
+    hd.set_cksum();
+    b.append(&hd, &b"z"[..]).ok();
+    fs::write(ctx.path().join("t.tar"), b.into_inner().unwrap_or_default()).ok();
+    let df = "FROM busybox\nCOPY --exclude=*.test.js --exclude=**/*.test.js app /app\nCOPY --exclude=y.md *.md /docs/\nCOPY --parents src/deep/one.txt /p/\nCOPY --parents ./src/./deep/one.txt /q/\nADD --unpack=false t.tar /raw/\n";
+    let r = build(&h, &opts(ctx.path(), df), &Events::default())?;
+    let root = h.image(&r.image_id).1;
+    assert!(root.join("app/a.js").is_file());
+    assert!(root.join("app/lib/b.js").is_file());
+    assert!(!root.join("app/a.test.js").exists());
+    assert!(!root.join("app/lib/b.test.js").exists());
+    assert!(root.join("docs/x.md").is_file());
+    assert!(!root.join("docs/y.md").exists());
+    assert!(root.join("p/src/deep/one.txt").is_file());
+    assert!(root.join("q/deep/one.txt").is_file(), "the /./ pivot");
+    assert!(root.join("raw/t.tar").is_file(), "--unpack=false copies the archive");
     Ok(())
 }

@@ -57,3 +57,35 @@ fn failing_stage_fails_the_build() {
     let e = build(&h, &opts(ctx.path(), df), &Events::default()).err();
     assert_eq!(e.and_then(|e| e.exit_code()), Some(4));
 }
+
+#[test]
+fn many_parallel_stages_and_a_forward_reference() -> Result<(), BuildError> {
+    let ctx = ctx_with(&[]);
+    let h = FakeHost::new();
+    let mut df = String::from("FROM busybox AS final0\nCOPY --from=late /late /late\n");
+    for i in 0..10 {
+        df.push_str(&format!("FROM busybox AS s{i}\nRUN write /f{i} {i}\n"));
+    }
+    df.push_str("FROM busybox AS late\nRUN write /late yes\nFROM final0\n");
+    for i in 0..10 {
+        df.push_str(&format!("COPY --from=s{i} /f{i} /all/\n"));
+    }
+    let ev = Events::default();
+    let r = build(&h, &opts(ctx.path(), &df), &ev)?;
+    let root = h.image(&r.image_id).1;
+    for i in 0..10 {
+        assert_eq!(std::fs::read_to_string(root.join(format!("all/f{i}"))).ok(), Some(i.to_string()));
+    }
+    assert!(root.join("late").is_file());
+    // Steps come out numbered in file order.
+    let steps: Vec<usize> = ev
+        .lines()
+        .iter()
+        .filter_map(|l| l.strip_prefix("Step ").and_then(|r| r.split('/').next()).and_then(|n| n.parse().ok()))
+        .collect();
+    let mut sorted = steps.clone();
+    sorted.sort_unstable();
+    assert_eq!(steps, sorted);
+    assert_eq!(steps.len(), 2 + 20 + 2 + 11);
+    Ok(())
+}
