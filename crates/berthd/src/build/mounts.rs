@@ -1,5 +1,7 @@
 //! `RUN --mount`: the runtime mounts a step gets. Cache directories live
-//! under `<data-root>/build/mounts` by id and outlast builds; a writable
+//! under `<data-root>/build/mounts` by id and outlast builds (`shared`: as
+//! is; `locked`: one step at a time; `private`: a step that finds it in
+//! use gets a fresh one for itself); a writable
 //! bind gets a throw-away overlay so the source is never changed; secrets
 //! are copied with their mode and owner into the build's work directory.
 
@@ -54,9 +56,28 @@ pub fn prepare(m: &BuildManager, work: &Path, wanted: &[RunMount]) -> Result<Pre
                     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(*mode)).map_err(|e| e.to_string())?;
                     chown(&dir, *uid, *gid)?;
                 }
-                if *sharing == CacheSharing::Locked {
-                    out._locks.push(lock(&dir)?);
-                }
+                let dir = match sharing {
+                    CacheSharing::Shared => dir,
+                    CacheSharing::Locked => {
+                        out._locks.push(lock(&dir, true)?.ok_or("locking the cache mount")?);
+                        dir
+                    }
+                    // In use by another step: this one gets a fresh, throw-away directory, as BuildKit does.
+                    CacheSharing::Private => match lock(&dir, false)? {
+                        Some(l) => {
+                            out._locks.push(l);
+                            dir
+                        }
+                        None => {
+                            let fresh = work.join(berth_store::unique_name("cache-private"));
+                            std::fs::create_dir_all(&fresh).map_err(|e| e.to_string())?;
+                            std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(*mode)).map_err(|e| e.to_string())?;
+                            chown(&fresh, *uid, *gid)?;
+                            out.scratch.push(fresh.clone());
+                            fresh
+                        }
+                    },
+                };
                 out.mounts.push(bind(dir, target, *read_only));
             }
             RunMount::Bind { source, target, read_write } => {
@@ -107,14 +128,20 @@ pub fn prepare(m: &BuildManager, work: &Path, wanted: &[RunMount]) -> Result<Pre
     Ok(out)
 }
 
-/// An exclusive lock on a cache directory (flock on a file beside it).
-fn lock(dir: &Path) -> Result<File, String> {
+/// An exclusive lock on a cache directory (flock on a file beside it);
+/// without `wait`, `None` when another step holds it.
+fn lock(dir: &Path, wait: bool) -> Result<Option<File>, String> {
     use std::os::fd::AsRawFd;
     let f = File::create(dir.with_extension("lock")).map_err(|e| e.to_string())?;
+    let op = if wait { libc::LOCK_EX } else { libc::LOCK_EX | libc::LOCK_NB };
     // SAFETY: flock on a descriptor this function owns.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+    let rc = unsafe { libc::flock(f.as_raw_fd(), op) };
     if rc != 0 {
-        return Err(format!("locking the cache mount: {}", std::io::Error::last_os_error()));
+        let e = std::io::Error::last_os_error();
+        if !wait && e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            return Ok(None);
+        }
+        return Err(format!("locking the cache mount: {e}"));
     }
-    Ok(f)
+    Ok(Some(f))
 }
