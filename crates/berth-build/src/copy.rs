@@ -120,6 +120,17 @@ pub fn copy_item(item: &Item, rootfs: &Path, dest: &str, o: CopyOpts<'_>) -> Res
                 }
                 return copy_tree(abs, abs, &d, o, &mut HashMap::new()).map_err(io_err);
             }
+            if !md.is_file() {
+                // Never open a FIFO (it would block the build) or a device.
+                use std::os::unix::fs::FileTypeExt;
+                let ft = md.file_type();
+                if ft.is_fifo() {
+                    let target = file_target(rootfs, dest, dest_is_dir_syntax, &item.name, o.owner)?;
+                    let (uid, gid) = owner_of(o.owner, &md);
+                    return fsx::write_fifo(&target, o.chmod.unwrap_or(md.mode()), uid, gid).map_err(io_err);
+                }
+                return Err(format!("{}: only regular files, directories, links and FIFOs can be copied", item.name));
+            }
             if o.unpack && *may_unpack {
                 if let archive::Kind::Tar = archive::detect(abs)? {
                     return archive::extract(abs, rootfs, dest);
@@ -352,6 +363,18 @@ mod tests {
         assert_eq!(fs::read_to_string(inside.join("secret"))?, "A");
         assert!(f.root.join("evil-dir").is_symlink());
         assert!(f.root.join("tmp/x/sub/b.txt").is_file());
+        Ok(())
+    }
+
+    #[test]
+    fn fifos_are_recreated_not_read() -> io::Result<()> {
+        let f = fx()?;
+        fsx::write_fifo(&f.ctx.join("pipe"), 0o644, 0, 0)?;
+        let it = one(&f.ctx, "pipe");
+        hash_item(&it, None)?;
+        copy_item(&it, &f.root, "/p", CopyOpts { unpack: true, ..ROOT }).map_err(io::Error::other)?;
+        use std::os::unix::fs::FileTypeExt;
+        assert!(fs::symlink_metadata(f.root.join("p"))?.file_type().is_fifo());
         Ok(())
     }
 

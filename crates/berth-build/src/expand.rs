@@ -209,6 +209,15 @@ impl<'a> ShellWord<'a> {
         Ok((result, words.finish()))
     }
 
+    /// Pattern operations are quadratic or worse in the value's length: a bound keeps a
+    /// hostile Dockerfile from pinning the builder (BuildKit has no such case to guard).
+    fn check_pattern_size(&self, len: usize) -> Result<(), String> {
+        if len > 4096 {
+            return Err(self.wrap(format!("value of {len} characters is too long for a pattern substitution (berth's limit: 4096)")));
+        }
+        Ok(())
+    }
+
     /// The word inside `${...}` up to `stop`, with BuildKit's missing-brace message.
     fn braced_word(&mut self, stop: char, raw: bool) -> Result<String, String> {
         match self.process_stop_on_raw(Some(stop), raw) {
@@ -340,6 +349,7 @@ impl<'a> ShellWord<'a> {
                 };
                 let toks = pattern(&pat, self.escape);
                 let v: Vec<char> = value.chars().collect();
+                self.check_pattern_size(v.len())?;
                 let mut cuts: Vec<usize> = (0..=v.len()).collect();
                 if greedy == (op == '#') {
                     cuts.reverse();
@@ -362,6 +372,7 @@ impl<'a> ShellWord<'a> {
                 let rep = self.braced_word('}', true)?;
                 let value: Vec<char> = self.vars.get(&name).unwrap_or_default().chars().collect();
                 let toks = pattern(&pat, self.escape);
+                self.check_pattern_size(value.len())?;
                 let mut out = String::new();
                 let mut i = 0;
                 let mut replaced = false;

@@ -68,6 +68,12 @@ pub fn lift_heredocs(text: &str, escape: char) -> (String, BTreeMap<usize, Strin
     let lines: Vec<&str> = text.split('\n').collect();
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     let mut lifted = BTreeMap::new();
+    // Every line as a possible delimiter (`<<-` allows leading tabs) → its indices.
+    let mut delims: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (k, l) in lines.iter().enumerate() {
+        let l = l.strip_suffix('\r').unwrap_or(l).trim_start_matches('\t');
+        delims.entry(l).or_default().push(k);
+    }
     let mut i = 0;
     while i < lines.len() {
         let start = i;
@@ -106,23 +112,21 @@ pub fn lift_heredocs(text: &str, escape: char) -> (String, BTreeMap<usize, Strin
         let mut appended = String::new();
         let mut ok = true;
         for (name, _) in &markers {
+            // The first delimiter line at or after j (an index, so hostile files with
+            // many unterminated markers stay linear).
+            let Some(end) = delims
+                .get(name.as_str())
+                .and_then(|v| v.get(v.partition_point(|&x| x < j)).copied())
+            else {
+                ok = false;
+                break;
+            };
             let mut body = String::new();
-            loop {
-                let Some(l) = lines.get(j) else {
-                    ok = false;
-                    break;
-                };
-                let l = l.strip_suffix('\r').unwrap_or(l);
-                j += 1;
-                if l == name || l.trim_start_matches('\t') == name {
-                    break;
-                }
-                body.push_str(l);
+            for l in &lines[j..end] {
+                body.push_str(l.strip_suffix('\r').unwrap_or(l));
                 body.push('\n');
             }
-            if !ok {
-                break;
-            }
+            j = end + 1;
             appended.push('\n');
             appended.push_str(&body);
             appended.push_str(name);

@@ -167,36 +167,34 @@ fn compile(p: &str) -> Result<Vec<Tok>, String> {
     Ok(toks)
 }
 
+/// Whole-string match, by dynamic programming over (token, position) so that hostile
+/// patterns (`*a*a*a*...`) cost O(tokens × length), never exponential time.
 fn matches_toks(toks: &[Tok], s: &[char]) -> bool {
-    match toks.split_first() {
-        None => s.is_empty(),
-        Some((t, rest)) => match t {
-            Tok::Lit(c) => s.first() == Some(c) && matches_toks(rest, &s[1..]),
-            Tok::One => s.first().is_some_and(|c| *c != '/') && matches_toks(rest, &s[1..]),
-            Tok::Class(neg, ranges) => s.first().is_some_and(|c| {
-                *c != '/' && (ranges.iter().any(|(lo, hi)| lo <= c && c <= hi) != *neg)
-            }) && matches_toks(rest, &s[1..]),
-            Tok::Star => {
-                for k in 0..=s.len() {
-                    if matches_toks(rest, &s[k..]) {
-                        return true;
-                    }
-                    if k < s.len() && s[k] == '/' {
-                        break;
-                    }
+    let n = s.len();
+    // next[j]: do toks[i+1..] match s[j..]; cur[j]: do toks[i..] match s[j..].
+    let mut next = vec![false; n + 1];
+    next[n] = true;
+    for t in toks.iter().rev() {
+        let mut cur = vec![false; n + 1];
+        for j in (0..=n).rev() {
+            let c = s.get(j);
+            cur[j] = match t {
+                Tok::Lit(l) => c == Some(l) && next[j + 1],
+                Tok::One => c.is_some_and(|c| *c != '/') && next[j + 1],
+                Tok::Class(neg, ranges) => {
+                    c.is_some_and(|c| *c != '/' && (ranges.iter().any(|(lo, hi)| lo <= c && c <= hi) != *neg))
+                        && next[j + 1]
                 }
-                false
-            }
-            Tok::AnyDirs { at_end: true } => true,
-            // `(.*/)?`: nothing, or anything ending in `/`.
-            Tok::AnyDirs { at_end: false } => {
-                if matches_toks(rest, s) {
-                    return true;
-                }
-                (0..s.len()).any(|k| s[k] == '/' && matches_toks(rest, &s[k + 1..]))
-            }
-        },
+                // Empty, or one non-`/` character and still a Star.
+                Tok::Star => next[j] || (c.is_some_and(|c| *c != '/') && cur[j + 1]),
+                Tok::AnyDirs { at_end: true } => true,
+                // `(.*/)?`: nothing, or anything up to and including a `/`.
+                Tok::AnyDirs { at_end: false } => next[j] || (j..n).any(|k| s[k] == '/' && next[k + 1]),
+            };
+        }
+        next = cur;
     }
+    next[0]
 }
 
 impl Matcher {
@@ -346,6 +344,15 @@ mod tests {
         assert!(!m("a?c\n").excluded("a/c"));
         assert!(m("[a-c]x\n").excluded("bx"));
         assert!(!m("[^a-c]x\n").excluded("bx"));
+    }
+
+    #[test]
+    fn hostile_patterns_stay_fast() {
+        let x = m(&format!("{}b\n", "*a".repeat(30)));
+        let long = "a".repeat(4000);
+        let t = std::time::Instant::now();
+        assert!(!x.excluded(&long));
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

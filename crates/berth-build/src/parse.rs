@@ -122,6 +122,8 @@ pub fn parse(bytes: &[u8]) -> Result<Dockerfile, BuildError> {
         .as_ref()
         .map(|d| d.value.value.to_string());
     let starts: Vec<usize> = df.instructions.iter().map(keyword_start).collect();
+    // Newline offsets once, so each instruction's line is a binary search.
+    let newlines: Vec<usize> = text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect();
     let mut out = Dockerfile {
         escape,
         syntax,
@@ -131,7 +133,7 @@ pub fn parse(bytes: &[u8]) -> Result<Dockerfile, BuildError> {
     for (i, ins) in df.instructions.iter().enumerate() {
         let start = starts[i];
         let end = starts.get(i + 1).copied().unwrap_or(text.len());
-        let line = line_of(text.as_bytes(), start);
+        let line = newlines.partition_point(|&nl| nl < start) + 1;
         let logical = first_logical_line(&text[start..end], escape);
         if let pd::Instruction::From(f) = ins {
             let flags = flags_of(f.options.iter(), line, "FROM", &["platform"])?;
@@ -625,6 +627,18 @@ mod tests {
             let _ = parse(t.as_bytes());
         }
         let _ = parse(&[0xff, 0xfe, b'F']);
+    }
+
+    #[test]
+    fn big_hostile_files_parse_in_linear_time() {
+        let mut t = String::from("FROM a\n");
+        for i in 0..20000 {
+            t.push_str(&format!("RUN x <<A{i}\nENV K{i}=v\n"));
+        }
+        let start = std::time::Instant::now();
+        let d = p(&t);
+        assert_eq!(d.stages[0].steps.len(), 40000);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
     }
 
     #[test]

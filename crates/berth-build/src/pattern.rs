@@ -53,21 +53,23 @@ pub fn pattern(p: &str, escape: char) -> Vec<Pat> {
     out
 }
 
-/// Does the whole of `s` match?
+/// Does the whole of `s` match? Dynamic programming: O(tokens × length).
 pub fn glob(p: &[Pat], s: &[char]) -> bool {
-    match p.split_first() {
-        None => s.is_empty(),
-        Some((Pat::Any, rest)) => (0..=s.len()).any(|k| glob(rest, &s[k..])),
-        Some((t, rest)) => {
-            let Some((c, tail)) = s.split_first() else { return false };
-            let ok = match t {
-                Pat::Lit(l) => l == c,
-                Pat::One => true,
-                Pat::Class(neg, r) => r.iter().any(|(lo, hi)| lo <= c && c <= hi) != *neg,
-                Pat::Any => true,
+    let n = s.len();
+    let mut next = vec![false; n + 1];
+    next[n] = true;
+    for t in p.iter().rev() {
+        let mut cur = vec![false; n + 1];
+        for j in (0..=n).rev() {
+            let c = s.get(j);
+            cur[j] = match t {
+                Pat::Any => next[j] || (c.is_some() && cur[j + 1]),
+                Pat::Lit(l) => c == Some(l) && next[j + 1],
+                Pat::One => c.is_some() && next[j + 1],
+                Pat::Class(neg, r) => c.is_some_and(|c| r.iter().any(|(lo, hi)| lo <= c && c <= hi) != *neg) && next[j + 1],
             };
-            ok && glob(rest, tail)
         }
+        next = cur;
     }
+    next[0]
 }
-

@@ -89,3 +89,20 @@ fn many_parallel_stages_and_a_forward_reference() -> Result<(), BuildError> {
     assert_eq!(steps.len(), 2 + 20 + 2 + 11);
     Ok(())
 }
+
+#[test]
+#[ignore = "measurement, run by hand: cargo test -p berth-build --release -- --ignored --nocapture"]
+fn measure_cached_nine_steps() -> Result<(), BuildError> {
+    let files: Vec<(String, String)> = (0..200).map(|i| (format!("src/d{}/f{i}.txt", i % 10), format!("content {i}"))).collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let ctx = ctx_with(&refs);
+    let h = FakeHost::new();
+    let df = "FROM busybox\nENV A=1\nWORKDIR /app\nCOPY src/d0 /app/d0\nRUN touch /x\nCOPY . /app\nRUN touch /y\nEXPOSE 80\nCMD [\"sh\"]\n";
+    let t = std::time::Instant::now();
+    build(&h, &opts(ctx.path(), df), &Events::default())?;
+    let cold = t.elapsed();
+    let t = std::time::Instant::now();
+    build(&h, &opts(ctx.path(), df), &Events::default())?;
+    eprintln!("fake host: cold {cold:?} (cp -a snapshots), cached {:?}", t.elapsed());
+    Ok(())
+}
