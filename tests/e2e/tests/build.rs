@@ -384,3 +384,20 @@ both! {
         build(d, c, &[dead.to_str().expect("utf8")]).assert_fail().assert_stderr_contains("127.0.0.1:9");
     }
 }
+
+both! {
+    fn run_steps_are_confined_like_run(d, c) {
+        let ctx = context(d, "confined", &[(
+            "Dockerfile",
+            "FROM busybox\nRUN grep -E '^(Seccomp|CapEff|NoNewPrivs):' /proc/self/status > /status && hostname > /hostname\nCMD [\"cat\", \"/status\"]\n",
+        )]);
+        build(d, c, &["--network", "none", "-t", "confined", ctx.to_str().expect("utf8")]).assert_ok();
+        let in_build = d.cli(c, &["run", "--rm", "confined"]).assert_ok().out();
+        let in_run = d.cli(c, &["run", "--rm", "--network", "none", "busybox", "grep", "-E", "^(Seccomp|CapEff|NoNewPrivs):", "/proc/self/status"]).assert_ok().out();
+        assert_eq!(in_build, in_run, "a RUN step gets run's seccomp filter and capabilities");
+        assert!(in_build.contains("Seccomp:\t2"), "{in_build}");
+        // The step's hostname is its container's short ID, as dockerd's.
+        let host = d.cli(c, &["run", "--rm", "confined", "cat", "/hostname"]).assert_ok().out();
+        assert!(host.len() == 12 && host.bytes().all(|b| b.is_ascii_hexdigit()), "{host}");
+    }
+}
