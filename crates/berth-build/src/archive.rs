@@ -176,6 +176,11 @@ fn unpack_entry<R: Read>(
             fs::hard_link(src, &path)
         }
         tar::EntryType::Fifo => fsx::write_fifo(&path, mode, uid, gid),
+        tar::EntryType::Char | tar::EntryType::Block => {
+            let major = h.device_major().ok().flatten().unwrap_or(0);
+            let minor = h.device_minor().ok().flatten().unwrap_or(0);
+            fsx::write_device(&path, kind == tar::EntryType::Block, major, minor, mode, uid, gid)
+        }
         tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => Ok(()),
         other => Err(io::Error::other(format!("unsupported tar entry type {other:?}"))),
     }
@@ -254,6 +259,30 @@ mod tests {
         fs::create_dir(&root)?;
         extract(&t.path().join("a.tar"), &root, "/bin").map_err(io::Error::other)?;
         assert_eq!(crate::xattr::get_caps(&root.join("bin/ping"))?, Some(caps));
+        Ok(())
+    }
+
+    #[test]
+    fn device_nodes_from_rootfs_tarballs() -> io::Result<()> {
+        let t = tempfile::tempdir()?;
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_path("dev/null")?;
+        h.set_entry_type(tar::EntryType::Char);
+        h.set_device_major(1)?;
+        h.set_device_minor(3)?;
+        h.set_mode(0o666);
+        h.set_size(0);
+        h.set_cksum();
+        b.append(&h, io::empty())?;
+        fs::write(t.path().join("r.tar"), b.into_inner()?)?;
+        let root = t.path().join("root");
+        fs::create_dir(&root)?;
+        extract(&t.path().join("r.tar"), &root, "/").map_err(io::Error::other)?;
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let md = fs::symlink_metadata(root.join("dev/null"))?;
+        assert!(md.file_type().is_char_device());
+        assert_eq!((libc::major(md.rdev()), libc::minor(md.rdev())), (1, 3));
         Ok(())
     }
 

@@ -32,8 +32,6 @@ impl HostError {
 /// (1-based); `Display` is the message dockerd's classic builder prints.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("the builder is not implemented yet")]
-    NotImplemented,
     /// The Dockerfile does not parse (unknown instruction, bad directive, bad flag,
     /// bad syntax); raised before any step runs.
     #[error("dockerfile parse error on line {line}: {message}")]

@@ -114,6 +114,20 @@ pub fn write_dir(path: &Path, mode: u32, uid: u32, gid: u32) -> io::Result<()> {
     fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o7777))
 }
 
+/// A character or block device node (ADD of a rootfs tarball; the builder runs as root).
+pub fn write_device(path: &Path, block: bool, major: u32, minor: u32, mode: u32, uid: u32, gid: u32) -> io::Result<()> {
+    clear(path, false)?;
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let kind = if block { libc::S_IFBLK } else { libc::S_IFCHR };
+    let dev = libc::makedev(major, minor);
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    if unsafe { libc::mknod(c.as_ptr(), kind | (mode & 0o7777) as libc::mode_t, dev) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    lchown(path, uid, gid)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o7777))
+}
+
 pub fn write_fifo(path: &Path, mode: u32, uid: u32, gid: u32) -> io::Result<()> {
     clear(path, false)?;
     let c = CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)?;

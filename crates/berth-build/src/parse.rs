@@ -496,6 +496,24 @@ fn convert(
             }
             // Validate the trigger now (flags, forms) so it fails at the ONBUILD line.
             convert(inner, lifted, line, &expr, escape)?;
+            // The stored trigger carries its heredocs (`\n<body><name>` each), as BuildKit's.
+            let bodies: Vec<&str> = match inner {
+                I::Run(r) => r.here_docs.iter().map(|h| h.value.as_ref()).collect(),
+                I::Copy(pd::CopyInstruction { src, .. }) | I::Add(pd::AddInstruction { src, .. }) => src
+                    .iter()
+                    .filter_map(|s| match s {
+                        pd::Source::HereDoc(h) => Some(h.value.as_ref()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut expr = expr;
+            for (body, name) in bodies.iter().zip(heredoc_names(logical)) {
+                expr.push('\n');
+                expr.push_str(body);
+                expr.push_str(&name);
+            }
             Instr::Onbuild(expr)
         }
         I::Healthcheck(h) => Instr::Healthcheck {
@@ -649,5 +667,10 @@ mod tests {
         assert!(matches!(&s[1].instr, Instr::Healthcheck { cmd: Some(CmdLine::Shell(c)), .. } if c == "curl -f x"));
         assert!(matches!(&s[2].instr, Instr::Healthcheck { cmd: None, .. }));
         assert!(parse(b"FROM a\nONBUILD FROM b\n").is_err());
+        let d = p("FROM a\nONBUILD RUN <<EOF\necho hi\nEOF\n");
+        assert_eq!(d.stages[0].steps[0].instr, Instr::Onbuild("RUN <<EOF\necho hi\nEOF".into()));
+        // The stored trigger parses back to the same heredoc RUN.
+        let again = p("FROM a\nRUN <<EOF\necho hi\nEOF\n");
+        assert_eq!(again.stages[0].steps[0].instr, Instr::Run { flags: vec![], cmd: CmdLine::Shell("echo hi\n".into()) });
     }
 }
