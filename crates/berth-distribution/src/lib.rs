@@ -19,3 +19,4 @@ pub use upload::{BlobSource, Mount, OnProgress, UploadSession};
 pub use error::{DistributionError, RegistryErrorEntry, Result};
 pub use manifest::{media, select, Manifest, PlatformSpec};
 pub use registry::{Registry, RegistryConfig, DOCKER_HUB_API_HOST};
+pub use tls::system_roots;

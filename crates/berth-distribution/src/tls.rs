@@ -138,3 +138,9 @@ impl ServerCertVerifier for AcceptAny {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+/// A verifying client config with the system's roots only, for https
+/// downloads that are not registry traffic (the builder's `ADD <url>`).
+pub fn system_roots() -> Result<Arc<ClientConfig>> {
+    verifying("", &[])
+}

@@ -1,5 +1,6 @@
 //! Images: references, configs, the image store, and archive import/export.
 
+mod child;
 mod commit;
 mod config;
 mod error;

@@ -117,11 +117,3 @@ pub async fn df(d: &Daemon, req: &Request<Incoming>, gates: VersionGates) -> Res
     let parts = if gates.disk_usage_types() { Parts::from_types(&q.get_all("type"))? } else { Parts::ALL };
     Ok(ok_json(&crate::diskusage::report(d, parts).await?))
 }
-
-/// `POST /build/prune`: berth has no builder, so there is never a cache to
-/// free; answering (rather than 404) lets `docker system prune` finish.
-pub fn build_prune(req: &Request<Incoming>) -> Result<Resp, ApiError> {
-    // Still reject a malformed filters parameter, as any prune does.
-    super::query(req).filters()?;
-    Ok(ok_json(&serde_json::json!({"CachesDeleted": [], "SpaceReclaimed": 0})))
-}
