@@ -46,7 +46,7 @@ pub mod profiles;
 mod shell;
 mod validate;
 mod volumes;
-mod yaml;
+pub mod yaml;
 pub mod yaml_out;
 
 pub use discover::{find_project_files, DEFAULT_NAMES, OVERRIDE_NAMES};

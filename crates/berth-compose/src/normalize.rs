@@ -53,6 +53,7 @@ pub fn normalize_file(root: &mut Value, ctx: &FileContext) -> Result<()> {
     let Some(top) = root.as_object_mut() else {
         return Err(ctx.err("top-level object must be a mapping".into()));
     };
+    strip_extensions(top);
     if let Some(services) = top.get_mut("services") {
         match services {
             Value::Object(map) => {

@@ -75,9 +75,11 @@ fn typed<T: DeserializeOwned>(
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
         let msg = e.inner().to_string();
-        let at = if path.is_empty() { prefix.to_string() } else { format!("{prefix}.{path}") };
         if let Some(key) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-            let kind = kind_of(&path);
+            // The path ends with the unknown key itself: report its parent.
+            let parent = path.strip_suffix(key).unwrap_or(&path).trim_end_matches('.');
+            let at = if parent.is_empty() { prefix.to_string() } else { format!("{prefix}.{parent}") };
+            let kind = kind_of(parent);
             if spec_keys::spec_keys(kind).contains(&key) {
                 return ComposeError::Unsupported {
                     file: file.to_string(),
@@ -87,6 +89,7 @@ fn typed<T: DeserializeOwned>(
             }
             return ComposeError::invalid(file, format!("{at} additional properties '{key}' not allowed"));
         }
+        let at = if path.is_empty() { prefix.to_string() } else { format!("{prefix}.{path}") };
         ComposeError::invalid(file, format!("{at}: {msg}"))
     })
 }
