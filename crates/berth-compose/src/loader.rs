@@ -129,7 +129,6 @@ fn home(env: &dyn Lookup) -> Option<PathBuf> {
 fn read_normalized(path: &Path, dir: &Path, env: &dyn Lookup, warnings: &mut Vec<String>) -> Result<Value> {
     let text = std::fs::read_to_string(path).map_err(|source| ComposeError::Io { path: path.to_path_buf(), source })?;
     let file = path.display().to_string();
-    refuse_tags(&file, &text)?;
     let mut v = crate::yaml::parse(&file, &text)?;
     if let Some(top) = v.as_object_mut() {
         if top.remove("version").is_some() {
@@ -143,24 +142,6 @@ fn read_normalized(path: &Path, dir: &Path, env: &dyn Lookup, warnings: &mut Vec
     let ctx = FileContext { file: &file, dir, home: h.as_deref() };
     normalize_file(&mut v, &ctx)?;
     Ok(v)
-}
-
-/// `!reset` and `!override` change how files merge; the YAML parser drops
-/// custom tags, so rather than merge wrongly they are refused.
-fn refuse_tags(file: &str, text: &str) -> Result<()> {
-    for (n, line) in text.lines().enumerate() {
-        let code = line.split(" #").next().unwrap_or(line);
-        for tag in ["!reset", "!override"] {
-            if code.contains(&format!(": {tag}")) || code.trim_start().starts_with(&format!("- {tag}")) {
-                return Err(ComposeError::Unsupported {
-                    file: file.to_string(),
-                    path: format!("line {}", n + 1),
-                    key: tag.to_string(),
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 /// One file of the project with its `extends` and `include`s resolved.

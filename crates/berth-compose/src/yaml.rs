@@ -5,7 +5,10 @@
 //! tree into `serde_json::Value`, applying merge keys (`<<`), which the
 //! parser leaves to the application, and making every mapping key a string.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Number, Value};
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::{ComposeError, Result};
@@ -13,14 +16,86 @@ use crate::error::{ComposeError, Result};
 /// Nesting beyond this is refused: a hostile file must not exhaust the stack.
 const MAX_DEPTH: usize = 256;
 
-/// Parses one compose file's text. An empty file is an empty mapping.
-pub fn parse(file: &str, text: &str) -> Result<Value> {
-    let docs = YamlLoader::load_from_str(text).map_err(|e| ComposeError::Yaml {
+/// Aliases may repeat anchored nodes, but a file may not expand to more
+/// nodes than this (a "billion laughs" file would exhaust memory).
+const MAX_EXPANDED_NODES: u64 = 1_000_000;
+
+fn syntax(file: &str, e: &yaml_rust2::ScanError) -> ComposeError {
+    ComposeError::Yaml {
         file: file.to_string(),
         line: e.marker().line(),
         column: e.marker().col() + 1,
         message: e.info().to_string(),
-    })?;
+    }
+}
+
+/// One pass over the parser's events before loading: counts the nodes
+/// aliases expand to, and refuses the `!reset` / `!override` tags, which
+/// change how files merge and which berth does not implement yet.
+fn prescan(file: &str, text: &str) -> Result<()> {
+    let mut parser = Parser::new_from_str(text);
+    // Per anchor: the number of nodes it stands for.
+    let mut anchor_size: HashMap<usize, u64> = HashMap::new();
+    // Open collections: (anchor id, nodes inside so far).
+    let mut open: Vec<(usize, u64)> = Vec::new();
+    let mut total: u64 = 0;
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| syntax(file, &e))?;
+        let tag = match &ev {
+            Event::Scalar(_, _, _, t) | Event::SequenceStart(_, t) | Event::MappingStart(_, t) => t.clone(),
+            _ => None,
+        };
+        if let Some(t) = tag.filter(|t| t.handle == "!" && matches!(t.suffix.as_str(), "reset" | "override")) {
+            return Err(ComposeError::Unsupported {
+                file: file.to_string(),
+                path: format!("line {}, column {}", mark.line(), mark.col() + 1),
+                key: format!("!{}", t.suffix),
+            });
+        }
+        let added = match ev {
+            Event::StreamEnd => break,
+            Event::Scalar(_, _, anchor, _) => {
+                if anchor > 0 {
+                    anchor_size.insert(anchor, 1);
+                }
+                1
+            }
+            Event::Alias(id) => anchor_size.get(&id).copied().unwrap_or(1),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                open.push((anchor, 1));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some((anchor, size)) = open.pop() else { continue };
+                if anchor > 0 {
+                    anchor_size.insert(anchor, size);
+                }
+                if let Some(parent) = open.last_mut() {
+                    parent.1 = parent.1.saturating_add(size);
+                }
+                total = total.saturating_add(1);
+                continue;
+            }
+            _ => continue,
+        };
+        total = total.saturating_add(added);
+        if let Some(parent) = open.last_mut() {
+            parent.1 = parent.1.saturating_add(added);
+        }
+        if total > MAX_EXPANDED_NODES || open.iter().any(|(_, n)| *n > MAX_EXPANDED_NODES) {
+            return Err(ComposeError::invalid(
+                file,
+                format!("YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Parses one compose file's text. An empty file is an empty mapping.
+pub fn parse(file: &str, text: &str) -> Result<Value> {
+    prescan(file, text)?;
+    let docs = YamlLoader::load_from_str(text).map_err(|e| syntax(file, &e))?;
     let mut docs = docs.into_iter();
     let first = docs.next();
     if docs.next().is_some() {
@@ -157,6 +232,30 @@ mod tests {
         assert_eq!(parse("f", "").unwrap(), json!({}));
         assert!(parse("f", "- a\n").is_err());
         assert!(parse("f", "a: 1\n---\nb: 2\n").is_err());
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        let e = parse("bomb.yaml", &text).unwrap_err().to_string();
+        assert!(e.contains("YAML aliases expand to more than"), "{e}");
+        // Modest reuse is fine.
+        assert!(parse("f", "a: &a [1, 2]\nb: [*a, *a]\n").is_ok());
+    }
+
+    #[test]
+    fn merge_changing_tags_are_refused() {
+        for text in ["ports: !reset []\n", "ports: !override\n  - 80\n", "a: !reset null\n"] {
+            match parse("f", text) {
+                Err(ComposeError::Unsupported { key, .. }) => assert!(key == "!reset" || key == "!override"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        assert!(parse("f", "a: !!str 80\n").is_ok());
     }
 
     #[test]
