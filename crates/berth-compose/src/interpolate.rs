@@ -28,10 +28,8 @@ pub fn interpolate_tree(
     warnings: &mut Vec<String>,
 ) -> Result<()> {
     match v {
-        Value::String(s) => {
-            if s.contains('$') {
-                *s = interpolate(s, path, env, warnings)?;
-            }
+        Value::String(s) if s.contains('$') => {
+            *s = interpolate(s, path, env, warnings)?;
         }
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {

@@ -1,3 +1,4 @@
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 //! berth-compose: the Compose file model.
 //!
 //! Loading ([`load`]) reads compose files the way Docker Compose v2 does —

@@ -11,7 +11,7 @@ use crate::env::{parse_dotenv, Environment};
 use crate::error::{ComposeError, Result};
 use crate::interpolate::{interpolate_tree, Lookup};
 use crate::merge::{merge, merge_service};
-use crate::model::{self, FileModel, Network, Project};
+use crate::model::{self, FileModel, Project};
 use crate::normalize::{clean, normalize_file, FileContext};
 
 /// What a compose command was given: the global flags and the environment.
@@ -424,7 +424,7 @@ fn resolve(model: FileModel, name: String, env: &Environment) -> Result<Project>
         }
     }
     if uses_default {
-        project.networks.entry("default".into()).or_insert_with(Network::default);
+        project.networks.entry("default".into()).or_default();
     }
     for (key, n) in project.networks.iter_mut() {
         if n.name.is_none() {

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The course's example projects: they load, print as `config` does, and
 //! plan with Compose v2's names, labels and order.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Loading whole projects from files on disk: discovery, several files,
 //! override files, include, extends, .env, interpolation, errors.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! berth's loader against the Compose specification's JSON schema: for a
 //! corpus of files, the loader accepts exactly what the schema accepts,
 //! except files the schema accepts that use keys berth refuses as not yet

@@ -136,7 +136,8 @@ pub(crate) fn check_file(v: &Value, file: &str) -> Result<()> {
             typed::<Service>(svc, file, &format!("services.{name}"), spec_keys::service_kind)?;
         }
     }
-    let kinds: [(&str, fn(&str) -> &'static str); 4] =
+    type KindOf = fn(&str) -> &'static str;
+    let kinds: [(&str, KindOf); 4] =
         [("networks", network_kind), ("volumes", volume_kind), ("secrets", secret_kind), ("configs", config_kind)];
     for (kind, kind_of) in kinds {
         let Some(res) = top.get(kind) else { continue };
