@@ -13,9 +13,6 @@ pub enum Format {
     Json,
 }
 
-/// The top-level keys in the order Compose prints them.
-const ORDER: [&str; 6] = ["name", "services", "networks", "volumes", "secrets", "configs"];
-
 /// The project as a value tree (what both formats print).
 pub fn to_value(project: &Project) -> Result<Value> {
     serde_json::to_value(project).map_err(|e| ComposeError::project(format!("encoding the project: {e}")))
@@ -23,25 +20,14 @@ pub fn to_value(project: &Project) -> Result<Value> {
 
 /// `config` output.
 pub fn render(project: &Project, format: Format) -> Result<String> {
-    let v = to_value(project)?;
-    let Value::Object(m) = v else { return Err(ComposeError::project("project did not encode as a mapping")) };
-    let ordered: Vec<(&String, &Value)> = ORDER.iter().filter_map(|k| m.get_key_value(*k)).collect();
+    let enc = |e: String| ComposeError::project(format!("encoding the project: {e}"));
     Ok(match format {
-        Format::Yaml => {
-            let mut out = String::new();
-            crate::yaml_out::write_map(&mut out, ordered.into_iter(), 0);
-            out
-        }
+        Format::Yaml => crate::yaml_out::ordered(project).map_err(enc)?.to_yaml(),
+        // serde_json writes struct fields in their order: `name` first.
         Format::Json => {
-            // serde_json sorts keys; write the top level by hand to keep `name` first.
-            let mut out = String::from("{\n");
-            let n = ordered.len();
-            for (i, (k, v)) in ordered.into_iter().enumerate() {
-                let body = serde_json::to_string_pretty(v).unwrap_or_default().replace('\n', "\n  ");
-                out.push_str(&format!("  {}: {}{}\n", Value::String(k.clone()), body, if i + 1 < n { "," } else { "" }));
-            }
-            out.push_str("}\n");
-            out
+            let mut s = serde_json::to_string_pretty(project).map_err(|e| enc(e.to_string()))?;
+            s.push('\n');
+            s
         }
     })
 }

@@ -93,6 +93,7 @@ pub fn normalize_file(root: &mut Value, ctx: &FileContext) -> Result<()> {
             for key in ["labels", "driver_opts"] {
                 if let Some(v) = r.get_mut(key) {
                     list_or_dict(v, &format!("{kind}.{name}.{key}"), '=', ctx)?;
+                    null_to_empty(v);
                 }
             }
             if name.is_empty() {
@@ -130,6 +131,9 @@ fn normalize_service(name: &str, s: &mut Map<String, Value>, ctx: &FileContext) 
             for key in ["args", "labels"] {
                 if let Some(v) = bm.get_mut(key) {
                     list_or_dict(v, &p(&format!("build.{key}")), '=', ctx)?;
+                    if key == "labels" {
+                        null_to_empty(v);
+                    }
                 }
             }
             if let Some(v) = bm.get_mut("cache_from") {
@@ -149,6 +153,7 @@ fn normalize_service(name: &str, s: &mut Map<String, Value>, ctx: &FileContext) 
     for key in ["labels", "sysctls"] {
         if let Some(v) = s.get_mut(key) {
             list_or_dict(v, &p(key), '=', ctx)?;
+            null_to_empty(v);
         }
     }
     if let Some(v) = s.get_mut("extra_hosts") {
@@ -255,6 +260,17 @@ fn normalize_service(name: &str, s: &mut Map<String, Value>, ctx: &FileContext) 
         }
     }
     Ok(())
+}
+
+/// Labels are strings: `labels: [a]` is `a=""`.
+fn null_to_empty(v: &mut Value) {
+    if let Value::Object(m) = v {
+        for val in m.values_mut() {
+            if val.is_null() {
+                *val = Value::String(String::new());
+            }
+        }
+    }
 }
 
 fn is_remote(context: &str) -> bool {

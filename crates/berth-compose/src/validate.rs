@@ -66,6 +66,11 @@ pub fn validate(p: &Project) -> Result<()> {
                 return Err(invalid(format!("service {name:?} depends on undefined service {target:?}")));
             }
         }
+        if s.container_name.is_some() && crate::plan::replicas(p, name, &Default::default()) > 1 {
+            return Err(invalid(format!(
+                "services.{name}: can't set container_name and scale > 1 as container name must be unique"
+            )));
+        }
         if let Some(r) = &s.restart {
             check_restart(name, r)?;
         }

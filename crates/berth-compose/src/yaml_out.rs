@@ -1,88 +1,114 @@
 //! Writing a value tree as YAML the way `docker compose config` prints it:
 //! two-space indentation, list items under their key, strings quoted only
 //! when they would read back as something else.
+//!
+//! [`ordered`] builds the tree from any `Serialize` value keeping the order
+//! fields are written in, so the output follows struct field order (as
+//! Compose's does), which `serde_json::to_value` would sort away.
 
-use serde_json::Value;
+use serde::Serialize;
+use yaml_rust2::{Yaml, YamlLoader};
 
-/// YAML text of `v` (a mapping at the top), ending with a newline.
-pub fn to_yaml(v: &Value) -> String {
-    let mut out = String::new();
-    match v {
-        Value::Object(m) if !m.is_empty() => write_map(&mut out, m.iter(), 0),
-        other => {
-            out.push_str(&inline(other));
-            out.push('\n');
-        }
+/// An ordered tree of `v`: its JSON text, read back by the YAML parser
+/// (JSON is YAML; the parser's mappings keep insertion order).
+pub fn ordered<T: Serialize>(v: &T) -> Result<OrderedValue, String> {
+    let text = serde_json::to_string(v).map_err(|e| e.to_string())?;
+    let mut docs = YamlLoader::load_from_str(&text).map_err(|e| e.to_string())?;
+    if docs.is_empty() {
+        return Err("nothing to write".into());
     }
-    out
+    Ok(OrderedValue(docs.swap_remove(0)))
 }
 
-/// Writes the entries of a mapping in the order given, at `indent`.
-pub fn write_map<'a>(out: &mut String, entries: impl Iterator<Item = (&'a String, &'a Value)>, indent: usize) {
-    for (k, v) in entries {
+/// A value tree with ordered mappings, ready to print.
+pub struct OrderedValue(Yaml);
+
+impl OrderedValue {
+    pub fn to_yaml(&self) -> String {
+        let mut out = String::new();
+        match &self.0 {
+            Yaml::Hash(h) if !h.is_empty() => write_omap(&mut out, h, 0),
+            other => {
+                out.push_str(&yinline(other));
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+fn ykey(k: &Yaml) -> String {
+    match k {
+        Yaml::String(s) => scalar_str(s),
+        other => yinline(other),
+    }
+}
+
+fn write_omap(out: &mut String, h: &yaml_rust2::yaml::Hash, indent: usize) {
+    for (k, v) in h {
         out.push_str(&" ".repeat(indent));
-        out.push_str(&scalar_str(k));
+        out.push_str(&ykey(k));
         out.push(':');
-        write_value_after_key(out, v, indent);
+        ywrite_after_key(out, v, indent);
     }
 }
 
-fn write_value_after_key(out: &mut String, v: &Value, indent: usize) {
+fn ywrite_after_key(out: &mut String, v: &Yaml, indent: usize) {
     match v {
-        Value::Object(m) if !m.is_empty() => {
+        Yaml::Hash(h) if !h.is_empty() => {
             out.push('\n');
-            write_map(out, m.iter(), indent + 2);
+            write_omap(out, h, indent + 2);
         }
-        Value::Array(a) if !a.is_empty() => {
+        Yaml::Array(a) if !a.is_empty() => {
             out.push('\n');
-            write_seq(out, a, indent + 2);
+            write_oseq(out, a, indent + 2);
         }
         other => {
             out.push(' ');
-            out.push_str(&inline(other));
+            out.push_str(&yinline(other));
             out.push('\n');
         }
     }
 }
 
-fn write_seq(out: &mut String, items: &[Value], indent: usize) {
+fn write_oseq(out: &mut String, items: &[Yaml], indent: usize) {
     for item in items {
         out.push_str(&" ".repeat(indent));
         out.push_str("- ");
         match item {
-            Value::Object(m) if !m.is_empty() => {
-                // First entry on the dash line, the rest aligned under it.
+            Yaml::Hash(h) if !h.is_empty() => {
                 let mut first = true;
-                for (k, v) in m {
+                for (k, v) in h {
                     if !first {
                         out.push_str(&" ".repeat(indent + 2));
                     }
                     first = false;
-                    out.push_str(&scalar_str(k));
+                    out.push_str(&ykey(k));
                     out.push(':');
-                    write_value_after_key(out, v, indent + 2);
+                    ywrite_after_key(out, v, indent + 2);
                 }
             }
-            Value::Array(a) if !a.is_empty() => {
+            Yaml::Array(a) if !a.is_empty() => {
                 out.push('\n');
-                write_seq(out, a, indent + 2);
+                write_oseq(out, a, indent + 2);
             }
             other => {
-                out.push_str(&inline(other));
+                out.push_str(&yinline(other));
                 out.push('\n');
             }
         }
     }
 }
 
-fn inline(v: &Value) -> String {
+fn yinline(v: &Yaml) -> String {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => scalar_str(s),
-        Value::Array(_) => "[]".into(),
-        Value::Object(_) => "{}".into(),
+        Yaml::Null | Yaml::BadValue | Yaml::Alias(_) => "null".into(),
+        Yaml::Boolean(b) => b.to_string(),
+        Yaml::Integer(i) => i.to_string(),
+        Yaml::Real(r) => r.clone(),
+        Yaml::String(s) => scalar_str(s),
+        Yaml::Array(_) => "[]".into(),
+        Yaml::Hash(_) => "{}".into(),
     }
 }
 
@@ -141,15 +167,27 @@ mod tests {
     fn shape() {
         let v = json!({"a": {"list": [{"k": 1, "m": "x"}, "s"], "e": {}, "nl": null, "q": "8080", "t": "yes"}});
         assert_eq!(
-            to_yaml(&v),
+            ordered(&v).unwrap().to_yaml(),
             "a:\n  e: {}\n  list:\n    - k: 1\n      m: x\n    - s\n  nl: null\n  q: \"8080\"\n  t: \"yes\"\n"
         );
     }
 
     #[test]
+    fn ordered_follows_struct_order() {
+        #[derive(Serialize)]
+        struct S {
+            zeta: u8,
+            alpha: Vec<&'static str>,
+            mid: std::collections::BTreeMap<&'static str, Option<&'static str>>,
+        }
+        let s = S { zeta: 1, alpha: vec!["8080", "x"], mid: [("k", None)].into() };
+        assert_eq!(ordered(&s).unwrap().to_yaml(), "zeta: 1\nalpha:\n  - \"8080\"\n  - x\nmid:\n  k: null\n");
+    }
+
+    #[test]
     fn round_trips_through_the_parser() {
         let v = json!({"s": ["", " a", "a: b", "#x", "-", "multi\nline", "quote\"d", "1.5", "null", "ok"], "n": [1, 2.5, true]});
-        let back = crate::yaml::parse("t", &to_yaml(&v)).unwrap();
+        let back = crate::yaml::parse("t", &ordered(&v).unwrap().to_yaml()).unwrap();
         assert_eq!(back, v);
     }
 }

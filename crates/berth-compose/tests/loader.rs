@@ -374,12 +374,12 @@ services:
       retries: 3
       start_period: 1m
     deploy:
-      replicas: 2
+      replicas: 1
       resources:
         limits: {cpus: "0.5", memory: 64m, pids: 100}
         reservations: {memory: 32m}
       restart_policy: {condition: on-failure, delay: 5s, max_attempts: 3, window: 1m}
-    scale: 2
+    scale: 1
     container_name: full-one
     hostname: h
     domainname: d.example
@@ -479,6 +479,7 @@ fn bad_values_are_refused() {
         ("    depends_on:\n      x:\n        condition: whenever\n", "unknown variant"),
         ("    scale: 2\n    deploy: {replicas: 3}\n", "can't set distinct values"),
         ("    network_mode: host\n    networks: [default]\n", "mutually exclusive"),
+        ("    container_name: one\n    scale: 2\n", "can't set container_name and scale > 1"),
     ] {
         let e = err(&[("compose.yaml", &format!("services:\n  web:\n    image: busybox\n{extra}"))]);
         assert!(e.contains(needle), "{extra}: {e}");

@@ -14,6 +14,10 @@ fn is_false(b: &bool) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
+    // Field order is `config`'s output order: profiles first, then
+    // alphabetical, as Compose prints a service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<Build>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -73,8 +77,6 @@ pub struct Service {
     pub ports: Vec<Port>,
     #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
     pub privileged: bool,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub profiles: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_policy: Option<String>,
     #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
