@@ -63,6 +63,11 @@ fn prescan(file: &str, text: &str) -> Result<()> {
             Event::Alias(id) => anchor_size.get(&id).copied().unwrap_or(1),
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 open.push((anchor, 1));
+                // Refused before the loader builds (and later drops) a tree
+                // deep enough to exhaust the stack.
+                if open.len() > MAX_DEPTH {
+                    return Err(ComposeError::invalid(file, "YAML nesting is too deep"));
+                }
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -245,6 +250,18 @@ mod tests {
         assert!(e.contains("YAML aliases expand to more than"), "{e}");
         // Modest reuse is fine.
         assert!(parse("f", "a: &a [1, 2]\nb: [*a, *a]\n").is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing() {
+        let text = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let e = parse("deep.yaml", &text).unwrap_err().to_string();
+        assert!(e.contains("recursion limit exceeded") || e.contains("too deep"), "{e}");
+        let block: String = (0..1000).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let e = parse("deep.yaml", &block).unwrap_err().to_string();
+        assert!(e.contains("too deep"), "{e}");
+        let text = format!("a: {}1{}\n", "[".repeat(200), "]".repeat(200));
+        assert!(parse("ok.yaml", &text).is_ok());
     }
 
     #[test]
