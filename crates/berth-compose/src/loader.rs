@@ -49,6 +49,11 @@ impl LoadOptions {
 /// Loads, merges, resolves and validates a project.
 pub fn load(opts: &LoadOptions) -> Result<Project> {
     let wd = &opts.working_dir;
+    if opts.files.iter().any(|f| f.as_os_str() == "-") {
+        return Err(ComposeError::project(
+            "reading a compose file from standard input (-f -) is not supported yet",
+        ));
+    }
     let files: Vec<PathBuf> = if !opts.files.is_empty() {
         opts.files.iter().map(|f| clean(&wd.join(f))).collect()
     } else if let Some(cf) = opts.environment.get("COMPOSE_FILE").filter(|s| !s.is_empty()) {
@@ -89,6 +94,8 @@ pub fn load(opts: &LoadOptions) -> Result<Project> {
     project.working_dir = project_dir;
     project.config_files = files;
     project.warnings = warnings;
+    project.variables = env.files.clone();
+    project.variables.extend(env.process.clone());
 
     let profiles: Vec<String> = if opts.profiles.is_empty() {
         env.get("COMPOSE_PROFILES")

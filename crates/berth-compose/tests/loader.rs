@@ -125,6 +125,9 @@ fn interpolation_env_beats_dotenv_and_env_file_replaces_it() {
     // Keys are not interpolated; `$$` is a literal dollar.
     assert_eq!(w.labels["$KEY"].as_deref(), Some("$literal"));
 
+    assert_eq!(p.variables["TAG"], "1.36");
+    assert_eq!(p.variables["PORT"], "7000");
+
     o.env_files = vec!["other.env".into()];
     let p = load(&o).unwrap();
     assert_eq!(p.services["web"].image.as_deref(), Some("busybox:other"));
@@ -484,4 +487,22 @@ fn bad_values_are_refused() {
         let e = err(&[("compose.yaml", &format!("services:\n  web:\n    image: busybox\n{extra}"))]);
         assert!(e.contains(needle), "{extra}: {e}");
     }
+}
+
+#[test]
+fn stdin_file_is_refused_clearly() {
+    let t = tempfile::tempdir().unwrap();
+    let mut o = opts(t.path());
+    o.files = vec!["-".into()];
+    let e = load(&o).unwrap_err().to_string();
+    assert_eq!(e, "reading a compose file from standard input (-f -) is not supported yet");
+}
+
+#[test]
+fn missing_file_given_with_f() {
+    let t = tempfile::tempdir().unwrap();
+    let mut o = opts(t.path());
+    o.files = vec!["nope.yml".into()];
+    let e = load(&o).unwrap_err().to_string();
+    assert!(e.starts_with(&format!("open {}", t.path().join("nope.yml").display())), "{e}");
 }

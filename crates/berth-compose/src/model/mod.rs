@@ -45,6 +45,11 @@ pub struct Project {
     /// Warnings for the user (unset variables, obsolete `version`).
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// The variables the project was interpolated with (`.env` or
+    /// `--env-file`, overridden by the process environment): where a
+    /// secret or config with `environment:` takes its value.
+    #[serde(skip)]
+    pub variables: BTreeMap<String, String>,
 }
 
 /// The shape of one merged compose file, before resolution.
