@@ -506,3 +506,35 @@ fn missing_file_given_with_f() {
     let e = load(&o).unwrap_err().to_string();
     assert!(e.starts_with(&format!("open {}", t.path().join("nope.yml").display())), "{e}");
 }
+
+#[test]
+fn project_directory_and_compose_file_variable() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        &[
+            ("files/base.yml", "services:\n  web:\n    image: busybox:${TAG}\n    volumes: ['./data:/data']\n"),
+            ("files/extra.yml", "services:\n  web:\n    labels: [extra=1]\n"),
+            ("proj/.env", "TAG=from-proj\n"),
+            ("files/.env", "TAG=from-files\n"),
+        ],
+    );
+    let mut o = opts(t.path());
+    o.files = vec!["files/base.yml".into()];
+    let p = load(&o).unwrap();
+    assert_eq!(p.name, "files");
+    assert_eq!(p.services["web"].image.as_deref(), Some("busybox:from-files"));
+
+    o.project_directory = Some("proj".into());
+    let p = load(&o).unwrap();
+    assert_eq!(p.name, "proj");
+    assert_eq!(p.working_dir, t.path().join("proj"));
+    assert_eq!(p.services["web"].image.as_deref(), Some("busybox:from-proj"));
+    assert_eq!(p.services["web"].volumes[0].source.as_deref(), Some(t.path().join("proj/data").to_str().unwrap()));
+
+    let mut o = opts(t.path());
+    o.environment.insert("COMPOSE_FILE".into(), "files/base.yml:files/extra.yml".into());
+    let p = load(&o).unwrap();
+    assert_eq!(p.config_files.len(), 2);
+    assert_eq!(p.services["web"].labels["extra"].as_deref(), Some("1"));
+}
