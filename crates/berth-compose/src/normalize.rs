@@ -193,6 +193,15 @@ fn normalize_service(name: &str, s: &mut Map<String, Value>, ctx: &FileContext) 
         }
     }
     if let Some(Value::Array(vols)) = s.get_mut("volumes") {
+        for (i, v) in vols.iter().enumerate() {
+            if let Some(t @ ("image" | "npipe" | "cluster")) = v.get("type").and_then(Value::as_str) {
+                return Err(ComposeError::Unsupported {
+                    file: ctx.file.to_string(),
+                    path: format!("{}[{i}].type", p("volumes")),
+                    key: format!("type: {t}"),
+                });
+            }
+        }
         for v in vols.iter_mut() {
             crate::volumes::normalize(v, ctx).map_err(|e| ctx.err(format!("{}: {e}", p("volumes"))))?;
         }

@@ -74,6 +74,11 @@ pub fn validate(p: &Project) -> Result<()> {
         if let Some(r) = &s.restart {
             check_restart(name, r)?;
         }
+        if let Some(c) = s.deploy.as_ref().and_then(|d| d.restart_policy.as_ref()).and_then(|r| r.condition.as_deref()) {
+            if !matches!(c, "none" | "on-failure" | "any") {
+                return Err(invalid(format!("service {name:?}: invalid deploy.restart_policy.condition {c:?}")));
+            }
+        }
         if let Some(pp) = &s.pull_policy {
             check_pull_policy(name, pp)?;
         }

@@ -168,7 +168,16 @@ pub struct Resources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<Resource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reservations: Option<Resource>,
+    pub reservations: Option<Reservation>,
+}
+
+/// Reservations outside a swarm: only memory has an engine setting
+/// (`MemoryReservation`); CPU and device reservations are refused.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reservation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Bytes>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
