@@ -60,7 +60,9 @@ pub fn load(opts: &LoadOptions) -> Result<Project> {
         let sep = opts.environment.get("COMPOSE_PATH_SEPARATOR").map(String::as_str).unwrap_or(":");
         cf.split(sep).filter(|s| !s.is_empty()).map(|f| clean(&wd.join(f))).collect()
     } else {
-        crate::discover::find_project_files(wd).ok_or(ComposeError::NoConfigFile)?
+        // With --project-directory, that is where the files are looked for.
+        let start = opts.project_directory.as_ref().map(|d| clean(&wd.join(d))).unwrap_or_else(|| wd.clone());
+        crate::discover::find_project_files(&start).ok_or(ComposeError::NoConfigFile)?
     };
     let first = files.first().ok_or(ComposeError::NoConfigFile)?;
     let project_dir = match &opts.project_directory {
@@ -379,10 +381,10 @@ fn resolve(model: FileModel, name: String, env: &Environment) -> Result<Project>
             let p = PathBuf::from(&ef.path);
             if !p.is_file() {
                 if ef.required {
-                    return Err(ComposeError::EnvFile {
-                        file: ef.path.clone(),
-                        message: format!("env file {} not found: no such file or directory", ef.path),
-                    });
+                    return Err(ComposeError::project(format!(
+                        "env file {} not found: stat {}: no such file or directory",
+                        ef.path, ef.path
+                    )));
                 }
                 continue;
             }

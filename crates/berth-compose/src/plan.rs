@@ -48,7 +48,8 @@ pub fn container_name(project: &Project, service: &str, number: u64) -> String {
 /// The name of a one-off (`run`) container: `PROJECT-SERVICE-run-ID`, the
 /// id being the first 12 hex digits of a random id the caller picks.
 pub fn oneoff_name(project: &Project, service: &str, id: &str) -> String {
-    format!("{}-{service}-run-{}", project.name, &id[..id.len().min(12)])
+    let short: String = id.chars().take(12).collect();
+    format!("{}-{service}-run-{short}", project.name)
 }
 
 /// The image a service runs: `image:`, or `PROJECT-SERVICE` for a service

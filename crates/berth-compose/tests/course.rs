@@ -206,3 +206,21 @@ fn diff_creates_keeps_recreates_scales_and_finds_orphans() {
         .iter()
         .any(|a| a.service == "worker" && a.number == 2 && a.kind == ActionKind::Remove { id: "id-worker-2".into() }));
 }
+
+/// `config` output of each course project against a golden file
+/// (`tests/golden/NAME.yaml`, with `@FIXTURE@` for the fixture directory).
+/// `UPDATE_GOLDEN=1` rewrites them.
+#[test]
+fn config_output_matches_golden_files() {
+    for name in ["node-redis", "voting", "five"] {
+        let p = load_fixture(name);
+        let got = config::render(&p, Format::Yaml).unwrap().replace(&fixture(name).display().to_string(), "@FIXTURE@");
+        let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{name}.yaml"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+            std::fs::write(&golden, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| panic!("{}: {e}", golden.display()));
+        assert_eq!(got, want, "{name}");
+    }
+}

@@ -317,7 +317,7 @@ fn env_file_required_and_optional() {
     assert_eq!(env["B"].as_deref(), Some("from-environment"));
     assert!(p.services["web"].env_file.is_empty());
     let e = err(&[("compose.yaml", "services:\n  web:\n    image: x\n    env_file: nope.env\n")]);
-    assert!(e.contains("nope.env not found"), "{e}");
+    assert!(e.starts_with("env file /") && e.contains("nope.env not found: stat "), "{e}");
 }
 
 #[test]
@@ -531,6 +531,12 @@ fn project_directory_and_compose_file_variable() {
     assert_eq!(p.working_dir, t.path().join("proj"));
     assert_eq!(p.services["web"].image.as_deref(), Some("busybox:from-proj"));
     assert_eq!(p.services["web"].volumes[0].source.as_deref(), Some(t.path().join("proj/data").to_str().unwrap()));
+
+    // Without -f, --project-directory is where discovery looks.
+    let mut o = opts(t.path());
+    o.project_directory = Some("files".into());
+    write(t.path(), &[("files/compose.yaml", "services:\n  only:\n    image: busybox\n")]);
+    assert!(load(&o).unwrap().services.contains_key("only"));
 
     let mut o = opts(t.path());
     o.environment.insert("COMPOSE_FILE".into(), "files/base.yml:files/extra.yml".into());
