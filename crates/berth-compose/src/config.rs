@@ -15,7 +15,8 @@ pub enum Format {
 
 /// The project as a value tree (what both formats print).
 pub fn to_value(project: &Project) -> Result<Value> {
-    serde_json::to_value(project).map_err(|e| ComposeError::project(format!("encoding the project: {e}")))
+    serde_json::to_value(project)
+        .map_err(|e| ComposeError::project(format!("encoding the project: {e}")))
 }
 
 /// `config` output.

@@ -19,7 +19,10 @@ pub struct Environment {
 
 impl Lookup for Environment {
     fn get(&self, name: &str) -> Option<String> {
-        self.process.get(name).or_else(|| self.files.get(name)).cloned()
+        self.process
+            .get(name)
+            .or_else(|| self.files.get(name))
+            .cloned()
     }
 }
 
@@ -39,7 +42,8 @@ impl Environment {
         })?;
         let lookup = self.clone();
         let vars = parse_dotenv(&path.display().to_string(), &text, &lookup)?;
-        self.files.extend(vars.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        self.files
+            .extend(vars.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         Ok(())
     }
 }
@@ -48,7 +52,11 @@ impl Environment {
 /// `None` when it has none (an env_file then leaves the variable unset).
 /// Unquoted and double-quoted values are interpolated (earlier lines of the
 /// file first, then `lookup`); single-quoted values are literal.
-pub fn parse_dotenv(file: &str, text: &str, lookup: &dyn Lookup) -> Result<Vec<(String, Option<String>)>> {
+pub fn parse_dotenv(
+    file: &str,
+    text: &str,
+    lookup: &dyn Lookup,
+) -> Result<Vec<(String, Option<String>)>> {
     let mut out: Vec<(String, Option<String>)> = Vec::new();
     let mut lines = text.lines().enumerate();
     while let Some((n, raw)) = lines.next() {
@@ -56,7 +64,10 @@ pub fn parse_dotenv(file: &str, text: &str, lookup: &dyn Lookup) -> Result<Vec<(
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").map(str::trim_start).unwrap_or(line);
+        let line = line
+            .strip_prefix("export ")
+            .map(str::trim_start)
+            .unwrap_or(line);
         let err = |m: &str| ComposeError::EnvFile {
             file: file.to_string(),
             message: format!("line {}: {m}", n + 1),
@@ -66,19 +77,26 @@ pub fn parse_dotenv(file: &str, text: &str, lookup: &dyn Lookup) -> Result<Vec<(
             None => (line.trim_end(), None),
         };
         if key.is_empty() || key.chars().any(|c| c.is_whitespace()) {
-            return Err(err(&format!("unexpected character in variable name {key:?}")));
+            return Err(err(&format!(
+                "unexpected character in variable name {key:?}"
+            )));
         }
         let Some(rest) = rest else {
             out.push((key.to_string(), lookup.get(key)));
             continue;
         };
         let rest = rest.trim_start();
-        let known = Known { file: &out, outer: lookup };
+        let known = Known {
+            file: &out,
+            outer: lookup,
+        };
         let value = if let Some(body) = rest.strip_prefix('\'') {
-            let (v, _) = quoted(body, '\'', &mut lines).ok_or_else(|| err("unterminated quoted value"))?;
+            let (v, _) =
+                quoted(body, '\'', &mut lines).ok_or_else(|| err("unterminated quoted value"))?;
             v
         } else if let Some(body) = rest.strip_prefix('"') {
-            let (v, _) = quoted(body, '"', &mut lines).ok_or_else(|| err("unterminated quoted value"))?;
+            let (v, _) =
+                quoted(body, '"', &mut lines).ok_or_else(|| err("unterminated quoted value"))?;
             let v = unescape(&v);
             interpolate(&v, key, &known, &mut Vec::new())?
         } else {
@@ -194,13 +212,18 @@ mod tests {
 
     #[test]
     fn multiline_quoted() {
-        assert_eq!(parse("K=\"a\nb\"\nL=1\n"), vec![kv("K", "a\nb"), kv("L", "1")]);
+        assert_eq!(
+            parse("K=\"a\nb\"\nL=1\n"),
+            vec![kv("K", "a\nb"), kv("L", "1")]
+        );
     }
 
     #[test]
     fn errors_name_file_and_line() {
         let env = BTreeMap::new();
-        let e = parse_dotenv(".env", "A=1\nB C=2\n", &env).unwrap_err().to_string();
+        let e = parse_dotenv(".env", "A=1\nB C=2\n", &env)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with(".env: line 2:"), "{e}");
         assert!(parse_dotenv(".env", "A='open\n", &env).is_err());
     }

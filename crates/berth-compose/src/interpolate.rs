@@ -38,7 +38,11 @@ pub fn interpolate_tree(
         }
         Value::Object(map) => {
             for (k, item) in map.iter_mut() {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 interpolate_tree(item, &p, env, warnings)?;
             }
         }
@@ -56,7 +60,12 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Interpolates one string.
-pub fn interpolate(s: &str, path: &str, env: &dyn Lookup, warnings: &mut Vec<String>) -> Result<String> {
+pub fn interpolate(
+    s: &str,
+    path: &str,
+    env: &dyn Lookup,
+    warnings: &mut Vec<String>,
+) -> Result<String> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
@@ -136,7 +145,13 @@ fn warn_unset(name: &str, warnings: &mut Vec<String>) {
     }
 }
 
-fn braced(inner: &str, path: &str, whole: &str, env: &dyn Lookup, warnings: &mut Vec<String>) -> Result<String> {
+fn braced(
+    inner: &str,
+    path: &str,
+    whole: &str,
+    env: &dyn Lookup,
+    warnings: &mut Vec<String>,
+) -> Result<String> {
     let invalid = || ComposeError::InvalidInterpolation {
         path: path.to_string(),
         value: whole.to_string(),
@@ -184,10 +199,15 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn env() -> BTreeMap<String, String> {
-        [("FOO", "foo"), ("EMPTY", ""), ("BAR", "bar"), ("PORT", "8080")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        [
+            ("FOO", "foo"),
+            ("EMPTY", ""),
+            ("BAR", "bar"),
+            ("PORT", "8080"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
     }
 
     fn i(s: &str) -> String {
@@ -199,7 +219,11 @@ mod tests {
         assert_eq!(i("$FOO"), "foo");
         assert_eq!(i("${FOO}"), "foo");
         assert_eq!(i("a${FOO}b$BAR.c"), "afoobbar.c");
-        assert_eq!(i("$FOO_x"), "", "the name runs on through underscores and letters");
+        assert_eq!(
+            i("$FOO_x"),
+            "",
+            "the name runs on through underscores and letters"
+        );
         assert_eq!(i("${PORT}:80"), "8080:80");
     }
 
@@ -233,12 +257,18 @@ mod tests {
     #[test]
     fn required() {
         let e = interpolate("${UNSET:?set it please}", "p", &env(), &mut Vec::new()).unwrap_err();
-        assert_eq!(e.to_string(), "required variable UNSET is missing a value: set it please");
+        assert_eq!(
+            e.to_string(),
+            "required variable UNSET is missing a value: set it please"
+        );
         let e = interpolate("${EMPTY:?}", "p", &env(), &mut Vec::new()).unwrap_err();
         assert_eq!(e.to_string(), "required variable EMPTY is missing a value");
         assert_eq!(i("${EMPTY?x}"), "");
         let e = interpolate("${UNSET?$FOO}", "p", &env(), &mut Vec::new()).unwrap_err();
-        assert_eq!(e.to_string(), "required variable UNSET is missing a value: foo");
+        assert_eq!(
+            e.to_string(),
+            "required variable UNSET is missing a value: foo"
+        );
         assert!(interpolate("${UNSET?e}", "p", &env(), &mut Vec::new()).is_err());
     }
 
@@ -253,7 +283,15 @@ mod tests {
 
     #[test]
     fn invalid_formats() {
-        for bad in ["${", "${FOO", "${}", "${FOO BAR}", "${1A}", "${FOO/a/b}", "${FOO:x}"] {
+        for bad in [
+            "${",
+            "${FOO",
+            "${}",
+            "${FOO BAR}",
+            "${1A}",
+            "${FOO/a/b}",
+            "${FOO:x}",
+        ] {
             let e = interpolate(bad, "services.web.image", &env(), &mut Vec::new()).unwrap_err();
             assert_eq!(
                 e.to_string(),
@@ -267,7 +305,10 @@ mod tests {
         let mut w = Vec::new();
         let out = interpolate("$NOPE-${NOPE}", "p", &env(), &mut w).unwrap();
         assert_eq!(out, "-");
-        assert_eq!(w, vec!["The \"NOPE\" variable is not set. Defaulting to a blank string.".to_string()]);
+        assert_eq!(
+            w,
+            vec!["The \"NOPE\" variable is not set. Defaulting to a blank string.".to_string()]
+        );
     }
 
     #[test]

@@ -43,11 +43,18 @@ fn merge_at(base: Value, over: Value, path: &mut Vec<String>) -> Value {
 fn merge_seq(base: Vec<Value>, over: Vec<Value>, path: &[String]) -> Value {
     let p: Vec<&str> = path.iter().map(String::as_str).collect();
     match p.as_slice() {
-        ["services", _, "command" | "entrypoint"] | ["services", _, "healthcheck", "test"] => Value::Array(over),
+        ["services", _, "command" | "entrypoint"] | ["services", _, "healthcheck", "test"] => {
+            Value::Array(over)
+        }
         ["services", _, "ports"] => unique(base, over, port_key),
-        ["services", _, "volumes"] => unique(base, over, |v| v.get("target").cloned().unwrap_or(Value::Null)),
+        ["services", _, "volumes"] => unique(base, over, |v| {
+            v.get("target").cloned().unwrap_or(Value::Null)
+        }),
         ["services", _, "secrets" | "configs"] => unique(base, over, |v| {
-            v.get("target").or_else(|| v.get("source")).cloned().unwrap_or(Value::Null)
+            v.get("target")
+                .or_else(|| v.get("source"))
+                .cloned()
+                .unwrap_or(Value::Null)
         }),
         _ => {
             let mut out = base;
@@ -62,7 +69,12 @@ fn merge_seq(base: Vec<Value>, over: Vec<Value>, path: &[String]) -> Value {
 }
 
 fn port_key(v: &Value) -> Value {
-    serde_json::json!([v.get("host_ip"), v.get("target"), v.get("published"), v.get("protocol")])
+    serde_json::json!([
+        v.get("host_ip"),
+        v.get("target"),
+        v.get("published"),
+        v.get("protocol")
+    ])
 }
 
 fn unique(base: Vec<Value>, over: Vec<Value>, key: impl Fn(&Value) -> Value) -> Value {
@@ -85,7 +97,8 @@ mod tests {
     #[test]
     fn mappings_merge_and_scalars_override() {
         let a = json!({"services": {"foo": {"key1": "v1", "key2": "v2", "environment": {"A": "1", "B": "1"}}}});
-        let b = json!({"services": {"foo": {"key2": "V", "key3": "v3", "environment": {"B": "2"}}}});
+        let b =
+            json!({"services": {"foo": {"key2": "V", "key3": "v3", "environment": {"B": "2"}}}});
         assert_eq!(
             merge(a, b),
             json!({"services": {"foo": {"key1": "v1", "key2": "V", "key3": "v3", "environment": {"A": "1", "B": "2"}}}})
@@ -107,7 +120,10 @@ mod tests {
         let b = json!({"services": {"foo": {"command": ["echo", "bar"], "healthcheck": {"test": ["CMD", "b"]}}}});
         let m = merge(a, b);
         assert_eq!(m["services"]["foo"]["command"], json!(["echo", "bar"]));
-        assert_eq!(m["services"]["foo"]["healthcheck"], json!({"test": ["CMD", "b"], "retries": 3}));
+        assert_eq!(
+            m["services"]["foo"]["healthcheck"],
+            json!({"test": ["CMD", "b"], "retries": 3})
+        );
     }
 
     #[test]
@@ -122,15 +138,22 @@ mod tests {
             "secrets": [{"source": "a", "mode": 288}, {"source": "b"}]}}});
         let m = merge(a, b);
         let f = &m["services"]["foo"];
-        assert_eq!(f["volumes"], json!([{"type": "volume", "source": "bar", "target": "/work"}, {"type": "volume", "target": "/x"}]));
+        assert_eq!(
+            f["volumes"],
+            json!([{"type": "volume", "source": "bar", "target": "/work"}, {"type": "volume", "target": "/x"}])
+        );
         assert_eq!(f["ports"].as_array().unwrap().len(), 2);
         assert_eq!(f["ports"][0]["mode"], json!("host"));
-        assert_eq!(f["secrets"], json!([{"source": "a", "mode": 288}, {"source": "b"}]));
+        assert_eq!(
+            f["secrets"],
+            json!([{"source": "a", "mode": 288}, {"source": "b"}])
+        );
     }
 
     #[test]
     fn extends_merge_keeps_base_first() {
-        let base = json!({"image": "busybox", "environment": {"TZ": "utc", "PORT": "80"}, "dns": ["a"]});
+        let base =
+            json!({"image": "busybox", "environment": {"TZ": "utc", "PORT": "80"}, "dns": ["a"]});
         let over = json!({"environment": {"PORT": "8080"}, "dns": ["b"]});
         assert_eq!(
             merge_service(base, over),

@@ -72,12 +72,16 @@ pub fn normalize_file(root: &mut Value, ctx: &FileContext) -> Result<()> {
         }
     }
     for kind in ["networks", "volumes", "secrets", "configs"] {
-        let Some(Value::Object(map)) = top.get_mut(kind) else { continue };
+        let Some(Value::Object(map)) = top.get_mut(kind) else {
+            continue;
+        };
         for (name, res) in map.iter_mut() {
             if res.is_null() {
                 *res = json!({});
             }
-            let Some(r) = res.as_object_mut() else { continue };
+            let Some(r) = res.as_object_mut() else {
+                continue;
+            };
             strip_extensions(r);
             // Legacy `external: {name: x}`.
             if let Some(Value::Object(ext)) = r.get("external").cloned() {
@@ -181,7 +185,10 @@ fn normalize_service(name: &str, s: &mut Map<String, Value>, ctx: &FileContext) 
     if let Some(Value::Array(ports)) = s.get_mut("ports") {
         let mut out = Vec::new();
         for port in ports.drain(..) {
-            out.extend(crate::ports::normalize(port).map_err(|e| ctx.err(format!("{}: {e}", p("ports"))))?);
+            out.extend(
+                crate::ports::normalize(port)
+                    .map_err(|e| ctx.err(format!("{}: {e}", p("ports"))))?,
+            );
         }
         *ports = out;
     }
@@ -194,7 +201,8 @@ fn normalize_service(name: &str, s: &mut Map<String, Value>, ctx: &FileContext) 
     }
     if let Some(Value::Array(vols)) = s.get_mut("volumes") {
         for (i, v) in vols.iter().enumerate() {
-            if let Some(t @ ("image" | "npipe" | "cluster")) = v.get("type").and_then(Value::as_str) {
+            if let Some(t @ ("image" | "npipe" | "cluster")) = v.get("type").and_then(Value::as_str)
+            {
                 return Err(ComposeError::Unsupported {
                     file: ctx.file.to_string(),
                     path: format!("{}[{i}].type", p("volumes")),
@@ -203,7 +211,8 @@ fn normalize_service(name: &str, s: &mut Map<String, Value>, ctx: &FileContext) 
             }
         }
         for v in vols.iter_mut() {
-            crate::volumes::normalize(v, ctx).map_err(|e| ctx.err(format!("{}: {e}", p("volumes"))))?;
+            crate::volumes::normalize(v, ctx)
+                .map_err(|e| ctx.err(format!("{}: {e}", p("volumes"))))?;
         }
     }
     if let Some(n) = s.get_mut("networks") {
@@ -225,7 +234,10 @@ fn normalize_service(name: &str, s: &mut Map<String, Value>, ctx: &FileContext) 
                 let Value::String(dep) = item else {
                     return Err(ctx.err(format!("{} must be a list of strings", p("depends_on"))));
                 };
-                m.insert(dep.clone(), json!({"condition": "service_started", "required": true}));
+                m.insert(
+                    dep.clone(),
+                    json!({"condition": "service_started", "required": true}),
+                );
             }
             *d = Value::Object(m);
         } else if let Value::Object(m) = d {
@@ -321,7 +333,9 @@ fn list_or_dict(v: &mut Value, path: &str, sep: char, ctx: &FileContext) -> Resu
         Value::Object(m) => {
             for (k, val) in m.iter() {
                 let Some(sv) = scalar_string(val) else {
-                    return Err(ctx.err(format!("{path}.{k} must be a string, number, boolean or null")));
+                    return Err(ctx.err(format!(
+                        "{path}.{k} must be a string, number, boolean or null"
+                    )));
                 };
                 out.insert(k.clone(), sv);
             }
@@ -343,8 +357,15 @@ fn extra_hosts(v: &mut Value, path: &str, ctx: &FileContext) -> Result<()> {
             let (h, ip) = s
                 .split_once('=')
                 .or_else(|| s.split_once(':'))
-                .ok_or_else(|| ctx.err(format!("{path}: invalid extra host {s:?}: expected HOST=IP or HOST:IP")))?;
-            out.insert(h.to_string(), Value::String(ip.trim_matches(|c| c == '[' || c == ']').to_string()));
+                .ok_or_else(|| {
+                    ctx.err(format!(
+                        "{path}: invalid extra host {s:?}: expected HOST=IP or HOST:IP"
+                    ))
+                })?;
+            out.insert(
+                h.to_string(),
+                Value::String(ip.trim_matches(|c| c == '[' || c == ']').to_string()),
+            );
         }
         *v = Value::Object(out);
         return Ok(());
@@ -358,7 +379,11 @@ mod tests {
 
     fn norm(yaml: &str) -> Value {
         let mut v = crate::yaml::parse("f", yaml).unwrap();
-        let ctx = FileContext { file: "f", dir: Path::new("/proj"), home: Some(Path::new("/home/u")) };
+        let ctx = FileContext {
+            file: "f",
+            dir: Path::new("/proj"),
+            home: Some(Path::new("/home/u")),
+        };
         normalize_file(&mut v, &ctx).unwrap();
         v
     }
@@ -369,15 +394,24 @@ mod tests {
             "services:\n  web:\n    build: ./app\n    command: sh -c 'echo hi'\n    environment: [A=1, B]\n    labels: {n: 1}\n    networks: [front]\n    depends_on: [db]\n    secrets: [s]\n    healthcheck: {test: curl x}\n    env_file: .env.web\n    dns: 1.1.1.1\n    extra_hosts: ['h:10.0.0.1']\n    x-mine: 1\n",
         );
         let w = &v["services"]["web"];
-        assert_eq!(w["build"], json!({"context": "/proj/app", "dockerfile": "Dockerfile"}));
+        assert_eq!(
+            w["build"],
+            json!({"context": "/proj/app", "dockerfile": "Dockerfile"})
+        );
         assert_eq!(w["command"], json!(["sh", "-c", "echo hi"]));
         assert_eq!(w["environment"], json!({"A": "1", "B": null}));
         assert_eq!(w["labels"], json!({"n": "1"}));
         assert_eq!(w["networks"], json!({"front": null}));
-        assert_eq!(w["depends_on"], json!({"db": {"condition": "service_started", "required": true}}));
+        assert_eq!(
+            w["depends_on"],
+            json!({"db": {"condition": "service_started", "required": true}})
+        );
         assert_eq!(w["secrets"], json!([{"source": "s"}]));
         assert_eq!(w["healthcheck"]["test"], json!(["CMD-SHELL", "curl x"]));
-        assert_eq!(w["env_file"], json!([{"path": "/proj/.env.web", "required": true}]));
+        assert_eq!(
+            w["env_file"],
+            json!([{"path": "/proj/.env.web", "required": true}])
+        );
         assert_eq!(w["dns"], json!(["1.1.1.1"]));
         assert_eq!(w["extra_hosts"], json!({"h": "10.0.0.1"}));
         assert!(w.get("x-mine").is_none());
@@ -385,7 +419,11 @@ mod tests {
 
     #[test]
     fn paths_resolve_against_the_file_dir_and_home() {
-        let ctx = FileContext { file: "f", dir: Path::new("/a/b"), home: Some(Path::new("/h")) };
+        let ctx = FileContext {
+            file: "f",
+            dir: Path::new("/a/b"),
+            home: Some(Path::new("/h")),
+        };
         assert_eq!(ctx.abs("../c/./d"), "/a/c/d");
         assert_eq!(ctx.abs("~/x"), "/h/x");
         assert_eq!(ctx.abs("/abs"), "/abs");
@@ -395,7 +433,10 @@ mod tests {
     fn top_level_resources() {
         let v = norm("networks:\n  n:\n  e:\n    external:\n      name: real\nsecrets:\n  s:\n    file: ./s.txt\n");
         assert_eq!(v["networks"]["n"], json!({}));
-        assert_eq!(v["networks"]["e"], json!({"external": true, "name": "real"}));
+        assert_eq!(
+            v["networks"]["e"],
+            json!({"external": true, "name": "real"})
+        );
         assert_eq!(v["secrets"]["s"]["file"], json!("/proj/s.txt"));
     }
 }

@@ -39,7 +39,11 @@ pub fn project_filter(project: &Project) -> String {
 
 /// The container name of replica `number` (1-based) of a service.
 pub fn container_name(project: &Project, service: &str, number: u64) -> String {
-    match project.services.get(service).and_then(|s| s.container_name.as_ref()) {
+    match project
+        .services
+        .get(service)
+        .and_then(|s| s.container_name.as_ref())
+    {
         Some(n) => n.clone(),
         None => format!("{}-{service}-{number}", project.name),
     }
@@ -56,7 +60,11 @@ pub fn oneoff_name(project: &Project, service: &str, id: &str) -> String {
 /// that is only built.
 pub fn image_name(project: &Project, service: &str) -> Option<String> {
     let s = project.services.get(service)?;
-    Some(s.image.clone().unwrap_or_else(|| format!("{}-{service}", project.name)))
+    Some(
+        s.image
+            .clone()
+            .unwrap_or_else(|| format!("{}-{service}", project.name)),
+    )
 }
 
 /// The config hash: SHA-256 of the service's canonical JSON, leaving out
@@ -72,7 +80,8 @@ pub fn config_hash(s: &Service) -> Result<String> {
     }
     s.depends_on.clear();
     s.profiles.clear();
-    let bytes = serde_json::to_vec(&s).map_err(|e| ComposeError::project(format!("hashing service: {e}")))?;
+    let bytes = serde_json::to_vec(&s)
+        .map_err(|e| ComposeError::project(format!("hashing service: {e}")))?;
     Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
@@ -86,23 +95,42 @@ pub fn container_labels(
     oneoff: bool,
     image_id: Option<&str>,
 ) -> Result<BTreeMap<String, String>> {
-    let s = project.services.get(service).ok_or_else(|| ComposeError::NoSuchService(service.to_string()))?;
-    let mut l: BTreeMap<String, String> =
-        s.labels.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect();
+    let s = project
+        .services
+        .get(service)
+        .ok_or_else(|| ComposeError::NoSuchService(service.to_string()))?;
+    let mut l: BTreeMap<String, String> = s
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
+        .collect();
     l.insert(label::PROJECT.into(), project.name.clone());
     l.insert(label::SERVICE.into(), service.into());
     l.insert(label::CONTAINER_NUMBER.into(), number.to_string());
-    l.insert(label::ONEOFF.into(), if oneoff { "True" } else { "False" }.into());
+    l.insert(
+        label::ONEOFF.into(),
+        if oneoff { "True" } else { "False" }.into(),
+    );
     l.insert(label::CONFIG_HASH.into(), config_hash(s)?);
-    let files: Vec<String> = project.config_files.iter().map(|f| f.display().to_string()).collect();
+    let files: Vec<String> = project
+        .config_files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
     l.insert(label::CONFIG_FILES.into(), files.join(","));
-    l.insert(label::WORKING_DIR.into(), project.working_dir.display().to_string());
+    l.insert(
+        label::WORKING_DIR.into(),
+        project.working_dir.display().to_string(),
+    );
     l.insert(label::VERSION.into(), COMPOSE_VERSION.into());
     let deps: Vec<String> = s
         .depends_on
         .iter()
         .map(|(d, c)| {
-            let cond = serde_json::to_value(c.condition).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+            let cond = serde_json::to_value(c.condition)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
             format!("{d}:{cond}:{}", c.restart)
         })
         .collect();
@@ -118,7 +146,12 @@ pub fn network_labels(project: &Project, key: &str) -> BTreeMap<String, String> 
     let mut l: BTreeMap<String, String> = project
         .networks
         .get(key)
-        .map(|n| n.labels.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect())
+        .map(|n| {
+            n.labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
+                .collect()
+        })
         .unwrap_or_default();
     l.insert(label::PROJECT.into(), project.name.clone());
     l.insert(label::NETWORK.into(), key.into());
@@ -131,7 +164,12 @@ pub fn volume_labels(project: &Project, key: &str) -> BTreeMap<String, String> {
     let mut l: BTreeMap<String, String> = project
         .volumes
         .get(key)
-        .map(|v| v.labels.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect())
+        .map(|v| {
+            v.labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
+                .collect()
+        })
         .unwrap_or_default();
     l.insert(label::PROJECT.into(), project.name.clone());
     l.insert(label::VOLUME.into(), key.into());
@@ -146,12 +184,20 @@ pub fn dependencies(project: &Project) -> BTreeMap<String, Vec<String>> {
         .services
         .iter()
         .map(|(name, s)| {
-            let mut d: BTreeSet<String> =
-                s.depends_on.keys().filter(|k| project.services.contains_key(*k)).cloned().collect();
+            let mut d: BTreeSet<String> = s
+                .depends_on
+                .keys()
+                .filter(|k| project.services.contains_key(*k))
+                .cloned()
+                .collect();
             for l in &s.links {
                 d.insert(l.split(':').next().unwrap_or(l).to_string());
             }
-            if let Some(other) = s.network_mode.as_deref().and_then(|m| m.strip_prefix("service:")) {
+            if let Some(other) = s
+                .network_mode
+                .as_deref()
+                .and_then(|m| m.strip_prefix("service:"))
+            {
                 d.insert(other.to_string());
             }
             d.retain(|x| project.services.contains_key(x));
@@ -191,7 +237,11 @@ pub fn stop_order(project: &Project) -> Result<Vec<String>> {
 
 /// A restricted start: `services` and, unless `no_deps`, everything they
 /// depend on, in start order.
-pub fn with_dependencies(project: &Project, services: &[String], no_deps: bool) -> Result<Vec<String>> {
+pub fn with_dependencies(
+    project: &Project,
+    services: &[String],
+    no_deps: bool,
+) -> Result<Vec<String>> {
     for s in services {
         if !project.services.contains_key(s) {
             return Err(ComposeError::NoSuchService(s.clone()));
@@ -212,7 +262,10 @@ pub fn with_dependencies(project: &Project, services: &[String], no_deps: bool) 
             }
         }
     }
-    Ok(start_order(project)?.into_iter().filter(|s| want.contains(s)).collect())
+    Ok(start_order(project)?
+        .into_iter()
+        .filter(|s| want.contains(s))
+        .collect())
 }
 
 /// `--scale SERVICE=N` overrides.
@@ -224,8 +277,12 @@ pub fn replicas(project: &Project, service: &str, scale: &Scale) -> u64 {
     if let Some(n) = scale.0.get(service) {
         return *n;
     }
-    let Some(s) = project.services.get(service) else { return 0 };
-    s.scale.or_else(|| s.deploy.as_ref().and_then(|d| d.replicas)).unwrap_or(1)
+    let Some(s) = project.services.get(service) else {
+        return 0;
+    };
+    s.scale
+        .or_else(|| s.deploy.as_ref().and_then(|d| d.replicas))
+        .unwrap_or(1)
 }
 
 /// A container that exists, as listed by the engine.
@@ -247,10 +304,16 @@ pub struct DiffOptions {
 pub enum ActionKind {
     Create,
     /// The config hash changed (or --force-recreate): replace this container.
-    Recreate { id: String },
-    Keep { id: String },
+    Recreate {
+        id: String,
+    },
+    Keep {
+        id: String,
+    },
     /// Beyond the wanted number of replicas.
-    Remove { id: String },
+    Remove {
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,7 +337,12 @@ pub fn diff(project: &Project, existing: &[ExistingContainer], scale: &Scale) ->
     diff_with(project, existing, scale, DiffOptions::default())
 }
 
-pub fn diff_with(project: &Project, existing: &[ExistingContainer], scale: &Scale, opts: DiffOptions) -> Result<Diff> {
+pub fn diff_with(
+    project: &Project,
+    existing: &[ExistingContainer],
+    scale: &Scale,
+    opts: DiffOptions,
+) -> Result<Diff> {
     let ours: Vec<&ExistingContainer> = existing
         .iter()
         .filter(|c| c.labels.get(label::PROJECT) == Some(&project.name))
@@ -282,7 +350,11 @@ pub fn diff_with(project: &Project, existing: &[ExistingContainer], scale: &Scal
         .collect();
     let mut out = Diff::default();
     for c in &ours {
-        let svc = c.labels.get(label::SERVICE).map(String::as_str).unwrap_or_default();
+        let svc = c
+            .labels
+            .get(label::SERVICE)
+            .map(String::as_str)
+            .unwrap_or_default();
         if !project.services.contains_key(svc) && !project.disabled.contains_key(svc) {
             out.orphans.push((*c).clone());
         }
@@ -295,7 +367,11 @@ pub fn diff_with(project: &Project, existing: &[ExistingContainer], scale: &Scal
             .iter()
             .filter(|c| c.labels.get(label::SERVICE) == Some(&service))
             .map(|c| {
-                let n = c.labels.get(label::CONTAINER_NUMBER).and_then(|n| n.parse().ok()).unwrap_or(0);
+                let n = c
+                    .labels
+                    .get(label::CONTAINER_NUMBER)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
                 (n, *c)
             })
             .collect();
@@ -313,7 +389,12 @@ pub fn diff_with(project: &Project, existing: &[ExistingContainer], scale: &Scal
                     }
                 }
             };
-            out.actions.push(Action { service: service.clone(), number, name, kind });
+            out.actions.push(Action {
+                service: service.clone(),
+                number,
+                name,
+                kind,
+            });
         }
         for (n, c) in have.iter().filter(|(n, _)| *n > want || *n == 0) {
             out.actions.push(Action {

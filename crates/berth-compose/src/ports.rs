@@ -9,7 +9,10 @@ use serde_json::{json, Map, Value};
 pub fn normalize(item: Value) -> Result<Vec<Value>, String> {
     match item {
         Value::Number(n) => {
-            let t = n.as_u64().filter(|p| (1..=65535).contains(p)).ok_or_else(|| format!("invalid port {n}"))?;
+            let t = n
+                .as_u64()
+                .filter(|p| (1..=65535).contains(p))
+                .ok_or_else(|| format!("invalid port {n}"))?;
             Ok(vec![long(None, t, None, "tcp")])
         }
         Value::String(s) => short(&s),
@@ -79,13 +82,17 @@ fn short(s: &str) -> Result<Vec<Value>, String> {
     };
     // Host IP: bracketed IPv6, or the first of three colon-separated parts.
     let (ip, rest) = if let Some(r) = spec.strip_prefix('[') {
-        let (ip, after) = r.split_once("]:").ok_or_else(|| format!("invalid IPv6 host in {s:?}"))?;
+        let (ip, after) = r
+            .split_once("]:")
+            .ok_or_else(|| format!("invalid IPv6 host in {s:?}"))?;
         (Some(ip), after)
     } else if spec.matches(':').count() == 2 {
         let (ip, after) = spec.split_once(':').ok_or("unreachable")?;
         (Some(ip), after)
     } else if spec.matches(':').count() > 2 {
-        return Err(format!("invalid port {s:?}: put an IPv6 host address in brackets"));
+        return Err(format!(
+            "invalid port {s:?}: put an IPv6 host address in brackets"
+        ));
     } else {
         (None, spec)
     };
@@ -104,7 +111,9 @@ fn short(s: &str) -> Result<Vec<Value>, String> {
         return Ok(vec![long(ip, c0, Some(host.to_string()), proto)]);
     }
     if h1 - h0 + 1 != count {
-        return Err(format!("invalid port {s:?}: host and container port ranges differ in size"));
+        return Err(format!(
+            "invalid port {s:?}: host and container port ranges differ in size"
+        ));
     }
     Ok((0..count)
         .map(|i| long(ip, c0 + i, Some((h0 + i).to_string()), proto))
@@ -123,8 +132,14 @@ mod tests {
 
     #[test]
     fn short_syntax() {
-        assert_eq!(one(json!(80)), json!({"mode":"ingress","target":80,"protocol":"tcp"}));
-        assert_eq!(one(json!("8080:80")), json!({"mode":"ingress","target":80,"published":"8080","protocol":"tcp"}));
+        assert_eq!(
+            one(json!(80)),
+            json!({"mode":"ingress","target":80,"protocol":"tcp"})
+        );
+        assert_eq!(
+            one(json!("8080:80")),
+            json!({"mode":"ingress","target":80,"published":"8080","protocol":"tcp"})
+        );
         assert_eq!(
             one(json!("127.0.0.1:8080:80/udp")),
             json!({"mode":"ingress","host_ip":"127.0.0.1","target":80,"published":"8080","protocol":"udp"})

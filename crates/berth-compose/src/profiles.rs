@@ -11,13 +11,18 @@ use crate::model::Project;
 pub fn apply(project: &mut Project, enabled: &[String], named: &[String]) -> Result<()> {
     let mut active: BTreeSet<String> = enabled.iter().cloned().collect();
     for n in named {
-        let s = project.services.get(n).ok_or_else(|| ComposeError::NoSuchService(n.clone()))?;
+        let s = project
+            .services
+            .get(n)
+            .ok_or_else(|| ComposeError::NoSuchService(n.clone()))?;
         active.extend(s.profiles.iter().cloned());
     }
     let all = active.contains("*");
     let (on, off) = std::mem::take(&mut project.services)
         .into_iter()
-        .partition(|(_, s)| all || s.profiles.is_empty() || s.profiles.iter().any(|p| active.contains(p)));
+        .partition(|(_, s)| {
+            all || s.profiles.is_empty() || s.profiles.iter().any(|p| active.contains(p))
+        });
     project.services = on;
     project.disabled = off;
     project.active_profiles = active.into_iter().collect();
@@ -42,10 +47,18 @@ mod tests {
 
     fn project() -> Project {
         let mut p = Project::default();
-        for (name, profiles) in [("foo", vec![]), ("bar", vec!["test"]), ("baz", vec!["test"]), ("zot", vec!["debug"])] {
+        for (name, profiles) in [
+            ("foo", vec![]),
+            ("bar", vec!["test"]),
+            ("baz", vec!["test"]),
+            ("zot", vec!["debug"]),
+        ] {
             p.services.insert(
                 name.into(),
-                Service { profiles: profiles.into_iter().map(String::from).collect(), ..Default::default() },
+                Service {
+                    profiles: profiles.into_iter().map(String::from).collect(),
+                    ..Default::default()
+                },
             );
         }
         p
@@ -64,7 +77,10 @@ mod tests {
         assert_eq!(active(&[], &[]), ["foo"]);
         assert_eq!(active(&["test"], &[]), ["bar", "baz", "foo"]);
         assert_eq!(active(&["debug"], &[]), ["foo", "zot"]);
-        assert_eq!(active(&["debug", "test"], &[]), ["bar", "baz", "foo", "zot"]);
+        assert_eq!(
+            active(&["debug", "test"], &[]),
+            ["bar", "baz", "foo", "zot"]
+        );
         assert_eq!(active(&[], &["bar"]), ["bar", "baz", "foo"]);
         assert_eq!(active(&["*"], &[]), ["bar", "baz", "foo", "zot"]);
         assert_eq!(all_profiles(&project()), ["debug", "test"]);

@@ -69,9 +69,18 @@ mod tests {
 
     #[test]
     fn words_and_quotes() {
-        assert_eq!(split_command("echo hi  there").unwrap(), ["echo", "hi", "there"]);
-        assert_eq!(split_command("sh -c 'echo $A; x'").unwrap(), ["sh", "-c", "echo $A; x"]);
-        assert_eq!(split_command(r#"a "b \"c\" d" e\ f ''"#).unwrap(), ["a", "b \"c\" d", "e f", ""]);
+        assert_eq!(
+            split_command("echo hi  there").unwrap(),
+            ["echo", "hi", "there"]
+        );
+        assert_eq!(
+            split_command("sh -c 'echo $A; x'").unwrap(),
+            ["sh", "-c", "echo $A; x"]
+        );
+        assert_eq!(
+            split_command(r#"a "b \"c\" d" e\ f ''"#).unwrap(),
+            ["a", "b \"c\" d", "e f", ""]
+        );
         assert_eq!(split_command("").unwrap(), Vec::<String>::new());
         assert!(split_command("'open").is_err());
         assert!(split_command("\"open").is_err());

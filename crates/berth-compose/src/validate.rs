@@ -14,56 +14,83 @@ fn invalid(m: String) -> ComposeError {
 pub fn validate(p: &Project) -> Result<()> {
     for (name, s) in &p.services {
         if s.image.is_none() && s.build.is_none() {
-            return Err(invalid(format!("service {name:?} has neither an image nor a build context specified")));
+            return Err(invalid(format!(
+                "service {name:?} has neither an image nor a build context specified"
+            )));
         }
         for net in s.networks.keys() {
             if !p.networks.contains_key(net) {
-                return Err(invalid(format!("service {name:?} refers to undefined network {net}")));
+                return Err(invalid(format!(
+                    "service {name:?} refers to undefined network {net}"
+                )));
             }
         }
         if let Some(mode) = &s.network_mode {
             if !s.networks.is_empty() {
-                return Err(invalid(format!("service {name} declares mutually exclusive `network_mode` and `networks`")));
+                return Err(invalid(format!(
+                    "service {name} declares mutually exclusive `network_mode` and `networks`"
+                )));
             }
             if let Some(other) = mode.strip_prefix("service:") {
                 if !p.services.contains_key(other) {
-                    return Err(invalid(format!("service {name:?} depends on undefined service {other:?}")));
+                    return Err(invalid(format!(
+                        "service {name:?} depends on undefined service {other:?}"
+                    )));
                 }
-            } else if !matches!(mode.as_str(), "bridge" | "host" | "none") && !mode.starts_with("container:") {
-                return Err(invalid(format!("service {name:?} has an unknown network_mode {mode:?}")));
+            } else if !matches!(mode.as_str(), "bridge" | "host" | "none")
+                && !mode.starts_with("container:")
+            {
+                return Err(invalid(format!(
+                    "service {name:?} has an unknown network_mode {mode:?}"
+                )));
             }
         }
         for v in &s.volumes {
             if v.kind == VolumeKind::Volume {
                 if let Some(src) = &v.source {
                     if !p.volumes.contains_key(src) {
-                        return Err(invalid(format!("service {name:?} refers to undefined volume {src}")));
+                        return Err(invalid(format!(
+                            "service {name:?} refers to undefined volume {src}"
+                        )));
                     }
                 }
             }
             if v.kind == VolumeKind::Bind && v.source.is_none() {
-                return Err(invalid(format!("service {name:?}: a bind mount of {} needs a source", v.target)));
+                return Err(invalid(format!(
+                    "service {name:?}: a bind mount of {} needs a source",
+                    v.target
+                )));
             }
         }
         for sec in &s.secrets {
             if !p.secrets.contains_key(&sec.source) {
-                return Err(invalid(format!("service {name:?} refers to undefined secret {}", sec.source)));
+                return Err(invalid(format!(
+                    "service {name:?} refers to undefined secret {}",
+                    sec.source
+                )));
             }
         }
         for c in &s.configs {
             if !p.configs.contains_key(&c.source) {
-                return Err(invalid(format!("service {name:?} refers to undefined config {}", c.source)));
+                return Err(invalid(format!(
+                    "service {name:?} refers to undefined config {}",
+                    c.source
+                )));
             }
         }
         for (dep, d) in &s.depends_on {
             if d.required && !p.services.contains_key(dep) {
-                return Err(invalid(format!("service {name:?} depends on undefined service {dep:?}")));
+                return Err(invalid(format!(
+                    "service {name:?} depends on undefined service {dep:?}"
+                )));
             }
         }
         for link in &s.links {
             let target = link.split(':').next().unwrap_or(link);
             if !p.services.contains_key(target) {
-                return Err(invalid(format!("service {name:?} depends on undefined service {target:?}")));
+                return Err(invalid(format!(
+                    "service {name:?} depends on undefined service {target:?}"
+                )));
             }
         }
         if s.container_name.is_some() && crate::plan::replicas(p, name, &Default::default()) > 1 {
@@ -74,9 +101,16 @@ pub fn validate(p: &Project) -> Result<()> {
         if let Some(r) = &s.restart {
             check_restart(name, r)?;
         }
-        if let Some(c) = s.deploy.as_ref().and_then(|d| d.restart_policy.as_ref()).and_then(|r| r.condition.as_deref()) {
+        if let Some(c) = s
+            .deploy
+            .as_ref()
+            .and_then(|d| d.restart_policy.as_ref())
+            .and_then(|r| r.condition.as_deref())
+        {
             if !matches!(c, "none" | "on-failure" | "any") {
-                return Err(invalid(format!("service {name:?}: invalid deploy.restart_policy.condition {c:?}")));
+                return Err(invalid(format!(
+                    "service {name:?}: invalid deploy.restart_policy.condition {c:?}"
+                )));
             }
         }
         if let Some(pp) = &s.pull_policy {
@@ -85,7 +119,12 @@ pub fn validate(p: &Project) -> Result<()> {
     }
     for (kind, map) in [("secret", &p.secrets), ("config", &p.configs)] {
         for (name, o) in map {
-            let sources = [o.file.is_some(), o.environment.is_some(), o.external, o.content.is_some()];
+            let sources = [
+                o.file.is_some(),
+                o.environment.is_some(),
+                o.external,
+                o.content.is_some(),
+            ];
             if sources.iter().filter(|b| **b).count() != 1 {
                 return Err(invalid(format!(
                     "{kind} {name:?} must have exactly one of file, environment{} or external",
@@ -93,7 +132,9 @@ pub fn validate(p: &Project) -> Result<()> {
                 )));
             }
             if kind == "secret" && o.content.is_some() {
-                return Err(invalid(format!("secret {name:?}: content is only for configs")));
+                return Err(invalid(format!(
+                    "secret {name:?}: content is only for configs"
+                )));
             }
         }
     }
@@ -109,16 +150,33 @@ fn check_restart(service: &str, r: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(format!("service {service:?}: invalid restart policy {r:?}")))
+        Err(invalid(format!(
+            "service {service:?}: invalid restart policy {r:?}"
+        )))
     }
 }
 
 fn check_pull_policy(service: &str, p: &str) -> Result<()> {
-    let every = p.strip_prefix("every_").is_some_and(|d| crate::model::scalar::Duration::parse(d).is_ok());
-    if matches!(p, "always" | "never" | "missing" | "if_not_present" | "build" | "daily" | "weekly" | "refresh") || every {
+    let every = p
+        .strip_prefix("every_")
+        .is_some_and(|d| crate::model::scalar::Duration::parse(d).is_ok());
+    if matches!(
+        p,
+        "always"
+            | "never"
+            | "missing"
+            | "if_not_present"
+            | "build"
+            | "daily"
+            | "weekly"
+            | "refresh"
+    ) || every
+    {
         Ok(())
     } else {
-        Err(invalid(format!("service {service:?}: invalid pull_policy {p:?}")))
+        Err(invalid(format!(
+            "service {service:?}: invalid pull_policy {p:?}"
+        )))
     }
 }
 
@@ -146,7 +204,10 @@ fn visit<'a>(
     if let Some(i) = path.iter().position(|x| *x == n) {
         let mut cycle: Vec<&str> = path[i..].to_vec();
         cycle.push(n);
-        return Err(ComposeError::project(format!("dependency cycle detected: {}", cycle.join(" -> "))));
+        return Err(ComposeError::project(format!(
+            "dependency cycle detected: {}",
+            cycle.join(" -> ")
+        )));
     }
     path.push(n);
     for d in deps.get(n).map(Vec::as_slice).unwrap_or_default() {
@@ -163,7 +224,13 @@ mod tests {
 
     #[test]
     fn restart_values() {
-        for ok in ["no", "always", "on-failure", "on-failure:3", "unless-stopped"] {
+        for ok in [
+            "no",
+            "always",
+            "on-failure",
+            "on-failure:3",
+            "unless-stopped",
+        ] {
             assert!(check_restart("s", ok).is_ok(), "{ok}");
         }
         for bad in ["yes", "on-failure:x", "never", "always:1"] {

@@ -16,7 +16,11 @@ pub fn normalize(v: &mut Value, ctx: &FileContext) -> Result<(), String> {
         }
         Value::Object(m) => {
             m.retain(|k, _| !k.starts_with("x-"));
-            let ty = m.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
+            let ty = m
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             if ty == "bind" {
                 if let Some(Value::String(src)) = m.get("source") {
                     let a = ctx.abs(src);
@@ -43,13 +47,19 @@ fn short(s: &str, ctx: &FileContext) -> Result<Value, String> {
         _ => return Err(format!("invalid spec: {s}: too many colons")),
     };
     if target.is_empty() || !target.starts_with('/') {
-        return Err(format!("invalid spec: {s}: the container path must be absolute"));
+        return Err(format!(
+            "invalid spec: {s}: the container path must be absolute"
+        ));
     }
     let mut m = Map::new();
     let mut read_only = false;
     let mut bind_opts = Map::new();
     let mut vol_opts = Map::new();
-    for opt in mode.unwrap_or_default().split(',').filter(|o| !o.is_empty()) {
+    for opt in mode
+        .unwrap_or_default()
+        .split(',')
+        .filter(|o| !o.is_empty())
+    {
         match opt {
             "ro" => read_only = true,
             "rw" => {}
@@ -101,7 +111,11 @@ mod tests {
     use std::path::Path;
 
     fn n(v: Value) -> Result<Value, String> {
-        let ctx = FileContext { file: "f", dir: Path::new("/p"), home: None };
+        let ctx = FileContext {
+            file: "f",
+            dir: Path::new("/p"),
+            home: None,
+        };
         let mut v = v;
         normalize(&mut v, &ctx)?;
         Ok(v)
@@ -109,7 +123,10 @@ mod tests {
 
     #[test]
     fn short_forms() {
-        assert_eq!(n(json!("/data")).unwrap(), json!({"type":"volume","target":"/data","volume":{}}));
+        assert_eq!(
+            n(json!("/data")).unwrap(),
+            json!({"type":"volume","target":"/data","volume":{}})
+        );
         assert_eq!(
             n(json!("db:/var/lib/db:ro")).unwrap(),
             json!({"type":"volume","source":"db","target":"/var/lib/db","read_only":true,"volume":{}})
@@ -118,8 +135,14 @@ mod tests {
             n(json!("./src:/app")).unwrap(),
             json!({"type":"bind","source":"/p/src","target":"/app","bind":{"create_host_path":true}})
         );
-        assert_eq!(n(json!("/host:/c:rw,Z")).unwrap()["bind"]["selinux"], json!("Z"));
-        assert_eq!(n(json!("v:/c:nocopy")).unwrap()["volume"], json!({"nocopy": true}));
+        assert_eq!(
+            n(json!("/host:/c:rw,Z")).unwrap()["bind"]["selinux"],
+            json!("Z")
+        );
+        assert_eq!(
+            n(json!("v:/c:nocopy")).unwrap()["volume"],
+            json!({"nocopy": true})
+        );
     }
 
     #[test]

@@ -42,10 +42,14 @@ fn prescan(file: &str, text: &str) -> Result<()> {
     loop {
         let (ev, mark) = parser.next_token().map_err(|e| syntax(file, &e))?;
         let tag = match &ev {
-            Event::Scalar(_, _, _, t) | Event::SequenceStart(_, t) | Event::MappingStart(_, t) => t.clone(),
+            Event::Scalar(_, _, _, t) | Event::SequenceStart(_, t) | Event::MappingStart(_, t) => {
+                t.clone()
+            }
             _ => None,
         };
-        if let Some(t) = tag.filter(|t| t.handle == "!" && matches!(t.suffix.as_str(), "reset" | "override")) {
+        if let Some(t) =
+            tag.filter(|t| t.handle == "!" && matches!(t.suffix.as_str(), "reset" | "override"))
+        {
             return Err(ComposeError::Unsupported {
                 file: file.to_string(),
                 path: format!("line {}, column {}", mark.line(), mark.col() + 1),
@@ -71,7 +75,9 @@ fn prescan(file: &str, text: &str) -> Result<()> {
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let Some((anchor, size)) = open.pop() else { continue };
+                let Some((anchor, size)) = open.pop() else {
+                    continue;
+                };
                 if anchor > 0 {
                     anchor_size.insert(anchor, size);
                 }
@@ -114,7 +120,10 @@ pub fn parse(file: &str, text: &str) -> Result<Value> {
         Some(doc) => {
             let v = convert(file, doc, 0)?;
             if !v.is_object() {
-                return Err(ComposeError::invalid(file, "top-level object must be a mapping"));
+                return Err(ComposeError::invalid(
+                    file,
+                    "top-level object must be a mapping",
+                ));
             }
             Ok(v)
         }
@@ -174,10 +183,16 @@ fn merge_sources(file: &str, v: Value) -> Result<Vec<Map<String, Value>>> {
             .into_iter()
             .map(|i| match i {
                 Value::Object(m) => Ok(m),
-                _ => Err(ComposeError::invalid(file, "merge key << takes a mapping or a list of mappings")),
+                _ => Err(ComposeError::invalid(
+                    file,
+                    "merge key << takes a mapping or a list of mappings",
+                )),
             })
             .collect(),
-        _ => Err(ComposeError::invalid(file, "merge key << takes a mapping or a list of mappings")),
+        _ => Err(ComposeError::invalid(
+            file,
+            "merge key << takes a mapping or a list of mappings",
+        )),
     }
 }
 
@@ -198,16 +213,29 @@ mod tests {
 
     #[test]
     fn scalars_follow_yaml_1_2_core_schema() {
-        let v = parse("f", "a: yes\nb: 80:80\nc: 1.5\nd: true\ne: ~\nf: '8'\ng: 8\n").unwrap();
-        assert_eq!(v, json!({"a":"yes","b":"80:80","c":1.5,"d":true,"e":null,"f":"8","g":8}));
+        let v = parse(
+            "f",
+            "a: yes\nb: 80:80\nc: 1.5\nd: true\ne: ~\nf: '8'\ng: 8\n",
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            json!({"a":"yes","b":"80:80","c":1.5,"d":true,"e":null,"f":"8","g":8})
+        );
     }
 
     #[test]
     fn anchors_and_merge_keys() {
         let text = "x-common: &common\n  image: busybox\n  restart: always\nservices:\n  a:\n    <<: *common\n    restart: \"no\"\n  b: *common\n";
         let v = parse("f", text).unwrap();
-        assert_eq!(v["services"]["a"], json!({"image":"busybox","restart":"no"}));
-        assert_eq!(v["services"]["b"], json!({"image":"busybox","restart":"always"}));
+        assert_eq!(
+            v["services"]["a"],
+            json!({"image":"busybox","restart":"no"})
+        );
+        assert_eq!(
+            v["services"]["b"],
+            json!({"image":"busybox","restart":"always"})
+        );
     }
 
     #[test]
@@ -221,7 +249,9 @@ mod tests {
     fn syntax_error_has_file_line_and_column() {
         let err = parse("compose.yaml", "services:\n  web:\n    image: [busybox\n").unwrap_err();
         match err {
-            ComposeError::Yaml { file, line, column, .. } => {
+            ComposeError::Yaml {
+                file, line, column, ..
+            } => {
                 assert_eq!(file, "compose.yaml");
                 assert!(line >= 3, "line {line}");
                 assert!(column >= 1);
@@ -256,8 +286,13 @@ mod tests {
     fn deep_nesting_is_refused_without_overflowing() {
         let text = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
         let e = parse("deep.yaml", &text).unwrap_err().to_string();
-        assert!(e.contains("recursion limit exceeded") || e.contains("too deep"), "{e}");
-        let block: String = (0..1000).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        assert!(
+            e.contains("recursion limit exceeded") || e.contains("too deep"),
+            "{e}"
+        );
+        let block: String = (0..1000)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         let e = parse("deep.yaml", &block).unwrap_err().to_string();
         assert!(e.contains("too deep"), "{e}");
         let text = format!("a: {}1{}\n", "[".repeat(200), "]".repeat(200));
@@ -266,9 +301,15 @@ mod tests {
 
     #[test]
     fn merge_changing_tags_are_refused() {
-        for text in ["ports: !reset []\n", "ports: !override\n  - 80\n", "a: !reset null\n"] {
+        for text in [
+            "ports: !reset []\n",
+            "ports: !override\n  - 80\n",
+            "a: !reset null\n",
+        ] {
             match parse("f", text) {
-                Err(ComposeError::Unsupported { key, .. }) => assert!(key == "!reset" || key == "!override"),
+                Err(ComposeError::Unsupported { key, .. }) => {
+                    assert!(key == "!reset" || key == "!override")
+                }
                 other => panic!("{text}: {other:?}"),
             }
         }

@@ -127,7 +127,22 @@ fn needs_quotes(s: &str) -> bool {
         return true;
     }
     let lower = s.to_ascii_lowercase();
-    if matches!(lower.as_str(), "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | ".inf" | "-.inf" | ".nan") {
+    if matches!(
+        lower.as_str(),
+        "null"
+            | "~"
+            | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "y"
+            | "n"
+            | ".inf"
+            | "-.inf"
+            | ".nan"
+    ) {
         return true;
     }
     if s.parse::<f64>().is_ok() || s.starts_with("0x") || s.starts_with("0o") {
@@ -180,8 +195,15 @@ mod tests {
             alpha: Vec<&'static str>,
             mid: std::collections::BTreeMap<&'static str, Option<&'static str>>,
         }
-        let s = S { zeta: 1, alpha: vec!["8080", "x"], mid: [("k", None)].into() };
-        assert_eq!(ordered(&s).unwrap().to_yaml(), "zeta: 1\nalpha:\n  - \"8080\"\n  - x\nmid:\n  k: null\n");
+        let s = S {
+            zeta: 1,
+            alpha: vec!["8080", "x"],
+            mid: [("k", None)].into(),
+        };
+        assert_eq!(
+            ordered(&s).unwrap().to_yaml(),
+            "zeta: 1\nalpha:\n  - \"8080\"\n  - x\nmid:\n  k: null\n"
+        );
     }
 
     #[test]

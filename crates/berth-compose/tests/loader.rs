@@ -25,7 +25,9 @@ fn opts(dir: &Path) -> LoadOptions {
 }
 
 /// A project directory named `app` holding `files`, loaded by discovery.
-fn load_files(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, Result<Project, ComposeError>) {
+fn load_files(
+    files: &[(&str, &str)],
+) -> (tempfile::TempDir, PathBuf, Result<Project, ComposeError>) {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("app");
     std::fs::create_dir_all(&dir).unwrap();
@@ -42,12 +44,21 @@ fn err(files: &[(&str, &str)]) -> String {
 #[test]
 fn discovery_override_and_project_name_from_directory() {
     let (_t, dir, r) = load_files(&[
-        ("compose.yaml", "services:\n  web:\n    image: busybox\n    environment: [A=1]\n"),
-        ("compose.override.yaml", "services:\n  web:\n    environment: [B=2]\n"),
+        (
+            "compose.yaml",
+            "services:\n  web:\n    image: busybox\n    environment: [A=1]\n",
+        ),
+        (
+            "compose.override.yaml",
+            "services:\n  web:\n    environment: [B=2]\n",
+        ),
     ]);
     let p = r.unwrap();
     assert_eq!(p.name, "app");
-    assert_eq!(p.config_files, vec![dir.join("compose.yaml"), dir.join("compose.override.yaml")]);
+    assert_eq!(
+        p.config_files,
+        vec![dir.join("compose.yaml"), dir.join("compose.override.yaml")]
+    );
     assert_eq!(p.working_dir, dir);
     let env = &p.services["web"].environment;
     assert_eq!(env["A"].as_deref(), Some("1"));
@@ -80,7 +91,10 @@ fn several_files_merge_in_order() {
     assert_eq!(p.name, "merged");
     let w = &p.services["web"];
     assert_eq!(w.image.as_deref(), Some("b"));
-    assert_eq!(w.command.as_deref(), Some(&["echo".to_string(), "b".to_string()][..]));
+    assert_eq!(
+        w.command.as_deref(),
+        Some(&["echo".to_string(), "b".to_string()][..])
+    );
     assert_eq!(w.ports.len(), 2);
     assert_eq!(w.volumes.len(), 1);
     assert_eq!(w.volumes[0].source.as_deref(), Some("other"));
@@ -88,9 +102,18 @@ fn several_files_merge_in_order() {
 
 #[test]
 fn version_is_accepted_with_a_warning() {
-    let (_t, _d, r) = load_files(&[("docker-compose.yml", "version: '3.8'\nservices:\n  a:\n    image: busybox\n")]);
+    let (_t, _d, r) = load_files(&[(
+        "docker-compose.yml",
+        "version: '3.8'\nservices:\n  a:\n    image: busybox\n",
+    )]);
     let p = r.unwrap();
-    assert!(p.warnings.iter().any(|w| w.contains("the attribute `version` is obsolete")), "{:?}", p.warnings);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("the attribute `version` is obsolete")),
+        "{:?}",
+        p.warnings
+    );
 }
 
 #[test]
@@ -131,29 +154,56 @@ fn interpolation_env_beats_dotenv_and_env_file_replaces_it() {
     o.env_files = vec!["other.env".into()];
     let p = load(&o).unwrap();
     assert_eq!(p.services["web"].image.as_deref(), Some("busybox:other"));
-    assert_eq!(p.services["web"].ports[0].published.as_deref(), Some("7000"));
+    assert_eq!(
+        p.services["web"].ports[0].published.as_deref(),
+        Some("7000")
+    );
 }
 
 #[test]
 fn interpolation_errors() {
-    let e = err(&[("compose.yaml", "services:\n  web:\n    image: ${IMG:?image is required}\n")]);
-    assert_eq!(e, "required variable IMG is missing a value: image is required");
+    let e = err(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: ${IMG:?image is required}\n",
+    )]);
+    assert_eq!(
+        e,
+        "required variable IMG is missing a value: image is required"
+    );
     let e = err(&[("compose.yaml", "services:\n  web:\n    image: ${IMG\n")]);
-    assert!(e.starts_with("invalid interpolation format for services.web.image"), "{e}");
+    assert!(
+        e.starts_with("invalid interpolation format for services.web.image"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unknown_key_names_key_service_and_file() {
-    let (_t, dir, r) = load_files(&[("compose.yaml", "services:\n  web:\n    image: busybox\n    imagee: typo\n")]);
+    let (_t, dir, r) = load_files(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: busybox\n    imagee: typo\n",
+    )]);
     let e = r.unwrap_err().to_string();
     assert_eq!(
         e,
-        format!("validating {}: services.web additional properties 'imagee' not allowed", dir.join("compose.yaml").display())
+        format!(
+            "validating {}: services.web additional properties 'imagee' not allowed",
+            dir.join("compose.yaml").display()
+        )
     );
-    let e = err(&[("compose.yaml", "services:\n  web:\n    image: busybox\n    build:\n      context: .\n      contxt: x\n")]);
-    assert!(e.ends_with("services.web.build additional properties 'contxt' not allowed"), "{e}");
+    let e = err(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: busybox\n    build:\n      context: .\n      contxt: x\n",
+    )]);
+    assert!(
+        e.ends_with("services.web.build additional properties 'contxt' not allowed"),
+        "{e}"
+    );
     let e = err(&[("compose.yaml", "services: {}\nnetwork:\n  a: {}\n")]);
-    assert!(e.ends_with("additional properties 'network' not allowed"), "{e}");
+    assert!(
+        e.ends_with("additional properties 'network' not allowed"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -173,9 +223,14 @@ fn spec_keys_berth_cannot_honour_are_refused() {
 
 #[test]
 fn yaml_syntax_error_has_line_and_column() {
-    let (_t, dir, r) = load_files(&[("compose.yaml", "services:\n  web:\n    image: busybox\n   bad: indent\n")]);
+    let (_t, dir, r) = load_files(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: busybox\n   bad: indent\n",
+    )]);
     match r.unwrap_err() {
-        ComposeError::Yaml { file, line, column, .. } => {
+        ComposeError::Yaml {
+            file, line, column, ..
+        } => {
             assert_eq!(file, dir.join("compose.yaml").display().to_string());
             assert_eq!(line, 4);
             assert!(column > 0);
@@ -188,11 +243,26 @@ fn yaml_syntax_error_has_line_and_column() {
 fn undefined_references() {
     let base = "services:\n  web:\n    image: busybox\n";
     for (extra, want) in [
-        ("    networks: [front]\n", "service \"web\" refers to undefined network front: invalid compose project"),
-        ("    volumes: ['data:/data']\n", "service \"web\" refers to undefined volume data: invalid compose project"),
-        ("    secrets: [token]\n", "service \"web\" refers to undefined secret token: invalid compose project"),
-        ("    configs: [conf]\n", "service \"web\" refers to undefined config conf: invalid compose project"),
-        ("    depends_on: [db]\n", "service \"web\" depends on undefined service \"db\": invalid compose project"),
+        (
+            "    networks: [front]\n",
+            "service \"web\" refers to undefined network front: invalid compose project",
+        ),
+        (
+            "    volumes: ['data:/data']\n",
+            "service \"web\" refers to undefined volume data: invalid compose project",
+        ),
+        (
+            "    secrets: [token]\n",
+            "service \"web\" refers to undefined secret token: invalid compose project",
+        ),
+        (
+            "    configs: [conf]\n",
+            "service \"web\" refers to undefined config conf: invalid compose project",
+        ),
+        (
+            "    depends_on: [db]\n",
+            "service \"web\" depends on undefined service \"db\": invalid compose project",
+        ),
     ] {
         let e = err(&[("compose.yaml", &format!("{base}{extra}"))]);
         assert_eq!(e, want);
@@ -223,12 +293,16 @@ fn profiles_select_services() {
     assert_eq!(load(&o).unwrap().services.len(), 2);
     o.profiles = vec!["debug".into()];
     let e = load(&o).unwrap_err().to_string();
-    assert_eq!(e, "service \"zot\" depends on undefined service \"bar\": invalid compose project");
+    assert_eq!(
+        e,
+        "service \"zot\" depends on undefined service \"bar\": invalid compose project"
+    );
     o.profiles = vec![];
     o.services = vec!["bar".into()];
     assert!(load(&o).unwrap().services.contains_key("bar"));
     o.services = vec![];
-    o.environment.insert("COMPOSE_PROFILES".into(), "debug,test".into());
+    o.environment
+        .insert("COMPOSE_PROFILES".into(), "debug,test".into());
     assert_eq!(load(&o).unwrap().services.len(), 3);
 }
 
@@ -240,9 +314,16 @@ fn project_name_sources() {
     write(&dir, &[("compose.yaml", "services:\n  a:\n    image: x\n")]);
     let mut o = opts(&dir);
     assert_eq!(load(&o).unwrap().name, "my_projectdir");
-    write(&dir, &[("compose.yaml", "name: from-file\nservices:\n  a:\n    image: x\n")]);
+    write(
+        &dir,
+        &[(
+            "compose.yaml",
+            "name: from-file\nservices:\n  a:\n    image: x\n",
+        )],
+    );
     assert_eq!(load(&o).unwrap().name, "from-file");
-    o.environment.insert("COMPOSE_PROJECT_NAME".into(), "from-env".into());
+    o.environment
+        .insert("COMPOSE_PROJECT_NAME".into(), "from-env".into());
     assert_eq!(load(&o).unwrap().name, "from-env");
     o.project_name = Some("flag".into());
     assert_eq!(load(&o).unwrap().name, "flag");
@@ -268,12 +349,18 @@ fn extends_same_file_and_other_file() {
     assert_eq!(web.image.as_deref(), Some("nginx"));
     assert_eq!(web.command.as_deref(), Some(&["httpd".to_string()][..]));
     // Paths in the extended file resolve against that file's directory.
-    assert_eq!(web.volumes[0].source.as_deref(), Some(dir.join("lib/html").to_str().unwrap()));
+    assert_eq!(
+        web.volumes[0].source.as_deref(),
+        Some(dir.join("lib/html").to_str().unwrap())
+    );
 }
 
 #[test]
 fn extends_errors() {
-    let e = err(&[("compose.yaml", "services:\n  a:\n    extends: b\n  b:\n    extends: a\n")]);
+    let e = err(&[(
+        "compose.yaml",
+        "services:\n  a:\n    extends: b\n  b:\n    extends: a\n",
+    )]);
     assert!(e.starts_with("circular reference with extends"), "{e}");
     let e = err(&[("compose.yaml", "services:\n  a:\n    extends: nope\n")]);
     assert!(e.contains("service \"nope\" not found"), "{e}");
@@ -289,15 +376,24 @@ fn include_loads_other_projects_with_their_own_dir_and_env() {
     let p = r.unwrap();
     let db = &p.services["db"];
     assert_eq!(db.image.as_deref(), Some("postgres:15"));
-    assert_eq!(db.volumes[0].source.as_deref(), Some(dir.join("sub/init").to_str().unwrap()));
+    assert_eq!(
+        db.volumes[0].source.as_deref(),
+        Some(dir.join("sub/init").to_str().unwrap())
+    );
     assert!(p.volumes.contains_key("pg"));
     assert_eq!(p.volumes["pg"].name.as_deref(), Some("app_pg"));
 
     let e = err(&[
-        ("compose.yaml", "include: [sub.yaml]\nservices:\n  db:\n    image: a\n"),
+        (
+            "compose.yaml",
+            "include: [sub.yaml]\nservices:\n  db:\n    image: a\n",
+        ),
         ("sub.yaml", "services:\n  db:\n    image: b\n"),
     ]);
-    assert!(e.ends_with("services.db conflicts with imported resource"), "{e}");
+    assert!(
+        e.ends_with("services.db conflicts with imported resource"),
+        "{e}"
+    );
     let e = err(&[("compose.yaml", "include: [compose.yaml]\nservices: {}\n")]);
     assert!(e.starts_with("include cycle"), "{e}");
 }
@@ -316,8 +412,14 @@ fn env_file_required_and_optional() {
     assert_eq!(env["A"].as_deref(), Some("1"));
     assert_eq!(env["B"].as_deref(), Some("from-environment"));
     assert!(p.services["web"].env_file.is_empty());
-    let e = err(&[("compose.yaml", "services:\n  web:\n    image: x\n    env_file: nope.env\n")]);
-    assert!(e.starts_with("env file /") && e.contains("nope.env not found: stat "), "{e}");
+    let e = err(&[(
+        "compose.yaml",
+        "services:\n  web:\n    image: x\n    env_file: nope.env\n",
+    )]);
+    assert!(
+        e.starts_with("env file /") && e.contains("nope.env not found: stat "),
+        "{e}"
+    );
 }
 
 #[test]
@@ -453,8 +555,14 @@ configs:
     assert!(s.volumes[0].read_only);
     assert_eq!(s.volumes[2].kind, VolumeKind::Bind);
     assert!(s.volumes[2].bind.as_ref().unwrap().create_host_path);
-    assert_eq!(s.volumes[3].tmpfs.as_ref().unwrap().size.unwrap().0, 64 << 20);
-    assert_eq!(s.depends_on["dep"].condition, DependCondition::ServiceCompletedSuccessfully);
+    assert_eq!(
+        s.volumes[3].tmpfs.as_ref().unwrap().size.unwrap().0,
+        64 << 20
+    );
+    assert_eq!(
+        s.depends_on["dep"].condition,
+        DependCondition::ServiceCompletedSuccessfully
+    );
     assert!(!s.depends_on["dep"].required);
     assert_eq!(s.secrets[0].target.as_deref(), Some("/run/secrets/tok"));
     assert_eq!(s.secrets[1].target.as_deref(), Some("/run/secrets/t2"));
@@ -463,11 +571,17 @@ configs:
     assert_eq!(s.shm_size.unwrap().0, 64 << 20);
     assert_eq!(s.entrypoint.as_deref(), Some(&["/init".to_string()][..]));
     assert_eq!(s.devices[0].target, "/dev/xnull");
-    assert_eq!(p.networks["front"].name.as_deref(), Some(&*format!("{}_front", p.name)));
+    assert_eq!(
+        p.networks["front"].name.as_deref(),
+        Some(&*format!("{}_front", p.name))
+    );
     assert_eq!(p.networks["back"].name.as_deref(), Some("real-back"));
     assert_eq!(p.volumes["ext"].name.as_deref(), Some("ext"));
     // `dep` names no network: it joins the project's default one.
-    assert_eq!(p.networks["default"].name.as_deref(), Some(&*format!("{}_default", p.name)));
+    assert_eq!(
+        p.networks["default"].name.as_deref(),
+        Some(&*format!("{}_default", p.name))
+    );
     assert!(!s.networks.contains_key("default"));
 }
 
@@ -479,12 +593,27 @@ fn bad_values_are_refused() {
         ("    volumes: ['a:b:c:d']\n", "too many colons"),
         ("    stop_grace_period: 10\n", "a unit is required"),
         ("    privileged: maybe\n", "invalid boolean"),
-        ("    depends_on:\n      x:\n        condition: whenever\n", "unknown variant"),
-        ("    scale: 2\n    deploy: {replicas: 3}\n", "can't set distinct values"),
-        ("    network_mode: host\n    networks: [default]\n", "mutually exclusive"),
-        ("    container_name: one\n    scale: 2\n", "can't set container_name and scale > 1"),
+        (
+            "    depends_on:\n      x:\n        condition: whenever\n",
+            "unknown variant",
+        ),
+        (
+            "    scale: 2\n    deploy: {replicas: 3}\n",
+            "can't set distinct values",
+        ),
+        (
+            "    network_mode: host\n    networks: [default]\n",
+            "mutually exclusive",
+        ),
+        (
+            "    container_name: one\n    scale: 2\n",
+            "can't set container_name and scale > 1",
+        ),
     ] {
-        let e = err(&[("compose.yaml", &format!("services:\n  web:\n    image: busybox\n{extra}"))]);
+        let e = err(&[(
+            "compose.yaml",
+            &format!("services:\n  web:\n    image: busybox\n{extra}"),
+        )]);
         assert!(e.contains(needle), "{extra}: {e}");
     }
 }
@@ -495,7 +624,10 @@ fn stdin_file_is_refused_clearly() {
     let mut o = opts(t.path());
     o.files = vec!["-".into()];
     let e = load(&o).unwrap_err().to_string();
-    assert_eq!(e, "reading a compose file from standard input (-f -) is not supported yet");
+    assert_eq!(
+        e,
+        "reading a compose file from standard input (-f -) is not supported yet"
+    );
 }
 
 #[test]
@@ -504,7 +636,10 @@ fn missing_file_given_with_f() {
     let mut o = opts(t.path());
     o.files = vec!["nope.yml".into()];
     let e = load(&o).unwrap_err().to_string();
-    assert!(e.starts_with(&format!("open {}", t.path().join("nope.yml").display())), "{e}");
+    assert!(
+        e.starts_with(&format!("open {}", t.path().join("nope.yml").display())),
+        "{e}"
+    );
 }
 
 #[test]
@@ -513,8 +648,14 @@ fn project_directory_and_compose_file_variable() {
     write(
         t.path(),
         &[
-            ("files/base.yml", "services:\n  web:\n    image: busybox:${TAG}\n    volumes: ['./data:/data']\n"),
-            ("files/extra.yml", "services:\n  web:\n    labels: [extra=1]\n"),
+            (
+                "files/base.yml",
+                "services:\n  web:\n    image: busybox:${TAG}\n    volumes: ['./data:/data']\n",
+            ),
+            (
+                "files/extra.yml",
+                "services:\n  web:\n    labels: [extra=1]\n",
+            ),
             ("proj/.env", "TAG=from-proj\n"),
             ("files/.env", "TAG=from-files\n"),
         ],
@@ -523,23 +664,41 @@ fn project_directory_and_compose_file_variable() {
     o.files = vec!["files/base.yml".into()];
     let p = load(&o).unwrap();
     assert_eq!(p.name, "files");
-    assert_eq!(p.services["web"].image.as_deref(), Some("busybox:from-files"));
+    assert_eq!(
+        p.services["web"].image.as_deref(),
+        Some("busybox:from-files")
+    );
 
     o.project_directory = Some("proj".into());
     let p = load(&o).unwrap();
     assert_eq!(p.name, "proj");
     assert_eq!(p.working_dir, t.path().join("proj"));
-    assert_eq!(p.services["web"].image.as_deref(), Some("busybox:from-proj"));
-    assert_eq!(p.services["web"].volumes[0].source.as_deref(), Some(t.path().join("proj/data").to_str().unwrap()));
+    assert_eq!(
+        p.services["web"].image.as_deref(),
+        Some("busybox:from-proj")
+    );
+    assert_eq!(
+        p.services["web"].volumes[0].source.as_deref(),
+        Some(t.path().join("proj/data").to_str().unwrap())
+    );
 
     // Without -f, --project-directory is where discovery looks.
     let mut o = opts(t.path());
     o.project_directory = Some("files".into());
-    write(t.path(), &[("files/compose.yaml", "services:\n  only:\n    image: busybox\n")]);
+    write(
+        t.path(),
+        &[(
+            "files/compose.yaml",
+            "services:\n  only:\n    image: busybox\n",
+        )],
+    );
     assert!(load(&o).unwrap().services.contains_key("only"));
 
     let mut o = opts(t.path());
-    o.environment.insert("COMPOSE_FILE".into(), "files/base.yml:files/extra.yml".into());
+    o.environment.insert(
+        "COMPOSE_FILE".into(),
+        "files/base.yml:files/extra.yml".into(),
+    );
     let p = load(&o).unwrap();
     assert_eq!(p.config_files.len(), 2);
     assert_eq!(p.services["web"].labels["extra"].as_deref(), Some("1"));

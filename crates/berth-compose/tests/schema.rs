@@ -18,7 +18,8 @@ fn schema_path() -> PathBuf {
     if let Some(p) = std::env::var_os("BERTH_COMPOSE_SCHEMA") {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/compose-spec/compose-spec.json")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/reference/compose-spec/compose-spec.json")
 }
 
 fn validator() -> jsonschema::Validator {
@@ -37,7 +38,9 @@ fn validator() -> jsonschema::Validator {
 }
 
 fn corpus(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(kind);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -50,7 +53,8 @@ fn corpus(kind: &str) -> Vec<PathBuf> {
 
 fn schema_accepts(v: &jsonschema::Validator, file: &Path) -> bool {
     let text = std::fs::read_to_string(file).unwrap();
-    let value = berth_compose::yaml::parse(&file.display().to_string(), &text).expect("corpus files are YAML");
+    let value = berth_compose::yaml::parse(&file.display().to_string(), &text)
+        .expect("corpus files are YAML");
     v.is_valid(&value)
 }
 
@@ -101,7 +105,10 @@ fn spec_keys_berth_cannot_honour_are_refused_not_ignored() {
         assert!(schema_accepts(&v, &f), "schema refuses {}", f.display());
         match berth_load(&f) {
             Err(ComposeError::Unsupported { .. }) => {}
-            other => panic!("{}: expected a not-supported error, got {other:?}", f.display()),
+            other => panic!(
+                "{}: expected a not-supported error, got {other:?}",
+                f.display()
+            ),
         }
     }
 }
@@ -121,8 +128,14 @@ fn schema_valid_but_not_a_project() {
 #[test]
 fn course_fixtures_match_the_schema() {
     let v = validator();
-    for name in ["node-redis/docker-compose.yml", "voting/compose.yaml", "five/docker-compose.yml"] {
-        let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    for name in [
+        "node-redis/docker-compose.yml",
+        "voting/compose.yaml",
+        "five/docker-compose.yml",
+    ] {
+        let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
         assert!(schema_accepts(&v, &f), "schema refuses {name}");
     }
 }

@@ -80,10 +80,20 @@ fn typed<T: DeserializeOwned>(
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
         let msg = e.inner().to_string();
-        if let Some(key) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+        if let Some(key) = msg
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+        {
             // The path ends with the unknown key itself: report its parent.
-            let parent = path.strip_suffix(key).unwrap_or(&path).trim_end_matches('.');
-            let at = if parent.is_empty() { prefix.to_string() } else { format!("{prefix}.{parent}") };
+            let parent = path
+                .strip_suffix(key)
+                .unwrap_or(&path)
+                .trim_end_matches('.');
+            let at = if parent.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{parent}")
+            };
             let kind = kind_of(parent);
             if spec_keys::spec_keys(kind).contains(&key) {
                 return ComposeError::Unsupported {
@@ -92,9 +102,16 @@ fn typed<T: DeserializeOwned>(
                     key: key.to_string(),
                 };
             }
-            return ComposeError::invalid(file, format!("{at} additional properties '{key}' not allowed"));
+            return ComposeError::invalid(
+                file,
+                format!("{at} additional properties '{key}' not allowed"),
+            );
         }
-        let at = if path.is_empty() { prefix.to_string() } else { format!("{prefix}.{path}") };
+        let at = if path.is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{prefix}.{path}")
+        };
         ComposeError::invalid(file, format!("{at}: {msg}"))
     })
 }
@@ -103,29 +120,56 @@ fn network_kind(p: &str) -> &'static str {
     spec_keys::network_kind(p)
 }
 fn volume_kind(p: &str) -> &'static str {
-    if p.is_empty() { "volume" } else { "" }
+    if p.is_empty() {
+        "volume"
+    } else {
+        ""
+    }
 }
 fn secret_kind(p: &str) -> &'static str {
-    if p.is_empty() { "secret" } else { "" }
+    if p.is_empty() {
+        "secret"
+    } else {
+        ""
+    }
 }
 fn config_kind(p: &str) -> &'static str {
-    if p.is_empty() { "config" } else { "" }
+    if p.is_empty() {
+        "config"
+    } else {
+        ""
+    }
 }
 
 /// Checks one (normalised) file against the model, naming the file, the
 /// service or resource and the key in errors.
 pub(crate) fn check_file(v: &Value, file: &str) -> Result<()> {
     let Some(top) = v.as_object() else {
-        return Err(ComposeError::invalid(file, "top-level object must be a mapping"));
+        return Err(ComposeError::invalid(
+            file,
+            "top-level object must be a mapping",
+        ));
     };
     for key in top.keys() {
-        if key.starts_with("x-") || matches!(key.as_str(), "name" | "services" | "networks" | "volumes" | "secrets" | "configs") {
+        if key.starts_with("x-")
+            || matches!(
+                key.as_str(),
+                "name" | "services" | "networks" | "volumes" | "secrets" | "configs"
+            )
+        {
             continue;
         }
         if spec_keys::spec_keys("top").contains(&key.as_str()) {
-            return Err(ComposeError::Unsupported { file: file.into(), path: key.clone(), key: key.clone() });
+            return Err(ComposeError::Unsupported {
+                file: file.into(),
+                path: key.clone(),
+                key: key.clone(),
+            });
         }
-        return Err(ComposeError::invalid(file, format!("additional properties '{key}' not allowed")));
+        return Err(ComposeError::invalid(
+            file,
+            format!("additional properties '{key}' not allowed"),
+        ));
     }
     if let Some(name) = top.get("name") {
         if !name.is_string() {
@@ -138,16 +182,28 @@ pub(crate) fn check_file(v: &Value, file: &str) -> Result<()> {
         };
         for (name, svc) in services {
             check_name(file, "services", name)?;
-            typed::<Service>(svc, file, &format!("services.{name}"), spec_keys::service_kind)?;
+            typed::<Service>(
+                svc,
+                file,
+                &format!("services.{name}"),
+                spec_keys::service_kind,
+            )?;
         }
     }
     type KindOf = fn(&str) -> &'static str;
-    let kinds: [(&str, KindOf); 4] =
-        [("networks", network_kind), ("volumes", volume_kind), ("secrets", secret_kind), ("configs", config_kind)];
+    let kinds: [(&str, KindOf); 4] = [
+        ("networks", network_kind),
+        ("volumes", volume_kind),
+        ("secrets", secret_kind),
+        ("configs", config_kind),
+    ];
     for (kind, kind_of) in kinds {
         let Some(res) = top.get(kind) else { continue };
         let Some(map) = res.as_object() else {
-            return Err(ComposeError::invalid(file, format!("{kind} must be a mapping")));
+            return Err(ComposeError::invalid(
+                file,
+                format!("{kind} must be a mapping"),
+            ));
         };
         for (name, r) in map {
             check_name(file, kind, name)?;
@@ -164,12 +220,20 @@ pub(crate) fn check_file(v: &Value, file: &str) -> Result<()> {
 
 /// Names of services and resources: `^[a-zA-Z0-9._-]+$`, as the schema says.
 fn check_name(file: &str, kind: &str, name: &str) -> Result<()> {
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        return Err(ComposeError::invalid(file, format!("{kind} additional properties '{name}' not allowed: invalid name")));
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(ComposeError::invalid(
+            file,
+            format!("{kind} additional properties '{name}' not allowed: invalid name"),
+        ));
     }
     Ok(())
 }
 
 pub(crate) fn read_merged(v: Value, file: &str) -> Result<FileModel> {
-    serde_path_to_error::deserialize(v).map_err(|e| ComposeError::invalid(file, format!("{}: {}", e.path(), e.inner())))
+    serde_path_to_error::deserialize(v)
+        .map_err(|e| ComposeError::invalid(file, format!("{}: {}", e.path(), e.inner())))
 }

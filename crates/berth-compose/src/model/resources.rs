@@ -20,9 +20,17 @@ pub struct Network {
     pub driver: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipam: Option<Ipam>,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub internal: bool,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub external: bool,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, Option<String>>,
@@ -59,7 +67,11 @@ pub struct Volume {
     pub driver: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub driver_opts: BTreeMap<String, Option<String>>,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub external: bool,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, Option<String>>,
@@ -78,7 +90,11 @@ pub struct FileObject {
     pub environment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub external: bool,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, Option<String>>,

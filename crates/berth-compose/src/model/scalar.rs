@@ -29,8 +29,15 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
 fn int_from(v: Value) -> Result<Option<i64>, String> {
     match v {
         Value::Null => Ok(None),
-        Value::Number(n) => n.as_i64().map(Some).ok_or_else(|| format!("invalid integer {n}")),
-        Value::String(s) => s.trim().parse().map(Some).map_err(|_| format!("invalid integer {s:?}")),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("invalid integer {n}")),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("invalid integer {s:?}")),
         other => Err(format!("invalid integer {other}")),
     }
 }
@@ -65,7 +72,9 @@ pub struct Bytes(pub u64);
 impl Bytes {
     pub fn parse(s: &str) -> Result<Bytes, String> {
         let t = s.trim().to_ascii_lowercase();
-        let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
         let n: f64 = num.parse().map_err(|_| format!("invalid size {s:?}"))?;
         let mult: u64 = match unit.trim() {
@@ -89,7 +98,10 @@ impl Serialize for Bytes {
 impl<'de> Deserialize<'de> for Bytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Value::deserialize(d)? {
-            Value::Number(n) => n.as_u64().map(Bytes).ok_or_else(|| D::Error::custom(format!("invalid size {n}"))),
+            Value::Number(n) => n
+                .as_u64()
+                .map(Bytes)
+                .ok_or_else(|| D::Error::custom(format!("invalid size {n}"))),
             Value::String(s) => Bytes::parse(&s).map_err(D::Error::custom),
             other => Err(D::Error::custom(format!("invalid size {other}"))),
         }
@@ -113,10 +125,14 @@ impl Duration {
             return Err(bad());
         }
         while !rest.is_empty() {
-            let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+            let n = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .ok_or_else(bad)?;
             let num: f64 = rest[..n].parse().map_err(|_| bad())?;
             rest = &rest[n..];
-            let u = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+            let u = rest
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(rest.len());
             let mult = match &rest[..u] {
                 "ns" => 1.0,
                 "us" | "µs" => 1e3,
@@ -187,7 +203,9 @@ impl<'de> Deserialize<'de> for Duration {
         match Value::deserialize(d)? {
             Value::String(s) => Duration::parse(&s).map_err(D::Error::custom),
             Value::Number(n) if n.as_u64() == Some(0) => Ok(Duration(0)),
-            other => Err(D::Error::custom(format!("invalid duration {other}: a unit is required, as in \"10s\""))),
+            other => Err(D::Error::custom(format!(
+                "invalid duration {other}: a unit is required, as in \"10s\""
+            ))),
         }
     }
 }
@@ -198,7 +216,18 @@ mod tests {
 
     #[test]
     fn durations_print_as_go() {
-        for (i, o) in [("30s", "30s"), ("1m30s", "1m30s"), ("90s", "1m30s"), ("1m", "1m0s"), ("1h", "1h0m0s"), ("1.5s", "1.5s"), ("500ms", "500ms"), ("0", "0s"), ("2h3m4s", "2h3m4s"), ("1500us", "1.5ms")] {
+        for (i, o) in [
+            ("30s", "30s"),
+            ("1m30s", "1m30s"),
+            ("90s", "1m30s"),
+            ("1m", "1m0s"),
+            ("1h", "1h0m0s"),
+            ("1.5s", "1.5s"),
+            ("500ms", "500ms"),
+            ("0", "0s"),
+            ("2h3m4s", "2h3m4s"),
+            ("1500us", "1.5ms"),
+        ] {
             assert_eq!(Duration::parse(i).unwrap().to_string(), o, "{i}");
         }
         for bad in ["", "10", "1x", "s", "1m3"] {

@@ -61,7 +61,11 @@ pub struct Service {
     pub hostname: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    #[serde(default, deserialize_with = "scalar::opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub init: Option<bool>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, Option<String>>,
@@ -75,21 +79,37 @@ pub struct Service {
     pub networks: BTreeMap<String, Option<ServiceNetwork>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Port>,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub privileged: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_policy: Option<String>,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub read_only: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<String>,
-    #[serde(default, deserialize_with = "scalar::opt_u64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<FileRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shm_size: Option<Bytes>,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub stdin_open: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<Duration>,
@@ -99,11 +119,19 @@ pub struct Service {
     pub sysctls: BTreeMap<String, Option<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tmpfs: Vec<String>,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub tty: bool,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ulimits: BTreeMap<String, Ulimit>,
-    #[serde(default, deserialize_with = "scalar::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<ServiceVolume>,
@@ -133,7 +161,11 @@ pub struct Build {
 #[serde(deny_unknown_fields)]
 pub struct DependsOn {
     pub condition: DependCondition,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub restart: bool,
     #[serde(default = "yes", deserialize_with = "scalar::bool_")]
     pub required: bool,
@@ -154,7 +186,11 @@ pub enum DependCondition {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deploy {
-    #[serde(default, deserialize_with = "scalar::opt_u64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub replicas: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
@@ -184,11 +220,19 @@ pub struct Reservation {
 #[serde(deny_unknown_fields)]
 pub struct Resource {
     /// CPUs as a decimal string (`"0.5"`), the way Docker's NanoCPUs are given.
-    #[serde(default, deserialize_with = "scalar::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cpus: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<Bytes>,
-    #[serde(default, deserialize_with = "scalar::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pids: Option<i64>,
 }
 
@@ -199,7 +243,11 @@ pub struct RestartPolicy {
     pub condition: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<Duration>,
-    #[serde(default, deserialize_with = "scalar::opt_u64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_attempts: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Duration>,
@@ -222,13 +270,21 @@ pub struct Healthcheck {
     pub interval: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
-    #[serde(default, deserialize_with = "scalar::opt_u64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retries: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_period: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_interval: Option<Duration>,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub disable: bool,
 }
 
@@ -248,7 +304,11 @@ pub struct ServiceNetwork {
     pub aliases: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv4_address: Option<String>,
-    #[serde(default, deserialize_with = "scalar::opt_i64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority: Option<i64>,
 }
 
@@ -276,7 +336,11 @@ pub struct ServiceVolume {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     pub target: String,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub read_only: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind: Option<BindOptions>,
@@ -299,7 +363,11 @@ pub enum VolumeKind {
 pub struct BindOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propagation: Option<String>,
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub create_host_path: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selinux: Option<String>,
@@ -308,7 +376,11 @@ pub struct BindOptions {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeOptions {
-    #[serde(default, deserialize_with = "scalar::bool_", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::bool_",
+        skip_serializing_if = "is_false"
+    )]
     pub nocopy: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subpath: Option<String>,
@@ -319,7 +391,11 @@ pub struct VolumeOptions {
 pub struct TmpfsOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<Bytes>,
-    #[serde(default, deserialize_with = "scalar::opt_u64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mode: Option<u64>,
 }
 
@@ -330,11 +406,23 @@ pub struct FileRef {
     pub source: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
-    #[serde(default, deserialize_with = "scalar::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub uid: Option<String>,
-    #[serde(default, deserialize_with = "scalar::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub gid: Option<String>,
-    #[serde(default, deserialize_with = "scalar::opt_u64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "scalar::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mode: Option<u64>,
 }
 
@@ -368,12 +456,19 @@ impl<'de> Deserialize<'de> for Device {
         if let serde_json::Value::String(s) = &v {
             let mut parts = s.splitn(3, ':');
             let source = parts.next().unwrap_or_default().to_string();
-            let target = parts.next().map(str::to_string).unwrap_or_else(|| source.clone());
+            let target = parts
+                .next()
+                .map(str::to_string)
+                .unwrap_or_else(|| source.clone());
             let permissions = parts.next().unwrap_or("rwm").to_string();
             if source.is_empty() {
                 return Err(D::Error::custom(format!("invalid device {s:?}")));
             }
-            return Ok(Device { source, target, permissions });
+            return Ok(Device {
+                source,
+                target,
+                permissions,
+            });
         }
         let l: Long = serde_json::from_value(v).map_err(D::Error::custom)?;
         Ok(Device {
