@@ -48,6 +48,7 @@ mod ports;
 pub mod profiles;
 mod resolve;
 mod shell;
+mod tags;
 mod validate;
 mod volumes;
 pub mod yaml;

@@ -109,6 +109,7 @@ pub fn load(opts: &LoadOptions) -> Result<Project> {
         let v = load_file(f, &project_dir, &env, &mut warnings, &mut Vec::new())?;
         merged = merge(merged, v);
     }
+    crate::tags::strip(&mut merged);
 
     let file_name = first.display().to_string();
     let model = model::read_merged(merged, &file_name)?;
@@ -181,7 +182,8 @@ pub(crate) fn read_normalized(
         source,
     })?;
     let file = path.display().to_string();
-    let mut v = crate::yaml::parse(&file, &text)?;
+    let (mut v, tags) = crate::yaml::parse_tagged(&file, &text)?;
+    crate::tags::take_resets(&mut v, &tags, &file)?;
     if let Some(top) = v.as_object_mut() {
         if top.remove("version").is_some() {
             warnings.push(format!(
@@ -197,6 +199,7 @@ pub(crate) fn read_normalized(
         home: h.as_deref(),
     };
     normalize_file(&mut v, &ctx)?;
+    crate::tags::mark(&mut v, &tags, &file)?;
     Ok(v)
 }
 
@@ -213,7 +216,7 @@ pub(crate) fn load_file(
     let mut v = read_normalized(path, dir, env, warnings)?;
     let include = v.as_object_mut().and_then(|t| t.remove("include"));
     crate::extends::resolve_extends(&mut v, path, dir, env, warnings)?;
-    model::check_file(&v, &file)?;
+    model::check_file(&crate::tags::stripped(&v), &file)?;
     if let Some(include) = include {
         stack.push(path.to_path_buf());
         let r = crate::include::apply_includes(&mut v, include, &file, dir, env, warnings, stack);

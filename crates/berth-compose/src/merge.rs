@@ -2,8 +2,10 @@
 //! and for `extends`: mappings merge key by key, sequences append, scalars
 //! are replaced; `command`, `entrypoint` and `healthcheck.test` are
 //! replaced whole; `ports`, `volumes`, `secrets` and `configs` are unique by
-//! their key and an override replaces the entry with the same key.
-//! Works on the long forms `normalize` produces.
+//! their key and an override replaces the entry with the same key. A
+//! `!reset` entry removes what came before, an `!override` one replaces it
+//! without merging (see `tags`). Works on the long forms `normalize`
+//! produces.
 
 use serde_json::Value;
 
@@ -22,6 +24,17 @@ fn merge_at(base: Value, over: Value, path: &mut Vec<String>) -> Value {
     match (base, over) {
         (Value::Object(mut b), Value::Object(o)) => {
             for (k, ov) in o {
+                if crate::tags::is_reset(&ov) {
+                    b.remove(&k);
+                    continue;
+                }
+                let ov = match crate::tags::take_override(ov) {
+                    Ok(replacement) => {
+                        b.insert(k, replacement);
+                        continue;
+                    }
+                    Err(ov) => ov,
+                };
                 let merged = match b.remove(&k) {
                     Some(bv) => {
                         path.push(k.clone());

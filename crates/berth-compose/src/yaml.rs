@@ -12,6 +12,7 @@ use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::{ComposeError, Result};
+use crate::tags::{Seg, TagKind, Tagged};
 
 /// Nesting beyond this is refused: a hostile file must not exhaust the stack.
 const MAX_DEPTH: usize = 256;
@@ -29,44 +30,175 @@ fn syntax(file: &str, e: &yaml_rust2::ScanError) -> ComposeError {
     }
 }
 
+/// An open collection during the pre-scan.
+struct Open {
+    anchor: usize,
+    /// Nodes inside so far, aliases expanded.
+    size: u64,
+    /// This collection is a mapping key (a complex key).
+    is_key: bool,
+    kind: OpenKind,
+}
+
+enum OpenKind {
+    Map {
+        key: Option<String>,
+        expecting_key: bool,
+    },
+    Seq {
+        index: usize,
+    },
+}
+
+impl Open {
+    /// The parent moves on after one of its values is complete.
+    fn advance(&mut self) {
+        match &mut self.kind {
+            OpenKind::Map { key, expecting_key } => {
+                *key = None;
+                *expecting_key = true;
+            }
+            OpenKind::Seq { index } => *index += 1,
+        }
+    }
+}
+
 /// One pass over the parser's events before loading: counts the nodes
-/// aliases expand to, and refuses the `!reset` / `!override` tags, which
-/// change how files merge and which berth does not implement yet.
-fn prescan(file: &str, text: &str) -> Result<()> {
+/// aliases expand to, bounds the nesting, and records where the `!reset`
+/// and `!override` tags are (the loader drops tags).
+fn prescan(file: &str, text: &str) -> Result<Vec<Tagged>> {
     let mut parser = Parser::new_from_str(text);
-    // Per anchor: the number of nodes it stands for.
     let mut anchor_size: HashMap<usize, u64> = HashMap::new();
-    // Open collections: (anchor id, nodes inside so far).
-    let mut open: Vec<(usize, u64)> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
     let mut total: u64 = 0;
+    let mut tags = Vec::new();
     loop {
         let (ev, mark) = parser.next_token().map_err(|e| syntax(file, &e))?;
-        let tag = match &ev {
-            Event::Scalar(_, _, _, t) | Event::SequenceStart(_, t) | Event::MappingStart(_, t) => {
-                t.clone()
+        let (anchor, tag) = match &ev {
+            Event::Scalar(_, _, a, t) | Event::SequenceStart(a, t) | Event::MappingStart(a, t) => {
+                (*a, t.clone())
             }
-            _ => None,
+            Event::StreamEnd => break,
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(done) = open.pop() else { continue };
+                if done.anchor > 0 {
+                    anchor_size.insert(done.anchor, done.size);
+                }
+                if let Some(parent) = open.last_mut() {
+                    parent.size = parent.size.saturating_add(done.size);
+                    if done.is_key {
+                        if let OpenKind::Map { expecting_key, .. } = &mut parent.kind {
+                            *expecting_key = false;
+                        }
+                    } else {
+                        parent.advance();
+                    }
+                }
+                total = total.saturating_add(1);
+                continue;
+            }
+            Event::Alias(_) => (0, None),
+            _ => continue,
         };
-        if let Some(t) =
-            tag.filter(|t| t.handle == "!" && matches!(t.suffix.as_str(), "reset" | "override"))
-        {
-            return Err(ComposeError::Unsupported {
-                file: file.to_string(),
-                path: format!("line {}, column {}", mark.line(), mark.col() + 1),
-                key: format!("!{}", t.suffix),
-            });
+        let is_key = matches!(
+            open.last(),
+            Some(Open {
+                kind: OpenKind::Map {
+                    expecting_key: true,
+                    ..
+                },
+                ..
+            })
+        );
+        let kind = tag.and_then(|t| match (t.handle.as_str(), t.suffix.as_str()) {
+            ("!", "reset") => Some(TagKind::Reset),
+            ("!", "override") => Some(TagKind::Override),
+            _ => None,
+        });
+        if let Some(kind) = kind {
+            let t = Tagged {
+                path: open
+                    .iter()
+                    .map(|o| match &o.kind {
+                        OpenKind::Map { key, .. } => Seg::Key(key.clone().unwrap_or_default()),
+                        OpenKind::Seq { index } => Seg::Index(*index),
+                    })
+                    .collect(),
+                kind,
+                line: mark.line(),
+                column: mark.col() + 1,
+            };
+            // A tag copied by an alias or a merge key, or on a key, has no
+            // single place in the tree: refused rather than guessed.
+            let shared = anchor > 0
+                || open.iter().any(|o| o.anchor > 0)
+                || t.path.contains(&Seg::Key("<<".into()));
+            if shared || is_key {
+                return Err(ComposeError::Unsupported {
+                    file: file.to_string(),
+                    path: format!(
+                        "line {}, column {} (on a key, an anchor or a merge key)",
+                        t.line, t.column
+                    ),
+                    key: format!(
+                        "!{}",
+                        if kind == TagKind::Reset {
+                            "reset"
+                        } else {
+                            "override"
+                        }
+                    ),
+                });
+            }
+            tags.push(t);
         }
         let added = match ev {
-            Event::StreamEnd => break,
-            Event::Scalar(_, _, anchor, _) => {
+            Event::Scalar(v, ..) => {
                 if anchor > 0 {
                     anchor_size.insert(anchor, 1);
                 }
+                if is_key {
+                    if let Some(Open {
+                        kind: OpenKind::Map { key, expecting_key },
+                        ..
+                    }) = open.last_mut()
+                    {
+                        *key = Some(v);
+                        *expecting_key = false;
+                    }
+                } else if let Some(parent) = open.last_mut() {
+                    parent.advance();
+                }
                 1
             }
-            Event::Alias(id) => anchor_size.get(&id).copied().unwrap_or(1),
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                open.push((anchor, 1));
+            Event::Alias(id) => {
+                let n = anchor_size.get(&id).copied().unwrap_or(1);
+                if let Some(parent) = open.last_mut() {
+                    if is_key {
+                        if let OpenKind::Map { expecting_key, .. } = &mut parent.kind {
+                            *expecting_key = false;
+                        }
+                    } else {
+                        parent.advance();
+                    }
+                }
+                n
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                let kind = if matches!(ev, Event::MappingStart(..)) {
+                    OpenKind::Map {
+                        key: None,
+                        expecting_key: true,
+                    }
+                } else {
+                    OpenKind::Seq { index: 0 }
+                };
+                open.push(Open {
+                    anchor,
+                    size: 1,
+                    is_key,
+                    kind,
+                });
                 // Refused before the loader builds (and later drops) a tree
                 // deep enough to exhaust the stack.
                 if open.len() > MAX_DEPTH {
@@ -74,38 +206,50 @@ fn prescan(file: &str, text: &str) -> Result<()> {
                 }
                 continue;
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let Some((anchor, size)) = open.pop() else {
-                    continue;
-                };
-                if anchor > 0 {
-                    anchor_size.insert(anchor, size);
-                }
-                if let Some(parent) = open.last_mut() {
-                    parent.1 = parent.1.saturating_add(size);
-                }
-                total = total.saturating_add(1);
-                continue;
-            }
             _ => continue,
         };
         total = total.saturating_add(added);
         if let Some(parent) = open.last_mut() {
-            parent.1 = parent.1.saturating_add(added);
+            parent.size = parent.size.saturating_add(added);
         }
-        if total > MAX_EXPANDED_NODES || open.iter().any(|(_, n)| *n > MAX_EXPANDED_NODES) {
+        if total > MAX_EXPANDED_NODES || open.iter().any(|o| o.size > MAX_EXPANDED_NODES) {
             return Err(ComposeError::invalid(
                 file,
                 format!("YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes"),
             ));
         }
     }
-    Ok(())
+    Ok(tags)
 }
 
 /// Parses one compose file's text. An empty file is an empty mapping.
+/// The `!reset` and `!override` tags are refused here: only a compose
+/// file's loader knows what to do with them ([`parse_tagged`]).
 pub fn parse(file: &str, text: &str) -> Result<Value> {
-    prescan(file, text)?;
+    let (v, tags) = parse_tagged(file, text)?;
+    if let Some(t) = tags.first() {
+        return Err(ComposeError::Unsupported {
+            file: file.to_string(),
+            path: format!("line {}, column {}", t.line, t.column),
+            key: if t.kind == TagKind::Reset {
+                "!reset".into()
+            } else {
+                "!override".into()
+            },
+        });
+    }
+    Ok(v)
+}
+
+/// Parses one compose file's text and says where its `!reset` and
+/// `!override` tags are.
+pub fn parse_tagged(file: &str, text: &str) -> Result<(Value, Vec<Tagged>)> {
+    let tags = prescan(file, text)?;
+    let v = build(file, text)?;
+    Ok((v, tags))
+}
+
+fn build(file: &str, text: &str) -> Result<Value> {
     let docs = YamlLoader::load_from_str(text).map_err(|e| syntax(file, &e))?;
     let mut docs = docs.into_iter();
     let first = docs.next();
@@ -314,6 +458,37 @@ mod tests {
             }
         }
         assert!(parse("f", "a: !!str 80\n").is_ok());
+    }
+
+    #[test]
+    fn tag_paths() {
+        let text = "services:\n  a:\n    ports: !reset []\n    env:\n      X: !reset null\n    list:\n      - keep\n      - !override {k: v}\n  b: !override\n    image: x\n";
+        let (_, tags) = parse_tagged("f", text).unwrap();
+        let key = |s: &str| Seg::Key(s.into());
+        assert_eq!(tags.len(), 4);
+        assert_eq!(
+            (tags[0].path.clone(), tags[0].kind),
+            (
+                vec![key("services"), key("a"), key("ports")],
+                TagKind::Reset
+            )
+        );
+        assert_eq!(tags[0].line, 3);
+        assert_eq!(
+            tags[1].path,
+            vec![key("services"), key("a"), key("env"), key("X")]
+        );
+        assert_eq!(
+            (tags[2].path.clone(), tags[2].kind),
+            (
+                vec![key("services"), key("a"), key("list"), Seg::Index(1)],
+                TagKind::Override
+            )
+        );
+        assert_eq!(tags[3].path, vec![key("services"), key("b")]);
+        // Tags on keys or inside anchors are refused.
+        assert!(parse_tagged("f", "? !reset a\n: 1\n").is_err());
+        assert!(parse_tagged("f", "a: &x\n  b: !reset 1\nc: *x\n").is_err());
     }
 
     #[test]

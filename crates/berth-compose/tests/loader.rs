@@ -213,7 +213,6 @@ fn spec_keys_berth_cannot_honour_are_refused() {
         ("services:\n  web:\n    image: busybox\n    build:\n      context: .\n      ssh: [default]\n", "ssh"),
         ("services:\n  web:\n    image: busybox\n    deploy:\n      placement: {}\n", "placement"),
         ("services:\n  web:\n    image: busybox\nnetworks:\n  n:\n    enable_ipv6: true\n", "enable_ipv6"),
-        ("services:\n  web:\n    image: busybox\n    ports: !override ['80:80']\n", "!override"),
         ("services:\n  web:\n    image: busybox\nmodels:\n  m: {}\n", "models"),
     ] {
         let e = err(&[("compose.yaml", yaml)]);
@@ -702,4 +701,58 @@ fn project_directory_and_compose_file_variable() {
     let p = load(&o).unwrap();
     assert_eq!(p.config_files.len(), 2);
     assert_eq!(p.services["web"].labels["extra"].as_deref(), Some("1"));
+}
+
+#[test]
+fn reset_and_override_in_an_override_file() {
+    let (_t, _d, r) = load_files(&[
+        (
+            "compose.yaml",
+            "services:\n  app:\n    image: myapp\n    ports:\n      - \"8080:80\"\n    environment:\n      FOO: BAR\n      KEEP: 1\n    command: [a]\n  other:\n    image: x\n    networks: [n1]\nnetworks:\n  n1: {}\n  n2: {}\n",
+        ),
+        (
+            "compose.override.yaml",
+            "services:\n  app:\n    image: myapp\n    ports: !reset []\n    environment:\n      FOO: !reset null\n  other:\n    networks: !override\n      - n2\n",
+        ),
+    ]);
+    let p = r.unwrap();
+    let app = &p.services["app"];
+    assert!(app.ports.is_empty());
+    assert!(!app.environment.contains_key("FOO"));
+    assert_eq!(app.environment["KEEP"].as_deref(), Some("1"));
+    assert_eq!(
+        p.services["other"].networks.keys().collect::<Vec<_>>(),
+        ["n2"]
+    );
+
+    // Ports replaced rather than appended.
+    let (_t, _d, r) = load_files(&[
+        (
+            "compose.yaml",
+            "services:\n  app:\n    image: myapp\n    ports:\n      - \"8080:80\"\n",
+        ),
+        (
+            "compose.override.yaml",
+            "services:\n  app:\n    ports: !override\n      - \"8443:443\"\n",
+        ),
+    ]);
+    let p = r.unwrap();
+    let ports = &p.services["app"].ports;
+    assert_eq!(ports.len(), 1);
+    assert_eq!(ports[0].target, 443);
+
+    // Tags where they cannot mean one place are refused.
+    let e = err(&[(
+        "compose.yaml",
+        "x-a: &a\n  ports: !reset []\nservices:\n  app:\n    image: x\n    <<: *a\n",
+    )]);
+    assert!(
+        e.contains("berth does not support the Compose key \"!reset\""),
+        "{e}"
+    );
+    let e = err(&[(
+        "compose.yaml",
+        "services:\n  app:\n    image: x\n    dns:\n      - !reset 1.1.1.1\n",
+    )]);
+    assert!(e.contains("only a mapping entry can be reset"), "{e}");
 }
