@@ -87,7 +87,7 @@ fn extend_one(
                 .parent()
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| dir.to_path_buf());
-            let ov = read_normalized(&other, &other_dir, env, warnings)?;
+            let ov = read_normalized(&other, None, &other_dir, env, warnings)?;
             let other_services = ov
                 .get("services")
                 .and_then(Value::as_object)

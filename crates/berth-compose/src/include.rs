@@ -66,6 +66,7 @@ pub(crate) fn apply_includes(
         for p in &paths {
             let one = load_file(
                 p,
+                None,
                 &inc_dir,
                 &Layered {
                     outer: env,

@@ -33,6 +33,8 @@ pub struct LoadOptions {
     pub services: Vec<String>,
     /// The process environment.
     pub environment: BTreeMap<String, String>,
+    /// The text of `-f -` (the command reads standard input).
+    pub stdin: Option<String>,
 }
 
 impl LoadOptions {
@@ -49,13 +51,18 @@ impl LoadOptions {
 /// Loads, merges, resolves and validates a project.
 pub fn load(opts: &LoadOptions) -> Result<Project> {
     let wd = &opts.working_dir;
-    if opts.files.iter().any(|f| f.as_os_str() == "-") {
-        return Err(ComposeError::project(
-            "reading a compose file from standard input (-f -) is not supported yet",
-        ));
-    }
+    let is_stdin = |f: &Path| f.as_os_str() == "-";
     let files: Vec<PathBuf> = if !opts.files.is_empty() {
-        opts.files.iter().map(|f| clean(&wd.join(f))).collect()
+        opts.files
+            .iter()
+            .map(|f| {
+                if is_stdin(f) {
+                    f.clone()
+                } else {
+                    clean(&wd.join(f))
+                }
+            })
+            .collect()
     } else if let Some(cf) = opts
         .environment
         .get("COMPOSE_FILE")
@@ -82,6 +89,7 @@ pub fn load(opts: &LoadOptions) -> Result<Project> {
     let first = files.first().ok_or(ComposeError::NoConfigFile)?;
     let project_dir = match &opts.project_directory {
         Some(d) => clean(&wd.join(d)),
+        None if is_stdin(first) => wd.clone(),
         None => first
             .parent()
             .map(Path::to_path_buf)
@@ -106,7 +114,16 @@ pub fn load(opts: &LoadOptions) -> Result<Project> {
     let mut warnings = Vec::new();
     let mut merged = Value::Object(Map::new());
     for f in &files {
-        let v = load_file(f, &project_dir, &env, &mut warnings, &mut Vec::new())?;
+        let text = if is_stdin(f) {
+            Some(opts.stdin.as_deref().ok_or_else(|| {
+                ComposeError::project(
+                    "-f -: the compose file's text from standard input was not given",
+                )
+            })?)
+        } else {
+            None
+        };
+        let v = load_file(f, text, &project_dir, &env, &mut warnings, &mut Vec::new())?;
         merged = merge(merged, v);
     }
     crate::tags::strip(&mut merged);
@@ -169,20 +186,28 @@ fn home(env: &dyn Lookup) -> Option<PathBuf> {
     env.get("HOME").map(PathBuf::from)
 }
 
-/// Reads one file: parse, drop `version` (with a warning), interpolate,
-/// normalise with relative paths against `dir`.
+/// Reads one file (or takes its `text`): parse, drop `version` (with a
+/// warning), interpolate, normalise with relative paths against `dir`.
 pub(crate) fn read_normalized(
     path: &Path,
+    text: Option<&str>,
     dir: &Path,
     env: &dyn Lookup,
     warnings: &mut Vec<String>,
 ) -> Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| ComposeError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let owned;
+    let text = match text {
+        Some(t) => t,
+        None => {
+            owned = std::fs::read_to_string(path).map_err(|source| ComposeError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            &owned
+        }
+    };
     let file = path.display().to_string();
-    let (mut v, tags) = crate::yaml::parse_tagged(&file, &text)?;
+    let (mut v, tags) = crate::yaml::parse_tagged(&file, text)?;
     crate::tags::take_resets(&mut v, &tags, &file)?;
     if let Some(top) = v.as_object_mut() {
         if top.remove("version").is_some() {
@@ -207,13 +232,14 @@ pub(crate) fn read_normalized(
 /// `stack` holds the files being included, to refuse include cycles.
 pub(crate) fn load_file(
     path: &Path,
+    text: Option<&str>,
     dir: &Path,
     env: &dyn Lookup,
     warnings: &mut Vec<String>,
     stack: &mut Vec<PathBuf>,
 ) -> Result<Value> {
     let file = path.display().to_string();
-    let mut v = read_normalized(path, dir, env, warnings)?;
+    let mut v = read_normalized(path, text, dir, env, warnings)?;
     let include = v.as_object_mut().and_then(|t| t.remove("include"));
     crate::extends::resolve_extends(&mut v, path, dir, env, warnings)?;
     model::check_file(&crate::tags::stripped(&v), &file)?;

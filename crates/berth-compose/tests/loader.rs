@@ -618,14 +618,24 @@ fn bad_values_are_refused() {
 }
 
 #[test]
-fn stdin_file_is_refused_clearly() {
+fn file_from_standard_input() {
     let t = tempfile::tempdir().unwrap();
-    let mut o = opts(t.path());
+    let dir = t.path().join("here");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut o = opts(&dir);
     o.files = vec!["-".into()];
     let e = load(&o).unwrap_err().to_string();
     assert_eq!(
         e,
-        "reading a compose file from standard input (-f -) is not supported yet"
+        "-f -: the compose file's text from standard input was not given"
+    );
+    o.stdin = Some("services:\n  a:\n    image: busybox\n    volumes: ['./d:/d']\n".into());
+    let p = load(&o).unwrap();
+    assert_eq!(p.name, "here");
+    assert_eq!(p.config_files, vec![PathBuf::from("-")]);
+    assert_eq!(
+        p.services["a"].volumes[0].source.as_deref(),
+        Some(dir.join("d").to_str().unwrap())
     );
 }
 
