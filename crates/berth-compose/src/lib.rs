@@ -11,7 +11,9 @@
 //!   [`config::profiles`] the `--services` / `--volumes` / `--profiles` lists;
 //! - [`plan`] gives the engine-side names and labels (`PROJECT-SERVICE-N`,
 //!   `PROJECT_default`, `com.docker.compose.*`), the config hash, the start
-//!   and stop order, and the diff against the containers that exist.
+//!   and stop order, and the diff against the containers that exist;
+//! - [`engine`] gives the Engine API bodies (`berth-api` types) to create a
+//!   service's container, the project's networks and its volumes.
 //!
 //! A command such as `berth compose up` is then:
 //!
@@ -25,7 +27,16 @@
 //! // existing = containers listed with the label filter plan::project_filter(&project)
 //! let existing: Vec<plan::ExistingContainer> = Vec::new();
 //! let diff = plan::diff(&project, &existing, &plan::Scale::default())?;
-//! for step in &diff.actions { /* create / recreate / keep each replica */ let _ = step; }
+//! for net in project.networks.keys() {
+//!     if let Some(req) = berth_compose::engine::network(&project, net) { /* POST /networks/create */ let _ = req; }
+//! }
+//! for step in &diff.actions {
+//!     if step.kind == plan::ActionKind::Create {
+//!         let c = berth_compose::engine::container(&project, &step.service, step.number, None)?;
+//!         // POST /containers/create?name={c.name} with c.request, then connect c.connect_after
+//!         let _ = c;
+//!     }
+//! }
 //! # let _ = order; Ok(()) }
 //! ```
 //!
@@ -33,6 +44,7 @@
 
 pub mod config;
 mod discover;
+pub mod engine;
 pub mod env;
 mod error;
 mod extends;

@@ -54,7 +54,30 @@ impl Rng {
 #[test]
 fn prefixes_and_mutations_never_panic() {
     let t = tempfile::tempdir().unwrap();
-    let pieces = ["$", "${", "}", ":", "- ", "\n", "  ", "&a ", "*a", "<<: ", "!reset ", "!override ", "[", "{", "'", "\"", "#", "${X:-${Y}}", "x-", "80:80", "~", "\t"];
+    let pieces = [
+        "$",
+        "${",
+        "}",
+        ":",
+        "- ",
+        "\n",
+        "  ",
+        "&a ",
+        "*a",
+        "<<: ",
+        "!reset ",
+        "!override ",
+        "[",
+        "{",
+        "'",
+        "\"",
+        "#",
+        "${X:-${Y}}",
+        "x-",
+        "80:80",
+        "~",
+        "\t",
+    ];
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for f in inputs() {
         let text = std::fs::read_to_string(&f).unwrap();
@@ -64,10 +87,11 @@ fn prefixes_and_mutations_never_panic() {
         for _ in 0..100 {
             let mut m = text.clone();
             for _ in 0..(1 + rng.next() % 3) {
-                let boundaries: Vec<usize> = m.char_indices().map(|(i, _)| i).chain([m.len()]).collect();
+                let boundaries: Vec<usize> =
+                    m.char_indices().map(|(i, _)| i).chain([m.len()]).collect();
                 let at = boundaries[(rng.next() as usize) % boundaries.len()];
                 let piece = pieces[(rng.next() as usize) % pieces.len()];
-                if rng.next() % 2 == 0 {
+                if rng.next().is_multiple_of(2) {
                     m.insert_str(at, piece);
                 } else {
                     let end = boundaries.iter().copied().find(|b| *b > at).unwrap_or(at);
