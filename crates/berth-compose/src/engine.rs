@@ -28,6 +28,21 @@ pub struct ContainerPlan {
     pub request: CreateRequest,
     /// Engine network name → endpoint settings (`EndpointSettings` JSON).
     pub connect_after: Vec<(String, Value)>,
+    /// Secrets and configs whose content is not a host file
+    /// (`environment:`, `content:`): copied into the container after create
+    /// and before start (`PUT /containers/{id}/archive`), as Compose does.
+    pub copy_in: Vec<CopyFile>,
+}
+
+/// A file to put into the container before it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyFile {
+    /// Absolute path in the container.
+    pub target: String,
+    pub content: Vec<u8>,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
 }
 
 fn unsupported(service: &str, what: &str) -> ComposeError {
@@ -104,13 +119,18 @@ pub fn container(
         config.exposed_ports = Some(exposed.into_iter().map(|p| (p, json!({}))).collect());
     }
 
+    let (file_mounts, copy_in) = secrets_and_configs(project, service, s)?;
     let mut host = HostConfig {
         privileged: s.privileged,
         readonly_rootfs: s.read_only,
         init: s.init,
         shm_size: s.shm_size.map(|b| b.0 as i64).unwrap_or_default(),
         restart_policy: restart_policy(s),
-        mounts: Some(mounts(project, service, s)?),
+        mounts: Some({
+            let mut m = mounts(project, service, s)?;
+            m.extend(file_mounts);
+            m
+        }),
         ..Default::default()
     };
     if !s.tmpfs.is_empty() {
@@ -237,7 +257,90 @@ pub fn container(
             networking_config,
         },
         connect_after,
+        copy_in,
     })
+}
+
+/// File-based secrets and configs are bind-mounted read-only at their
+/// target; those from `environment:` or `content:` are copied in.
+fn secrets_and_configs(
+    project: &Project,
+    service: &str,
+    s: &Service,
+) -> Result<(Vec<Mount>, Vec<CopyFile>)> {
+    let mut mounts = Vec::new();
+    let mut copies = Vec::new();
+    for (kind, refs, defs) in [
+        ("secret", &s.secrets, &project.secrets),
+        ("config", &s.configs, &project.configs),
+    ] {
+        for r in refs {
+            let def = defs.get(&r.source).ok_or_else(|| {
+                ComposeError::project(format!(
+                    "service {service:?} refers to undefined {kind} {}",
+                    r.source
+                ))
+            })?;
+            let target = r.target.clone().unwrap_or_else(|| match kind {
+                "secret" => format!("/run/secrets/{}", r.source),
+                _ => format!("/{}", r.source),
+            });
+            let num = |v: &Option<String>, what: &str| -> Result<u32> {
+                match v.as_deref() {
+                    None => Ok(0),
+                    Some(x) => x.parse::<u32>().map_err(|_| {
+                        ComposeError::project(format!(
+                            "service {service:?}: {kind} {}: invalid {what} {x:?}",
+                            r.source
+                        ))
+                    }),
+                }
+            };
+            if def.external {
+                return Err(unsupported(
+                    service,
+                    &format!("external {kind}s (a swarm feature), as {:?}", r.source),
+                ));
+            }
+            if let Some(file) = &def.file {
+                if r.uid.is_some() || r.gid.is_some() || r.mode.is_some() {
+                    return Err(unsupported(
+                        service,
+                        &format!(
+                            "uid, gid or mode on the file-based {kind} {:?} (it is bind-mounted)",
+                            r.source
+                        ),
+                    ));
+                }
+                mounts.push(Mount {
+                    kind: "bind".into(),
+                    source: file.clone(),
+                    target,
+                    read_only: true,
+                    ..Default::default()
+                });
+                continue;
+            }
+            let content = match (&def.environment, &def.content) {
+                (Some(var), _) => project.variables.get(var).cloned().ok_or_else(|| {
+                    ComposeError::project(format!(
+                        "environment variable {var:?} required by {kind} {:?} is not set",
+                        r.source
+                    ))
+                })?,
+                (None, Some(c)) => c.clone(),
+                (None, None) => String::new(),
+            };
+            copies.push(CopyFile {
+                target,
+                content: content.into_bytes(),
+                mode: r.mode.map(|m| m as u32).unwrap_or(0o444),
+                uid: num(&r.uid, "uid")?,
+                gid: num(&r.gid, "gid")?,
+            });
+        }
+    }
+    Ok((mounts, copies))
 }
 
 fn restart_policy(s: &Service) -> RestartPolicy {

@@ -51,7 +51,7 @@ pub fn take_override(v: Value) -> std::result::Result<Value, Value> {
     }
 }
 
-fn get_mut<'a>(v: &'a mut Value, path: &[Seg]) -> Option<&'a mut Value> {
+pub(crate) fn get_mut<'a>(v: &'a mut Value, path: &[Seg]) -> Option<&'a mut Value> {
     let mut cur = v;
     for seg in path {
         cur = match (seg, cur) {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
 use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::TScalarStyle;
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::{ComposeError, Result};
@@ -66,12 +67,40 @@ impl Open {
 /// One pass over the parser's events before loading: counts the nodes
 /// aliases expand to, bounds the nesting, and records where the `!reset`
 /// and `!override` tags are (the loader drops tags).
-fn prescan(file: &str, text: &str) -> Result<Vec<Tagged>> {
+/// The path of the node about to start under the open collections.
+fn current_path(open: &[Open]) -> Vec<Seg> {
+    open.iter()
+        .map(|o| match &o.kind {
+            OpenKind::Map { key, .. } => Seg::Key(key.clone().unwrap_or_default()),
+            OpenKind::Seq { index } => Seg::Index(*index),
+        })
+        .collect()
+}
+
+/// A plain scalar Go's YAML reads as an octal integer (`0440`), which the
+/// YAML 1.2 core schema reads as decimal. Compose files mean octal there
+/// (`mode: 0440`).
+fn is_go_octal(v: &str) -> Option<i64> {
+    let digits = v.strip_prefix('0')?;
+    if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return None;
+    }
+    i64::from_str_radix(digits, 8).ok()
+}
+
+/// What the pre-scan found: tags, and octal integers by path.
+struct Scan {
+    tags: Vec<Tagged>,
+    octals: Vec<(Vec<Seg>, i64)>,
+}
+
+fn prescan(file: &str, text: &str) -> Result<Scan> {
     let mut parser = Parser::new_from_str(text);
     let mut anchor_size: HashMap<usize, u64> = HashMap::new();
     let mut open: Vec<Open> = Vec::new();
     let mut total: u64 = 0;
     let mut tags = Vec::new();
+    let mut octals = Vec::new();
     loop {
         let (ev, mark) = parser.next_token().map_err(|e| syntax(file, &e))?;
         let (anchor, tag) = match &ev {
@@ -117,13 +146,7 @@ fn prescan(file: &str, text: &str) -> Result<Vec<Tagged>> {
         });
         if let Some(kind) = kind {
             let t = Tagged {
-                path: open
-                    .iter()
-                    .map(|o| match &o.kind {
-                        OpenKind::Map { key, .. } => Seg::Key(key.clone().unwrap_or_default()),
-                        OpenKind::Seq { index } => Seg::Index(*index),
-                    })
-                    .collect(),
+                path: current_path(&open),
                 kind,
                 line: mark.line(),
                 column: mark.col() + 1,
@@ -153,7 +176,12 @@ fn prescan(file: &str, text: &str) -> Result<Vec<Tagged>> {
             tags.push(t);
         }
         let added = match ev {
-            Event::Scalar(v, ..) => {
+            Event::Scalar(v, style, ..) => {
+                if !is_key && style == TScalarStyle::Plain {
+                    if let Some(n) = is_go_octal(&v) {
+                        octals.push((current_path(&open), n));
+                    }
+                }
                 if anchor > 0 {
                     anchor_size.insert(anchor, 1);
                 }
@@ -219,7 +247,7 @@ fn prescan(file: &str, text: &str) -> Result<Vec<Tagged>> {
             ));
         }
     }
-    Ok(tags)
+    Ok(Scan { tags, octals })
 }
 
 /// Parses one compose file's text. An empty file is an empty mapping.
@@ -244,9 +272,16 @@ pub fn parse(file: &str, text: &str) -> Result<Value> {
 /// Parses one compose file's text and says where its `!reset` and
 /// `!override` tags are.
 pub fn parse_tagged(file: &str, text: &str) -> Result<(Value, Vec<Tagged>)> {
-    let tags = prescan(file, text)?;
-    let v = build(file, text)?;
-    Ok((v, tags))
+    let scan = prescan(file, text)?;
+    let mut v = build(file, text)?;
+    for (path, n) in scan.octals {
+        if let Some(node) = crate::tags::get_mut(&mut v, &path) {
+            if node.is_number() {
+                *node = Value::Number(n.into());
+            }
+        }
+    }
+    Ok((v, scan.tags))
 }
 
 fn build(file: &str, text: &str) -> Result<Value> {
@@ -489,6 +524,17 @@ mod tests {
         // Tags on keys or inside anchors are refused.
         assert!(parse_tagged("f", "? !reset a\n: 1\n").is_err());
         assert!(parse_tagged("f", "a: &x\n  b: !reset 1\nc: *x\n").is_err());
+    }
+
+    #[test]
+    fn leading_zero_integers_are_octal_as_in_go() {
+        let v = parse("f", "a: 0440\nb: '0440'\nc: 10\nd: 0\ne: [0755]\nf: 089\n").unwrap();
+        assert_eq!(v["a"], 0o440);
+        assert_eq!(v["b"], "0440");
+        assert_eq!(v["c"], 10);
+        assert_eq!(v["d"], 0);
+        assert_eq!(v["e"][0], 0o755);
+        assert_eq!(v["f"], 89);
     }
 
     #[test]

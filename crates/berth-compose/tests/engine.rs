@@ -220,3 +220,55 @@ fn selinux_relabelling_is_refused_and_external_resources_are_not_created() {
     assert!(engine::network(&p, "outside").is_none());
     assert!(engine::network(&p, "default").is_some());
 }
+
+#[test]
+fn secrets_and_configs() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("token.txt"), "s3cret").unwrap();
+    let p = load(&LoadOptions {
+        working_dir: t.path().to_path_buf(),
+        files: vec!["-".into()],
+        stdin: Some(
+            "services:\n  s:\n    image: busybox\n    secrets: [token, {source: envsec, target: e, mode: 0400, uid: '1000'}]\n    configs: [conf]\nsecrets:\n  token:\n    file: ./token.txt\n  envsec:\n    environment: SECRET_VALUE\nconfigs:\n  conf:\n    content: hello\n"
+                .into(),
+        ),
+        project_name: Some("p".into()),
+        environment: BTreeMap::from([("SECRET_VALUE".to_string(), "from-env".to_string())]),
+        ..Default::default()
+    })
+    .unwrap();
+    let c = engine::container(&p, "s", 1, None).unwrap();
+    let v = serde_json::to_value(&c.request).unwrap();
+    assert_eq!(
+        v["HostConfig"]["Mounts"],
+        json!([{"Type": "bind", "Source": t.path().join("token.txt").display().to_string(), "Target": "/run/secrets/token", "ReadOnly": true}])
+    );
+    assert_eq!(
+        c.copy_in,
+        vec![
+            engine::CopyFile {
+                target: "/run/secrets/e".into(),
+                content: b"from-env".to_vec(),
+                mode: 0o400,
+                uid: 1000,
+                gid: 0
+            },
+            engine::CopyFile {
+                target: "/conf".into(),
+                content: b"hello".to_vec(),
+                mode: 0o444,
+                uid: 0,
+                gid: 0
+            },
+        ]
+    );
+
+    let p = inline("services:\n  s:\n    image: busybox\n    secrets: [x]\nsecrets:\n  x:\n    environment: NOT_SET_ANYWHERE\n");
+    let e = engine::container(&p, "s", 1, None).unwrap_err().to_string();
+    assert!(e.contains("NOT_SET_ANYWHERE"), "{e}");
+    let p = inline("services:\n  s:\n    image: busybox\n    secrets: [x]\nsecrets:\n  x:\n    external: true\n");
+    assert!(engine::container(&p, "s", 1, None)
+        .unwrap_err()
+        .to_string()
+        .contains("external secrets"));
+}
