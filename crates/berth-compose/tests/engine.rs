@@ -219,6 +219,12 @@ fn selinux_relabelling_is_refused_and_external_resources_are_not_created() {
     assert!(engine::volume(&p, "ext").is_none());
     assert!(engine::network(&p, "outside").is_none());
     assert!(engine::network(&p, "default").is_some());
+    let p = inline("services:\n  s:\n    image: busybox\n    deploy:\n      restart_policy: {condition: on-failure, max_attempts: 2}\n");
+    let v = serde_json::to_value(engine::container(&p, "s", 1, None).unwrap().request).unwrap();
+    assert_eq!(
+        v["HostConfig"]["RestartPolicy"],
+        json!({"Name": "on-failure", "MaximumRetryCount": 2})
+    );
 }
 
 #[test]

@@ -482,7 +482,7 @@ services:
       resources:
         limits: {cpus: "0.5", memory: 64m, pids: 100}
         reservations: {memory: 32m}
-      restart_policy: {condition: on-failure, delay: 5s, max_attempts: 3, window: 1m}
+      restart_policy: {condition: on-failure, max_attempts: 3}
     scale: 1
     container_name: full-one
     hostname: h

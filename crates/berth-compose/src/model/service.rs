@@ -236,21 +236,19 @@ pub struct Resource {
     pub pids: Option<i64>,
 }
 
+/// `deploy.restart_policy`; `delay` and `window` have no engine setting
+/// outside a swarm and are refused.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RestartPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay: Option<Duration>,
     #[serde(
         default,
         deserialize_with = "scalar::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub max_attempts: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
