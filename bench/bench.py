@@ -24,7 +24,9 @@ import tempfile
 import threading
 import time
 
+import buildbench
 import dashboard
+import registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -134,7 +136,7 @@ def main():
     ap.add_argument("--containers", type=int, default=1000, help="containers for the ps row")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release"))
     ap.add_argument("--net-mb", type=int, default=512, help="MB streamed per throughput row")
-    ap.add_argument("--only", choices=["locks"], help="run only these rows (results in latest-ONLY.*)")
+    ap.add_argument("--only", choices=["locks", "registry", "build"], help="run only these rows (results in latest-ONLY.*)")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="berth-bench.")
@@ -151,15 +153,23 @@ def main():
             "--bridge=none", "--iptables=false", "--ip6tables=false"], f"{work}/docker.sock")
         engines["berth"] = Engine("berth", work, [
             os.path.join(a.bin, "berthd"), "--data-root", f"{work}/berth-data", "--exec-root", f"{work}/berth-exec",
-            "-H", f"unix://{work}/berth.sock"], f"{work}/berth.sock")
+            "-H", f"unix://{work}/berth.sock", "--bridge", "berthbench0"], f"{work}/berth.sock")
         for e in engines.values():
             sh(e.docker + ["load", "-i", img])
         berth_cli = [os.path.join(a.bin, "berth"), "-H", f"unix://{work}/berth.sock"]
         if a.only == "locks":
             rows = lock_rows(engines)
             return
+        if a.only == "registry":
+            rows = registry.registry_rows(engines, work, os.path.join(a.bin, "berth"))
+            return
+        if a.only == "build":
+            rows = buildbench.rows(engines, berth_cli, work, a.runs)
+            return
         rows = run_rows(engines, berth_cli, a)
         rows += lock_rows(engines)
+        rows += registry.registry_rows(engines, work, os.path.join(a.bin, "berth"))
+        rows += buildbench.rows(engines, berth_cli, work, a.runs)
         # berthd on runc, the alternative runtime, on its own roots and
         # bridge, started after the rows above are done.
         engines["berth-runc"] = Engine("berth-runc", work, [

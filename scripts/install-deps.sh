@@ -16,12 +16,15 @@
 #   apache2-utils   `htpasswd -B`: the bcrypt htpasswd file of the registry auth tests
 #   chromium, chromium-driver  the headless browser and its WebDriver for the
 #                   dashboard's real-browser tests (tests/e2e/tests/dashboard.rs)
+#   firefox-esr     the second browser of those tests; its WebDriver,
+#                   geckodriver, is not packaged by Debian 12 and is built
+#                   from crates.io below (about 3 minutes on 2 cores)
 #   nodejs, npm     build the dashboard's front-end (dashboard/, run by
 #                   crates/berth-dashboard/build.rs); skipped when an npm is
 #                   already installed (a NodeSource nodejs bundles its own npm
 #                   and conflicts with Debian's)
 set -euo pipefail
-pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils chromium chromium-driver)
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils chromium chromium-driver firefox-esr)
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -31,5 +34,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || true
   apt-get install -y -qq "${missing[@]}"
+fi
+# geckodriver, pinned, into cargo's bin directory. No cargo lock here:
+# scripts/test.sh (which runs this) is itself run under the shared lock.
+GECKODRIVER_VERSION=0.37.1
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+if ! "$cargo_bin/geckodriver" --version 2>/dev/null | grep -q "^geckodriver $GECKODRIVER_VERSION\b"; then
+  cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked
 fi
 command -v docker >/dev/null || echo "note: the docker CLI is not installed; the e2e tests that drive it will fail" >&2

@@ -45,7 +45,10 @@ export async function act(action, containers) {
         if (a.method === 'del') await api.del(a.path(encodeURIComponent(c.Id)));
         else await api.post(a.path(encodeURIComponent(c.Id)));
       } catch (e) {
-        failed.push(`${name(c)}: ${e.message}`);
+        // No answer at all: the browser's connection was cut (Firefox
+        // does so when the host's network changes). The dashboard lets
+        // the request run to its end; the list follows the daemon.
+        failed.push(e.status === 0 ? `${name(c)}: no answer (${e.message}); if the dashboard is still running, the daemon carries on and the list shows the outcome` : `${name(c)}: ${e.message}`);
       }
     }),
   );

@@ -50,20 +50,48 @@ export function refreshContainers() {
   }, state.containers ? 50 : 0);
 }
 
+// A broken event stream is not always the daemon's absence: Firefox
+// closes connections that stay silent for 5 s after the host's network
+// changes (a container's veth pair coming or going). So ask the daemon
+// before raising the banner, and resume from the last event seen so that
+// nothing that happened in the gap is missed.
 async function followEvents() {
+  let pause = 500;
   for (;;) {
+    const opened = Date.now();
     try {
-      await stream('GET', '/api/events', jsonLines(onEvent));
+      const last = state.events[state.events.length - 1];
+      const since = last && last.time ? `?since=${last.time}` : '';
+      await stream('GET', `/api/events${since}`, jsonLines(onEvent));
       throw new Error('the event stream ended');
     } catch (e) {
-      state.daemonDown = e.message;
-      emit();
+      try {
+        await api.text('/_ping');
+        // The daemon is there: reopen the stream, backing off if it keeps
+        // breaking at once (never a tight loop).
+        pause = Date.now() - opened > 10000 ? 500 : Math.min(pause * 2, 10000);
+        await new Promise((r) => setTimeout(r, pause));
+        state.changed++;
+        refreshContainers();
+        emit();
+        continue;
+      } catch {
+        state.daemonDown = e.message;
+        emit();
+      }
     }
     await waitForDaemon();
   }
 }
 
+const key = (ev) => `${ev.timeNano} ${ev.Type} ${ev.Action} ${ev.Actor && ev.Actor.ID}`;
+
 function onEvent(ev) {
+  // `since` is whole seconds: the replay repeats what was already seen.
+  if (ev.time && state.events.length && ev.time <= state.events[state.events.length - 1].time) {
+    const k = key(ev);
+    if (state.events.some((e) => e.time === ev.time && key(e) === k)) return;
+  }
   state.events.push(ev);
   if (state.events.length > MAX_EVENTS) state.events.splice(0, state.events.length - MAX_EVENTS);
   state.changed++;
@@ -87,6 +115,12 @@ async function waitForDaemon() {
       emit();
     }
   }
+}
+
+// Something changed that no event announced (a pull's end): views refetch.
+export function touch() {
+  state.changed++;
+  emit();
 }
 
 export function start() {

@@ -22,7 +22,6 @@ from collections import OrderedDict
 REASONS = (
     "hub:",  # pulls from Docker Hub (no internet in CI)
     "issue-13 registry:",  # pull/push/login against a registry
-    "issue-14 build:",  # image build
     "swarm:",  # swarm mode: nodes, services, secrets, configs
     "broken-test:",  # the test itself is wrong (say why)
 )

@@ -11,6 +11,8 @@ pub enum ErrorKind {
     InvalidArgument,
     NotModified,
     Forbidden,
+    /// Credentials refused (dockerd's Unauthorized: a failed `POST /auth`).
+    Unauthorized,
     Unavailable,
     /// A feature the object does not offer (dockerd's NotImplemented, e.g.
     /// reading the logs of a container whose log driver keeps none).
@@ -29,6 +31,7 @@ impl ErrorKind {
             ErrorKind::InvalidArgument => 400,
             ErrorKind::NotModified => 304,
             ErrorKind::Forbidden => 403,
+            ErrorKind::Unauthorized => 401,
             ErrorKind::Unavailable => 503,
             ErrorKind::NotImplemented => 501,
             ErrorKind::TooLarge => 413,
@@ -44,6 +47,7 @@ impl ErrorKind {
             400 => ErrorKind::InvalidArgument,
             304 => ErrorKind::NotModified,
             403 => ErrorKind::Forbidden,
+            401 => ErrorKind::Unauthorized,
             503 => ErrorKind::Unavailable,
             501 => ErrorKind::NotImplemented,
             413 => ErrorKind::TooLarge,

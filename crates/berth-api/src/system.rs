@@ -75,6 +75,9 @@ pub struct SystemInfo {
     pub n_goroutines: i64,
     pub system_time: String,
     pub index_server_address: String,
+    /// dockerd's RegistryServiceConfig: insecure CIDRs, per-registry index configs, mirrors.
+    #[serde(default)]
+    pub registry_config: serde_json::Value,
     pub plugins: serde_json::Value,
     pub warnings: Vec<String>,
     pub swarm: serde_json::Value,

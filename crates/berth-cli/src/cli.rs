@@ -40,6 +40,11 @@ pub enum Command {
     /// Create a container from an image and start it
     #[command(disable_help_flag = true)]
     Run(run::RunArgs),
+    /// Build an image from a Dockerfile
+    Build(build::Args),
+    /// Manage builds
+    #[command(subcommand)]
+    Builder(builder::BuilderCommand),
     /// Create a container without starting it
     #[command(disable_help_flag = true)]
     Create(create::CreateArgs),
@@ -175,6 +180,8 @@ pub enum ContainerCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum ImageCommand {
+    /// Build an image from a Dockerfile
+    Build(build::Args),
     #[command(visible_alias = "list")]
     Ls(images::Args),
     #[command(visible_alias = "remove")]

@@ -141,3 +141,23 @@ pub fn registry_auth_header(host: &str) -> Option<String> {
     let body = json!({ "username": u, "password": p, "serveraddress": server_key(host) });
     Some(base64::engine::general_purpose::URL_SAFE.encode(body.to_string()))
 }
+
+/// `X-Registry-Config` for a build: every server the config file knows,
+/// with its stored credentials (the daemon picks the one a FROM needs), as
+/// the docker CLI sends it. `None` when there are none.
+pub fn registry_config_header() -> Option<String> {
+    let cfg = read_config().ok()?;
+    let servers: Vec<String> = cfg.get("auths")?.as_object()?.keys().cloned().collect();
+    let mut out = Map::new();
+    for s in servers {
+        let host = s.trim_start_matches("https://").trim_start_matches("http://").split('/').next().unwrap_or("").to_string();
+        let host = if s == HUB_SERVER { "docker.io".to_string() } else { host };
+        if let Some((u, p)) = lookup(&host) {
+            out.insert(s.clone(), json!({ "username": u, "password": p, "serveraddress": s }));
+        }
+    }
+    if out.is_empty() {
+        return None;
+    }
+    Some(base64::engine::general_purpose::URL_SAFE.encode(Value::Object(out).to_string()))
+}

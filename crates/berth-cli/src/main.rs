@@ -92,6 +92,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let c = &client;
     match command {
         Command::Run(a) | Command::Container(ContainerCommand::Run(a)) => run::run(c, a).await,
+        Command::Build(a) | Command::Image(ImageCommand::Build(a)) => build::run(c, a).await,
+        Command::Builder(b) => builder::run(c, b).await,
         Command::Create(a) | Command::Container(ContainerCommand::Create(a)) => create::run(c, a).await,
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => ps::run(c, a).await,
         Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => logs::run(c, a).await,

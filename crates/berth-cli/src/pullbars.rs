@@ -1,5 +1,6 @@
-//! `berth pull` on a terminal: one progress bar per layer, drawn from
-//! Docker's JSON progress messages (the same stream `docker pull` reads).
+//! `berth pull` and `berth push` on a terminal: one progress bar per layer,
+//! drawn from Docker's JSON progress messages (the stream `docker pull` and
+//! `docker push` read).
 
 use crate::jsonmessage::StreamError;
 use berth_client::ResponseStream;
@@ -28,6 +29,10 @@ pub async fn display(stream: ResponseStream) -> anyhow::Result<()> {
             return Err(StreamError(detail.to_string()).into());
         }
         let (id, status) = (s("id"), s("status"));
+        if id.is_empty() && status.is_empty() {
+            // `aux` (push's tag, digest and size): data for programs, not a line.
+            continue;
+        }
         let is_layer = !id.is_empty() && m.get("progressDetail").is_some();
         if !is_layer {
             let line = if id.is_empty() { status } else { format!("{id}: {status}") };
@@ -60,7 +65,8 @@ pub async fn display(stream: ResponseStream) -> anyhow::Result<()> {
             _ => bar.set_style(style_text()),
         }
         bar.set_message(status.clone());
-        if status == "Pull complete" || status == "Already exists" {
+        let done = ["Pull complete", "Already exists", "Pushed", "Layer already exists"];
+        if done.contains(&status.as_str()) || status.starts_with("Mounted from ") {
             bar.finish();
         }
     }

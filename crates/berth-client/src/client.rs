@@ -123,8 +123,23 @@ impl Client {
     /// daemon's answer whatever its status: for a proxy (berth dashboard)
     /// that passes API errors on to its own client.
     pub async fn forward(&self, method: Method, path_and_query: &str, body: RequestBody) -> Result<Response<Incoming>, ClientError> {
+        self.forward_with_header(method, path_and_query, None, body).await
+    }
+
+    /// `forward` with one extra header (a pull's `X-Registry-Auth`).
+    pub async fn forward_with_header(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        header: Option<(&'static str, &str)>,
+        body: RequestBody,
+    ) -> Result<Response<Incoming>, ClientError> {
         let v = self.api_version().await?;
-        let req = self.build(method, format!("/v{v}{path_and_query}"), body)?;
+        let mut req = self.build(method, format!("/v{v}{path_and_query}"), body)?;
+        if let Some((name, value)) = header {
+            let value = HeaderValue::from_str(value).map_err(|e| ClientError::Request(format!("invalid {name} header: {e}")))?;
+            req.headers_mut().insert(name, value);
+        }
         transport::send(&self.host, self.tls.as_ref(), req).await
     }
 

@@ -13,11 +13,13 @@ mod body;
 mod error;
 mod guard;
 mod proxy;
+mod registry_auth;
 mod server;
 mod shell;
 mod tls;
 mod token;
 
 pub use error::DashboardError;
+pub use registry_auth::RegistryAuth;
 pub use server::{Dashboard, Options};
 pub use tls::TlsFiles;

@@ -2,19 +2,21 @@
 //! query and a JSON body go through; the answer (status, content type and
 //! body, streamed: events, logs, stats) comes back as the daemon sent it.
 //! Nothing else of the browser's request reaches the daemon: no cookies,
-//! no upgrade.
+//! no upgrade. A pull gets the stored credentials for its registry
+//! (`X-Registry-Auth`, see registry_auth), as `berth pull` would.
 
 use crate::body::{self, Out};
+use crate::registry_auth::{self, RegistryAuth};
 use berth_client::{Client, ClientError, RequestBody};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE};
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 
 /// Request bodies are small JSON documents (create, update, connect).
 const MAX_BODY: usize = 1 << 20;
 
-pub async fn forward(client: &Client, req: Request<Incoming>, path_and_query: &str) -> Response<Out> {
+pub async fn forward(client: &Client, req: Request<Incoming>, path_and_query: &str, auth: Option<&RegistryAuth>) -> Response<Out> {
     if !path_ok(path_and_query) {
         return error(StatusCode::BAD_REQUEST, "berth dashboard: bad API path");
     }
@@ -24,7 +26,35 @@ pub async fn forward(client: &Client, req: Request<Incoming>, path_and_query: &s
         Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "berth dashboard: request body too large"),
     };
     let body = if body.is_empty() { RequestBody::Empty } else { RequestBody::Json(body.to_vec()) };
-    match client.forward(method, path_and_query, body).await {
+    let registry_auth = match (auth, registry_auth::pulled_image(&method, path_and_query)) {
+        (Some(lookup), Some(image)) => {
+            let lookup = lookup.clone();
+            tokio::task::spawn_blocking(move || lookup(&image)).await.ok().flatten()
+        }
+        _ => None,
+    };
+    let changes = !matches!(method, Method::GET | Method::HEAD);
+    let send = {
+        let (client, pq) = (client.clone(), path_and_query.to_string());
+        async move {
+            let header = registry_auth.as_deref().map(|h| ("X-Registry-Auth", h));
+            client.forward_with_header(method, &pq, header, body).await
+        }
+    };
+    // A change runs to its end even when the browser's connection is cut
+    // before the daemon answers (Firefox cuts connections that stay silent
+    // after the host's network changes, as a container's veth pair does);
+    // the page learns the outcome from the event stream. Reads stop with
+    // their connection.
+    let answer = if changes {
+        match tokio::spawn(send).await {
+            Ok(a) => a,
+            Err(_) => return error(StatusCode::BAD_GATEWAY, "berth dashboard: the request to the daemon failed"),
+        }
+    } else {
+        send.await
+    };
+    match answer {
         Ok(resp) => {
             let mut out = Response::builder().status(resp.status()).header(CACHE_CONTROL, "no-store");
             if let Some(ct) = resp.headers().get(CONTENT_TYPE) {

@@ -6,6 +6,7 @@ use crate::auth::{Auth, CSRF_HEADER};
 use crate::body::{self, Out};
 use crate::error::DashboardError;
 use crate::guard::Guard;
+use crate::registry_auth::RegistryAuth;
 use crate::shell::Shells;
 use crate::tls::{self, TlsFiles};
 use crate::{assets, proxy, token};
@@ -26,6 +27,8 @@ pub struct Options {
     pub tls: Option<TlsFiles>,
     /// Names browsers use to reach a dashboard beyond loopback.
     pub public_hosts: Vec<String>,
+    /// Stored registry credentials for pulls started from the page.
+    pub registry_auth: Option<RegistryAuth>,
 }
 
 /// A bound dashboard, ready to serve.
@@ -41,6 +44,7 @@ struct State {
     auth: Auth,
     guard: Guard,
     shells: Arc<Shells>,
+    registry_auth: Option<RegistryAuth>,
 }
 
 const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -68,6 +72,7 @@ impl Dashboard {
             auth: Auth::new(login_token.clone(), secure),
             guard: Guard::new(local, secure, &opts.public_hosts),
             shells: Arc::default(),
+            registry_auth: opts.registry_auth,
         };
         Ok(Dashboard { listener, tls: tls.map(TlsAcceptor::from), state: Arc::new(state), login_token })
     }
@@ -170,7 +175,7 @@ async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Response<Out> {
             Some(q) => format!("{rest}?{q}"),
             None => rest.to_string(),
         };
-        return proxy::forward(&state.client, req, &pq).await;
+        return proxy::forward(&state.client, req, &pq, state.registry_auth.as_ref()).await;
     }
     proxy::error(StatusCode::NOT_FOUND, "berth dashboard: no such page")
 }

@@ -20,6 +20,9 @@ type Writer = Arc<tokio::sync::Mutex<Box<dyn AsyncWrite + Send + Unpin>>>;
 /// Input is typed or pasted text.
 const MAX_INPUT: usize = 64 * 1024;
 
+/// An idle shell's output sends a NUL this often (see body::reader).
+const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[derive(Default)]
 pub struct Shells {
     writers: Mutex<HashMap<String, Writer>>,
@@ -38,7 +41,7 @@ impl Shells {
         Response::builder()
             .header(CONTENT_TYPE, "application/octet-stream")
             .header(CACHE_CONTROL, "no-store")
-            .body(body::reader(Box::new(reader)))
+            .body(body::reader(Box::new(reader), KEEPALIVE))
             .unwrap_or_else(|_| proxy::error(StatusCode::INTERNAL_SERVER_ERROR, "berth dashboard: cannot stream the shell"))
     }
 

@@ -84,15 +84,19 @@ impl TokenResponse {
     }
 }
 
-/// The token request URL: realm plus service and scope, query-escaped.
-pub(crate) fn token_url(realm: &str, service: Option<&str>, scope: &str) -> String {
+/// The token request URL: realm plus service and scopes (a cross-repository
+/// mount asks for two), query-escaped.
+pub(crate) fn token_url(realm: &str, service: Option<&str>, scopes: &[String]) -> String {
     let mut url = realm.to_string();
     let mut sep = if realm.contains('?') { '&' } else { '?' };
     if let Some(s) = service {
         url.push_str(&format!("{sep}service={}", escape(s)));
         sep = '&';
     }
-    url.push_str(&format!("{sep}scope={}", escape(scope)));
+    for scope in scopes {
+        url.push_str(&format!("{sep}scope={}", escape(scope)));
+        sep = '&';
+    }
     url
 }
 
@@ -131,9 +135,11 @@ mod tests {
     #[test]
     fn builds_token_urls() {
         assert_eq!(
-            token_url("https://a/token", Some("reg x"), "repository:library/busybox:pull"),
+            token_url("https://a/token", Some("reg x"), &["repository:library/busybox:pull".to_string()]),
             "https://a/token?service=reg%20x&scope=repository:library/busybox:pull"
         );
+        let two = ["repository:me/b:pull,push".to_string(), "repository:lib/a:pull".to_string()];
+        assert_eq!(token_url("https://a/t?x=1", None, &two), "https://a/t?x=1&scope=repository:me/b:pull%2Cpush&scope=repository:lib/a:pull");
     }
 
     #[test]

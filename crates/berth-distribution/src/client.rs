@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Method, Request, Response, Uri};
 use rustls::ClientConfig;
 use sha2::{Digest as _, Sha256};
@@ -18,7 +18,7 @@ use crate::auth::{parse_challenge, token_url, Challenge, Credentials, TokenRespo
 use crate::blob::Blob;
 use crate::error::{DistributionError, RegistryErrorEntry, Result};
 use crate::registry::Endpoint;
-use crate::transport;
+use crate::transport::{self, ReqBody};
 
 const MAX_RETRIES: u32 = 3;
 const MAX_REDIRECTS: usize = 5;
@@ -35,10 +35,19 @@ pub struct Fetched {
     pub digest: String,
 }
 
+/// A request body with what its headers say about it.
+pub(crate) struct Payload {
+    pub content_type: &'static str,
+    pub len: u64,
+    pub body: ReqBody,
+    /// `Content-Range` of a chunk.
+    pub range: Option<String>,
+}
+
 pub struct Repository {
     pub(crate) endpoint: Endpoint,
     pub(crate) name: String,
-    creds: Option<Credentials>,
+    pub(crate) creds: Option<Credentials>,
     pub(crate) challenge: tokio::sync::Mutex<Option<Challenge>>,
     authorization: tokio::sync::Mutex<Option<String>>,
     certs_dirs: Vec<PathBuf>,
@@ -143,7 +152,7 @@ impl Repository {
         url: &str,
         accept: Option<&str>,
         authz: Option<&str>,
-        body: Option<(&str, Bytes)>,
+        payload: Option<Payload>,
     ) -> Result<Response<Incoming>> {
         let transport_err = |message: String| DistributionError::Transport { method: method.to_string(), url: url.to_string(), message };
         let uri: Uri = url.parse().map_err(|e| transport_err(format!("invalid URL: {e}")))?;
@@ -156,17 +165,22 @@ impl Repository {
         if let Some(a) = authz {
             b = b.header(AUTHORIZATION, a);
         }
-        let data = match body {
-            Some((ct, data)) => {
-                b = b.header(CONTENT_TYPE, ct);
-                data
+        let body = match payload {
+            Some(p) => {
+                b = b.header(CONTENT_TYPE, p.content_type).header(CONTENT_LENGTH, p.len);
+                if let Some(r) = p.range {
+                    b = b.header(CONTENT_RANGE, r);
+                }
+                p.body
             }
-            None => Bytes::new(),
+            None => {
+                if method == Method::PUT || method == Method::POST || method == Method::PATCH {
+                    b = b.header(CONTENT_LENGTH, 0);
+                }
+                transport::full(Bytes::new())
+            }
         };
-        if method == Method::PUT || method == Method::POST {
-            b = b.header(CONTENT_LENGTH, data.len());
-        }
-        let req = b.body(Full::new(data)).map_err(|e| transport_err(e.to_string()))?;
+        let req = b.body(body).map_err(|e| transport_err(e.to_string()))?;
         transport::send(tls.as_ref(), req).await.map_err(transport_err)
     }
 
@@ -191,8 +205,15 @@ impl Repository {
     }
 
     async fn token(&self, realm: &str, service: Option<&str>) -> Result<String> {
-        let scope = format!("repository:{}:{}", self.name, self.actions);
-        let url = token_url(realm, service, &scope);
+        self.token_for(realm, service, None).await
+    }
+
+    /// A token for this repository, and with `mount_from` also for pulling
+    /// from that one (a cross-repository mount needs both in one token).
+    pub(crate) async fn token_for(&self, realm: &str, service: Option<&str>, mount_from: Option<&str>) -> Result<String> {
+        let mut scopes = vec![format!("repository:{}:{}", self.name, self.actions)];
+        scopes.extend(mount_from.map(|from| format!("repository:{from}:pull")));
+        let url = token_url(realm, service, &scopes);
         let terr = |message: String| DistributionError::Token { realm: realm.to_string(), message };
         let basic = self.creds.as_ref().filter(|c| !c.username.is_empty()).map(Credentials::basic);
         let resp = self.send_raw(Method::GET, &url, None, basic.as_deref()).await?;

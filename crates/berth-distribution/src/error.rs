@@ -73,7 +73,7 @@ impl DistributionError {
     }
 
     /// Worth another try: the registry was busy or briefly broken.
-    pub(crate) fn retryable(&self) -> bool {
+    pub fn retryable(&self) -> bool {
         match self {
             DistributionError::Registry { status, .. } | DistributionError::Status { status, .. } => *status >= 500,
             DistributionError::Transport { .. } => true,

@@ -15,6 +15,8 @@ mod upload;
 pub use auth::Credentials;
 pub use blob::Blob;
 pub use client::{Fetched, Repository};
+pub use upload::{BlobSource, Mount, OnProgress, UploadSession};
 pub use error::{DistributionError, RegistryErrorEntry, Result};
 pub use manifest::{media, select, Manifest, PlatformSpec};
 pub use registry::{Registry, RegistryConfig, DOCKER_HUB_API_HOST};
+pub use tls::system_roots;

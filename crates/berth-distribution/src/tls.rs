@@ -48,8 +48,14 @@ pub(crate) fn verifying(host: &str, certs_dirs: &[PathBuf]) -> Result<Arc<Client
     let mut client_pair = None;
     for dir in certs_dirs.iter().map(|d| d.join(host)) {
         for ca in files_with(&dir, "crt") {
+            let mut found = 0;
             for cert in CertificateDer::pem_file_iter(&ca).map_err(|e| tls_err(&ca, e))? {
                 roots.add(cert.map_err(|e| tls_err(&ca, e))?).map_err(|e| tls_err(&ca, e))?;
+                found += 1;
+            }
+            // A CA file that trusts nothing is a mistake to point out, not to skip.
+            if found == 0 {
+                return Err(tls_err(&ca, "no PEM certificate in it"));
             }
         }
         for cert in files_with(&dir, "cert") {
@@ -131,4 +137,10 @@ impl ServerCertVerifier for AcceptAny {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
+}
+
+/// A verifying client config with the system's roots only, for https
+/// downloads that are not registry traffic (the builder's `ADD <url>`).
+pub fn system_roots() -> Result<Arc<ClientConfig>> {
+    verifying("", &[])
 }

@@ -46,9 +46,15 @@ impl ImageStore {
             });
         }
         out.reverse();
-        if let Some(top) = out.first_mut() {
-            top.id = image.id.to_string();
-            top.tags = image.tags.clone();
+        // Rows name the image and then its recorded parents, one per row,
+        // as dockerd's history walks an image's parent chain (the
+        // classic builder's intermediate images).
+        let mut next = Some(image);
+        for row in out.iter_mut() {
+            let Some(img) = next.take() else { break };
+            row.id = img.id.to_string();
+            row.tags = img.tags.clone();
+            next = self.parent_of(&img).and_then(|p| self.resolve(&p.to_string()).ok());
         }
         Ok(out)
     }

@@ -1,5 +1,6 @@
 //! Images: references, configs, the image store, and archive import/export.
 
+mod child;
 mod commit;
 mod config;
 mod error;
@@ -30,4 +31,4 @@ pub use pull::PullOutcome;
 pub use spool::decompressed;
 pub use reference::Reference;
 pub use refpattern::reference_matches;
-pub use store::{Image, ImageStore, RemovedImage};
+pub use store::{Image, ImageStore, LayerSource, RemovedImage};

@@ -1,15 +1,14 @@
 //! Recording a pulled image: the layers arrive (already verified against
-//! their digests) through `open`, are unpacked in order, and only then is
-//! the image recorded and tagged, all or nothing.
-
-use std::io::Read;
+//! their digests, as tars or already unpacked) through `open`, become
+//! layers in order, and only then is the image recorded and tagged, all or
+//! nothing.
 
 use berth_store::Digest;
 
 use crate::config::ImageConfig;
 use crate::error::{ImageError, Result};
 use crate::reference::Reference;
-use crate::store::{ImageStore, Prepared};
+use crate::store::{ImageStore, LayerSource, Prepared};
 
 /// How a pull ended for the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,14 +47,19 @@ impl ImageStore {
         config_bytes: Vec<u8>,
         tag: Option<Reference>,
         repo_digest: String,
-        open: impl FnMut(usize) -> Result<Box<dyn Read + 's>>,
+        open: impl FnMut(usize) -> Result<LayerSource<'s>>,
     ) -> Result<PullOutcome> {
         let _ingest = self.lock_ingest();
         let config = ImageConfig::from_slice(&config_bytes)?;
         let id = Digest::of_bytes(&config_bytes);
         let up_to_date = self.is_current(&id, tag.as_ref());
+        // Already whole, tagged and known by this digest: nothing to write.
+        let known = self.lock().images.get(&id).is_some_and(|c| c.record.digests.contains(&repo_digest));
+        if up_to_date && known && self.layers_present(&config.rootfs.diff_ids).iter().all(|p| *p) {
+            return Ok(PullOutcome { id, up_to_date });
+        }
         let mut created = Vec::new();
-        let layers = match self.apply_layers(&config.rootfs.diff_ids.clone(), open, &mut created) {
+        let layers = match self.apply_sources(&config.rootfs.diff_ids.clone(), open, &mut created) {
             Ok(l) => l,
             Err(e) => {
                 self.discard_layers(&created);

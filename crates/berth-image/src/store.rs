@@ -65,6 +65,13 @@ pub(crate) struct State {
     pub refs: BTreeMap<Reference, Digest>,
 }
 
+/// One layer of an image being recorded: its uncompressed tar, to unpack
+/// now, or a layer already unpacked (a pull unpacks several at once).
+pub enum LayerSource<'s> {
+    Tar(Box<dyn Read + 's>),
+    Unpacked(berth_store::Unpacked),
+}
+
 /// An image ready to be recorded: its config bytes and unpacked layers.
 pub(crate) struct Prepared {
     pub config_bytes: Vec<u8>,
@@ -200,6 +207,16 @@ impl ImageStore {
         mut open: impl FnMut(usize) -> Result<Box<dyn Read + 's>>,
         created: &mut Vec<Digest>,
     ) -> Result<Vec<LayerInfo>> {
+        self.apply_sources(diff_ids, |i| open(i).map(LayerSource::Tar), created)
+    }
+
+    /// `apply_layers` for layers that may have been unpacked already.
+    pub(crate) fn apply_sources<'s>(
+        &self,
+        diff_ids: &[Digest],
+        mut open: impl FnMut(usize) -> Result<LayerSource<'s>>,
+        created: &mut Vec<Digest>,
+    ) -> Result<Vec<LayerInfo>> {
         let mut out: Vec<LayerInfo> = Vec::new();
         for (i, diff_id) in diff_ids.iter().enumerate() {
             let parent = out.last().map(|l| l.chain_id.clone());
@@ -208,7 +225,10 @@ impl ImageStore {
                 out.push(self.layers.info(&chain)?);
                 continue;
             }
-            let info = self.layers.apply(parent.as_ref(), open(i)?)?;
+            let info = match open(i)? {
+                LayerSource::Tar(r) => self.layers.apply(parent.as_ref(), r)?,
+                LayerSource::Unpacked(u) => self.layers.commit_unpacked(parent.as_ref(), u)?,
+            };
             if !created.contains(&info.chain_id) {
                 created.push(info.chain_id.clone());
             }
@@ -234,6 +254,22 @@ impl ImageStore {
         let mut ids = Vec::new();
         for p in &prepared {
             ids.push(self.blobs().put(&p.config_bytes)?);
+        }
+        // Without tags there is nothing for a journal to reconcile (a crash
+        // leaves each record written or not) and repositories.json stays
+        // as it is: the builder's step images skip four fsyncs each.
+        if prepared.iter().all(|p| p.tags.is_empty()) {
+            let written = self.write_records(&state, prepared, ids, &mut out, &mut new_records);
+            if let Err(e) = written {
+                for c in &new_records {
+                    let _ = self.records.delete(c.record.id.hex());
+                }
+                return Err(e);
+            }
+            for c in new_records {
+                state.images.insert(c.record.id.clone(), c);
+            }
+            return Ok(out);
         }
         let mut journal = crate::journal::Journal::default();
         for (id, p) in ids.iter().zip(&prepared) {

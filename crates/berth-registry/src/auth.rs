@@ -82,6 +82,14 @@ impl Htpasswd {
     }
 }
 
+/// The user name of a Basic `Authorization` value (not checked).
+pub fn basic_user(authorization: &str) -> Option<String> {
+    let b64 = authorization.strip_prefix("Basic ").or_else(|| authorization.strip_prefix("basic "))?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let pair = String::from_utf8(raw).ok()?;
+    pair.split_once(':').map(|(u, _)| u.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,8 @@ pub enum Code {
     /// A manifest (or other bounded body) over its limit: 413.
     TooLarge,
     Unauthorized,
+    /// A token request's `scope` that does not parse (400).
+    ScopeInvalid,
     Unsupported,
     /// No endpoint at that path (distribution answers a bare 404).
     NotFound,
@@ -46,6 +48,7 @@ impl Code {
             Code::PaginationNumberInvalid => "PAGINATION_NUMBER_INVALID",
             Code::RangeInvalid => "RANGE_INVALID",
             Code::Unauthorized => "UNAUTHORIZED",
+            Code::ScopeInvalid => "SCOPE_INVALID",
             Code::Unsupported => "UNSUPPORTED",
             Code::NotFound => "NOT_FOUND",
             Code::Unknown => "UNKNOWN",
@@ -119,6 +122,9 @@ pub enum RegistryError {
     Gc(String),
     #[error("building the image: {0}")]
     Image(String),
+    /// Settings that do not go together.
+    #[error("{0}")]
+    Config(String),
 }
 
 impl RegistryError {

@@ -13,6 +13,7 @@ mod lock;
 mod manifest;
 mod name;
 mod storage;
+mod token;
 
 pub use digest::Digest;
 pub use error::RegistryError;

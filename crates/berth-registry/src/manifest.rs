@@ -28,6 +28,15 @@ pub struct References {
     pub blobs: Vec<(Digest, u64)>,
     /// Child manifests (of an index).
     pub manifests: Vec<(Digest, u64)>,
+    /// The manifest this one refers to (OCI 1.1 `subject`): a signature,
+    /// an SBOM… belongs to it.
+    pub subject: Option<Digest>,
+}
+
+/// The `subject` digest of a manifest body, if it has a valid one.
+fn subject_of(body: &[u8]) -> Option<Digest> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v["subject"]["digest"].as_str()?.parse().ok()
 }
 
 /// The media type to store `body` under: the Content-Type, which must agree
@@ -69,7 +78,7 @@ pub fn references(media_type: &str, body: &[u8]) -> Result<References, ApiError>
             return Err(invalid("schemaVersion must be 2"));
         }
         let manifests = idx.manifests().iter().map(convert).collect::<Result<_, _>>()?;
-        return Ok(References { blobs: Vec::new(), manifests });
+        return Ok(References { blobs: Vec::new(), manifests, subject: subject_of(body) });
     }
     let m: ImageManifest = serde_json::from_slice(body).map_err(|e| invalid(format!("invalid manifest: {e}")))?;
     if m.schema_version() != 2 {
@@ -82,7 +91,7 @@ pub fn references(media_type: &str, body: &[u8]) -> Result<References, ApiError>
         }
         blobs.push(convert(l)?);
     }
-    Ok(References { blobs, manifests: Vec::new() })
+    Ok(References { blobs, manifests: Vec::new(), subject: subject_of(body) })
 }
 
 /// Every reference must be in repository `name` with the size it claims.

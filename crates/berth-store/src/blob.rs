@@ -119,6 +119,14 @@ impl BlobWriter {
         Digest::from_sha256(self.hasher.clone().finalize().into())
     }
 
+    /// fsync what was written (before `commit`, which then has less to do).
+    pub fn sync(&mut self) -> Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.sync_all().at(&self.tmp),
+            None => Ok(()),
+        }
+    }
+
     pub fn commit(mut self) -> Result<Digest> {
         let d = self.digest();
         self.finish(&d)?;

@@ -25,6 +25,22 @@ pub struct LayerInfo {
     pub parent: Option<Digest>,
 }
 
+/// A layer unpacked in a temporary directory, not yet part of the store
+/// (`LayerStore::commit_unpacked`); dropping it removes the directory and
+/// the blob it would have become.
+pub struct Unpacked {
+    tmp: TempDir,
+    blob: BlobWriter,
+    size: u64,
+}
+
+impl Unpacked {
+    /// The diff id (digest of the tar) of what was unpacked.
+    pub fn diff_id(&self) -> Digest {
+        self.blob.digest()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct LayerStore {
     root: PathBuf,
@@ -98,6 +114,14 @@ impl LayerStore {
                 return Err(StoreError::NotFound(format!("parent layer {p}")));
             }
         }
+        let unpacked = self.unpack(tar)?;
+        self.commit_unpacked(parent, unpacked)
+    }
+
+    /// Unpack a layer tar into a temporary directory, keeping its tar as an
+    /// uncommitted blob: the half of `apply` that needs no parent, so
+    /// several layers of one image can unpack at once.
+    pub fn unpack(&self, tar: impl Read) -> Result<Unpacked> {
         let tmp = TempDir::new(&self.root, "layer")?;
         let diff = tmp.path().join("diff");
         fs::create_dir(&diff).at(&diff)?;
@@ -121,6 +145,19 @@ impl LayerStore {
             io::copy(&mut tee, &mut io::sink()).at(&diff)?;
             size
         };
+        // Synced here, in parallel, so that committing in order is cheap.
+        blob.sync()?;
+        Ok(Unpacked { tmp, blob, size })
+    }
+
+    /// The in-order half of `apply`: the layer becomes `parent`'s child.
+    pub fn commit_unpacked(&self, parent: Option<&Digest>, unpacked: Unpacked) -> Result<LayerInfo> {
+        if let Some(p) = parent {
+            if !self.exists(p) {
+                return Err(StoreError::NotFound(format!("parent layer {p}")));
+            }
+        }
+        let Unpacked { tmp, blob, size } = unpacked;
         let diff_id = blob.commit()?;
         let chain_id = Digest::chain(parent, &diff_id);
         let info = LayerInfo {
@@ -252,6 +289,34 @@ mod tests {
         let again = ls.apply(None, &tar_with("b").at("tar")?[..])?;
         assert_eq!(again.chain_id, bad.chain_id);
         assert!(ls.exists(&bad.chain_id));
+        Ok(())
+    }
+
+    #[test]
+    fn unpacked_out_of_order_commit_in_order() -> Result<()> {
+        let t = tempfile::tempdir().map_err(|e| StoreError::io("tmp", e))?;
+        let ls = LayerStore::open(t.path())?;
+        // The child unpacks first (as a parallel pull may); nothing is in the store yet.
+        let child = ls.unpack(&tar_with("c").at("tar")?[..])?;
+        let base = ls.unpack(&tar_with("b").at("tar")?[..])?;
+        let child_diff = child.diff_id();
+        assert!(!ls.blobs().exists(&child_diff));
+        // A child cannot join before its parent.
+        let base_id = base.diff_id();
+        let parent_chain = Digest::chain(None, &base_id);
+        let early = ls.unpack(&tar_with("c").at("tar")?[..])?;
+        assert!(matches!(ls.commit_unpacked(Some(&parent_chain), early), Err(StoreError::NotFound(_))));
+        let b = ls.commit_unpacked(None, base)?;
+        let c = ls.commit_unpacked(Some(&b.chain_id), child)?;
+        assert_eq!(c.parent.as_ref(), Some(&b.chain_id));
+        assert!(ls.diff_dir(&c.chain_id).join("c").is_file() && ls.blobs().exists(&child_diff));
+        // One dropped before its commit leaves nothing behind.
+        let dropped = ls.unpack(&tar_with("d").at("tar")?[..])?;
+        let d_id = dropped.diff_id();
+        drop(dropped);
+        assert!(!ls.blobs().exists(&d_id));
+        let left = fs::read_dir(t.path().join("tmp")).map(|r| r.count()).unwrap_or(0);
+        assert_eq!(left, 0, "temporary directories left");
         Ok(())
     }
 }

@@ -74,6 +74,7 @@ pub struct Daemon {
     pub networks: Arc<crate::network::NetworkManager>,
     pub volumes: Arc<crate::volume::VolumeManager>,
     pub plugins: Arc<crate::plugin::PluginStore>,
+    pub builds: Arc<crate::build::BuildManager>,
     pub host: crate::host::HostFacts,
 }
 
@@ -103,11 +104,13 @@ impl Daemon {
         containers.restore().await?;
         volumes.unmount_idle();
         let plugins = Arc::new(crate::plugin::PluginStore::open(&cfg.data_root)?);
+        let builds = crate::build::BuildManager::open(cfg.clone(), images.clone(), containers.clone(), events.clone())
+            .map_err(|e| ApiError::internal(format!("opening the build area: {e}")))?;
         let root = cfg.data_root.clone();
         let host = tokio::task::spawn_blocking(move || crate::host::HostFacts::probe(&root))
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        Ok(Arc::new(Daemon { cfg, images, containers, events, networks, volumes, plugins, host }))
+        Ok(Arc::new(Daemon { cfg, images, containers, events, networks, volumes, plugins, builds, host }))
     }
 
     /// On SIGTERM: networking goes away unless containers keep running.

@@ -73,6 +73,7 @@ pub async fn report(d: &Daemon, parts: Parts) -> Result<DiskUsage, ApiError> {
     let volumes = parts.volumes.then(|| d.volumes.usage());
     let store = d.images.clone();
     let cfg = d.cfg.clone();
+    let builds = d.builds.clone();
     tokio::task::spawn_blocking(move || {
         // How many images hold each layer, and its size: a layer held by
         // more than one image is shared.
@@ -127,8 +128,9 @@ pub async fn report(d: &Daemon, parts: Parts) -> Result<DiskUsage, ApiError> {
             images: image_rows,
             containers,
             volumes,
-            // berth has no builder yet, so no build cache.
-            build_cache: parts.build_cache.then(Vec::new),
+            build_cache: parts
+                .build_cache
+                .then(|| builds.disk_usage().iter().filter_map(|e| serde_json::to_value(e).ok()).collect()),
         }
     })
     .await

@@ -1,6 +1,7 @@
 //! berthd: the berth daemon. Serves the Docker Engine API on unix sockets
 //! and TCP (plain or TLS), configured by flags and daemon.json.
 
+mod build;
 mod config;
 mod container;
 mod daemon;

@@ -90,6 +90,10 @@ pub struct Args {
     /// Preferred Docker Hub mirror (https://host[:port])
     #[arg(long = "registry-mirror")]
     pub registry_mirror: Vec<String>,
+    /// Directory of per-registry certificates (HOST[:PORT]/ca.crt, client.cert,
+    /// client.key), searched before /etc/berth/certs.d and /etc/docker/certs.d
+    #[arg(long = "registry-certs-dir", value_name = "DIR")]
+    pub registry_certs_dir: Option<PathBuf>,
 }
 
 /// Flags given as lists print as dockerd's list options do in a conflict.
@@ -243,10 +247,15 @@ pub fn resolve(args: Args, file: FileConfig, flags: GivenFlags, config_file: Pat
     let mut added_runtimes = args_runtimes.clone();
     added_runtimes.extend(file_runtimes(&f));
     let abs = |p: PathBuf| std::path::absolute(&p).map_err(|e| format!("{}: {e}", p.display()));
+    if let Some(dir) = &args.registry_certs_dir {
+        if !dir.is_dir() {
+            return Err(format!("registry-certs-dir {}: not a directory", dir.display()));
+        }
+    }
     let args_registry = berth_distribution::RegistryConfig {
         insecure: args.insecure_registry.clone(),
         mirrors: args.registry_mirror.clone(),
-        certs_dirs: berth_distribution::RegistryConfig::default_certs_dirs(),
+        certs_dirs: args.registry_certs_dir.iter().cloned().chain(berth_distribution::RegistryConfig::default_certs_dirs()).collect(),
         hub_host: std::env::var("BERTH_DOCKER_HUB_HOST").ok().filter(|h| !h.is_empty()),
     };
     let registry = with_file_registries(&args_registry, &f);

@@ -3,7 +3,7 @@
 
 use crate::daemon::Daemon;
 use crate::http::response::{error, Resp};
-use crate::routes::{archive, auth, containers, distribution, events, exec, images, networks, plugins, swarm, system, volumes};
+use crate::routes::{archive, auth, build, containers, distribution, events, exec, images, networks, plugins, swarm, system, volumes};
 use berth_api::gates::VersionGates;
 use berth_api::version::ApiVersion;
 use berth_api::ApiError;
@@ -25,7 +25,8 @@ pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: Ap
         (&Method::GET, ["info"]) => Ok(system::info(&d)),
         (&Method::GET, ["events"]) => events::stream(&d, &req),
         (&Method::GET, ["system", "df"]) => system::df(&d, &req, gates).await,
-        (&Method::POST, ["build", "prune"]) => system::build_prune(&req),
+        (&Method::POST, ["build"]) => build::build(&d, req).await,
+        (&Method::POST, ["build", "prune"]) => build::prune(&d, &req).await,
 
         (&Method::POST, ["containers", "create"]) => containers::create(&d, &mut req, gates).await,
         (&Method::GET, ["containers", "json"]) => containers::list(&d, &req).await,

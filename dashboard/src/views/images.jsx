@@ -1,11 +1,12 @@
-// Images: size, tags, created, which containers use them; remove, prune,
-// history.
+// Images: size, tags, created, which containers use them; pull, remove,
+// prune, history.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { useApi } from '../fetch.js';
 import { useStore } from '../store.js';
 import { confirmAction, inform, reportError } from '../dialog.jsx';
 import { ago, bytes, name, shortId } from '../format.js';
+import { PullForm, Pulls } from './pull.jsx';
 
 export function Images() {
   const s = useStore();
@@ -46,8 +47,10 @@ export function Images() {
     <section>
       <div class="toolbar">
         <h1>Images</h1>
+        <PullForm />
         <button id="images-prune" onClick={prune}>Prune dangling</button>
       </div>
+      <Pulls />
       {err && <p class="error" role="alert">{err}</p>}
       {images && (
         <table class="grid" id="images-table">

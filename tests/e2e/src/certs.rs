@@ -25,6 +25,13 @@ impl Certs {
         c
     }
 
+    /// A server certificate from the CA for DNS name `host`: (cert, key).
+    pub fn server_for(&self, host: &str) -> (PathBuf, PathBuf) {
+        let name = format!("server-{host}");
+        self.leaf(&name, "ca", &format!("subjectAltName=DNS:{host}\nextendedKeyUsage=serverAuth\n"));
+        (self.path(&format!("{name}-cert.pem")), self.path(&format!("{name}-key.pem")))
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }

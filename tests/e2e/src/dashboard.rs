@@ -33,6 +33,9 @@ impl Dashboard {
             .args(client)
             .args(["dashboard", "--addr", "127.0.0.1:0"])
             .args(extra)
+            // The daemon's client config (`d.berth(["login", …])` writes
+            // it), never the machine's own ~/.docker.
+            .env("DOCKER_CONFIG", d.dir().join("docker-config"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::certs::free_port;
-use crate::{busybox_tar, process_tmp, wait_until, TestDaemon};
+use crate::{busybox_tar, wait_until, TestDaemon};
 
 /// A `docker-registry serve` on 127.0.0.1 with its own config and storage.
 pub struct Registry {
@@ -57,6 +57,31 @@ impl Registry {
         Registry { child, dir, port }
     }
 
+    /// https with `cert`/`key`, requiring a client certificate from `client_ca`.
+    pub fn start_mutual_tls(cert: &Path, key: &Path, client_ca: &Path) -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let cfg = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {}\n    key: {}\n    clientcas:\n      - {}\n",
+            dir.path().join("data").display(),
+            cert.display(),
+            key.display(),
+            client_ca.display()
+        );
+        let cfg_path = dir.path().join("config.yml");
+        std::fs::write(&cfg_path, cfg).expect("write config");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry (scripts/install-deps.sh installs it)");
+        let up = wait_until(Duration::from_secs(15), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        assert!(up, "docker-registry did not listen on {port}");
+        Registry { child, dir, port }
+    }
+
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
@@ -74,6 +99,13 @@ impl Registry {
             .output()
             .expect("skopeo");
         assert!(o.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    /// Where the registry keeps a blob (`sha256:HEX`) on disk: tests delete
+    /// it to make a pull fail half-way.
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir.path().join("data/docker/registry/v2/blobs/sha256").join(&hex[..2.min(hex.len())]).join(hex).join("data")
     }
 
     pub fn manifest_digest(&self, name: &str, tag: &str, creds: Option<&str>) -> String {
@@ -121,12 +153,10 @@ pub fn base64_std(data: &[u8]) -> String {
     out
 }
 
+/// sha256 of `data` in hex, through sha256sum's stdin (tests run in
+/// parallel threads: no shared scratch file).
 pub fn sha256_hex(data: &[u8]) -> String {
-    let dir = process_tmp().join(format!("sha-{}", std::process::id()));
-    std::fs::write(&dir, data).expect("write");
-    let o = Command::new("sha256sum").arg(&dir).output().expect("sha256sum");
-    let _ = std::fs::remove_file(&dir);
-    String::from_utf8_lossy(&o.stdout).split_whitespace().next().unwrap_or_default().to_string()
+    crate::berth_registry::sha256(data).trim_start_matches("sha256:").to_string()
 }
 
 /// A layer tar no daemon has: one file of 256 KiB.
@@ -183,11 +213,30 @@ pub fn three_layer_archive(dir: &Path, marker: &str) -> PathBuf {
 }
 
 pub fn three_layer_archive_for(dir: &Path, marker: &str, arch: Option<&str>) -> PathBuf {
+    let layers = vec![file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
+    archive_with_layers(dir, marker, arch, layers)
+}
+
+/// Bytes that do not compress: `len` of them from a seed (xorshift).
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A docker-save archive `DIR/MARKER.tar`: busybox's layer, then `layers`.
+pub fn archive_with_layers(dir: &Path, marker: &str, arch: Option<&str>, layers: Vec<Vec<u8>>) -> PathBuf {
     let (base, mut config) = busybox_parts();
     if let Some(a) = arch {
         config["architecture"] = serde_json::json!(a);
     }
-    let layers = [base, file_layer("one", format!("one {marker}\n").as_bytes()), file_layer("two", &vec![b'2'; 300_000])];
+    let layers: Vec<Vec<u8>> = std::iter::once(base).chain(layers).collect();
     let diff_ids: Vec<String> = layers.iter().map(|l| format!("sha256:{}", sha256_hex(l))).collect();
     config["rootfs"] = serde_json::json!({ "type": "layers", "diff_ids": diff_ids });
     config["history"] = serde_json::json!([]);
@@ -214,6 +263,67 @@ pub fn three_layer_archive_for(dir: &Path, marker: &str, arch: Option<&str>) -> 
     add("manifest.json", &serde_json::to_vec(&manifest).expect("manifest"));
     b.finish().expect("finish");
     out
+}
+
+/// A TCP proxy on loopback in front of a registry that sends its answers
+/// slowly (`chunk` bytes per `tick`), so that a pull's progress can be
+/// watched. Ends when dropped.
+pub struct SlowProxy {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SlowProxy {
+    pub fn start(target: u16, chunk: usize, tick: Duration) -> SlowProxy {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let quit = stop.clone();
+        std::thread::spawn(move || {
+            while !quit.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = client.set_nonblocking(false);
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else { continue };
+                let (mut c_in, mut s_out) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c_in, &mut s_out);
+                    let _ = s_out.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut s_in, mut c_out) = (server, client);
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; chunk];
+                    loop {
+                        match s_in.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                if c_out.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                                std::thread::sleep(tick);
+                            }
+                        }
+                    }
+                    let _ = c_out.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        SlowProxy { port, stop }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for SlowProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// `curl` against the registry: (status, headers, body).

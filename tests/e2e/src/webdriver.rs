@@ -1,6 +1,7 @@
 //! A minimal W3C WebDriver client for the dashboard's real-browser tests:
-//! starts Debian's `chromedriver` on a free loopback port and drives a
-//! headless `chromium` through it with plain HTTP/1.1 requests.
+//! starts a WebDriver on a free loopback port (Debian's `chromedriver` for
+//! headless `chromium`, or `geckodriver` for headless `firefox-esr`) and
+//! drives the browser through it with plain HTTP/1.1 requests.
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -14,12 +15,29 @@ pub const ENTER: &str = "\u{E007}";
 pub const ESCAPE: &str = "\u{E00C}";
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// A chromedriver process with one headless chromium session; both end on drop.
+/// Which browser a test drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Firefox,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+        }
+    }
+}
+
+/// A WebDriver process with one headless browser session; both end on drop.
 pub struct Browser {
     driver: Child,
     port: u16,
     session: String,
     profile: tempfile::TempDir,
+    pub engine: Engine,
 }
 
 pub fn free_port() -> u16 {
@@ -27,30 +45,103 @@ pub fn free_port() -> u16 {
 }
 
 impl Browser {
+    /// Headless chromium.
     pub fn start() -> Browser {
+        Browser::start_in(Engine::Chromium)
+    }
+
+    pub fn start_in(engine: Engine) -> Browser {
+        Browser::start_full(engine, false)
+    }
+
+    /// Firefox as users run it: it cuts connections that stay silent for
+    /// 5 s after the host's network changes. Other tests turn that off,
+    /// since every container start or removal changes the network.
+    pub fn start_noticing_network_changes(engine: Engine) -> Browser {
+        Browser::start_full(engine, true)
+    }
+
+    fn start_full(engine: Engine, network_changes: bool) -> Browser {
         let port = free_port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver (apt-get install chromium-driver; scripts/install-deps.sh)");
-        let profile = tempfile::Builder::new().prefix("berth-e2e-chromium-").tempdir().expect("chromium profile dir");
-        let mut b = Browser { driver, port, session: String::new(), profile };
+        let profile = tempfile::Builder::new().prefix(&format!("berth-e2e-{}-", engine.name())).tempdir().expect("browser profile dir");
+        let driver = match engine {
+            Engine::Chromium => Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver (apt-get install chromium-driver; scripts/install-deps.sh)"),
+            // geckodriver copies its profile under --profile-root and
+            // removes it when the session ends.
+            Engine::Firefox => Command::new(geckodriver())
+                .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--log", "fatal", "--profile-root"])
+                .arg(profile.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("geckodriver (cargo install geckodriver --locked; scripts/install-deps.sh)"),
+        };
+        let mut b = Browser { driver, port, session: String::new(), profile, engine };
         let ready = crate::wait_until(Duration::from_secs(20), || b.call("GET", "/status", None).is_ok_and(|v| v["value"]["ready"] == true));
-        assert!(ready, "chromedriver did not become ready");
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                // Root has no user namespace sandbox to spare for the browser.
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--window-size=1280,860", "--no-first-run", "--disable-extensions",
-                         format!("--user-data-dir={}", b.profile.path().display())],
-            },
-        }}});
-        let v = b.call("POST", "/session", Some(caps)).expect("new WebDriver session");
+        assert!(ready, "{} WebDriver did not become ready", engine.name());
+        let caps = match engine {
+            Engine::Chromium => json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    // Root has no user namespace sandbox to spare for the browser.
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                             "--window-size=1280,860", "--no-first-run", "--disable-extensions",
+                             format!("--user-data-dir={}", b.profile.path().display())],
+                },
+            }}}),
+            Engine::Firefox => {
+                assert!(Path::new(FIREFOX).exists(), "{FIREFOX} is missing (apt-get install firefox-esr; scripts/install-deps.sh)");
+                json!({"capabilities": {"alwaysMatch": {
+                    "browserName": "firefox",
+                    "moz:firefoxOptions": {
+                        "binary": FIREFOX,
+                        "args": ["-headless", "--width=1280", "--height=860"],
+                        // No update checks, telemetry, remote settings or
+                        // first-run pages: no traffic beyond loopback (on
+                        // top of geckodriver's own recommended preferences).
+                        "prefs": {
+                            "app.update.enabled": false,
+                            "browser.shell.checkDefaultBrowser": false,
+                            "datareporting.policy.dataSubmissionEnabled": false,
+                            "toolkit.telemetry.enabled": false,
+                            "network.captive-portal-service.enabled": false,
+                            "network.connectivity-service.enabled": false,
+                            "browser.safebrowsing.malware.enabled": false,
+                            "browser.safebrowsing.phishing.enabled": false,
+                            "extensions.update.enabled": false,
+                            "browser.search.update": false,
+                            "services.settings.server": "http://127.0.0.1:9/v1",
+                            "app.normandy.enabled": false,
+                            "browser.region.network.url": "",
+                            "browser.newtabpage.enabled": false,
+                            "browser.startup.homepage_override.mstone": "ignore",
+                            "network.dns.disablePrefetch": true,
+                            "network.prefetch-next": false,
+                            "network.predictor.enabled": false,
+                            // Firefox closes every connection that receives
+                            // nothing for 5 s after the host's network
+                            // changes, and these tests change it all the
+                            // time (each container's veth pair): the event
+                            // stream and a 10 s `stop` were cut mid-test.
+                            // Users see the same: see
+                            // start_noticing_network_changes.
+                            "network.notify.changed": network_changes,
+                        },
+                    },
+                }}})
+            }
+        };
+        let v = b.call("POST", "/session", Some(caps)).unwrap_or_else(|e| panic!("new {} WebDriver session: {e}", engine.name()));
         b.session = v["value"]["sessionId"].as_str().expect("sessionId").to_string();
+        if engine == Engine::Firefox {
+            b.resize(1280, 860);
+        }
         b
     }
 
@@ -175,6 +266,17 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+const FIREFOX: &str = "/usr/bin/firefox-esr";
+
+/// geckodriver from the PATH, else where `cargo install` puts it.
+fn geckodriver() -> PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join("geckodriver")).find(|f| f.is_file()));
+    on_path.unwrap_or_else(|| {
+        let cargo_home = std::env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+        cargo_home.join("bin/geckodriver")
+    })
 }
 
 /// One response by its Content-Length: chromedriver keeps the connection

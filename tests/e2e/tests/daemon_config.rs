@@ -112,6 +112,7 @@ fn bad_files_and_conflicts_are_refused_as_dockerd_words_them() {
         (&["-s", "vfs"], Some("{}"), "berth supports only the overlay2 storage driver, not vfs", false),
         (&[], Some(r#"{"insecure-registries": ["http://r:5000"]}"#), "insecure registry http://r:5000 should not contain '://'", true),
         (&["--registry-mirror", "m"], Some("{}"), "invalid mirror: \"m\" is not a valid URI", false),
+        (&["--registry-certs-dir", "/nonexistent/certs.d"], Some("{}"), "registry-certs-dir /nonexistent/certs.d: not a directory", false),
         (&[], Some(r#"{"live-restore": false}"#), "berth does not support live-restore=false yet", true),
         (&[], Some(r#"{"runtimes": {"x": {"path": "/x", "runtimeArgs": ["--debug"]}}}"#), "berth does not support runtimes.x.runtimeArgs yet", true),
         (&[], Some(r#"{"log-opts": {"max-size": "lots"}}"#), "failed to set log opts: invalid size: 'lots'", false),

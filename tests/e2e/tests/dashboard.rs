@@ -1,21 +1,28 @@
-//! `berth dashboard` in a real browser: headless chromium driven through
-//! chromedriver (WebDriver) against a dashboard pointed at a real berthd.
-//! Screenshots of the main views go to target/tmp/dashboard-screenshots/.
+//! `berth dashboard` in real browsers: headless chromium (through
+//! chromedriver) and headless firefox-esr (through geckodriver), each
+//! driven over WebDriver against a dashboard pointed at a real berthd.
+//! Screenshots of the main views go to target/tmp/dashboard-screenshots/
+//! (firefox's under firefox/).
 //! The refusals (no session, foreign Origin or Host, no CSRF token, a
 //! spent login token, a non-loopback address) are checked with raw HTTP
 //! requests a browser would never send, and each leaves the daemon as it
 //! was.
 use berth_e2e::dashboard::Dashboard;
-use berth_e2e::webdriver::{Browser, ENTER, ESCAPE};
-use berth_e2e::{wait_until, TestDaemon};
+use berth_e2e::registry::{archive_with_layers, file_layer, noise, no_image, three_layer_archive, Registry, SlowProxy};
+use berth_e2e::webdriver::{Browser, Engine, ENTER, ESCAPE};
+use berth_e2e::{busybox_tar, wait_until, TestDaemon};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
 
-fn shots() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots")
+fn shots(e: Engine) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-screenshots");
+    match e {
+        Engine::Chromium => dir,
+        Engine::Firefox => dir.join("firefox"),
+    }
 }
 
 fn state(d: &TestDaemon, name: &str) -> String {
@@ -23,13 +30,22 @@ fn state(d: &TestDaemon, name: &str) -> String {
 }
 
 #[test]
-fn browser_drives_containers_logs_shell_images_volumes() {
+fn chromium_drives_containers_logs_shell_images_volumes() {
+    drives_containers_logs_shell_images_volumes(Engine::Chromium);
+}
+
+#[test]
+fn firefox_drives_containers_logs_shell_images_volumes() {
+    drives_containers_logs_shell_images_volumes(Engine::Firefox);
+}
+
+fn drives_containers_logs_shell_images_volumes(engine: Engine) {
     let d = TestDaemon::start();
     let web = d.berth(&["run", "-d", "--name", "dash-web", "-p", "127.0.0.1::8080", "busybox", "sh", "-c", "echo started; while true; do sleep 1; done"]);
     web.assert_ok();
     d.track(web.stdout.trim());
     let dash = Dashboard::start(&d);
-    let b = Browser::start();
+    let b = Browser::start_in(engine);
 
     // Before logging in the app says so and the API refuses the browser.
     b.goto(&dash.base);
@@ -51,7 +67,7 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     let port = d.berth(&["port", "dash-web", "8080"]).stdout.trim().to_string();
     let link = b.wait_js("the published port's link", T, "const a = document.querySelector('a.cname[data-name=\"dash-web\"]').closest('.row').querySelector('.ports a'); return a && a.href");
     assert_eq!(link.as_str().unwrap_or(""), format!("http://{port}/"), "port link");
-    b.screenshot(&shots(), "containers");
+    b.screenshot(&shots(engine), "containers");
 
     // The container's page: logs follow and show a line written now.
     b.click("a.cname[data-name=\"dash-web\"]");
@@ -59,7 +75,7 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     d.berth(&["exec", "dash-web", "sh", "-c", "echo fresh-line-from-the-test > /proc/1/fd/1; echo on-stderr >&2 > /proc/1/fd/2"]).assert_ok();
     b.wait_js("the new log line", T, "return document.getElementById('log-lines').innerText.includes('fresh-line-from-the-test')");
     b.wait_js("stderr told apart", T, "return [...document.querySelectorAll('#log-lines .line.stderr')].some(l => l.innerText.includes('on-stderr'))");
-    b.screenshot(&shots(), "logs");
+    b.screenshot(&shots(engine), "logs");
 
     // The shell: type a command and read its output in the terminal.
     b.click("#tab-shell");
@@ -73,7 +89,7 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     b.type_into(".xterm-helper-textarea", &format!("stty size{ENTER}"));
     let size = b.wait_js("stty size", T, "const m = document.querySelector('.xterm-rows').innerText.match(/\\n(\\d+) (\\d+)\\s/); return m && [Number(m[1]), Number(m[2])]");
     assert!(size[1].as_u64().is_some_and(|c| c > 100) && size[0].as_u64().is_some_and(|r| r > 10), "terminal size in the container: {size}");
-    b.screenshot(&shots(), "shell");
+    b.screenshot(&shots(engine), "shell");
     b.type_into(".xterm-helper-textarea", &format!("exit 3{ENTER}"));
     b.wait_js("the shell's exit", T, "return document.getElementById('shell-status').innerText.includes('exited with code 3')");
 
@@ -86,7 +102,7 @@ fn browser_drives_containers_logs_shell_images_volumes() {
 
     b.click("#tab-stats");
     b.wait_js("three stats samples", T, "const c = document.getElementById('stats-charts'); return c && Number(c.dataset.samples) >= 3");
-    b.screenshot(&shots(), "stats");
+    b.screenshot(&shots(engine), "stats");
     b.click("#tab-inspect");
     b.wait_js("inspect JSON", T, "return document.getElementById('inspect-json').innerText.includes('dash-web')");
     b.type_into("#inspect-search", "hostport");
@@ -144,7 +160,7 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     // A narrow window keeps names, status and actions.
     b.resize(480, 860);
     b.wait_js("the narrow layout", T, "const a = document.querySelector('button[aria-label=\"remove dash-other\"]'); const r = a && a.getBoundingClientRect().right; return a && r <= window.innerWidth + 1 && r <= a.closest('.actions').getBoundingClientRect().right + 1");
-    b.screenshot(&shots(), "containers-narrow");
+    b.screenshot(&shots(engine), "containers-narrow");
     b.resize(1280, 860);
 
     // An action that fails shows the daemon's error.
@@ -160,7 +176,7 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     b.wait_for("tr[data-image=\"dash-extra:1\"]");
     b.js("document.querySelector('tr[data-image=\"busybox:latest\"] button').click()", json!([]));
     b.wait_js("the image's history", T, "const h = document.querySelector('.history'); return h && h.innerText.includes('History of busybox:latest')");
-    b.screenshot(&shots(), "images");
+    b.screenshot(&shots(engine), "images");
     b.click("button[aria-label=\"remove dash-extra:1\"]");
     b.click("#confirm-yes");
     b.wait_js("the tag's row to go", T, "return !document.querySelector('tr[data-image=\"dash-extra:1\"]')");
@@ -199,7 +215,7 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     d.berth(&["volume", "create", "dash-vol"]).assert_ok();
     b.click("#nav-volumes");
     b.wait_for("tr[data-volume=\"dash-vol\"]");
-    b.screenshot(&shots(), "volumes");
+    b.screenshot(&shots(engine), "volumes");
     b.click("button[aria-label=\"remove dash-vol\"]");
     b.click("#confirm-yes");
     b.wait_js("the volume's row to go", T, "return !document.querySelector('tr[data-volume=\"dash-vol\"]')");
@@ -219,7 +235,7 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     for view in ["networks", "events", "system"] {
         b.click(&format!("#nav-{view}"));
         b.wait_js(view, T, &format!("return document.getElementById('{view}-table') || document.getElementById('df-table')"));
-        b.screenshot(&shots(), view);
+        b.screenshot(&shots(engine), view);
     }
     // The events seen since the page opened, and the daemon's facts.
     b.click("#nav-events");
@@ -240,13 +256,304 @@ fn browser_drives_containers_logs_shell_images_volumes() {
     b.wait_for("#log-lines");
     d.kill9();
     b.wait_js("the daemon-unreachable banner", T, "return document.getElementById('daemon-banner')");
-    b.screenshot(&shots(), "daemon-down");
+    b.screenshot(&shots(engine), "daemon-down");
     d.restart();
     b.wait_js("the banner to go", Duration::from_secs(30), "return !document.getElementById('daemon-banner') && document.getElementById('log-lines')");
     d.berth(&["exec", "dash-other", "sh", "-c", "echo after-the-restart > /proc/1/fd/1"]).assert_ok();
     b.wait_js("a log line written after the restart", T, "return document.getElementById('log-lines').innerText.includes('after-the-restart')");
 
     drop(b);
+    drop(dash);
+    d.stop();
+}
+
+#[test]
+fn chromium_pulls_an_image_with_progress() {
+    pulls_an_image_with_progress(Engine::Chromium);
+}
+
+#[test]
+fn firefox_pulls_an_image_with_progress() {
+    pulls_an_image_with_progress(Engine::Firefox);
+}
+
+/// Pulls from Debian's `docker-registry` on loopback through the Images
+/// view: a row per layer with its phase and bar, the daemon's status lines,
+/// the image in the table; then the errors: an unknown repository and a bad
+/// reference (refused before the stream) and a layer missing from the
+/// registry (an error in the middle of the stream).
+fn pulls_an_image_with_progress(engine: Engine) {
+    let reg = Registry::start(None);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    reg.push(&three_layer_archive(tmp.path(), "dash-pull"), "dash/three:v1", None);
+    reg.push(&three_layer_archive(tmp.path(), "dash-broken"), "dash/broken:v1", None);
+    let manifest = |name: &str| -> serde_json::Value {
+        let raw = berth_e2e::berth_registry::skopeo_ok(&["inspect", "--raw", "--tls-verify=false", &format!("docker://{}/{name}", reg.host())]);
+        serde_json::from_str(&raw).expect("manifest JSON")
+    };
+    let three = manifest("dash/three:v1");
+    let layers = three["layers"].as_array().expect("layers").clone();
+    assert_eq!(layers.len(), 3, "{three}");
+    let digest = reg.manifest_digest("dash/three", "v1", None);
+    // dash/broken's own layer is gone from the registry's storage.
+    let gone = manifest("dash/broken:v1")["layers"][1]["digest"].as_str().expect("digest").to_string();
+    std::fs::remove_file(reg.blob_path(&gone)).expect("delete one of dash/broken's blobs");
+
+    let d = TestDaemon::start();
+    let dash = Dashboard::start(&d);
+    let b = Browser::start_in(engine);
+    b.goto(&dash.login_url);
+    b.click("#nav-images");
+    b.wait_for("#images-table");
+    let pull = |r: &str| b.type_into("input[aria-label=\"image to pull\"]", &format!("{r}{ENTER}"));
+    let panel = |r: &str, state: &str| b.wait_js(&format!("the pull of {r} to end {state}"), T, &format!("return document.querySelector('.pull[data-ref=\"{r}\"]:not([data-state=pulling])')?.dataset.state"));
+    let lines = |r: &str| b.js(&format!("return [...document.querySelector('.pull[data-ref=\"{r}\"]').querySelectorAll('.pull-line')].map(l => l.innerText)"), json!([]));
+    let dismiss = |r: &str| {
+        b.click(&format!("button[aria-label=\"dismiss pull of {r}\"]"));
+        b.wait_js("the panel to go", T, &format!("return !document.querySelector('.pull[data-ref=\"{r}\"]')"));
+    };
+
+    // A pull: one row per layer of the manifest, in its order. The busybox
+    // layer the daemon has already; the other two are downloaded, their
+    // bars full at the size the manifest gives.
+    let name = format!("{}/dash/three:v1", reg.host());
+    pull(&name);
+    assert_eq!(panel(&name, "done"), "done");
+    let rows = b.js(&format!("return [...document.querySelectorAll('.pull[data-ref=\"{name}\"] tr[data-layer]')].map(r => {{ const p = r.querySelector('progress'); return [r.dataset.layer, r.dataset.status, p ? p.value : null, p ? p.max : null, r.innerText]; }})"), json!([]));
+    let rows = rows.as_array().expect("layer rows").clone();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for (i, (row, layer)) in rows.iter().zip(&layers).enumerate() {
+        let id: String = layer["digest"].as_str().expect("digest").trim_start_matches("sha256:").chars().take(12).collect();
+        assert_eq!(row[0], id.as_str(), "layer {i} in the manifest's order: {rows:?}");
+        if i == 0 {
+            assert_eq!(row[1], "Already exists", "{row}");
+            assert!(row[2].is_null(), "no bar for a layer not downloaded: {row}");
+        } else {
+            assert_eq!(row[1], "Pull complete", "{row}");
+            let size = layer["size"].as_f64().expect("size");
+            assert_eq!((row[2].as_f64(), row[3].as_f64()), (Some(size), Some(size)), "a full bar at the layer's size: {row}");
+        }
+    }
+    let said = lines(&name);
+    for want in ["v1: Pulling from dash/three".to_string(), format!("Digest: {digest}"), format!("Status: Downloaded newer image for {name}")] {
+        assert!(said.as_array().is_some_and(|a| a.iter().any(|l| l == want.as_str())), "{want:?} in {said}");
+    }
+    // The table shows it without a reload.
+    b.wait_for(&format!("tr[data-image=\"{name}\"]"));
+    b.screenshot(&shots(engine), "pull");
+    let digests = d.berth(&["image", "inspect", "-f", "{{json .RepoDigests}}", &name]).assert_ok().out();
+    assert_eq!(digests, format!("[\"{}/dash/three@{digest}\"]", reg.host()));
+    dismiss(&name);
+
+    // Again: up to date, nothing downloaded.
+    pull(&name);
+    panel(&name, "done");
+    assert!(lines(&name).as_array().is_some_and(|a| a.iter().any(|l| l == format!("Status: Image is up to date for {name}").as_str())), "{}", lines(&name));
+    assert_eq!(b.js(&format!("return document.querySelectorAll('.pull[data-ref=\"{name}\"] tr[data-layer]').length"), json!([])), 0);
+    dismiss(&name);
+
+    // By digest, once the tag is gone.
+    d.berth(&["rmi", &name]).assert_ok();
+    let by_digest = format!("{}/dash/three@{digest}", reg.host());
+    pull(&by_digest);
+    assert_eq!(panel(&by_digest, "done"), "done");
+    assert!(lines(&by_digest).as_array().is_some_and(|a| a.iter().any(|l| l == format!("Status: Downloaded newer image for {by_digest}").as_str())), "{}", lines(&by_digest));
+    d.berth(&["run", "--rm", &by_digest, "cat", "/one"]).assert_ok().assert_stdout("one dash-pull");
+    dismiss(&by_digest);
+    let before = d.berth(&["images", "-a", "--no-trunc"]).assert_ok().out();
+
+    // Refused before the stream: the daemon's message as the API gives it.
+    let host = reg.host();
+    for (r, query) in [(format!("{host}/dash/nope:v1"), format!("fromImage={host}/dash/nope&tag=v1")), ("Not/Valid:Ref".to_string(), "fromImage=Not/Valid&tag=Ref".to_string())] {
+        let (st, body) = d.api("POST", &format!("/images/create?{query}"), None);
+        assert!(st >= 400, "{r}: {st} {body}");
+        let message = serde_json::from_str::<serde_json::Value>(&body).expect("error JSON")["message"].as_str().expect("message").to_string();
+        pull(&r);
+        assert_eq!(panel(&r, "failed"), "failed");
+        let shown = b.js(&format!("return document.querySelector('.pull[data-ref=\"{r}\"] .pull-error').innerText"), json!([]));
+        assert_eq!(shown, message.as_str(), "{r}");
+    }
+    // A layer missing: the error arrives in the stream, after the layers' rows.
+    let broken = format!("{host}/dash/broken:v1");
+    pull(&broken);
+    assert_eq!(panel(&broken, "failed"), "failed");
+    let shown = b.js(&format!("return document.querySelector('.pull[data-ref=\"{broken}\"] .pull-error').innerText"), json!([]));
+    let shown = shown.as_str().expect("an error").to_string();
+    assert_eq!(b.js(&format!("return document.querySelectorAll('.pull[data-ref=\"{broken}\"] tr[data-layer]').length"), json!([])), 3);
+    let cli = d.berth(&["pull", &broken]);
+    assert_ne!(cli.code, 0);
+    assert!(!shown.is_empty() && cli.stderr.contains(&shown), "the CLI says {:?}; the page {shown:?}", cli.stderr);
+    b.screenshot(&shots(engine), "pull-errors");
+    no_image(&d, &broken);
+    assert_eq!(d.berth(&["images", "-a", "--no-trunc"]).assert_ok().out(), before, "failed pulls changed nothing");
+
+    // Watched as it goes: through a proxy that sends 32 kB every 40 ms, a
+    // 2 MB layer gzip cannot shrink shows its bar part-filled on the way.
+    reg.push(&archive_with_layers(tmp.path(), "dash-big", None, vec![file_layer("big", &noise(7, 2 << 20))]), "dash/big:v1", None);
+    let slow = SlowProxy::start(reg.port, 32 << 10, Duration::from_millis(40));
+    let big = format!("{}/dash/big:v1", slow.host());
+    b.js("window.__bars = []; window.__watch = setInterval(() => document.querySelectorAll('.pull tr[data-layer]').forEach(r => { const p = r.querySelector('progress'); if (p) window.__bars.push([r.dataset.status, p.value, p.max]); }), 20);", json!([]));
+    pull(&big);
+    // A picture of it half-way, when the poll catches one.
+    loop {
+        let now = b.js(&format!("const p = document.querySelector('.pull[data-ref=\"{big}\"]'); if (!p || p.dataset.state !== 'pulling') return 'over'; return [...p.querySelectorAll('progress')].some(x => x.value > 0 && x.value < x.max) ? 'partial' : 'wait'"), json!([]));
+        if now == "partial" {
+            b.screenshot(&shots(engine), "pull-progress");
+        }
+        if now != "wait" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(panel(&big, "done"), "done");
+    let bars = b.js("clearInterval(window.__watch); return window.__bars", json!([]));
+    let partial = bars.as_array().map(|a| a.iter().filter(|x| x[0] == "Downloading" && x[1].as_f64() > Some(0.0) && x[1].as_f64() < x[2].as_f64()).count()).unwrap_or(0);
+    assert!(partial > 0, "a part-filled bar while downloading: {bars}");
+    let status = b.js(&format!("return document.querySelector('.pull[data-ref=\"{big}\"] tr[data-layer]:last-child').dataset.status"), json!([]));
+    assert_eq!(status, "Pull complete");
+
+    drop(b);
+    drop(dash);
+    d.stop();
+}
+
+/// Firefox cuts every connection that stays silent for 5 s after the
+/// host's network changes, and starting or removing a container changes
+/// it (a veth pair). A 10 s `stop` (the shell ignores SIGTERM) clicked just
+/// before containers come and go: if the browser loses its answer, the page
+/// says the daemon carries on; either way the stop runs to its end, the
+/// list follows, no "daemon unreachable" banner shows (the daemon was there
+/// all along) and the events of the gap are all there, once; a quiet
+/// container's followed log and an idle shell live through it too. Whether
+/// Firefox cuts depends on its own debouncing of network changes (other
+/// tests of this binary change the network too); the server side is
+/// tested without a browser in a_change_runs_to_its_end_when_the_browser_goes_away.
+#[test]
+fn firefox_survives_network_changes_on_the_host() {
+    let d = TestDaemon::start();
+    let slow = d.berth(&["run", "-d", "--name", "dash-slow", "busybox", "sh", "-c", "while true; do sleep 1; done"]);
+    slow.assert_ok();
+    d.track(slow.stdout.trim());
+    let dash = Dashboard::start(&d);
+    let b = Browser::start_noticing_network_changes(Engine::Firefox);
+    b.goto(&dash.login_url);
+    b.wait_for("button[aria-label=\"stop dash-slow\"]");
+    b.js("window.__banner = false; new MutationObserver(() => { if (document.getElementById('daemon-banner')) window.__banner = true; }).observe(document.body, {childList: true, subtree: true});", json!([]));
+    b.click("button[aria-label=\"stop dash-slow\"]");
+    for blip in ["dash-blip1", "dash-blip2"] {
+        std::thread::sleep(Duration::from_millis(1000));
+        d.berth(&["run", "--rm", "--name", blip, "busybox", "true"]).assert_ok();
+    }
+    assert!(wait_until(T, || state(&d, "dash-slow") == "exited"), "the stop ran to its end");
+    b.wait_js("the list to follow", T, "return document.querySelector('a.cname[data-name=\"dash-slow\"]').closest('.row').querySelector('[data-state=exited]')");
+    let report = b.js("const d = document.getElementById('error-dialog'); return d ? d.innerText : null", json!([]));
+    match report.as_str() {
+        Some(t) => {
+            assert!(t.contains("dash-slow: no answer") && t.contains("the daemon carries on"), "{t}");
+            b.click("#dialog-ok");
+        }
+        None => eprintln!("firefox_survives_network_changes_on_the_host: Firefox did not cut the stop's connection this time"),
+    }
+    b.click("#nav-events");
+    b.wait_js("the events of the gap", T, "const rows = [...document.querySelectorAll('#events-table tr')].map(r => r.innerText); return ['dash-blip1', 'dash-blip2', 'dash-slow'].every(n => rows.some(r => r.includes('die') && r.includes(n)))");
+    let once = b.js("return [...document.querySelectorAll('#events-table tbody tr')].map(r => r.innerText).filter(t => t.includes('dash-blip1') && t.includes('destroy')).length", json!([]));
+    assert_eq!(once, 1, "each event once");
+    assert_eq!(b.js("return window.__banner", json!([])), false, "no daemon-unreachable banner: the daemon was there all along");
+
+    // A quiet container's logs: the follow stream, silent through a
+    // network change, resumes after its last line when cut.
+    let quiet = d.berth(&["run", "-d", "--name", "dash-quiet", "busybox", "sh", "-c", "echo first-line; exec sleep 600"]);
+    quiet.assert_ok();
+    d.track(quiet.stdout.trim());
+    b.goto(&format!("{}/#/containers/dash-quiet", dash.base));
+    b.wait_js("the first line", T, "const l = document.getElementById('log-lines'); return l && l.innerText.includes('first-line')");
+    for blip in ["dash-blip3", "dash-blip4"] {
+        std::thread::sleep(Duration::from_millis(1000));
+        d.berth(&["run", "--rm", "--name", blip, "busybox", "true"]).assert_ok();
+    }
+    std::thread::sleep(Duration::from_secs(7));
+    d.berth(&["exec", "dash-quiet", "sh", "-c", "echo after-the-change > /proc/1/fd/1"]).assert_ok();
+    b.wait_js("the line written after the change", T, "return document.getElementById('log-lines').innerText.includes('after-the-change')");
+    let text = b.js("return document.getElementById('log-lines').innerText", json!([]));
+    let text = text.as_str().unwrap_or_default();
+    assert_eq!(text.matches("first-line").count(), 1, "no line twice after resuming: {text}");
+    assert!(b.find(".logs .error").is_none(), "no error under the logs");
+    let resumes = b.js("return Number(document.getElementById('log-lines').dataset.resumes)", json!([]));
+    if resumes == 0 {
+        eprintln!("firefox_survives_network_changes_on_the_host: Firefox did not cut the logs stream this time");
+    }
+
+    // An idle shell through a network change: its output stream carries a
+    // NUL every 2 s, so Firefox sees traffic and keeps it.
+    b.click("#tab-shell");
+    b.click("#shell-connect");
+    b.wait_js("the shell to connect", T, "return document.getElementById('shell-status').innerText.startsWith('connected')");
+    for blip in ["dash-blip5", "dash-blip6"] {
+        std::thread::sleep(Duration::from_millis(1000));
+        d.berth(&["run", "--rm", "--name", blip, "busybox", "true"]).assert_ok();
+    }
+    std::thread::sleep(Duration::from_secs(7));
+    b.type_into(".xterm-helper-textarea", &format!("echo still-$((1+1)){ENTER}"));
+    b.wait_js("the idle shell's answer", T, "return document.querySelector('.xterm-rows').innerText.includes('still-2')");
+    assert!(b.js("return document.getElementById('shell-status').innerText", json!([])).as_str().is_some_and(|s| s.starts_with("connected")));
+    drop(b);
+    drop(dash);
+    d.stop();
+}
+
+/// A change the browser stops waiting for (its connection cut) still runs
+/// to its end: the dashboard does not drop its request to the daemon.
+#[test]
+fn a_change_runs_to_its_end_when_the_browser_goes_away() {
+    use std::io::Write;
+    let d = TestDaemon::start();
+    let slow = d.berth(&["run", "-d", "--name", "dash-slow2", "busybox", "sh", "-c", "while true; do sleep 1; done"]);
+    slow.assert_ok();
+    d.track(slow.stdout.trim());
+    let dash = Dashboard::start(&d);
+    let (cookie, csrf) = dash.login();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", dash.port)).expect("connect");
+    write!(s, "POST /api/containers/dash-slow2/stop HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nCookie: {cookie}\r\nX-Berth-CSRF: {csrf}\r\nOrigin: {}\r\nContent-Length: 0\r\n\r\n", dash.port, dash.base).expect("send");
+    std::thread::sleep(Duration::from_millis(1000));
+    drop(s);
+    assert_eq!(state(&d, "dash-slow2"), "running", "still stopping (the shell ignores SIGTERM)");
+    assert!(wait_until(T, || state(&d, "dash-slow2") == "exited"), "the stop ran to its end");
+    drop(dash);
+    d.stop();
+}
+
+/// A pull from the page gets the credentials `berth login` stored for its
+/// registry (the dashboard adds `X-Registry-Auth`; the browser never sees
+/// them); without them the daemon's refusal comes through and nothing is
+/// pulled.
+#[test]
+fn pulls_with_the_credentials_berth_login_stored() {
+    let reg = Registry::start(Some(("dashuser", "dash-pw-1")));
+    reg.push(busybox_tar(), "private/box:v1", Some("dashuser:dash-pw-1"));
+    let d = TestDaemon::start();
+    let dash = Dashboard::start(&d);
+    let (cookie, csrf) = dash.login();
+    let name = format!("{}/private/box:v1", reg.host());
+    let path = format!("/api/images/create?fromImage={}%2Fprivate%2Fbox&tag=v1", reg.host().replace(':', "%3A"));
+    let headers = [("Cookie", cookie.as_str()), ("X-Berth-CSRF", csrf.as_str()), ("Origin", dash.base.as_str())];
+
+    let (st, body) = dash.http("POST", &path, &headers, "");
+    assert!(st >= 400 && body.contains("no basic auth credentials"), "{st} {body}");
+    no_image(&d, &name);
+
+    d.berth(&["login", "-u", "dashuser", "-p", "dash-pw-1", &reg.host()]).assert_ok();
+    let (st, body) = dash.http("POST", &path, &headers, "");
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains(&format!("Status: Downloaded newer image for {name}")), "{body}");
+    assert!(!body.contains("dash-pw-1"), "{body}");
+    d.berth(&["image", "inspect", &name]).assert_ok();
+
+    // Read at each pull: after a logout the registry refuses again.
+    d.berth(&["rmi", &name]).assert_ok();
+    d.berth(&["logout", &reg.host()]).assert_ok();
+    let (st, body) = dash.http("POST", &path, &headers, "");
+    assert!(st >= 400 && body.contains("no basic auth credentials"), "{st} {body}");
+    no_image(&d, &name);
     drop(dash);
     d.stop();
 }
@@ -343,7 +650,16 @@ fn refuses_requests_without_session_csrf_or_own_origin() {
 }
 
 #[test]
-fn a_thousand_containers_are_virtualised_and_searchable() {
+fn chromium_a_thousand_containers_are_virtualised_and_searchable() {
+    a_thousand_containers_are_virtualised_and_searchable(Engine::Chromium);
+}
+
+#[test]
+fn firefox_a_thousand_containers_are_virtualised_and_searchable() {
+    a_thousand_containers_are_virtualised_and_searchable(Engine::Firefox);
+}
+
+fn a_thousand_containers_are_virtualised_and_searchable(engine: Engine) {
     let d = TestDaemon::start();
     std::thread::scope(|s| {
         for t in 0..4 {
@@ -357,11 +673,14 @@ fn a_thousand_containers_are_virtualised_and_searchable() {
         }
     });
     let dash = Dashboard::start(&d);
-    let b = Browser::start();
+    let b = Browser::start_in(engine);
     b.goto(&dash.login_url);
     b.wait_js("the whole list", T, "const c = document.getElementById('container-count'); return c && c.innerText === '1000 of 1000'");
     let rows = b.js("return document.querySelectorAll('#container-list .row').length", json!([]));
     assert!(rows.as_u64().is_some_and(|n| (10..100).contains(&n)), "only the visible rows are in the page: {rows}");
+    // Indicative only (debug builds, a shared machine): bench/ measures it.
+    let ms = b.js("return (performance.getEntriesByName('berth:containers-rendered')[0] || {}).startTime || null", json!([]));
+    eprintln!("{}: containers view of 1000 first rendered at {ms} ms (first load, debug build)", engine.name());
     assert!(b.find("a.cname[data-name=\"dash-k-0999\"]").is_none(), "the last row is not rendered before scrolling");
     // The keyboard moves between rows.
     b.js("document.querySelector('a.cname[data-name=\"dash-k-0000\"]').focus()", json!([]));
@@ -371,7 +690,7 @@ fn a_thousand_containers_are_virtualised_and_searchable() {
     b.wait_js("the last row after scrolling", T, "return document.querySelector('a.cname[data-name=\"dash-k-0999\"]')");
     b.type_into("#container-search", "dash-k-0500");
     b.wait_js("the search", T, "return document.getElementById('container-count').innerText === '1 of 1000' && document.querySelector('a.cname[data-name=\"dash-k-0500\"]')");
-    b.screenshot(&shots(), "containers-1000-search");
+    b.screenshot(&shots(engine), "containers-1000-search");
     drop(b);
     drop(dash);
     d.stop();
@@ -435,3 +754,4 @@ fn works_against_a_remote_daemon_over_tls() {
     drop(dash);
     d.stop();
 }
+

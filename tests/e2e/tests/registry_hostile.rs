@@ -296,3 +296,72 @@ fn kill9_mid_pull_leaves_no_image_and_reuses_verified_layers() {
     assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
     assert_eq!(reg.hits_for(&reg.first), 1, "the verified layer was downloaded again");
 }
+
+#[test]
+fn image_prune_empties_the_pull_cache_but_not_under_a_pull() {
+    let reg = StallingRegistry::start();
+    let d = TestDaemon::start();
+    let name = format!("127.0.0.1:{}/stall:latest", reg.port);
+    let mut pull = Command::new("docker")
+        .env("DOCKER_HOST", d.host())
+        .args(["pull", &name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker pull");
+    let cached = d.data_root().join("pull-cache").join(format!("sha256-{}", reg.first));
+    let got_first = wait_until(Duration::from_secs(30), || cached.exists());
+    // The pull is still running (its second layer stalls): its layer stays.
+    let o = d.docker(&["image", "prune", "-f"]);
+    let kept_under_pull = cached.exists();
+    d.kill9();
+    let _ = pull.kill();
+    let _ = pull.wait();
+    assert!(got_first, "the first layer never reached the verified cache");
+    o.assert_ok();
+    assert!(kept_under_pull, "prune removed a layer a running pull holds");
+    d.restart();
+    // A label filter never matches the cache (it has no labels).
+    d.docker(&["image", "prune", "-f", "--filter", "label=x"]).assert_ok();
+    assert!(cached.exists(), "a label-filtered prune removed the pull cache");
+    let (code, body) = d.api("POST", "/images/prune", None);
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert!(v["SpaceReclaimed"].as_u64().is_some_and(|n| n >= 1024), "{body}");
+    assert!(!cached.exists(), "prune left the cached layer");
+    // So the next pull downloads it again.
+    reg.stall.store(false, std::sync::atomic::Ordering::SeqCst);
+    d.berth(&["pull", &name]).assert_ok();
+    assert_eq!(reg.hits_for(&reg.first), 2);
+}
+
+#[test]
+fn a_damaged_cached_layer_is_downloaded_again() {
+    let reg = StallingRegistry::start();
+    let d = TestDaemon::start();
+    let name = format!("127.0.0.1:{}/stall:latest", reg.port);
+    let mut pull = Command::new("docker")
+        .env("DOCKER_HOST", d.host())
+        .args(["pull", &name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("docker pull");
+    let cached = d.data_root().join("pull-cache").join(format!("sha256-{}", reg.first));
+    let got_first = wait_until(Duration::from_secs(30), || cached.exists());
+    d.kill9();
+    let _ = pull.kill();
+    let _ = pull.wait();
+    assert!(got_first, "the first layer never reached the verified cache");
+    d.restart();
+    // Same size, other bytes (a torn write after a power cut looks like this).
+    let mut bytes = std::fs::read(&cached).expect("read cache");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&cached, &bytes).expect("damage");
+    reg.stall.store(false, std::sync::atomic::Ordering::SeqCst);
+    let o = d.berth(&["pull", &name]);
+    o.assert_ok();
+    assert_eq!(reg.hits_for(&reg.first), 2, "the damaged layer was used instead of downloaded again");
+    d.docker(&["image", "inspect", &name]).assert_ok();
+}

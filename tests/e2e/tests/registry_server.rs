@@ -210,6 +210,41 @@ fn gc_removes_only_unreferenced_blobs_and_never_under_a_server() {
     r.stop();
 }
 
+#[test]
+fn gc_delete_untagged_drops_overwritten_images() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let data_s = data.display().to_string();
+    let r = Registry::start(&data, &[]);
+    let two = tmp.path().join("two.tar");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-busybox-image.sh");
+    let o = Command::new("bash").arg(&script).arg(&two).arg("busybox:2").arg("\"Labels\":{\"v\":\"2\"}").output().expect("make image");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // bb:latest is pushed twice: the first manifest is left untagged.
+    skopeo_ok(&["copy", "-q", NO_VERIFY, &format!("docker-archive:{}", busybox_tar().display()), &format!("docker://{}/bb:latest", r.host())]);
+    let old = curl(&["-I"], &r.url("/v2/bb/manifests/latest")).header("Docker-Content-Digest").expect("digest");
+    skopeo_ok(&["copy", "-q", NO_VERIFY, &format!("docker-archive:{}", two.display()), &format!("docker://{}/bb:latest", r.host())]);
+    let new = curl(&["-I"], &r.url("/v2/bb/manifests/latest")).header("Docker-Content-Digest").expect("digest");
+    assert_ne!(old, new);
+    r.stop();
+    // Plain gc keeps the untagged manifest (and its config).
+    let gc = berth(&["registry", "gc", "--data-root", &data_s]);
+    assert!(gc.status.success() && String::from_utf8_lossy(&gc.stdout).contains("5 blobs kept, 0 deleted"), "{}", String::from_utf8_lossy(&gc.stdout));
+    let dry = berth(&["registry", "gc", "--data-root", &data_s, "--delete-untagged", "--dry-run"]);
+    let dry_out = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(dry.status.success() && dry_out.contains(&format!("would delete manifest bb@{old}")), "{dry_out}");
+    assert_eq!(blob_count(&data), 5, "a dry run deletes nothing");
+    let gc = berth(&["registry", "gc", "--data-root", &data_s, "-m"]);
+    let out = String::from_utf8_lossy(&gc.stdout).into_owned();
+    assert!(gc.status.success() && out.contains(&format!("deleted manifest bb@{old}")) && out.contains("3 blobs kept, 2 deleted"), "{out}");
+    let r = Registry::start(&data, &[]);
+    assert_eq!(curl(&[], &r.url(&format!("/v2/bb/manifests/{old}"))).code(), "MANIFEST_UNKNOWN");
+    let pulled = tmp.path().join("pulled");
+    skopeo_ok(&["copy", "-q", "--src-tls-verify=false", &format!("docker://{}/bb:latest", r.host()), &format!("dir:{}", pulled.display())]);
+    assert_eq!(assert_dir_blobs_verify(&pulled), 2);
+    r.stop();
+}
+
 /// The course: `run -d -p 5000:5000 registry`, then `curl .../v2/_catalog`.
 #[test]
 fn registry_image_runs_under_berthd() {

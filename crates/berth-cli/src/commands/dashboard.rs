@@ -2,9 +2,10 @@
 //! talks to (crates/berth-dashboard) until interrupted.
 
 use berth_client::Client;
-use berth_dashboard::{Dashboard, DashboardError, Options, TlsFiles};
+use berth_dashboard::{Dashboard, DashboardError, Options, RegistryAuth, TlsFiles};
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 #[derive(ClapArgs, Debug)]
 pub struct Args {
@@ -31,7 +32,15 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
         (None, None) => None,
         _ => return Err(DashboardError::HalfTls.into()),
     };
-    let dash = Dashboard::bind(Options { addr: args.addr, tls, public_hosts: args.public_hosts }, client.clone()).await?;
+    // Pulls from the page use the credentials `berth login` stored, read
+    // at each pull (a login or logout while the dashboard runs counts).
+    let registry_auth: RegistryAuth = Arc::new(|image: &str| {
+        let r = crate::reference::Reference::parse(image).ok()?;
+        let host = r.name.split('/').next()?;
+        crate::credentials::registry_auth_header(host)
+    });
+    let opts = Options { addr: args.addr, tls, public_hosts: args.public_hosts, registry_auth: Some(registry_auth) };
+    let dash = Dashboard::bind(opts, client.clone()).await?;
     let url = dash.login_url();
     println!("berth dashboard for {} at {url}", client.host());
     println!("The link logs one browser in, once; keep it private. Stop with Ctrl-C.");

@@ -70,9 +70,33 @@ pub fn render(i: &SystemInfo) -> String {
         }
     }
     o.push_str(&format!(" Experimental: {}\n", i.experimental_build));
+    registries(&mut o, &i.registry_config);
     o.push_str(&format!(" Live Restore Enabled: {}\n", i.live_restore_enabled));
     o.push('\n');
     o
+}
+
+/// Insecure registries (by name, then CIDRs) and mirrors, as the docker CLI lists them.
+fn registries(o: &mut String, rc: &serde_json::Value) {
+    let names: Vec<&str> = rc["IndexConfigs"]
+        .as_object()
+        .map(|m| m.values().filter(|v| v["Secure"] == false).filter_map(|v| v["Name"].as_str()).collect())
+        .unwrap_or_default();
+    let strings = |k: &str| -> Vec<&str> { rc[k].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default() };
+    let cidrs = strings("InsecureRegistryCIDRs");
+    if !names.is_empty() || !cidrs.is_empty() {
+        o.push_str(" Insecure Registries:\n");
+        for n in names.iter().chain(&cidrs) {
+            o.push_str(&format!("  {n}\n"));
+        }
+    }
+    let mirrors = strings("Mirrors");
+    if !mirrors.is_empty() {
+        o.push_str(" Registry Mirrors:\n");
+        for m in mirrors {
+            o.push_str(&format!("  {m}\n"));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,10 @@
 
 pub mod archive_out;
 pub mod attach;
+pub mod build;
+pub mod build_context;
+pub mod build_output;
+pub mod builder;
 pub mod completion;
 pub mod cp;
 pub mod create;

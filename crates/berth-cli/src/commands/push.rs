@@ -3,9 +3,13 @@
 use crate::jsonmessage;
 use crate::reference::Reference;
 use berth_client::{Client, Method, Query, RequestBody};
+use std::io::IsTerminal;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Push all tags of an image to the repository
+    #[arg(short = 'a', long)]
+    pub all_tags: bool,
     /// Suppress verbose output
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -18,11 +22,21 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     if parsed.digest.is_some() {
         anyhow::bail!("cannot push a digest reference");
     }
-    if parsed.tag.is_none() && !args.quiet {
+    if args.all_tags && parsed.tag.is_some() {
+        anyhow::bail!("tag can't be used with --all-tags/-a");
+    }
+    if parsed.tag.is_none() && !args.all_tags && !args.quiet {
         println!("Using default tag: latest");
     }
-    let reference = parsed.with_default_tag();
-    let q = Query::new().add("tag", reference.tag.clone().unwrap_or_else(|| "latest".into()));
+    // An empty tag asks berthd for every tag of the repository.
+    let (reference, tag) = if args.all_tags {
+        (parsed.clone(), String::new())
+    } else {
+        let r = parsed.with_default_tag();
+        let t = r.tag.clone().unwrap_or_else(|| "latest".into());
+        (r, t)
+    };
+    let q = Query::new().add("tag", tag);
     let path = format!("/images/{}/push", reference.name);
     let host = reference.name.split('/').next().unwrap_or("");
     let stream = match crate::credentials::registry_auth_header(host) {
@@ -32,6 +46,8 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     if args.quiet {
         jsonmessage::display(stream, &mut std::io::sink()).await?;
         println!("{}", reference.familiar_string());
+    } else if std::io::stdout().is_terminal() {
+        crate::pullbars::display(stream).await?;
     } else {
         jsonmessage::display(stream, &mut std::io::stdout()).await?;
     }

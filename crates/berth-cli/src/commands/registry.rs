@@ -36,6 +36,19 @@ pub struct ServeArgs {
     /// Allow DELETE of manifests, tags and blobs
     #[arg(long = "enable-delete")]
     pub enable_delete: bool,
+    /// Ask clients to upload in chunks of at least BYTES (OCI-Chunk-Min-Length)
+    #[arg(long = "chunk-min-length", value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk_min_length: Option<u64>,
+    /// Log each request (method, path, Content-Range, status) on stderr
+    #[arg(long = "access-log")]
+    pub access_log: bool,
+    /// Bearer token auth as Docker Hub does it: tokens from this server's
+    /// /token for the users of --htpasswd
+    #[arg(long = "token-auth", requires = "htpasswd")]
+    pub token_auth: bool,
+    /// With --token-auth: anonymous clients may pull
+    #[arg(long = "anonymous-pull", requires = "token_auth")]
+    pub anonymous_pull: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -46,6 +59,9 @@ pub struct GcArgs {
     /// List what would be deleted, delete nothing
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+    /// Delete manifests no tag reaches first (and the referrers of those)
+    #[arg(short = 'm', long = "delete-untagged")]
+    pub delete_untagged: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -79,15 +95,22 @@ async fn run_serve(a: ServeArgs) -> anyhow::Result<()> {
         tls_cert: a.tls_cert,
         tls_key: a.tls_key,
         delete_enabled: a.enable_delete,
+        chunk_min_length: a.chunk_min_length,
+        access_log: a.access_log,
+        token_auth: a.token_auth,
+        anonymous_pull: a.anonymous_pull,
     };
     serve(cfg, |addr| eprintln!("berth registry: serving {} on {scheme}://{addr}", root.display())).await?;
     Ok(())
 }
 
 fn run_gc(a: GcArgs) -> anyhow::Result<()> {
-    let r = gc::collect(&a.data_root, a.dry_run)?;
+    let r = gc::collect_with(&a.data_root, a.dry_run, a.delete_untagged)?;
     let verb = if a.dry_run { "would delete" } else { "deleted" };
     let mut out = std::io::stdout().lock();
+    for m in &r.untagged {
+        writeln!(out, "{verb} manifest {m}")?;
+    }
     for (d, size) in &r.removed {
         writeln!(out, "{verb} {d} ({size} bytes)")?;
     }

@@ -1,6 +1,7 @@
 //! The HTTP side: accepting connections (plain or TLS), auth, routing,
 //! and the headers every answer carries.
 
+mod access;
 mod blobs;
 mod body;
 mod lists;
@@ -10,7 +11,7 @@ mod route;
 mod tls;
 mod uploads;
 
-use crate::auth::{Htpasswd, REALM};
+use crate::auth::Htpasswd;
 use crate::error::{ApiError, Code, RegistryError};
 use crate::lock::RootLock;
 use crate::storage::Storage;
@@ -34,12 +35,23 @@ pub struct ServeConfig {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub delete_enabled: bool,
+    /// Ask clients for chunked uploads of at least this many bytes
+    /// (`OCI-Chunk-Min-Length` on every upload the server opens).
+    pub chunk_min_length: Option<u64>,
+    /// One line per request on stderr: method, path, status, Content-Range.
+    pub access_log: bool,
+    /// Bearer tokens from `/token` instead of Basic auth (needs `htpasswd`).
+    pub token_auth: bool,
+    /// With `token_auth`: anonymous clients get tokens that may pull.
+    pub anonymous_pull: bool,
 }
 
 pub(crate) struct State {
     storage: Storage,
-    htpasswd: Option<Htpasswd>,
+    auth: access::Auth,
     delete_enabled: bool,
+    chunk_min_length: Option<u64>,
+    access_log: bool,
     uploads: uploads::Progresses,
 }
 
@@ -52,12 +64,31 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
     let storage = Storage::open(&cfg.root).map_err(|e| RegistryError::io(&cfg.root, e))?;
     let _lock = RootLock::shared(&cfg.root)?;
     let htpasswd = cfg.htpasswd.as_deref().map(Htpasswd::load).transpose()?;
+    if cfg.anonymous_pull && !cfg.token_auth {
+        return Err(RegistryError::Config("--anonymous-pull needs --token-auth".into()));
+    }
+    let auth = match (htpasswd, cfg.token_auth) {
+        (None, false) => access::Auth::Open,
+        (Some(h), false) => access::Auth::Basic(h),
+        (None, true) => return Err(RegistryError::Config("--token-auth needs --htpasswd (the token endpoint checks users against it)".into())),
+        (Some(htpasswd), true) => {
+            let issuer = crate::token::Issuer::new().map_err(|e| RegistryError::io("/dev/urandom", e))?;
+            access::Auth::Token { htpasswd, issuer, anonymous_pull: cfg.anonymous_pull }
+        }
+    };
     let tls = match (&cfg.tls_cert, &cfg.tls_key) {
         (Some(c), Some(k)) => Some(tls::acceptor(c, k)?),
         (None, None) => None,
         _ => return Err(RegistryError::Tls("--tls-cert and --tls-key go together".into())),
     };
-    let state = Arc::new(State { storage, htpasswd, delete_enabled: cfg.delete_enabled, uploads: Default::default() });
+    let state = Arc::new(State {
+        storage,
+        auth,
+        delete_enabled: cfg.delete_enabled,
+        chunk_min_length: cfg.chunk_min_length,
+        access_log: cfg.access_log,
+        uploads: Default::default(),
+    });
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
         .map_err(|source| RegistryError::Bind { addr: cfg.addr.to_string(), source })?;
@@ -80,7 +111,8 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
         let state = state.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req| handle(state.clone(), req));
+            let https = tls.is_some();
+            let svc = hyper::service::service_fn(move |req| handle(state.clone(), req, https));
             let http = hyper::server::conn::http1::Builder::new();
             match tls {
                 None => {
@@ -96,33 +128,24 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
     }
 }
 
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Resp, Infallible> {
-    let mut resp = match authorized(&state, &req).await {
-        false => unauthorized(),
-        true => route(&state, req).await.unwrap_or_else(|e| body::error(&e)),
+async fn handle(state: Arc<State>, mut req: Request<Incoming>, https: bool) -> Result<Resp, Infallible> {
+    let logged = state.access_log.then(|| {
+        let range = req.headers().get(hyper::header::CONTENT_RANGE).and_then(|v| v.to_str().ok()).unwrap_or("-");
+        format!("{} {} {range}", req.method(), req.uri().path())
+    });
+    let mut resp = if req.uri().path() == "/token" && req.method() == Method::GET {
+        access::token(&state, &req).await
+    } else {
+        match access::check(&state, &mut req, https).await {
+            Err(denied) => denied,
+            Ok(()) => route(&state, req).await.unwrap_or_else(|e| body::error(&e)),
+        }
     };
     resp.headers_mut().insert("Docker-Distribution-API-Version", HeaderValue::from_static("registry/2.0"));
+    if let Some(line) = logged {
+        eprintln!("{line} {}", resp.status().as_u16());
+    }
     Ok(resp)
-}
-
-async fn authorized(state: &Arc<State>, req: &Request<Incoming>) -> bool {
-    if state.htpasswd.is_none() {
-        return true;
-    }
-    let header = req.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let state = state.clone();
-    // bcrypt is slow on purpose: keep it off the async workers.
-    tokio::task::spawn_blocking(move || state.htpasswd.as_ref().is_some_and(|h| h.check(header.as_deref())))
-        .await
-        .unwrap_or(false)
-}
-
-fn unauthorized() -> Resp {
-    let mut r = body::error(&ApiError::new(Code::Unauthorized, "authentication required"));
-    if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{REALM}\"")) {
-        r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, v);
-    }
-    r
 }
 
 async fn route(state: &Arc<State>, req: Request<Incoming>) -> Result<Resp, ApiError> {

@@ -59,7 +59,16 @@ fn parse_id(id: &str) -> Result<UploadId, ApiError> {
 
 /// 202 (or 204 for status) with where to send the next chunk.
 fn in_progress(status: StatusCode, name: &str, id: &UploadId, size: u64) -> Result<Resp, ApiError> {
-    let b = body::status(status)
+    in_progress_asking(status, name, id, size, None)
+}
+
+/// The same, asking for chunks of at least `chunk_min` bytes.
+fn in_progress_asking(status: StatusCode, name: &str, id: &UploadId, size: u64, chunk_min: Option<u64>) -> Result<Resp, ApiError> {
+    let mut b = body::status(status);
+    if let Some(n) = chunk_min {
+        b = b.header("OCI-Chunk-Min-Length", n);
+    }
+    let b = b
         .header(header::LOCATION, format!("/v2/{name}/blobs/uploads/{id}"))
         .header(header::RANGE, format!("0-{}", size.saturating_sub(1)))
         .header(header::CONTENT_LENGTH, 0)
@@ -82,7 +91,10 @@ pub async fn start(state: &State, name: &str, req: Request<Incoming>) -> Result<
         let d: Digest = mount.parse()?;
         if let Some(from) = query_param(query, "from") {
             crate::name::check_name(&from)?;
-            if state.storage.blob_in_repo(&from, &d)?.is_some() {
+            // With tokens, mounting needs pull on `from` too; without it the
+            // client uploads instead, as if the blob were not there.
+            let may_read = req.extensions().get::<super::access::Granted>().is_none_or(|g| g.0.allows("repository", &from, "pull"));
+            if may_read && state.storage.blob_in_repo(&from, &d)?.is_some() {
                 state.storage.link_blob(name, &d)?;
                 return created(name, &d);
             }
@@ -96,7 +108,7 @@ pub async fn start(state: &State, name: &str, req: Request<Incoming>) -> Result<
     let size = append(state, &id, 0, &mut progress, req.into_body(), None).await?;
     match digest {
         Some(d) => complete(state, name, &id, &mut progress, &d).await,
-        None => in_progress(StatusCode::ACCEPTED, name, &id, size),
+        None => in_progress_asking(StatusCode::ACCEPTED, name, &id, size, state.chunk_min_length),
     }
 }
 

@@ -2,8 +2,9 @@
 
 mod archive;
 mod attach;
+mod buildrun;
 mod create;
-mod fsdiff;
+pub mod fsdiff;
 mod health;
 mod isolation;
 mod exec;
@@ -32,6 +33,7 @@ mod unsupported;
 mod view;
 
 pub use archive::ExtractRequest;
+pub use buildrun::{BuildStep, StepOutput};
 pub use attach::{parse_detach_keys, run as attach_run, subscribe as attach_subscribe, AttachOptions};
 pub use exec::ExecStore;
 pub use logs::{readable_driver, LogOptions};

@@ -139,7 +139,7 @@ impl ContainerManager {
         res
     }
 
-    fn write_bundle_and_spawn(
+    pub(super) fn write_bundle_and_spawn(
         &self,
         rec: &ContainerRecord,
         dir: &Path,

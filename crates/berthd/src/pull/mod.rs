@@ -6,6 +6,8 @@
 //! arrive. The image is recorded only when every layer is in.
 
 mod auth;
+pub mod cache;
+pub mod memo;
 mod progress;
 pub mod push;
 mod wording;
@@ -64,6 +66,7 @@ impl PullRequest {
 struct Layer {
     digest: String,
     size: u64,
+    media_type: String,
 }
 
 /// A pull whose manifest and config are known.
@@ -99,7 +102,10 @@ fn is_layer(mt: &str) -> bool {
 }
 
 impl Plan {
-    pub async fn resolve(registry: &Registry, req: &PullRequest) -> Result<Plan, DistributionError> {
+    /// `store`: a config the daemon has already (an image it has) is read
+    /// from there instead of the registry — an up-to-date pull costs the
+    /// manifest only, as in dockerd.
+    pub async fn resolve(registry: &Registry, req: &PullRequest, store: &ImageStore) -> Result<Plan, DistributionError> {
         let r = &req.reference;
         let creds = auth::from_header(req.auth_header.as_deref());
         let repo = Arc::new(registry.repository(r.domain(), r.path(), creds).await?);
@@ -124,7 +130,15 @@ impl Plan {
         if !(cfg_mt.ends_with("container.image.v1+json") || cfg_mt == "application/vnd.oci.image.config.v1+json") {
             return Err(DistributionError::UnsupportedMediaType(format!("{cfg_mt} (config of {})", r.familiar_string())));
         }
-        let config_bytes = read_blob(&repo, cfg.digest().as_ref(), cfg.size()).await?;
+        let local = Digest::parse(cfg.digest().as_ref())
+            .ok()
+            .filter(|d| store.is_current(d, None))
+            .and_then(|d| store.config_bytes(&d).ok())
+            .filter(|b| b.len() as u64 == cfg.size());
+        let config_bytes = match local {
+            Some(b) => b,
+            None => read_blob(&repo, cfg.digest().as_ref(), cfg.size()).await?,
+        };
         let config = berth_image::ImageConfig::from_slice(&config_bytes)
             .map_err(|e| DistributionError::InvalidManifest(format!("invalid image config: {e}")))?;
         let mut layers = Vec::new();
@@ -133,7 +147,7 @@ impl Plan {
             if !is_layer(&mt) {
                 return Err(DistributionError::UnsupportedMediaType(format!("{mt} (layer of {})", r.familiar_string())));
             }
-            layers.push(Layer { digest: l.digest().to_string(), size: l.size() });
+            layers.push(Layer { digest: l.digest().to_string(), size: l.size(), media_type: mt });
         }
         if config.rootfs.diff_ids.len() != layers.len() {
             return Err(DistributionError::InvalidManifest(format!(
@@ -158,22 +172,32 @@ impl Plan {
         for (l, here) in self.layers.iter().zip(&present).filter(|_| !quiet_layers) {
             p.with_id(&short(&l.digest), if *here { "Already exists" } else { "Pulling fs layer" }).await;
         }
-        let cache = data_root.join("pull-cache");
+        let cache = cache::dir(data_root);
+        // No prune removes these layers from the cache while this pull runs.
+        let _held = cache::InUse::hold(self.layers.iter().map(|l| l.digest.as_str()));
         let tmp = berth_store::tmp_dir(data_root).map_err(|e| e.to_string())?;
         tokio::fs::create_dir_all(&cache).await.map_err(|e| format!("creating {}: {e}", cache.display()))?;
         let sem = Arc::new(Semaphore::new(PARALLEL_DOWNLOADS));
+        // Layers unpack as soon as they are in, as many at once as there are
+        // cores (each into its own directory); they join the store in order.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let unpacking = Arc::new(Semaphore::new(cores));
         let mut receivers = Vec::new();
         let mut tasks = Vec::new();
         for (l, here) in self.layers.iter().zip(&present) {
-            let (tx, rx) = oneshot::channel::<Result<PathBuf, String>>();
+            let (tx, rx) = oneshot::channel::<Result<berth_store::Unpacked, String>>();
             receivers.push(Some(rx));
             if *here {
                 continue;
             }
             let (repo, sem, p, cache, tmp) = (self.repo.clone(), sem.clone(), p.clone(), cache.clone(), tmp.clone());
+            let (store, unpacking) = (store.clone(), unpacking.clone());
             let (digest, size) = (l.digest.clone(), l.size);
             tasks.push(tokio::spawn(async move {
-                let res = download(&repo, &digest, size, &cache, &tmp, &sem, &p).await;
+                let res = match download(&repo, &digest, size, &cache, &tmp, &sem, &p).await {
+                    Ok(path) => unpack(&store, &unpacking, path, &short(&digest), &p).await,
+                    Err(e) => Err(e),
+                };
                 let _ = tx.send(res);
             }));
         }
@@ -189,14 +213,11 @@ impl Plan {
                     pb.blocking_with_id(&ids[prev], "Pull complete");
                 }
                 let rx = receivers.get_mut(i).and_then(Option::take).ok_or_else(|| ImageError::InvalidArchive(format!("layer {i} is missing")))?;
-                let path = match rx.blocking_recv() {
-                    Ok(Ok(path)) => path,
-                    Ok(Err(e)) => return Err(ImageError::InvalidArchive(e)),
-                    Err(_) => return Err(ImageError::InvalidArchive("download abandoned".into())),
-                };
-                pb.blocking_with_id(&ids[i], "Extracting");
-                let f = std::fs::File::open(&path).map_err(|e| ImageError::InvalidArchive(format!("{}: {e}", path.display())))?;
-                berth_image::decompressed(f)
+                match rx.blocking_recv() {
+                    Ok(Ok(u)) => Ok(berth_image::LayerSource::Unpacked(u)),
+                    Ok(Err(e)) => Err(ImageError::InvalidArchive(e)),
+                    Err(_) => Err(ImageError::InvalidArchive("download abandoned".into())),
+                }
             });
             if let (Ok(_), Some(prev)) = (&res, last) {
                 pb.blocking_with_id(&ids[prev], "Pull complete");
@@ -208,6 +229,11 @@ impl Plan {
         for t in &tasks {
             t.abort();
         }
+        // Wait for the aborted downloads to be dropped (their partial files
+        // removed) before the stream reports the outcome.
+        for t in tasks {
+            let _ = t.await;
+        }
         let outcome = match result {
             Ok(Ok(o)) => o,
             Ok(Err(ImageError::InvalidArchive(m))) => return Err(m),
@@ -215,8 +241,13 @@ impl Plan {
             Err(e) => return Err(e),
         };
         // The layers are unpacked and recorded: their compressed copies have done their job.
-        for l in &self.layers {
-            let _ = tokio::fs::remove_file(cache.join(l.digest.replace(':', "-"))).await;
+        // What they were is remembered, so a push to this registry can mount or skip them.
+        let memo = memo::LayerMemo::open(data_root);
+        let repository = format!("{}/{}", r.domain(), r.path());
+        for (l, diff_id) in self.layers.iter().zip(&self.diff_ids) {
+            let _ = tokio::fs::remove_file(cache.join(cache::file_name(&l.digest))).await;
+            let c = memo::Compressed { digest: l.digest.clone(), size: l.size, media_type: l.media_type.clone(), repository: repository.clone() };
+            let _ = memo.add(diff_id, c);
         }
         p.status(&format!("Digest: {}", self.manifest_digest)).await;
         if status {
@@ -248,31 +279,60 @@ async fn download(
     p: &Progress,
 ) -> Result<PathBuf, String> {
     let id = short(digest);
-    let done = cache.join(digest.replace(':', "-"));
+    let done = cache.join(cache::file_name(digest));
+    // Left by an interrupted pull: written without fsync (the image's diff
+    // IDs check what is unpacked anyway), so hashed again before reuse.
     if tokio::fs::metadata(&done).await.is_ok_and(|m| m.len() == size) {
-        p.with_id(&id, "Download complete").await;
-        return Ok(done);
+        let (path, want) = (done.clone(), digest.to_string());
+        let whole = tokio::task::spawn_blocking(move || file_digest(&path).is_ok_and(|d| d == want)).await.unwrap_or(false);
+        if whole {
+            p.with_id(&id, "Download complete").await;
+            return Ok(done);
+        }
+        let _ = tokio::fs::remove_file(&done).await;
     }
     let _permit = sem.acquire().await.map_err(|e| e.to_string())?;
-    let part = tmp.join(berth_store::unique_name("pull"));
-    let res = fetch_to(repo, digest, size, &part, &id, p).await;
-    match res {
-        Ok(()) => {
-            p.with_id(&id, "Verifying Checksum").await;
-            tokio::fs::rename(&part, &done).await.map_err(|e| format!("storing {digest}: {e}"))?;
-            p.with_id(&id, "Download complete").await;
-            Ok(done)
-        }
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&part).await;
-            Err(e)
-        }
+    let part = Partial(tmp.join(berth_store::unique_name("pull")));
+    // Created before any await: a tokio::fs create still running on a
+    // blocking thread when the task is aborted would outlive the guard.
+    let file = std::fs::File::create(&part.0).map_err(|e| format!("{}: {e}", part.0.display()))?;
+    fetch_to(repo, digest, size, tokio::fs::File::from_std(file), &part.0, &id, p).await?;
+    p.with_id(&id, "Verifying Checksum").await;
+    tokio::fs::rename(&part.0, &done).await.map_err(|e| format!("storing {digest}: {e}"))?;
+    p.with_id(&id, "Download complete").await;
+    Ok(done)
+}
+
+/// A layer's file while it downloads, removed unless it was stored: also
+/// when its task is aborted half-way because another layer failed.
+struct Partial(PathBuf);
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        // After the rename there is nothing left to remove.
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
-async fn fetch_to(repo: &Repository, digest: &str, size: u64, path: &Path, id: &str, p: &Progress) -> Result<(), String> {
+/// Unpack a downloaded layer into a temporary directory (a blocking job,
+/// at most `unpacking`'s permits at once).
+async fn unpack(store: &Arc<ImageStore>, unpacking: &Semaphore, path: PathBuf, id: &str, p: &Progress) -> Result<berth_store::Unpacked, String> {
+    let _permit = unpacking.acquire().await.map_err(|e| e.to_string())?;
+    p.with_id(id, "Extracting").await;
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let f = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let tar = berth_image::decompressed(f).map_err(|e| e.to_string())?;
+        store.layer_store().unpack(tar).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+async fn fetch_to(repo: &Repository, digest: &str, size: u64, file: tokio::fs::File, path: &Path, id: &str, p: &Progress) -> Result<(), String> {
     let mut blob = repo.blob(digest, size).await.map_err(|e| e.to_string())?;
-    let mut f = tokio::fs::File::create(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    // Large writes: each write of a tokio File is a trip to the blocking pool.
+    let mut f = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut got = 0u64;
     let mut shown = 0u64;
     while let Some(chunk) = blob.chunk().await.map_err(|e| e.to_string())? {
@@ -283,8 +343,17 @@ async fn fetch_to(repo: &Repository, digest: &str, size: u64, path: &Path, id: &
             p.bytes(id, "Downloading", got, size).await;
         }
     }
-    f.sync_all().await.map_err(|e| format!("{}: {e}", path.display()))?;
+    f.flush().await.map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(())
+}
+
+/// `sha256:HEX` of a file's content.
+fn file_digest(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest as _;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = sha2::Sha256::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok(format!("sha256:{}", hex::encode(h.finalize())))
 }
 
 pub use wording::pull_error;

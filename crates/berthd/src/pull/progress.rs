@@ -75,6 +75,20 @@ impl Progress {
         .await;
     }
 
+    /// Progress from a callback that cannot wait: dropped when the stream is
+    /// backed up (the next one carries the newer count anyway).
+    pub fn try_bytes(&self, id: &str, status: &str, current: u64, total: u64) {
+        let v = json!({
+            "status": status,
+            "progressDetail": { "current": current, "total": total },
+            "progress": bar(current, total),
+            "id": id,
+        });
+        let mut line = serde_json::to_vec(&v).unwrap_or_default();
+        line.push(b'\n');
+        let _ = self.tx.try_send(Bytes::from(line));
+    }
+
     pub async fn aux(&self, aux: Value) {
         self.send(json!({ "progressDetail": {}, "aux": aux })).await;
     }

@@ -1,7 +1,7 @@
 //! `POST /auth`: check credentials against a registry, as `docker login` asks.
 
-use berth_api::ApiError;
-use berth_distribution::{Credentials, Registry};
+use berth_api::{ApiError, ErrorKind};
+use berth_distribution::{Credentials, DistributionError, Registry};
 use hyper::body::Incoming;
 use hyper::Request;
 use serde::{Deserialize, Serialize};
@@ -41,9 +41,20 @@ pub async fn auth(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiEr
         .repository(&host, "library/busybox", Some(creds))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    // berth-api has no 401 kind; the docker CLI prints the message either way.
-    repo.check_login().await.map_err(|e| ApiError::internal(e.to_string()))?;
+    repo.check_login().await.map_err(login_error)?;
     Ok(ok_json(&serde_json::json!({ "Status": "Login Succeeded", "IdentityToken": "" })))
+}
+
+/// Refused credentials are a 401, as dockerd answers; anything else (an
+/// unreachable registry, a broken token server) stays a 500.
+fn login_error(e: DistributionError) -> ApiError {
+    let refused = match &e {
+        DistributionError::Status { status, .. } | DistributionError::Registry { status, .. } => *status == 401,
+        DistributionError::NoBasicCredentials { .. } => true,
+        _ => false,
+    };
+    let kind = if refused { ErrorKind::Unauthorized } else { ErrorKind::Internal };
+    ApiError::new(kind, e.to_string())
 }
 
 #[cfg(test)]
@@ -56,5 +67,13 @@ mod tests {
         assert_eq!(registry_host("127.0.0.1:5000"), "127.0.0.1:5000");
         assert_eq!(registry_host("http://reg.local:5000/v2/"), "reg.local:5000");
         assert_eq!(registry_host(""), "docker.io");
+    }
+
+    #[test]
+    fn refused_logins_are_401() {
+        let refused = DistributionError::Status { method: "login attempt to".into(), url: "http://r/v2/".into(), status: 401, text: "failed with status: 401 Unauthorized".into() };
+        assert_eq!(login_error(refused).status(), 401);
+        let down = DistributionError::Transport { method: "GET".into(), url: "http://r/v2/".into(), message: "connection refused".into() };
+        assert_eq!(login_error(down).status(), 500);
     }
 }

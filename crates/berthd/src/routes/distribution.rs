@@ -74,7 +74,7 @@ pub async fn pull(d: &Daemon, pr: crate::pull::PullRequest) -> Result<Resp, ApiE
     if pr.all_tags {
         return pull_all_tags(d, registry, pr).await;
     }
-    let plan = crate::pull::Plan::resolve(&registry, &pr)
+    let plan = crate::pull::Plan::resolve(&registry, &pr, &d.images)
         .await
         .map_err(|e| crate::pull::pull_error(&e, &pr.reference))?;
     let (tx, body) = Body::channel(16);
@@ -114,7 +114,7 @@ async fn pull_all_tags(d: &Daemon, registry: berth_distribution::Registry, pr: c
                 Ok(one) => one,
                 Err(e) => return progress.error(&e.message).await,
             };
-            let plan = match crate::pull::Plan::resolve(&registry, &one).await {
+            let plan = match crate::pull::Plan::resolve(&registry, &one, &images).await {
                 Ok(p) => p,
                 Err(e) => return progress.error(&crate::pull::pull_error(&e, &one.reference).message).await,
             };
@@ -135,26 +135,30 @@ async fn pull_all_tags(d: &Daemon, registry: berth_distribution::Registry, pr: c
     Ok(with_body(200, "application/json", body))
 }
 
-/// `POST /images/{name}/push?tag=`.
+/// `POST /images/{name}/push?tag=`. No tag (in the name or the query) means
+/// every tag of the repository, as dockerd does (`docker push --all-tags`).
 pub async fn push(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, ApiError> {
     let q = query(req);
     let mut r = Reference::parse_normalized(name).map_err(crate::error::image_error)?;
+    if r.digest().is_some() {
+        return Err(ApiError::invalid(format!("cannot push a digest reference: {}", r.familiar_string())));
+    }
     if let Some(t) = q.get("tag").filter(|t| !t.is_empty()) {
         r = r.with_tag(t).map_err(crate::error::image_error)?;
     }
-    if r.tag().is_none() {
-        r = r.with_tag("latest").map_err(crate::error::image_error)?;
-    }
-    crate::pull::push::check(&d.images, &r)?;
-    let auth = req.headers().get("X-Registry-Auth").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let all_tags = r.tag().is_none();
+    let auth_header = req.headers().get("X-Registry-Auth").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let push = crate::pull::push::PushRequest { reference: r, all_tags, auth_header };
+    crate::pull::push::check(&d.images, &push)?;
     let registry = berth_distribution::Registry::new(d.cfg.registry());
     let (tx, body) = Body::channel(16);
     let progress = crate::pull::Progress::new(tx);
     let images = d.images.clone();
     let events = d.events.clone();
+    let root = d.cfg.data_root.clone();
     tokio::spawn(async move {
-        let name = r.familiar_string();
-        match crate::pull::push::run(images, registry, r, auth, progress.clone()).await {
+        let name = push.reference.familiar_string();
+        match crate::pull::push::run(images, registry, root, push, progress.clone()).await {
             Ok(()) => {
                 let mut attrs = std::collections::BTreeMap::new();
                 attrs.insert("name".to_string(), name.clone());

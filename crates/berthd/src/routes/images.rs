@@ -25,6 +25,12 @@ fn created_nanos(img: &berth_image::Image) -> i128 {
     crate::image::created_nanos(img).unwrap_or(0)
 }
 
+/// An `until` cutoff (nanoseconds since the epoch) as a time.
+fn nanos_to_time(n: i128) -> std::time::SystemTime {
+    let d = std::time::Duration::from_nanos(u64::try_from(n.max(0)).unwrap_or(u64::MAX));
+    std::time::UNIX_EPOCH + d
+}
+
 fn short(id: &str) -> &str {
     let hex = id.trim_start_matches("sha256:");
     &hex[..hex.len().min(12)]
@@ -48,8 +54,15 @@ pub fn list(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
     };
     let (before, since) = (created_of("before")?, created_of("since")?);
     let until = f.until(std::time::SystemTime::now())?;
+    let all = q.flag("all");
+    let parents = crate::image::parents(&d.images);
     let mut rows = Vec::new();
     for img in d.images.list() {
+        // The builder's intermediate images (untagged, with a child) show with `-a` only, as dockerd's.
+        let intermediate = img.tags.is_empty() && parents.contains(&img.id);
+        if intermediate && (!all || dangling == Some(true)) {
+            continue;
+        }
         if dangling.is_some_and(|want| want != img.tags.is_empty()) {
             continue;
         }
@@ -90,7 +103,7 @@ pub fn inspect(d: &Daemon, name: &str, gates: VersionGates) -> Result<Resp, ApiE
         created: img.created.clone().unwrap_or_default(),
         docker_version: String::new(),
         author: cfg.author.clone().unwrap_or_default(),
-        config: serde_json::to_value(&cfg.config).unwrap_or(json!(null)),
+        config: crate::image::inspect_config(cfg.config.as_ref(), legacy),
         architecture: cfg.architecture.clone(),
         os: cfg.os.clone(),
         size: img.size as i64,
@@ -148,7 +161,7 @@ pub fn remove(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, A
         .ok()
         .filter(|r| img.tags.contains(&r.familiar_string()));
     let mut out = Vec::new();
-    if let Some(r) = by_ref {
+    if let Some(r) = by_ref.clone() {
         if img.tags.len() == 1 && !users.is_empty() && !force {
             return Err(ApiError::conflict(format!(
                 "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {}",
@@ -156,7 +169,8 @@ pub fn remove(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, A
                 short(&id)
             )));
         }
-        if img.tags.len() > 1 || !users.is_empty() {
+        // The last name of an image with a child only goes; the image stays as that child's parent.
+        if img.tags.len() > 1 || !users.is_empty() || crate::image::parents(&d.images).contains(&img.id) {
             d.images.untag(&r).map_err(crate::error::image_error)?;
             out.push(DeleteItem { untagged: Some(r.familiar_string()), deleted: None });
             return Ok(removal_events(d, &id, out));
@@ -193,9 +207,18 @@ pub fn remove(d: &Daemon, req: &Request<Incoming>, name: &str) -> Result<Resp, A
             return Ok(removal_events(d, &id, out));
         }
     }
+    if by_ref.is_none() && crate::image::parents(&d.images).contains(&img.id) {
+        return Err(ApiError::conflict(format!("conflict: unable to delete {} (cannot be forced) - image has dependent child images", short(&id))));
+    }
+    let parent = d.images.parent_of(&img);
     let removed = d.images.remove(&img.id).map_err(crate::error::image_error)?;
     out.extend(removed.untagged.into_iter().map(|t| DeleteItem { untagged: Some(t), deleted: None }));
     out.push(DeleteItem { untagged: None, deleted: Some(removed.id.to_string()) });
+    if !query(req).flag("noprune") {
+        for gone in crate::image::remove_dangling_chain(d, parent) {
+            out.push(DeleteItem { untagged: None, deleted: Some(gone) });
+        }
+    }
     Ok(removal_events(d, &id, out))
 }
 
@@ -227,6 +250,12 @@ pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
         if (!all && !img.tags.is_empty()) || !d.containers.image_users(&img.id.to_string()).is_empty() {
             continue;
         }
+        // An untagged image with a child goes with that child (its chain
+        // is removed below); a tagged one is untagged only, as dockerd's.
+        let has_child = crate::image::parents(&d.images).contains(&img.id);
+        if has_child && img.tags.is_empty() {
+            continue;
+        }
         let labels = img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
         if !f.labels_match(|k| labels.get(k).map(String::as_str)) {
             continue;
@@ -234,11 +263,28 @@ pub fn prune(d: &Daemon, req: &Request<Incoming>) -> Result<Resp, ApiError> {
         if until.is_some_and(|u| created_nanos(&img) >= u) {
             continue;
         }
+        if has_child {
+            for t in &img.tags {
+                if let Ok(r) = Reference::parse_normalized(t) {
+                    if d.images.untag(&r).is_ok() {
+                        deleted.push(json!({"Untagged": t}));
+                    }
+                }
+            }
+            continue;
+        }
+        let parent = d.images.parent_of(&img);
         if let Ok(r) = d.images.remove(&img.id) {
             reclaimed += img.size;
             deleted.extend(r.untagged.into_iter().map(|t| json!({"Untagged": t})));
             deleted.push(json!({"Deleted": r.id.to_string()}));
+            deleted.extend(crate::image::remove_dangling_chain(d, parent).into_iter().map(|g| json!({"Deleted": g})));
         }
+    }
+    // Layers kept from pulls that did not finish go too (they carry no labels,
+    // so a label filter leaves them).
+    if f.values("label").is_empty() && f.values("label!").is_empty() {
+        reclaimed += crate::pull::cache::prune(&d.cfg.data_root, until.map(nanos_to_time));
     }
     Ok(ok_json(&json!({"ImagesDeleted": deleted, "SpaceReclaimed": reclaimed})))
 }

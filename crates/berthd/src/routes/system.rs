@@ -84,6 +84,7 @@ pub fn info(d: &Daemon) -> Resp {
         n_goroutines: 0,
         system_time: berth_api::time::format_system_time(std::time::SystemTime::now()),
         index_server_address: "https://index.docker.io/v1/".into(),
+        registry_config: registry_config(&d.cfg.registry()),
         plugins: serde_json::json!({"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file", "local"]}),
         warnings: vec![],
         // A node outside any swarm, as dockerd reports it (no swarm mode yet).
@@ -91,18 +92,28 @@ pub fn info(d: &Daemon) -> Resp {
     })
 }
 
+/// `RegistryConfig` as dockerd shows it: configured CIDRs then the loopback
+/// ranges that are always insecure; `docker.io` with its mirrors (each with
+/// a trailing `/`), and each registry marked insecure by name.
+fn registry_config(r: &berth_distribution::RegistryConfig) -> serde_json::Value {
+    let mut cidrs: Vec<String> = r.insecure.iter().filter(|e| e.contains('/')).cloned().collect();
+    for always in ["::1/128", "127.0.0.0/8"] {
+        if !cidrs.iter().any(|c| c == always) {
+            cidrs.push(always.to_string());
+        }
+    }
+    let mirrors: Vec<String> = r.mirrors.iter().map(|m| format!("{}/", m.trim_end_matches('/'))).collect();
+    let mut index = serde_json::Map::new();
+    index.insert("docker.io".into(), serde_json::json!({"Name": "docker.io", "Mirrors": mirrors, "Secure": true, "Official": true}));
+    for name in r.insecure.iter().filter(|e| !e.contains('/')) {
+        index.insert(name.clone(), serde_json::json!({"Name": name, "Mirrors": [], "Secure": false, "Official": false}));
+    }
+    serde_json::json!({ "InsecureRegistryCIDRs": cidrs, "IndexConfigs": index, "Mirrors": mirrors })
+}
 
 /// `GET /system/df[?type=...]`.
 pub async fn df(d: &Daemon, req: &Request<Incoming>, gates: VersionGates) -> Result<Resp, ApiError> {
     let q = super::query(req);
     let parts = if gates.disk_usage_types() { Parts::from_types(&q.get_all("type"))? } else { Parts::ALL };
     Ok(ok_json(&crate::diskusage::report(d, parts).await?))
-}
-
-/// `POST /build/prune`: berth has no builder, so there is never a cache to
-/// free; answering (rather than 404) lets `docker system prune` finish.
-pub fn build_prune(req: &Request<Incoming>) -> Result<Resp, ApiError> {
-    // Still reject a malformed filters parameter, as any prune does.
-    super::query(req).filters()?;
-    Ok(ok_json(&serde_json::json!({"CachesDeleted": [], "SpaceReclaimed": 0})))
 }

@@ -1,0 +1,162 @@
+//! `berth build`: send the context to `POST /build` and show the build.
+
+use super::build_context::{self, DockerfileSource};
+use super::build_output::{observe, Outcome, Plain, Render, Steps};
+use crate::exit::StatusError;
+use anyhow::Context;
+use berth_client::{Client, Method, Query, RequestBody};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Name and optionally a tag in the "name:tag" format
+    #[arg(short = 't', long = "tag")]
+    pub tags: Vec<String>,
+    /// Name of the Dockerfile (default: "PATH/Dockerfile")
+    #[arg(short = 'f', long = "file")]
+    pub file: Option<String>,
+    /// Set build-time variables
+    #[arg(long = "build-arg")]
+    pub build_args: Vec<String>,
+    /// Set the target build stage to build
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Do not use cache when building the image
+    #[arg(long = "no-cache")]
+    pub no_cache: bool,
+    /// Always attempt to pull a newer version of the image
+    #[arg(long)]
+    pub pull: bool,
+    /// Set metadata for an image
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    /// Suppress the build output and print image ID on success
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Set the networking mode for the RUN instructions during build
+    #[arg(long, default_value = "default")]
+    pub network: String,
+    /// Set platform if server is multi-platform capable
+    #[arg(long, env = "DOCKER_DEFAULT_PLATFORM")]
+    pub platform: Option<String>,
+    /// Write the image ID to the file
+    #[arg(long)]
+    pub iidfile: Option<PathBuf>,
+    /// Set type of progress output (auto, plain, tty)
+    #[arg(long, default_value = "auto")]
+    pub progress: String,
+    /// Add a custom host-to-IP mapping (host:ip)
+    #[arg(long = "add-host")]
+    pub add_hosts: Vec<String>,
+    /// Size of /dev/shm
+    #[arg(long = "shm-size")]
+    pub shm_size: Option<String>,
+    /// Secret to expose to the build (id=mysecret,src=/local/secret)
+    #[arg(long = "secret")]
+    pub secrets: Vec<String>,
+    /// Build context: a directory, or "-" to read a tarball or Dockerfile from stdin
+    pub path: String,
+}
+
+/// `--build-arg K=V`, or `K` alone: the value from the environment (unset if not there).
+fn build_args(args: &[String]) -> BTreeMap<String, Option<String>> {
+    args.iter()
+        .map(|a| match a.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => (a.clone(), std::env::var(a).ok()),
+        })
+        .collect()
+}
+
+fn labels(args: &[String]) -> BTreeMap<String, String> {
+    args.iter()
+        .map(|a| {
+            let (k, v) = a.split_once('=').unwrap_or((a, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
+    let progress = args.progress.as_str();
+    if !matches!(progress, "auto" | "plain" | "tty") {
+        anyhow::bail!("invalid --progress {progress:?}: berth takes auto, plain or tty");
+    }
+    let dockerfile = match args.file.as_deref() {
+        None | Some("") => DockerfileSource::Default,
+        Some("-") => DockerfileSource::Stdin,
+        Some(p) => DockerfileSource::Path(PathBuf::from(p)),
+    };
+    let mut secrets = Vec::new();
+    for s in &args.secrets {
+        secrets.push(build_context::parse_secret(s)?);
+    }
+    let prepared = if args.path == "-" {
+        if matches!(dockerfile, DockerfileSource::Stdin) {
+            anyhow::bail!("invalid argument: can't use stdin for both build context and dockerfile");
+        }
+        if !secrets.is_empty() {
+            anyhow::bail!("--secret needs a context directory, not a context from stdin");
+        }
+        let mut data = Vec::new();
+        std::io::stdin().read_to_end(&mut data).context("reading the context from stdin")?;
+        build_context::from_stdin(data, &dockerfile)?
+    } else {
+        build_context::from_dir(std::path::Path::new(&args.path), &dockerfile, &secrets)?
+    };
+    let shm = match args.shm_size.as_deref() {
+        None => 0,
+        Some(s) => super::limits::parse_ram(s).map_err(|e| anyhow::anyhow!("invalid argument \"{s}\" for \"--shm-size\" flag: {e}"))?,
+    };
+    let mut q = Query::new()
+        .add("dockerfile", prepared.dockerfile.clone())
+        .add("buildargs", serde_json::to_string(&build_args(&args.build_args))?)
+        .add("labels", serde_json::to_string(&labels(&args.labels))?)
+        .add("networkmode", args.network.clone())
+        .add("rm", "1")
+        .add("version", "1")
+        .flag("nocache", args.no_cache)
+        .flag("pull", args.pull)
+        .flag("q", args.quiet)
+        .non_empty("target", args.target.as_deref().unwrap_or(""))
+        .non_empty("platform", args.platform.as_deref().unwrap_or(""));
+    if shm > 0 {
+        q = q.add("shmsize", shm.to_string());
+    }
+    for t in &args.tags {
+        q = q.add("t", t.clone());
+    }
+    for h in &args.add_hosts {
+        q = q.add("extrahosts", h.replacen('=', ":", 1));
+    }
+    if !secrets.is_empty() {
+        q = q.add("berthsecrets", secrets.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(","));
+    }
+    let body = RequestBody::Stream(Box::new(std::io::Cursor::new(prepared.tar)));
+    // Credentials for a FROM that pulls, as the docker CLI sends them.
+    let stream = match crate::credentials::registry_config_header() {
+        Some(h) => client.stream_with_header(Method::POST, "/build", &q, ("X-Registry-Config", &h), body).await?,
+        None => client.stream(Method::POST, "/build", &q, body).await?,
+    };
+    let tty = progress == "tty" || (progress == "auto" && std::io::stdout().is_terminal());
+    let mut render: Box<dyn Render> = if args.quiet || !tty { Box::new(Plain) } else { Box::new(Steps::new()) };
+    let mut out = std::io::stdout();
+    let mut outcome = Outcome::default();
+    let mut messages = stream.json::<Value>();
+    while let Some(m) = messages.next().await? {
+        observe(&m, &mut outcome);
+        render.message(&m, &mut out)?;
+    }
+    render.finish(&mut out, &outcome)?;
+    if let Some((msg, code)) = outcome.error {
+        // docker's legacy build: the error, and the failing RUN's code as the exit status.
+        return Err(StatusError::with_message(if code > 0 { code as i32 } else { 1 }, msg).into());
+    }
+    if let (Some(path), Some(id)) = (&args.iidfile, &outcome.image_id) {
+        std::fs::write(path, id).with_context(|| format!("writing image ID to {}", path.display()))?;
+    }
+    Ok(())
+}

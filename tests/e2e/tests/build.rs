@@ -1,0 +1,403 @@
+//! `build` through `berth build` and the docker CLI's classic builder
+//! (`DOCKER_BUILDKIT=0 docker build`): messages, the image's config and
+//! files, the step cache, failing steps, hostile contexts, and that a
+//! build leaves nothing running or mounted.
+
+use berth_e2e::{both, Cli, Out, TestDaemon};
+use std::path::PathBuf;
+
+/// The docker CLI has no buildx here: the classic builder's API is what it speaks.
+fn classic() {
+    // SAFETY (of intent): every test sets the same value before running a client.
+    std::env::set_var("DOCKER_BUILDKIT", "0");
+}
+
+/// A context directory with `files` (path → content) under the test's dir.
+fn context(d: &TestDaemon, name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = d.dir().join(name);
+    for (p, content) in files {
+        let f = dir.join(p);
+        std::fs::create_dir_all(f.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&f, content).expect("write");
+    }
+    dir
+}
+
+fn build(d: &TestDaemon, c: Cli, args: &[&str]) -> Out {
+    classic();
+    let mut all = vec!["build"];
+    all.extend_from_slice(args);
+    d.cli(c, &all)
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+const APP: &str = "FROM busybox
+ENV GREETING=hello DIR=/srv
+WORKDIR $DIR
+COPY greet.txt ./
+RUN echo \"$GREETING from run\" > run.txt && chmod 600 run.txt
+LABEL org.example.role=demo
+EXPOSE 8080/tcp
+CMD [\"cat\", \"greet.txt\", \"run.txt\"]
+";
+
+both! {
+    fn builds_an_image_with_its_config_and_files(d, c) {
+        let ctx = context(d, "app", &[("Dockerfile", APP), ("greet.txt", "greetings\n")]);
+        let out = build(d, c, &["-t", "app", ctx.to_str().expect("utf8")]);
+        out.assert_ok();
+        // Without a terminal berth prints the classic lines too.
+        let s = out.out();
+        assert!(s.contains("Step 1/8 : FROM busybox"), "{s}");
+        assert!(s.contains("Step 5/8 : RUN echo \"$GREETING from run\" > run.txt && chmod 600 run.txt"), "{s}");
+        assert!(s.contains("Successfully tagged app:latest"), "{s}");
+        // The tag is an image event, as dockerd sends it.
+        let until = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() + 1).to_string();
+        let events = d.cli(c, &["events", "--since", "0", "--until", &until, "--filter", "type=image", "--format", "{{.Action}} {{.Actor.Attributes.name}}"]);
+        assert!(events.assert_ok().lines().contains(&"tag app:latest".to_string()), "{}", events.out());
+        d.cli(c, &["run", "--rm", "app"]).assert_ok().assert_stdout("greetings\nhello from run");
+        d.cli(c, &["run", "--rm", "app", "stat", "-c", "%a %U %n", "/srv/run.txt", "/srv/greet.txt"])
+            .assert_ok()
+            .assert_stdout("600 root /srv/run.txt\n644 root /srv/greet.txt");
+        let f = "{{json .Config.Env}} {{.Config.WorkingDir}} {{json .Config.Cmd}} {{json .Config.Labels}} {{json .Config.ExposedPorts}}";
+        d.cli(c, &["image", "inspect", "-f", f, "app"]).assert_ok().assert_stdout(
+            r#"["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","GREETING=hello","DIR=/srv"] /srv ["cat","greet.txt","run.txt"] {"org.example.role":"demo"} {"8080/tcp":{}}"#,
+        );
+        // One history row per instruction, newest first, as Docker writes them.
+        let hist = d.cli(c, &["history", "--no-trunc", "--format", "{{.CreatedBy}}", "app"]).assert_ok().lines();
+        assert_eq!(hist.len(), 8, "{hist:?}");
+        assert_eq!(hist[0], "/bin/sh -c #(nop)  CMD [\"cat\" \"greet.txt\" \"run.txt\"]");
+        assert_eq!(hist[3], "/bin/sh -c echo \"$GREETING from run\" > run.txt && chmod 600 run.txt");
+        assert!(hist[4].starts_with("/bin/sh -c #(nop) COPY file:") && hist[4].ends_with(" in ./"), "{hist:?}");
+        assert_eq!(hist[5], "/bin/sh -c #(nop) WORKDIR /srv");
+        // Each row names its step's image, as dockerd's history walks the parents.
+        let ids = d.cli(c, &["history", "-q", "app"]).assert_ok().lines();
+        assert!(ids.iter().take(7).all(|i| i != "<missing>"), "{ids:?}");
+        // Intermediate images: only with -a.
+        let top = d.cli(c, &["images", "-q"]).assert_ok().lines();
+        let all = d.cli(c, &["images", "-aq"]).assert_ok().lines();
+        assert_eq!(top.len(), 2, "busybox and app: {top:?}");
+        assert!(all.len() > top.len(), "{all:?}");
+        assert!(d.leaked_mounts().is_empty(), "{:?}", d.leaked_mounts());
+        // Removing the image takes its untagged intermediate images along.
+        d.cli(c, &["rmi", "app"]).assert_ok();
+        assert_eq!(d.cli(c, &["images", "-aq"]).assert_ok().lines().len(), 1);
+    }
+}
+
+both! {
+    fn the_cache_reuses_unchanged_steps_and_invalidates_from_a_change(d, c) {
+        let ctx = context(d, "cache", &[("Dockerfile", APP), ("greet.txt", "one\n")]);
+        let path = ctx.to_str().expect("utf8");
+        build(d, c, &["-t", "c1", path]).assert_ok();
+        let again = build(d, c, &["-t", "c2", path]);
+        again.assert_ok();
+        assert_eq!(count(&again.out(), " ---> Using cache"), 7, "{}", again.out());
+        let id1 = d.cli(c, &["image", "inspect", "-f", "{{.Id}}", "c1"]).assert_ok().out();
+        let id2 = d.cli(c, &["image", "inspect", "-f", "{{.Id}}", "c2"]).assert_ok().out();
+        assert_eq!(id1, id2, "a fully cached build is the same image");
+        // A change to the copied file: COPY and every step after it run again.
+        std::fs::write(ctx.join("greet.txt"), "two\n").expect("write");
+        let changed = build(d, c, &["-t", "c3", path]);
+        changed.assert_ok();
+        assert_eq!(count(&changed.out(), " ---> Using cache"), 2, "ENV and WORKDIR only: {}", changed.out());
+        d.cli(c, &["run", "--rm", "c3"]).assert_ok().assert_stdout("two\nhello from run");
+        // Only the content counts, not the mtime.
+        std::fs::write(ctx.join("greet.txt"), "two\n").expect("write");
+        let touched = build(d, c, &["-t", "c4", path]);
+        touched.assert_ok();
+        let id3 = d.cli(c, &["image", "inspect", "-f", "{{.Id}}", "c3"]).assert_ok().out();
+        let id4 = d.cli(c, &["image", "inspect", "-f", "{{.Id}}", "c4"]).assert_ok().out();
+        assert_eq!(id3, id4);
+        // --no-cache runs every step.
+        let cold = build(d, c, &["--no-cache", "-t", "c5", path]);
+        cold.assert_ok();
+        assert_eq!(count(&cold.out(), "Using cache"), 0, "{}", cold.out());
+    }
+}
+
+both! {
+    fn a_failing_run_gives_its_exit_code_and_leaves_nothing(d, c) {
+        let ctx = context(d, "fail", &[("Dockerfile", "FROM busybox\nRUN echo before\nRUN echo doomed; exit 3\nRUN echo never\n")]);
+        let out = build(d, c, &["-t", "doomed", ctx.to_str().expect("utf8")]);
+        out.assert_code(3).assert_stderr_contains("The command '/bin/sh -c echo doomed; exit 3' returned a non-zero code: 3");
+        assert!(out.out().contains("doomed"), "the step's output is shown: {}", out.out());
+        assert!(!out.out().contains("never"), "{}", out.out());
+        d.cli(c, &["image", "inspect", "doomed"]).assert_fail();
+        d.cli(c, &["ps", "-aq"]).assert_ok().assert_stdout("");
+        assert!(d.leaked_mounts().is_empty(), "{:?}", d.leaked_mounts());
+    }
+}
+
+both! {
+    fn errors_name_the_dockerfile_line(d, c) {
+        let bad = context(d, "bad", &[("Dockerfile", "FROM busybox\nRUN true\nFROBNICATE now\n")]);
+        let out = build(d, c, &[bad.to_str().expect("utf8")]);
+        out.assert_fail().assert_stderr_contains("unknown instruction");
+        let err = out.stderr.clone();
+        assert!(err.to_lowercase().contains("frobnicate") && err.contains('3'), "{err}");
+        assert!(!out.out().contains("Step 1"), "nothing runs before the parse error: {}", out.out());
+
+        let missing = context(d, "missing", &[("Dockerfile", "FROM busybox\nCOPY nothere.txt /x\n")]);
+        let out = build(d, c, &[missing.to_str().expect("utf8")]);
+        out.assert_fail().assert_stderr_contains("nothere.txt");
+
+        let target = context(d, "target", &[("Dockerfile", "FROM busybox AS one\nRUN true\n")]);
+        build(d, c, &["--target", "two", target.to_str().expect("utf8")]).assert_fail().assert_stderr_contains("two");
+
+        let nofile = context(d, "nofile", &[("other", "x")]);
+        build(d, c, &[nofile.to_str().expect("utf8")]).assert_fail();
+        d.cli(c, &["images", "-aq"]).assert_ok().lines().len().eq(&1).then_some(()).expect("only busybox is left");
+    }
+}
+
+both! {
+    fn quiet_prints_only_the_id_and_iidfile_gets_it(d, c) {
+        let ctx = context(d, "quiet", &[("Dockerfile", "FROM busybox\nRUN echo noisy\n")]);
+        let iid = d.dir().join("iid");
+        let out = build(d, c, &["-q", "--iidfile", iid.to_str().expect("utf8"), ctx.to_str().expect("utf8")]);
+        out.assert_ok();
+        let id = out.out();
+        assert!(id.starts_with("sha256:") && id.len() == 71 && !id.contains("noisy"), "{id}");
+        // docker's CLI writes the stream's line with -q (newline and all).
+        assert_eq!(std::fs::read_to_string(&iid).expect("iidfile").trim_end(), id);
+    }
+}
+
+both! {
+    fn a_dockerfile_or_a_tarball_on_stdin(d, c) {
+        classic();
+        d.cli_with_stdin(c, &["build", "-t", "fromstdin", "-"], "FROM busybox\nCMD [\"echo\", \"from stdin\"]\n").assert_ok();
+        d.cli(c, &["run", "--rm", "fromstdin"]).assert_ok().assert_stdout("from stdin");
+        let mut tar = tar::Builder::new(Vec::new());
+        for (name, data) in [("Dockerfile", "FROM busybox\nCOPY a.txt /\nCMD [\"cat\", \"/a.txt\"]\n"), ("a.txt", "in a tarball\n")] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, name, data.as_bytes()).expect("tar");
+        }
+        let bytes = tar.into_inner().expect("tar");
+        d.cli_with_stdin_bytes(c, &["build", "-t", "fromtar", "-"], &bytes).assert_ok();
+        d.cli(c, &["run", "--rm", "fromtar"]).assert_ok().assert_stdout("in a tarball");
+    }
+}
+
+both! {
+    fn dockerignore_keeps_files_out(d, c) {
+        let ctx = context(d, "ignore", &[
+            ("Dockerfile", "FROM busybox\nCOPY . /ctx\nCMD [\"find\", \"/ctx\", \"-type\", \"f\"]\n"),
+            (".dockerignore", "secret.txt\nlogs/\n*.tmp\n!keep.tmp\n"),
+            ("secret.txt", "s"), ("logs/a.log", "l"), ("x.tmp", "t"), ("keep.tmp", "k"), ("src/main.c", "m"),
+        ]);
+        build(d, c, &["-t", "ign", ctx.to_str().expect("utf8")]).assert_ok();
+        let mut files = d.cli(c, &["run", "--rm", "ign"]).assert_ok().lines();
+        files.sort();
+        assert_eq!(files, ["/ctx/.dockerignore", "/ctx/Dockerfile", "/ctx/keep.tmp", "/ctx/src/main.c"]);
+    }
+}
+
+both! {
+    fn build_args_labels_and_network_none(d, c) {
+        let ctx = context(d, "args", &[("Dockerfile", "FROM busybox\nARG WHO=nobody\nRUN echo \"hi $WHO\" > /who && ls /sys/class/net > /nets\nCMD [\"cat\", \"/who\", \"/nets\"]\n")]);
+        build(d, c, &["--build-arg", "WHO=world", "--label", "made.by=test", "--network", "none", "-t", "args", ctx.to_str().expect("utf8")]).assert_ok();
+        d.cli(c, &["run", "--rm", "args"]).assert_ok().assert_stdout("hi world\nlo");
+        d.cli(c, &["image", "inspect", "-f", "{{index .Config.Labels \"made.by\"}}", "args"]).assert_ok().assert_stdout("test");
+    }
+}
+
+both! {
+    fn hostile_contexts_are_refused_or_contained(d, c) {
+        classic();
+        // A tar entry climbing out of the context.
+        let mut tar = tar::Builder::new(Vec::new());
+        let escape = d.dir().join("escaped.txt");
+        let data = "FROM busybox\n";
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, "Dockerfile", data.as_bytes()).expect("tar");
+        let mut h = tar::Header::new_gnu();
+        let name = b"../../../../../../../../tmp/berth-build-escape.txt";
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        h.set_size(1);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append(&h, &b"x"[..]).expect("tar");
+        let bytes = tar.into_inner().expect("tar");
+        d.cli_with_stdin_bytes(c, &["build", "-"], &bytes).assert_fail();
+        assert!(!std::path::Path::new("/tmp/berth-build-escape.txt").exists() && !escape.exists());
+        // A symlink in the context pointing out of it: COPY never reads the host's file.
+        let outside = d.dir().join("host-secret");
+        std::fs::write(&outside, "host secret").expect("write");
+        let ctx = context(d, "links", &[("Dockerfile", "FROM busybox\nCOPY link /copied\n")]);
+        std::os::unix::fs::symlink(&outside, ctx.join("link")).expect("symlink");
+        let out = build(d, c, &["-t", "links", ctx.to_str().expect("utf8")]);
+        if out.code == 0 {
+            let inside = d.cli(c, &["run", "--rm", "links", "sh", "-c", "cat /copied 2>/dev/null; readlink /copied"]).out();
+            assert!(!inside.contains("host secret"), "{inside}");
+        }
+        assert!(d.leaked_mounts().is_empty(), "{:?}", d.leaked_mounts());
+    }
+}
+
+#[test]
+fn cache_survives_a_restart_and_builder_prune_frees_it() {
+    classic();
+    let d = TestDaemon::start();
+    let ctx = context(&d, "restart", &[("Dockerfile", "FROM busybox\nRUN echo layer > /f\n"), ("x", "y")]);
+    let path = ctx.to_str().expect("utf8");
+    d.docker(&["build", "-t", "r1", path]).assert_ok();
+    d.kill9();
+    d.restart();
+    let again = d.docker(&["build", "-t", "r2", path]);
+    again.assert_ok();
+    assert_eq!(count(&again.out(), " ---> Using cache"), 1, "{}", again.out());
+    // The cache is counted, and pruned.
+    d.berth(&["system", "df"]).assert_ok().assert_stdout_contains("Build Cache");
+    let df = d.docker(&["system", "df", "--format", "{{.Type}} {{.TotalCount}}"]).assert_ok().out();
+    assert!(df.lines().any(|l| l.starts_with("Build Cache ") && !l.ends_with(" 0")), "{df}");
+    d.berth(&["builder", "prune", "-af"]).assert_ok().assert_stdout_contains("Total reclaimed space:");
+    let cold = d.docker(&["build", "-t", "r3", path]);
+    cold.assert_ok();
+    assert_eq!(count(&cold.out(), "Using cache"), 0, "{}", cold.out());
+    d.stop();
+}
+
+#[test]
+fn a_client_that_goes_away_stops_the_build() {
+    classic();
+    let d = TestDaemon::start();
+    let ctx = context(&d, "hang", &[("Dockerfile", "FROM busybox\nRUN echo started; sleep 300\n")]);
+    let mut child = std::process::Command::new(berth_e2e::bin_dir().join("berth"))
+        .env("BERTH_HOST", d.host())
+        .args(["build", "--progress", "plain", ctx.to_str().expect("utf8")])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn berth build");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = std::io::BufRead::read_line(&mut stdout, &mut line).expect("read");
+        assert!(n > 0, "the build ended before its RUN started");
+        if line.contains("started") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let gone = berth_e2e::wait_until(std::time::Duration::from_secs(10), || {
+        d.leaked_processes().iter().all(|p| !p.contains("berth-shim")) && d.leaked_mounts().is_empty()
+    });
+    assert!(gone, "{:?} {:?}", d.leaked_processes(), d.leaked_mounts());
+    d.stop();
+}
+
+both! {
+    fn run_mount_cache_outlives_builds_until_pruned(d, c) {
+        let ctx = context(d, "cachemount", &[(
+            "Dockerfile",
+            "FROM busybox\nRUN --mount=type=cache,target=/cache echo run >> /cache/log && wc -l < /cache/log > /count\nCMD [\"cat\", \"/count\"]\n",
+        )]);
+        let path = ctx.to_str().expect("utf8");
+        build(d, c, &["--no-cache", "-t", "cm", path]).assert_ok();
+        d.cli(c, &["run", "--rm", "cm"]).assert_ok().assert_stdout("1");
+        build(d, c, &["--no-cache", "-t", "cm", path]).assert_ok();
+        d.cli(c, &["run", "--rm", "cm"]).assert_ok().assert_stdout("2");
+        d.berth(&["builder", "prune", "-af"]).assert_ok();
+        build(d, c, &["--no-cache", "-t", "cm", path]).assert_ok();
+        d.cli(c, &["run", "--rm", "cm"]).assert_ok().assert_stdout("1");
+    }
+}
+
+#[test]
+fn secrets_reach_run_mounts_but_never_the_context() {
+    classic();
+    let d = TestDaemon::start();
+    let secret = d.dir().join("token.txt");
+    std::fs::write(&secret, "s3cr3t").expect("write");
+    let ctx = context(&d, "secret", &[(
+        "Dockerfile",
+        "FROM busybox\nCOPY . /ctx\nRUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /secret-size\nCMD [\"sh\", \"-c\", \"cat /secret-size; ls -A /ctx\"]\n",
+    )]);
+    let src = format!("id=tok,src={}", secret.display());
+    d.berth(&["build", "--secret", &src, "-t", "sec", ctx.to_str().expect("utf8")]).assert_ok();
+    d.berth(&["run", "--rm", "sec"]).assert_ok().assert_stdout("6\nDockerfile");
+    // A secret the Dockerfile names but the client did not send.
+    d.berth(&["build", "--no-cache", ctx.to_str().expect("utf8")]).assert_fail();
+    d.stop();
+}
+
+both! {
+    fn from_pulls_a_missing_image_with_the_clients_credentials(d, c) {
+        let reg = berth_e2e::registry::Registry::start(Some(("builder", "s3cret")));
+        reg.push(berth_e2e::busybox_tar(), "base/busybox:1", Some("builder:s3cret"));
+        d.cli(c, &["login", "-u", "builder", "-p", "s3cret", &reg.host()]).assert_ok();
+        let from = format!("{}/base/busybox:1", reg.host());
+        let ctx = context(d, "pull", &[("Dockerfile", &format!("FROM {from}\nRUN echo pulled > /p\nCMD [\"cat\", \"/p\"]\n"))]);
+        let out = build(d, c, &["-t", "pulled", ctx.to_str().expect("utf8")]);
+        out.assert_ok();
+        assert!(out.out().contains("Pulling from base/busybox") || out.out().contains("Downloaded newer image"), "{}", out.out());
+        d.cli(c, &["run", "--rm", "pulled"]).assert_ok().assert_stdout("pulled");
+        d.cli(c, &["image", "inspect", &from]).assert_ok();
+        // Without credentials the registry refuses the pull, and the build fails.
+        d.cli(c, &["rmi", "pulled", &from]).assert_ok();
+        d.cli(c, &["logout", &reg.host()]).assert_ok();
+        build(d, c, &["--no-cache", ctx.to_str().expect("utf8")]).assert_fail();
+    }
+}
+
+/// Serves `body` at any path to each connection (HTTP/1.0 style) until dropped.
+fn http_server(body: &'static str) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let mut s = s;
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut s, &mut buf);
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Wed, 21 Oct 2015 07:28:00 GMT\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = std::io::Write::write_all(&mut s, resp.as_bytes());
+        }
+    });
+    port
+}
+
+both! {
+    fn add_fetches_a_url(d, c) {
+        let port = http_server("fetched over http\n");
+        let ctx = context(d, "addurl", &[("Dockerfile", &format!(
+            "FROM busybox\nADD http://127.0.0.1:{port}/files/remote.txt /data/\nCMD [\"sh\", \"-c\", \"cat /data/remote.txt; stat -c %a /data/remote.txt\"]\n"
+        ))]);
+        build(d, c, &["-t", "addurl", ctx.to_str().expect("utf8")]).assert_ok();
+        d.cli(c, &["run", "--rm", "addurl"]).assert_ok().assert_stdout("fetched over http\n600");
+        // A URL nothing answers at fails the build, naming it.
+        let dead = context(d, "deadurl", &[("Dockerfile", "FROM busybox\nADD http://127.0.0.1:9/x /x\n")]);
+        build(d, c, &[dead.to_str().expect("utf8")]).assert_fail().assert_stderr_contains("127.0.0.1:9");
+    }
+}
+
+both! {
+    fn run_steps_are_confined_like_run(d, c) {
+        let ctx = context(d, "confined", &[(
+            "Dockerfile",
+            "FROM busybox\nRUN grep -E '^(Seccomp|CapEff|NoNewPrivs):' /proc/self/status > /status && hostname > /hostname\nCMD [\"cat\", \"/status\"]\n",
+        )]);
+        build(d, c, &["--network", "none", "-t", "confined", ctx.to_str().expect("utf8")]).assert_ok();
+        let in_build = d.cli(c, &["run", "--rm", "confined"]).assert_ok().out();
+        let in_run = d.cli(c, &["run", "--rm", "--network", "none", "busybox", "grep", "-E", "^(Seccomp|CapEff|NoNewPrivs):", "/proc/self/status"]).assert_ok().out();
+        assert_eq!(in_build, in_run, "a RUN step gets run's seccomp filter and capabilities");
+        assert!(in_build.contains("Seccomp:\t2"), "{in_build}");
+        // The step's hostname is its container's short ID, as dockerd's.
+        let host = d.cli(c, &["run", "--rm", "confined", "cat", "/hostname"]).assert_ok().out();
+        assert!(host.len() == 12 && host.bytes().all(|b| b.is_ascii_hexdigit()), "{host}");
+    }
+}
