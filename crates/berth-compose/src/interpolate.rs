@@ -59,12 +59,26 @@ fn is_name_char(c: char) -> bool {
     c == '_' || c.is_ascii_alphanumeric()
 }
 
+/// Nested values deeper than this are refused (a hostile file must not
+/// exhaust the stack).
+const MAX_NESTING: usize = 64;
+
 /// Interpolates one string.
 pub fn interpolate(
     s: &str,
     path: &str,
     env: &dyn Lookup,
     warnings: &mut Vec<String>,
+) -> Result<String> {
+    nested(s, path, env, warnings, 0)
+}
+
+fn nested(
+    s: &str,
+    path: &str,
+    env: &dyn Lookup,
+    warnings: &mut Vec<String>,
+    depth: usize,
 ) -> Result<String> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
@@ -96,7 +110,10 @@ pub fn interpolate(
         } else if next == '{' {
             let close = matching_brace(&chars, i + 2).ok_or_else(invalid)?;
             let inner: String = chars[i + 2..close].iter().collect();
-            out.push_str(&braced(&inner, path, s, env, warnings)?);
+            if depth >= MAX_NESTING {
+                return Err(invalid());
+            }
+            out.push_str(&braced(&inner, path, s, env, warnings, depth)?);
             i = close + 1;
         } else {
             // `$` before anything else is kept as it is.
@@ -151,6 +168,7 @@ fn braced(
     whole: &str,
     env: &dyn Lookup,
     warnings: &mut Vec<String>,
+    depth: usize,
 ) -> Result<String> {
     let invalid = || ComposeError::InvalidInterpolation {
         path: path.to_string(),
@@ -173,7 +191,7 @@ fn braced(
     let set = value.is_some();
     let non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
     // The argument is itself interpolated, but only when it is used.
-    let mut arg_value = || interpolate(arg, path, env, warnings);
+    let mut arg_value = || nested(arg, path, env, warnings, depth + 1);
     Ok(match op {
         ":-" if non_empty => value.unwrap_or_default(),
         ":-" => arg_value()?,
@@ -298,6 +316,14 @@ mod tests {
                 format!("invalid interpolation format for services.web.image.\nYou may need to escape any $ with another $.\n{bad}")
             );
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = format!("{}x{}", "${U:-".repeat(5_000), "}".repeat(5_000));
+        assert!(interpolate(&deep, "p", &env(), &mut Vec::new()).is_err());
+        let ok = format!("{}x{}", "${U:-".repeat(10), "}".repeat(10));
+        assert_eq!(i(&ok), "x");
     }
 
     #[test]
