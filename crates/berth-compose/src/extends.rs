@@ -50,6 +50,12 @@ fn extend_one(
         ))
     })?;
     let key = (path.to_path_buf(), name.to_string());
+    // A chain this long is a hostile file, not a design.
+    if chain.len() >= 64 {
+        return Err(ComposeError::project(format!(
+            "services.{name}: extends chain longer than 64 services"
+        )));
+    }
     if chain.contains(&key) {
         let names: Vec<&str> = chain.iter().map(|(_, s)| s.as_str()).collect();
         return Err(ComposeError::project(format!(

@@ -32,6 +32,11 @@ pub(crate) fn apply_includes(
         let first = paths
             .first()
             .ok_or_else(|| ComposeError::invalid(file, "include: path is required"))?;
+        if stack.len() >= 32 {
+            return Err(ComposeError::project(format!(
+                "{file}: include nested deeper than 32 files"
+            )));
+        }
         if stack.contains(first) {
             return Err(ComposeError::project(format!(
                 "include cycle: {} includes itself",

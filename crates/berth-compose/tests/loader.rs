@@ -766,3 +766,31 @@ fn reset_and_override_in_an_override_file() {
     )]);
     assert!(e.contains("only a mapping entry can be reset"), "{e}");
 }
+
+#[test]
+fn long_extends_and_include_chains_are_refused() {
+    let mut text = String::from("services:\n  s0:\n    image: busybox\n");
+    for i in 1..200 {
+        text.push_str(&format!("  s{i}:\n    extends: s{}\n", i - 1));
+    }
+    let e = err(&[("compose.yaml", &text)]);
+    assert!(e.contains("extends chain longer than 64"), "{e}");
+
+    let mut files: Vec<(String, String)> = vec![(
+        "compose.yaml".into(),
+        "include: [i1.yaml]\nservices: {}\n".into(),
+    )];
+    for i in 1..50 {
+        files.push((
+            format!("i{i}.yaml"),
+            format!("include: [i{}.yaml]\nservices: {{}}\n", i + 1),
+        ));
+    }
+    files.push(("i50.yaml".into(), "services: {}\n".into()));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let e = err(&refs);
+    assert!(e.contains("include nested deeper than 32 files"), "{e}");
+}
