@@ -407,3 +407,61 @@ pub fn diff_with(
     }
     Ok(out)
 }
+
+/// `down --rmi`: which images go with the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RemoveImages {
+    #[default]
+    None,
+    /// Images built for services that have no `image:` (Compose's `local`).
+    Local,
+    /// Every image the project's services use.
+    All,
+}
+
+/// What `down` removes besides the containers (which it finds by the
+/// project label, [`project_filter`], and removes in [`stop_order`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DownPlan {
+    /// Engine names of the networks the project created (not external).
+    pub networks: Vec<String>,
+    /// Engine names of its volumes (not external), with `-v` only.
+    pub volumes: Vec<String>,
+    pub images: Vec<String>,
+}
+
+pub fn down(project: &Project, volumes: bool, rmi: RemoveImages) -> DownPlan {
+    let networks = project
+        .networks
+        .iter()
+        .filter(|(_, n)| !n.external)
+        .filter_map(|(_, n)| n.name.clone())
+        .collect();
+    let volumes = if volumes {
+        project
+            .volumes
+            .iter()
+            .filter(|(_, v)| !v.external)
+            .filter_map(|(_, v)| v.name.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut images: Vec<String> = project
+        .services
+        .iter()
+        .filter(|(_, s)| match rmi {
+            RemoveImages::None => false,
+            RemoveImages::Local => s.image.is_none(),
+            RemoveImages::All => true,
+        })
+        .filter_map(|(name, _)| image_name(project, name))
+        .collect();
+    images.sort();
+    images.dedup();
+    DownPlan {
+        networks,
+        volumes,
+        images,
+    }
+}

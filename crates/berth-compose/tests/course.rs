@@ -374,3 +374,25 @@ fn config_output_matches_golden_files() {
         assert_eq!(got, want, "{name}");
     }
 }
+
+#[test]
+fn down_plan() {
+    let p = load_fixture("voting");
+    let d = plan::down(&p, false, plan::RemoveImages::None);
+    assert_eq!(d.networks, ["voting_back-tier", "voting_front-tier"]);
+    assert!(d.volumes.is_empty() && d.images.is_empty());
+    let d = plan::down(&p, true, plan::RemoveImages::Local);
+    assert_eq!(d.volumes, ["voting_db-data"]);
+    assert_eq!(d.images, ["voting-result", "voting-vote", "voting-worker"]);
+    let d = plan::down(&p, true, plan::RemoveImages::All);
+    assert_eq!(
+        d.images,
+        [
+            "postgres:15-alpine",
+            "redis:alpine",
+            "voting-result",
+            "voting-vote",
+            "voting-worker"
+        ]
+    );
+}
