@@ -71,7 +71,7 @@ pub fn container(
         .ok_or_else(|| ComposeError::NoSuchService(service.to_string()))?;
     let name = plan::container_name(project, service, number);
     let (ports, exposed) = ports(s);
-    let networks = endpoints(project, service, s)?;
+    let networks = endpoints(project, service, s, &name)?;
     let mut config = ContainerConfig {
         hostname: s.hostname.clone().unwrap_or_default(),
         domainname: s.domainname.clone().unwrap_or_default(),
@@ -472,7 +472,12 @@ fn mounts(project: &Project, service: &str, s: &Service) -> Result<Vec<Mount>> {
 
 /// The service's networks by engine name with their endpoint settings, the
 /// one to create on first.
-fn endpoints(project: &Project, service: &str, s: &Service) -> Result<Vec<(String, Value)>> {
+fn endpoints(
+    project: &Project,
+    service: &str,
+    s: &Service,
+    container: &str,
+) -> Result<Vec<(String, Value)>> {
     let mut nets: Vec<(i64, String, Value)> = Vec::new();
     for (key, cfg) in &s.networks {
         let net = project.networks.get(key).ok_or_else(|| {
@@ -481,7 +486,9 @@ fn endpoints(project: &Project, service: &str, s: &Service) -> Result<Vec<(Strin
             ))
         })?;
         let engine_name = net.name.clone().unwrap_or_else(|| key.clone());
-        let mut aliases = vec![service.to_string()];
+        // As Compose: the container name, the service name, then the
+        // aliases the file gives.
+        let mut aliases = vec![container.to_string(), service.to_string()];
         let mut ep = Map::new();
         let mut priority = 0;
         if let Some(c) = cfg {

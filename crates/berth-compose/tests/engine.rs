@@ -61,13 +61,13 @@ fn voting_app_vote_container() {
     );
     assert_eq!(
         v["NetworkingConfig"],
-        json!({"EndpointsConfig": {"voting_back-tier": {"Aliases": ["vote"]}}})
+        json!({"EndpointsConfig": {"voting_back-tier": {"Aliases": ["voting-vote-1", "vote"]}}})
     );
     assert_eq!(
         c.connect_after,
         vec![(
             "voting_front-tier".to_string(),
-            json!({"Aliases": ["vote"]})
+            json!({"Aliases": ["voting-vote-1", "vote"]})
         )]
     );
 }
@@ -178,7 +178,7 @@ networks:
     assert_eq!(h["NetworkMode"], "p_b");
     assert_eq!(
         v["NetworkingConfig"]["EndpointsConfig"]["p_b"],
-        json!({"Aliases": ["s", "bee"], "IPAMConfig": {"IPv4Address": "10.9.0.5"}})
+        json!({"Aliases": ["p-s-1", "s", "bee"], "IPAMConfig": {"IPv4Address": "10.9.0.5"}})
     );
     assert_eq!(c.connect_after.len(), 1);
     assert_eq!(c.connect_after[0].0, "p_a");
