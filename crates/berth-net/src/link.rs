@@ -40,6 +40,8 @@ pub trait Links: Send + Sync {
     /// daemon never deletes a bridge it did not make (one the admin made,
     /// or another daemon's). Returns whether it was deleted (or missing).
     fn delete_bridge(&self, name: &str, owner: &str) -> Result<bool, NetError>;
+    /// The bridges with alias `owner` that no interface is plugged into.
+    fn idle_bridges_marked(&self, owner: &str) -> Vec<String>;
     /// Deletes a link in the host namespace; a missing one is fine.
     fn delete_link(&self, name: &str) -> Result<(), NetError>;
     /// Creates and configures a veth pair for `plan`.
@@ -160,6 +162,9 @@ impl Links for FakeLinks {
         self.rec(format!("bridge {name} {}", list.join(" ")));
         Ok(())
     }
+    fn idle_bridges_marked(&self, _owner: &str) -> Vec<String> {
+        Vec::new()
+    }
     fn delete_bridge(&self, name: &str, _owner: &str) -> Result<bool, NetError> {
         let foreign = self.foreign.lock().map(|f| f.contains(name)).unwrap_or(false);
         self.rec(format!("{} {name}", if foreign { "keep" } else { "del" }));
@@ -219,6 +224,17 @@ fn in_netns<T: Send>(
 impl Links for NetlinkLinks {
     fn ensure_bridge(&self, name: &str, gateways: &[(IpAddr, u8)], owner: &str) -> Result<(), NetError> {
         ensure_bridge_with_ip(name, gateways, owner)
+    }
+
+    fn idle_bridges_marked(&self, owner: &str) -> Vec<String> {
+        let net = std::path::Path::new("/sys/class/net");
+        let Ok(rd) = std::fs::read_dir(net) else { return Vec::new() };
+        rd.flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| link_alias(name).is_some_and(|a| a == owner))
+            // Only bridges: brif/ lists their ports (none when idle).
+            .filter(|name| std::fs::read_dir(net.join(name).join("brif")).is_ok_and(|mut ports| ports.next().is_none()))
+            .collect()
     }
 
     fn delete_bridge(&self, name: &str, owner: &str) -> Result<bool, NetError> {

@@ -539,3 +539,23 @@ fn a_bridge_berthd_did_not_make_is_never_deleted() {
     }
     d.stop();
 }
+
+/// berthd dies between making a network's bridge and writing its record:
+/// the bridge carries this daemon's mark and no record names it, so the
+/// next start removes it (one with something plugged in would stay).
+#[test]
+fn a_marked_bridge_no_record_names_is_removed_at_start() {
+    let d = TestDaemon::start();
+    let id = d.docker(&["network", "create", "cut-net"]).assert_ok().out();
+    let bridge = format!("br-{}", &id[..12]);
+    assert!(std::path::Path::new("/sys/class/net").join(&bridge).exists(), "{bridge} missing");
+    d.kill9();
+    let record = d.data_root().join("db").join("networks").join(format!("{id}.json"));
+    std::fs::remove_file(&record).unwrap_or_else(|e| panic!("rm {}: {e}", record.display()));
+    d.restart();
+    assert!(!std::path::Path::new("/sys/class/net").join(&bridge).exists(), "{bridge} left after restart");
+    assert!(d.log().contains(&format!("removing bridge {bridge}: made by this berthd for a network it has no record of")), "{}", d.log());
+    d.docker(&["network", "ls", "-q", "--filter", "name=cut-net"]).assert_ok().assert_stdout("");
+    d.docker(&["run", "--rm", "busybox", "true"]).assert_ok();
+    d.stop();
+}

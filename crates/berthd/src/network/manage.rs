@@ -111,6 +111,18 @@ impl NetworkManager {
                 st.alloc.insert(n.id.clone(), alloc);
             }
         }
+        // A bridge this daemon made that no record names (a crash between
+        // the bridge and the record of `network create`): gone, unless
+        // something is plugged into it.
+        let known: std::collections::BTreeSet<&str> = st.nets.values().map(|n| n.bridge.as_str()).collect();
+        for b in self.links.idle_bridges_marked(&self.owner_alias()) {
+            if !known.contains(b.as_str()) && b != self.cfg.bridge {
+                crate::daemon::log(&format!("removing bridge {b}: made by this berthd for a network it has no record of"));
+                if let Err(e) = self.links.delete_link(&b) {
+                    crate::daemon::log(&format!("removing bridge {b}: {e}"));
+                }
+            }
+        }
         Ok(())
     }
 
