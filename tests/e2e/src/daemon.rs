@@ -457,6 +457,11 @@ impl TestDaemon {
         if Path::new("/sys/class/net").join(&tag).exists() {
             found.push(format!("link {tag}"));
         }
+        // The claim on the bridge name goes when the daemon lets go of it.
+        let claim = Path::new("/run/berth").join(format!("bridge-{tag}.lock"));
+        if claim.exists() {
+            found.push(format!("claim {}", claim.display()));
+        }
         for b in self.user_bridges() {
             if Path::new("/sys/class/net").join(&b).exists() {
                 found.push(format!("link {b}"));

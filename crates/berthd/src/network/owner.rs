@@ -37,6 +37,7 @@ impl BridgeOwner {
         // A few tries: each lost race means the owner let go meanwhile.
         for _ in 0..8 {
             if let Some(owner) = Self::try_claim(&path, bridge, data_root)? {
+                sweep_stale(dir, &path);
                 return Ok(owner);
             }
         }
@@ -76,6 +77,26 @@ impl BridgeOwner {
     }
 }
 
+/// Removes the claim files of daemons that died without letting go
+/// (SIGKILL): no one holds their lock. Each is unlinked while locked, as
+/// an owner lets go, so a daemon claiming it meanwhile opens it afresh.
+fn sweep_stale(dir: &Path, mine: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let path = e.path();
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if path == mine || !name.starts_with("bridge-") || !name.ends_with(".lock") {
+            continue;
+        }
+        let Ok(f) = OpenOptions::new().read(true).open(&path) else { continue };
+        // SAFETY: flock on an fd we own; LOCK_NB never blocks.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 && same_file(&f, &path) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
 /// Whether `path` still names the open file `f`.
 fn same_file(f: &File, path: &Path) -> bool {
     match (f.metadata(), std::fs::metadata(path)) {
@@ -107,6 +128,22 @@ fn describe(held: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_sweeps_the_files_of_dead_owners_and_keeps_live_ones() {
+        let dir = std::env::temp_dir().join(format!("berth-owner-sweep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let live = BridgeOwner::claim(&dir, "live0", Path::new("/data/live")).expect("live claim");
+        std::fs::write(lock_path(&dir, "dead0"), "pid=1\ndata-root=/gone\n").expect("stale file");
+        std::fs::write(dir.join("unrelated"), "x").expect("other file");
+        let _me = BridgeOwner::claim(&dir, "me0", Path::new("/data/me")).expect("claim");
+        assert!(!lock_path(&dir, "dead0").exists(), "a dead owner's file stays");
+        assert!(lock_path(&dir, "live0").exists(), "a live owner's file went");
+        assert!(dir.join("unrelated").exists());
+        drop(live);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn a_second_claim_is_refused_naming_the_owner_until_the_first_is_dropped() {
