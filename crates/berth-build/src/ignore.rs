@@ -3,6 +3,7 @@
 //! dropped, `*` and `?` within one path segment, `**` across segments, and a pattern that
 //! matches a directory matching everything under it. The last matching pattern wins.
 
+use crate::scope::clean;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -77,31 +78,6 @@ pub fn read_ignore_file(context: &Path, dockerfile: Option<&Path>) -> io::Result
         }
     }
     Ok(None)
-}
-
-/// Go's `filepath.Clean` for slash paths.
-fn clean(p: &str) -> String {
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
 }
 
 fn compile(p: &str) -> Result<Vec<Tok>, String> {
