@@ -158,7 +158,9 @@ impl StageRun<'_> {
         } else {
             format!("multi:{}", hex::encode(Sha256::digest(hashes.join(",").as_bytes())))
         };
-        let chown_comment = chown_spec.as_ref().map(|s| format!("--chown={s} ")).unwrap_or_default();
+        // dockerd writes no space between the flag and the source hash
+        // (`COPY --chown=101:101dir:… in /x `): history matches it byte for byte.
+        let chown_comment = chown_spec.as_ref().map(|s| format!("--chown={s}")).unwrap_or_default();
         let shell = config::shell_of(&c);
         let created_by = history::nop_single(&shell, &format!("{name} {chown_comment}{src_hash} in {dest} "));
         let extra = vec![

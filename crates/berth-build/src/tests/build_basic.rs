@@ -68,7 +68,7 @@ fn config_and_history_like_dockerd() -> Result<(), BuildError> {
         assert_eq!((hist[i].0.as_str(), hist[i].1), (*w, *e), "history {i}");
     }
     assert!(hist[4].0.starts_with("/bin/sh -c #(nop) COPY dir:") && hist[4].0.ends_with(" in /srv/app "), "{}", hist[4].0);
-    assert!(hist[5].0.starts_with("/bin/sh -c #(nop) COPY --chown=www:www file:") && hist[5].0.ends_with(" in . "), "{}", hist[5].0);
+    assert!(hist[5].0.starts_with("/bin/sh -c #(nop) COPY --chown=www:wwwfile:") && hist[5].0.ends_with(" in . "), "{}", hist[5].0);
     assert_eq!(hist[6], ("/bin/sh -c touch /srv/built".into(), false));
     assert_eq!(hist[7].0, "/bin/sh -c #(nop)  EXPOSE 80 53/udp");
     assert_eq!(hist[8].0, "/bin/sh -c #(nop)  VOLUME [/data]");
