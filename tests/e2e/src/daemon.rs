@@ -473,8 +473,7 @@ impl TestDaemon {
         }
         for cmd in ["iptables-save", "ip6tables-save"] {
             if let Ok(o) = Command::new(cmd).output() {
-                let chain = format!("BERTH-{tag}");
-                found.extend(String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.contains(&chain)).map(|l| format!("{cmd} {l}")));
+                found.extend(String::from_utf8_lossy(&o.stdout).lines().filter(|l| crate::leaks::mentions_chain_of(l, &tag)).map(|l| format!("{cmd} {l}")));
             }
         }
         found

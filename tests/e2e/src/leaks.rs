@@ -68,22 +68,43 @@ pub fn cleanup_network(tag: &str) {
             let _ = std::fs::remove_file(e.path());
         }
     }
-    let chain = format!("BERTH-{tag}");
     for (cmd, table) in [("iptables", "nat"), ("iptables", "filter"), ("ip6tables", "nat"), ("ip6tables", "filter")] {
         let Ok(o) = Command::new(cmd).args(["-w", "-t", table, "-S"]).output() else { continue };
         let text = String::from_utf8_lossy(&o.stdout).into_owned();
-        for l in text.lines().filter(|l| l.starts_with("-A ") && l.contains(&chain)) {
+        for l in text.lines().filter(|l| l.starts_with("-A ") && mentions_chain_of(l, tag)) {
             let parts: Vec<&str> = l[3..].split(' ').collect();
             if parts.first().is_some_and(|c| !c.starts_with("BERTH-")) {
                 let _ = Command::new(cmd).args(["-w", "-t", table, "-D"]).args(&parts).output();
             }
         }
-        for l in text.lines().filter(|l| l.starts_with("-N ") && l.contains(&chain)) {
+        for l in text.lines().filter(|l| l.starts_with("-N ") && mentions_chain_of(l, tag)) {
             let _ = Command::new(cmd).args(["-w", "-t", table, "-F", &l[3..]]).output();
         }
-        for l in text.lines().filter(|l| l.starts_with("-N ") && l.contains(&chain)) {
+        for l in text.lines().filter(|l| l.starts_with("-N ") && mentions_chain_of(l, tag)) {
             let _ = Command::new(cmd).args(["-w", "-t", table, "-X", &l[3..]]).output();
         }
     }
     let _ = Command::new("ip").args(["link", "del", tag]).output();
+}
+
+/// Whether an iptables line names a chain of the daemon tagged `tag`
+/// (`BERTH-TAG` or `BERTH-TAG-…`): not one of a daemon whose tag only
+/// starts with it (`bt1x1` against `bt1x10`).
+pub fn mentions_chain_of(line: &str, tag: &str) -> bool {
+    let chain = format!("BERTH-{tag}");
+    line.match_indices(&chain).any(|(i, _)| !line[i + chain.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions_chain_of;
+
+    #[test]
+    fn a_chain_is_matched_by_its_whole_tag() {
+        assert!(mentions_chain_of(":BERTH-bt1x1 - [0:0]", "bt1x1"));
+        assert!(mentions_chain_of("-A FORWARD -j BERTH-bt1x1-FWD", "bt1x1"));
+        assert!(mentions_chain_of("-A BERTH-bt1x1", "bt1x1"));
+        assert!(!mentions_chain_of("-A FORWARD -j BERTH-bt1x10-FWD", "bt1x1"));
+        assert!(!mentions_chain_of(":BERTH-bt1x10 - [0:0]", "bt1x1"));
+    }
 }

@@ -23,7 +23,7 @@ pub mod webdriver;
 
 pub use daemon::{Setup, TestDaemon};
 pub use image::{bin_dir, busybox_tar, process_tmp};
-pub use leaks::{cleanup_network, kill_containers, leaked_cgroups};
+pub use leaks::{cleanup_network, kill_containers, leaked_cgroups, mentions_chain_of};
 pub use out::{Cli, Out};
 pub use subnets::free_net16;
 pub use tmux::Tmux;

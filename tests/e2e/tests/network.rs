@@ -426,7 +426,7 @@ fn a_second_daemon_on_the_same_bridge_is_refused_naming_the_owner() {
     d.docker(&["run", "-d", "--name", "keep", "-p", "127.0.0.1::80", "busybox", "sleep", "60"]).assert_ok();
     let rules = || {
         let out = Command::new("iptables-save").output().expect("iptables-save");
-        String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains(&format!("BERTH-{bridge}"))).count()
+        String::from_utf8_lossy(&out.stdout).lines().filter(|l| berth_e2e::mentions_chain_of(l, &bridge)).count()
     };
     let before = rules();
     assert!(before > 0, "no chains of {bridge}");
@@ -529,7 +529,7 @@ fn a_bridge_berthd_did_not_make_is_never_deleted() {
         assert!(std::path::Path::new("/sys/class/net").join(&foreign).exists(), "berthd deleted a bridge it did not make:\n{log}");
         assert!(log.contains(&format!("leaving bridge {foreign}: this berthd did not make it")), "{log}");
         let rules = Command::new("iptables-save").output().expect("iptables-save");
-        let left: Vec<String> = String::from_utf8_lossy(&rules.stdout).lines().filter(|l| l.contains(&format!("BERTH-{foreign}"))).map(String::from).collect();
+        let left: Vec<String> = String::from_utf8_lossy(&rules.stdout).lines().filter(|l| berth_e2e::mentions_chain_of(l, &foreign)).map(String::from).collect();
         assert!(left.is_empty(), "its rules stayed: {left:?}");
     });
     ip(&["link", "del", &foreign]);
