@@ -45,6 +45,8 @@ pub enum Command {
     /// Manage builds
     #[command(subcommand)]
     Builder(builder::BuilderCommand),
+    /// Define and run multi-container applications (so far: config)
+    Compose(compose::ComposeArgs),
     /// Create a container without starting it
     #[command(disable_help_flag = true)]
     Create(create::CreateArgs),

@@ -5,6 +5,7 @@ pub mod attach;
 pub mod build;
 pub mod build_context;
 pub mod build_output;
+pub mod compose;
 pub mod builder;
 pub mod completion;
 pub mod cp;
