@@ -103,7 +103,7 @@ impl NetworkManager {
             }
         }
         self.fw.setup(&self.chains).map_err(net_error)?;
-        let _lock = PoolLock::take(&self.cfg.pool_lock)?;
+        let pool_lock = PoolLock::take(&self.cfg.pool_lock)?;
         self.ensure_default_bridge(&mut st)?;
         let bridges: Vec<NetworkRecord> = st.nets.values().filter(|n| n.driver == "bridge").cloned().collect();
         for n in bridges {
@@ -111,19 +111,25 @@ impl NetworkManager {
                 st.alloc.insert(n.id.clone(), alloc);
             }
         }
-        // A bridge this daemon made that no record names (a crash between
-        // the bridge and the record of `network create`): gone, unless
-        // something is plugged into it.
-        let known: std::collections::BTreeSet<&str> = st.nets.values().map(|n| n.bridge.as_str()).collect();
+        let known: std::collections::BTreeSet<String> = st.nets.values().map(|n| n.bridge.clone()).collect();
+        drop(st);
+        drop(pool_lock);
+        self.remove_unrecorded_bridges(&known);
+        Ok(())
+    }
+
+    /// A bridge this daemon made that no record names (a crash between the
+    /// bridge and the record of `network create`) goes, unless something is
+    /// plugged into it. Sysfs and netlink: never under the state lock.
+    fn remove_unrecorded_bridges(&self, known: &std::collections::BTreeSet<String>) {
         for b in self.links.idle_bridges_marked(&self.owner_alias()) {
-            if !known.contains(b.as_str()) && b != self.cfg.bridge {
+            if !known.contains(&b) && b != self.cfg.bridge {
                 crate::daemon::log(&format!("removing bridge {b}: made by this berthd for a network it has no record of"));
                 if let Err(e) = self.links.delete_link(&b) {
                     crate::daemon::log(&format!("removing bridge {b}: {e}"));
                 }
             }
         }
-        Ok(())
     }
 
     fn ensure_default_bridge(&self, st: &mut State) -> Result<(), ApiError> {
