@@ -38,6 +38,7 @@ impl Compressed {
     }
 }
 
+#[derive(Clone)]
 pub struct LayerMemo {
     dir: PathBuf,
 }
@@ -55,6 +56,19 @@ impl LayerMemo {
     /// good as none: the layer is compressed again.
     pub fn get(&self, diff_id: &Digest) -> Vec<Compressed> {
         std::fs::read(self.file(diff_id)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+
+    /// [`get`](Self::get) on a blocking thread (for the pull and push tasks).
+    pub async fn get_async(&self, diff_id: &Digest) -> Vec<Compressed> {
+        let (memo, d) = (self.clone(), diff_id.clone());
+        tokio::task::spawn_blocking(move || memo.get(&d)).await.unwrap_or_default()
+    }
+
+    /// [`add`](Self::add) on a blocking thread: the file work and the
+    /// writers' lock stay off the async workers.
+    pub async fn add_async(&self, diff_id: &Digest, c: Compressed) -> std::io::Result<()> {
+        let (memo, d) = (self.clone(), diff_id.clone());
+        tokio::task::spawn_blocking(move || memo.add(&d, c)).await.map_err(std::io::Error::other)?
     }
 
     /// Remember that `diff_id` is `c` (in `c.repository`).

@@ -247,7 +247,7 @@ impl Plan {
         for (l, diff_id) in self.layers.iter().zip(&self.diff_ids) {
             let _ = tokio::fs::remove_file(cache.join(cache::file_name(&l.digest))).await;
             let c = memo::Compressed { digest: l.digest.clone(), size: l.size, media_type: l.media_type.clone(), repository: repository.clone() };
-            let _ = memo.add(diff_id, c);
+            let _ = memo.add_async(diff_id, c).await;
         }
         p.status(&format!("Digest: {}", self.manifest_digest)).await;
         if status {

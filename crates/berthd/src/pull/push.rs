@@ -154,12 +154,14 @@ async fn push_image(ctx: &Arc<Ctx>, tag: &str, img: &Image) -> Result<(), String
 async fn push_layer(ctx: &Arc<Ctx>, diff_id: &Digest) -> Result<Compressed, String> {
     let id = short(diff_id.hex());
     let (host, _) = ctx.target.split_once('/').unwrap_or(("", ""));
-    let known: Vec<Compressed> = ctx.memo.get(diff_id).into_iter().filter(|c| c.is_gzip() && c.split().0 == host).collect();
+    let known: Vec<Compressed> = ctx.memo.get_async(diff_id).await.into_iter().filter(|c| c.is_gzip() && c.split().0 == host).collect();
     let remember = |c: &Compressed| {
         let mine = Compressed { repository: ctx.target.clone(), media_type: LAYER_MEDIA.to_string(), ..c.clone() };
-        // Losing the note costs a compression next time, not the push.
-        let _ = ctx.memo.add(diff_id, mine.clone());
-        mine
+        async move {
+            // Losing the note costs a compression next time, not the push.
+            let _ = ctx.memo.add_async(diff_id, mine.clone()).await;
+            mine
+        }
     };
     // 1. A digest this layer is known by may be in the repository already.
     let mut headed = Vec::new();
@@ -167,7 +169,7 @@ async fn push_layer(ctx: &Arc<Ctx>, diff_id: &Digest) -> Result<Compressed, Stri
         headed.push(c.digest.clone());
         if ctx.repo.blob_exists(&c.digest).await.map_err(|e| e.to_string())? {
             ctx.p.with_id(&id, "Layer already exists").await;
-            return Ok(remember(&c));
+            return Ok(remember(&c).await);
         }
     }
     // 2. Or in another repository of the same registry: mount it from there.
@@ -176,7 +178,7 @@ async fn push_layer(ctx: &Arc<Ctx>, diff_id: &Digest) -> Result<Compressed, Stri
         match ctx.repo.mount_blob(&c.digest, c.split().1).await {
             Ok(Mount::Mounted) => {
                 ctx.p.with_id(&id, &format!("Mounted from {}", c.split().1)).await;
-                return Ok(remember(c));
+                return Ok(remember(c).await);
             }
             Ok(Mount::Upload(s)) => {
                 // Not mountable: the registry opened an upload instead; use it.
@@ -196,7 +198,7 @@ async fn push_layer(ctx: &Arc<Ctx>, diff_id: &Digest) -> Result<Compressed, Stri
         let c = Compressed { digest, size, media_type: LAYER_MEDIA.to_string(), repository: ctx.target.clone() };
         if !headed.contains(&c.digest) && ctx.repo.blob_exists(&c.digest).await.map_err(|e| e.to_string())? {
             ctx.p.with_id(&id, "Layer already exists").await;
-            return Ok(remember(&c));
+            return Ok(remember(&c).await);
         }
         ctx.p.bytes(&id, "Pushing", 0, size).await;
         let (p, pid) = (ctx.p.clone(), id.clone());
@@ -204,7 +206,7 @@ async fn push_layer(ctx: &Arc<Ctx>, diff_id: &Digest) -> Result<Compressed, Stri
         let src = BlobSource::File { path: tmp.clone(), size };
         ctx.repo.upload_blob(&c.digest, &src, session, Some(on_progress)).await.map_err(|e| e.to_string())?;
         ctx.p.with_id(&id, "Pushed").await;
-        Ok(remember(&c))
+        Ok(remember(&c).await)
     }
     .await;
     let _ = tokio::fs::remove_file(&tmp).await;
