@@ -43,18 +43,7 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n{tls_cfg}{auth}",
             dir.path().join("data").display()
         );
-        let cfg_path = dir.path().join("config.yml");
-        std::fs::write(&cfg_path, cfg).expect("write config");
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&cfg_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start docker-registry (scripts/install-deps.sh installs it)");
-        let up = wait_until(Duration::from_secs(15), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
-        assert!(up, "docker-registry did not listen on {port}");
-        Registry { child, dir, port }
+        Registry::serve(dir, port, &cfg)
     }
 
     /// https with `cert`/`key`, requiring a client certificate from `client_ca`.
@@ -68,6 +57,12 @@ impl Registry {
             key.display(),
             client_ca.display()
         );
+        Registry::serve(dir, port, &cfg)
+    }
+
+    /// Writes `cfg` into `dir` and runs docker-registry on it until it
+    /// listens on `port`.
+    fn serve(dir: tempfile::TempDir, port: u16, cfg: &str) -> Registry {
         let cfg_path = dir.path().join("config.yml");
         std::fs::write(&cfg_path, cfg).expect("write config");
         let child = Command::new("docker-registry")
