@@ -450,6 +450,11 @@ impl TestDaemon {
         user_bridges_in(&self.data_root())
     }
 
+    /// berthd's claim on this daemon's bridge name (its default --owner dir).
+    fn bridge_claim(&self) -> PathBuf {
+        Path::new("/run/berth").join(format!("bridge-{}.lock", self.bridge()))
+    }
+
     /// This daemon's bridges, netns files and iptables rules still present.
     pub fn leaked_network(&self) -> Vec<String> {
         let tag = self.bridge();
@@ -458,7 +463,7 @@ impl TestDaemon {
             found.push(format!("link {tag}"));
         }
         // The claim on the bridge name goes when the daemon lets go of it.
-        let claim = Path::new("/run/berth").join(format!("bridge-{tag}.lock"));
+        let claim = self.bridge_claim();
         if claim.exists() {
             found.push(format!("claim {}", claim.display()));
         }
@@ -603,6 +608,8 @@ impl Drop for TestDaemon {
             let _ = Command::new("ip").args(["link", "del", &b]).output();
         }
         cleanup_network(&self.bridge());
+        // A killed daemon could not let go of its bridge-name claim.
+        let _ = std::fs::remove_file(self.bridge_claim());
         if self.leaked_mounts().is_empty() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }

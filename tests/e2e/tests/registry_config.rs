@@ -50,6 +50,7 @@ fn info_shows_the_registry_config() {
     let rc = serde_json::from_str::<serde_json::Value>(&body).expect("json")["RegistryConfig"].clone();
     assert_eq!(rc["Mirrors"], json!([]), "{rc}");
     assert!(rc["IndexConfigs"].get("reg.local:5000").is_none() && rc["IndexConfigs"].get("flag.local:5000").is_some(), "{rc}");
+    d.stop();
 }
 
 #[test]
@@ -73,6 +74,7 @@ fn refused_login_is_401() {
     // A body that is not JSON is the client's mistake.
     let (code, _) = d.api("POST", "/auth", Some("{nope"));
     assert_eq!(code, 400);
+    d.stop();
 }
 
 /// The machine's host name, which must resolve to loopback: a registry
@@ -140,6 +142,7 @@ fn tls_is_verified_unless_trusted_or_insecure() {
     d.sighup();
     let ok = berth_e2e::wait_until(std::time::Duration::from_secs(10), || d.docker(&["pull", &name]).code == 0);
     assert!(ok, "pull from an insecure registry failed: {}", d.docker(&["pull", &name]).out());
+    d.stop();
 }
 
 #[test]
@@ -194,4 +197,5 @@ fn client_certificates_from_certs_d() {
         assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
         d.cli(cli, &["rmi", &name]).assert_ok();
     }
+    d.stop();
 }
