@@ -75,8 +75,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Completion(a)) => return completion::run(a),
         // The registry server runs on its own, without berthd.
         Some(Command::Registry(r)) => return registry::run(r).await,
-        // `compose config` reads files only.
-        Some(Command::Compose(a)) => return compose::run(a),
+        // `compose config` and `compose version` read files only.
+        Some(Command::Compose(a)) if a.offline() => return compose::run_offline(a),
         other => other,
     };
     let tls = berth_client::TlsOptions::from_flags_and_env(cli.tls, cli.tlsverify, cli.tlscacert, cli.tlscert, cli.tlskey);
@@ -144,6 +144,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         // Reached only if the early return above changes.
         Command::Completion(a) => completion::run(a),
         Command::Registry(r) => registry::run(r).await,
-        Command::Compose(a) => compose::run(a),
+        Command::Compose(a) => compose::run(c, a).await,
     }
 }

@@ -359,11 +359,28 @@ fn remove_unrecorded_empty(root: &Path, quarantine: &Path, t: &Table) {
         if t.vols.contains_key(&name) || quarantined.iter().any(|q| q.starts_with(&format!("{name}.json."))) {
             continue;
         }
-        let data = e.path().join("_data");
-        let empty = std::fs::read_dir(&data).map(|mut d| d.next().is_none()).unwrap_or(false);
-        if empty && !is_mount_point(&data) && std::fs::remove_dir(&data).and_then(|()| std::fs::remove_dir(e.path())).is_ok() {
+        if remove_empty_shell(&e.path()) {
             crate::daemon::log(&format!("volume {name}: removed the directory of an interrupted create"));
         }
+    }
+}
+
+/// Removes `dir` when it holds nothing but an empty, unmounted `_data`,
+/// or nothing at all: create makes `<name>` and `<name>/_data` one after
+/// the other, so a kill can fall between the two.
+fn remove_empty_shell(dir: &Path) -> bool {
+    let is_empty = |p: &Path| std::fs::read_dir(p).map(|mut d| d.next().is_none()).unwrap_or(false);
+    let data = dir.join("_data");
+    let entries: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.flatten().map(|e| e.file_name()).collect(),
+        Err(_) => return false,
+    };
+    match entries.as_slice() {
+        [] => std::fs::remove_dir(dir).is_ok(),
+        [only] if only == "_data" && is_empty(&data) && !is_mount_point(&data) => {
+            std::fs::remove_dir(&data).and_then(|()| std::fs::remove_dir(dir)).is_ok()
+        }
+        _ => false,
     }
 }
 

@@ -143,6 +143,8 @@ fn interrupted_create_and_remove_are_settled_at_open() {
     std::fs::remove_dir_all(t.path().join("volumes/gone")).unwrap();
     // create cut before the record; and data of a volume whose record is lost.
     std::fs::create_dir_all(t.path().join("volumes/half/_data")).unwrap();
+    // create cut between `<name>` and `<name>/_data`.
+    std::fs::create_dir_all(t.path().join("volumes/shell")).unwrap();
     std::fs::create_dir_all(t.path().join("volumes/orphan/_data")).unwrap();
     std::fs::write(t.path().join("volumes/orphan/_data/f"), b"x").unwrap();
     let again = VolumeManager::open(t.path(), Arc::new(RecordingDriverMounter::default())).unwrap();
@@ -150,5 +152,6 @@ fn interrupted_create_and_remove_are_settled_at_open() {
     assert!(!t.path().join("db/volumes/gone.json").exists());
     assert!(again.inspect("kept").is_ok());
     assert!(!t.path().join("volumes/half").exists());
+    assert!(!t.path().join("volumes/shell").exists());
     assert!(t.path().join("volumes/orphan/_data/f").exists());
 }
