@@ -24,6 +24,7 @@ pub mod pull;
 mod push;
 mod run;
 pub mod session;
+mod target;
 mod top;
 mod up;
 mod version;
