@@ -194,6 +194,23 @@ fn logs_are_prefixed_per_container() {
     // -f returns once the followed container has stopped.
     p.compose(&d, &["logs", "-f", "worker"]).assert_ok().assert_stdout("worker-1  | working");
     p.compose(&d, &["logs", "nosuch"]).assert_fail().assert_stderr_contains("no such service: nosuch");
+
+    // -f follows a replica that starts while it runs, until all have stopped.
+    replica(&d, &p, "job", 1, &[], &["sh", "-c", "sleep 3; echo one-done"]);
+    let follower = std::process::Command::new(d.bin_dir().join("berth"))
+        .args(["compose", "-f", &p.file.display().to_string(), "-p", PROJECT, "logs", "-f", "job"])
+        .env("BERTH_HOST", d.host())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn logs -f");
+    std::thread::sleep(Duration::from_millis(1000));
+    replica(&d, &p, "job", 2, &[], &["sh", "-c", "echo two-started"]);
+    let out = follower.wait_with_output().expect("logs -f");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("job-2  | two-started\n") && text.contains("job-1  | one-done\n"), "{text}");
     teardown(d);
 }
 

@@ -6,8 +6,9 @@ use super::session::{number_of, Session, OneOff};
 use super::Global;
 use crate::commands::logs::api_timestamp;
 use berth_api::container::{ContainerInspect, ContainerSummary};
-use berth_client::{segment, Client, Method, Query, RequestBody};
-use berth_compose::plan::label;
+use berth_client::{segment, Client, Filters, Method, Query, RequestBody};
+use berth_compose::plan::{self, label};
+use serde_json::Value;
 use std::collections::HashSet;
 use tokio::task::JoinSet;
 
@@ -121,16 +122,38 @@ impl LogFollower {
     /// Starts streaming a container (once: a container already streamed is
     /// left alone).
     pub fn add(&mut self, c: &ContainerSummary) {
+        let opts = self.opts.clone();
+        self.add_with(c, opts);
+    }
+
+    /// Streams a container that started after the others (`logs -f`): what
+    /// it printed since `since` (the start event's time, seconds), all of it
+    /// for the first start. A container whose stream is still open is left
+    /// alone.
+    pub fn add_started(&mut self, c: &ContainerSummary, since: Option<i64>) {
+        let mut opts = LogOptions { tail: "all".into(), ..self.opts.clone() };
+        if let Some(t) = since {
+            opts.since = Some(t.to_string());
+        }
+        self.add_with(c, opts);
+    }
+
+    fn add_with(&mut self, c: &ContainerSummary, opts: LogOptions) {
         if !self.seen.insert(c.id.clone()) {
             return;
         }
         let name = log_name(c);
         self.printer.register(&name);
-        let (client, printer, opts, id) = (self.client.clone(), self.printer.clone(), self.opts.clone(), c.id.clone());
+        let (client, printer, id) = (self.client.clone(), self.printer.clone(), c.id.clone());
         self.tasks.spawn(async move {
             let r = stream_one(&client, &printer, &id, &name, &opts).await;
             (id, r)
         });
+    }
+
+    /// Forgets an ended stream, so a restart of its container is followed again.
+    pub fn forget(&mut self, id: &str) {
+        self.seen.remove(id);
     }
 
     /// Whether any stream is still open.
@@ -220,7 +243,54 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
         until: args.until,
         style: Style { color: use_color(global, args.no_color), prefix: !args.no_log_prefix },
     };
-    follow_containers(&s, containers, &opts).await
+    if !opts.follow {
+        return follow_containers(&s, containers, &opts).await;
+    }
+    follow_with_starts(&s, containers, &opts, &args.services).await
+}
+
+/// `logs -f`: the containers there are, and those of the same services
+/// that start while any is still followed (found by the project's start
+/// events, as Compose watches them); ends when every stream has ended.
+async fn follow_with_starts(s: &Session<'_>, containers: Vec<ContainerSummary>, opts: &LogOptions, services: &[String]) -> anyhow::Result<()> {
+    let mut f = LogFollower::new(s.client, opts.clone());
+    f.register(&containers);
+    let mut filters = Filters::new();
+    filters.add("type", "container");
+    filters.add("event", "start");
+    filters.add("label", &plan::project_filter(&s.project));
+    filters.add("label", &format!("{}=False", label::ONEOFF));
+    let mut events = s.client.stream(Method::GET, "/events", &Query::new().filters(&filters), RequestBody::Empty).await?.json::<Value>();
+    for c in &containers {
+        f.add(c);
+    }
+    let mut first_error = None;
+    while !f.is_empty() {
+        tokio::select! {
+            ended = f.next_ended() => {
+                let Some((id, r)) = ended else { break };
+                f.forget(&id);
+                if let Err(e) = r {
+                    first_error.get_or_insert(e);
+                }
+            }
+            ev = events.next() => {
+                let Some(ev) = ev? else { continue };
+                let service = ev["Actor"]["Attributes"][label::SERVICE].as_str().unwrap_or("");
+                if !services.is_empty() && !services.iter().any(|x| x == service) {
+                    continue;
+                }
+                let id = ev["Actor"]["ID"].as_str().unwrap_or("");
+                let mut q = Filters::new();
+                q.add("id", id);
+                let found: Vec<ContainerSummary> = s.client.get_json("/containers/json", &Query::new().flag("all", true).filters(&q)).await?;
+                if let Some(c) = found.first() {
+                    f.add_started(c, ev["time"].as_i64());
+                }
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]
