@@ -402,3 +402,23 @@ fn version_names_berth_and_the_compose_version() {
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(v["version"], format!("v{short}"));
 }
+
+#[test]
+fn push_then_pull_through_a_registry() {
+    let d = TestDaemon::start();
+    let data = tempfile::tempdir().expect("tempdir");
+    let reg = berth_e2e::berth_registry::Registry::start(&data.path().join("reg"), &[]);
+    let image = format!("{}/cc/app:v1", reg.host());
+    let file = format!("services:\n  app:\n    image: {image}\n    build:\n      context: .\n      dockerfile_inline: \"FROM busybox\\nRUN echo pushed > /built\\n\"\n  plain:\n    image: busybox\n");
+    let p = Project::new(&file);
+    p.compose(&d, &["build", "-q"]).assert_ok();
+    // Only services that are built and named are pushed.
+    let push = p.compose(&d, &["push"]);
+    push.assert_ok().assert_stderr_contains("app Pushed");
+    assert!(!push.stderr.contains("plain"), "{push:?}");
+    d.docker(&["rmi", &image]).assert_ok();
+    p.compose(&d, &["pull", "app"]).assert_ok().assert_stderr_contains("app Pulled");
+    d.docker(&["run", "--rm", &image, "cat", "/built"]).assert_ok().assert_stdout("pushed");
+    reg.stop();
+    d.stop();
+}
