@@ -9,14 +9,15 @@
 //! container that its restart policy brings back keeps the session open.
 
 use super::converge::Outcome;
-use super::logfollow;
+use super::logprinter::Style;
+use super::logs::{LogFollower, LogOptions};
 use super::ops;
-use super::parallel::{join_all, try_join_all, Task};
+use super::parallel::{try_join_all, Task};
 use super::progress::Progress;
-use super::session::Session;
+use super::session::{OneOff, Session};
 use super::Global;
 use crate::exit::describe;
-use berth_api::container::ContainerInspect;
+use berth_api::container::{ContainerInspect, ContainerSummary};
 use berth_client::{segment, Filters, Method, Query, RequestBody};
 use berth_compose::plan;
 use std::collections::{BTreeMap, BTreeSet};
@@ -91,15 +92,17 @@ pub async fn attached(s: &Session<'_>, global: &Global, outcome: &Outcome, a: &A
         .await
         .map_err(|e| anyhow::anyhow!(describe(&e)))?
         .json::<serde_json::Value>();
-    let printer = logfollow::Printer::new(a.color, a.prefix);
-    for (_, name) in attached.values() {
-        printer.register(name);
+    // The attached containers as the engine lists them (their labels name
+    // them for the log prefixes).
+    let listed: Vec<ContainerSummary> =
+        s.containers(true, OneOff::Exclude, &a.services).await?.into_iter().filter(|c| attached.contains_key(&c.id)).collect();
+    let opts = LogOptions { timestamps: a.timestamps, style: Style { color: a.color, prefix: a.prefix }, ..LogOptions::default() };
+    let mut logs = LogFollower::new(s.client, opts);
+    logs.register(&listed);
+    for c in &listed {
+        logs.add(c);
     }
-    let followers: Vec<Task<'_, ()>> = attached
-        .iter()
-        .map(|(cid, (_, name))| Box::pin(logfollow::follow(s, cid, name, &printer, a.timestamps)) as Task<'_, ()>)
-        .collect();
-    let mut logs: Option<Task<'_, Vec<()>>> = Some(Box::pin(join_all(followers)));
+    let printer = logs.printer().clone();
 
     // Containers still alive; the session ends when none is.
     let mut live: BTreeSet<String> = attached.keys().cloned().collect();
@@ -149,18 +152,20 @@ pub async fn attached(s: &Session<'_>, global: &Global, outcome: &Outcome, a: &A
                     break;
                 }
             }
-            _ = maybe(&mut logs) => {
-                logs = None;
-            }
             ev = events.next() => {
                 let Some(ev) = ev? else { anyhow::bail!("the daemon closed the event stream") };
                 let cid = ev.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
                 let Some((svc, name)) = attached.get(&cid).cloned() else { continue };
                 let action = ev.get("Action").or_else(|| ev.get("status")).and_then(|v| v.as_str()).unwrap_or_default();
                 if action == "start" {
+                    // Brought back by its restart policy: follow it again.
+                    if let Some(c) = listed.iter().find(|c| c.id == cid) {
+                        logs.add_started(c, ev.get("time").and_then(|t| t.as_i64()));
+                    }
                     live.insert(cid);
                     continue;
                 }
+                logs.forget(&cid);
                 let exit: i64 = ev
                     .pointer("/Actor/Attributes/exitCode")
                     .and_then(|v| v.as_str())
@@ -192,9 +197,8 @@ pub async fn attached(s: &Session<'_>, global: &Global, outcome: &Outcome, a: &A
         }
     }
     // Let the followers print what is left of the output.
-    if let Some(l) = logs {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), l).await;
-    }
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), logs.wait_all()).await;
+    logs.abort_all();
     if interrupted > 0 {
         return Ok(130);
     }

@@ -11,7 +11,6 @@ use berth_client::{segment, Query};
 use berth_compose::model::Service;
 use berth_compose::plan;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// `--build` / `--no-build` / neither.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -92,7 +91,7 @@ pub async fn ensure_images(
                 continue;
             }
             Step::Missing => anyhow::bail!("service {svc:?}: image {image} not found and the pull policy does not allow pulling it"),
-            Step::Build => build_image(s, svc, service, image).await?,
+            Step::Build => build_image(s, svc).await?,
             Step::Pull => pull_image(s, p, svc, image).await?,
         }
         match image_id(s, image).await? {
@@ -132,53 +131,10 @@ async fn pull_image(s: &Session<'_>, p: &Progress, svc: &str, image: &str) -> an
     }
 }
 
-/// Builds a service's image with `berth build`'s code path (context tar,
-/// `POST /build`), tagged with the service's image name. This stands in
-/// until the compose `build` command's own function is wired here.
-async fn build_image(s: &Session<'_>, svc: &str, service: &Service, image: &str) -> anyhow::Result<()> {
-    let Some(b) = &service.build else {
-        anyhow::bail!("service {svc:?} has no build section");
-    };
-    if b.dockerfile_inline.is_some() {
-        anyhow::bail!("service {svc:?}: berth compose up does not support build.dockerfile_inline yet (use berth compose build)");
-    }
-    if !b.cache_from.is_empty() {
-        anyhow::bail!("service {svc:?}: berth compose up does not support build.cache_from yet");
-    }
-    let file = b.dockerfile.as_ref().map(|f| {
-        let path = Path::new(f);
-        if path.is_absolute() {
-            f.clone()
-        } else {
-            Path::new(&b.context).join(path).display().to_string()
-        }
-    });
-    let kv = |m: &BTreeMap<String, Option<String>>| -> Vec<String> {
-        m.iter().map(|(k, v)| match v {
-            Some(v) => format!("{k}={v}"),
-            None => k.clone(),
-        })
-        .collect()
-    };
-    let args = crate::commands::build::Args {
-        tags: vec![image.to_string()],
-        file,
-        build_args: kv(&b.args),
-        target: b.target.clone(),
-        no_cache: false,
-        pull: false,
-        labels: kv(&b.labels),
-        quiet: false,
-        network: "default".into(),
-        platform: None,
-        iidfile: None,
-        progress: "plain".into(),
-        add_hosts: Vec::new(),
-        shm_size: None,
-        secrets: Vec::new(),
-        path: b.context.clone(),
-    };
-    crate::commands::build::run(s.client, args).await
+/// Builds a service's image with the compose `build` command's code.
+async fn build_image(s: &Session<'_>, svc: &str) -> anyhow::Result<()> {
+    let opts = super::build::BuildOptions { build_args: Vec::new(), no_cache: false, pull: false, quiet: false, progress: None };
+    super::build::build_services(s, &[svc.to_string()], &opts).await
 }
 
 #[cfg(test)]
