@@ -283,8 +283,11 @@ fn exec_run_and_cp() {
     assert!(ps.stdout.contains(&name[1..]), "ps shows one-off containers: {ps:?}");
     p.compose(&d, &["run", "--rm", "--name", "custom-run", "web", "cat", "/etc/hostname"]).assert_ok();
     p.compose(&d, &["run", "--rm", "nosuch"]).assert_fail().assert_stderr_contains("no such service: nosuch");
-    let other = d.berth(&["compose", "-f", &p.file.display().to_string(), "-p", "other", "run", "--rm", "web", "true"]);
-    other.assert_fail().assert_stderr_contains("network other_default not found");
+    // In a project not up yet, run makes the network first.
+    let f = p.file.display().to_string();
+    d.berth(&["compose", "-f", &f, "-p", "other", "run", "--rm", "--no-deps", "web", "true"]).assert_ok();
+    d.docker(&["network", "inspect", "-f", "{{index .Labels \"com.docker.compose.network\"}}", "other_default"]).assert_ok().assert_stdout("default");
+    d.berth(&["compose", "-f", &f, "-p", "other", "down"]).assert_ok();
 
     // cp: into every replica, and back out of one.
     let local = p.dir().join("in.txt");
@@ -420,5 +423,35 @@ fn push_then_pull_through_a_registry() {
     p.compose(&d, &["pull", "app"]).assert_ok().assert_stderr_contains("app Pulled");
     d.docker(&["run", "--rm", &image, "cat", "/built"]).assert_ok().assert_stdout("pushed");
     reg.stop();
+    d.stop();
+}
+
+#[test]
+fn run_starts_dependencies_and_wait_takes_the_project_down() {
+    let d = TestDaemon::start();
+    let file = r#"services:
+  db:
+    image: busybox
+    command: ["sleep", "1000"]
+  client:
+    image: busybox
+    depends_on: [db]
+  job:
+    image: busybox
+    command: ["sh", "-c", "sleep 1; exit 5"]
+    profiles: [jobs]
+"#;
+    let p = Project::new(file);
+    p.compose(&d, &["run", "--rm", "--no-deps", "client", "true"]).assert_ok();
+    p.compose(&d, &["ps", "-a", "-q"]).assert_ok().assert_stdout("");
+    // Without --no-deps the dependency is up first, and reachable by name.
+    p.compose(&d, &["run", "--rm", "client", "ping", "-c", "1", "-W", "5", "db"]).assert_ok();
+    p.compose(&d, &["ps", "--format", "{{.Name}} {{.State}}"]).assert_ok().assert_stdout("cc-db-1 running");
+    // `wait` exits with the first container's code; --down-project then
+    // removes the project.
+    p.compose(&d, &["--profile", "jobs", "up", "-d", "job"]).assert_ok();
+    p.compose(&d, &["--profile", "jobs", "wait", "--down-project", "job"]).assert_code(5);
+    d.docker(&["ps", "-aq"]).assert_ok().assert_stdout("");
+    d.docker(&["network", "ls", "-q", "--filter", "name=cc_default"]).assert_ok().assert_stdout("");
     d.stop();
 }
