@@ -455,3 +455,34 @@ fn run_starts_dependencies_and_wait_takes_the_project_down() {
     d.docker(&["network", "ls", "-q", "--filter", "name=cc_default"]).assert_ok().assert_stdout("");
     d.stop();
 }
+
+#[test]
+fn exec_and_run_get_a_tty_under_a_terminal() {
+    let d = TestDaemon::start();
+    let p = Project::new(FILE);
+    web_and_worker(&d, &p);
+    let f = p.file.display().to_string();
+    let base = ["compose", "-f", f.as_str(), "-p", PROJECT];
+    let args: Vec<&str> = base.iter().copied().chain(["exec", "web", "sh"]).collect();
+    let t = berth_e2e::Tmux::start(&d, "exec", 100, 30, berth_e2e::Cli::Berth, &args);
+    t.expect_prompt();
+    t.line("tty; stty size");
+    t.expect_line("30 100");
+    t.line("exit 4");
+    assert_eq!(t.exit_code(), 4);
+    drop(t);
+
+    let args: Vec<&str> = base.iter().copied().chain(["run", "--rm", "web", "sh"]).collect();
+    let t = berth_e2e::Tmux::start(&d, "run", 90, 20, berth_e2e::Cli::Berth, &args);
+    t.expect_prompt();
+    t.line("echo $GREETING-$((1+1))");
+    t.expect_line("hello-2");
+    t.line("exit");
+    assert_eq!(t.exit_code(), 0);
+    drop(t);
+    assert!(berth_e2e::wait_until(Duration::from_secs(10), || d
+        .docker(&["ps", "-aq", "--filter", "label=com.docker.compose.oneoff=True"])
+        .out()
+        .is_empty()));
+    teardown(d);
+}
