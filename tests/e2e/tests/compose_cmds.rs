@@ -436,16 +436,27 @@ fn run_starts_dependencies_and_wait_takes_the_project_down() {
   client:
     image: busybox
     depends_on: [db]
+    secrets: [token, filed]
   job:
     image: busybox
     command: ["sh", "-c", "sleep 1; exit 5"]
     profiles: [jobs]
+secrets:
+  token:
+    environment: TOKEN_VALUE
+  filed:
+    file: ./filed.txt
 "#;
     let p = Project::new(file);
-    p.compose(&d, &["run", "--rm", "--no-deps", "client", "true"]).assert_ok();
+    std::fs::write(p.dir().join("filed.txt"), "from-file").expect("write secret");
+    // Secrets: one copied in from the environment, one bind-mounted.
+    let f = p.file.display().to_string();
+    let args = ["compose", "-f", f.as_str(), "-p", PROJECT, "run", "--rm", "--no-deps", "client", "sh", "-c", "cat /run/secrets/token; echo; cat /run/secrets/filed"];
+    d.cli_with_env(berth_e2e::Cli::Berth, &args, &[("TOKEN_VALUE", "from-env")]).assert_ok().assert_stdout("from-env\nfrom-file");
     p.compose(&d, &["ps", "-a", "-q"]).assert_ok().assert_stdout("");
     // Without --no-deps the dependency is up first, and reachable by name.
-    p.compose(&d, &["run", "--rm", "client", "ping", "-c", "1", "-W", "5", "db"]).assert_ok();
+    let args = ["compose", "-f", f.as_str(), "-p", PROJECT, "run", "--rm", "client", "ping", "-c", "1", "-W", "5", "db"];
+    d.cli_with_env(berth_e2e::Cli::Berth, &args, &[("TOKEN_VALUE", "x")]).assert_ok();
     p.compose(&d, &["ps", "--format", "{{.Name}} {{.State}}"]).assert_ok().assert_stdout("cc-db-1 running");
     // `wait` exits with the first container's code; --down-project then
     // removes the project.

@@ -161,22 +161,23 @@ pub fn apply(req: &mut CreateRequest, args: &Args, slug: &str, tty: bool) -> any
     Ok(())
 }
 
-/// Secrets and configs given inline, put in place before start.
+/// Secrets and configs given inline, put in place before start (the tar
+/// `up` copies in, `ops::tar_of`).
 async fn copy_in(client: &Client, id: &str, files: &[CopyFile]) -> anyhow::Result<()> {
-    for f in files {
-        let mut tar = Vec::new();
-        {
-            let mut b = tar::Builder::new(&mut tar);
-            let mut h = tar::Header::new_gnu();
-            h.set_size(f.content.len() as u64);
-            h.set_mode(f.mode);
-            h.set_uid(u64::from(f.uid));
-            h.set_gid(u64::from(f.gid));
-            h.set_entry_type(tar::EntryType::Regular);
-            b.append_data(&mut h, f.target.trim_start_matches('/'), f.content.as_slice())?;
-            b.finish()?;
-        }
-        client.copy_to_container(id, "/", RequestBody::Stream(Box::new(std::io::Cursor::new(tar))), true).await?;
+    if files.is_empty() {
+        return Ok(());
+    }
+    let tar = super::ops::tar_of(files)?;
+    client.copy_to_container(id, "/", RequestBody::Stream(Box::new(std::io::Cursor::new(tar))), false).await?;
+    Ok(())
+}
+
+/// `network_mode: service:X` becomes `container:ID` of X's first replica.
+async fn resolve_network_mode(s: &Session<'_>, req: &mut CreateRequest) -> anyhow::Result<()> {
+    let mode = &mut req.host_config.network_mode;
+    if let Some(other) = mode.strip_prefix("service:").map(str::to_string) {
+        let c = super::target::pick(s, &other, None, false).await?;
+        *mode = format!("container:{}", c.id);
     }
     Ok(())
 }
@@ -206,6 +207,7 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
     let mut p = engine::container(&s.project, service, 1, None)?;
     let tty = !args.no_tty && terminal::stdin_is_terminal() && !args.detach;
     apply(&mut p.request, &args, &slug, tty)?;
+    resolve_network_mode(&s, &mut p.request).await?;
     let name = args.name.clone().unwrap_or_else(|| plan::oneoff_name(&s.project, service, &slug));
     let config = p.request.config.clone();
     if let Err(e) = terminal::check_tty(config.attach_stdin, config.tty) {
