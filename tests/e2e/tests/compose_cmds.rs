@@ -497,3 +497,27 @@ fn exec_and_run_get_a_tty_under_a_terminal() {
         .is_empty()));
     teardown(d);
 }
+
+#[test]
+fn sees_a_project_docker_compose_1_29_made() {
+    let d = TestDaemon::start();
+    let p = Project::new("version: '2.4'\nservices:\n  web:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo v1-made; exec sleep 1000\"]\n");
+    let f = p.file.display().to_string();
+    let up = std::process::Command::new("docker-compose")
+        .args(["-f", &f, "-p", PROJECT, "up", "-d"])
+        .env("DOCKER_HOST", d.host())
+        .output()
+        .expect("docker-compose");
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    p.compose(&d, &["ps", "--format", "{{.Name}} {{.Service}} {{.State}}"]).assert_ok().assert_stdout("cc_web_1 web running");
+    assert!(berth_e2e::wait_until(Duration::from_secs(10), || p.compose(&d, &["logs"]).stdout.contains("cc_web_1  | v1-made")));
+    p.compose(&d, &["exec", "web", "echo", "in-v1"]).assert_ok().assert_stdout("in-v1");
+    d.berth(&["compose", "ls", "-q"]).assert_ok().assert_stdout("cc");
+    let down = std::process::Command::new("docker-compose")
+        .args(["-f", &f, "-p", PROJECT, "down"])
+        .env("DOCKER_HOST", d.host())
+        .output()
+        .expect("docker-compose");
+    assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
+    d.stop();
+}
