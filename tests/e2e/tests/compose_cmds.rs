@@ -237,7 +237,7 @@ fn top_port_images_wait() {
 
     let images = p.compose(&d, &["images"]);
     images.assert_ok();
-    assert_eq!(squeeze(&images.lines()[0]), "CONTAINER REPOSITORY TAG IMAGE ID SIZE");
+    assert_eq!(squeeze(&images.lines()[0]), "CONTAINER REPOSITORY TAG PLATFORM IMAGE ID SIZE CREATED");
     assert!(images.lines()[1].starts_with("cc-web-1 ") && images.lines()[1].contains("busybox"), "{images:?}");
     assert_eq!(images.lines().len(), 4, "{images:?}");
     let q = p.compose(&d, &["images", "-q"]);
