@@ -2,6 +2,7 @@
 //! creating containers: each service's `image:` pulled through berthd as
 //! `berth pull` does, Compose's progress lines on stderr.
 
+use super::parallel::{join_all, Task};
 use super::session::Session;
 use super::Global;
 use crate::jsonmessage;
@@ -87,6 +88,7 @@ pub async fn pull_image(client: &Client, image: &str) -> anyhow::Result<()> {
 pub async fn pull_missing(s: &Session<'_>, services: &[String], policy: Option<&str>) -> anyhow::Result<()> {
     s.check_services(services)?;
     let cli = policy.map(Policy::parse).transpose()?;
+    let mut wanted = Vec::new();
     for (name, svc) in &s.project.services {
         if !services.is_empty() && !services.contains(name) {
             continue;
@@ -102,12 +104,44 @@ pub async fn pull_missing(s: &Session<'_>, services: &[String], policy: Option<&
             Policy::Missing => svc.build.is_none() && !image_exists(s.client, image).await?,
         };
         if pull {
-            progress(name, "Pulling");
-            pull_image(s.client, image).await.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            progress(name, "Pulled");
+            wanted.push((name.clone(), image.to_string()));
         }
     }
+    for (name, r) in pull_all(s.client, wanted, false).await {
+        r.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    }
     Ok(())
+}
+
+/// Pulls `(service, image)` pairs in parallel, as Compose does, each image
+/// once; returns each service's outcome in the order given. Progress lines
+/// unless `quiet`.
+pub async fn pull_all(client: &Client, wanted: Vec<(String, String)>, quiet: bool) -> Vec<(String, anyhow::Result<()>)> {
+    let mut images: Vec<String> = Vec::new();
+    for (name, image) in &wanted {
+        if !quiet {
+            progress(name, "Pulling");
+        }
+        if !images.contains(image) {
+            images.push(image.clone());
+        }
+    }
+    let tasks: Vec<Task<'_, anyhow::Result<()>>> = images.iter().map(|i| Box::pin(pull_image(client, i)) as Task<'_, _>).collect();
+    let done: Vec<(String, anyhow::Result<()>)> = images.iter().cloned().zip(join_all(tasks).await).collect();
+    wanted
+        .into_iter()
+        .map(|(name, image)| {
+            let r = match done.iter().find(|(i, _)| *i == image) {
+                Some((_, Ok(()))) => Ok(()),
+                Some((_, Err(e))) => Err(anyhow::anyhow!("{e}")),
+                None => Err(anyhow::anyhow!("pull of {image} did not run")),
+            };
+            if !quiet && r.is_ok() {
+                progress(&name, "Pulled");
+            }
+            (name, r)
+        })
+        .collect()
 }
 
 pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result<()> {
@@ -120,7 +154,7 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
     } else {
         args.services.clone()
     };
-    let mut failed = Vec::new();
+    let mut wanted = Vec::new();
     for name in &services {
         let Some(svc) = s.project.services.get(name) else { continue };
         // A service that is only built has nothing to pull.
@@ -131,21 +165,17 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
         if args.policy.as_deref() == Some("missing") && image_exists(client, image).await? {
             continue;
         }
-        if !args.quiet {
-            progress(name, "Pulling");
-        }
-        match pull_image(client, image).await {
-            Ok(()) => {
-                if !args.quiet {
-                    progress(name, "Pulled");
-                }
-            }
+        wanted.push((name.clone(), image.to_string()));
+    }
+    let mut failed = Vec::new();
+    for (name, r) in pull_all(client, wanted, args.quiet).await {
+        let buildable = s.project.services.get(&name).is_some_and(|svc| svc.build.is_some());
+        match r {
+            Ok(()) => {}
             // An image that can be built is not a failure, as in Compose.
-            Err(e) if svc.build.is_some() || args.ignore_pull_failures => {
-                progress(name, &format!("Warning {e}"));
-            }
+            Err(e) if buildable || args.ignore_pull_failures => progress(&name, &format!("Warning {e}")),
             Err(e) => {
-                progress(name, &format!("Error {e}"));
+                progress(&name, &format!("Error {e}"));
                 failed.push(format!("{name}: {e}"));
             }
         }
