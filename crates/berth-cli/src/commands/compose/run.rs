@@ -269,4 +269,16 @@ mod tests {
         assert!(pb.get("80/tcp").is_none() && pb.get("90/tcp").is_some(), "{pb}");
         assert!(req.networking_config.unwrap()["EndpointsConfig"]["p_default"].get("Aliases").is_none());
     }
+
+    #[test]
+    fn service_ports_and_aliases_on_request() {
+        let mut req = CreateRequest::default();
+        req.host_config.extra.insert("PortBindings".into(), json!({"80/tcp": [{"HostPort": "8080"}]}));
+        req.networking_config = Some(json!({"EndpointsConfig": {"p_default": {"Aliases": ["web"]}}}));
+        let a = args(&["--service-ports", "--use-aliases", "-T", "-d", "web"]);
+        apply(&mut req, &a, "abc", false).unwrap();
+        assert!(req.host_config.extra["PortBindings"].get("80/tcp").is_some());
+        assert_eq!(req.networking_config.unwrap()["EndpointsConfig"]["p_default"]["Aliases"][0], "web");
+        assert!(!req.config.attach_stdout && !req.config.attach_stdin && req.config.open_stdin);
+    }
 }
