@@ -182,6 +182,7 @@ fn logs_are_prefixed_per_container() {
     let all = p.compose(&d, &["logs"]);
     all.assert_ok().assert_stdout_contains("web-1     | web-out").assert_stdout_contains("worker-1  | working");
     p.compose(&d, &["logs", "--index", "2", "web"]).assert_ok().assert_stdout("web-2  | web-out");
+    p.compose(&d, &["logs", "--index", "3", "web"]).assert_fail().assert_stderr_contains("service \"web\" has no container #3");
     p.compose(&d, &["logs", "--no-log-prefix", "worker"]).assert_ok().assert_stdout("working");
     let ts = p.compose(&d, &["logs", "-t", "worker"]);
     let line = ts.out();

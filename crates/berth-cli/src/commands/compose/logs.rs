@@ -232,7 +232,10 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
     if let Some(i) = args.index {
         containers.retain(|c| number_of(c) == i);
         if containers.is_empty() {
-            anyhow::bail!("service {:?} has no container with index {i}", args.services.first().map(String::as_str).unwrap_or(""));
+            match args.services.as_slice() {
+                [one] => anyhow::bail!("service {one:?} has no container #{i}"),
+                _ => anyhow::bail!("no container #{i} in the project"),
+            }
         }
     }
     let opts = LogOptions {
