@@ -522,3 +522,26 @@ fn sees_a_project_docker_compose_1_29_made() {
     assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
     d.stop();
 }
+
+#[test]
+fn docker_compose_1_29_run_rm_against_berthd() {
+    let d = TestDaemon::start();
+    let p = Project::new("version: '2.4'\nservices:\n  web:\n    image: busybox\n    environment: [FROM_FILE=yes]\n");
+    let f = p.file.display().to_string();
+    let v1 = |args: &[&str]| {
+        std::process::Command::new("docker-compose")
+            .args(["-f", &f, "-p", PROJECT])
+            .args(args)
+            .env("DOCKER_HOST", d.host())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("docker-compose")
+    };
+    let out = v1(&["run", "--rm", "web", "sh", "-c", "echo hi $FROM_FILE; exit 3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hi yes");
+    d.docker(&["ps", "-aq"]).assert_ok().assert_stdout("");
+    let down = v1(&["down"]);
+    assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
+    d.stop();
+}
