@@ -2,6 +2,7 @@
 //! changes and deletes over the image), the OCI layer tar `commit` makes
 //! of them, and the whole-rootfs tar of `export`.
 
+use std::collections::HashMap;
 use std::fs::Metadata;
 use std::io::{self, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -85,7 +86,7 @@ pub fn layer_tar(upper: &Path, w: impl Write) -> io::Result<()> {
     let mut b = tar::Builder::new(w);
     b.follow_symlinks(false);
     if upper.exists() {
-        add_tree(&mut b, upper, Path::new(""), true)?;
+        add_tree(&mut b, upper, Path::new(""), true, &mut HashMap::new())?;
     }
     b.finish()
 }
@@ -94,11 +95,53 @@ pub fn layer_tar(upper: &Path, w: impl Write) -> io::Result<()> {
 pub fn export_tar(root: &Path, w: impl Write) -> io::Result<()> {
     let mut b = tar::Builder::new(w);
     b.follow_symlinks(false);
-    add_tree(&mut b, root, Path::new(""), false)?;
+    add_tree(&mut b, root, Path::new(""), false, &mut HashMap::new())?;
     b.finish()
 }
 
-fn add_tree<W: Write>(b: &mut tar::Builder<W>, root: &Path, rel: &Path, layer: bool) -> io::Result<()> {
+/// `security.capability` of `p`, the one extended attribute Docker's tars carry
+/// (revision 3, namespaced to a user namespace's root, written as revision 2).
+fn file_caps(p: &Path) -> Option<Vec<u8>> {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).ok()?;
+    let mut buf = [0u8; 64];
+    // SAFETY: valid NUL-terminated path and name; buf is writable for its length.
+    let n = unsafe { libc::lgetxattr(c.as_ptr(), c"security.capability".as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let mut v = buf.get(..usize::try_from(n).ok()?)?.to_vec();
+    if v.len() > 20 && v.get(3) == Some(&3) {
+        v[3] = 2;
+        v.truncate(20);
+    }
+    Some(v)
+}
+
+/// A PAX extended header carrying `SCHILY.xattr.<name>` for the entry that follows.
+fn append_xattr<W: Write>(b: &mut tar::Builder<W>, name: &str, value: &[u8]) -> io::Result<()> {
+    let key = format!("SCHILY.xattr.{name}");
+    // A record is "<len> <key>=<value>\n", its length counting its own digits.
+    let body = key.len() + value.len() + 3;
+    let mut len = body + body.to_string().len();
+    if len.to_string().len() != body.to_string().len() {
+        len += 1;
+    }
+    let mut rec = format!("{len} {key}=").into_bytes();
+    rec.extend_from_slice(value);
+    rec.push(b'\n');
+    let mut h = tar::Header::new_ustar();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_mode(0o644);
+    h.set_size(rec.len() as u64);
+    b.append_data(&mut h, "PaxHeaders/xattr", &rec[..])
+}
+
+/// Walks `root/rel` in name order. `seen` maps an inode with several links to the
+/// first name written, so later names become hard-link entries, as Docker writes them.
+fn add_tree<W: Write>(
+    b: &mut tar::Builder<W>,
+    root: &Path,
+    rel: &Path,
+    layer: bool,
+    seen: &mut HashMap<(u64, u64), PathBuf>,
+) -> io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(root.join(rel))?.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -121,6 +164,20 @@ fn add_tree<W: Write>(b: &mut tar::Builder<W>, root: &Path, rel: &Path, layer: b
         if m.file_type().is_socket() {
             continue;
         }
+        if !m.is_dir() && m.nlink() > 1 {
+            if let Some(first) = seen.get(&(m.dev(), m.ino())) {
+                let mut h = tar::Header::new_gnu();
+                h.set_metadata(&m);
+                h.set_entry_type(tar::EntryType::Link);
+                h.set_size(0);
+                b.append_link(&mut h, &child, first)?;
+                continue;
+            }
+            seen.insert((m.dev(), m.ino()), child.clone());
+        }
+        if let Some(caps) = file_caps(&full) {
+            append_xattr(b, "security.capability", &caps)?;
+        }
         b.append_path_with_name(&full, &child)?;
         if m.is_dir() {
             if layer && is_opaque(&full) {
@@ -130,7 +187,7 @@ fn add_tree<W: Write>(b: &mut tar::Builder<W>, root: &Path, rel: &Path, layer: b
                 h.set_entry_type(tar::EntryType::Regular);
                 b.append_data(&mut h, child.join(".wh..wh..opq"), io::empty())?;
             }
-            add_tree(b, root, &child, layer)?;
+            add_tree(b, root, &child, layer, seen)?;
         }
     }
     Ok(())
@@ -145,6 +202,41 @@ mod tests {
         // SAFETY: valid path; creating a 0/0 char device (root-only; tests run as root).
         let rc = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o600, 0) };
         assert_eq!(rc, 0, "mknod needs root");
+    }
+
+    #[test]
+    fn hard_links_and_file_caps_survive_the_layer_tar() {
+        let t = tempfile::tempdir().unwrap();
+        let upper = t.path().join("upper");
+        std::fs::create_dir_all(upper.join("bin")).unwrap();
+        std::fs::write(upper.join("bin/a"), "data").unwrap();
+        std::fs::hard_link(upper.join("bin/a"), upper.join("bin/b")).unwrap();
+        // cap_net_bind_service+ep, revision 2.
+        let caps: [u8; 20] = [0, 0, 0, 2, 0, 4, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let c = std::ffi::CString::new(upper.join("bin/a").as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: valid path and name; caps is readable for its length.
+        let rc = unsafe { libc::setxattr(c.as_ptr(), c"security.capability".as_ptr(), caps.as_ptr().cast(), caps.len(), 0) };
+        assert_eq!(rc, 0, "setxattr needs root");
+        let mut buf = Vec::new();
+        layer_tar(&upper, &mut buf).unwrap();
+        let mut ar = tar::Archive::new(&buf[..]);
+        let mut seen = Vec::new();
+        for e in ar.entries().unwrap() {
+            let mut e = e.unwrap();
+            let name = e.path().unwrap().to_string_lossy().into_owned();
+            let xattr = e
+                .pax_extensions()
+                .unwrap()
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .find(|x| x.key() == Ok("SCHILY.xattr.security.capability"))
+                .map(|x| x.value_bytes().to_vec());
+            let link = e.link_name().unwrap().map(|l| l.to_string_lossy().into_owned());
+            seen.push((name, e.header().entry_type(), link, xattr));
+        }
+        assert!(seen.contains(&("bin/a".into(), tar::EntryType::Regular, None, Some(caps.to_vec()))), "{seen:?}");
+        assert!(seen.contains(&("bin/b".into(), tar::EntryType::Link, Some("bin/a".into()), None)), "{seen:?}");
     }
 
     #[test]
