@@ -21,6 +21,16 @@ fn is_url(s: &str) -> bool {
     s.starts_with("http://") || s.starts_with("https://")
 }
 
+/// A git remote as BuildKit recognises one for ADD (which it clones): a git or ssh
+/// transport, `git@host:repo`, or an http(s) URL whose path ends in `.git`.
+fn is_git_url(s: &str) -> bool {
+    if s.starts_with("git://") || s.starts_with("git@") || s.starts_with("ssh://") {
+        return true;
+    }
+    let path = s.split(['#', '?']).next().unwrap_or_default();
+    is_url(s) && path.trim_end_matches('/').ends_with(".git")
+}
+
 /// A relative destination is under WORKDIR; a trailing `/` is kept.
 fn normalize_dest(dest: &str, workdir: Option<&str>) -> String {
     if dest.starts_with('/') {
@@ -105,6 +115,12 @@ impl StageRun<'_> {
                 }
                 Source::Path(p) => {
                     let p = self.expand(line, p, vars)?;
+                    if is_add && is_git_url(&p) {
+                        return Err(step_err(
+                            line,
+                            format!("ADD failed: {p} is a git repository, and berth does not clone git repositories; clone it into the build context and COPY it"),
+                        ));
+                    }
                     if is_url(&p) {
                         if !is_add {
                             return Err(step_err(line, format!("{name} failed: source can't be a URL for COPY")));
@@ -247,6 +263,16 @@ fn http_date(s: &str) -> Option<std::time::SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_remotes_are_told_from_downloads() {
+        for g in ["git@github.com:moby/moby.git", "git://host/r", "ssh://git@host/r.git", "https://github.com/moby/moby.git", "https://h/r.git#main", "http://h/r.git/"] {
+            assert!(is_git_url(g), "{g}");
+        }
+        for u in ["https://h/file.tar.gz", "http://127.0.0.1:8080/x", "https://h/dir.gitignore", "context/repo.git"] {
+            assert!(!is_git_url(u), "{u}");
+        }
+    }
 
     #[test]
     fn last_modified() {

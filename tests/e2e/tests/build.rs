@@ -354,6 +354,10 @@ both! {
 
 /// Serves `body` at any path to each connection (HTTP/1.0 style) until dropped.
 fn http_server(body: &'static str) -> u16 {
+    http_server_bytes(body.as_bytes().to_vec())
+}
+
+fn http_server_bytes(body: Vec<u8>) -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = l.local_addr().expect("addr").port();
     std::thread::spawn(move || {
@@ -361,14 +365,122 @@ fn http_server(body: &'static str) -> u16 {
             let mut s = s;
             let mut buf = [0u8; 4096];
             let _ = std::io::Read::read(&mut s, &mut buf);
-            let resp = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Wed, 21 Oct 2015 07:28:00 GMT\r\nConnection: close\r\n\r\n{body}",
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Wed, 21 Oct 2015 07:28:00 GMT\r\nConnection: close\r\n\r\n",
                 body.len()
             );
-            let _ = std::io::Write::write_all(&mut s, resp.as_bytes());
+            let _ = std::io::Write::write_all(&mut s, head.as_bytes());
+            let _ = std::io::Write::write_all(&mut s, &body);
         }
     });
     port
+}
+
+/// A gzip-compressed context tarball of `files`.
+fn context_tar_gz(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, data.as_bytes()).expect("tar");
+    }
+    b.into_inner().expect("tar").finish().expect("gzip")
+}
+
+both! {
+    fn a_context_from_an_http_url(d, c) {
+        // berth sends remote= and the daemon downloads; the docker CLI downloads the
+        // tarball itself and uploads it. Both give the same image.
+        let port = http_server_bytes(context_tar_gz(&[
+            ("Dockerfile", "FROM busybox\nCOPY hello.txt /\nCMD [\"cat\", \"/hello.txt\"]\n"),
+            ("hello.txt", "from a remote context\n"),
+        ]));
+        build(d, c, &["-t", "fromurl", &format!("http://127.0.0.1:{port}/ctx.tar.gz")]).assert_ok();
+        d.cli(c, &["run", "--rm", "fromurl"]).assert_ok().assert_stdout("from a remote context");
+        assert!(d.leaked_mounts().is_empty(), "{:?}", d.leaked_mounts());
+    }
+}
+
+#[test]
+fn remote_contexts_over_the_api() {
+    let d = TestDaemon::start();
+    // A tarball URL (what docker-py sends for `images.build(path=URL)`).
+    let port = http_server_bytes(context_tar_gz(&[("Dockerfile", "FROM busybox\nCOPY a.txt /a.txt\n"), ("a.txt", "A\n")]));
+    let (code, body) = d.api("POST", &format!("/build?t=remote-tar&remote=http%3A%2F%2F127.0.0.1%3A{port}%2Fctx.tgz"), None);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("Successfully tagged remote-tar:latest"), "{body}");
+    d.berth(&["run", "--rm", "remote-tar", "cat", "/a.txt"]).assert_ok().assert_stdout("A");
+    // A plain Dockerfile URL: an empty context with that Dockerfile.
+    let port = http_server("FROM busybox\nRUN echo built-from-a-url > /note\n");
+    let (code, body) = d.api("POST", &format!("/build?t=remote-df&remote=http%3A%2F%2F127.0.0.1%3A{port}%2FDockerfile"), None);
+    assert_eq!(code, 200, "{body}");
+    d.berth(&["run", "--rm", "remote-df", "cat", "/note"]).assert_ok().assert_stdout("built-from-a-url");
+    // Git remotes are refused by name, before anything is fetched or built.
+    for git in ["https%3A%2F%2F127.0.0.1%3A9%2Frepo.git", "git%40github.com%3Amoby%2Fmoby", "git%3A%2F%2F127.0.0.1%2Frepo"] {
+        let (code, body) = d.api("POST", &format!("/build?t=nope&remote={git}"), None);
+        assert_eq!(code, 400, "{body}");
+        assert!(body.contains("does not clone git repositories"), "{body}");
+    }
+    d.berth(&["build", "-t", "nope", "https://127.0.0.1:9/repo.git"]).assert_fail().assert_stderr_contains("does not clone git repositories");
+    // A URL nothing answers at: the build fails naming it, and leaves no image.
+    let (code, body) = d.api("POST", "/build?t=nope&remote=http%3A%2F%2F127.0.0.1%3A9%2Fctx.tar", None);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("127.0.0.1:9"), "{body}");
+    d.berth(&["image", "inspect", "nope"]).assert_fail();
+    assert!(d.leaked_mounts().is_empty(), "{:?}", d.leaked_mounts());
+    d.stop();
+}
+
+both! {
+    fn what_berth_does_not_honour_is_refused_and_leaves_nothing(d, c) {
+        for (name, df, want) in [
+            ("security", "FROM busybox\nRUN echo before\nRUN --security=insecure echo hi\n", "RUN --security is not supported by berth"),
+            ("keepgit", "FROM busybox\nADD --keep-git-dir=true https://127.0.0.1:9/r.git /r\n", "ADD --keep-git-dir is not supported by berth"),
+            ("ssh", "FROM busybox\nRUN --mount=type=ssh ssh-add -l\n", "RUN --mount=type=ssh is not supported by berth"),
+        ] {
+            let ctx = context(d, name, &[("Dockerfile", df)]);
+            let out = build(d, c, &["-t", name, ctx.to_str().expect("utf8")]);
+            out.assert_fail().assert_stderr_contains(want);
+            // Refused at parse time: no step ran.
+            assert!(!out.out().contains("Step 1/"), "{}", out.out());
+            d.cli(c, &["image", "inspect", name]).assert_fail();
+        }
+        // ADD of a git URL fails at its step, before anything is fetched.
+        let ctx = context(d, "addgit", &[("Dockerfile", "FROM busybox\nRUN echo before\nADD https://127.0.0.1:9/moby/moby.git /src\n")]);
+        build(d, c, &["-t", "addgit", ctx.to_str().expect("utf8")])
+            .assert_fail()
+            .assert_stderr_contains("is a git repository, and berth does not clone git repositories");
+        d.cli(c, &["image", "inspect", "addgit"]).assert_fail();
+        d.cli(c, &["ps", "-aq"]).assert_ok().assert_stdout("");
+        assert!(d.leaked_mounts().is_empty(), "{:?}", d.leaked_mounts());
+        let work = d.data_root().join("build/work");
+        let left: Vec<_> = std::fs::read_dir(&work).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        assert!(left.is_empty(), "build work directories left: {left:?}");
+    }
+}
+
+#[test]
+fn resource_limits_for_run_are_refused_by_name() {
+    let d = TestDaemon::start();
+    classic();
+    let ctx = context(&d, "limits", &[("Dockerfile", "FROM busybox\nRUN echo hi\n")]);
+    let dir = ctx.to_str().expect("utf8");
+    for (flag, value, named) in [
+        ("--memory", "64m", "memory=67108864"),
+        ("--cpu-shares", "512", "cpushares=512"),
+        ("--cpuset-cpus", "0", "cpusetcpus=0"),
+        ("--cpu-quota", "50000", "cpuquota=50000"),
+        ("--cgroup-parent", "x", "cgroupparent=x"),
+        ("--ulimit", "nofile=10:10", "ulimits"),
+    ] {
+        let out = d.docker(&["build", flag, value, "-t", "limited", dir]);
+        out.assert_fail().assert_stderr_contains("berth build does not support");
+        assert!(out.stderr.contains(named), "{flag}: {}", out.stderr);
+        d.docker(&["image", "inspect", "limited"]).assert_fail();
+    }
+    d.stop();
 }
 
 both! {

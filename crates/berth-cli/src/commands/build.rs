@@ -57,7 +57,8 @@ pub struct Args {
     /// Secret to expose to the build (id=mysecret,src=/local/secret)
     #[arg(long = "secret")]
     pub secrets: Vec<String>,
-    /// Build context: a directory, or "-" to read a tarball or Dockerfile from stdin
+    /// Build context: a directory, "-" to read a tarball or Dockerfile from stdin, or an
+    /// http(s) URL of a tarball or Dockerfile (fetched by the daemon)
     pub path: String,
 }
 
@@ -94,7 +95,15 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     for s in &args.secrets {
         secrets.push(build_context::parse_secret(s)?);
     }
-    let prepared = if args.path == "-" {
+    // A URL context is fetched by the daemon (`remote=`): a tarball or a Dockerfile over
+    // http(s); git remotes are sent too, for the daemon to refuse by name.
+    let remote = ["http://", "https://", "git://", "git@", "github.com/"].iter().any(|p| args.path.starts_with(p));
+    if remote && (!secrets.is_empty() || matches!(dockerfile, DockerfileSource::Stdin)) {
+        anyhow::bail!("a URL context takes neither --secret nor -f -: the daemon downloads the whole context");
+    }
+    let prepared = if remote {
+        build_context::Prepared { tar: Vec::new(), dockerfile: args.file.clone().unwrap_or_else(|| "Dockerfile".into()) }
+    } else if args.path == "-" {
         if matches!(dockerfile, DockerfileSource::Stdin) {
             anyhow::bail!("invalid argument: can't use stdin for both build context and dockerfile");
         }
@@ -118,6 +127,7 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
         .add("networkmode", args.network.clone())
         .add("rm", "1")
         .add("version", "1")
+        .non_empty("remote", if remote { args.path.as_str() } else { "" })
         .flag("nocache", args.no_cache)
         .flag("pull", args.pull)
         .flag("q", args.quiet)
