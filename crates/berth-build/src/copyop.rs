@@ -102,6 +102,7 @@ impl StageRun<'_> {
         let preserve = from.is_some() && chown_spec.is_none();
         let mut items: Vec<Item> = Vec::new();
         let mut pivots: Vec<String> = Vec::new();
+        let mut any_excluded = false;
         for s in srcs {
             match s {
                 Source::Heredoc { name: n, content, expand: exp } => {
@@ -143,10 +144,14 @@ impl StageRun<'_> {
                     })?;
                     // --parents keeps the path after a `/./` pivot (or all of it).
                     let pivot = p.find("/./").map(|i| crate::scope::clean(&format!("/{}", &p[..i]))).unwrap_or_default();
-                    // Wildcard matches are excluded by their path in the root.
+                    // A file source (named or matched by a wildcard) is excluded by its
+                    // path in the root, as BuildKit's reference describes `--exclude`
+                    // (BuildKit itself copies it anyway: moby/buildkit#5489). A directory
+                    // source is always copied; the patterns apply to what is inside it.
                     for it in found {
-                        if let (Some(m), ItemKind::Path { rel, .. }) = (&exclude, &it.kind) {
-                            if crate::copy::has_wildcards(&p) && m.excluded(rel) {
+                        if let (Some(m), ItemKind::Path { rel, abs, .. }) = (&exclude, &it.kind) {
+                            if !abs.is_dir() && m.excluded(rel) {
+                                any_excluded = true;
                                 continue;
                             }
                         }
@@ -156,7 +161,8 @@ impl StageRun<'_> {
                 }
             }
         }
-        if items.is_empty() {
+        // Every source excluded: nothing to copy, and no error (BuildKit's empty wildcard).
+        if items.is_empty() && !any_excluded {
             return Err(step_err(line, format!("{name} failed: no source files were specified")));
         }
         if items.len() > 1 && !dest.ends_with('/') {

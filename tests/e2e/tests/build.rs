@@ -513,3 +513,77 @@ both! {
         assert!(host.len() == 12 && host.bytes().all(|b| b.is_ascii_hexdigit()), "{host}");
     }
 }
+
+/// cap_net_raw+ep, as `setcap` writes it (revision 2).
+const NET_RAW: [u8; 20] = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// A tar with `bin/ping` carrying `security.capability` (a PAX record, as Docker writes it).
+fn caps_tar() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let key = "SCHILY.xattr.security.capability";
+    let len = key.len() + NET_RAW.len() + 3 + 2;
+    let mut rec = format!("{len} {key}=").into_bytes();
+    rec.extend_from_slice(&NET_RAW);
+    rec.push(b'\n');
+    let mut h = tar::Header::new_ustar();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_size(rec.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "PaxHeaders/ping", &rec[..]).expect("pax");
+    let mut h = tar::Header::new_ustar();
+    h.set_size(5);
+    h.set_mode(0o755);
+    h.set_cksum();
+    b.append_data(&mut h, "bin/ping", &b"ping\n"[..]).expect("tar");
+    b.into_inner().expect("tar")
+}
+
+/// The `security.capability` of each entry of an exported container that has one.
+fn exported_caps(d: &TestDaemon, c: Cli, image: &str) -> Vec<(String, Vec<u8>)> {
+    let id = d.cli(c, &["create", image, "true"]).assert_ok().out();
+    let out = d.dir().join(format!("{image}-export.tar"));
+    d.cli(c, &["export", "-o", out.to_str().expect("utf8"), &id]).assert_ok();
+    d.cli(c, &["rm", &id]).assert_ok();
+    let data = std::fs::read(&out).expect("export");
+    let mut found = Vec::new();
+    for e in tar::Archive::new(&data[..]).entries().expect("tar") {
+        let mut e = e.expect("entry");
+        let name = e.path().expect("path").to_string_lossy().into_owned();
+        for x in e.pax_extensions().ok().flatten().into_iter().flatten().flatten() {
+            if x.key() == Ok("SCHILY.xattr.security.capability") {
+                found.push((name.clone(), x.value_bytes().to_vec()));
+            }
+        }
+    }
+    found
+}
+
+both! {
+    fn file_capabilities_survive_add_copy_and_commit(d, c) {
+        let ctx = context(d, "caps", &[(
+            "Dockerfile",
+            "FROM busybox AS base\nADD caps.tar /opt/\nFROM busybox\nCOPY --from=base /opt/bin/ping /usr/bin/ping\nRUN echo later > /later\n",
+        )]);
+        std::fs::write(ctx.join("caps.tar"), caps_tar()).expect("write");
+        build(d, c, &["-t", "caps", ctx.to_str().expect("utf8")]).assert_ok();
+        // Through ADD's extraction, COPY --from, two commits and a later RUN layer.
+        assert_eq!(exported_caps(d, c, "caps"), vec![("usr/bin/ping".to_string(), NET_RAW.to_vec())]);
+    }
+}
+
+both! {
+    fn copy_exclude_leaves_out_named_files_and_paths_inside_directories(d, c) {
+        let ctx = context(d, "exclude", &[
+            ("Dockerfile", "FROM busybox\nCOPY --exclude=*.env app.env run.sh /one/\nCOPY --exclude=**/*.log src /two/\nCOPY --exclude=app.env app.env /three/\n"),
+            ("app.env", "SECRET=1\n"),
+            ("run.sh", "echo run\n"),
+            ("src/main.c", "int main;\n"),
+            ("src/debug.log", "log\n"),
+            ("src/sub/trace.log", "log\n"),
+        ]);
+        build(d, c, &["-t", "excluded", ctx.to_str().expect("utf8")]).assert_ok();
+        let ls = d.cli(c, &["run", "--rm", "excluded", "sh", "-c", "find /one /two /three 2>/dev/null | sort"]).out();
+        assert_eq!(ls, "/one\n/one/run.sh\n/two\n/two/main.c\n/two/sub", "{ls}");
+    }
+}
