@@ -22,7 +22,7 @@ pub use extract::{extract_into, ExtractOptions};
 pub use blob::{BlobStore, BlobWriter};
 pub use digest::Digest;
 pub use error::{Result, StoreError};
-pub use layer::{LayerInfo, LayerStore, Unpacked};
+pub use layer::{LayerInfo, LayerStore, TarWriter, Unpacked};
 pub use quarantine::{Quarantine, Quarantined};
 pub use record::{remove_stale_temps, write_atomic, Loaded, RecordDir};
 pub use targuard::{TarGuard, MAX_SPECIAL};

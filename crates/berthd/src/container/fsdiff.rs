@@ -91,6 +91,59 @@ pub fn layer_tar(upper: &Path, w: impl Write) -> io::Result<()> {
     b.finish()
 }
 
+/// Makes an unmounted upper directory hold exactly what `layer_tar` writes of
+/// it, so the store can take the directory over as the layer: the runtime's
+/// mount points and sockets go, and so do overlay's own bookkeeping
+/// attributes (`trusted.overlay.origin`, `.impure`...; `opaque` stays, it is
+/// part of the layer's form).
+pub fn settle_upper(upper: &Path) -> io::Result<()> {
+    for m in MOUNT_POINTS {
+        let p = upper.join(m);
+        match p.symlink_metadata() {
+            Ok(md) if md.is_dir() => std::fs::remove_dir_all(&p)?,
+            Ok(_) => std::fs::remove_file(&p)?,
+            Err(_) => {}
+        }
+    }
+    settle_tree(upper)
+}
+
+fn settle_tree(dir: &Path) -> io::Result<()> {
+    strip_overlay_xattrs(dir)?;
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let ft = e.file_type()?;
+        if ft.is_socket() {
+            std::fs::remove_file(e.path())?;
+        } else if ft.is_dir() {
+            settle_tree(&e.path())?;
+        } else {
+            strip_overlay_xattrs(&e.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn strip_overlay_xattrs(p: &Path) -> io::Result<()> {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).map_err(io::Error::other)?;
+    let mut names = vec![0u8; 1024];
+    // SAFETY: valid NUL-terminated path; names is writable for its length.
+    let n = unsafe { libc::llistxattr(c.as_ptr(), names.as_mut_ptr().cast(), names.len()) };
+    let Ok(n) = usize::try_from(n) else {
+        return Ok(()); // no xattr support here, or a list longer than any overlay makes
+    };
+    for name in names[..n].split(|b| *b == 0).filter(|x| !x.is_empty()) {
+        if name.starts_with(b"trusted.overlay.") && name != b"trusted.overlay.opaque" {
+            let cname = std::ffi::CString::new(name).map_err(io::Error::other)?;
+            // SAFETY: valid NUL-terminated path and attribute name.
+            if unsafe { libc::lremovexattr(c.as_ptr(), cname.as_ptr()) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Writes the whole tree at `root` (the mounted rootfs) as a tar.
 pub fn export_tar(root: &Path, w: impl Write) -> io::Result<()> {
     let mut b = tar::Builder::new(w);

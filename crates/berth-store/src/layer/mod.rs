@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod adopt;
+pub use adopt::TarWriter;
+
 use crate::blob::{BlobStore, BlobWriter};
 use crate::digest::Digest;
 use crate::error::{IoContext, Result, StoreError};
