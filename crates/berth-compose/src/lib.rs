@@ -59,7 +59,7 @@ pub mod plan;
 mod ports;
 pub mod profiles;
 mod resolve;
-mod shell;
+pub mod shell;
 mod tags;
 mod validate;
 mod volumes;

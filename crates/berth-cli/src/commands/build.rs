@@ -63,7 +63,7 @@ pub struct Args {
 }
 
 /// `--build-arg K=V`, or `K` alone: the value from the environment (unset if not there).
-fn build_args(args: &[String]) -> BTreeMap<String, Option<String>> {
+pub fn build_args(args: &[String]) -> BTreeMap<String, Option<String>> {
     args.iter()
         .map(|a| match a.split_once('=') {
             Some((k, v)) => (k.to_string(), Some(v.to_string())),
@@ -120,24 +120,25 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
         None => 0,
         Some(s) => super::limits::parse_ram(s).map_err(|e| anyhow::anyhow!("invalid argument \"{s}\" for \"--shm-size\" flag: {e}"))?,
     };
-    let mut q = Query::new()
-        .add("dockerfile", prepared.dockerfile.clone())
-        .add("buildargs", serde_json::to_string(&build_args(&args.build_args))?)
-        .add("labels", serde_json::to_string(&labels(&args.labels))?)
-        .add("networkmode", args.network.clone())
-        .add("rm", "1")
-        .add("version", "1")
-        .non_empty("remote", if remote { args.path.as_str() } else { "" })
-        .flag("nocache", args.no_cache)
-        .flag("pull", args.pull)
-        .flag("q", args.quiet)
-        .non_empty("target", args.target.as_deref().unwrap_or(""))
-        .non_empty("platform", args.platform.as_deref().unwrap_or(""));
+    let params = Params {
+        dockerfile: &prepared.dockerfile,
+        build_args: &build_args(&args.build_args),
+        labels: &labels(&args.labels),
+        network: &args.network,
+        no_cache: args.no_cache,
+        pull: args.pull,
+        quiet: args.quiet,
+        target: args.target.as_deref(),
+        platform: args.platform.as_deref(),
+        tags: &args.tags,
+        cache_from: &[],
+    };
+    let mut q = query(&params)?;
+    if remote {
+        q = q.add("remote", args.path.clone());
+    }
     if shm > 0 {
         q = q.add("shmsize", shm.to_string());
-    }
-    for t in &args.tags {
-        q = q.add("t", t.clone());
     }
     for h in &args.add_hosts {
         q = q.add("extrahosts", h.replacen('=', ":", 1));
@@ -145,15 +146,74 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     if !secrets.is_empty() {
         q = q.add("berthsecrets", secrets.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(","));
     }
-    let body = RequestBody::Stream(Box::new(std::io::Cursor::new(prepared.tar)));
+    let tty = progress == "tty" || (progress == "auto" && std::io::stdout().is_terminal());
+    let outcome = send(client, q, prepared.tar, if args.quiet || !tty { Show::Plain } else { Show::Steps }).await?;
+    if let (Some(path), Some(id)) = (&args.iidfile, &outcome.image_id) {
+        std::fs::write(path, id).with_context(|| format!("writing image ID to {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// What `POST /build` is asked, shared by `berth build` and `berth compose build`.
+pub struct Params<'a> {
+    /// The Dockerfile's name inside the context.
+    pub dockerfile: &'a str,
+    pub build_args: &'a BTreeMap<String, Option<String>>,
+    pub labels: &'a BTreeMap<String, String>,
+    pub network: &'a str,
+    pub no_cache: bool,
+    pub pull: bool,
+    pub quiet: bool,
+    pub target: Option<&'a str>,
+    pub platform: Option<&'a str>,
+    pub tags: &'a [String],
+    pub cache_from: &'a [String],
+}
+
+/// The query of `POST /build` for `p`.
+pub fn query(p: &Params<'_>) -> anyhow::Result<Query> {
+    let mut q = Query::new()
+        .add("dockerfile", p.dockerfile.to_string())
+        .add("buildargs", serde_json::to_string(p.build_args)?)
+        .add("labels", serde_json::to_string(p.labels)?)
+        .add("networkmode", p.network.to_string())
+        .add("rm", "1")
+        .add("version", "1")
+        .flag("nocache", p.no_cache)
+        .flag("pull", p.pull)
+        .flag("q", p.quiet)
+        .non_empty("target", p.target.unwrap_or(""))
+        .non_empty("platform", p.platform.unwrap_or(""));
+    if !p.cache_from.is_empty() {
+        q = q.add("cachefrom", serde_json::to_string(p.cache_from)?);
+    }
+    for t in p.tags {
+        q = q.add("t", t.clone());
+    }
+    Ok(q)
+}
+
+/// How a build's messages are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    /// The classic lines (and `-q`'s image ID).
+    Plain,
+    /// One line per step (a terminal).
+    Steps,
+    Nothing,
+}
+
+/// Sends a context and shows the build; a failed build is a [`StatusError`] with the failing
+/// RUN's code, as docker's legacy build exits.
+pub async fn send(client: &Client, q: Query, tar: Vec<u8>, show: Show) -> anyhow::Result<Outcome> {
+    let body = RequestBody::Stream(Box::new(std::io::Cursor::new(tar)));
     // Credentials for a FROM that pulls, as the docker CLI sends them.
     let stream = match crate::credentials::registry_config_header() {
         Some(h) => client.stream_with_header(Method::POST, "/build", &q, ("X-Registry-Config", &h), body).await?,
         None => client.stream(Method::POST, "/build", &q, body).await?,
     };
-    let tty = progress == "tty" || (progress == "auto" && std::io::stdout().is_terminal());
-    let mut render: Box<dyn Render> = if args.quiet || !tty { Box::new(Plain) } else { Box::new(Steps::new()) };
-    let mut out = std::io::stdout();
+    let mut render: Box<dyn Render> = if show == Show::Steps { Box::new(Steps::new()) } else { Box::new(Plain) };
+    let mut out: Box<dyn std::io::Write> = if show == Show::Nothing { Box::new(std::io::sink()) } else { Box::new(std::io::stdout()) };
     let mut outcome = Outcome::default();
     let mut messages = stream.json::<Value>();
     while let Some(m) = messages.next().await? {
@@ -161,12 +221,8 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
         render.message(&m, &mut out)?;
     }
     render.finish(&mut out, &outcome)?;
-    if let Some((msg, code)) = outcome.error {
-        // docker's legacy build: the error, and the failing RUN's code as the exit status.
-        return Err(StatusError::with_message(if code > 0 { code as i32 } else { 1 }, msg).into());
+    if let Some((msg, code)) = &outcome.error {
+        return Err(StatusError::with_message(if *code > 0 { *code as i32 } else { 1 }, msg.clone()).into());
     }
-    if let (Some(path), Some(id)) = (&args.iidfile, &outcome.image_id) {
-        std::fs::write(path, id).with_context(|| format!("writing image ID to {}", path.display()))?;
-    }
-    Ok(())
+    Ok(outcome)
 }

@@ -22,6 +22,8 @@ pub enum DockerfileSource {
     Path(PathBuf),
     /// `-f -`
     Stdin,
+    /// The text itself (compose's `dockerfile_inline`).
+    Inline(Vec<u8>),
 }
 
 const STDIN_DOCKERFILE: &str = ".berth-dockerfile-stdin";
@@ -85,6 +87,10 @@ pub fn from_dir(dir: &Path, dockerfile: &DockerfileSource, secrets: &[(String, P
             std::io::Read::read_to_end(&mut std::io::stdin(), &mut data)?;
             extra = Some((STDIN_DOCKERFILE.into(), data));
             STDIN_DOCKERFILE.into()
+        }
+        DockerfileSource::Inline(data) => {
+            extra = Some((".berth-dockerfile-inline".into(), data.clone()));
+            ".berth-dockerfile-inline".into()
         }
         DockerfileSource::Path(p) => {
             let abs = std::path::absolute(p)?;

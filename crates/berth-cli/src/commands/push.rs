@@ -17,6 +17,17 @@ pub struct Args {
     pub name: String,
 }
 
+/// `POST /images/NAME/push?tag=`, with the stored credentials for the registry.
+pub async fn send(client: &Client, reference: &Reference, tag: &str) -> anyhow::Result<berth_client::ResponseStream> {
+    let q = Query::new().add("tag", tag);
+    let path = format!("/images/{}/push", reference.name);
+    let host = reference.name.split('/').next().unwrap_or("");
+    Ok(match crate::credentials::registry_auth_header(host) {
+        Some(h) => client.stream_with_header(Method::POST, &path, &q, ("X-Registry-Auth", &h), RequestBody::Empty).await?,
+        None => client.stream(Method::POST, &path, &q, RequestBody::Empty).await?,
+    })
+}
+
 pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     let parsed = Reference::parse(&args.name).map_err(anyhow::Error::msg)?;
     if parsed.digest.is_some() {
@@ -36,13 +47,7 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
         let t = r.tag.clone().unwrap_or_else(|| "latest".into());
         (r, t)
     };
-    let q = Query::new().add("tag", tag);
-    let path = format!("/images/{}/push", reference.name);
-    let host = reference.name.split('/').next().unwrap_or("");
-    let stream = match crate::credentials::registry_auth_header(host) {
-        Some(h) => client.stream_with_header(Method::POST, &path, &q, ("X-Registry-Auth", &h), RequestBody::Empty).await?,
-        None => client.stream(Method::POST, &path, &q, RequestBody::Empty).await?,
-    };
+    let stream = send(client, &reference, &tag).await?;
     if args.quiet {
         jsonmessage::display(stream, &mut std::io::sink()).await?;
         println!("{}", reference.familiar_string());

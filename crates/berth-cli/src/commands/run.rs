@@ -63,12 +63,26 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
             return Err(report_error("run", &msg, true, start_error_code(&msg)));
         }
     };
+    start_and_follow(client, &id, &config, opts.rm, args.detach_keys.as_deref()).await
+}
+
+/// After create (`berth run`, `berth compose run`): attach, wait, start,
+/// stream, then exit with the container's status; a container without
+/// attached output has its ID printed and is left running. `rm`: the
+/// container was created with `AutoRemove`, so the wait is for its removal.
+pub async fn start_and_follow(
+    client: &Client,
+    id: &str,
+    config: &berth_api::container::ContainerConfig,
+    rm: bool,
+    detach_keys: Option<&str>,
+) -> anyhow::Result<()> {
     let show_id = !config.attach_stdout && !config.attach_stderr;
     if show_id {
         println!("{id}");
     }
 
-    let path = segment(&id);
+    let path = segment(id);
     let attached = config.attach_stdin || config.attach_stdout || config.attach_stderr;
     let streams = if attached {
         let q = Query::new()
@@ -76,9 +90,9 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
             .flag("stdin", config.attach_stdin)
             .flag("stdout", config.attach_stdout)
             .flag("stderr", config.attach_stderr)
-            .non_empty("detachKeys", args.detach_keys.as_deref().unwrap_or(""));
+            .non_empty("detachKeys", detach_keys.unwrap_or(""));
         let hijacked = client.hijack(&format!("/containers/{path}/attach"), &q).await?;
-        let keys = stdio::detach_keys(args.detach_keys.as_deref());
+        let keys = stdio::detach_keys(detach_keys);
         Some(tokio::spawn(stdio::stream_attach(hijacked, config.attach_stdin, config.tty, keys)))
     } else {
         None
@@ -88,11 +102,11 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
 
     // A detached run without --rm never reads the exit: no wait request
     // (docker's CLI sends one anyway; it costs a connection per run -d).
-    let condition = if opts.rm { "removed" } else { "next-exit" };
-    let waiter = if show_id && !attached && !opts.rm {
+    let condition = if rm { "removed" } else { "next-exit" };
+    let waiter = if show_id && !attached && !rm {
         None
     } else {
-        Some(client.wait(&id, condition).await)
+        Some(client.wait(id, condition).await)
     };
 
     if let Err(e) = client.post(&format!("/containers/{path}/start"), &Query::new()).await {
@@ -101,7 +115,7 @@ pub async fn run(client: &Client, args: RunArgs) -> anyhow::Result<()> {
         }
         let msg = crate::exit::describe(&e);
         eprintln!("berth: {}.", msg.trim_end_matches('.'));
-        if opts.rm {
+        if rm {
             if let Some(Ok(w)) = waiter {
                 let _ = w.result().await;
             }
