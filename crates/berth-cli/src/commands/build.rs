@@ -162,7 +162,14 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     }
     render.finish(&mut out, &outcome)?;
     if let Some((msg, code)) = outcome.error {
-        // docker's legacy build: the error, and the failing RUN's code as the exit status.
+        // docker's legacy build: the error, and the failing RUN's code as the exit status;
+        // then where in the Dockerfile, when the daemon says.
+        let name = args.file.as_deref().filter(|f| !f.is_empty() && *f != "-").unwrap_or(&prepared.dockerfile);
+        let msg = match &outcome.at {
+            Some((line, Some(instr))) => format!("{msg}\n  at {name}:{line}: {instr}"),
+            Some((line, None)) => format!("{msg}\n  at {name}:{line}"),
+            None => msg,
+        };
         return Err(StatusError::with_message(if code > 0 { code as i32 } else { 1 }, msg).into());
     }
     if let (Some(path), Some(id)) = (&args.iidfile, &outcome.image_id) {
