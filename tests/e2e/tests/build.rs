@@ -144,6 +144,24 @@ both! {
         let missing = context(d, "missing", &[("Dockerfile", "FROM busybox\nCOPY nothere.txt /x\n")]);
         let out = build(d, c, &[missing.to_str().expect("utf8")]);
         out.assert_fail().assert_stderr_contains("nothere.txt");
+        // The docker CLI shows the classic `Step 2/2 : COPY nothere.txt /x` line before the
+        // error; berth's adds the line (berthd's errorDetail.line).
+        assert!(out.out().contains("Step 2/2 : COPY nothere.txt /x"), "{}", out.out());
+        if c == Cli::Berth {
+            out.assert_stderr_contains("at Dockerfile:2: COPY nothere.txt /x");
+        }
+
+        // A bad flag and a stage cycle: parse errors
+        // naming the line, before any step runs.
+        for (name, df, want) in [
+            ("badflag", "FROM busybox\nRUN true\nCOPY --bogus=1 a /a\n", "line 3: unknown flag: bogus"),
+            ("cycle", "FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /y /y\n", "circular dependency detected on stage"),
+        ] {
+            let ctx = context(d, name, &[("Dockerfile", df)]);
+            let out = build(d, c, &[ctx.to_str().expect("utf8")]);
+            out.assert_fail().assert_stderr_contains(want);
+            assert!(!out.out().contains("Step 1/"), "{name}: {}", out.out());
+        }
 
         let target = context(d, "target", &[("Dockerfile", "FROM busybox AS one\nRUN true\n")]);
         build(d, c, &["--target", "two", target.to_str().expect("utf8")]).assert_fail().assert_stderr_contains("two");
@@ -151,6 +169,13 @@ both! {
         let nofile = context(d, "nofile", &[("other", "x")]);
         build(d, c, &[nofile.to_str().expect("utf8")]).assert_fail();
         d.cli(c, &["images", "-aq"]).assert_ok().lines().len().eq(&1).then_some(()).expect("only busybox is left");
+        // A failing RUN (after a step that succeeded, whose image stays, as dockerd's).
+        let failing = context(d, "failing", &[("Dockerfile", "FROM busybox\nRUN echo one\nRUN exit 7\n")]);
+        let out = build(d, c, &[failing.to_str().expect("utf8")]);
+        out.assert_code(7);
+        if c == Cli::Berth {
+            out.assert_stderr_contains("at Dockerfile:3");
+        }
     }
 }
 

@@ -147,7 +147,8 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
         q = q.add("berthsecrets", secrets.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(","));
     }
     let tty = progress == "tty" || (progress == "auto" && std::io::stdout().is_terminal());
-    let outcome = send(client, q, prepared.tar, if args.quiet || !tty { Show::Plain } else { Show::Steps }).await?;
+    let name = args.file.as_deref().filter(|f| !f.is_empty() && *f != "-").unwrap_or(&prepared.dockerfile).to_string();
+    let outcome = send(client, q, prepared.tar, if args.quiet || !tty { Show::Plain } else { Show::Steps }, &name).await?;
     if let (Some(path), Some(id)) = (&args.iidfile, &outcome.image_id) {
         std::fs::write(path, id).with_context(|| format!("writing image ID to {}", path.display()))?;
     }
@@ -205,7 +206,8 @@ pub enum Show {
 
 /// Sends a context and shows the build; a failed build is a [`StatusError`] with the failing
 /// RUN's code, as docker's legacy build exits.
-pub async fn send(client: &Client, q: Query, tar: Vec<u8>, show: Show) -> anyhow::Result<Outcome> {
+/// `dockerfile` is the name errors give for the Dockerfile (`-f`'s, as the user wrote it).
+pub async fn send(client: &Client, q: Query, tar: Vec<u8>, show: Show, dockerfile: &str) -> anyhow::Result<Outcome> {
     let body = RequestBody::Stream(Box::new(std::io::Cursor::new(tar)));
     // Credentials for a FROM that pulls, as the docker CLI sends them.
     let stream = match crate::credentials::registry_config_header() {
@@ -222,7 +224,14 @@ pub async fn send(client: &Client, q: Query, tar: Vec<u8>, show: Show) -> anyhow
     }
     render.finish(&mut out, &outcome)?;
     if let Some((msg, code)) = &outcome.error {
-        return Err(StatusError::with_message(if *code > 0 { *code as i32 } else { 1 }, msg.clone()).into());
+        // docker's legacy build: the error, and the failing RUN's code as the exit status;
+        // then where in the Dockerfile, when the daemon says.
+        let msg = match &outcome.at {
+            Some((line, Some(instr))) => format!("{msg}\n  at {dockerfile}:{line}: {instr}"),
+            Some((line, None)) => format!("{msg}\n  at {dockerfile}:{line}"),
+            None => msg.clone(),
+        };
+        return Err(StatusError::with_message(if *code > 0 { *code as i32 } else { 1 }, msg).into());
     }
     Ok(outcome)
 }

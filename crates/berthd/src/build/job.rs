@@ -98,7 +98,12 @@ impl Job {
             shm_size: self.req.shm_size,
             secrets,
         };
-        let result = berth_build::build(&host, &opts, self.stream.as_ref()).map_err(|e| super::errors::describe(&e))?;
+        let result = berth_build::build(&host, &opts, self.stream.as_ref()).map_err(|e| {
+            if let Some(line) = e.line() {
+                self.stream.failed_at(super::messages::At { line, instruction: e.instruction().map(str::to_string) });
+            }
+            super::errors::describe(&e)
+        })?;
         timer.mark("steps");
         self.stream.aux_id(&result.image_id);
         let mut tagged = Vec::new();

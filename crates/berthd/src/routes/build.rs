@@ -49,8 +49,8 @@ async fn forward(first: Bytes, mut rx: mpsc::Receiver<Item>, tx: mpsc::Sender<By
                         return;
                     }
                 }
-                Some(Item::Fail { error, code }) => {
-                    let _ = tx.send(error_line(&error.message, code)).await;
+                Some(Item::Fail { error, code, at }) => {
+                    let _ = tx.send(error_line(&error.message, code, at.as_ref())).await;
                     return;
                 }
                 None => return,
