@@ -237,7 +237,7 @@ fn top_port_images_wait() {
 
     let images = p.compose(&d, &["images"]);
     images.assert_ok();
-    assert_eq!(squeeze(&images.lines()[0]), "CONTAINER REPOSITORY TAG IMAGE ID SIZE");
+    assert_eq!(squeeze(&images.lines()[0]), "CONTAINER REPOSITORY TAG PLATFORM IMAGE ID SIZE CREATED");
     assert!(images.lines()[1].starts_with("cc-web-1 ") && images.lines()[1].contains("busybox"), "{images:?}");
     assert_eq!(images.lines().len(), 4, "{images:?}");
     let q = p.compose(&d, &["images", "-q"]);
@@ -283,8 +283,11 @@ fn exec_run_and_cp() {
     assert!(ps.stdout.contains(&name[1..]), "ps shows one-off containers: {ps:?}");
     p.compose(&d, &["run", "--rm", "--name", "custom-run", "web", "cat", "/etc/hostname"]).assert_ok();
     p.compose(&d, &["run", "--rm", "nosuch"]).assert_fail().assert_stderr_contains("no such service: nosuch");
-    let other = d.berth(&["compose", "-f", &p.file.display().to_string(), "-p", "other", "run", "--rm", "web", "true"]);
-    other.assert_fail().assert_stderr_contains("network other_default not found");
+    // In a project not up yet, run makes the network first.
+    let f = p.file.display().to_string();
+    d.berth(&["compose", "-f", &f, "-p", "other", "run", "--rm", "--no-deps", "web", "true"]).assert_ok();
+    d.docker(&["network", "inspect", "-f", "{{index .Labels \"com.docker.compose.network\"}}", "other_default"]).assert_ok().assert_stdout("default");
+    d.berth(&["compose", "-f", &f, "-p", "other", "down"]).assert_ok();
 
     // cp: into every replica, and back out of one.
     let local = p.dir().join("in.txt");
@@ -420,5 +423,101 @@ fn push_then_pull_through_a_registry() {
     p.compose(&d, &["pull", "app"]).assert_ok().assert_stderr_contains("app Pulled");
     d.docker(&["run", "--rm", &image, "cat", "/built"]).assert_ok().assert_stdout("pushed");
     reg.stop();
+    d.stop();
+}
+
+#[test]
+fn run_starts_dependencies_and_wait_takes_the_project_down() {
+    let d = TestDaemon::start();
+    let file = r#"services:
+  db:
+    image: busybox
+    command: ["sleep", "1000"]
+  client:
+    image: busybox
+    depends_on: [db]
+    secrets: [token, filed]
+  job:
+    image: busybox
+    command: ["sh", "-c", "sleep 1; exit 5"]
+    profiles: [jobs]
+secrets:
+  token:
+    environment: TOKEN_VALUE
+  filed:
+    file: ./filed.txt
+"#;
+    let p = Project::new(file);
+    std::fs::write(p.dir().join("filed.txt"), "from-file").expect("write secret");
+    // Secrets: one copied in from the environment, one bind-mounted.
+    let f = p.file.display().to_string();
+    let args = ["compose", "-f", f.as_str(), "-p", PROJECT, "run", "--rm", "--no-deps", "client", "sh", "-c", "cat /run/secrets/token; echo; cat /run/secrets/filed"];
+    d.cli_with_env(berth_e2e::Cli::Berth, &args, &[("TOKEN_VALUE", "from-env")]).assert_ok().assert_stdout("from-env\nfrom-file");
+    p.compose(&d, &["ps", "-a", "-q"]).assert_ok().assert_stdout("");
+    // Without --no-deps the dependency is up first, and reachable by name.
+    let args = ["compose", "-f", f.as_str(), "-p", PROJECT, "run", "--rm", "client", "ping", "-c", "1", "-W", "5", "db"];
+    d.cli_with_env(berth_e2e::Cli::Berth, &args, &[("TOKEN_VALUE", "x")]).assert_ok();
+    p.compose(&d, &["ps", "--format", "{{.Name}} {{.State}}"]).assert_ok().assert_stdout("cc-db-1 running");
+    // `wait` exits with the first container's code; --down-project then
+    // removes the project.
+    p.compose(&d, &["--profile", "jobs", "up", "-d", "job"]).assert_ok();
+    p.compose(&d, &["--profile", "jobs", "wait", "--down-project", "job"]).assert_code(5);
+    d.docker(&["ps", "-aq"]).assert_ok().assert_stdout("");
+    d.docker(&["network", "ls", "-q", "--filter", "name=cc_default"]).assert_ok().assert_stdout("");
+    d.stop();
+}
+
+#[test]
+fn exec_and_run_get_a_tty_under_a_terminal() {
+    let d = TestDaemon::start();
+    let p = Project::new(FILE);
+    web_and_worker(&d, &p);
+    let f = p.file.display().to_string();
+    let base = ["compose", "-f", f.as_str(), "-p", PROJECT];
+    let args: Vec<&str> = base.iter().copied().chain(["exec", "web", "sh"]).collect();
+    let t = berth_e2e::Tmux::start(&d, "exec", 100, 30, berth_e2e::Cli::Berth, &args);
+    t.expect_prompt();
+    t.line("tty; stty size");
+    t.expect_line("30 100");
+    t.line("exit 4");
+    assert_eq!(t.exit_code(), 4);
+    drop(t);
+
+    let args: Vec<&str> = base.iter().copied().chain(["run", "--rm", "web", "sh"]).collect();
+    let t = berth_e2e::Tmux::start(&d, "run", 90, 20, berth_e2e::Cli::Berth, &args);
+    t.expect_prompt();
+    t.line("echo $GREETING-$((1+1))");
+    t.expect_line("hello-2");
+    t.line("exit");
+    assert_eq!(t.exit_code(), 0);
+    drop(t);
+    assert!(berth_e2e::wait_until(Duration::from_secs(10), || d
+        .docker(&["ps", "-aq", "--filter", "label=com.docker.compose.oneoff=True"])
+        .out()
+        .is_empty()));
+    teardown(d);
+}
+
+#[test]
+fn sees_a_project_docker_compose_1_29_made() {
+    let d = TestDaemon::start();
+    let p = Project::new("version: '2.4'\nservices:\n  web:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo v1-made; exec sleep 1000\"]\n");
+    let f = p.file.display().to_string();
+    let up = std::process::Command::new("docker-compose")
+        .args(["-f", &f, "-p", PROJECT, "up", "-d"])
+        .env("DOCKER_HOST", d.host())
+        .output()
+        .expect("docker-compose");
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    p.compose(&d, &["ps", "--format", "{{.Name}} {{.Service}} {{.State}}"]).assert_ok().assert_stdout("cc_web_1 web running");
+    assert!(berth_e2e::wait_until(Duration::from_secs(10), || p.compose(&d, &["logs"]).stdout.contains("cc_web_1  | v1-made")));
+    p.compose(&d, &["exec", "web", "echo", "in-v1"]).assert_ok().assert_stdout("in-v1");
+    d.berth(&["compose", "ls", "-q"]).assert_ok().assert_stdout("cc");
+    let down = std::process::Command::new("docker-compose")
+        .args(["-f", &f, "-p", PROJECT, "down"])
+        .env("DOCKER_HOST", d.host())
+        .output()
+        .expect("docker-compose");
+    assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
     d.stop();
 }

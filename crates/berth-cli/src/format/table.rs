@@ -7,12 +7,18 @@ const PADDING: usize = 3;
 
 /// Aligns tab-separated `text` (lines ending in `\n`).
 pub fn tabwrite(text: &str) -> String {
+    tabwrite_min(text, MIN_WIDTH)
+}
+
+/// As [`tabwrite`] with another minimum cell width (Compose's own tables
+/// use 20).
+pub fn tabwrite_min(text: &str, min_width: usize) -> String {
     let trailing_newline = text.ends_with('\n');
     let body = text.strip_suffix('\n').unwrap_or(text);
     let lines: Vec<Vec<&str>> = body.split('\n').map(|l| l.split('\t').collect()).collect();
     let mut out = String::with_capacity(text.len() * 2);
     let mut widths = Vec::new();
-    format_block(&lines, 0, lines.len(), &mut widths, &mut out);
+    format_block(&lines, 0, lines.len(), min_width, &mut widths, &mut out);
     if !trailing_newline {
         out.pop();
     }
@@ -24,7 +30,7 @@ fn width(cell: &str) -> usize {
 }
 
 /// The recursive column-block algorithm of Go's tabwriter.
-fn format_block(lines: &[Vec<&str>], mut line0: usize, line1: usize, widths: &mut Vec<usize>, out: &mut String) {
+fn format_block(lines: &[Vec<&str>], mut line0: usize, line1: usize, min: usize, widths: &mut Vec<usize>, out: &mut String) {
     let column = widths.len();
     let mut this = line0;
     while this < line1 {
@@ -34,13 +40,13 @@ fn format_block(lines: &[Vec<&str>], mut line0: usize, line1: usize, widths: &mu
         }
         write_lines(lines, line0, this, widths, out);
         line0 = this;
-        let mut w = MIN_WIDTH;
+        let mut w = min;
         while this < line1 && column + 1 < lines[this].len() {
             w = w.max(width(lines[this][column]) + PADDING);
             this += 1;
         }
         widths.push(w);
-        format_block(lines, line0, this, widths, out);
+        format_block(lines, line0, this, min, widths, out);
         widths.pop();
         line0 = this;
     }

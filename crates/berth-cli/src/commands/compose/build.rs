@@ -133,7 +133,7 @@ async fn build_one(client: &Client, service: &str, b: &Build, tag: &str, opts: &
         cache_from: &b.cache_from,
     };
     let q = cli_build::query(&params)?;
-    let show = if opts.quiet {
+    let show = if opts.quiet || opts.progress.as_deref() == Some("quiet") {
         Show::Nothing
     } else {
         match opts.progress.as_deref() {

@@ -3,7 +3,8 @@
 use super::session::{name_of, OneOff, Session};
 use super::Global;
 use crate::format::size::image_size;
-use crate::format::template::Format;
+use crate::format::duration::human_duration;
+use crate::format::table::tabwrite_min;
 use berth_api::image::ImageInspect;
 use berth_client::{segment, Client, Query};
 use serde_json::{json, Value};
@@ -27,6 +28,31 @@ fn repo_tag(img: &ImageInspect) -> (String, String) {
     }
 }
 
+fn now_secs() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// Compose's table: CONTAINER REPOSITORY TAG PLATFORM IMAGE ID SIZE
+/// CREATED, its own tabwriter settings (cells at least 20 wide).
+pub fn table(rows: &[Value], now: f64) -> String {
+    let mut text = String::from("CONTAINER\tREPOSITORY\tTAG\tPLATFORM\tIMAGE ID\tSIZE\tCREATED\n");
+    for r in rows {
+        let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+        let id: String = s("ID").chars().take(12).collect();
+        let created = r["Created"].as_i64().unwrap_or(0);
+        text.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{id}\t{}\t{} ago\n",
+            s("ContainerName"),
+            s("Repository"),
+            s("Tag"),
+            s("Platform"),
+            image_size(r["Size"].as_i64().unwrap_or(0)),
+            human_duration(now - created as f64),
+        ));
+    }
+    tabwrite_min(&text, 20)
+}
+
 pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result<()> {
     let s = Session::load(client, global, &args.services)?;
     s.check_services(&args.services)?;
@@ -41,7 +67,12 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
         };
         let (repo, tag) = repo_tag(&img);
         let id = img.id.split_once(':').map_or(img.id.as_str(), |(_, h)| h).to_string();
-        rows.push(json!({"ContainerName": name_of(c), "Repository": repo, "Tag": tag, "ID": id, "Size": img.size}));
+        let created = berth_api::time::parse_rfc3339(&img.created).map_or(0, |n| (n / 1_000_000_000) as i64);
+        let platform = format!("{}/{}", img.os, img.architecture);
+        rows.push(json!({
+            "ContainerName": name_of(c), "Repository": repo, "Tag": tag, "Platform": platform, "ID": id,
+            "Size": img.size, "Created": created,
+        }));
     }
     if args.quiet {
         let mut seen: Vec<&str> = Vec::new();
@@ -56,20 +87,7 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
     }
     match args.format.as_str() {
         "json" => println!("{}", serde_json::to_string(&rows)?),
-        "" | "table" => {
-            let shown: Vec<Value> = rows
-                .iter()
-                .map(|r| {
-                    let mut r = r.clone();
-                    r["ID"] = json!(r["ID"].as_str().unwrap_or("").chars().take(12).collect::<String>());
-                    r["Size"] = json!(image_size(r["Size"].as_i64().unwrap_or(0)));
-                    r
-                })
-                .collect();
-            let header = json!({"ContainerName": "CONTAINER", "Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "Size": "SIZE"});
-            let f = Format::parse("table {{.ContainerName}}\t{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}")?;
-            print!("{}", f.render(&header, &shown)?);
-        }
+        "" | "table" => print!("{}", table(&rows, now_secs())),
         other => anyhow::bail!("format value {other:?} could not be parsed: berth compose images takes table or json"),
     }
     Ok(())
@@ -84,5 +102,12 @@ mod tests {
         let img = ImageInspect { repo_tags: vec!["localhost:5000/app:v1".into()], ..Default::default() };
         assert_eq!(repo_tag(&img), ("localhost:5000/app".into(), "v1".into()));
         assert_eq!(repo_tag(&ImageInspect::default()), ("<none>".into(), "<none>".into()));
+        let rows = vec![json!({"ContainerName": "p-web-1", "Repository": "busybox", "Tag": "latest", "Platform": "linux/amd64",
+            "ID": "0123456789abcdef", "Size": 4_260_000, "Created": 1000})];
+        assert_eq!(
+            table(&rows, 1000.0 + 7200.0),
+            "CONTAINER           REPOSITORY          TAG                 PLATFORM            IMAGE ID            SIZE                CREATED\n\
+             p-web-1             busybox             latest              linux/amd64         0123456789ab        4.26MB              2 hours ago\n"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! Compose v2 lists them: NAME STATUS CONFIG FILES, the status as
 //! `exited(1), running(2)`.
 
-use crate::format::template::Format;
+use crate::format::table::tabwrite_min;
 use berth_api::container::ContainerSummary;
 use berth_client::{Client, Filters, Query};
 use berth_compose::plan::label;
@@ -66,6 +66,15 @@ pub fn stacks(list: &[ContainerSummary]) -> Vec<Stack> {
         .collect()
 }
 
+/// Compose's table: its own tabwriter settings (cells at least 20 wide).
+pub fn table(stacks: &[Stack]) -> String {
+    let mut text = String::from("NAME\tSTATUS\tCONFIG FILES\n");
+    for s in stacks {
+        text.push_str(&format!("{}\t{}\t{}\n", s.name, s.status, s.config_files));
+    }
+    tabwrite_min(&text, 20)
+}
+
 pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     let mut f = Filters::new();
     f.add("label", label::PROJECT);
@@ -88,11 +97,7 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     match args.format.as_str() {
         // Compose prints one JSON array.
         "json" => println!("{}", serde_json::to_string(&rows)?),
-        "" | "table" => {
-            let header = json!({"Name": "NAME", "Status": "STATUS", "ConfigFiles": "CONFIG FILES"});
-            let f = Format::parse("table {{.Name}}\t{{.Status}}\t{{.ConfigFiles}}")?;
-            print!("{}", f.render(&header, &rows)?);
-        }
+        "" | "table" => print!("{}", table(&stacks)),
         other => anyhow::bail!("format value {other:?} could not be parsed: berth compose ls takes table or json"),
     }
     Ok(())
@@ -115,5 +120,9 @@ mod tests {
         let s = stacks(&list);
         assert_eq!(s[0], Stack { name: "a".into(), status: "exited(1), running(2)".into(), config_files: "/a/x.yml,/a/y.yml".into() });
         assert_eq!(s[1].status, "running(1)");
+        assert_eq!(
+            table(&s[1..]),
+            "NAME                STATUS              CONFIG FILES\nb                   running(1)          /b/compose.yaml\n"
+        );
     }
 }

@@ -198,8 +198,3 @@ pub async fn run(client: &Client, args: ComposeArgs) -> anyhow::Result<()> {
         ComposeCommand::Wait(a) => wait::run(client, g, a).await,
     }
 }
-
-/// What a command not written yet answers.
-fn not_yet(name: &str) -> anyhow::Error {
-    anyhow::anyhow!("berth compose {name}: not supported yet")
-}

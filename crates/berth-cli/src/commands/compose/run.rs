@@ -2,8 +2,10 @@
 //! service, named `PROJECT-SERVICE-run-ID` and labelled
 //! `com.docker.compose.oneoff=True`, created from the service's definition
 //! with the run's overrides (no published ports unless `--service-ports`
-//! or `-p`, no network aliases unless `--use-aliases`), then attached as
-//! `berth run` attaches; the exit status is the command's.
+//! or `-p`, no network aliases unless `--use-aliases`), after the
+//! project's networks and volumes and (unless `--no-deps`) the services it
+//! depends on are up; then attached as `berth run` attaches; the exit
+//! status is the command's.
 
 use super::session::Session;
 use super::Global;
@@ -159,34 +161,23 @@ pub fn apply(req: &mut CreateRequest, args: &Args, slug: &str, tty: bool) -> any
     Ok(())
 }
 
-/// Refuses to run on networks that do not exist yet (until `up` made them).
-async fn check_networks(client: &Client, names: &[String]) -> anyhow::Result<()> {
-    for n in names {
-        match client.get_json::<Value>(&format!("/networks/{}", segment(n)), &Query::new()).await {
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => anyhow::bail!("network {n} not found: create the project's networks with `berth compose up` first"),
-            Err(e) => return Err(e.into()),
-        }
+/// Secrets and configs given inline, put in place before start (the tar
+/// `up` copies in, `ops::tar_of`).
+async fn copy_in(client: &Client, id: &str, files: &[CopyFile]) -> anyhow::Result<()> {
+    if files.is_empty() {
+        return Ok(());
     }
+    let tar = super::ops::tar_of(files)?;
+    client.copy_to_container(id, "/", RequestBody::Stream(Box::new(std::io::Cursor::new(tar))), false).await?;
     Ok(())
 }
 
-/// Secrets and configs given inline, put in place before start.
-async fn copy_in(client: &Client, id: &str, files: &[CopyFile]) -> anyhow::Result<()> {
-    for f in files {
-        let mut tar = Vec::new();
-        {
-            let mut b = tar::Builder::new(&mut tar);
-            let mut h = tar::Header::new_gnu();
-            h.set_size(f.content.len() as u64);
-            h.set_mode(f.mode);
-            h.set_uid(u64::from(f.uid));
-            h.set_gid(u64::from(f.gid));
-            h.set_entry_type(tar::EntryType::Regular);
-            b.append_data(&mut h, f.target.trim_start_matches('/'), f.content.as_slice())?;
-            b.finish()?;
-        }
-        client.copy_to_container(id, "/", RequestBody::Stream(Box::new(std::io::Cursor::new(tar))), true).await?;
+/// `network_mode: service:X` becomes `container:ID` of X's first replica.
+async fn resolve_network_mode(s: &Session<'_>, req: &mut CreateRequest) -> anyhow::Result<()> {
+    let mode = &mut req.host_config.network_mode;
+    if let Some(other) = mode.strip_prefix("service:").map(str::to_string) {
+        let c = super::target::pick(s, &other, None, false).await?;
+        *mode = format!("container:{}", c.id);
     }
     Ok(())
 }
@@ -195,6 +186,13 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
     let s = Session::load(client, global, std::slice::from_ref(&args.service))?;
     s.check_services(std::slice::from_ref(&args.service))?;
     let service = args.service.as_str();
+    // The project's networks and volumes, and unless --no-deps the services
+    // this one depends on, started and waited for as `up` does.
+    if args.no_deps {
+        super::up::ensure_networks_and_volumes(&s).await?;
+    } else {
+        super::up::ensure_dependencies(&s, std::slice::from_ref(&args.service)).await?;
+    }
     if args.build || args.pull == "build" {
         super::build::build_services(&s, &[service.to_string()], &Default::default()).await?;
     } else {
@@ -209,12 +207,8 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
     let mut p = engine::container(&s.project, service, 1, None)?;
     let tty = !args.no_tty && terminal::stdin_is_terminal() && !args.detach;
     apply(&mut p.request, &args, &slug, tty)?;
+    resolve_network_mode(&s, &mut p.request).await?;
     let name = args.name.clone().unwrap_or_else(|| plan::oneoff_name(&s.project, service, &slug));
-    let mut networks: Vec<String> = p.connect_after.iter().map(|(n, _)| n.clone()).collect();
-    if let Some(eps) = p.request.networking_config.as_ref().and_then(|n| n.get("EndpointsConfig")).and_then(Value::as_object) {
-        networks.extend(eps.keys().cloned());
-    }
-    check_networks(client, &networks).await?;
     let config = p.request.config.clone();
     if let Err(e) = terminal::check_tty(config.attach_stdin, config.tty) {
         return Err(crate::exit::StatusError::with_message(1, e.to_string()).into());

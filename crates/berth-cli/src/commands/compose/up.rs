@@ -249,8 +249,6 @@ async fn wait(s: &Session<'_>, p: &Progress, services: &[String], outcome: &conv
 }
 
 /// For `run`: creates the project's networks and volumes.
-// Called by `run` (branch compose-cmds) once merged.
-#[allow(dead_code)]
 pub async fn ensure_networks_and_volumes(s: &Session<'_>) -> anyhow::Result<()> {
     let p = Progress::with_mode(progress::auto_mode(), "Running");
     let (n, v) = tokio::join!(resources::ensure_networks(s, &p), resources::ensure_volumes(s, &p));
@@ -261,7 +259,6 @@ pub async fn ensure_networks_and_volumes(s: &Session<'_>) -> anyhow::Result<()> 
 /// For `run`: brings up what `services` depend on (networks, volumes, the
 /// dependency services converged and started) and waits for their
 /// `depends_on` conditions; the services themselves are not touched.
-#[allow(dead_code)]
 pub async fn ensure_dependencies(s: &Session<'_>, services: &[String]) -> anyhow::Result<()> {
     s.check_services(services)?;
     let all = plan::with_dependencies(&s.project, services, false)?;

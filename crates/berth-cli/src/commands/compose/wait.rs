@@ -47,6 +47,8 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
     }
 }
 
-async fn down(_client: &Client, _global: &Global) -> anyhow::Result<()> {
-    Err(super::not_yet("wait --down-project"))
+/// `down` of the whole project, with its defaults.
+async fn down(client: &Client, global: &Global) -> anyhow::Result<()> {
+    let args = super::down::Args { volumes: false, rmi: None, remove_orphans: false, timeout: None, services: Vec::new() };
+    super::down::run(client, global, args).await
 }
