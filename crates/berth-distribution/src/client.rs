@@ -14,9 +14,10 @@ use hyper::{Method, Request, Response, Uri};
 use rustls::ClientConfig;
 use sha2::{Digest as _, Sha256};
 
-use crate::auth::{parse_challenge, token_url, Challenge, Credentials, TokenResponse};
+use crate::auth::{parse_challenge, Challenge, Credentials};
 use crate::blob::Blob;
 use crate::error::{DistributionError, RegistryErrorEntry, Result};
+use crate::token::Ask;
 use crate::registry::Endpoint;
 use crate::transport::{self, ReqBody};
 
@@ -52,7 +53,9 @@ pub struct Repository {
     authorization: tokio::sync::Mutex<Option<String>>,
     certs_dirs: Vec<PathBuf>,
     /// Token scope actions: `pull`, or `pull,push` for a push.
-    actions: &'static str,
+    pub(crate) actions: &'static str,
+    /// The OAuth refresh token (`identitytoken`), as the token server last gave it.
+    refresh: std::sync::Mutex<Option<String>>,
 }
 
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
@@ -82,8 +85,10 @@ impl Repository {
         certs_dirs: Vec<PathBuf>,
         actions: &'static str,
     ) -> Result<Repository> {
+        let refresh = creds.as_ref().and_then(|c| c.identity_token.clone()).filter(|t| !t.is_empty());
         let repo = Repository {
             actions,
+            refresh: std::sync::Mutex::new(refresh),
             endpoint,
             name: name.to_string(),
             creds,
@@ -100,8 +105,9 @@ impl Repository {
     }
 
     /// Check credentials as `docker login` does: `GET /v2/` with them (Basic)
-    /// or a token fetched with them (Bearer) must succeed.
-    pub async fn check_login(&self) -> Result<()> {
+    /// or a token fetched with them (Bearer) must succeed. Answers the
+    /// refresh token (`IdentityToken`) the token server gave, if any.
+    pub async fn check_login(&self) -> Result<Option<String>> {
         let challenge = self.challenge.lock().await.clone();
         let url = format!("{}/v2/", self.endpoint.base);
         let failed = |status: u16| DistributionError::Status {
@@ -111,17 +117,30 @@ impl Repository {
             text: format!("failed with status: {status} Unauthorized"),
         };
         match challenge {
-            None => Ok(()),
-            Some(Challenge::Bearer { realm, service, .. }) => self.token(&realm, service.as_deref()).await.map(|_| ()),
+            None => Ok(None),
+            Some(Challenge::Bearer { realm, service, .. }) => {
+                self.token_for(&realm, service.as_deref(), None, Ask::Login).await?;
+                Ok(self.refresh_token())
+            }
             Some(Challenge::Basic) => {
                 let authz = self.creds.as_ref().map(Credentials::basic);
                 let resp = self.send_raw(Method::GET, &url, None, authz.as_deref()).await?;
                 if resp.status().is_success() {
-                    Ok(())
+                    Ok(None)
                 } else {
                     Err(failed(resp.status().as_u16()))
                 }
             }
+        }
+    }
+
+    pub(crate) fn refresh_token(&self) -> Option<String> {
+        self.refresh.lock().map(|r| r.clone()).unwrap_or(None)
+    }
+
+    pub(crate) fn set_refresh_token(&self, token: String) {
+        if let Ok(mut r) = self.refresh.lock() {
+            *r = Some(token);
         }
     }
 
@@ -205,31 +224,7 @@ impl Repository {
     }
 
     async fn token(&self, realm: &str, service: Option<&str>) -> Result<String> {
-        self.token_for(realm, service, None).await
-    }
-
-    /// A token for this repository, and with `mount_from` also for pulling
-    /// from that one (a cross-repository mount needs both in one token).
-    pub(crate) async fn token_for(&self, realm: &str, service: Option<&str>, mount_from: Option<&str>) -> Result<String> {
-        let mut scopes = vec![format!("repository:{}:{}", self.name, self.actions)];
-        scopes.extend(mount_from.map(|from| format!("repository:{from}:pull")));
-        let url = token_url(realm, service, &scopes);
-        let terr = |message: String| DistributionError::Token { realm: realm.to_string(), message };
-        let basic = self.creds.as_ref().filter(|c| !c.username.is_empty()).map(Credentials::basic);
-        let resp = self.send_raw(Method::GET, &url, None, basic.as_deref()).await?;
-        let status = resp.status();
-        let body = read_limited(resp.into_body(), MAX_ERROR_BODY).await.map_err(terr)?;
-        if status == hyper::StatusCode::UNAUTHORIZED {
-            return Err(DistributionError::Registry {
-                status: 401,
-                errors: vec![RegistryErrorEntry { code: "UNAUTHORIZED".into(), message: "incorrect username or password".into() }],
-            });
-        }
-        if !status.is_success() {
-            return Err(terr(format!("status {status}")));
-        }
-        let t: TokenResponse = serde_json::from_slice(&body).map_err(|e| terr(e.to_string()))?;
-        t.into_token().ok_or_else(|| terr("no token in the response".into()))
+        self.token_for(realm, service, None, Ask::Access).await
     }
 
     /// GET `path` under `/v2/NAME/`, authenticated, following redirects,

@@ -183,7 +183,7 @@ impl Repository {
         let challenge = self.challenge.lock().await.clone();
         match (mount_from, challenge) {
             (Some(from), Some(Challenge::Bearer { realm, service, .. })) if self.creds.as_ref().and_then(|c| c.registry_token.as_ref()).is_none() => {
-                Ok(Some(format!("Bearer {}", self.token_for(&realm, service.as_deref(), Some(from)).await?)))
+                Ok(Some(format!("Bearer {}", self.token_for(&realm, service.as_deref(), Some(from), crate::token::Ask::Access).await?)))
             }
             _ => self.authorization(refresh).await,
         }
