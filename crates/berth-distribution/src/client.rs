@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Method, Request, Response, Uri};
 use rustls::ClientConfig;
 use sha2::{Digest as _, Sha256};
@@ -173,6 +173,19 @@ impl Repository {
         authz: Option<&str>,
         payload: Option<Payload>,
     ) -> Result<Response<Incoming>> {
+        self.send_with(method, url, accept, authz, payload, None).await
+    }
+
+    /// `range`: a `Range` header (a blob download resumed part-way).
+    async fn send_with(
+        &self,
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        authz: Option<&str>,
+        payload: Option<Payload>,
+        range: Option<&str>,
+    ) -> Result<Response<Incoming>> {
         let transport_err = |message: String| DistributionError::Transport { method: method.to_string(), url: url.to_string(), message };
         let uri: Uri = url.parse().map_err(|e| transport_err(format!("invalid URL: {e}")))?;
         let tls = self.tls_for(&uri)?;
@@ -183,6 +196,9 @@ impl Repository {
         }
         if let Some(a) = authz {
             b = b.header(AUTHORIZATION, a);
+        }
+        if let Some(r) = range {
+            b = b.header(RANGE, r);
         }
         let body = match payload {
             Some(p) => {
@@ -230,10 +246,14 @@ impl Repository {
     /// GET `path` under `/v2/NAME/`, authenticated, following redirects,
     /// retried when the registry is busy or briefly broken.
     async fn get(&self, path: &str, accept: Option<&str>) -> Result<Response<Incoming>> {
+        self.get_range(path, accept, None).await
+    }
+
+    async fn get_range(&self, path: &str, accept: Option<&str>, range: Option<&str>) -> Result<Response<Incoming>> {
         let url = format!("{}/v2/{}/{path}", self.endpoint.base, self.name);
         let mut attempt = 0;
         loop {
-            match self.get_once(&url, accept).await {
+            match self.get_once(&url, accept, range).await {
                 Err(e) if attempt < MAX_RETRIES && (e.retryable() || matches!(e, DistributionError::TooManyRequests { .. })) => {
                     let backoff = match &e {
                         DistributionError::TooManyRequests { retry_after: Some(s), .. } => Duration::from_secs((*s).min(30)),
@@ -247,13 +267,13 @@ impl Repository {
         }
     }
 
-    async fn get_once(&self, url: &str, accept: Option<&str>) -> Result<Response<Incoming>> {
+    async fn get_once(&self, url: &str, accept: Option<&str>, range: Option<&str>) -> Result<Response<Incoming>> {
         let mut authz = self.authorization(false).await?;
         let mut url = url.to_string();
         let mut refreshed = false;
         let mut redirects = 0;
         loop {
-            let resp = self.send_raw(Method::GET, &url, accept, authz.as_deref()).await?;
+            let resp = self.send_with(Method::GET, &url, accept, authz.as_deref(), None, range).await?;
             let status = resp.status();
             if status == hyper::StatusCode::UNAUTHORIZED && !refreshed {
                 if let Some(c) = challenge_of(&resp) {
@@ -360,8 +380,36 @@ impl Repository {
     /// Stream blob `digest` (`sha256:...`) of `size` bytes; the stream
     /// checks both and fails instead of ending if either is off.
     pub async fn blob(&self, digest: &str, size: u64) -> Result<Blob> {
-        let resp = self.get(&format!("blobs/{digest}"), None).await?;
+        self.blob_from(digest, size, 0, Sha256::new()).await
+    }
+
+    /// The same, continuing after the first `offset` bytes, which hash to
+    /// `prefix` (an interrupted download's verified-so-far state): asked
+    /// with `Range: bytes=OFFSET-`. A registry that answers the whole blob
+    /// instead (200, not 206) gets a stream from byte 0: `Blob::offset`
+    /// says where the stream starts.
+    pub async fn blob_from(&self, digest: &str, size: u64, offset: u64, prefix: Sha256) -> Result<Blob> {
+        let range = (offset > 0 && offset < size).then(|| format!("bytes={offset}-"));
+        let resp = self.get_range(&format!("blobs/{digest}"), None, range.as_deref()).await?;
         let declared = resp.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        let partial = resp.status() == hyper::StatusCode::PARTIAL_CONTENT;
+        if partial {
+            // Only the range asked for is usable: `bytes START-END/TOTAL`.
+            let content_range = resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let start = content_range.strip_prefix("bytes ").and_then(|r| r.split_once('-')).and_then(|(a, _)| a.trim().parse::<u64>().ok());
+            if range.is_none() || start != Some(offset) {
+                return Err(DistributionError::Status {
+                    method: "GET".into(),
+                    url: format!("blobs/{digest}"),
+                    status: 206,
+                    text: format!("a range starting elsewhere than byte {offset} ({content_range:?})"),
+                });
+            }
+            if let Some(len) = declared.filter(|l| offset + *l > size) {
+                return Err(DistributionError::DigestMismatch { expected: digest.to_string(), actual: format!("a blob of {} bytes, {size} expected", offset + len) });
+            }
+            return Ok(Blob::resumed(resp.into_body(), digest, size, offset, prefix));
+        }
         if let Some(len) = declared.filter(|l| *l > size) {
             return Err(DistributionError::DigestMismatch { expected: digest.to_string(), actual: format!("a blob of {len} bytes, {size} expected") });
         }
