@@ -111,7 +111,7 @@ pub(crate) async fn check(state: &Arc<State>, req: &mut Request<Incoming>, https
 
 /// The scopes asked for in `params` (a query or a form): `scope` may come
 /// several times and one value may hold several scopes separated by spaces.
-fn scopes_of(params: Option<&str>) -> Result<Vec<Access>, Resp> {
+fn scopes_of(params: Option<&str>) -> Result<Vec<Access>, ApiError> {
     let mut requested = Vec::new();
     for kv in params.unwrap_or("").split('&') {
         if let Some(("scope", _)) = kv.split_once('=') {
@@ -119,7 +119,7 @@ fn scopes_of(params: Option<&str>) -> Result<Vec<Access>, Resp> {
             for one in s.split(' ').filter(|x| !x.is_empty()) {
                 match Access::parse(one) {
                     Some(a) => requested.push(a),
-                    None => return Err(body::error(&ApiError::new(Code::ScopeInvalid, format!("invalid scope {one:?}")))),
+                    None => return Err(ApiError::new(Code::ScopeInvalid, format!("invalid scope {one:?}"))),
                 }
             }
         }
@@ -159,7 +159,7 @@ pub(crate) async fn token(state: &Arc<State>, req: &Request<Incoming>) -> Resp {
     }
     let requested = match scopes_of(query) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(e) => return body::error(&e),
     };
     let header = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let user = match &header {
@@ -200,7 +200,7 @@ pub(crate) async fn token_post(state: &Arc<State>, req: Request<Incoming>) -> Re
     }
     let requested = match scopes_of(form) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(e) => return body::error(&e),
     };
     let (user, refresh) = match query_param(form, "grant_type").as_deref() {
         Some("refresh_token") => match query_param(form, "refresh_token").and_then(|t| issuer.verify_refresh(&t)) {
