@@ -11,6 +11,7 @@ mod quarantine;
 mod record;
 mod targuard;
 mod tmp;
+mod topdir;
 
 #[cfg(test)]
 mod cp_tests;
@@ -27,3 +28,4 @@ pub use quarantine::{Quarantine, Quarantined};
 pub use record::{remove_stale_temps, write_atomic, Loaded, RecordDir};
 pub use targuard::{TarGuard, MAX_SPECIAL};
 pub use tmp::{clean_tmp, tmp_dir, unique_name, TempDir};
+pub use topdir::mark_top_dir;
