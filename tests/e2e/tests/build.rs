@@ -612,3 +612,39 @@ both! {
         assert_eq!(ls, "/one\n/one/run.sh\n/two\n/two/main.c\n/two/sub", "{ls}");
     }
 }
+
+#[test]
+fn fifos_and_device_nodes_made_by_run_are_committed() {
+    let d = TestDaemon::start();
+    let ctx = context(&d, "mknod", &[("Dockerfile", "FROM busybox\nRUN mknod /tmp/null c 1 3 && mkfifo /tmp/fifo && echo made > /tmp/made\n")]);
+    d.berth(&["build", "-t", "devnode", ctx.to_str().expect("utf8")]).assert_ok();
+    // The store never creates device nodes from a layer (its layer directory has none),
+    // while the layer's tar, what `save` and `push` send, keeps it as Docker's does.
+    // (The tar crate's own writer named such entries by their source path: a RUN that
+    // made a FIFO or a device failed its commit.)
+    d.berth(&["run", "--rm", "devnode", "sh", "-c", "cat /tmp/made; test -p /tmp/fifo && echo fifo; test -e /tmp/null || echo absent"])
+        .assert_ok()
+        .assert_stdout("made\nfifo\nabsent");
+    let out = d.dir().join("devnode.tar");
+    d.berth(&["save", "-o", out.to_str().expect("utf8"), "devnode"]).assert_ok();
+    let mut found = false;
+    for e in tar::Archive::new(std::fs::File::open(&out).expect("open")).entries().expect("tar") {
+        let mut e = e.expect("entry");
+        let name = e.path().expect("path").to_string_lossy().into_owned();
+        if !name.ends_with(".tar") && !name.starts_with("blobs/") {
+            continue;
+        }
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut data).expect("read");
+        let mut layer = tar::Archive::new(&data[..]);
+        let Ok(entries) = layer.entries() else { continue };
+        for l in entries.flatten() {
+            if l.path().is_ok_and(|p| p.as_os_str() == "tmp/null") {
+                assert_eq!(l.header().entry_type(), tar::EntryType::Char);
+                found = true;
+            }
+        }
+    }
+    assert!(found, "tmp/null is in a layer of the saved image");
+    d.stop();
+}

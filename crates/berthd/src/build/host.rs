@@ -196,8 +196,7 @@ impl BuildHost for JobHost {
         // a second time), keeping the tar only as the layer's blob.
         self.mounter().unmount(snap.rootfs()).map_err(internal)?;
         crate::container::fsdiff::settle_upper(&upper).map_err(|e| internal(format!("preparing the layer: {e}")))?;
-        let write_tar = |dir: &Path, w: &mut dyn std::io::Write| crate::container::fsdiff::layer_tar(dir, w);
-        let made = images.create_child_from_dir(parent.as_ref(), &upper, &write_tar, config);
+        let made = images.create_child_from_dir(parent.as_ref(), &upper, &crate::container::fsdiff::adopted_layer_tar, config);
         drop(snap);
         Ok(made.map_err(internal)?.to_string())
     }

@@ -144,6 +144,28 @@ fn strip_overlay_xattrs(p: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// The layer tar of a settled upper directory the store is taking over, then
+/// the directory made what unpacking that tar gives: device nodes a RUN made
+/// stay in the tar (as in Docker's layers) but not on disk (the store never
+/// creates devices from a layer; a 0/0 character device is a whiteout).
+pub fn adopted_layer_tar(dir: &Path, w: &mut dyn Write) -> io::Result<()> {
+    layer_tar(dir, &mut *w)?;
+    remove_devices(dir)
+}
+
+fn remove_devices(dir: &Path) -> io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            remove_devices(&e.path())?;
+        } else if (ft.is_char_device() || ft.is_block_device()) && !is_whiteout(&e.metadata()?) {
+            std::fs::remove_file(e.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes the whole tree at `root` (the mounted rootfs) as a tar.
 pub fn export_tar(root: &Path, w: impl Write) -> io::Result<()> {
     let mut b = tar::Builder::new(w);
@@ -231,6 +253,26 @@ fn add_tree<W: Write>(
         if let Some(caps) = file_caps(&full) {
             append_xattr(b, "security.capability", &caps)?;
         }
+        let ft = m.file_type();
+        if ft.is_fifo() || ft.is_char_device() || ft.is_block_device() {
+            // Written here: the tar crate names special files by their source path.
+            let mut h = tar::Header::new_gnu();
+            h.set_metadata(&m);
+            h.set_entry_type(if ft.is_fifo() {
+                tar::EntryType::Fifo
+            } else if ft.is_char_device() {
+                tar::EntryType::Char
+            } else {
+                tar::EntryType::Block
+            });
+            h.set_size(0);
+            if !ft.is_fifo() {
+                h.set_device_major(libc::major(m.rdev()))?;
+                h.set_device_minor(libc::minor(m.rdev()))?;
+            }
+            b.append_data(&mut h, &child, io::empty())?;
+            continue;
+        }
         b.append_path_with_name(&full, &child)?;
         if m.is_dir() {
             if layer && is_opaque(&full) {
@@ -290,6 +332,31 @@ mod tests {
         }
         assert!(seen.contains(&("bin/a".into(), tar::EntryType::Regular, None, Some(caps.to_vec()))), "{seen:?}");
         assert!(seen.contains(&("bin/b".into(), tar::EntryType::Link, Some("bin/a".into()), None)), "{seen:?}");
+    }
+
+    #[test]
+    fn fifos_and_devices_are_named_by_their_place_in_the_layer() {
+        let t = tempfile::tempdir().unwrap();
+        let upper = t.path().join("upper");
+        std::fs::create_dir_all(upper.join("tmp")).unwrap();
+        for (name, mode, dev) in [("tmp/fifo", libc::S_IFIFO | 0o644, 0), ("tmp/null", libc::S_IFCHR | 0o666, libc::makedev(1, 3))] {
+            let c = std::ffi::CString::new(upper.join(name).as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: valid path; a FIFO and a character device (root-only; tests run as root).
+            assert_eq!(unsafe { libc::mknod(c.as_ptr(), mode, dev) }, 0, "mknod needs root");
+        }
+        let mut buf = Vec::new();
+        layer_tar(&upper, &mut buf).unwrap();
+        let mut ar = tar::Archive::new(&buf[..]);
+        let got: Vec<(String, tar::EntryType, Option<u32>)> = ar
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.path().unwrap().to_string_lossy().into_owned(), e.header().entry_type(), e.header().device_major().ok().flatten())
+            })
+            .collect();
+        assert!(got.contains(&("tmp/fifo".into(), tar::EntryType::Fifo, Some(0))), "{got:?}");
+        assert!(got.contains(&("tmp/null".into(), tar::EntryType::Char, Some(1))), "{got:?}");
     }
 
     #[test]
