@@ -14,6 +14,7 @@ pub mod detachkeys;
 pub mod error;
 pub mod exec;
 pub mod gates;
+pub mod gofmt;
 pub mod image;
 pub mod network;
 pub mod plugin;

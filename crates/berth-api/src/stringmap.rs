@@ -1,6 +1,8 @@
 //! String maps as Go decodes them: a JSON `null` value inside a
 //! `map[string]string` is the empty string, and a `null` map is no map.
 //! Clients rely on it (docker-compose 1.29 sends `"Tmpfs": {"/run": null}`).
+//! The same holds for any non-pointer field: `null` is its zero value
+//! ([`null_default`]; docker-py's `Mount` sends `"ReadOnly": null`).
 
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -23,6 +25,11 @@ pub fn deserialize_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMa
 /// A string that may be `null` (read as empty, as Go does).
 pub fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Any field that may be `null`, read as its default (Go's zero value).
+pub fn null_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -64,14 +64,15 @@ pub struct VolumePruneResponse {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Mount {
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", deserialize_with = "crate::stringmap::null_default")]
     pub kind: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "crate::stringmap::null_default")]
     pub source: String,
+    #[serde(deserialize_with = "crate::stringmap::null_default")]
     pub target: String,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "crate::stringmap::null_default")]
     pub read_only: bool,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "crate::stringmap::null_default")]
     pub consistency: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bind_options: Option<BindOptions>,
@@ -84,31 +85,31 @@ pub struct Mount {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct BindOptions {
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "crate::stringmap::null_default")]
     pub propagation: String,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "crate::stringmap::null_default")]
     pub non_recursive: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "crate::stringmap::null_default")]
     pub create_mountpoint: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct VolumeOptions {
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "crate::stringmap::null_default")]
     pub no_copy: bool,
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "crate::stringmap::deserialize_opt")]
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver_config: Option<DriverConfig>,
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "crate::stringmap::null_default")]
     pub subpath: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct DriverConfig {
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "crate::stringmap::null_default")]
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "crate::stringmap::deserialize_opt")]
     pub options: Option<BTreeMap<String, String>>,
@@ -117,9 +118,9 @@ pub struct DriverConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct TmpfsOptions {
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "is_zero", deserialize_with = "crate::stringmap::null_default")]
     pub size_bytes: i64,
-    #[serde(skip_serializing_if = "is_zero_u32")]
+    #[serde(skip_serializing_if = "is_zero_u32", deserialize_with = "crate::stringmap::null_default")]
     pub mode: u32,
 }
 
@@ -152,6 +153,17 @@ pub struct MountPoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nulls_read_as_zero_values_as_go_does() {
+        // docker-compose 1.29 (docker-py's Mount) for a tmpfs volume entry.
+        let body = r#"[{"Target":"/cache","Source":null,"Type":"tmpfs","ReadOnly":null,"Consistency":null,
+            "TmpfsOptions":{"SizeBytes":null,"Mode":null},"BindOptions":{"Propagation":null},"VolumeOptions":{"NoCopy":null,"Subpath":null}}]"#;
+        let m: Vec<Mount> = serde_json::from_str(body).unwrap();
+        assert_eq!((m[0].kind.as_str(), m[0].source.as_str(), m[0].target.as_str(), m[0].read_only), ("tmpfs", "", "/cache", false));
+        assert_eq!(m[0].tmpfs_options.as_ref().map(|t| (t.size_bytes, t.mode)), Some((0, 0)));
+        assert!(serde_json::from_str::<Vec<Mount>>(r#"[{"Target":"/c","ReadOnly":"yes"}]"#).is_err(), "a wrong type is still refused");
+    }
 
     #[test]
     fn decodes_docker_cli_mounts() {

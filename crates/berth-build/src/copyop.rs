@@ -21,6 +21,16 @@ fn is_url(s: &str) -> bool {
     s.starts_with("http://") || s.starts_with("https://")
 }
 
+/// A git remote as BuildKit recognises one for ADD (which it clones): a git or ssh
+/// transport, `git@host:repo`, or an http(s) URL whose path ends in `.git`.
+fn is_git_url(s: &str) -> bool {
+    if s.starts_with("git://") || s.starts_with("git@") || s.starts_with("ssh://") {
+        return true;
+    }
+    let path = s.split(['#', '?']).next().unwrap_or_default();
+    is_url(s) && path.trim_end_matches('/').ends_with(".git")
+}
+
 /// A relative destination is under WORKDIR; a trailing `/` is kept.
 fn normalize_dest(dest: &str, workdir: Option<&str>) -> String {
     if dest.starts_with('/') {
@@ -92,6 +102,7 @@ impl StageRun<'_> {
         let preserve = from.is_some() && chown_spec.is_none();
         let mut items: Vec<Item> = Vec::new();
         let mut pivots: Vec<String> = Vec::new();
+        let mut any_excluded = false;
         for s in srcs {
             match s {
                 Source::Heredoc { name: n, content, expand: exp } => {
@@ -105,6 +116,12 @@ impl StageRun<'_> {
                 }
                 Source::Path(p) => {
                     let p = self.expand(line, p, vars)?;
+                    if is_add && is_git_url(&p) {
+                        return Err(step_err(
+                            line,
+                            format!("ADD failed: {p} is a git repository, and berth does not clone git repositories; clone it into the build context and COPY it"),
+                        ));
+                    }
                     if is_url(&p) {
                         if !is_add {
                             return Err(step_err(line, format!("{name} failed: source can't be a URL for COPY")));
@@ -127,10 +144,14 @@ impl StageRun<'_> {
                     })?;
                     // --parents keeps the path after a `/./` pivot (or all of it).
                     let pivot = p.find("/./").map(|i| crate::scope::clean(&format!("/{}", &p[..i]))).unwrap_or_default();
-                    // Wildcard matches are excluded by their path in the root.
+                    // A file source (named or matched by a wildcard) is excluded by its
+                    // path in the root, as BuildKit's reference describes `--exclude`
+                    // (BuildKit itself copies it anyway: moby/buildkit#5489). A directory
+                    // source is always copied; the patterns apply to what is inside it.
                     for it in found {
-                        if let (Some(m), ItemKind::Path { rel, .. }) = (&exclude, &it.kind) {
-                            if crate::copy::has_wildcards(&p) && m.excluded(rel) {
+                        if let (Some(m), ItemKind::Path { rel, abs, .. }) = (&exclude, &it.kind) {
+                            if !abs.is_dir() && m.excluded(rel) {
+                                any_excluded = true;
                                 continue;
                             }
                         }
@@ -140,7 +161,8 @@ impl StageRun<'_> {
                 }
             }
         }
-        if items.is_empty() {
+        // Every source excluded: nothing to copy, and no error (BuildKit's empty wildcard).
+        if items.is_empty() && !any_excluded {
             return Err(step_err(line, format!("{name} failed: no source files were specified")));
         }
         if items.len() > 1 && !dest.ends_with('/') {
@@ -247,6 +269,16 @@ fn http_date(s: &str) -> Option<std::time::SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_remotes_are_told_from_downloads() {
+        for g in ["git@github.com:moby/moby.git", "git://host/r", "ssh://git@host/r.git", "https://github.com/moby/moby.git", "https://h/r.git#main", "http://h/r.git/"] {
+            assert!(is_git_url(g), "{g}");
+        }
+        for u in ["https://h/file.tar.gz", "http://127.0.0.1:8080/x", "https://h/dir.gitignore", "context/repo.git"] {
+            assert!(!is_git_url(u), "{u}");
+        }
+    }
 
     #[test]
     fn last_modified() {

@@ -22,40 +22,7 @@ pub fn nop_single(shell: &[String], comment: &str) -> String {
     parts.join(" ")
 }
 
-/// Go's `strconv.Quote`.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() => {
-                if (c as u32) < 0x10000 {
-                    out.push_str(&format!("\\u{:04x}", c as u32));
-                } else {
-                    out.push_str(&format!("\\U{:08x}", c as u32));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Go's `%q` of a `[]string`: `["a" "b"]`.
-pub fn go_quote_list(v: &[String]) -> String {
-    format!("[{}]", v.iter().map(|s| go_quote(s)).collect::<Vec<_>>().join(" "))
-}
+pub use berth_api::gofmt::quote_list as go_quote_list;
 
 /// Go's `%v` of a `[]string`: `[a b]`.
 pub fn go_list(v: &[String]) -> String {
@@ -167,8 +134,6 @@ mod tests {
 
     #[test]
     fn go_formats() {
-        assert_eq!(go_quote("a\"b\\c\n"), r#""a\"b\\c\n""#);
-        assert_eq!(go_quote("héllo"), "\"héllo\"");
         assert_eq!(go_list(&["/a".into(), "/b".into()]), "[/a /b]");
         assert_eq!(go_duration(0), "0s");
         assert_eq!(go_duration(5_000_000_000), "5s");

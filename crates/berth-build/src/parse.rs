@@ -334,6 +334,13 @@ fn join_continuations(s: &str, escape: char) -> String {
     out
 }
 
+/// BuildKit flags berth knows and does not honour: refused by name at parse time, before
+/// any step runs, rather than reported as unknown. (instruction, flag, why)
+const NOT_HONOURED: &[(&str, &str, &str)] = &[
+    ("RUN", "security", "RUN steps always get run's confinement (no insecure entitlement)"),
+    ("ADD", "keep-git-dir", "it does not clone git repositories"),
+];
+
 fn flags_of<'a, 'b: 'a>(
     flags: impl Iterator<Item = &'a pd::Flag<'b>>,
     line: usize,
@@ -343,6 +350,15 @@ fn flags_of<'a, 'b: 'a>(
     let mut out = Vec::new();
     for f in flags {
         let name = f.name.value.to_string();
+        if let Some((_, _, why)) = NOT_HONOURED.iter().find(|(i, n, _)| *i == instr && *n == name) {
+            return Err(BuildError::Parse { line, message: format!("{instr} --{name} is not supported by berth: {why}") });
+        }
+        if instr == "RUN" && name == "mount" && f.value.as_ref().is_some_and(|v| v.value.split(',').any(|kv| kv.trim() == "type=ssh")) {
+            return Err(BuildError::Parse {
+                line,
+                message: "RUN --mount=type=ssh is not supported by berth: it has no SSH agent forwarding (use --secret)".into(),
+            });
+        }
         if !allowed.contains(&name.as_str()) {
             return Err(BuildError::Parse {
                 line,
@@ -573,6 +589,18 @@ mod tests {
             e.as_deref(),
             Some("dockerfile parse error on line 3: unknown instruction: copyy (did you mean copy?)")
         );
+    }
+
+    #[test]
+    fn flags_berth_does_not_honour_are_refused_by_name() {
+        for (df, want) in [
+            ("FROM scratch\nRUN --security=insecure true\n", "dockerfile parse error on line 2: RUN --security is not supported by berth"),
+            ("FROM scratch\nADD --keep-git-dir=true https://example.com/r.git /r\n", "dockerfile parse error on line 2: ADD --keep-git-dir is not supported by berth"),
+            ("FROM scratch\nRUN --mount=type=ssh,id=default true\n", "dockerfile parse error on line 2: RUN --mount=type=ssh is not supported by berth"),
+        ] {
+            let e = parse(df.as_bytes()).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.starts_with(want), "{df}: {e}");
+        }
     }
 
     #[test]

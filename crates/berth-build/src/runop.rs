@@ -226,7 +226,8 @@ impl StageRun<'_> {
                 let m = RunMount::Bind { source: abs.clone(), target, read_write: flag("rw") };
                 Ok((Some(m), snap, format!("{key} {hash}")))
             }
-            "ssh" => Err(step_err(line, "RUN --mount=type=ssh is not supported by berth")),
+            // Written literally it is refused at parse time; this is `type=$VAR`.
+            "ssh" => Err(step_err(line, "RUN --mount=type=ssh is not supported by berth: it has no SSH agent forwarding (use --secret)")),
             other => Err(step_err(line, format!("unsupported mount type \"{other}\""))),
         }
     }

@@ -131,9 +131,15 @@ pub fn bytes(name: &str, mode: u32, content: &[u8]) -> String {
 
 /// `dir:<hex>` for the directory at `rel` (resolved) and everything under it.
 /// `exclude` (COPY --exclude) matches paths relative to the directory.
+/// The root itself is left out, as dockerd's walk skips the path `.` (so `COPY . .`
+/// hashes only what is under the context; `COPY sub/ .` counts `sub/` itself).
 pub fn dir(root: &Path, rel: &str, exclude: Option<&Matcher>) -> io::Result<String> {
-    let mut sums = vec![entry(root, rel)?];
     let base = scope::resolve(root, rel)?;
+    let mut sums = Vec::new();
+    let is_root = base.strip_prefix(root).is_ok_and(|r| r.as_os_str().is_empty());
+    if !is_root {
+        sums.push(entry(root, rel)?);
+    }
     walk(root, &base, &base, exclude, &mut sums)?;
     sums.sort();
     Ok(format!("dir:{}", hex::encode(Sha256::digest(sums.join(",").as_bytes()))))
@@ -172,6 +178,18 @@ mod tests {
         let mut h = Sha256::new();
         h.update(b"namea.txtmode420uid0gid0size2typeflag0linknameunamegnamedevmajor0devminor0hi");
         assert_eq!(bytes("a.txt", 0o644, b"hi"), hex::encode(h.finalize()));
+    }
+
+    #[test]
+    fn the_root_has_no_entry_of_its_own() -> io::Result<()> {
+        // dockerd's walk skips `.`: `COPY . .` hashes the entries under the root only.
+        let t = tempfile::tempdir()?;
+        fs::write(t.path().join("f"), "x")?;
+        let f = entry(t.path(), "f")?;
+        let want = format!("dir:{}", hex::encode(Sha256::digest(f.as_bytes())));
+        assert_eq!(dir(t.path(), ".", None)?, want);
+        assert_eq!(dir(t.path(), "", None)?, want);
+        Ok(())
     }
 
     #[test]

@@ -86,27 +86,56 @@ fn run_helper(name: &str, action: &str, input: &str) -> anyhow::Result<String> {
     Ok(text)
 }
 
-/// Username and password stored for `host`.
-pub fn lookup(host: &str) -> Option<(String, String)> {
+/// The docker CLI's username for a helper entry whose secret is an identity token.
+const TOKEN_USERNAME: &str = "<token>";
+
+/// What is stored for one server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stored {
+    pub username: String,
+    pub password: String,
+    /// A refresh token a token server gave at login (`identitytoken`), kept
+    /// instead of the password.
+    pub identity_token: String,
+}
+
+/// The credentials stored for `host`.
+pub fn lookup(host: &str) -> Option<Stored> {
     let cfg = read_config().ok()?;
-    if let Some(helper) = helper_for(&cfg, &server_key(host)) {
-        let out = run_helper(&helper, "get", &server_key(host)).ok()?;
+    let key = server_key(host);
+    if let Some(helper) = helper_for(&cfg, &key) {
+        let out = run_helper(&helper, "get", &key).ok()?;
         let v: Value = serde_json::from_str(&out).ok()?;
         let user = v.get("Username")?.as_str()?.to_string();
         let secret = v.get("Secret")?.as_str()?.to_string();
-        return Some((user, secret));
+        // As the docker CLI: `<token>` marks an identity token.
+        if user == TOKEN_USERNAME {
+            return Some(Stored { identity_token: secret, ..Default::default() });
+        }
+        return Some(Stored { username: user, password: secret, ..Default::default() });
     }
-    let entry = cfg.get("auths")?.get(server_key(host))?;
-    let raw = base64::engine::general_purpose::STANDARD.decode(entry.get("auth")?.as_str()?).ok()?;
-    let s = String::from_utf8(raw).ok()?;
-    let (u, p) = s.split_once(':')?;
-    Some((u.to_string(), p.to_string()))
+    let entry = cfg.get("auths")?.get(&key)?;
+    let identity_token = entry.get("identitytoken").and_then(Value::as_str).unwrap_or("").to_string();
+    let (username, password) = match entry.get("auth").and_then(Value::as_str) {
+        Some(a) => {
+            let raw = base64::engine::general_purpose::STANDARD.decode(a).ok()?;
+            let s = String::from_utf8(raw).ok()?;
+            let (u, p) = s.split_once(':')?;
+            (u.to_string(), p.to_string())
+        }
+        None if !identity_token.is_empty() => (String::new(), String::new()),
+        None => return None,
+    };
+    Some(Stored { username, password, identity_token })
 }
 
-pub fn store(server: &str, username: &str, password: &str) -> anyhow::Result<()> {
+/// Keep `c` for `server`: with an identity token, the token and not the password.
+pub fn store(server: &str, c: &Stored) -> anyhow::Result<()> {
     let mut cfg = read_config()?;
+    let password = if c.identity_token.is_empty() { c.password.as_str() } else { "" };
     if let Some(helper) = helper_for(&cfg, server) {
-        let input = json!({ "ServerURL": server, "Username": username, "Secret": password }).to_string();
+        let (user, secret) = if c.identity_token.is_empty() { (c.username.as_str(), password) } else { (TOKEN_USERNAME, c.identity_token.as_str()) };
+        let input = json!({ "ServerURL": server, "Username": user, "Secret": secret }).to_string();
         run_helper(&helper, "store", &input)?;
         // The helper keeps the secret; the file only remembers the server.
         let auths = cfg.entry("auths").or_insert_with(|| json!({}));
@@ -117,9 +146,22 @@ pub fn store(server: &str, username: &str, password: &str) -> anyhow::Result<()>
     }
     let auths = cfg.entry("auths").or_insert_with(|| json!({}));
     let Value::Object(auths) = auths else { anyhow::bail!("config file: \"auths\" is not an object") };
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-    auths.insert(server.to_string(), json!({ "auth": auth }));
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{}:{password}", c.username));
+    let mut entry = json!({ "auth": auth });
+    if !c.identity_token.is_empty() {
+        entry["identitytoken"] = json!(c.identity_token);
+    }
+    auths.insert(server.to_string(), entry);
     write_config(&cfg)
+}
+
+/// The auth JSON the daemon reads (`X-Registry-Auth`, `/auth`, a build's config).
+fn auth_json(c: &Stored, server: &str) -> Value {
+    let mut v = json!({ "username": c.username, "password": c.password, "serveraddress": server });
+    if !c.identity_token.is_empty() {
+        v["identitytoken"] = json!(c.identity_token);
+    }
+    v
 }
 
 /// Whether an entry was there.
@@ -137,8 +179,7 @@ pub fn erase(server: &str) -> anyhow::Result<bool> {
 
 /// `X-Registry-Auth` for a pull from `host`: base64url of the auth JSON.
 pub fn registry_auth_header(host: &str) -> Option<String> {
-    let (u, p) = lookup(host)?;
-    let body = json!({ "username": u, "password": p, "serveraddress": server_key(host) });
+    let body = auth_json(&lookup(host)?, &server_key(host));
     Some(base64::engine::general_purpose::URL_SAFE.encode(body.to_string()))
 }
 
@@ -152,8 +193,8 @@ pub fn registry_config_header() -> Option<String> {
     for s in servers {
         let host = s.trim_start_matches("https://").trim_start_matches("http://").split('/').next().unwrap_or("").to_string();
         let host = if s == HUB_SERVER { "docker.io".to_string() } else { host };
-        if let Some((u, p)) = lookup(&host) {
-            out.insert(s.clone(), json!({ "username": u, "password": p, "serveraddress": s }));
+        if let Some(c) = lookup(&host) {
+            out.insert(s.clone(), auth_json(&c, &s));
         }
     }
     if out.is_empty() {

@@ -12,6 +12,10 @@ pub struct Credentials {
     pub password: String,
     /// A bearer token to send as is (`registrytoken`).
     pub registry_token: Option<String>,
+    /// An OAuth refresh token (`identitytoken`, what a token server gave
+    /// `docker login`): access tokens are asked for with it, by POST, as
+    /// Docker does, instead of with the password.
+    pub identity_token: Option<String>,
 }
 
 impl Credentials {
@@ -76,12 +80,33 @@ pub(crate) struct TokenResponse {
     pub token: String,
     #[serde(default)]
     pub access_token: String,
+    /// Given to a login that asked for offline access, or a new one after a
+    /// refresh (the server may rotate it).
+    #[serde(default)]
+    pub refresh_token: String,
 }
 
 impl TokenResponse {
     pub fn into_token(self) -> Option<String> {
         [self.token, self.access_token].into_iter().find(|t| !t.is_empty())
     }
+}
+
+/// The client id Docker's engine names itself with to token servers.
+pub(crate) const CLIENT_ID: &str = "docker";
+
+/// The body of an OAuth token POST (`application/x-www-form-urlencoded`)
+/// trading refresh token `refresh` for an access token to `scopes`, as
+/// Docker's token handler sends it (the scopes space-separated in one field).
+pub(crate) fn refresh_form(refresh: &str, service: Option<&str>, scopes: &[String]) -> String {
+    let mut out = format!("grant_type=refresh_token&refresh_token={}&client_id={CLIENT_ID}", escape(refresh));
+    if let Some(s) = service {
+        out.push_str(&format!("&service={}", escape(s)));
+    }
+    if !scopes.is_empty() {
+        out.push_str(&format!("&scope={}", escape(&scopes.join(" "))));
+    }
+    out
 }
 
 /// The token request URL: realm plus service and scopes (a cross-repository
@@ -144,7 +169,19 @@ mod tests {
 
     #[test]
     fn basic_header() {
-        let c = Credentials { username: "u".into(), password: "p".into(), registry_token: None };
+        let c = Credentials { username: "u".into(), password: "p".into(), ..Default::default() };
         assert_eq!(c.basic(), "Basic dTpw");
+    }
+
+    #[test]
+    fn refresh_forms() {
+        let scopes = ["repository:a:pull".to_string(), "repository:b:pull,push".to_string()];
+        assert_eq!(
+            refresh_form("r+t/=", Some("reg x"), &scopes),
+            "grant_type=refresh_token&refresh_token=r%2Bt/%3D&client_id=docker&service=reg%20x&scope=repository:a:pull%20repository:b:pull%2Cpush"
+        );
+        let t: TokenResponse = serde_json::from_str(r#"{"access_token":"a","refresh_token":"n","expires_in":300}"#).unwrap();
+        assert_eq!(t.refresh_token, "n");
+        assert_eq!(t.into_token().as_deref(), Some("a"));
     }
 }

@@ -16,11 +16,28 @@ pub struct Blob {
     got: u64,
     hasher: Sha256,
     done: bool,
+    offset: u64,
 }
 
 impl Blob {
     pub(crate) fn new(body: Incoming, digest: &str, size: u64) -> Blob {
-        Blob { body, digest: digest.to_string(), size, got: 0, hasher: Sha256::new(), done: false }
+        Blob::resumed(body, digest, size, 0, Sha256::new())
+    }
+
+    /// A stream of the bytes after the first `got`, which hashed to `hasher`.
+    pub(crate) fn resumed(body: Incoming, digest: &str, size: u64, got: u64, hasher: Sha256) -> Blob {
+        Blob { body, digest: digest.to_string(), size, got, hasher, done: false, offset: got }
+    }
+
+    /// The byte of the blob this stream starts at (0 unless a range was granted).
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Bytes of the blob passed on so far (the offset included) and their
+    /// hash state: where a download interrupted now would resume.
+    pub fn progress(&self) -> (u64, Sha256) {
+        (self.got, self.hasher.clone())
     }
 
     pub fn size(&self) -> u64 {

@@ -9,14 +9,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Method, Request, Response, Uri};
 use rustls::ClientConfig;
 use sha2::{Digest as _, Sha256};
 
-use crate::auth::{parse_challenge, token_url, Challenge, Credentials, TokenResponse};
+use crate::auth::{parse_challenge, Challenge, Credentials};
 use crate::blob::Blob;
 use crate::error::{DistributionError, RegistryErrorEntry, Result};
+use crate::token::Ask;
 use crate::registry::Endpoint;
 use crate::transport::{self, ReqBody};
 
@@ -52,7 +53,9 @@ pub struct Repository {
     authorization: tokio::sync::Mutex<Option<String>>,
     certs_dirs: Vec<PathBuf>,
     /// Token scope actions: `pull`, or `pull,push` for a push.
-    actions: &'static str,
+    pub(crate) actions: &'static str,
+    /// The OAuth refresh token (`identitytoken`), as the token server last gave it.
+    refresh: std::sync::Mutex<Option<String>>,
 }
 
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
@@ -82,8 +85,10 @@ impl Repository {
         certs_dirs: Vec<PathBuf>,
         actions: &'static str,
     ) -> Result<Repository> {
+        let refresh = creds.as_ref().and_then(|c| c.identity_token.clone()).filter(|t| !t.is_empty());
         let repo = Repository {
             actions,
+            refresh: std::sync::Mutex::new(refresh),
             endpoint,
             name: name.to_string(),
             creds,
@@ -100,8 +105,9 @@ impl Repository {
     }
 
     /// Check credentials as `docker login` does: `GET /v2/` with them (Basic)
-    /// or a token fetched with them (Bearer) must succeed.
-    pub async fn check_login(&self) -> Result<()> {
+    /// or a token fetched with them (Bearer) must succeed. Answers the
+    /// refresh token (`IdentityToken`) the token server gave, if any.
+    pub async fn check_login(&self) -> Result<Option<String>> {
         let challenge = self.challenge.lock().await.clone();
         let url = format!("{}/v2/", self.endpoint.base);
         let failed = |status: u16| DistributionError::Status {
@@ -111,17 +117,30 @@ impl Repository {
             text: format!("failed with status: {status} Unauthorized"),
         };
         match challenge {
-            None => Ok(()),
-            Some(Challenge::Bearer { realm, service, .. }) => self.token(&realm, service.as_deref()).await.map(|_| ()),
+            None => Ok(None),
+            Some(Challenge::Bearer { realm, service, .. }) => {
+                self.token_for(&realm, service.as_deref(), None, Ask::Login).await?;
+                Ok(self.refresh_token())
+            }
             Some(Challenge::Basic) => {
                 let authz = self.creds.as_ref().map(Credentials::basic);
                 let resp = self.send_raw(Method::GET, &url, None, authz.as_deref()).await?;
                 if resp.status().is_success() {
-                    Ok(())
+                    Ok(None)
                 } else {
                     Err(failed(resp.status().as_u16()))
                 }
             }
+        }
+    }
+
+    pub(crate) fn refresh_token(&self) -> Option<String> {
+        self.refresh.lock().map(|r| r.clone()).unwrap_or(None)
+    }
+
+    pub(crate) fn set_refresh_token(&self, token: String) {
+        if let Ok(mut r) = self.refresh.lock() {
+            *r = Some(token);
         }
     }
 
@@ -154,6 +173,19 @@ impl Repository {
         authz: Option<&str>,
         payload: Option<Payload>,
     ) -> Result<Response<Incoming>> {
+        self.send_with(method, url, accept, authz, payload, None).await
+    }
+
+    /// `range`: a `Range` header (a blob download resumed part-way).
+    async fn send_with(
+        &self,
+        method: Method,
+        url: &str,
+        accept: Option<&str>,
+        authz: Option<&str>,
+        payload: Option<Payload>,
+        range: Option<&str>,
+    ) -> Result<Response<Incoming>> {
         let transport_err = |message: String| DistributionError::Transport { method: method.to_string(), url: url.to_string(), message };
         let uri: Uri = url.parse().map_err(|e| transport_err(format!("invalid URL: {e}")))?;
         let tls = self.tls_for(&uri)?;
@@ -164,6 +196,9 @@ impl Repository {
         }
         if let Some(a) = authz {
             b = b.header(AUTHORIZATION, a);
+        }
+        if let Some(r) = range {
+            b = b.header(RANGE, r);
         }
         let body = match payload {
             Some(p) => {
@@ -205,40 +240,20 @@ impl Repository {
     }
 
     async fn token(&self, realm: &str, service: Option<&str>) -> Result<String> {
-        self.token_for(realm, service, None).await
-    }
-
-    /// A token for this repository, and with `mount_from` also for pulling
-    /// from that one (a cross-repository mount needs both in one token).
-    pub(crate) async fn token_for(&self, realm: &str, service: Option<&str>, mount_from: Option<&str>) -> Result<String> {
-        let mut scopes = vec![format!("repository:{}:{}", self.name, self.actions)];
-        scopes.extend(mount_from.map(|from| format!("repository:{from}:pull")));
-        let url = token_url(realm, service, &scopes);
-        let terr = |message: String| DistributionError::Token { realm: realm.to_string(), message };
-        let basic = self.creds.as_ref().filter(|c| !c.username.is_empty()).map(Credentials::basic);
-        let resp = self.send_raw(Method::GET, &url, None, basic.as_deref()).await?;
-        let status = resp.status();
-        let body = read_limited(resp.into_body(), MAX_ERROR_BODY).await.map_err(terr)?;
-        if status == hyper::StatusCode::UNAUTHORIZED {
-            return Err(DistributionError::Registry {
-                status: 401,
-                errors: vec![RegistryErrorEntry { code: "UNAUTHORIZED".into(), message: "incorrect username or password".into() }],
-            });
-        }
-        if !status.is_success() {
-            return Err(terr(format!("status {status}")));
-        }
-        let t: TokenResponse = serde_json::from_slice(&body).map_err(|e| terr(e.to_string()))?;
-        t.into_token().ok_or_else(|| terr("no token in the response".into()))
+        self.token_for(realm, service, None, Ask::Access).await
     }
 
     /// GET `path` under `/v2/NAME/`, authenticated, following redirects,
     /// retried when the registry is busy or briefly broken.
     async fn get(&self, path: &str, accept: Option<&str>) -> Result<Response<Incoming>> {
+        self.get_range(path, accept, None).await
+    }
+
+    async fn get_range(&self, path: &str, accept: Option<&str>, range: Option<&str>) -> Result<Response<Incoming>> {
         let url = format!("{}/v2/{}/{path}", self.endpoint.base, self.name);
         let mut attempt = 0;
         loop {
-            match self.get_once(&url, accept).await {
+            match self.get_once(&url, accept, range).await {
                 Err(e) if attempt < MAX_RETRIES && (e.retryable() || matches!(e, DistributionError::TooManyRequests { .. })) => {
                     let backoff = match &e {
                         DistributionError::TooManyRequests { retry_after: Some(s), .. } => Duration::from_secs((*s).min(30)),
@@ -252,13 +267,13 @@ impl Repository {
         }
     }
 
-    async fn get_once(&self, url: &str, accept: Option<&str>) -> Result<Response<Incoming>> {
+    async fn get_once(&self, url: &str, accept: Option<&str>, range: Option<&str>) -> Result<Response<Incoming>> {
         let mut authz = self.authorization(false).await?;
         let mut url = url.to_string();
         let mut refreshed = false;
         let mut redirects = 0;
         loop {
-            let resp = self.send_raw(Method::GET, &url, accept, authz.as_deref()).await?;
+            let resp = self.send_with(Method::GET, &url, accept, authz.as_deref(), None, range).await?;
             let status = resp.status();
             if status == hyper::StatusCode::UNAUTHORIZED && !refreshed {
                 if let Some(c) = challenge_of(&resp) {
@@ -365,8 +380,36 @@ impl Repository {
     /// Stream blob `digest` (`sha256:...`) of `size` bytes; the stream
     /// checks both and fails instead of ending if either is off.
     pub async fn blob(&self, digest: &str, size: u64) -> Result<Blob> {
-        let resp = self.get(&format!("blobs/{digest}"), None).await?;
+        self.blob_from(digest, size, 0, Sha256::new()).await
+    }
+
+    /// The same, continuing after the first `offset` bytes, which hash to
+    /// `prefix` (an interrupted download's verified-so-far state): asked
+    /// with `Range: bytes=OFFSET-`. A registry that answers the whole blob
+    /// instead (200, not 206) gets a stream from byte 0: `Blob::offset`
+    /// says where the stream starts.
+    pub async fn blob_from(&self, digest: &str, size: u64, offset: u64, prefix: Sha256) -> Result<Blob> {
+        let range = (offset > 0 && offset < size).then(|| format!("bytes={offset}-"));
+        let resp = self.get_range(&format!("blobs/{digest}"), None, range.as_deref()).await?;
         let declared = resp.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        let partial = resp.status() == hyper::StatusCode::PARTIAL_CONTENT;
+        if partial {
+            // Only the range asked for is usable: `bytes START-END/TOTAL`.
+            let content_range = resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let start = content_range.strip_prefix("bytes ").and_then(|r| r.split_once('-')).and_then(|(a, _)| a.trim().parse::<u64>().ok());
+            if range.is_none() || start != Some(offset) {
+                return Err(DistributionError::Status {
+                    method: "GET".into(),
+                    url: format!("blobs/{digest}"),
+                    status: 206,
+                    text: format!("a range starting elsewhere than byte {offset} ({content_range:?})"),
+                });
+            }
+            if let Some(len) = declared.filter(|l| offset + *l > size) {
+                return Err(DistributionError::DigestMismatch { expected: digest.to_string(), actual: format!("a blob of {} bytes, {size} expected", offset + len) });
+            }
+            return Ok(Blob::resumed(resp.into_body(), digest, size, offset, prefix));
+        }
         if let Some(len) = declared.filter(|l| *l > size) {
             return Err(DistributionError::DigestMismatch { expected: digest.to_string(), actual: format!("a blob of {len} bytes, {size} expected") });
         }

@@ -9,6 +9,7 @@ mod error;
 mod manifest;
 mod registry;
 mod tls;
+mod token;
 mod transport;
 mod upload;
 

@@ -27,6 +27,9 @@ const MIN_CHUNK: u64 = 64 << 10;
 const MAX_CHUNK: u64 = 1 << 30;
 /// PATCHes in a row that the registry did not advance the upload with.
 const MAX_STALLS: u32 = 3;
+/// Times one chunk is sent again after a retryable failure (5xx, dropped
+/// connection), 250/500/1000 ms apart, before the upload gives up.
+const MAX_CHUNK_RETRIES: u32 = 3;
 /// Tries after the first when the registry is busy or briefly broken (5xx,
 /// a dropped connection), with 250, 500, 1000 ms between them.
 const RETRIES: u32 = 3;
@@ -183,7 +186,7 @@ impl Repository {
         let challenge = self.challenge.lock().await.clone();
         match (mount_from, challenge) {
             (Some(from), Some(Challenge::Bearer { realm, service, .. })) if self.creds.as_ref().and_then(|c| c.registry_token.as_ref()).is_none() => {
-                Ok(Some(format!("Bearer {}", self.token_for(&realm, service.as_deref(), Some(from)).await?)))
+                Ok(Some(format!("Bearer {}", self.token_for(&realm, service.as_deref(), Some(from), crate::token::Ask::Access).await?)))
             }
             _ => self.authorization(refresh).await,
         }
@@ -268,20 +271,34 @@ impl Repository {
         let size = src.len();
         let mut offset = 0u64;
         let mut stalls = 0;
+        let mut retries = 0;
         while offset < size {
             let len = chunk.min(size - offset);
             let range = format!("{offset}-{}", offset + len - 1);
             let make = || Some(Payload { content_type: "application/octet-stream", len, body: src.body(offset, len, progress.clone()), range: Some(range.clone()) });
-            let resp = self.request(Method::PATCH, &url, &make, None).await?;
-            let (next, held) = if resp.status() == StatusCode::RANGE_NOT_SATISFIABLE {
-                // The registry holds something else than we think: ask it where the upload is.
-                let status = self.write(Method::GET, &url, &|| None).await?;
-                progress_of(&url, status.headers())
-            } else if resp.status().is_success() {
-                let (next, held) = progress_of(&url, resp.headers());
-                (next, held.or(Some(offset + len)))
-            } else {
-                return Err(self.error_of(&url, resp).await);
+            let answer = match self.request(Method::PATCH, &url, &make, None).await {
+                Ok(resp) if resp.status().is_server_error() => Err(self.error_of(&url, resp).await),
+                Ok(resp) => self.chunk_answer(&url, resp, offset + len).await,
+                Err(e) => Err(e),
+            };
+            let (next, held) = match answer {
+                Ok(a) => {
+                    retries = 0;
+                    a
+                }
+                // A chunk that failed on the way (a dropped connection, a
+                // 5xx) is sent again on its own, from where the registry says
+                // the upload is, rather than the whole blob in a new upload.
+                Err(e) if e.retryable() && retries < MAX_CHUNK_RETRIES => {
+                    tokio::time::sleep(std::time::Duration::from_millis(250 << retries)).await;
+                    retries += 1;
+                    let status = self.write(Method::GET, &url, &|| None).await.map_err(|_| e)?;
+                    let (next, held) = progress_of(&url, status.headers());
+                    url = next;
+                    offset = held.unwrap_or(0).min(size);
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
             let held = held.unwrap_or(0);
             if held > size {
@@ -295,6 +312,21 @@ impl Repository {
             offset = held;
         }
         Ok(url)
+    }
+
+    /// Where the upload is after a PATCH's answer: its next URL and the
+    /// bytes the registry holds (`sent_to` when a success does not say).
+    async fn chunk_answer(&self, url: &str, resp: Response<Incoming>, sent_to: u64) -> Result<(String, Option<u64>)> {
+        if resp.status() == StatusCode::RANGE_NOT_SATISFIABLE {
+            // The registry holds something else than we think: ask it where the upload is.
+            let status = self.write(Method::GET, url, &|| None).await?;
+            return Ok(progress_of(url, status.headers()));
+        }
+        if resp.status().is_success() {
+            let (next, held) = progress_of(url, resp.headers());
+            return Ok((next, held.or(Some(sent_to))));
+        }
+        Err(self.error_of(url, resp).await)
     }
 
     /// `PUT manifests/TAG`; returns the digest the registry stored it under.

@@ -15,6 +15,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const SERVICE: &str = "berth-registry";
 /// Seconds a token is good for (distribution's default too).
 pub const LIFETIME: u64 = 300;
+/// Seconds a refresh token is good for (it ends with the server's key anyway).
+pub const REFRESH_LIFETIME: u64 = 30 * 86_400;
+/// The audience of refresh tokens: they never pass as access tokens.
+const REFRESH_AUDIENCE: &str = "berth-registry/refresh";
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -111,8 +115,18 @@ impl Issuer {
     }
 
     pub fn issue(&self, sub: &str, access: Vec<Access>) -> (String, Claims) {
+        self.sign(SERVICE, sub, LIFETIME, access)
+    }
+
+    /// A refresh token for `user` (offline access, Docker's `identitytoken`):
+    /// good for `REFRESH_LIFETIME`, only at `/token`, never as an access token.
+    pub fn issue_refresh(&self, user: &str) -> String {
+        self.sign(REFRESH_AUDIENCE, user, REFRESH_LIFETIME, Vec::new()).0
+    }
+
+    fn sign(&self, aud: &str, sub: &str, lifetime: u64, access: Vec<Access>) -> (String, Claims) {
         let iat = now();
-        let claims = Claims { iss: SERVICE.into(), sub: sub.into(), aud: SERVICE.into(), exp: iat + LIFETIME, iat, access };
+        let claims = Claims { iss: SERVICE.into(), sub: sub.into(), aud: aud.into(), exp: iat + lifetime, iat, access };
         let head = B64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
         let body = B64.encode(serde_json::to_vec(&claims).unwrap_or_default());
         let signed = format!("{head}.{body}");
@@ -120,8 +134,17 @@ impl Issuer {
         (format!("{signed}.{sig}"), claims)
     }
 
-    /// The claims of a token this server signed and that has not expired.
+    /// The claims of an access token this server signed and that has not expired.
     pub fn verify(&self, token: &str) -> Option<Claims> {
+        self.verify_for(token, SERVICE)
+    }
+
+    /// The user a refresh token of this server was issued to.
+    pub fn verify_refresh(&self, token: &str) -> Option<String> {
+        self.verify_for(token, REFRESH_AUDIENCE).map(|c| c.sub).filter(|u| !u.is_empty())
+    }
+
+    fn verify_for(&self, token: &str, aud: &str) -> Option<Claims> {
         let (signed, sig) = token.rsplit_once('.')?;
         let (_, body) = signed.split_once('.')?;
         let sig = B64.decode(sig).ok()?;
@@ -131,7 +154,7 @@ impl Issuer {
             return None;
         }
         let claims: Claims = serde_json::from_slice(&B64.decode(body).ok()?).ok()?;
-        (claims.aud == SERVICE && claims.exp > now()).then_some(claims)
+        (claims.aud == aud && claims.exp > now()).then_some(claims)
     }
 }
 
@@ -185,5 +208,16 @@ mod tests {
         let signed = format!("{}.{}", parts[0], B64.encode(serde_json::to_vec(&old).unwrap()));
         let sig = B64.encode(hmac(&i.key, signed.as_bytes()));
         assert!(i.verify(&format!("{signed}.{sig}")).is_none());
+    }
+
+    #[test]
+    fn refresh_tokens_are_not_access_tokens() {
+        let i = Issuer::new().unwrap();
+        let r = i.issue_refresh("alice");
+        assert_eq!(i.verify_refresh(&r).as_deref(), Some("alice"));
+        assert!(i.verify(&r).is_none());
+        let (t, _) = i.issue("alice", vec![]);
+        assert!(i.verify_refresh(&t).is_none());
+        assert!(Issuer::new().unwrap().verify_refresh(&r).is_none());
     }
 }

@@ -269,6 +269,9 @@ pub struct ExecInput {
     pub capabilities: Option<Vec<String>>,
     /// The container's `no-new-privileges`, which its execs keep.
     pub no_new_privileges: bool,
+    /// The container's `process.rlimits` (`--ulimit`), which its execs
+    /// keep as under dockerd (its exec process starts from the container's).
+    pub rlimits: Vec<Value>,
 }
 
 /// The OCI `process` object for `runtime exec --process`: like the
@@ -297,6 +300,9 @@ pub fn build_exec_process(input: &ExecInput) -> Value {
     });
     if let (true, Some(size)) = (input.tty, input.console_size) {
         p["consoleSize"] = console_size(size);
+    }
+    if !input.rlimits.is_empty() {
+        p["rlimits"] = Value::Array(input.rlimits.clone());
     }
     p
 }

@@ -234,8 +234,10 @@ fn exec_process() {
         privileged: false,
         capabilities: None,
         no_new_privileges: false,
+        rlimits: vec![],
     });
     assert_eq!(p["cwd"], "/");
+    assert!(p.get("rlimits").is_none(), "no --ulimit: the runtime's limits");
     assert_eq!(p["terminal"], true);
     assert_eq!(p["consoleSize"], json!({"height": 24, "width": 80}));
     assert_eq!(p["user"], json!({"uid": 1, "gid": 2, "additionalGids": [3]}));
@@ -251,6 +253,10 @@ fn exec_process() {
     });
     assert!(strs(&p["capabilities"]["bounding"]).is_empty());
     assert_eq!(p["noNewPrivileges"], true);
+    // ... and its --ulimit values.
+    let nofile = json!({"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 2048});
+    let p = crate::build_exec_process(&crate::ExecInput { rlimits: vec![nofile.clone()], ..Default::default() });
+    assert_eq!(p["rlimits"], json!([nofile]));
 }
 
 #[test]

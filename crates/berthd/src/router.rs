@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 pub async fn route(d: Arc<Daemon>, mut req: Request<Incoming>, path: &str, v: ApiVersion) -> Resp {
     // What differs by the negotiated version is asked of the gates only.
-    let gates = VersionGates::new(v);
+    let ua = req.headers().get(hyper::header::USER_AGENT).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let gates = VersionGates::new(v).for_user_agent(ua);
     // Path parameters (names, IDs) are percent-decoded here, once for all
     // routes; a decoded "/" stays inside its segment.
     let owned: Vec<String> = path.trim_matches('/').split('/').map(|s| crate::http::query::percent_decode(s, false)).collect();

@@ -144,6 +144,24 @@ both! {
         let missing = context(d, "missing", &[("Dockerfile", "FROM busybox\nCOPY nothere.txt /x\n")]);
         let out = build(d, c, &[missing.to_str().expect("utf8")]);
         out.assert_fail().assert_stderr_contains("nothere.txt");
+        // The docker CLI shows the classic `Step 2/2 : COPY nothere.txt /x` line before the
+        // error; berth's adds the line (berthd's errorDetail.line).
+        assert!(out.out().contains("Step 2/2 : COPY nothere.txt /x"), "{}", out.out());
+        if c == Cli::Berth {
+            out.assert_stderr_contains("at Dockerfile:2: COPY nothere.txt /x");
+        }
+
+        // A bad flag and a stage cycle: parse errors
+        // naming the line, before any step runs.
+        for (name, df, want) in [
+            ("badflag", "FROM busybox\nRUN true\nCOPY --bogus=1 a /a\n", "line 3: unknown flag: bogus"),
+            ("cycle", "FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /y /y\n", "circular dependency detected on stage"),
+        ] {
+            let ctx = context(d, name, &[("Dockerfile", df)]);
+            let out = build(d, c, &[ctx.to_str().expect("utf8")]);
+            out.assert_fail().assert_stderr_contains(want);
+            assert!(!out.out().contains("Step 1/"), "{name}: {}", out.out());
+        }
 
         let target = context(d, "target", &[("Dockerfile", "FROM busybox AS one\nRUN true\n")]);
         build(d, c, &["--target", "two", target.to_str().expect("utf8")]).assert_fail().assert_stderr_contains("two");
@@ -151,6 +169,13 @@ both! {
         let nofile = context(d, "nofile", &[("other", "x")]);
         build(d, c, &[nofile.to_str().expect("utf8")]).assert_fail();
         d.cli(c, &["images", "-aq"]).assert_ok().lines().len().eq(&1).then_some(()).expect("only busybox is left");
+        // A failing RUN (after a step that succeeded, whose image stays, as dockerd's).
+        let failing = context(d, "failing", &[("Dockerfile", "FROM busybox\nRUN echo one\nRUN exit 7\n")]);
+        let out = build(d, c, &[failing.to_str().expect("utf8")]);
+        out.assert_code(7);
+        if c == Cli::Berth {
+            out.assert_stderr_contains("at Dockerfile:3");
+        }
     }
 }
 
@@ -354,6 +379,10 @@ both! {
 
 /// Serves `body` at any path to each connection (HTTP/1.0 style) until dropped.
 fn http_server(body: &'static str) -> u16 {
+    http_server_bytes(body.as_bytes().to_vec())
+}
+
+fn http_server_bytes(body: Vec<u8>) -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = l.local_addr().expect("addr").port();
     std::thread::spawn(move || {
@@ -361,14 +390,122 @@ fn http_server(body: &'static str) -> u16 {
             let mut s = s;
             let mut buf = [0u8; 4096];
             let _ = std::io::Read::read(&mut s, &mut buf);
-            let resp = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Wed, 21 Oct 2015 07:28:00 GMT\r\nConnection: close\r\n\r\n{body}",
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Wed, 21 Oct 2015 07:28:00 GMT\r\nConnection: close\r\n\r\n",
                 body.len()
             );
-            let _ = std::io::Write::write_all(&mut s, resp.as_bytes());
+            let _ = std::io::Write::write_all(&mut s, head.as_bytes());
+            let _ = std::io::Write::write_all(&mut s, &body);
         }
     });
     port
+}
+
+/// A gzip-compressed context tarball of `files`.
+fn context_tar_gz(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, data.as_bytes()).expect("tar");
+    }
+    b.into_inner().expect("tar").finish().expect("gzip")
+}
+
+both! {
+    fn a_context_from_an_http_url(d, c) {
+        // berth sends remote= and the daemon downloads; the docker CLI downloads the
+        // tarball itself and uploads it. Both give the same image.
+        let port = http_server_bytes(context_tar_gz(&[
+            ("Dockerfile", "FROM busybox\nCOPY hello.txt /\nCMD [\"cat\", \"/hello.txt\"]\n"),
+            ("hello.txt", "from a remote context\n"),
+        ]));
+        build(d, c, &["-t", "fromurl", &format!("http://127.0.0.1:{port}/ctx.tar.gz")]).assert_ok();
+        d.cli(c, &["run", "--rm", "fromurl"]).assert_ok().assert_stdout("from a remote context");
+        assert!(d.leaked_mounts().is_empty(), "{:?}", d.leaked_mounts());
+    }
+}
+
+#[test]
+fn remote_contexts_over_the_api() {
+    let d = TestDaemon::start();
+    // A tarball URL (what docker-py sends for `images.build(path=URL)`).
+    let port = http_server_bytes(context_tar_gz(&[("Dockerfile", "FROM busybox\nCOPY a.txt /a.txt\n"), ("a.txt", "A\n")]));
+    let (code, body) = d.api("POST", &format!("/build?t=remote-tar&remote=http%3A%2F%2F127.0.0.1%3A{port}%2Fctx.tgz"), None);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("Successfully tagged remote-tar:latest"), "{body}");
+    d.berth(&["run", "--rm", "remote-tar", "cat", "/a.txt"]).assert_ok().assert_stdout("A");
+    // A plain Dockerfile URL: an empty context with that Dockerfile.
+    let port = http_server("FROM busybox\nRUN echo built-from-a-url > /note\n");
+    let (code, body) = d.api("POST", &format!("/build?t=remote-df&remote=http%3A%2F%2F127.0.0.1%3A{port}%2FDockerfile"), None);
+    assert_eq!(code, 200, "{body}");
+    d.berth(&["run", "--rm", "remote-df", "cat", "/note"]).assert_ok().assert_stdout("built-from-a-url");
+    // Git remotes are refused by name, before anything is fetched or built.
+    for git in ["https%3A%2F%2F127.0.0.1%3A9%2Frepo.git", "git%40github.com%3Amoby%2Fmoby", "git%3A%2F%2F127.0.0.1%2Frepo"] {
+        let (code, body) = d.api("POST", &format!("/build?t=nope&remote={git}"), None);
+        assert_eq!(code, 400, "{body}");
+        assert!(body.contains("does not clone git repositories"), "{body}");
+    }
+    d.berth(&["build", "-t", "nope", "https://127.0.0.1:9/repo.git"]).assert_fail().assert_stderr_contains("does not clone git repositories");
+    // A URL nothing answers at: the build fails naming it, and leaves no image.
+    let (code, body) = d.api("POST", "/build?t=nope&remote=http%3A%2F%2F127.0.0.1%3A9%2Fctx.tar", None);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("127.0.0.1:9"), "{body}");
+    d.berth(&["image", "inspect", "nope"]).assert_fail();
+    assert!(d.leaked_mounts().is_empty(), "{:?}", d.leaked_mounts());
+    d.stop();
+}
+
+both! {
+    fn what_berth_does_not_honour_is_refused_and_leaves_nothing(d, c) {
+        for (name, df, want) in [
+            ("security", "FROM busybox\nRUN echo before\nRUN --security=insecure echo hi\n", "RUN --security is not supported by berth"),
+            ("keepgit", "FROM busybox\nADD --keep-git-dir=true https://127.0.0.1:9/r.git /r\n", "ADD --keep-git-dir is not supported by berth"),
+            ("ssh", "FROM busybox\nRUN --mount=type=ssh ssh-add -l\n", "RUN --mount=type=ssh is not supported by berth"),
+        ] {
+            let ctx = context(d, name, &[("Dockerfile", df)]);
+            let out = build(d, c, &["-t", name, ctx.to_str().expect("utf8")]);
+            out.assert_fail().assert_stderr_contains(want);
+            // Refused at parse time: no step ran.
+            assert!(!out.out().contains("Step 1/"), "{}", out.out());
+            d.cli(c, &["image", "inspect", name]).assert_fail();
+        }
+        // ADD of a git URL fails at its step, before anything is fetched.
+        let ctx = context(d, "addgit", &[("Dockerfile", "FROM busybox\nRUN echo before\nADD https://127.0.0.1:9/moby/moby.git /src\n")]);
+        build(d, c, &["-t", "addgit", ctx.to_str().expect("utf8")])
+            .assert_fail()
+            .assert_stderr_contains("is a git repository, and berth does not clone git repositories");
+        d.cli(c, &["image", "inspect", "addgit"]).assert_fail();
+        d.cli(c, &["ps", "-aq"]).assert_ok().assert_stdout("");
+        assert!(d.leaked_mounts().is_empty(), "{:?}", d.leaked_mounts());
+        let work = d.data_root().join("build/work");
+        let left: Vec<_> = std::fs::read_dir(&work).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        assert!(left.is_empty(), "build work directories left: {left:?}");
+    }
+}
+
+#[test]
+fn resource_limits_for_run_are_refused_by_name() {
+    let d = TestDaemon::start();
+    classic();
+    let ctx = context(&d, "limits", &[("Dockerfile", "FROM busybox\nRUN echo hi\n")]);
+    let dir = ctx.to_str().expect("utf8");
+    for (flag, value, named) in [
+        ("--memory", "64m", "memory=67108864"),
+        ("--cpu-shares", "512", "cpushares=512"),
+        ("--cpuset-cpus", "0", "cpusetcpus=0"),
+        ("--cpu-quota", "50000", "cpuquota=50000"),
+        ("--cgroup-parent", "x", "cgroupparent=x"),
+        ("--ulimit", "nofile=10:10", "ulimits"),
+    ] {
+        let out = d.docker(&["build", flag, value, "-t", "limited", dir]);
+        out.assert_fail().assert_stderr_contains("berth build does not support");
+        assert!(out.stderr.contains(named), "{flag}: {}", out.stderr);
+        d.docker(&["image", "inspect", "limited"]).assert_fail();
+    }
+    d.stop();
 }
 
 both! {
@@ -400,4 +537,114 @@ both! {
         let host = d.cli(c, &["run", "--rm", "confined", "cat", "/hostname"]).assert_ok().out();
         assert!(host.len() == 12 && host.bytes().all(|b| b.is_ascii_hexdigit()), "{host}");
     }
+}
+
+/// cap_net_raw+ep, as `setcap` writes it (revision 2).
+const NET_RAW: [u8; 20] = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// A tar with `bin/ping` carrying `security.capability` (a PAX record, as Docker writes it).
+fn caps_tar() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let key = "SCHILY.xattr.security.capability";
+    let len = key.len() + NET_RAW.len() + 3 + 2;
+    let mut rec = format!("{len} {key}=").into_bytes();
+    rec.extend_from_slice(&NET_RAW);
+    rec.push(b'\n');
+    let mut h = tar::Header::new_ustar();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_size(rec.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "PaxHeaders/ping", &rec[..]).expect("pax");
+    let mut h = tar::Header::new_ustar();
+    h.set_size(5);
+    h.set_mode(0o755);
+    h.set_cksum();
+    b.append_data(&mut h, "bin/ping", &b"ping\n"[..]).expect("tar");
+    b.into_inner().expect("tar")
+}
+
+/// The `security.capability` of each entry of an exported container that has one.
+fn exported_caps(d: &TestDaemon, c: Cli, image: &str) -> Vec<(String, Vec<u8>)> {
+    let id = d.cli(c, &["create", image, "true"]).assert_ok().out();
+    let out = d.dir().join(format!("{image}-export.tar"));
+    d.cli(c, &["export", "-o", out.to_str().expect("utf8"), &id]).assert_ok();
+    d.cli(c, &["rm", &id]).assert_ok();
+    let data = std::fs::read(&out).expect("export");
+    let mut found = Vec::new();
+    for e in tar::Archive::new(&data[..]).entries().expect("tar") {
+        let mut e = e.expect("entry");
+        let name = e.path().expect("path").to_string_lossy().into_owned();
+        for x in e.pax_extensions().ok().flatten().into_iter().flatten().flatten() {
+            if x.key() == Ok("SCHILY.xattr.security.capability") {
+                found.push((name.clone(), x.value_bytes().to_vec()));
+            }
+        }
+    }
+    found
+}
+
+both! {
+    fn file_capabilities_survive_add_copy_and_commit(d, c) {
+        let ctx = context(d, "caps", &[(
+            "Dockerfile",
+            "FROM busybox AS base\nADD caps.tar /opt/\nFROM busybox\nCOPY --from=base /opt/bin/ping /usr/bin/ping\nRUN echo later > /later\n",
+        )]);
+        std::fs::write(ctx.join("caps.tar"), caps_tar()).expect("write");
+        build(d, c, &["-t", "caps", ctx.to_str().expect("utf8")]).assert_ok();
+        // Through ADD's extraction, COPY --from, two commits and a later RUN layer.
+        assert_eq!(exported_caps(d, c, "caps"), vec![("usr/bin/ping".to_string(), NET_RAW.to_vec())]);
+    }
+}
+
+both! {
+    fn copy_exclude_leaves_out_named_files_and_paths_inside_directories(d, c) {
+        let ctx = context(d, "exclude", &[
+            ("Dockerfile", "FROM busybox\nCOPY --exclude=*.env app.env run.sh /one/\nCOPY --exclude=**/*.log src /two/\nCOPY --exclude=app.env app.env /three/\n"),
+            ("app.env", "SECRET=1\n"),
+            ("run.sh", "echo run\n"),
+            ("src/main.c", "int main;\n"),
+            ("src/debug.log", "log\n"),
+            ("src/sub/trace.log", "log\n"),
+        ]);
+        build(d, c, &["-t", "excluded", ctx.to_str().expect("utf8")]).assert_ok();
+        let ls = d.cli(c, &["run", "--rm", "excluded", "sh", "-c", "find /one /two /three 2>/dev/null | sort"]).out();
+        assert_eq!(ls, "/one\n/one/run.sh\n/two\n/two/main.c\n/two/sub", "{ls}");
+    }
+}
+
+#[test]
+fn fifos_and_device_nodes_made_by_run_are_committed() {
+    let d = TestDaemon::start();
+    let ctx = context(&d, "mknod", &[("Dockerfile", "FROM busybox\nRUN mknod /tmp/null c 1 3 && mkfifo /tmp/fifo && echo made > /tmp/made\n")]);
+    d.berth(&["build", "-t", "devnode", ctx.to_str().expect("utf8")]).assert_ok();
+    // The store never creates device nodes from a layer (its layer directory has none),
+    // while the layer's tar, what `save` and `push` send, keeps it as Docker's does.
+    // (The tar crate's own writer named such entries by their source path: a RUN that
+    // made a FIFO or a device failed its commit.)
+    d.berth(&["run", "--rm", "devnode", "sh", "-c", "cat /tmp/made; test -p /tmp/fifo && echo fifo; test -e /tmp/null || echo absent"])
+        .assert_ok()
+        .assert_stdout("made\nfifo\nabsent");
+    let out = d.dir().join("devnode.tar");
+    d.berth(&["save", "-o", out.to_str().expect("utf8"), "devnode"]).assert_ok();
+    let mut found = false;
+    for e in tar::Archive::new(std::fs::File::open(&out).expect("open")).entries().expect("tar") {
+        let mut e = e.expect("entry");
+        let name = e.path().expect("path").to_string_lossy().into_owned();
+        if !name.ends_with(".tar") && !name.starts_with("blobs/") {
+            continue;
+        }
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut data).expect("read");
+        let mut layer = tar::Archive::new(&data[..]);
+        let Ok(entries) = layer.entries() else { continue };
+        for l in entries.flatten() {
+            if l.path().is_ok_and(|p| p.as_os_str() == "tmp/null") {
+                assert_eq!(l.header().entry_type(), tar::EntryType::Char);
+                found = true;
+            }
+        }
+    }
+    assert!(found, "tmp/null is in a layer of the saved image");
+    d.stop();
 }

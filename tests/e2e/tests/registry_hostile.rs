@@ -163,22 +163,33 @@ fn hostile_registry_leaves_no_image() {
 }
 
 /// A registry for a two-layer image whose second layer stalls halfway
-/// while `stall` is set; counts the requests for each layer.
+/// while `stall` is set; counts the requests for each layer. With `ranges`
+/// it answers `Range: bytes=N-` with 206 and the rest, as registries do.
 struct StallingRegistry {
     port: u16,
     stall: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    hits: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The next request for the second layer gets half of it, then the connection closes.
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Each request's path and `Range` header (empty without one).
+    hits: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    second: String,
     first: String,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
 impl StallingRegistry {
     fn start() -> StallingRegistry {
+        StallingRegistry::start_with(true)
+    }
+
+    fn start_with(ranges: bool) -> StallingRegistry {
         use std::sync::atomic::Ordering;
         let a = unique_layer();
-        let b = file_layer("second", &vec![b'b'; 400_000]);
+        // Larger than berthd's 1 MiB write buffer at half: a killed pull leaves bytes on disk.
+        let filler: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let b = file_layer("second", &filler);
         let (da, db) = (sha256_hex(&a), sha256_hex(&b));
-        let first = da.clone();
+        let (first, second) = (da.clone(), db.clone());
         let config = format!(
             r#"{{"architecture":"amd64","os":"linux","config":{{"Cmd":["sh"]}},"rootfs":{{"type":"layers","diff_ids":["sha256:{da}","sha256:{db}"]}}}}"#
         );
@@ -192,8 +203,9 @@ impl StallingRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let stall = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (stall2, hits2) = (stall.clone(), hits.clone());
+        let (stall2, cut2, hits2) = (stall.clone(), cut.clone(), hits.clone());
         let handle = std::thread::spawn(move || {
             for _ in 0..60 {
                 let Ok((mut s, _)) = listener.accept() else { return };
@@ -207,18 +219,23 @@ impl StallingRegistry {
                 if r.read_line(&mut first).is_err() || !first.starts_with("GET ") {
                     continue;
                 }
+                let mut range = String::new();
                 loop {
                     let mut l = String::new();
                     if r.read_line(&mut l).map_or(true, |n| n == 0) || l == "\r\n" {
                         break;
+                    }
+                    if let Some((k, v)) = l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("range")) {
+                        let _ = k;
+                        range = v.trim().to_string();
                     }
                 }
                 let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
                 if path == "/quit" {
                     return;
                 }
-                hits2.lock().expect("hits").push(path.clone());
-                let (body, stalls): (Vec<u8>, bool) = if path == "/v2/" {
+                hits2.lock().expect("hits").push((path.clone(), range.clone()));
+                let (mut body, stalls): (Vec<u8>, bool) = if path == "/v2/" {
                     (b"{}".to_vec(), false)
                 } else if path.contains("/manifests/") {
                     (manifest.clone().into_bytes(), false)
@@ -233,8 +250,24 @@ impl StallingRegistry {
                     continue;
                 };
                 let ct = if path.contains("/manifests/") { "application/vnd.docker.distribution.manifest.v2+json" } else { "application/octet-stream" };
-                let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let from = range.strip_prefix("bytes=").and_then(|r| r.strip_suffix('-')).and_then(|n| n.parse::<usize>().ok());
+                let head = match from.filter(|n| ranges && *n < body.len()) {
+                    Some(n) => {
+                        let total = body.len();
+                        let h = format!("HTTP/1.1 206 Partial Content\r\nContent-Type: {ct}\r\nContent-Range: bytes {n}-{}/{total}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", total - 1, total - n);
+                        body = body[n..].to_vec();
+                        h
+                    }
+                    None => format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()),
+                };
                 let _ = s.write_all(head.as_bytes());
+                if path.ends_with(&db) && cut2.swap(false, Ordering::SeqCst) {
+                    // Half of it, then the connection drops.
+                    let _ = s.write_all(&body[..body.len() / 2]);
+                    let _ = s.flush();
+                    let _ = s.shutdown(std::net::Shutdown::Both);
+                    continue;
+                }
                 if stalls {
                     // Half the blob, then nothing until the daemon is killed.
                     let _ = s.write_all(&body[..body.len() / 2]);
@@ -250,11 +283,16 @@ impl StallingRegistry {
                 let _ = s.flush();
             }
         });
-        StallingRegistry { port, stall, hits, first, handle: Some(handle) }
+        StallingRegistry { port, stall, cut, hits, first, second, handle: Some(handle) }
     }
 
     fn hits_for(&self, hex: &str) -> usize {
-        self.hits.lock().expect("hits").iter().filter(|p| p.ends_with(hex)).count()
+        self.ranges_for(hex).len()
+    }
+
+    /// The `Range` header of each request for blob `hex`, in order.
+    fn ranges_for(&self, hex: &str) -> Vec<String> {
+        self.hits.lock().expect("hits").iter().filter(|(p, _)| p.ends_with(hex)).map(|(_, r)| r.clone()).collect()
     }
 }
 
@@ -290,11 +328,46 @@ fn kill9_mid_pull_leaves_no_image_and_reuses_verified_layers() {
     let tmp: Vec<_> = std::fs::read_dir(d.data_root().join("tmp")).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     assert!(tmp.is_empty(), "partial downloads left after restart: {tmp:?}");
     assert_eq!(reg.hits_for(&reg.first), 1);
+    // The second layer's bytes so far are kept as a .partial (never as a cache entry) ...
+    let partial = d.data_root().join("pull-cache").join(format!("sha256-{}.partial", reg.second));
+    let kept = std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
+    assert!(kept > 0, "no partial download kept at {}", partial.display());
+    assert!(!d.data_root().join("pull-cache").join(format!("sha256-{}", reg.second)).exists(), "an unverified layer is in the cache");
     reg.stall.store(false, std::sync::atomic::Ordering::SeqCst);
     let o = d.berth(&["pull", &name]);
     o.assert_ok();
     assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
     assert_eq!(reg.hits_for(&reg.first), 1, "the verified layer was downloaded again");
+    // ... and the next pull asks only for the rest of it.
+    assert_eq!(reg.ranges_for(&reg.second), vec![String::new(), format!("bytes={kept}-")]);
+    assert!(!partial.exists());
+    d.docker(&["image", "inspect", &name]).assert_ok();
+}
+
+/// A layer download cut off half-way resumes with an HTTP Range request in
+/// the same pull; a registry that ignores Range sends it whole again.
+#[test]
+fn a_cut_download_resumes_within_the_layer() {
+    let d = TestDaemon::start();
+    for (ranges, cli) in [(true, Cli::Docker), (false, Cli::Berth)] {
+        let reg = StallingRegistry::start_with(ranges);
+        reg.stall.store(false, std::sync::atomic::Ordering::SeqCst);
+        reg.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("127.0.0.1:{}/cut:latest", reg.port);
+        let o = d.cli(cli, &["pull", &name]);
+        o.assert_ok();
+        assert!(o.out().contains("Status: Downloaded newer image for"), "{}", o.out());
+        let asked = reg.ranges_for(&reg.second);
+        assert_eq!(asked.len(), 2, "{asked:?}");
+        assert_eq!(asked[0], "");
+        let from: u64 = asked[1].strip_prefix("bytes=").and_then(|r| r.strip_suffix('-')).and_then(|n| n.parse().ok()).unwrap_or(0);
+        assert!(from > 1_000_000, "the resume did not start where the cut was: {asked:?}");
+        d.docker(&["image", "inspect", &name]).assert_ok();
+        d.berth(&["rmi", &name]).assert_ok();
+        let left: Vec<_> = std::fs::read_dir(d.data_root().join("pull-cache")).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        assert!(left.is_empty(), "left in the pull cache: {left:?}");
+    }
+    d.stop();
 }
 
 #[test]

@@ -345,3 +345,150 @@ fn busy_registry_uploads_are_retried() {
     let tries = broken.refused.load(std::sync::atomic::Ordering::SeqCst);
     assert!((4..=12).contains(&tries), "{tries} tries");
 }
+
+/// A registry that asks for chunks (`OCI-Chunk-Min-Length: 65536`), keeps
+/// what each upload received, and answers 503 to the second PATCH of every
+/// upload once (having dropped its bytes): the client must ask where the
+/// upload is (`GET`, `Range`) and send that chunk again, in the same upload.
+struct ChunkFlakyRegistry {
+    port: u16,
+    handle: Option<std::thread::JoinHandle<()>>,
+    /// Request lines (`METHOD PATH`) and, for PATCHes, the `Content-Range`.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ChunkFlakyRegistry {
+    fn start() -> ChunkFlakyRegistry {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log2 = log.clone();
+        let handle = std::thread::spawn(move || {
+            // Upload number -> (bytes received, PATCHes seen).
+            let mut uploads: std::collections::HashMap<usize, (Vec<u8>, usize)> = std::collections::HashMap::new();
+            for conn in listener.incoming() {
+                let Ok(mut s) = conn else { return };
+                let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let mut r = BufReader::new(s.try_clone().expect("clone"));
+                if r.fill_buf().map_or(true, |b| b.first().is_none_or(|c| *c == 0x16)) {
+                    continue;
+                }
+                let mut first = String::new();
+                if r.read_line(&mut first).is_err() {
+                    continue;
+                }
+                let (mut len, mut range) = (0usize, String::new());
+                loop {
+                    let mut l = String::new();
+                    if r.read_line(&mut l).map_or(true, |n| n == 0) || l == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = l.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                        if k.eq_ignore_ascii_case("content-range") {
+                            range = v.trim().to_string();
+                        }
+                    }
+                }
+                let mut body = vec![0u8; len];
+                let _ = r.read_exact(&mut body);
+                let mut parts = first.split_whitespace();
+                let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+                log2.lock().expect("log").push(format!("{method} {path} {range}").trim_end().to_string());
+                let upload_of = |p: &str| p.strip_prefix("/upload/").and_then(|r| r.split('?').next()).and_then(|n| n.parse::<usize>().ok());
+                let answer = match (method.as_str(), path.as_str()) {
+                    (_, "/quit") => return,
+                    ("GET", "/v2/") => "200 OK\r\nContent-Length: 2\r\n\r\n{}".to_string(),
+                    ("HEAD", _) => "404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string(),
+                    ("POST", p) if p.contains("/blobs/uploads/") => {
+                        let n = uploads.len() + 1;
+                        uploads.insert(n, (Vec::new(), 0));
+                        format!("202 Accepted\r\nLocation: /upload/{n}\r\nOCI-Chunk-Min-Length: 65536\r\nContent-Length: 0\r\n\r\n")
+                    }
+                    ("PATCH", p) if upload_of(p).is_some_and(|n| uploads.contains_key(&n)) => {
+                        let n = upload_of(p).unwrap_or(0);
+                        let up = uploads.entry(n).or_default();
+                        up.1 += 1;
+                        let start: usize = range.split('-').next().and_then(|x| x.parse().ok()).unwrap_or(usize::MAX);
+                        if up.1 == 2 {
+                            "503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".to_string()
+                        } else if start != up.0.len() {
+                            "416 Range Not Satisfiable\r\nContent-Length: 0\r\n\r\n".to_string()
+                        } else {
+                            up.0.extend_from_slice(&body);
+                            format!("202 Accepted\r\nLocation: /upload/{n}\r\nRange: 0-{}\r\nContent-Length: 0\r\n\r\n", up.0.len() - 1)
+                        }
+                    }
+                    ("GET", p) if upload_of(p).is_some_and(|n| uploads.contains_key(&n)) => {
+                        let held = uploads.get(&upload_of(p).unwrap_or(0)).map_or(0, |u| u.0.len());
+                        format!("204 No Content\r\nLocation: /upload/{}\r\nRange: 0-{}\r\nContent-Length: 0\r\n\r\n", upload_of(p).unwrap_or(0), held.saturating_sub(1))
+                    }
+                    ("PUT", p) if upload_of(p).is_some() => {
+                        let n = upload_of(p).unwrap_or(0);
+                        let up = uploads.entry(n).or_default();
+                        up.0.extend_from_slice(&body);
+                        let want = p.split("digest=").nth(1).unwrap_or("").replace("%3A", ":");
+                        let got = format!("sha256:{}", berth_e2e::registry::sha256_hex(&up.0));
+                        if want == got { "201 Created\r\nContent-Length: 0\r\n\r\n".to_string() } else { format!("400 Bad Request\r\nContent-Length: {}\r\n\r\n{got}", got.len()) }
+                    }
+                    ("PUT", p) if p.contains("/manifests/") => "201 Created\r\nContent-Length: 0\r\n\r\n".to_string(),
+                    (m, p) => format!("404 Not Found\r\nContent-Length: {}\r\n\r\n{m} {p}", m.len() + p.len() + 1),
+                };
+                let _ = s.write_all(format!("HTTP/1.1 {answer}").replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n").as_bytes());
+            }
+        });
+        ChunkFlakyRegistry { port, handle: Some(handle), log }
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+}
+
+impl Drop for ChunkFlakyRegistry {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            berth_e2e::registry::stop(self.port, h);
+        }
+    }
+}
+
+#[test]
+fn a_failed_chunk_is_sent_again_in_the_same_upload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = TestDaemon::start();
+    // 300 kB that gzip cannot shrink: five chunks of 64 KiB.
+    let id = load(&d, &archive_with_layers(dir.path(), "chunkretry", None, vec![file_layer("noise", &noise(11, 300_000))]));
+    // Kept by this name while the pushed names come and go.
+    d.berth(&["tag", &id, "chunkretry-keep:1"]).assert_ok();
+    for cli in Cli::BOTH {
+        let reg = ChunkFlakyRegistry::start();
+        let name = format!("127.0.0.1:{}/chunks/{}:v1", reg.port, cli.name());
+        d.cli(cli, &["tag", &id, &name]).assert_ok();
+        let o = d.cli(cli, &["push", &name]);
+        o.assert_ok();
+        assert!(o.out().contains("v1: digest: sha256:"), "{}", o.out());
+        let log = reg.log();
+        // Each chunked upload: its refused second chunk asked about and sent
+        // again in the same upload — one POST per blob, none started over.
+        let mut by_upload: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for l in log.iter().filter(|l| l.starts_with("PATCH /upload/")) {
+            let mut w = l.split_whitespace().skip(1);
+            let (u, r) = (w.next().unwrap_or("").to_string(), w.next().unwrap_or("").to_string());
+            by_upload.entry(u).or_default().push(r);
+        }
+        assert!(!by_upload.is_empty(), "no chunked upload: {log:#?}");
+        for (u, ranges) in &by_upload {
+            assert!(ranges.len() >= 6 && ranges[1] == ranges[2], "{u}: the refused chunk was not sent again: {ranges:?}");
+            assert!(log.iter().any(|l| l == &format!("GET {u}")), "{u}: the upload's status was not asked: {log:#?}");
+        }
+        let posts = log.iter().filter(|l| l.starts_with("POST ")).count();
+        let blobs: std::collections::BTreeSet<&String> = log.iter().filter(|l| l.starts_with("HEAD ")).collect();
+        assert_eq!(posts, blobs.len(), "an upload was started over: {log:#?}");
+        d.cli(cli, &["rmi", &name]).assert_ok();
+    }
+    d.stop();
+}

@@ -154,3 +154,78 @@ fn anonymous_pull_but_not_push() {
         assert_eq!(r.status, 404, "an anonymous push left something: {}", r.body);
     }
 }
+
+/// Docker's `identitytoken`: a login through the token flow asks for
+/// offline access and gets a refresh token, which both CLIs keep instead of
+/// the password; pulls and pushes then trade it for access tokens with an
+/// OAuth `POST` to the realm, as dockerd does.
+#[test]
+fn identity_token_replaces_the_password() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let hp = htpasswd(tmp.path(), "ida", "secret-pw");
+    let reg = Registry::start(&tmp.path().join("data"), &["--htpasswd", &hp, "--token-auth", "--access-log"]);
+    // The token server's OAuth side, by hand: password grant with offline access, then refresh.
+    let post = |form: &str| curl(&["-X", "POST", "-H", "Content-Type: application/x-www-form-urlencoded", "--data", form], &reg.url("/token"));
+    let r = post("grant_type=password&username=ida&password=secret-pw&access_type=offline&client_id=docker&service=berth-registry&scope=repository:x:pull");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let refresh = r.json()["refresh_token"].as_str().expect("refresh token").to_string();
+    let r = post(&format!("grant_type=refresh_token&refresh_token={refresh}&client_id=docker&service=berth-registry&scope=repository:x:pull+registry:catalog:*"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["scope"], "repository:x:pull registry:catalog:*");
+    // The refresh token is no access token, and a wrong one or a wrong grant is refused.
+    assert_eq!(curl(&["-H", &format!("Authorization: Bearer {refresh}")], &reg.url("/v2/")).status, 401);
+    assert_eq!(post("grant_type=refresh_token&refresh_token=junk&service=berth-registry").status, 401);
+    assert_eq!(post("grant_type=password&username=ida&password=nope&service=berth-registry").status, 401);
+    let r = post("grant_type=client_credentials&service=berth-registry");
+    assert_eq!((r.status, r.json()["error"].as_str()), (400, Some("unsupported_grant_type")));
+
+    let d = TestDaemon::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = d.docker(&["load", "-i", &three_layer_archive(dir.path(), "idtoken").display().to_string()]);
+    let id = o.out().lines().find_map(|l| l.strip_prefix("Loaded image ID: ").map(str::to_string)).expect("image id");
+    // Kept by this name while the pushed names come and go.
+    d.berth(&["tag", &id, "idtoken-keep:1"]).assert_ok();
+    for cli in Cli::BOTH {
+        let cfg = tempfile::tempdir().expect("tempdir");
+        let cfg_s = cfg.path().display().to_string();
+        let env = [("DOCKER_CONFIG", cfg_s.as_str())];
+        d.cli_with_env(cli, &["login", "-u", "ida", "-p", "secret-pw", &reg.host()], &env).assert_ok().assert_stdout_contains("Login Succeeded");
+        // Stored: the user and the identity token, not the password.
+        let text = std::fs::read_to_string(cfg.path().join("config.json")).expect("config.json");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let entry = &v["auths"][reg.host()];
+        assert!(entry["identitytoken"].as_str().is_some_and(|t| t.len() > 20), "{cli:?}: {text}");
+        assert!(!text.contains("secret-pw") && !text.contains(&base64_of("ida:secret-pw")), "{cli:?} stored the password: {text}");
+        let token_posts = || reg.log().lines().filter(|l| l.starts_with("POST /token") && l.ends_with(" 200")).count();
+        let before = token_posts();
+        let name = format!("{}/id/{}:v1", reg.host(), cli.name());
+        d.berth(&["tag", &id, &name]).assert_ok();
+        d.cli_with_env(cli, &["push", &name], &env).assert_ok();
+        d.berth(&["rmi", &name]).assert_ok();
+        let fresh = TestDaemon::start();
+        fresh.cli_with_env(cli, &["pull", &name], &env).assert_ok();
+        fresh.docker(&["image", "inspect", "-f", "{{.Id}}", &name]).assert_ok().assert_stdout(&id);
+        let posts = token_posts() - before;
+        assert!(posts >= 2, "{cli:?}: the push and the pull traded the identity token: {}", reg.log());
+        fresh.stop();
+        // A refresh token the server does not know: the pull fails, saying why, and leaves nothing.
+        let damaged = text.replace(entry["identitytoken"].as_str().unwrap_or_default(), "not-a-token");
+        std::fs::write(cfg.path().join("config.json"), damaged).expect("write");
+        let other = TestDaemon::start();
+        let o = other.cli_with_env(cli, &["pull", &name], &env);
+        o.assert_code(1);
+        assert!(format!("{}{}", o.stdout, o.stderr).contains("identity token was refused"), "{cli:?}: {}{}", o.stdout, o.stderr);
+        no_image(&other, &name);
+        other.stop();
+    }
+    d.stop();
+}
+
+fn base64_of(s: &str) -> String {
+    let o = Command::new("base64").arg("-w0").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().and_then(|mut c| {
+        use std::io::Write;
+        c.stdin.take().map(|mut i| i.write_all(s.as_bytes()));
+        c.wait_with_output()
+    });
+    o.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+}

@@ -389,3 +389,18 @@ fn copy_exclude_parents_and_add_unpack() -> Result<(), BuildError> {
     assert!(root.join("raw/t.tar").is_file(), "--unpack=false copies the archive");
     Ok(())
 }
+
+#[test]
+fn copy_exclude_drops_a_named_file_but_never_a_directory_source() -> Result<(), BuildError> {
+    let ctx = ctx_with(&[("secret.env", "s"), ("keep.txt", "k"), ("dir1/a.txt", "a"), ("dir2/b.md", "b")]);
+    let h = FakeHost::new();
+    let df = "FROM busybox\nCOPY --exclude=*.env secret.env keep.txt /one/\nCOPY --exclude=secret.env secret.env /two/\nCOPY --exclude=* dir* /three/\nCOPY --exclude=dir1 dir1 /four/\n";
+    let r = build(&h, &opts(ctx.path(), df), &Events::default())?;
+    let root = h.image(&r.image_id).1;
+    assert!(root.join("one/keep.txt").is_file());
+    assert!(!root.join("one/secret.env").exists(), "a named file matching --exclude is left out");
+    assert!(!root.join("two").exists(), "all sources excluded: nothing copied, no error");
+    assert!(root.join("three").is_dir() && !root.join("three/a.txt").exists() && !root.join("three/b.md").exists());
+    assert!(root.join("four/a.txt").is_file(), "a directory source is copied; patterns apply inside it");
+    Ok(())
+}

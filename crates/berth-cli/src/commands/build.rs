@@ -57,7 +57,8 @@ pub struct Args {
     /// Secret to expose to the build (id=mysecret,src=/local/secret)
     #[arg(long = "secret")]
     pub secrets: Vec<String>,
-    /// Build context: a directory, or "-" to read a tarball or Dockerfile from stdin
+    /// Build context: a directory, "-" to read a tarball or Dockerfile from stdin, or an
+    /// http(s) URL of a tarball or Dockerfile (fetched by the daemon)
     pub path: String,
 }
 
@@ -94,7 +95,15 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     for s in &args.secrets {
         secrets.push(build_context::parse_secret(s)?);
     }
-    let prepared = if args.path == "-" {
+    // A URL context is fetched by the daemon (`remote=`): a tarball or a Dockerfile over
+    // http(s); git remotes are sent too, for the daemon to refuse by name.
+    let remote = ["http://", "https://", "git://", "git@", "github.com/"].iter().any(|p| args.path.starts_with(p));
+    if remote && (!secrets.is_empty() || matches!(dockerfile, DockerfileSource::Stdin)) {
+        anyhow::bail!("a URL context takes neither --secret nor -f -: the daemon downloads the whole context");
+    }
+    let prepared = if remote {
+        build_context::Prepared { tar: Vec::new(), dockerfile: args.file.clone().unwrap_or_else(|| "Dockerfile".into()) }
+    } else if args.path == "-" {
         if matches!(dockerfile, DockerfileSource::Stdin) {
             anyhow::bail!("invalid argument: can't use stdin for both build context and dockerfile");
         }
@@ -125,6 +134,9 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
         cache_from: &[],
     };
     let mut q = query(&params)?;
+    if remote {
+        q = q.add("remote", args.path.clone());
+    }
     if shm > 0 {
         q = q.add("shmsize", shm.to_string());
     }
@@ -135,7 +147,8 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
         q = q.add("berthsecrets", secrets.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(","));
     }
     let tty = progress == "tty" || (progress == "auto" && std::io::stdout().is_terminal());
-    let outcome = send(client, q, prepared.tar, if args.quiet || !tty { Show::Plain } else { Show::Steps }).await?;
+    let name = args.file.as_deref().filter(|f| !f.is_empty() && *f != "-").unwrap_or(&prepared.dockerfile).to_string();
+    let outcome = send(client, q, prepared.tar, if args.quiet || !tty { Show::Plain } else { Show::Steps }, &name).await?;
     if let (Some(path), Some(id)) = (&args.iidfile, &outcome.image_id) {
         std::fs::write(path, id).with_context(|| format!("writing image ID to {}", path.display()))?;
     }
@@ -193,7 +206,8 @@ pub enum Show {
 
 /// Sends a context and shows the build; a failed build is a [`StatusError`] with the failing
 /// RUN's code, as docker's legacy build exits.
-pub async fn send(client: &Client, q: Query, tar: Vec<u8>, show: Show) -> anyhow::Result<Outcome> {
+/// `dockerfile` is the name errors give for the Dockerfile (`-f`'s, as the user wrote it).
+pub async fn send(client: &Client, q: Query, tar: Vec<u8>, show: Show, dockerfile: &str) -> anyhow::Result<Outcome> {
     let body = RequestBody::Stream(Box::new(std::io::Cursor::new(tar)));
     // Credentials for a FROM that pulls, as the docker CLI sends them.
     let stream = match crate::credentials::registry_config_header() {
@@ -210,7 +224,14 @@ pub async fn send(client: &Client, q: Query, tar: Vec<u8>, show: Show) -> anyhow
     }
     render.finish(&mut out, &outcome)?;
     if let Some((msg, code)) = &outcome.error {
-        return Err(StatusError::with_message(if *code > 0 { *code as i32 } else { 1 }, msg.clone()).into());
+        // docker's legacy build: the error, and the failing RUN's code as the exit status;
+        // then where in the Dockerfile, when the daemon says.
+        let msg = match &outcome.at {
+            Some((line, Some(instr))) => format!("{msg}\n  at {dockerfile}:{line}: {instr}"),
+            Some((line, None)) => format!("{msg}\n  at {dockerfile}:{line}"),
+            None => msg.clone(),
+        };
+        return Err(StatusError::with_message(if *code > 0 { *code as i32 } else { 1 }, msg).into());
     }
     Ok(outcome)
 }

@@ -13,6 +13,8 @@ pub struct Outcome {
     pub image_id: Option<String>,
     /// `errorDetail`: message and code.
     pub error: Option<(String, i64)>,
+    /// berthd's `errorDetail.line` and `.instruction`: where the build failed.
+    pub at: Option<(u64, Option<String>)>,
 }
 
 pub trait Render {
@@ -209,6 +211,9 @@ pub fn observe(m: &Value, o: &mut Outcome) {
         let msg = d.get("message").and_then(Value::as_str).or_else(|| m.get("error").and_then(Value::as_str)).unwrap_or("").to_string();
         let code = d.get("code").and_then(Value::as_i64).unwrap_or(0);
         o.error = Some((msg, code));
+        if let Some(line) = d.get("line").and_then(Value::as_u64) {
+            o.at = Some((line, d.get("instruction").and_then(Value::as_str).map(str::to_string)));
+        }
     } else if let Some(e) = m.get("error").and_then(Value::as_str) {
         o.error = Some((e.to_string(), 0));
     }

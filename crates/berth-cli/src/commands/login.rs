@@ -52,8 +52,10 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<()> {
     }
     let server = credentials::server_key(args.server.as_deref().unwrap_or(""));
     let body = serde_json::json!({ "username": username, "password": password, "serveraddress": server });
-    let _: serde_json::Value = client.post_json("/auth", &Query::new(), Some(&body)).await?;
-    credentials::store(&server, &username, &password)?;
+    let answer: serde_json::Value = client.post_json("/auth", &Query::new(), Some(&body)).await?;
+    // A token server's refresh token is kept instead of the password, as the docker CLI does.
+    let identity_token = answer.get("IdentityToken").and_then(|v| v.as_str()).unwrap_or("").to_string();
+    credentials::store(&server, &credentials::Stored { username, password, identity_token })?;
     println!("Login Succeeded");
     Ok(())
 }

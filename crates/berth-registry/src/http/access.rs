@@ -109,30 +109,58 @@ pub(crate) async fn check(state: &Arc<State>, req: &mut Request<Incoming>, https
     }
 }
 
+/// The scopes asked for in `params` (a query or a form): `scope` may come
+/// several times and one value may hold several scopes separated by spaces.
+fn scopes_of(params: Option<&str>) -> Result<Vec<Access>, ApiError> {
+    let mut requested = Vec::new();
+    for kv in params.unwrap_or("").split('&') {
+        if let Some(("scope", _)) = kv.split_once('=') {
+            let s = query_param(Some(kv), "scope").unwrap_or_default();
+            for one in s.split(' ').filter(|x| !x.is_empty()) {
+                match Access::parse(one) {
+                    Some(a) => requested.push(a),
+                    None => return Err(ApiError::new(Code::ScopeInvalid, format!("invalid scope {one:?}"))),
+                }
+            }
+        }
+    }
+    Ok(requested)
+}
+
+fn wrong_service(params: Option<&str>) -> Option<Resp> {
+    query_param(params, "service")
+        .filter(|s| s != SERVICE)
+        .map(|s| body::error(&ApiError::new(Code::Unauthorized, format!("unknown service {s:?}; this registry is {SERVICE:?}"))))
+}
+
+/// The token answer: `refresh` is added for offline access.
+fn token_answer(issuer: &Issuer, user: Option<&str>, granted: Vec<Access>, refresh: Option<String>) -> Resp {
+    let (token, claims) = issuer.issue(user.unwrap_or(""), granted);
+    let issued = httpdate(claims.iat);
+    let scope = claims.access.iter().map(Access::scope).collect::<Vec<_>>().join(" ");
+    let mut v = serde_json::json!({ "token": token, "access_token": token, "expires_in": crate::token::LIFETIME, "issued_at": issued, "scope": scope });
+    if let Some(r) = refresh {
+        v["refresh_token"] = serde_json::json!(r);
+    }
+    body::json(StatusCode::OK, &v)
+}
+
 /// `GET /token?service=&scope=…`: a token for what the caller may do.
 /// Basic credentials are checked against the htpasswd file; without any
 /// the token is anonymous (pull only, and only with `--anonymous-pull`).
+/// A user asking `offline_token=true` (`docker login`) also gets a refresh token.
 pub(crate) async fn token(state: &Arc<State>, req: &Request<Incoming>) -> Resp {
     let Auth::Token { issuer, anonymous_pull, .. } = &state.auth else {
         return body::error(&ApiError::new(Code::NotFound, "this registry does not issue tokens (serve --token-auth)"));
     };
     let query = req.uri().query();
-    if let Some(s) = query_param(query, "service").filter(|s| s != SERVICE) {
-        return body::error(&ApiError::new(Code::Unauthorized, format!("unknown service {s:?}; this registry is {SERVICE:?}")));
+    if let Some(r) = wrong_service(query) {
+        return r;
     }
-    let mut requested = Vec::new();
-    for kv in query.unwrap_or("").split('&') {
-        if let Some(("scope", _)) = kv.split_once('=') {
-            let s = query_param(Some(kv), "scope").unwrap_or_default();
-            // One parameter may carry several scopes separated by spaces.
-            for one in s.split(' ').filter(|x| !x.is_empty()) {
-                match Access::parse(one) {
-                    Some(a) => requested.push(a),
-                    None => return body::error(&ApiError::new(Code::ScopeInvalid, format!("invalid scope {one:?}"))),
-                }
-            }
-        }
-    }
+    let requested = match scopes_of(query) {
+        Ok(r) => r,
+        Err(e) => return body::error(&e),
+    };
     let header = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let user = match &header {
         None => None,
@@ -144,10 +172,54 @@ pub(crate) async fn token(state: &Arc<State>, req: &Request<Incoming>) -> Resp {
             name
         }
     };
-    let granted = grant(&requested, user.as_deref(), *anonymous_pull);
-    let (token, claims) = issuer.issue(user.as_deref().unwrap_or(""), granted);
-    let issued = httpdate(claims.iat);
-    body::json(StatusCode::OK, &serde_json::json!({ "token": token, "access_token": token, "expires_in": crate::token::LIFETIME, "issued_at": issued }))
+    let offline = query_param(query, "offline_token").as_deref() == Some("true");
+    let refresh = user.as_deref().filter(|_| offline).map(|u| issuer.issue_refresh(u));
+    token_answer(issuer, user.as_deref(), grant(&requested, user.as_deref(), *anonymous_pull), refresh)
+}
+
+/// An OAuth 2 error answer (RFC 6749 section 5.2).
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Resp {
+    body::json(status, &serde_json::json!({ "error": error, "error_description": description }))
+}
+
+/// `POST /token` (OAuth 2, form-encoded), as Docker's token handler posts
+/// it: `grant_type=refresh_token` with a refresh token this server issued
+/// (Docker's `identitytoken`), or `grant_type=password` with `username` and
+/// `password` (a refresh token too with `access_type=offline`).
+pub(crate) async fn token_post(state: &Arc<State>, req: Request<Incoming>) -> Resp {
+    let Auth::Token { issuer, anonymous_pull, .. } = &state.auth else {
+        return body::error(&ApiError::new(Code::NotFound, "this registry does not issue tokens (serve --token-auth)"));
+    };
+    let form = match body::read_bounded(req.into_body(), 64 << 10).await {
+        Ok(b) => String::from_utf8_lossy(&b).replace('+', "%20"),
+        Err(e) => return body::error(&e),
+    };
+    let form = Some(form.as_str());
+    if let Some(r) = wrong_service(form) {
+        return r;
+    }
+    let requested = match scopes_of(form) {
+        Ok(r) => r,
+        Err(e) => return body::error(&e),
+    };
+    let (user, refresh) = match query_param(form, "grant_type").as_deref() {
+        Some("refresh_token") => match query_param(form, "refresh_token").and_then(|t| issuer.verify_refresh(&t)) {
+            Some(u) => (u, None),
+            None => return oauth_error(StatusCode::UNAUTHORIZED, "invalid_grant", "invalid or expired refresh token"),
+        },
+        Some("password") => {
+            let (u, p) = (query_param(form, "username").unwrap_or_default(), query_param(form, "password").unwrap_or_default());
+            let header = format!("Basic {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{u}:{p}")));
+            if u.is_empty() || !basic_ok(state, Some(header)).await {
+                return oauth_error(StatusCode::UNAUTHORIZED, "invalid_grant", "incorrect username or password");
+            }
+            let offline = query_param(form, "access_type").as_deref() == Some("offline");
+            let refresh = offline.then(|| issuer.issue_refresh(&u));
+            (u, refresh)
+        }
+        other => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", &format!("grant_type {:?} is not supported", other.unwrap_or(""))),
+    };
+    token_answer(issuer, Some(&user), grant(&requested, Some(&user), *anonymous_pull), refresh)
 }
 
 /// RFC 3339 in UTC from seconds since the epoch.

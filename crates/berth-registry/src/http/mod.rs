@@ -135,6 +135,8 @@ async fn handle(state: Arc<State>, mut req: Request<Incoming>, https: bool) -> R
     });
     let mut resp = if req.uri().path() == "/token" && req.method() == Method::GET {
         access::token(&state, &req).await
+    } else if req.uri().path() == "/token" && req.method() == Method::POST {
+        access::token_post(&state, req).await
     } else {
         match access::check(&state, &mut req, https).await {
             Err(denied) => denied,

@@ -41,6 +41,21 @@ pub fn unpack(body: impl Read, dest: &Path) -> Result<(), String> {
     res.map(|_| ()).map_err(|e| format!("invalid build context: {e}"))
 }
 
+/// A `remote=` download: a tar (plain or gzip) is the context; anything
+/// else is taken as the Dockerfile of an empty context, as dockerd takes a
+/// `text/plain` answer (told here by content, not by Content-Type).
+pub fn from_download(file: &Path, dest: &Path, dockerfile: &str) -> Result<(), String> {
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(file).and_then(|mut f| f.read(&mut head)).map_err(|e| format!("reading the build context: {e}"))?;
+    let is_tar = head.get(257..262) == Some(b"ustar".as_slice());
+    if is_tar || !matches!(sniff(&head[..n]), Compression::None) {
+        let f = std::fs::File::open(file).map_err(|e| format!("reading the build context: {e}"))?;
+        return unpack(f, dest);
+    }
+    let name = if dockerfile.is_empty() || dockerfile.contains('/') || dockerfile.starts_with('.') { "Dockerfile" } else { dockerfile };
+    std::fs::rename(file, dest.join(name)).map_err(|e| format!("placing the downloaded Dockerfile: {e}"))
+}
+
 /// Reads the Dockerfile at `rel` inside the context; the path (and any
 /// symlink on it) must stay inside. dockerd's message when it is not there.
 pub fn read_dockerfile(context: &Path, rel: &str) -> Result<(String, Vec<u8>), String> {

@@ -191,18 +191,14 @@ impl BuildHost for JobHost {
             return Ok(id.to_string());
         };
         let upper = self.upper_of(snap.rootfs())?;
-        // The layer is read from the upper directory once nothing writes it.
+        // The layer is read from the upper directory once nothing writes it;
+        // the store then takes the directory over (its files are not written
+        // a second time), keeping the tar only as the layer's blob.
         self.mounter().unmount(snap.rootfs()).map_err(internal)?;
-        let (mut r, w) = std::io::pipe().map_err(internal)?;
-        let writer = std::thread::spawn(move || crate::container::fsdiff::layer_tar(&upper, w));
-        let made = images.create_child(parent.as_ref(), Some(&mut r), config);
-        drop(r);
-        let wrote = writer.join().map_err(|_| internal("the layer writer panicked"))?;
+        crate::container::fsdiff::settle_upper(&upper).map_err(|e| internal(format!("preparing the layer: {e}")))?;
+        let made = images.create_child_from_dir(parent.as_ref(), &upper, &crate::container::fsdiff::adopted_layer_tar, config);
         drop(snap);
-        // The store's error first: when it stopped reading, the writer only saw a broken pipe.
-        let id = made.map_err(internal)?;
-        wrote.map_err(|e| internal(format!("writing the layer: {e}")))?;
-        Ok(id.to_string())
+        Ok(made.map_err(internal)?.to_string())
     }
 
     fn mount_image(&self, id: &str) -> Result<Box<dyn Snapshot>, HostError> {

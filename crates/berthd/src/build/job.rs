@@ -62,7 +62,13 @@ impl Job {
         let work = WorkDir(self.m.work_root().join(berth_store::unique_name("job")));
         let ctx = work.0.join("context");
         std::fs::create_dir_all(&ctx).map_err(|e| (ApiError::internal(format!("creating the build directory: {e}")), None))?;
-        context::unpack(body, &ctx).map_err(plain)?;
+        match &self.req.remote {
+            None => context::unpack(body, &ctx).map_err(plain)?,
+            Some(url) => {
+                let f = super::fetch::fetch(&self.rt, url, &work.0).map_err(|e| plain(format!("downloading the build context: {e}")))?;
+                context::from_download(&f.path, &ctx, &self.req.dockerfile).map_err(plain)?;
+            }
+        }
         timer.mark("context");
         let secrets = self.take_secrets(&ctx, &work.0).map_err(plain)?;
         let (dockerfile_path, dockerfile) = context::read_dockerfile(&ctx, &self.req.dockerfile).map_err(plain)?;
@@ -92,7 +98,12 @@ impl Job {
             shm_size: self.req.shm_size,
             secrets,
         };
-        let result = berth_build::build(&host, &opts, self.stream.as_ref()).map_err(|e| super::errors::describe(&e))?;
+        let result = berth_build::build(&host, &opts, self.stream.as_ref()).map_err(|e| {
+            if let Some(line) = e.line() {
+                self.stream.failed_at(super::messages::At { line, instruction: e.instruction().map(str::to_string) });
+            }
+            super::errors::describe(&e)
+        })?;
         timer.mark("steps");
         self.stream.aux_id(&result.image_id);
         let mut tagged = Vec::new();

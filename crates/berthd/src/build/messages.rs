@@ -17,7 +17,17 @@ pub enum Item {
     Data(Bytes),
     /// An error before anything was sent becomes the HTTP status; after,
     /// an `errorDetail` message.
-    Fail { error: ApiError, code: Option<i64> },
+    Fail { error: ApiError, code: Option<i64>, at: Option<At> },
+}
+
+/// Where in the Dockerfile a build failed: its line, and the instruction as
+/// written when known. Sent as `errorDetail.line` / `.instruction`, fields
+/// dockerd's classic builder does not have (clients ignore them); `berth
+/// build` prints them as `Dockerfile:N`.
+#[derive(Debug, Clone)]
+pub struct At {
+    pub line: usize,
+    pub instruction: Option<String>,
 }
 
 pub struct BuildStream {
@@ -25,6 +35,7 @@ pub struct BuildStream {
     quiet: bool,
     held: Mutex<Vec<u8>>,
     gone: AtomicBool,
+    at: Mutex<Option<At>>,
 }
 
 fn line(v: &Value) -> Bytes {
@@ -40,7 +51,7 @@ fn short(id: &str) -> &str {
 
 impl BuildStream {
     pub fn new(tx: mpsc::Sender<Item>, quiet: bool) -> BuildStream {
-        BuildStream { tx, quiet, held: Mutex::new(Vec::new()), gone: AtomicBool::new(false) }
+        BuildStream { tx, quiet, held: Mutex::new(Vec::new()), gone: AtomicBool::new(false), at: Mutex::new(None) }
     }
 
     /// Whether the client went away (the build stops at the next step).
@@ -109,7 +120,13 @@ impl BuildStream {
         if !held.is_empty() {
             let _ = self.tx.blocking_send(Item::Data(Bytes::from(held)));
         }
-        let _ = self.tx.blocking_send(Item::Fail { error, code });
+        let at = self.at.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let _ = self.tx.blocking_send(Item::Fail { error, code, at });
+    }
+
+    /// Records where the build failed, for the failure message that follows.
+    pub fn failed_at(&self, at: At) {
+        *self.at.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
     }
 
     /// ` ---> Running in <id>` / ` ---> Removed intermediate container <id>`.
@@ -123,11 +140,17 @@ impl BuildStream {
 }
 
 /// The `errorDetail` line of a failure after the stream started.
-pub fn error_line(message: &str, code: Option<i64>) -> Bytes {
-    let detail = match code {
-        Some(c) => json!({ "code": c, "message": message }),
-        None => json!({ "message": message }),
-    };
+pub fn error_line(message: &str, code: Option<i64>, at: Option<&At>) -> Bytes {
+    let mut detail = json!({ "message": message });
+    if let Some(c) = code {
+        detail["code"] = json!(c);
+    }
+    if let Some(a) = at {
+        detail["line"] = json!(a.line);
+        if let Some(i) = &a.instruction {
+            detail["instruction"] = json!(i);
+        }
+    }
     line(&json!({ "errorDetail": detail, "error": message }))
 }
 
@@ -160,7 +183,7 @@ mod tests {
 
     #[test]
     fn error_lines_carry_the_exit_code() {
-        let b = error_line("The command '/bin/sh -c false' returned a non-zero code: 1", Some(1));
+        let b = error_line("The command '/bin/sh -c false' returned a non-zero code: 1", Some(1), None);
         let v: Value = serde_json::from_slice(&b).unwrap_or_default();
         assert_eq!(v["errorDetail"]["code"], 1);
         assert_eq!(v["error"], "The command '/bin/sh -c false' returned a non-zero code: 1");

@@ -27,6 +27,35 @@ pub struct BuildRequest {
     pub cache_from: Vec<String>,
     /// Secret ids the berth CLI put into the context under `.berth-secrets/`.
     pub secrets: Vec<String>,
+    /// `remote=`: an http(s) URL serving the context as a tarball (plain or
+    /// gzip) or a lone Dockerfile; the request body is then not read.
+    pub remote: Option<String>,
+}
+
+/// A git remote as dockerd tells one (`git://`, `git@`, `github.com/`, or
+/// an http(s) URL ending in `.git`, optionally with `#ref`).
+fn is_git_url(s: &str) -> bool {
+    if s.starts_with("git://") || s.starts_with("git@") || s.starts_with("github.com/") {
+        return true;
+    }
+    let is_url = s.starts_with("http://") || s.starts_with("https://");
+    is_url && s.split('#').next().is_some_and(|p| p.ends_with(".git"))
+}
+
+fn remote(q: &Query) -> Result<Option<String>, ApiError> {
+    let Some(r) = q.get("remote").filter(|r| !r.is_empty()) else { return Ok(None) };
+    if r == "client-session" {
+        return Err(ApiError::invalid("berth has no BuildKit session (remote=client-session); send the context as the request body"));
+    }
+    if is_git_url(r) {
+        return Err(ApiError::invalid(format!(
+            "berth does not clone git repositories for a build context (remote={r}); clone it and send the directory as the context"
+        )));
+    }
+    if !(r.starts_with("http://") || r.starts_with("https://")) {
+        return Err(ApiError::invalid(format!("remoteURL ({r}) could not be recognized as URL")));
+    }
+    Ok(Some(r.to_string()))
 }
 
 fn json_map<T: serde::de::DeserializeOwned>(q: &Query, key: &str) -> Result<BTreeMap<String, T>, ApiError> {
@@ -56,6 +85,14 @@ fn is_zero(v: &str) -> bool {
     matches!(v, "" | "0" | "false" | "False" | "null" | "[]" | "{}")
 }
 
+/// A set or a path is unset only when empty: `cpusetcpus=0` names CPU 0.
+fn is_unset(key: &str, v: &str) -> bool {
+    match key {
+        "cpusetcpus" | "cpusetmems" | "cgroupparent" => v.is_empty(),
+        _ => is_zero(v),
+    }
+}
+
 impl BuildRequest {
     pub fn from_query(q: &Query) -> Result<BuildRequest, ApiError> {
         match q.get("version") {
@@ -67,12 +104,10 @@ impl BuildRequest {
             }
             Some(v) => return Err(ApiError::invalid(format!("unsupported builder version {v:?}"))),
         }
-        if q.get("remote").is_some_and(|r| !r.is_empty()) {
-            return Err(ApiError::invalid("berth does not fetch remote build contexts (remote=); send the context as the request body"));
-        }
+        let remote = remote(q)?;
         for (key, what) in UNSUPPORTED {
             for v in q.get_all(key) {
-                if !is_zero(v) {
+                if !is_unset(key, v) {
                     return Err(ApiError::invalid(format!("berth build does not support {what} yet ({key}={v})")));
                 }
             }
@@ -119,6 +154,7 @@ impl BuildRequest {
             shm_size,
             cache_from,
             secrets: q.get("berthsecrets").map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()).unwrap_or_default(),
+            remote,
         })
     }
 }
@@ -143,9 +179,28 @@ mod tests {
 
     #[test]
     fn settings_berth_lacks_are_refused_by_name() {
-        for bad in ["memory=1000000", "cpushares=2", "version=2", "remote=https://x/y.git", "cachefrom=%7B%7D", "t=UPPER"] {
+        for bad in [
+            "memory=1000000",
+            "cpushares=2",
+            "cpusetcpus=0",
+            "version=2",
+            "remote=https://x/y.git",
+            "remote=git@github.com:a/b",
+            "remote=github.com/a/b",
+            "remote=ftp://x/ctx.tar",
+            "remote=client-session",
+            "cachefrom=%7B%7D",
+            "t=UPPER",
+        ] {
             assert!(BuildRequest::from_query(&q(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_http_remote_is_taken() -> Result<(), ApiError> {
+        let r = BuildRequest::from_query(&q("remote=http%3A%2F%2F127.0.0.1%3A8080%2Fctx.tar.gz"))?;
+        assert_eq!(r.remote.as_deref(), Some("http://127.0.0.1:8080/ctx.tar.gz"));
+        Ok(())
     }
 
     #[test]

@@ -263,6 +263,7 @@ impl ContainerManager {
             privileged: e.config.privileged || rec.host_config.privileged,
             capabilities: Some(caps),
             no_new_privileges: security.no_new_privileges,
+            rlimits: super::limits::to_runtime(&rec.host_config.resources).rlimits(),
         });
         let dir = self.cfg.shim_dir(&rec.id);
         let file = dir.join(format!("exec-{}.json", e.id));

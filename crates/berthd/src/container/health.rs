@@ -54,6 +54,11 @@ pub fn merge(container: Option<&Value>, image: Option<&Value>) -> Option<Value> 
         return (!i.is_null()).then_some(i);
     }
     let mut out = c.clone();
+    // Every field of Docker's HealthConfig is `omitempty`: a `null` (what
+    // docker-py sends for what is unset) reads as zero and is not shown.
+    if let Some(o) = out.as_object_mut() {
+        o.retain(|_, v| !v.is_null());
+    }
     for key in ["Test", "Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"] {
         let unset = match out.get(key) {
             None | Some(Value::Null) => true,
@@ -235,6 +240,17 @@ mod tests {
         assert_eq!(resolve(Some(&json!({"Test": ["CMD", "true"]}))).unwrap().argv, ["true"]);
         assert!(resolve(None).is_none());
         assert!(merge(None, None).is_none());
+    }
+
+    #[test]
+    fn nulls_from_docker_py_read_as_unset() {
+        // docker-py's Healthcheck sends every key, unset ones as null.
+        let sent = json!({"Test": ["CMD", "true"], "Interval": 1_000_000_000i64, "Timeout": null, "Retries": null, "StartPeriod": null});
+        let c = merge(Some(&sent), None).unwrap();
+        assert_eq!(c, json!({"Test": ["CMD", "true"], "Interval": 1_000_000_000i64}), "shown as dockerd shows it");
+        let image = json!({"Test": ["CMD", "false"], "Retries": 7});
+        let check = resolve(merge(Some(&sent), Some(&image)).as_ref()).unwrap();
+        assert_eq!((check.argv, check.retries, check.timeout), (vec!["true".to_string()], 7, DEFAULT_TIMEOUT));
     }
 
     #[test]

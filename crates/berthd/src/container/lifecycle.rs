@@ -170,8 +170,14 @@ impl ContainerManager {
         // the check and the signal is not missed.
         let mut rx = c.lifecycle.subscribe();
         let exits = rx.borrow().exits;
-        if !c.snapshot().state.status.is_running() {
+        let rec = c.snapshot();
+        if !rec.state.status.is_running() {
             return Err(not_running(&c.id));
+        }
+        // Recorded before the signal, so the exit it causes sees it.
+        if super::restart::kill_stops_policy(&rec, sig) {
+            let rec = c.update(|r| r.state.stopped_by_user = true);
+            self.persist(&rec)?;
         }
         self.signal(c, sig).await?;
         // dockerd waits for the exit after SIGKILL, so an `inspect` or `rm`

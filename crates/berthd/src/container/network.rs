@@ -262,7 +262,7 @@ impl ContainerManager {
     /// `NetworkSettings` for inspect.
     pub(super) fn network_settings(&self, r: &ContainerRecord) -> Value {
         let key = r.net.netns.as_deref().map(|n| berth_net::netns::path(n).display().to_string()).unwrap_or_default();
-        self.networks.settings(&r.net, &r.host_config.network_mode, &key)
+        self.networks.settings(&r.net, &r.host_config.network_mode, &key, &r.exposed_port_keys())
     }
 
     /// Running and stopped containers on a network: (id, name, net) of the

@@ -77,6 +77,11 @@ pub struct ContainerRecord {
 }
 
 impl ContainerRecord {
+    /// `Config.ExposedPorts` keys ("81/tcp"), image's included.
+    pub fn exposed_port_keys(&self) -> Vec<String> {
+        self.config.exposed_ports.as_ref().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    }
+
     /// `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`: the `ps` status column.
     pub fn status_text(&self, now_nanos: i64) -> String {
         let s = &self.state;

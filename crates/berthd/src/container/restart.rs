@@ -35,6 +35,17 @@ pub fn wants_start_at_boot(rec: &ContainerRecord) -> bool {
     }
 }
 
+/// Whether `kill` with `sig` ends the restart policy's say over this exit
+/// (dockerd: SIGKILL, the container's stop signal, or any signal when it
+/// has none, mark the container to exit on its next exit; any kill counts
+/// as a manual stop for `unless-stopped`). One flag, `stopped_by_user`,
+/// carries both, as for `stop`.
+pub fn kill_stops_policy(rec: &ContainerRecord, sig: i32) -> bool {
+    let stop_signal = rec.config.stop_signal.as_deref().filter(|s| !s.is_empty());
+    let exits = sig == libc::SIGKILL || stop_signal.is_none_or(|s| berth_runtime::parse_signal(s).ok() == Some(sig));
+    exits || rec.host_config.restart_policy.name == "unless-stopped"
+}
+
 /// The next delay, given the last one and how long the run lasted.
 pub fn next_delay(last: Duration, ran_nanos: i64) -> Duration {
     if ran_nanos >= STABLE_RUN_NANOS || last.is_zero() {
@@ -123,6 +134,20 @@ mod tests {
         assert!(wants_start_at_boot(&stopped));
         stopped.host_config.restart_policy.name = "unless-stopped".into();
         assert!(!wants_start_at_boot(&stopped));
+    }
+
+    #[test]
+    fn kills_cancel_restarts_like_dockerd() {
+        let always = rec("always", 0, 0);
+        assert!(kill_stops_policy(&always, libc::SIGKILL));
+        assert!(kill_stops_policy(&always, libc::SIGTERM), "no stop signal: any signal");
+        let mut own = rec("always", 0, 0);
+        own.config.stop_signal = Some("SIGUSR1".into());
+        assert!(kill_stops_policy(&own, libc::SIGUSR1));
+        assert!(kill_stops_policy(&own, libc::SIGKILL));
+        assert!(!kill_stops_policy(&own, libc::SIGTERM), "another signal: the policy still restarts");
+        own.host_config.restart_policy.name = "unless-stopped".into();
+        assert!(kill_stops_policy(&own, libc::SIGTERM), "a manual stop for unless-stopped");
     }
 
     #[test]

@@ -113,14 +113,14 @@ impl ContainerManager {
             image_id: r.image_id.clone(),
             command: cmd.join(" "),
             created: r.created / 1_000_000_000,
-            ports: self.networks.summary_ports(&r.net),
+            ports: self.networks.summary_ports(&r.net, &r.exposed_port_keys()),
             size_rw: size.then(|| crate::diskusage::dir_size(&self.cfg.container_dir(&r.id).join("upper")) as i64),
             size_root_fs: None,
             labels: r.config.labels.clone(),
             state: r.state.status.as_str().into(),
             status: r.status_text(now),
             host_config: json!({"NetworkMode": r.host_config.network_mode}),
-            network_settings: json!({"Networks": self.networks.settings(&r.net, &r.host_config.network_mode, "")["Networks"]}),
+            network_settings: json!({"Networks": self.networks.settings(&r.net, &r.host_config.network_mode, "", &[])["Networks"]}),
             mounts: r.mounts.iter().map(|m| m.to_api()).collect(),
         }
     }

@@ -79,8 +79,9 @@ impl NetworkManager {
         }
     }
 
-    /// `NetworkSettings` of a container (its leases while it runs).
-    pub fn settings(&self, net: &ContainerNet, mode: &str, sandbox_key: &str) -> Value {
+    /// `NetworkSettings` of a container (its leases while it runs);
+    /// `exposed` are its `ExposedPorts` keys ("81/tcp").
+    pub fn settings(&self, net: &ContainerNet, mode: &str, sandbox_key: &str, exposed: &[String]) -> Value {
         let st = self.lock();
         let mut networks = Map::new();
         const TOP: [&str; 8] = ["Gateway", "IPAddress", "IPPrefixLen", "MacAddress", "EndpointID", "GlobalIPv6Address", "GlobalIPv6PrefixLen", "IPv6Gateway"];
@@ -105,7 +106,7 @@ impl NetworkManager {
         }
         json!({
             "Bridge": "", "SandboxID": "", "SandboxKey": sandbox_key,
-            "Ports": ports_json(net),
+            "Ports": ports_json(net, exposed),
             "HairpinMode": false, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
             "SecondaryIPAddresses": null, "SecondaryIPv6Addresses": null,
             "EndpointID": top["EndpointID"], "Gateway": top["Gateway"],
@@ -116,9 +117,11 @@ impl NetworkManager {
         })
     }
 
-    /// `ps`'s `Ports` list.
-    pub fn summary_ports(&self, net: &ContainerNet) -> Vec<Value> {
-        net.ports
+    /// `ps`'s `Ports` list: the published ports, then the exposed ones
+    /// without a binding (`{"PrivatePort": 81, "Type": "tcp"}`).
+    pub fn summary_ports(&self, net: &ContainerNet, exposed: &[String]) -> Vec<Value> {
+        let mut out: Vec<Value> = net
+            .ports
             .iter()
             .map(|p| {
                 json!({
@@ -126,8 +129,25 @@ impl NetworkManager {
                     "PrivatePort": p.container_port, "PublicPort": p.host_port, "Type": p.proto.as_str()
                 })
             })
-            .collect()
+            .collect();
+        out.extend(unpublished(net, exposed).map(|(port, proto)| json!({"PrivatePort": port, "Type": proto})));
+        out
     }
+}
+
+/// Exposed ports without a binding. dockerd lists them (in `ps` and, as
+/// `"81/tcp": null`, in inspect) while the container has an endpoint on
+/// a bridge network; not for `none`, `host` or a stopped container.
+fn unpublished<'a>(net: &'a ContainerNet, exposed: &'a [String]) -> impl Iterator<Item = (u16, &'a str)> + 'a {
+    let attached = net.endpoints.values().any(|e| e.ip.is_some());
+    exposed
+        .iter()
+        .filter(move |_| attached)
+        .filter_map(|k| {
+            let (port, proto) = k.split_once('/').unwrap_or((k.as_str(), "tcp"));
+            Some((port.parse::<u16>().ok()?, proto))
+        })
+        .filter(|(port, proto)| !net.ports.iter().any(|p| p.container_port == *port && p.proto.as_str() == *proto))
 }
 
 /// One entry of `NetworkSettings.Networks`: `ep` is the running endpoint
@@ -166,8 +186,11 @@ fn endpoint_json(network_id: &str, ep: Option<&Endpoint>, req: Option<&Endpoint>
     })
 }
 
-fn ports_json(net: &ContainerNet) -> Value {
+fn ports_json(net: &ContainerNet, exposed: &[String]) -> Value {
     let mut m = Map::new();
+    for (port, proto) in unpublished(net, exposed) {
+        m.insert(format!("{port}/{proto}"), Value::Null);
+    }
     for p in &net.ports {
         let key = format!("{}/{}", p.container_port, p.proto.as_str());
         let list = m.entry(key).or_insert_with(|| json!([]));
@@ -177,4 +200,27 @@ fn ports_json(net: &ContainerNet) -> Value {
         }
     }
     Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::record::PortMap;
+    use berth_net::firewall::Proto;
+
+    #[test]
+    fn exposed_ports_without_a_binding_are_shown_while_attached() {
+        let exposed = vec!["80/tcp".to_string(), "81/tcp".to_string(), "82/udp".to_string()];
+        let mut net = ContainerNet::default();
+        // Stopped, or on `none`: no endpoint with an address, no ports.
+        assert_eq!(ports_json(&net, &exposed), json!({}));
+        net.endpoints.insert("app_default".into(), Endpoint { ip: Some("172.20.0.2".parse().expect("ip")), ..Default::default() });
+        net.ports.push(PortMap { container_port: 80, proto: Proto::Tcp, host_ip: "127.0.0.1".into(), host_port: 32768 });
+        assert_eq!(
+            ports_json(&net, &exposed),
+            json!({"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32768"}], "81/tcp": null, "82/udp": null})
+        );
+        let listed: Vec<(u16, &str)> = unpublished(&net, &exposed).collect();
+        assert_eq!(listed, [(81, "tcp"), (82, "udp")]);
+    }
 }

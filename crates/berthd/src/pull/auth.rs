@@ -33,11 +33,11 @@ pub fn from_header(value: Option<&str>) -> Option<Credentials> {
     if a.username.is_empty() && a.registry_token.is_empty() && a.identity_token.is_empty() {
         return None;
     }
-    let password = if a.password.is_empty() { a.identity_token } else { a.password };
     Some(Credentials {
         username: a.username,
-        password,
+        password: a.password,
         registry_token: Some(a.registry_token).filter(|t| !t.is_empty()),
+        identity_token: Some(a.identity_token).filter(|t| !t.is_empty()),
     })
 }
 
@@ -54,5 +54,9 @@ mod tests {
         assert!(from_header(Some(&empty)).is_none());
         assert!(from_header(Some("!!!")).is_none());
         assert!(from_header(None).is_none());
+        // What the docker CLI sends after a login that got an identity token.
+        let h = base64::engine::general_purpose::URL_SAFE.encode(r#"{"username":"u","identitytoken":"rt","serveraddress":"x"}"#);
+        let c = from_header(Some(&h)).expect("creds");
+        assert_eq!((c.password.as_str(), c.identity_token.as_deref()), ("", Some("rt")));
     }
 }

@@ -20,6 +20,13 @@ pub fn file_name(digest: &str) -> String {
     digest.replace(':', "-")
 }
 
+/// The file a download of `digest` grows in until it is verified and
+/// renamed to `file_name`; kept when the download is interrupted, so the
+/// next attempt resumes from it.
+pub fn partial_name(digest: &str) -> String {
+    format!("{}.partial", file_name(digest))
+}
+
 /// Marks a pull's layers as in use until dropped.
 pub struct InUse {
     names: Vec<String>,
@@ -63,7 +70,7 @@ pub fn prune(data_root: &Path, until: Option<SystemTime>) -> u64 {
         }
         // Held across the removal, so a pull cannot start using it meanwhile.
         let m = IN_USE.lock().unwrap_or_else(|e| e.into_inner());
-        if m.contains_key(&name) {
+        if m.contains_key(name.strip_suffix(".partial").unwrap_or(&name)) {
             continue;
         }
         if std::fs::remove_file(e.path()).is_ok() {

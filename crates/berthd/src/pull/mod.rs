@@ -175,7 +175,6 @@ impl Plan {
         let cache = cache::dir(data_root);
         // No prune removes these layers from the cache while this pull runs.
         let _held = cache::InUse::hold(self.layers.iter().map(|l| l.digest.as_str()));
-        let tmp = berth_store::tmp_dir(data_root).map_err(|e| e.to_string())?;
         tokio::fs::create_dir_all(&cache).await.map_err(|e| format!("creating {}: {e}", cache.display()))?;
         let sem = Arc::new(Semaphore::new(PARALLEL_DOWNLOADS));
         // Layers unpack as soon as they are in, as many at once as there are
@@ -190,11 +189,11 @@ impl Plan {
             if *here {
                 continue;
             }
-            let (repo, sem, p, cache, tmp) = (self.repo.clone(), sem.clone(), p.clone(), cache.clone(), tmp.clone());
+            let (repo, sem, p, cache) = (self.repo.clone(), sem.clone(), p.clone(), cache.clone());
             let (store, unpacking) = (store.clone(), unpacking.clone());
             let (digest, size) = (l.digest.clone(), l.size);
             tasks.push(tokio::spawn(async move {
-                let res = match download(&repo, &digest, size, &cache, &tmp, &sem, &p).await {
+                let res = match download(&repo, &digest, size, &cache, &sem, &p).await {
                     Ok(path) => unpack(&store, &unpacking, path, &short(&digest), &p).await,
                     Err(e) => Err(e),
                 };
@@ -274,7 +273,6 @@ async fn download(
     digest: &str,
     size: u64,
     cache: &Path,
-    tmp: &Path,
     sem: &Semaphore,
     p: &Progress,
 ) -> Result<PathBuf, String> {
@@ -292,26 +290,132 @@ async fn download(
         let _ = tokio::fs::remove_file(&done).await;
     }
     let _permit = sem.acquire().await.map_err(|e| e.to_string())?;
-    let part = Partial(tmp.join(berth_store::unique_name("pull")));
-    // Created before any await: a tokio::fs create still running on a
-    // blocking thread when the task is aborted would outlive the guard.
-    let file = std::fs::File::create(&part.0).map_err(|e| format!("{}: {e}", part.0.display()))?;
-    fetch_to(repo, digest, size, tokio::fs::File::from_std(file), &part.0, &id, p).await?;
+    let part = cache.join(cache::partial_name(digest));
+    fetch_resuming(repo, digest, size, &part, &id, p).await?;
     p.with_id(&id, "Verifying Checksum").await;
-    tokio::fs::rename(&part.0, &done).await.map_err(|e| format!("storing {digest}: {e}"))?;
+    tokio::fs::rename(&part, &done).await.map_err(|e| format!("storing {digest}: {e}"))?;
     p.with_id(&id, "Download complete").await;
     Ok(done)
 }
 
-/// A layer's file while it downloads, removed unless it was stored: also
-/// when its task is aborted half-way because another layer failed.
-struct Partial(PathBuf);
+/// Times one layer's download is resumed (HTTP Range) after the stream
+/// broke off, within one pull, as dockerd's 5 attempts; a resume that
+/// brings no new byte counts double.
+const MAX_RESUMES: u32 = 5;
 
-impl Drop for Partial {
-    fn drop(&mut self) {
-        // After the rename there is nothing left to remove.
-        let _ = std::fs::remove_file(&self.0);
+/// Download blob `digest` into `part`, continuing the prefix an earlier,
+/// interrupted attempt left there (this pull's, or one before a crash or
+/// `kill -9`). The prefix is hashed again to restore the digest's state
+/// (reading it back costs far less than fetching it), then only the rest is
+/// asked for (`Range: bytes=N-`). The file holds unverified bytes until the
+/// whole digest matches, so it is a `.partial`, never a cache entry: only
+/// the rename after verification makes it one. A digest mismatch removes it;
+/// one after a resume starts over from byte 0 once (the prefix may have
+/// been torn by a crash). Any other failure keeps it for the next attempt.
+async fn fetch_resuming(repo: &Repository, digest: &str, size: u64, part: &Path, id: &str, p: &Progress) -> Result<(), String> {
+    let path = part.to_path_buf();
+    let (mut have, mut state) = tokio::task::spawn_blocking(move || prefix_state(&path, size))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{}: {e}", part.display()))?;
+    let mut budget = MAX_RESUMES * 2;
+    let mut restarted = false;
+    loop {
+        let before = have;
+        match fetch_from(repo, digest, size, part, have, state.clone(), id, p).await {
+            Ok(()) => return Ok(()),
+            Err(Fetch::Broken(e, got, st)) if budget > 0 => {
+                budget = budget.saturating_sub(if got > before { 1 } else { 2 });
+                (have, state) = (got, st);
+                crate::daemon::debug(&format!("pull {digest}: {e}; resuming at byte {have}"));
+            }
+            Err(Fetch::Mismatch(_)) if have > 0 && !restarted => {
+                restarted = true;
+                let _ = tokio::fs::remove_file(part).await;
+                (have, state) = (0, <sha2::Sha256 as sha2::Digest>::new());
+            }
+            Err(Fetch::Mismatch(e)) => {
+                let _ = tokio::fs::remove_file(part).await;
+                return Err(e);
+            }
+            Err(Fetch::Broken(e, ..) | Fetch::Other(e)) => return Err(e),
+        }
     }
+}
+
+/// How one attempt at a blob ended, if not whole.
+enum Fetch {
+    /// The stream broke off: resumable from this many bytes, this hash state.
+    Broken(String, u64, sha2::Sha256),
+    /// The content is not what the digest says.
+    Mismatch(String),
+    Other(String),
+}
+
+/// The first bytes of `part` (at most `size`; a longer file is cut back)
+/// and their hash state.
+fn prefix_state(part: &Path, size: u64) -> std::io::Result<(u64, sha2::Sha256)> {
+    use sha2::Digest as _;
+    use std::io::Read;
+    let mut h = sha2::Sha256::new();
+    let f = match std::fs::OpenOptions::new().read(true).write(true).open(part) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, h)),
+        Err(e) => return Err(e),
+    };
+    if f.metadata()?.len() >= size {
+        // Whole yet unverified, or more: nothing in it can be trusted as a prefix.
+        f.set_len(0)?;
+        return Ok((0, h));
+    }
+    let n = std::io::copy(&mut f.take(size), &mut h)?;
+    Ok((n, h))
+}
+
+/// One GET of the blob from byte `have` on (the prefix's hash `state`),
+/// appended to `part`.
+#[allow(clippy::too_many_arguments)]
+async fn fetch_from(repo: &Repository, digest: &str, size: u64, part: &Path, have: u64, state: sha2::Sha256, id: &str, p: &Progress) -> Result<(), Fetch> {
+    use berth_distribution::DistributionError as E;
+    use tokio::io::AsyncSeekExt;
+    let classify = |e: E, fallback: (u64, sha2::Sha256)| match e {
+        E::DigestMismatch { .. } => Fetch::Mismatch(e.to_string()),
+        E::Truncated { .. } => Fetch::Broken(e.to_string(), fallback.0, fallback.1),
+        e if e.retryable() => Fetch::Broken(e.to_string(), fallback.0, fallback.1),
+        e => Fetch::Other(e.to_string()),
+    };
+    let mut blob = repo.blob_from(digest, size, have, state.clone()).await.map_err(|e| classify(e, (have, state.clone())))?;
+    let io = |e: std::io::Error| Fetch::Other(format!("{}: {e}", part.display()));
+    // Created before any await below that could be cut by an abort.
+    let file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(part).map_err(io)?;
+    let mut file = tokio::fs::File::from_std(file);
+    // A registry that ignored the range sends everything again: start over.
+    let start = blob.offset();
+    file.set_len(start).await.map_err(io)?;
+    file.seek(std::io::SeekFrom::Start(start)).await.map_err(io)?;
+    // Large writes: each write of a tokio File is a trip to the blocking pool.
+    let mut f = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    let mut shown = 0u64;
+    loop {
+        let chunk = match blob.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                // What was passed on is written: flushed, it is the prefix to resume from.
+                let progress = blob.progress();
+                f.flush().await.map_err(io)?;
+                return Err(classify(e, progress));
+            }
+        };
+        f.write_all(&chunk).await.map_err(io)?;
+        let got = blob.progress().0;
+        if got - shown >= PROGRESS_EVERY || got == size {
+            shown = got;
+            p.bytes(id, "Downloading", got, size).await;
+        }
+    }
+    f.flush().await.map_err(io)?;
+    Ok(())
 }
 
 /// Unpack a downloaded layer into a temporary directory (a blocking job,
@@ -327,24 +431,6 @@ async fn unpack(store: &Arc<ImageStore>, unpacking: &Semaphore, path: PathBuf, i
     })
     .await
     .map_err(|e| e.to_string())?
-}
-
-async fn fetch_to(repo: &Repository, digest: &str, size: u64, file: tokio::fs::File, path: &Path, id: &str, p: &Progress) -> Result<(), String> {
-    let mut blob = repo.blob(digest, size).await.map_err(|e| e.to_string())?;
-    // Large writes: each write of a tokio File is a trip to the blocking pool.
-    let mut f = tokio::io::BufWriter::with_capacity(1 << 20, file);
-    let mut got = 0u64;
-    let mut shown = 0u64;
-    while let Some(chunk) = blob.chunk().await.map_err(|e| e.to_string())? {
-        f.write_all(&chunk).await.map_err(|e| format!("{}: {e}", path.display()))?;
-        got += chunk.len() as u64;
-        if got - shown >= PROGRESS_EVERY || got == size {
-            shown = got;
-            p.bytes(id, "Downloading", got, size).await;
-        }
-    }
-    f.flush().await.map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(())
 }
 
 /// `sha256:HEX` of a file's content.

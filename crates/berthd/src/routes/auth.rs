@@ -17,6 +17,9 @@ struct AuthConfig {
     password: String,
     #[serde(default)]
     serveraddress: String,
+    /// A refresh token an earlier login got (the docker CLI sends it back).
+    #[serde(default)]
+    identitytoken: String,
 }
 
 /// The registry host of a login's server address (`https://index.docker.io/v1/` is Docker Hub).
@@ -33,7 +36,8 @@ fn registry_host(addr: &str) -> String {
 pub async fn auth(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiError> {
     let cfg: AuthConfig = super::json_body(req, 64 << 10).await?;
     let host = registry_host(&cfg.serveraddress);
-    let creds = Credentials { username: cfg.username, password: cfg.password, registry_token: None };
+    let identity_token = Some(cfg.identitytoken).filter(|t| !t.is_empty());
+    let creds = Credentials { username: cfg.username, password: cfg.password, registry_token: None, identity_token };
     let registry = Registry::new(d.cfg.registry());
     // Docker Hub's login checks a repository-less token; any repository name
     // gives the same answer for the credentials themselves.
@@ -41,8 +45,10 @@ pub async fn auth(d: &Daemon, req: &mut Request<Incoming>) -> Result<Resp, ApiEr
         .repository(&host, "library/busybox", Some(creds))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    repo.check_login().await.map_err(login_error)?;
-    Ok(ok_json(&serde_json::json!({ "Status": "Login Succeeded", "IdentityToken": "" })))
+    // A token server that grants offline access answers a refresh token:
+    // the client keeps it (`identitytoken`) instead of the password, as dockerd's login.
+    let identity = repo.check_login().await.map_err(login_error)?.unwrap_or_default();
+    Ok(ok_json(&serde_json::json!({ "Status": "Login Succeeded", "IdentityToken": identity })))
 }
 
 /// Refused credentials are a 401, as dockerd answers; anything else (an

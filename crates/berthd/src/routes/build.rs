@@ -12,8 +12,15 @@ use hyper::body::Incoming;
 use hyper::Request;
 use tokio::sync::mpsc;
 
-pub async fn build(d: &Daemon, req: Request<Incoming>) -> Result<Resp, ApiError> {
-    let br = BuildRequest::from_query(&query(&req))?;
+pub async fn build(d: &Daemon, mut req: Request<Incoming>) -> Result<Resp, ApiError> {
+    let br = match BuildRequest::from_query(&query(&req)) {
+        Ok(br) => br,
+        Err(e) => {
+            // The client is still sending its context: read it so it gets the answer.
+            super::drain(req.body_mut()).await;
+            return Err(e);
+        }
+    };
     let auth = req.headers().get("X-Registry-Config").and_then(|v| v.to_str().ok()).map(str::to_string);
     let (reader, _drain) = body_reader_draining(req.into_body());
     let mut rx = d.builds.start(br, auth, reader);
@@ -42,8 +49,8 @@ async fn forward(first: Bytes, mut rx: mpsc::Receiver<Item>, tx: mpsc::Sender<By
                         return;
                     }
                 }
-                Some(Item::Fail { error, code }) => {
-                    let _ = tx.send(error_line(&error.message, code)).await;
+                Some(Item::Fail { error, code, at }) => {
+                    let _ = tx.send(error_line(&error.message, code, at.as_ref())).await;
                     return;
                 }
                 None => return,

@@ -62,7 +62,7 @@ pub async fn json_body<T: DeserializeOwned + Serialize + Default>(req: &mut Requ
 /// the client still gets the answer: closing a unix socket with unread
 /// data resets the peer, which then loses the response queued for it. A
 /// body past the bound, or one that trickles, is cut off.
-async fn drain(body: &mut Incoming) {
+pub(crate) async fn drain(body: &mut Incoming) {
     const DRAIN_MAX: u64 = 16 << 20;
     if body.size_hint().lower() > DRAIN_MAX {
         return;

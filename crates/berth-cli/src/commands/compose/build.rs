@@ -142,7 +142,7 @@ async fn build_one(client: &Client, service: &str, b: &Build, tag: &str, opts: &
             _ => Show::Plain,
         }
     };
-    cli_build::send(client, q, prepared.tar, show).await.map_err(|e| e.context(format!("failed to build service {service:?}")))?;
+    cli_build::send(client, q, prepared.tar, show, &prepared.dockerfile).await.map_err(|e| e.context(format!("failed to build service {service:?}")))?;
     if !opts.quiet {
         eprintln!(" Service {service}  Built");
     }

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod adopt;
+pub use adopt::TarWriter;
+
 use crate::blob::{BlobStore, BlobWriter};
 use crate::digest::Digest;
 use crate::error::{IoContext, Result, StoreError};
@@ -74,6 +77,10 @@ impl LayerStore {
     pub fn open(root: &Path) -> Result<LayerStore> {
         let dir = root.join("layers");
         fs::create_dir_all(&dir).at(&dir)?;
+        // Each layer is unpacked in a child of tmp/ and renamed into layers/:
+        // both hold unrelated trees (see `topdir`).
+        crate::topdir::mark_top_dir(&crate::tmp::tmp_dir(root)?);
+        crate::topdir::mark_top_dir(&dir);
         Ok(LayerStore {
             root: root.to_path_buf(),
             dir,
