@@ -463,3 +463,28 @@ impl PullRequest {
 pub fn credentials(header: Option<&str>) -> Option<berth_distribution::Credentials> {
     auth::from_header(header)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::Digest as _;
+
+    #[test]
+    fn a_partial_prefix_is_rehashed_and_a_full_one_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let part = dir.path().join("x.partial");
+        // Nothing there: start at 0.
+        let (n, _) = prefix_state(&part, 10).expect("state");
+        assert_eq!(n, 0);
+        // A prefix: its length, and the hash state continues where it ends.
+        std::fs::write(&part, b"abcd").expect("write");
+        let (n, mut h) = prefix_state(&part, 10).expect("state");
+        assert_eq!(n, 4);
+        h.update(b"efghij");
+        assert_eq!(h.finalize(), sha2::Sha256::digest(b"abcdefghij"));
+        // As long as the blob (or longer) but never verified: cut back to nothing.
+        std::fs::write(&part, b"0123456789").expect("write");
+        assert_eq!(prefix_state(&part, 10).expect("state").0, 0);
+        assert_eq!(std::fs::metadata(&part).map(|m| m.len()).ok(), Some(0));
+    }
+}
