@@ -19,12 +19,15 @@
 #   firefox-esr     the second browser of those tests; its WebDriver,
 #                   geckodriver, is not packaged by Debian 12 and is built
 #                   from crates.io below (about 3 minutes on 2 cores)
+#   docker-compose  Docker Compose 1.29 (Python): the interop partner of the
+#                   compose e2e tests (tests/e2e/tests/compose_*.rs), a client
+#                   of berthd's API as old as the course material's
 #   nodejs, npm     build the dashboard's front-end (dashboard/, run by
 #                   crates/berth-dashboard/build.rs); skipped when an npm is
 #                   already installed (a NodeSource nodejs bundles its own npm
 #                   and conflicts with Debian's)
 set -euo pipefail
-pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils chromium chromium-driver firefox-esr)
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils chromium chromium-driver firefox-esr docker-compose)
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 pub mod certs;
+mod compose;
 pub mod registry;
 pub mod dashboard;
 mod daemon;
@@ -21,6 +22,7 @@ mod subnets;
 mod tmux;
 pub mod webdriver;
 
+pub use compose::ComposeProject;
 pub use daemon::{Setup, TestDaemon};
 pub use image::{bin_dir, busybox_tar, process_tmp};
 pub use leaks::{cleanup_network, kill_containers, leaked_cgroups, mentions_chain_of};

@@ -5,7 +5,6 @@
 //! `PROJECT_default` network), with `berth run`, so these tests do not
 //! depend on `compose up`.
 use berth_e2e::TestDaemon;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const PROJECT: &str = "cc";
@@ -22,31 +21,7 @@ const FILE: &str = r#"services:
     image: busybox
 "#;
 
-struct Project {
-    _dir: tempfile::TempDir,
-    file: PathBuf,
-}
-
-impl Project {
-    fn new(text: &str) -> Project {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("compose.yaml");
-        std::fs::write(&file, text).expect("write compose.yaml");
-        Project { _dir: dir, file }
-    }
-
-    fn dir(&self) -> &Path {
-        self.file.parent().expect("dir")
-    }
-
-    /// `berth compose -f FILE -p cc ARGS...`.
-    fn compose(&self, d: &TestDaemon, args: &[&str]) -> berth_e2e::Out {
-        let f = self.file.display().to_string();
-        let mut all = vec!["compose", "-f", f.as_str(), "-p", PROJECT];
-        all.extend_from_slice(args);
-        d.berth(&all)
-    }
-}
+type Project = berth_e2e::ComposeProject;
 
 /// Creates replica `n` of `service` as Compose would, running `cmd`.
 fn replica(d: &TestDaemon, p: &Project, service: &str, n: u32, extra: &[&str], cmd: &[&str]) {
@@ -115,7 +90,7 @@ fn squeeze(line: &str) -> String {
 #[test]
 fn ps_lists_the_project_as_compose_does() {
     let d = TestDaemon::start();
-    let p = Project::new(FILE);
+    let p = Project::new(PROJECT, FILE);
     web_and_worker(&d, &p);
     let out = p.compose(&d, &["ps"]);
     out.assert_ok();
@@ -170,7 +145,7 @@ fn ps_lists_the_project_as_compose_does() {
 #[test]
 fn logs_are_prefixed_per_container() {
     let d = TestDaemon::start();
-    let p = Project::new(FILE);
+    let p = Project::new(PROJECT, FILE);
     web_and_worker(&d, &p);
     let out = p.compose(&d, &["logs", "web"]);
     out.assert_ok();
@@ -218,7 +193,7 @@ fn logs_are_prefixed_per_container() {
 #[test]
 fn top_port_images_wait() {
     let d = TestDaemon::start();
-    let p = Project::new(FILE);
+    let p = Project::new(PROJECT, FILE);
     web_and_worker(&d, &p);
     let top = p.compose(&d, &["top", "web"]);
     top.assert_ok();
@@ -255,7 +230,7 @@ fn top_port_images_wait() {
 #[test]
 fn exec_run_and_cp() {
     let d = TestDaemon::start();
-    let p = Project::new(FILE);
+    let p = Project::new(PROJECT, FILE);
     web_and_worker(&d, &p);
     // exec: env, exit code, replicas, options.
     p.compose(&d, &["exec", "web", "sh", "-c", "echo $GREETING"]).assert_ok().assert_stdout("hello");
@@ -323,7 +298,7 @@ fn build_tags_project_service_and_pull_skips_builds() {
   bad:
     image: 127.0.0.1:1/nothing:here
 "#;
-    let p = Project::new(file);
+    let p = Project::new(PROJECT, file);
     std::fs::create_dir(p.dir().join("app")).expect("mkdir app");
     std::fs::write(p.dir().join("app/Dockerfile"), "FROM busybox\nARG MSG\nRUN echo $MSG > /built\n").expect("Dockerfile");
     p.compose(&d, &["build", "-q", "app", "inline"]).assert_ok().assert_stdout("");
@@ -351,7 +326,7 @@ fn build_tags_project_service_and_pull_skips_builds() {
 #[test]
 fn events_follow_the_project() {
     let d = TestDaemon::start();
-    let p = Project::new(FILE);
+    let p = Project::new(PROJECT, FILE);
     network(&d);
     replica(&d, &p, "web", 1, &[], &["sleep", "1000"]);
     let mut child = std::process::Command::new(d.bin_dir().join("berth"))
@@ -414,7 +389,7 @@ fn push_then_pull_through_a_registry() {
     let reg = berth_e2e::berth_registry::Registry::start(&data.path().join("reg"), &[]);
     let image = format!("{}/cc/app:v1", reg.host());
     let file = format!("services:\n  app:\n    image: {image}\n    build:\n      context: .\n      dockerfile_inline: \"FROM busybox\\nRUN echo pushed > /built\\n\"\n  plain:\n    image: busybox\n");
-    let p = Project::new(&file);
+    let p = Project::new(PROJECT, &file);
     p.compose(&d, &["build", "-q"]).assert_ok();
     // Only services that are built and named are pushed.
     let push = p.compose(&d, &["push"]);
@@ -448,7 +423,7 @@ secrets:
   filed:
     file: ./filed.txt
 "#;
-    let p = Project::new(file);
+    let p = Project::new(PROJECT, file);
     std::fs::write(p.dir().join("filed.txt"), "from-file").expect("write secret");
     // Secrets: one copied in from the environment, one bind-mounted.
     let f = p.file.display().to_string();
@@ -471,7 +446,7 @@ secrets:
 #[test]
 fn exec_and_run_get_a_tty_under_a_terminal() {
     let d = TestDaemon::start();
-    let p = Project::new(FILE);
+    let p = Project::new(PROJECT, FILE);
     web_and_worker(&d, &p);
     let f = p.file.display().to_string();
     let base = ["compose", "-f", f.as_str(), "-p", PROJECT];
@@ -502,7 +477,7 @@ fn exec_and_run_get_a_tty_under_a_terminal() {
 #[test]
 fn sees_a_project_docker_compose_1_29_made() {
     let d = TestDaemon::start();
-    let p = Project::new("version: '2.4'\nservices:\n  web:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo v1-made; exec sleep 1000\"]\n");
+    let p = Project::new(PROJECT, "version: '2.4'\nservices:\n  web:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo v1-made; exec sleep 1000\"]\n");
     let f = p.file.display().to_string();
     let up = std::process::Command::new("docker-compose")
         .args(["-f", &f, "-p", PROJECT, "up", "-d"])
@@ -526,7 +501,7 @@ fn sees_a_project_docker_compose_1_29_made() {
 #[test]
 fn docker_compose_1_29_run_rm_against_berthd() {
     let d = TestDaemon::start();
-    let p = Project::new("version: '2.4'\nservices:\n  web:\n    image: busybox\n    environment: [FROM_FILE=yes]\n");
+    let p = Project::new(PROJECT, "version: '2.4'\nservices:\n  web:\n    image: busybox\n    environment: [FROM_FILE=yes]\n");
     let f = p.file.display().to_string();
     let v1 = |args: &[&str]| {
         std::process::Command::new("docker-compose")

@@ -21,6 +21,9 @@ use berth_compose::plan::{self, label, ActionKind, DiffOptions, ExistingContaine
 use berth_compose::Project;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// One applied step: the step and the container it produced, if any.
+type Applied = anyhow::Result<Option<(Step, String)>>;
+
 /// When to replace a container that exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Recreate {
@@ -203,7 +206,7 @@ pub async fn converge(s: &Session<'_>, p: &Progress, opts: &Options) -> anyhow::
         .collect();
     let levels = levels(project, &order);
     for level in &levels {
-        let tasks: Vec<Task<'_, anyhow::Result<Option<(Step, String)>>>> = steps
+        let tasks: Vec<Task<'_, Applied>> = steps
             .iter()
             .filter(|st| level.contains(&st.service))
             .map(|st| {

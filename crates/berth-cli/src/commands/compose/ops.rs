@@ -144,7 +144,7 @@ pub fn tar_of(files: &[CopyFile]) -> anyhow::Result<Vec<u8>> {
         let rel = f.target.trim_start_matches('/');
         let mut acc = String::new();
         let parts: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
-        if parts.iter().any(|c| *c == "..") {
+        if parts.contains(&"..") {
             anyhow::bail!("invalid target path {:?}", f.target);
         }
         for c in parts.iter().take(parts.len().saturating_sub(1)) {

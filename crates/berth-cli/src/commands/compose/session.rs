@@ -19,8 +19,6 @@ pub struct Session<'a> {
 pub enum OneOff {
     /// Service containers only (what `ps`, `stop`... act on).
     Exclude,
-    /// `run` containers only.
-    Only,
     Include,
 }
 
@@ -36,7 +34,6 @@ impl<'a> Session<'a> {
         f.add("label", &plan::project_filter(&self.project));
         match oneoff {
             OneOff::Exclude => f.add("label", &format!("{}=False", label::ONEOFF)),
-            OneOff::Only => f.add("label", &format!("{}=True", label::ONEOFF)),
             OneOff::Include => {}
         }
         let q = Query::new().flag("all", all).filters(&f);

@@ -1,0 +1,252 @@
+//! `berth compose up` and `down` against a real berthd: what they create
+//! (Compose v2's names and labels, seen through the docker CLI), when they
+//! recreate, scaling, orphans, `depends_on` conditions, attached mode with
+//! its exit codes, `--wait`, `build:` services, and refusals that leave
+//! nothing behind.
+use berth_e2e::{ComposeProject, TestDaemon};
+use std::time::Duration;
+
+const APP: &str = r#"services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo web-up; exec sleep 1000"]
+    depends_on: [db]
+    networks: [front, back]
+    ports: ["127.0.0.1::80"]
+    labels:
+      tier: web
+  db:
+    image: busybox
+    command: ["sleep", "1000"]
+    volumes: ["data:/data"]
+    networks:
+      back:
+        aliases: [database]
+networks:
+  front: {}
+  back: {}
+volumes:
+  data: {}
+"#;
+
+fn id(d: &TestDaemon, name: &str) -> String {
+    d.docker(&["inspect", "-f", "{{.Id}}", name]).assert_ok().out()
+}
+
+fn names(d: &TestDaemon, all: bool) -> Vec<String> {
+    let mut args = vec!["ps", "--format", "{{.Names}}"];
+    if all {
+        args.push("-a");
+    }
+    let mut v = d.docker(&args).assert_ok().lines();
+    v.sort();
+    v
+}
+
+fn networks(d: &TestDaemon, project: &str) -> Vec<String> {
+    let mut v: Vec<String> = d.docker(&["network", "ls", "--format", "{{.Name}}"]).assert_ok().lines();
+    v.retain(|n| n.starts_with(&format!("{project}_")));
+    v.sort();
+    v
+}
+
+fn volumes(d: &TestDaemon) -> Vec<String> {
+    let mut v = d.docker(&["volume", "ls", "-q"]).assert_ok().lines();
+    v.sort();
+    v
+}
+
+#[test]
+fn up_creates_the_project_reconverges_and_down_removes_it() {
+    let d = TestDaemon::start();
+    let p = ComposeProject::new("cu", APP);
+    p.compose(&d, &["up", "-d"]).assert_ok();
+    assert_eq!(names(&d, true), ["cu-db-1", "cu-web-1"]);
+    assert_eq!(names(&d, false), ["cu-db-1", "cu-web-1"], "both running");
+    assert_eq!(networks(&d, "cu"), ["cu_back", "cu_front"]);
+    assert_eq!(volumes(&d), ["cu_data"]);
+    // Compose's labels, as docker-compose and Docker Desktop read them.
+    let labels = |what: &str, name: &str, key: &str| {
+        d.docker(&[what, "inspect", "-f", &format!("{{{{index .Config.Labels \"{key}\"}}}}"), name]).assert_ok().out()
+    };
+    assert_eq!(labels("container", "cu-web-1", "com.docker.compose.project"), "cu");
+    assert_eq!(labels("container", "cu-web-1", "com.docker.compose.service"), "web");
+    assert_eq!(labels("container", "cu-web-1", "com.docker.compose.container-number"), "1");
+    assert_eq!(labels("container", "cu-web-1", "com.docker.compose.oneoff"), "False");
+    assert_eq!(labels("container", "cu-web-1", "tier"), "web");
+    let netlabel = d.docker(&["network", "inspect", "-f", "{{index .Labels \"com.docker.compose.network\"}}", "cu_back"]).assert_ok().out();
+    assert_eq!(netlabel, "back");
+    let vollabel = d.docker(&["volume", "inspect", "-f", "{{index .Labels \"com.docker.compose.volume\"}}", "cu_data"]).assert_ok().out();
+    assert_eq!(vollabel, "data");
+    // Service names and aliases resolve on the networks the services share.
+    d.docker(&["exec", "cu-web-1", "ping", "-c1", "-W2", "db"]).assert_ok();
+    d.docker(&["exec", "cu-web-1", "ping", "-c1", "-W2", "database"]).assert_ok();
+    // The published port got a host port on loopback.
+    let port = d.docker(&["port", "cu-web-1", "80"]).assert_ok().out();
+    assert!(port.starts_with("127.0.0.1:"), "{port}");
+    p.compose(&d, &["port", "web", "80"]).assert_ok().assert_stdout(&port);
+    assert!(berth_e2e::wait_until(Duration::from_secs(10), || p.compose(&d, &["logs", "web"]).stdout.contains("web-up")));
+
+    // Nothing changed: nothing is recreated.
+    let (web, db) = (id(&d, "cu-web-1"), id(&d, "cu-db-1"));
+    p.compose(&d, &["up", "-d"]).assert_ok();
+    assert_eq!((id(&d, "cu-web-1"), id(&d, "cu-db-1")), (web.clone(), db.clone()));
+
+    // One service's configuration changed: only that service is recreated.
+    p.rewrite(&APP.replace("    labels:\n      tier: web\n", "    labels:\n      tier: web\n    environment: [CHANGED=1]\n"));
+    p.compose(&d, &["up", "-d"]).assert_ok();
+    let web2 = id(&d, "cu-web-1");
+    assert_ne!(web2, web, "web recreated");
+    assert_eq!(id(&d, "cu-db-1"), db, "db kept");
+    d.docker(&["exec", "cu-web-1", "sh", "-c", "echo $CHANGED"]).assert_ok().assert_stdout("1");
+    p.compose(&d, &["up", "-d", "--force-recreate", "--no-deps", "web"]).assert_ok();
+    assert_ne!(id(&d, "cu-web-1"), web2, "forced");
+    assert_eq!(id(&d, "cu-db-1"), db, "--no-deps leaves db alone");
+
+    // Scale up and back down: the highest numbers go first.
+    p.compose(&d, &["up", "-d", "--scale", "web=3"]).assert_ok();
+    assert_eq!(names(&d, false), ["cu-db-1", "cu-web-1", "cu-web-2", "cu-web-3"]);
+    p.compose(&d, &["ps", "-q", "web"]).assert_ok();
+    assert_eq!(p.compose(&d, &["ps", "-q", "web"]).lines().len(), 3);
+    p.compose(&d, &["up", "-d", "--scale", "web=1"]).assert_ok();
+    assert_eq!(names(&d, true), ["cu-db-1", "cu-web-1"]);
+
+    // Data in the named volume outlives down; down -v removes it.
+    d.docker(&["exec", "cu-db-1", "sh", "-c", "echo kept > /data/f"]).assert_ok();
+    p.compose(&d, &["down"]).assert_ok();
+    assert!(names(&d, true).is_empty(), "containers removed");
+    assert!(networks(&d, "cu").is_empty(), "networks removed");
+    assert_eq!(volumes(&d), ["cu_data"], "named volume kept");
+    p.compose(&d, &["up", "-d", "db"]).assert_ok();
+    assert_eq!(names(&d, true), ["cu-db-1"], "a subset of services");
+    d.docker(&["exec", "cu-db-1", "cat", "/data/f"]).assert_ok().assert_stdout("kept");
+    p.compose(&d, &["down", "-v", "-t", "0"]).assert_ok();
+    assert!(names(&d, true).is_empty());
+    assert!(volumes(&d).is_empty(), "down -v removed the volume");
+    assert!(networks(&d, "cu").is_empty());
+    d.stop();
+}
+
+const CONDITIONS: &str = r#"services:
+  seed:
+    image: busybox
+    command: ["sh", "-c", "echo seeded > /shared/seed"]
+    volumes: ["shared:/shared"]
+  db:
+    image: busybox
+    command: ["sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 1000"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 1s
+      retries: 20
+  app:
+    image: busybox
+    command: ["sh", "-c", "cat /shared/seed; exit 4"]
+    volumes: ["shared:/shared"]
+    depends_on:
+      seed:
+        condition: service_completed_successfully
+      db:
+        condition: service_healthy
+volumes:
+  shared: {}
+"#;
+
+#[test]
+fn attached_up_waits_for_conditions_and_returns_the_exit_code() {
+    let d = TestDaemon::start();
+    let p = ComposeProject::new("cw", CONDITIONS);
+    let out = p.compose(&d, &["up", "--exit-code-from", "app"]);
+    assert_eq!(out.code, 4, "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    // The seed ran to completion before app started, and db was healthy.
+    let line = out.stdout.lines().find(|l| l.contains("seeded")).unwrap_or_else(|| panic!("no app output:\n{}", out.stdout));
+    // Compose v2 prefixes attached output with SERVICE-N, padded.
+    assert!(line.starts_with("app-1 ") && line.ends_with(" | seeded"), "{line}");
+    let health = d.docker(&["inspect", "-f", "{{.State.Health.Status}}", "cw-db-1"]).assert_ok().out();
+    assert_eq!(health, "healthy");
+    // --exit-code-from implies --abort-on-container-exit: db was stopped.
+    let db = d.docker(&["inspect", "-f", "{{.State.Running}}", "cw-db-1"]).assert_ok().out();
+    assert_eq!(db, "false");
+    p.compose(&d, &["down", "-v"]).assert_ok();
+
+    // A failed dependency stops up before the dependent starts.
+    let failing = CONDITIONS.replace("echo seeded > /shared/seed", "exit 7");
+    p.rewrite(&failing);
+    let out = p.compose(&d, &["up", "-d"]);
+    out.assert_fail();
+    assert!(out.stderr.contains("service \"seed\" didn't complete successfully: exit 7"), "{}", out.stderr);
+    let app = d.docker(&["inspect", "-f", "{{.State.Status}}", "cw-app-1"]).assert_ok().out();
+    assert_eq!(app, "created", "app never started");
+    p.compose(&d, &["down", "-v"]).assert_ok();
+    assert!(names(&d, true).is_empty());
+    d.stop();
+}
+
+#[test]
+fn wait_returns_healthy_and_orphans_are_removed_on_request() {
+    let d = TestDaemon::start();
+    let two = "services:\n  api:\n    image: busybox\n    command: [\"sh\", \"-c\", \"sleep 1; touch /tmp/ok; exec sleep 1000\"]\n    healthcheck:\n      test: [\"CMD\", \"test\", \"-f\", \"/tmp/ok\"]\n      interval: 1s\n  extra:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n";
+    let p = ComposeProject::new("co", two);
+    p.compose(&d, &["up", "-d", "--wait"]).assert_ok();
+    let health = d.docker(&["inspect", "-f", "{{.State.Health.Status}}", "co-api-1"]).assert_ok().out();
+    assert_eq!(health, "healthy", "--wait returned before the service was healthy");
+
+    // extra is no longer in the file: an orphan, kept and named until asked.
+    p.rewrite(&two[..two.find("  extra:").expect("extra")]);
+    let out = p.compose(&d, &["up", "-d"]);
+    out.assert_ok();
+    assert!(out.stderr.contains("Found orphan containers ([co-extra-1])"), "{}", out.stderr);
+    assert_eq!(names(&d, true), ["co-api-1", "co-extra-1"]);
+    p.compose(&d, &["up", "-d", "--remove-orphans"]).assert_ok();
+    assert_eq!(names(&d, true), ["co-api-1"]);
+    p.compose(&d, &["down"]).assert_ok();
+    d.stop();
+}
+
+#[test]
+fn a_build_service_is_built_tagged_and_removed_with_rmi_local() {
+    let d = TestDaemon::start();
+    let p = ComposeProject::new("cb", "services:\n  app:\n    build: .\n    command: [\"cat\", \"/built\"]\n");
+    std::fs::write(p.dir().join("Dockerfile"), "FROM busybox\nRUN echo built-here > /built\n").expect("Dockerfile");
+    let out = p.compose(&d, &["up"]);
+    out.assert_ok();
+    assert!(out.stdout.lines().any(|l| l.starts_with("app-1 ") && l.ends_with("| built-here")), "{}", out.stdout);
+    // Compose v2 names a built image PROJECT-SERVICE.
+    d.docker(&["image", "inspect", "cb-app"]).assert_ok();
+    // A second up does not rebuild; --build does, from the cache.
+    let before = d.docker(&["image", "inspect", "-f", "{{.Id}}", "cb-app"]).assert_ok().out();
+    p.compose(&d, &["up", "-d", "--build"]).assert_ok();
+    assert_eq!(d.docker(&["image", "inspect", "-f", "{{.Id}}", "cb-app"]).assert_ok().out(), before, "cached build, same image");
+    p.compose(&d, &["down", "--rmi", "local"]).assert_ok();
+    d.docker(&["image", "inspect", "cb-app"]).assert_fail();
+    d.docker(&["image", "inspect", "busybox"]).assert_ok();
+    d.stop();
+}
+
+#[test]
+fn refused_requests_create_nothing() {
+    let d = TestDaemon::start();
+    let p = ComposeProject::new("cr", APP);
+    let out = p.compose(&d, &["up", "-d", "nosuch"]);
+    out.assert_fail();
+    assert!(out.stderr.contains("no such service: nosuch"), "{}", out.stderr);
+    let out = p.compose(&d, &["up", "-d", "--scale", "web=x"]);
+    out.assert_fail();
+    assert!(out.stderr.contains("invalid --scale option \"web=x\". Should be SERVICE=NUM"), "{}", out.stderr);
+    let out = p.compose(&d, &["up", "-d", "--build", "--no-build"]);
+    out.assert_fail();
+    assert!(out.stderr.contains("--build and --no-build are incompatible"), "{}", out.stderr);
+    p.rewrite("services:\n  web:\n    image: busybox\n    restart: sometimes\n");
+    let out = p.compose(&d, &["up", "-d"]);
+    out.assert_fail();
+    assert!(out.stderr.contains("sometimes"), "{}", out.stderr);
+    p.rewrite("services:\n  web:\n    image: no-such-image-here:1\n    pull_policy: never\n");
+    let out = p.compose(&d, &["up", "-d"]);
+    out.assert_fail();
+    assert!(out.stderr.to_lowercase().contains("no-such-image-here"), "{}", out.stderr);
+    assert!(names(&d, true).is_empty(), "no container was made");
+    assert!(volumes(&d).is_empty(), "no volume was made");
+    p.compose(&d, &["down"]).assert_ok();
+    assert!(networks(&d, "cr").is_empty(), "down removes whatever network up made");
+    d.stop();
+}
