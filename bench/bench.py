@@ -25,6 +25,7 @@ import threading
 import time
 
 import buildbench
+import composebench
 import dashboard
 import registry
 
@@ -136,8 +137,11 @@ def main():
     ap.add_argument("--containers", type=int, default=1000, help="containers for the ps row")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release"))
     ap.add_argument("--net-mb", type=int, default=512, help="MB streamed per throughput row")
-    ap.add_argument("--only", choices=["locks", "registry", "build"], help="run only these rows (results in latest-ONLY.*)")
+    ap.add_argument("--compose-runs", type=int, help="up -d/down cycles for the compose rows (default: --runs, at most 5)")
+    ap.add_argument("--only", choices=["locks", "registry", "build", "compose"], help="run only these rows (results in latest-ONLY.*)")
     a = ap.parse_args()
+    if a.compose_runs is None:
+        a.compose_runs = min(a.runs, 5)
 
     work = tempfile.mkdtemp(prefix="berth-bench.")
     img = os.path.join(work, "busybox.tar")
@@ -166,10 +170,14 @@ def main():
         if a.only == "build":
             rows = buildbench.rows(engines, berth_cli, work, a.runs)
             return
+        if a.only == "compose":
+            rows = composebench.rows(engines, os.path.join(a.bin, "berth"), work, a.compose_runs)
+            return
         rows = run_rows(engines, berth_cli, a)
         rows += lock_rows(engines)
         rows += registry.registry_rows(engines, work, os.path.join(a.bin, "berth"))
         rows += buildbench.rows(engines, berth_cli, work, a.runs)
+        rows += composebench.rows(engines, os.path.join(a.bin, "berth"), work, a.compose_runs)
         # berthd on runc, the alternative runtime, on its own roots and
         # bridge, started after the rows above are done.
         engines["berth-runc"] = Engine("berth-runc", work, [
