@@ -449,7 +449,9 @@ def report(rows, a):
     dv = sh(["dockerd", "--version"], check=False).stdout.strip()
     lines = [f"# berth vs Docker ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
              f"Machine: {cpu}, {os.cpu_count()} cores, kernel {platform.release()}. {dv}.",
-             f"Same docker CLI against each daemon; `berth CLI` is berth's own client against berthd. {a.runs} runs per timed row after 3 warm-ups.",
+             (f"docker-compose 1.29 against dockerd, `berth compose` against berthd, the same compose file; "
+              f"median of {a.compose_runs} up/down cycles after 1 warm-up." if a.only == "compose" else
+              f"Same docker CLI against each daemon; `berth CLI` is berth's own client against berthd. {a.runs} runs per timed row after 3 warm-ups."),
              "", "| what | unit | docker | berth | docker / berth | berth CLI | note |",
              "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
     for r in rows:
