@@ -45,6 +45,7 @@
 pub mod config;
 mod discover;
 pub mod engine;
+pub mod inherit;
 pub mod env;
 mod error;
 mod extends;

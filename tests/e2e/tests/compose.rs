@@ -68,7 +68,4 @@ fn bad_files_and_missing_commands_are_refused_clearly() {
     let out = berth(p, &["compose", "up", "-d"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("dependency cycle detected"), "{}", text(&out.stderr));
-    let out = berth(p, &["compose", "up", "-d", "--renew-anon-volumes"]);
-    assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("not supported yet"), "{}", text(&out.stderr));
 }

@@ -204,6 +204,32 @@ fn wait_returns_healthy_and_orphans_are_removed_on_request() {
 }
 
 #[test]
+fn recreate_keeps_anonymous_volumes_unless_renewed() {
+    let d = TestDaemon::start();
+    let file = "services:\n  db:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    volumes: [\"/data\"]\n";
+    let p = ComposeProject::new("ca", file);
+    p.compose(&d, &["up", "-d"]).assert_ok();
+    d.docker(&["exec", "ca-db-1", "sh", "-c", "echo kept > /data/f"]).assert_ok();
+    let vols = volumes(&d);
+    assert_eq!(vols.len(), 1, "{vols:?}");
+    // A changed configuration recreates db with the same anonymous volume.
+    p.rewrite(&file.replace("[\"sleep\", \"1000\"]", "[\"sleep\", \"1001\"]"));
+    let old = id(&d, "ca-db-1");
+    p.compose(&d, &["up", "-d"]).assert_ok();
+    assert_ne!(id(&d, "ca-db-1"), old, "recreated");
+    d.docker(&["exec", "ca-db-1", "cat", "/data/f"]).assert_ok().assert_stdout("kept");
+    assert_eq!(volumes(&d), vols, "the same volume, nothing new");
+    // -V: a fresh one; the old one is left as Compose leaves it.
+    p.compose(&d, &["up", "-d", "--force-recreate", "-V"]).assert_ok();
+    d.docker(&["exec", "ca-db-1", "test", "-e", "/data/f"]).assert_fail();
+    assert_eq!(volumes(&d).len(), 2);
+    p.compose(&d, &["down", "-v"]).assert_ok();
+    assert_eq!(volumes(&d), vols, "down -v removes the container's own anonymous volume only");
+    d.docker(&["volume", "rm", &vols[0]]).assert_ok();
+    d.stop();
+}
+
+#[test]
 fn a_build_service_is_built_tagged_and_removed_with_rmi_local() {
     let d = TestDaemon::start();
     let p = ComposeProject::new("cb", "services:\n  app:\n    build: .\n    command: [\"cat\", \"/built\"]\n");

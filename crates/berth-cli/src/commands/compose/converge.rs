@@ -16,6 +16,7 @@ use super::provision::{self, BuildPolicy};
 use super::resources;
 use super::session::Session;
 use crate::exit::describe;
+use berth_api::container::ContainerInspect;
 use berth_client::{segment, Query};
 use berth_compose::plan::{self, label, ActionKind, DiffOptions, ExistingContainer, Scale};
 use berth_compose::Project;
@@ -57,6 +58,9 @@ pub struct Options {
     pub timeout: Option<i64>,
     /// Start the containers (not for `create` / `up --no-start`).
     pub start: bool,
+    /// `-V`: a recreated container gets fresh anonymous volumes instead of
+    /// its predecessor's.
+    pub renew_anon_volumes: bool,
 }
 
 /// What convergence did.
@@ -213,7 +217,7 @@ pub async fn converge(s: &Session<'_>, p: &Progress, opts: &Options) -> anyhow::
                 let image = plan::image_name(project, &st.service).and_then(|i| images.get(&i).cloned());
                 let ids = &ids;
                 Box::pin(async move {
-                    let cid = apply(s, p, st, image.as_deref(), ids, opts.timeout).await?;
+                    let cid = apply(s, p, st, image.as_deref(), ids, opts).await?;
                     Ok(cid.map(|c| (st.clone(), c)))
                 }) as Task<'_, _>
             })
@@ -286,8 +290,9 @@ async fn apply(
     st: &Step,
     image_id: Option<&str>,
     ids: &BTreeMap<String, String>,
-    timeout: Option<i64>,
+    opts: &Options,
 ) -> anyhow::Result<Option<String>> {
+    let timeout = opts.timeout;
     let id = progress::container(&st.name);
     match &st.kind {
         ActionKind::Keep { id: cid } => {
@@ -298,7 +303,7 @@ async fn apply(
         }
         ActionKind::Create => {
             p.working(&id, "Creating");
-            match ops::create(s, &st.service, st.number, image_id, ids).await {
+            match ops::create(s, &st.service, st.number, image_id, ids, &[]).await {
                 Ok(cid) => {
                     p.done(&id, "Created");
                     Ok(Some(cid))
@@ -311,7 +316,7 @@ async fn apply(
         }
         ActionKind::Recreate { id: old } => {
             p.working(&id, "Recreate");
-            match recreate(s, st, old, image_id, ids, timeout).await {
+            match recreate(s, st, old, image_id, ids, opts).await {
                 Ok(cid) => {
                     p.done(&id, "Recreated");
                     Ok(Some(cid))
@@ -330,23 +335,30 @@ async fn apply(
     }
 }
 
-/// Compose's recreate: stop, rename the old one out of the way, create,
-/// remove the old one.
+/// Compose's recreate: stop, rename the old one out of the way, create
+/// (with the old one's anonymous volumes unless `-V`), remove the old one
+/// (keeping those volumes).
 async fn recreate(
     s: &Session<'_>,
     st: &Step,
     old: &str,
     image_id: Option<&str>,
     ids: &BTreeMap<String, String>,
-    timeout: Option<i64>,
+    opts: &Options,
 ) -> anyhow::Result<String> {
     let path = |action: &str| format!("/containers/{}/{action}", segment(old));
     let err = |e: berth_client::ClientError| anyhow::anyhow!(describe(&e));
-    s.client.post(&path("stop"), &ops::timeout_query(timeout)).await.map_err(err)?;
+    let inherited = if opts.renew_anon_volumes {
+        Vec::new()
+    } else {
+        let c: ContainerInspect = s.client.get_json(&path("json"), &Query::new()).await.map_err(err)?;
+        c.mounts
+    };
+    s.client.post(&path("stop"), &ops::timeout_query(opts.timeout)).await.map_err(err)?;
     let short: String = old.chars().take(12).collect();
     let q = Query::new().add("name", format!("{short}_{}", st.name));
     s.client.post(&path("rename"), &q).await.map_err(err)?;
-    let cid = ops::create(s, &st.service, st.number, image_id, ids).await?;
+    let cid = ops::create(s, &st.service, st.number, image_id, ids, &inherited).await?;
     s.client
         .delete(&format!("/containers/{}", segment(old)), &Query::new().flag("force", true))
         .await

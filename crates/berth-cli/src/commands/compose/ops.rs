@@ -7,6 +7,7 @@ use super::session::Session;
 use crate::exit::describe;
 use berth_api::container::CreateResponse;
 use berth_api::network::NetworkConnectRequest;
+use berth_api::volume::MountPoint;
 use berth_client::{segment, ClientError, Method, Query, RequestBody};
 use berth_compose::engine::{self, CopyFile};
 use std::collections::BTreeMap;
@@ -94,7 +95,9 @@ pub async fn action(
 
 /// Creates replica `number` of `service` under `name` (the replica's name,
 /// or a temporary one), connects its other networks and copies in its
-/// secrets and configs that are not host files. `ids` maps a service to a
+/// secrets and configs that are not host files. `inherit` is the mounts
+/// of the container it replaces, whose anonymous volumes it takes over.
+/// `ids` maps a service to a
 /// container of it, for `network_mode: service:X`. Returns the new ID.
 pub async fn create(
     s: &Session<'_>,
@@ -102,8 +105,10 @@ pub async fn create(
     number: u64,
     image_id: Option<&str>,
     ids: &BTreeMap<String, String>,
+    inherit: &[MountPoint],
 ) -> anyhow::Result<String> {
     let mut plan = engine::container(&s.project, service, number, image_id)?;
+    berth_compose::inherit::anonymous_volumes(&mut plan, inherit);
     let mode = &mut plan.request.host_config.network_mode;
     if let Some(other) = mode.strip_prefix("service:") {
         let Some(cid) = ids.get(other) else {

@@ -133,9 +133,6 @@ fn check_flags(a: &Args) -> anyhow::Result<()> {
     if a.no_start && (a.wait || cascade) {
         anyhow::bail!("--no-start cannot be combined with --wait or --abort-on-container-exit");
     }
-    if a.renew_anon_volumes {
-        anyhow::bail!("berth compose up: --renew-anon-volumes is not supported yet");
-    }
     Ok(())
 }
 
@@ -165,6 +162,7 @@ pub fn options(a: &Args) -> anyhow::Result<Options> {
         pull: a.pull.clone(),
         timeout: a.timeout,
         start: !a.no_start,
+        renew_anon_volumes: a.renew_anon_volumes,
     })
 }
 
