@@ -45,7 +45,7 @@ pub enum Command {
     /// Manage builds
     #[command(subcommand)]
     Builder(builder::BuilderCommand),
-    /// Define and run multi-container applications (so far: config)
+    /// Define and run multi-container applications with Docker Compose's commands
     Compose(compose::ComposeArgs),
     /// Create a container without starting it
     #[command(disable_help_flag = true)]

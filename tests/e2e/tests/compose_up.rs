@@ -230,6 +230,43 @@ fn recreate_keeps_anonymous_volumes_unless_renewed() {
 }
 
 #[test]
+fn ctrl_c_stops_an_attached_project_without_removing_it() {
+    let d = TestDaemon::start();
+    let svc = "    image: busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo ready; sleep 1000 & wait\"]\n";
+    let p = ComposeProject::new("ci", &format!("services:\n  web:\n{svc}  db:\n{svc}"));
+    let mut child = std::process::Command::new(d.bin_dir().join("berth"))
+        .env("BERTH_HOST", d.host())
+        .args(["compose", "-f", &p.file.display().to_string(), "-p", "ci", "up"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn berth compose up");
+    let up = berth_e2e::wait_until(Duration::from_secs(30), || names(&d, false) == ["ci-db-1", "ci-web-1"])
+        && berth_e2e::wait_until(Duration::from_secs(10), || ["ci-db-1", "ci-web-1"].iter().all(|c| d.docker(&["logs", c]).stdout.contains("ready")));
+    // Let the attached printer pass the lines on before the interrupt.
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) on the child this test spawned and has not reaped.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let exited = berth_e2e::wait_until(Duration::from_secs(30), || child.try_wait().ok().flatten().is_some());
+    if !exited {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(up, "the project did not come up");
+    assert!(exited, "up did not return after Ctrl-C");
+    assert!(stdout.contains("web-1  | ready") && stdout.contains("db-1   | ready"), "{stdout}");
+    let both = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(both.contains("Gracefully stopping... (press Ctrl+C again to force)"), "{both}");
+    assert!(names(&d, false).is_empty(), "stopped");
+    assert_eq!(names(&d, true), ["ci-db-1", "ci-web-1"], "not removed");
+    p.compose(&d, &["down"]).assert_ok();
+    d.stop();
+}
+
+#[test]
 fn a_build_service_is_built_tagged_and_removed_with_rmi_local() {
     let d = TestDaemon::start();
     let p = ComposeProject::new("cb", "services:\n  app:\n    build: .\n    command: [\"cat\", \"/built\"]\n");
