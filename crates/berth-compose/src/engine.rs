@@ -312,6 +312,12 @@ fn secrets_and_configs(
                         ),
                     ));
                 }
+                if !std::path::Path::new(file).exists() {
+                    return Err(ComposeError::project(format!(
+                        "service {service:?}: {kind} {:?}: file {file} does not exist",
+                        r.source
+                    )));
+                }
                 mounts.push(Mount {
                     kind: "bind".into(),
                     source: file.clone(),

@@ -173,6 +173,13 @@ pub async fn converge(s: &Session<'_>, p: &Progress, opts: &Options) -> anyhow::
     let existing = s.existing().await?;
     let images = provision::ensure_images(s, p, &order, opts.build, opts.pull.as_deref()).await?;
     let (steps, orphans) = steps(project, &existing, &order, opts, &images)?;
+    // A container that cannot be planned (a secret's variable unset, an
+    // unsupported option) is refused before anything is created or stopped.
+    for st in &steps {
+        if matches!(st.kind, ActionKind::Create | ActionKind::Recreate { .. }) {
+            berth_compose::engine::container(project, &st.service, st.number, None)?;
+        }
+    }
     if !orphans.is_empty() {
         if opts.remove_orphans {
             let tasks: Vec<Task<'_, anyhow::Result<()>>> = orphans
