@@ -267,6 +267,43 @@ fn ctrl_c_stops_an_attached_project_without_removing_it() {
 }
 
 #[test]
+fn lifecycle_commands_act_on_the_project_and_kill_reaches_orphans_on_request() {
+    let d = TestDaemon::start();
+    let svc = "    image: busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 1000 & wait\"]\n";
+    let both = format!("services:\n  web:\n{svc}  db:\n{svc}");
+    let p = ComposeProject::new("cl", &both);
+    let state = |c: &str| d.docker(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", c]).assert_ok().out();
+    p.compose(&d, &["up", "-d"]).assert_ok();
+    p.compose(&d, &["pause"]).assert_ok();
+    assert_eq!((state("cl-web-1"), state("cl-db-1")), ("paused 0".into(), "paused 0".into()));
+    p.compose(&d, &["unpause", "web"]).assert_ok();
+    assert_eq!((state("cl-web-1"), state("cl-db-1")), ("running 0".into(), "paused 0".into()));
+    p.compose(&d, &["unpause"]).assert_ok();
+    p.compose(&d, &["stop", "web"]).assert_ok();
+    assert_eq!((state("cl-web-1"), state("cl-db-1")), ("exited 0".into(), "running 0".into()));
+    p.compose(&d, &["start"]).assert_ok();
+    assert_eq!(state("cl-web-1"), "running 0");
+    let started = |c: &str| d.docker(&["inspect", "-f", "{{.State.StartedAt}}", c]).assert_ok().out();
+    let before = started("cl-db-1");
+    p.compose(&d, &["restart", "db"]).assert_ok();
+    assert_ne!(started("cl-db-1"), before, "restarted");
+    p.compose(&d, &["kill", "web"]).assert_ok();
+    assert_eq!(state("cl-web-1"), "exited 137");
+    p.compose(&d, &["rm", "-f"]).assert_ok();
+    assert_eq!(names(&d, true), ["cl-db-1"], "rm removes the stopped container only");
+    // db left the file: kill spares it unless --remove-orphans.
+    p.compose(&d, &["up", "-d"]).assert_ok();
+    p.rewrite(&format!("services:\n  web:\n{svc}"));
+    p.compose(&d, &["kill"]).assert_ok();
+    assert_eq!((state("cl-web-1"), state("cl-db-1")), ("exited 137".into(), "running 0".into()));
+    p.compose(&d, &["kill", "--remove-orphans", "-s", "SIGTERM"]).assert_ok();
+    assert!(berth_e2e::wait_until(Duration::from_secs(10), || state("cl-db-1") == "exited 0"), "{}", state("cl-db-1"));
+    p.compose(&d, &["down", "--remove-orphans"]).assert_ok();
+    assert!(names(&d, true).is_empty());
+    d.stop();
+}
+
+#[test]
 fn a_build_service_is_built_tagged_and_removed_with_rmi_local() {
     let d = TestDaemon::start();
     let p = ComposeProject::new("cb", "services:\n  app:\n    build: .\n    command: [\"cat\", \"/built\"]\n");

@@ -212,10 +212,12 @@ pub async fn restart(client: &Client, global: &Global, args: RestartArgs) -> any
 
 pub async fn kill(client: &Client, global: &Global, args: KillArgs) -> anyhow::Result<()> {
     let s = load(client, global, &args.services).await?;
-    if args.remove_orphans {
-        anyhow::bail!("berth compose kill: --remove-orphans is not supported yet");
+    // As Compose: one-off containers too; orphans only with --remove-orphans
+    // (which, for kill, kills them rather than removing them).
+    let mut list = s.containers(false, OneOff::Include, &args.services).await?;
+    if !args.remove_orphans {
+        list.retain(|c| service_of(c).is_some_and(|x| s.project.services.contains_key(x)));
     }
-    let list = s.containers(false, OneOff::Exclude, &args.services).await?;
     if list.is_empty() {
         eprintln!("no container to kill");
         return Ok(());
