@@ -351,13 +351,11 @@ fn a_host_port_already_taken_fails_up_clearly() {
     let want = format!("127.0.0.1:{port}");
     assert!(out.stderr.contains(&want), "want {want:?} in:\n{}", out.stderr);
     assert!(out.stderr.contains("address already in use"), "{}", out.stderr);
-    // What up leaves behind, as Compose v2 does against Docker: the
-    // network and the container, created but never started. No rollback.
-    assert_eq!(names(&d), ["port-web-1"]);
-    let state = d.docker(&["inspect", "-f", "{{.State.Status}}", "port-web-1"]).assert_ok().out();
-    assert_eq!(state, "created");
-    assert_eq!(user_networks(&d), ["port_default"]);
-    assert!(d.docker(&["ps", "-q"]).assert_ok().out().is_empty(), "nothing running");
+    // The failed up takes back what it made and never ran: the container
+    // that could not start and the network made for it.
+    assert!(names(&d).is_empty(), "{:?}", names(&d));
+    assert!(user_networks(&d).is_empty(), "{:?}", user_networks(&d));
+    assert!(d.docker(&["volume", "ls", "-q"]).assert_ok().out().is_empty());
     // Once the port is free, the same up brings the service up on it.
     drop(taken);
     p.compose(&d, &["up", "-d"]).assert_ok();

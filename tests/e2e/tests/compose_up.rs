@@ -175,10 +175,15 @@ fn attached_up_waits_for_conditions_and_returns_the_exit_code() {
     let out = p.compose(&d, &["up", "-d"]);
     out.assert_fail();
     assert!(out.stderr.contains("service \"seed\" didn't complete successfully: exit 7"), "{}", out.stderr);
-    let app = d.docker(&["inspect", "-f", "{{.State.Status}}", "cw-app-1"]).assert_ok().out();
-    assert_eq!(app, "created", "app never started");
+    // app never ran: the failed up took it back; seed ran and stays, with
+    // its exit code, as do the volume and network it uses.
+    assert_eq!(names(&d, true), ["cw-db-1", "cw-seed-1"]);
+    let seed = d.docker(&["inspect", "-f", "{{.State.ExitCode}}", "cw-seed-1"]).assert_ok().out();
+    assert_eq!(seed, "7");
+    assert_eq!(volumes(&d), ["cw_shared"]);
     p.compose(&d, &["down", "-v"]).assert_ok();
     assert!(names(&d, true).is_empty());
+    assert!(volumes(&d).is_empty());
     d.stop();
 }
 
@@ -346,7 +351,7 @@ fn refused_requests_create_nothing() {
     assert!(out.stderr.to_lowercase().contains("no-such-image-here"), "{}", out.stderr);
     assert!(names(&d, true).is_empty(), "no container was made");
     assert!(volumes(&d).is_empty(), "no volume was made");
+    assert!(networks(&d, "cr").is_empty(), "the failed up took its network back");
     p.compose(&d, &["down"]).assert_ok();
-    assert!(networks(&d, "cr").is_empty(), "down removes whatever network up made");
     d.stop();
 }

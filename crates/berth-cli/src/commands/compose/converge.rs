@@ -14,6 +14,7 @@ use super::parallel::{try_join_all, Task};
 use super::progress::{self, Progress};
 use super::provision::{self, BuildPolicy};
 use super::resources;
+use super::rollback::Before;
 use super::session::Session;
 use crate::exit::describe;
 use berth_api::container::ContainerInspect;
@@ -162,8 +163,18 @@ pub fn orphan_warning(orphans: &[ExistingContainer]) -> String {
     )
 }
 
-/// Converges the project's services (see the module docs).
+/// Converges the project's services (see the module docs). When it fails,
+/// what it made and never ran is taken back ([`super::rollback`]).
 pub async fn converge(s: &Session<'_>, p: &Progress, opts: &Options) -> anyhow::Result<Outcome> {
+    let before = Before::take(s).await?;
+    let r = converge_once(s, p, opts).await;
+    if r.is_err() {
+        before.roll_back(s, p).await;
+    }
+    r
+}
+
+async fn converge_once(s: &Session<'_>, p: &Progress, opts: &Options) -> anyhow::Result<Outcome> {
     s.check_services(&opts.services)?;
     for svc in opts.scale.0.keys() {
         s.check_services(std::slice::from_ref(svc))?;

@@ -30,6 +30,7 @@ mod ps;
 pub mod pull;
 mod push;
 mod resources;
+mod rollback;
 mod run;
 pub mod session;
 mod target;
