@@ -119,7 +119,10 @@ impl ContainerManager {
         timer.mark("network");
         let rec = c.update(|r| {
             r.net = super::network::stopped_net(&r.net);
-            r.state.status = Status::Exited;
+            // A policy restart goes straight to `restarting` (dockerd's
+            // SetRestarting): no observer, such as `ps` without -a, sees
+            // it exited between its two runs.
+            r.state.status = if super::restart::wants_restart(r, code) { Status::Restarting } else { Status::Exited };
             r.state.exit_code = code;
             r.state.pid = 0;
             r.state.finished_at = now_nanos();
@@ -139,7 +142,7 @@ impl ContainerManager {
         self.emit(c, "die", &[("exitCode", code.to_string())]);
         timer.mark("record");
         timer.finish();
-        if super::restart::wants_restart(&rec, code) {
+        if rec.state.status == Status::Restarting {
             self.schedule_restart(c);
             return;
         }

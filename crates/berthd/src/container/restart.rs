@@ -56,8 +56,9 @@ pub fn next_delay(last: Duration, ran_nanos: i64) -> Duration {
 }
 
 impl ContainerManager {
-    /// Marks the container restarting and starts it again after the back-off,
-    /// unless the user stopped or removed it meanwhile.
+    /// Starts the container again after the back-off, unless the user
+    /// stopped or removed it meanwhile; handle_exit has already marked it
+    /// restarting (a stop since then has marked it exited).
     pub(super) fn schedule_restart(self: &Arc<Self>, c: &Arc<Container>) {
         let rec = c.snapshot();
         let ran = rec.state.finished_at - rec.state.started_at;
@@ -66,7 +67,6 @@ impl ContainerManager {
             *last = next_delay(*last, ran);
             *last
         };
-        c.update(|r| r.state.status = Status::Restarting);
         let (mgr, c) = (self.clone(), c.clone());
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
