@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cargo build --workspace --bins
-cargo test --workspace -- --test-threads="${BERTH_TEST_THREADS:-4}"
+cargo test --workspace --no-fail-fast -- --test-threads="${BERTH_TEST_THREADS:-4}"
 # docker-py 7.0.0's own integration suite against a private berthd (a few minutes).
 ./tests/dockerpy/run.sh

@@ -151,6 +151,11 @@ both! {
         // The same host port again: Docker's error, and nothing left running.
         let out = d.cli(c, &["run", "-d", "--name", "httpd2", "-p", &format!("127.0.0.1:{hp}:80"), "busybox", "sleep", "5"]);
         out.assert_fail().assert_stderr_contains("port is already allocated");
+        // In dockerd's words, not wrapped as a runtime error; recorded so.
+        out.assert_stderr_contains("driver failed programming external connectivity on endpoint httpd2 (");
+        assert!(!out.stderr.contains("OCI runtime"), "{}", out.stderr);
+        let state = d.cli(c, &["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}", "httpd2"]).assert_ok().out();
+        assert!(state.starts_with("created 128 driver failed programming external connectivity"), "{state}");
         d.cli(c, &["run", "--rm", "-p", "80/icmp", "busybox", "true"]).assert_code(125).assert_stderr_contains("invalid proto: icmp");
         d.cli(c, &["run", "--rm", "-p", "8000-8002:80-81", "busybox", "true"]).assert_code(125).assert_stderr_contains("invalid ranges specified");
         d.cli(c, &["rm", "-f", "httpd1", "httpd2"]).assert_ok();

@@ -66,7 +66,7 @@ impl ContainerManager {
         if let Err(msg) = started.map_err(|e| e.to_string()).and_then(|r| shim_client::reply_result(&r)) {
             self.abort_start(c, &shim_dir).await;
             self.networks.detach(&c.id, &net);
-            return Err(self.fail_start(c, msg, _op).await);
+            return Err(self.fail_start(c, StartFailed::Runtime(msg), _op).await);
         }
         let rec = c.update(|r| {
             r.state.status = Status::Running;
@@ -97,7 +97,7 @@ impl ContainerManager {
 
     /// Blocking part of start: rootfs, /etc files, bundle, shim. Undoes
     /// what it did when a step fails.
-    fn prepare_and_spawn(&self, rec: &ContainerRecord, lower: &[PathBuf]) -> Result<(i64, ContainerNet), String> {
+    fn prepare_and_spawn(&self, rec: &ContainerRecord, lower: &[PathBuf]) -> Result<(i64, ContainerNet), StartFailed> {
         let dir = self.cfg.container_dir(&rec.id);
         let paths = RootfsPaths::new(&dir);
         for d in [&paths.upper, &paths.work, &paths.rootfs] {
@@ -122,13 +122,14 @@ impl ContainerManager {
             Ok(a) => a,
             Err(e) => {
                 let _ = self.mounter.unmount(&paths.rootfs);
-                return Err(e);
+                return Err(StartFailed::Network(e));
             }
         };
         let res = self
             .prepare_mounts(rec, &paths.rootfs)
             .and_then(|mounts| self.write_bundle_and_spawn(rec, &dir, &paths.rootfs, &attached, mounts))
-            .map(|pid| (pid, attached.net.clone()));
+            .map(|pid| (pid, attached.net.clone()))
+            .map_err(StartFailed::Runtime);
         if res.is_err() {
             self.networks.detach(&rec.id, &attached.net);
             self.release_mounts(&rec.id);
@@ -314,8 +315,8 @@ impl ContainerManager {
 
     /// A failed start: recorded as Docker shows it; a `--rm` container is
     /// removed (the CLI waits for that).
-    async fn fail_start(self: &Arc<Self>, c: &Arc<Container>, msg: String, op: tokio::sync::MutexGuard<'_, ()>) -> ApiError {
-        let err = self.record_start_failure(c, msg);
+    async fn fail_start(self: &Arc<Self>, c: &Arc<Container>, why: StartFailed, op: tokio::sync::MutexGuard<'_, ()>) -> ApiError {
+        let err = self.record_start_failure(c, why);
         drop(op);
         // Attach sessions opened for this start have nothing more coming.
         let _ = c.output.send(Output::End);
@@ -326,14 +327,21 @@ impl ContainerManager {
     }
 
     /// Records a failed start the way Docker shows it, and builds the error.
-    fn record_start_failure(&self, c: &Arc<Container>, msg: String) -> ApiError {
-        let failure = berth_runtime::classify_start_error(&msg);
+    fn record_start_failure(&self, c: &Arc<Container>, why: StartFailed) -> ApiError {
+        let (failure, message) = match why {
+            // dockerd's network errors (a taken host port, a joined
+            // container not running) come in its own words, unwrapped.
+            StartFailed::Network(msg) => (StartFailure::Other, msg),
+            StartFailed::Runtime(msg) => (
+                berth_runtime::classify_start_error(&msg),
+                format!("failed to create task for container: OCI runtime create failed: {msg}: unknown"),
+            ),
+        };
         let code = match failure {
             StartFailure::NotFound => 127,
             StartFailure::NotExecutable => 126,
             StartFailure::Other => 128,
         };
-        let message = format!("failed to create task for container: OCI runtime create failed: {msg}: unknown");
         let rec = c.update(|r| {
             r.state.exit_code = code;
             r.state.error = message.clone();
@@ -343,6 +351,21 @@ impl ContainerManager {
             StartFailure::Other => ApiError::internal(message),
             _ => ApiError::invalid(message),
         }
+    }
+}
+
+/// Why a start failed before the container's process ran.
+enum StartFailed {
+    /// Joining its networks failed: reported as dockerd words it.
+    Network(String),
+    /// Preparing the rootfs, the bundle or the runtime failed: reported as
+    /// containerd's task error wraps it.
+    Runtime(String),
+}
+
+impl From<String> for StartFailed {
+    fn from(msg: String) -> StartFailed {
+        StartFailed::Runtime(msg)
     }
 }
 
