@@ -6,7 +6,7 @@ use super::session::{number_of, Session, OneOff};
 use super::Global;
 use crate::commands::logs::api_timestamp;
 use berth_api::container::{ContainerInspect, ContainerSummary};
-use berth_client::{segment, Client, Filters, Method, Query, RequestBody};
+use berth_client::{segment, Client, Filters, JsonStream, Method, Query, RequestBody};
 use berth_compose::plan::{self, label};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -228,6 +228,9 @@ async fn stream_one(client: &Client, printer: &LogPrinter, id: &str, name: &str,
 pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result<()> {
     let s = Session::load(client, global, &args.services)?;
     s.check_services(&args.services)?;
+    // With -f, subscribe before listing: a container that starts in
+    // between is then in the list or in the events (or both: streamed once).
+    let events = if args.follow { Some(start_events(&s).await?) } else { None };
     let mut containers = s.containers(true, OneOff::Exclude, &args.services).await?;
     if let Some(i) = args.index {
         containers.retain(|c| number_of(c) == i);
@@ -246,24 +249,36 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
         until: args.until,
         style: Style { color: use_color(global, args.no_color), prefix: !args.no_log_prefix },
     };
-    if !opts.follow {
-        return follow_containers(&s, containers, &opts).await;
+    match events {
+        None => follow_containers(&s, containers, &opts).await,
+        Some(events) => follow_with_starts(&s, containers, &opts, &args.services, events).await,
     }
-    follow_with_starts(&s, containers, &opts, &args.services).await
 }
 
-/// `logs -f`: the containers there are, and those of the same services
-/// that start while any is still followed (found by the project's start
-/// events, as Compose watches them); ends when every stream has ended.
-async fn follow_with_starts(s: &Session<'_>, containers: Vec<ContainerSummary>, opts: &LogOptions, services: &[String]) -> anyhow::Result<()> {
-    let mut f = LogFollower::new(s.client, opts.clone());
-    f.register(&containers);
+type Events = JsonStream<Value>;
+
+/// The project's service containers' start events, from now on.
+async fn start_events(s: &Session<'_>) -> anyhow::Result<Events> {
     let mut filters = Filters::new();
     filters.add("type", "container");
     filters.add("event", "start");
     filters.add("label", &plan::project_filter(&s.project));
     filters.add("label", &format!("{}=False", label::ONEOFF));
-    let mut events = s.client.stream(Method::GET, "/events", &Query::new().filters(&filters), RequestBody::Empty).await?.json::<Value>();
+    Ok(s.client.stream(Method::GET, "/events", &Query::new().filters(&filters), RequestBody::Empty).await?.json::<Value>())
+}
+
+/// `logs -f`: the containers there are, and those of the same services
+/// that start while any is still followed (found by the project's start
+/// events, as Compose watches them); ends when every stream has ended.
+async fn follow_with_starts(
+    s: &Session<'_>,
+    containers: Vec<ContainerSummary>,
+    opts: &LogOptions,
+    services: &[String],
+    mut events: Events,
+) -> anyhow::Result<()> {
+    let mut f = LogFollower::new(s.client, opts.clone());
+    f.register(&containers);
     for c in &containers {
         f.add(c);
     }
