@@ -309,6 +309,36 @@ fn lifecycle_commands_act_on_the_project_and_kill_reaches_orphans_on_request() {
 }
 
 #[test]
+fn up_pulls_missing_images_from_a_registry() {
+    let d = TestDaemon::start();
+    let data = tempfile::tempdir().expect("tempdir");
+    let reg = berth_e2e::berth_registry::Registry::start(&data.path().join("reg"), &[]);
+    let (one, two) = (format!("{}/cp/one:v1", reg.host()), format!("{}/cp/two:v1", reg.host()));
+    for img in [&one, &two] {
+        d.docker(&["tag", "busybox", img]).assert_ok();
+        d.docker(&["push", img]).assert_ok();
+        d.docker(&["rmi", img]).assert_ok();
+    }
+    let file = format!("services:\n  one:\n    image: {one}\n    command: [\"sleep\", \"1000\"]\n  two:\n    image: {two}\n    command: [\"sleep\", \"1000\"]\n    pull_policy: missing\n");
+    let p = ComposeProject::new("cp", &file);
+    // Not present and not allowed to pull: refused, nothing made.
+    let out = p.compose(&d, &["up", "-d", "--pull", "never"]);
+    out.assert_fail();
+    assert!(out.stderr.contains("not found and the pull policy does not allow pulling it"), "{}", out.stderr);
+    assert!(names(&d, true).is_empty());
+    let out = p.compose(&d, &["up", "-d"]);
+    out.assert_ok();
+    let lines: Vec<String> = out.stderr.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    for svc in ["one", "two"] {
+        assert!(lines.contains(&format!("{svc} Pulled")), "{}", out.stderr);
+    }
+    assert_eq!(names(&d, false), ["cp-one-1", "cp-two-1"]);
+    p.compose(&d, &["down"]).assert_ok();
+    reg.stop();
+    d.stop();
+}
+
+#[test]
 fn a_build_service_is_built_tagged_and_removed_with_rmi_local() {
     let d = TestDaemon::start();
     let p = ComposeProject::new("cb", "services:\n  app:\n    build: .\n    command: [\"cat\", \"/built\"]\n");

@@ -2,7 +2,7 @@
 //! `com.docker.compose.image` label), missing ones built (a service with
 //! `build:`) or pulled, as `up` and `create` do before any container.
 
-use super::parallel::{join_all, Task};
+use super::parallel::{join_all, try_join_all, Task};
 use super::progress::Progress;
 use super::session::Session;
 use crate::exit::describe;
@@ -80,6 +80,7 @@ pub async fn ensure_images(
         by_image.keys().map(|image| Box::pin(image_id(s, image)) as Task<'_, _>).collect();
     let found = join_all(tasks).await;
     let mut ids = BTreeMap::new();
+    let (mut pulls, mut builds) = (Vec::new(), Vec::new());
     for ((image, svc), id) in by_image.iter().zip(found) {
         let id = id?;
         let service = &s.project.services[svc];
@@ -88,15 +89,24 @@ pub async fn ensure_images(
                 if let Some(id) = id {
                     ids.insert(image.clone(), id);
                 }
-                continue;
             }
             Step::Missing => anyhow::bail!("service {svc:?}: image {image} not found and the pull policy does not allow pulling it"),
-            Step::Build => build_image(s, svc).await?,
-            Step::Pull => pull_image(s, p, svc, image).await?,
+            Step::Build => builds.push((image, svc)),
+            Step::Pull => pulls.push((image, svc)),
         }
+    }
+    // Pulls in parallel, as Compose pulls; then the builds one after the
+    // other (their output is the classic builder's, one build at a time).
+    let tasks: Vec<Task<'_, anyhow::Result<()>>> =
+        pulls.iter().map(|(image, svc)| Box::pin(pull_image(s, p, svc, image)) as Task<'_, _>).collect();
+    try_join_all(tasks).await?;
+    for (_, svc) in &builds {
+        build_image(s, svc).await?;
+    }
+    for (image, svc) in pulls.iter().chain(builds.iter()) {
         match image_id(s, image).await? {
             Some(id) => {
-                ids.insert(image.clone(), id);
+                ids.insert(image.to_string(), id);
             }
             None => anyhow::bail!("service {svc:?}: image {image} is still missing"),
         }
