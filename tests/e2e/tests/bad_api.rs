@@ -84,7 +84,7 @@ fn huge_or_bad_times_are_400_not_a_crash() {
         format!("/v1.50/events?since=1&until={huge}"),
         "/v1.50/events?since=5.12345678%C3%A9".to_string(),
         format!("/v1.50/containers/keep/logs?stdout=1&since={huge}"),
-        format!("/v1.50/containers/keep/logs?stdout=1&until=-99999999999999999999"),
+        "/v1.50/containers/keep/logs?stdout=1&until=-99999999999999999999".to_string(),
     ] {
         let (status, resp) = d.api("GET", &path, None);
         assert_eq!(status, 400, "{path}: {resp}");
@@ -216,11 +216,11 @@ fn create_refuses_bad_values_with_400() {
 
 /// utime + stime of a process, in clock ticks.
 fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read stat");
+    let after_comm = &stat[stat.rfind(')').expect("comm") + 2..];
     let f: Vec<&str> = after_comm.split(' ').collect();
     // Fields 14 and 15 of stat; after the comm they are the 12th and 13th.
-    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime")
 }
 
 #[test]

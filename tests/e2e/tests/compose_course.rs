@@ -132,7 +132,7 @@ fn front_and_back_networks_isolate_the_db() {
     // (on the network they share) but not db.
     let out = d.docker(&["exec", "tiers-api-1", "nslookup", "db"]);
     out.assert_ok();
-    assert_eq!(answers(&out.stdout), [db_ip.clone()], "{}", out.stdout);
+    assert_eq!(answers(&out.stdout), std::slice::from_ref(&db_ip), "{}", out.stdout);
     let out = d.docker(&["exec", "tiers-front-1", "nslookup", "api"]);
     out.assert_ok();
     assert_eq!(answers(&out.stdout), [api_front], "{}", out.stdout);

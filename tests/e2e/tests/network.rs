@@ -187,10 +187,10 @@ both! {
         // A host server on a loopback port, one connection that the server
         // closes first (its end stays in TIME-WAIT for a minute), then the
         // server stops: the port must be publishable at once, as on dockerd.
-        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = server.local_addr().unwrap().port();
-        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        let (conn, _) = server.accept().unwrap();
+        let server = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = server.local_addr().expect("addr").port();
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let (conn, _) = server.accept().expect("accept");
         drop(conn);
         drop(server);
         drop(client);
