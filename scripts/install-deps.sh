@@ -21,13 +21,15 @@
 #                   from crates.io below (about 3 minutes on 2 cores)
 #   docker-compose  Docker Compose 1.29 (Python): the interop partner of the
 #                   compose e2e tests (tests/e2e/tests/compose_*.rs), a client
-#                   of berthd's API as old as the course material's
+#                   of berthd's API as old as the course material's; installed
+#                   without its recommended docker.io (whose dockerd would be
+#                   started by the package and take over the host's firewall)
 #   nodejs, npm     build the dashboard's front-end (dashboard/, run by
 #                   crates/berth-dashboard/build.rs); skipped when an npm is
 #                   already installed (a NodeSource nodejs bundles its own npm
 #                   and conflicts with Debian's)
 set -euo pipefail
-pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils chromium chromium-driver firefox-esr docker-compose)
+pkgs=(runc libseccomp-dev pkg-config busybox-static tini tmux iproute2 iptables python3-venv python3-pip openssl curl docker-registry skopeo apache2-utils chromium chromium-driver firefox-esr)
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -37,6 +39,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || true
   apt-get install -y -qq "${missing[@]}"
+fi
+if ! dpkg-query -W -f='${Status}' docker-compose 2>/dev/null | grep -q 'install ok installed'; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends docker-compose
 fi
 # geckodriver, pinned, into cargo's bin directory. No cargo lock here:
 # scripts/test.sh (which runs this) is itself run under the shared lock.
