@@ -42,6 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if ! dpkg-query -W -f='${Status}' docker-compose 2>/dev/null | grep -q 'install ok installed'; then
   export DEBIAN_FRONTEND=noninteractive
+  [ ${#missing[@]} -gt 0 ] || apt-get update -qq || true
   apt-get install -y -qq --no-install-recommends docker-compose
 fi
 # geckodriver, pinned, into cargo's bin directory. No cargo lock here:
