@@ -339,6 +339,42 @@ fn up_pulls_missing_images_from_a_registry() {
 }
 
 #[test]
+fn ctrl_c_while_waiting_for_a_dependency_stops_what_runs() {
+    let d = TestDaemon::start();
+    // db's first check comes after a minute: api waits for it meanwhile.
+    let file = "services:\n  db:\n    image: busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 1000 & wait\"]\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 60s\n  api:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    depends_on:\n      db:\n        condition: service_healthy\n";
+    let p = ComposeProject::new("cx", file);
+    let mut child = std::process::Command::new(d.bin_dir().join("berth"))
+        .env("BERTH_HOST", d.host())
+        .args(["compose", "-f", &p.file.display().to_string(), "-p", "cx", "up"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn berth compose up");
+    let waiting = berth_e2e::wait_until(Duration::from_secs(30), || names(&d, false) == ["cx-db-1"] && names(&d, true) == ["cx-api-1", "cx-db-1"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) on the child this test spawned and has not reaped.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let exited = berth_e2e::wait_until(Duration::from_secs(30), || child.try_wait().ok().flatten().is_some());
+    if !exited {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(waiting, "up did not get to waiting for db");
+    assert!(exited, "up did not return after Ctrl-C");
+    assert_eq!(out.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Gracefully stopping... (press Ctrl+C again to force)"), "{stderr}");
+    assert!(names(&d, false).is_empty(), "db stopped");
+    let api = d.docker(&["inspect", "-f", "{{.State.Status}}", "cx-api-1"]).assert_ok().out();
+    assert_eq!(api, "created", "api never started");
+    p.compose(&d, &["down"]).assert_ok();
+    d.stop();
+}
+
+#[test]
 fn a_build_service_is_built_tagged_and_removed_with_rmi_local() {
     let d = TestDaemon::start();
     let p = ComposeProject::new("cb", "services:\n  app:\n    build: .\n    command: [\"cat\", \"/built\"]\n");

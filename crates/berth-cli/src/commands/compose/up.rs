@@ -13,7 +13,8 @@ use super::parallel::{join_all, Task};
 use super::progress::{self, Progress};
 use super::provision::BuildPolicy;
 use super::resources;
-use super::session::Session;
+use super::ops;
+use super::session::{name_of, OneOff, Session};
 use super::Global;
 use crate::exit::StatusError;
 use berth_client::Client;
@@ -180,7 +181,20 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
     let opts = options(&args)?;
     let p = Progress::new(global, "Running");
     let since = std::time::SystemTime::now();
-    let outcome = converge::converge(&s, &p, &opts).await?;
+    let converged = tokio::select! {
+        r = converge::converge(&s, &p, &opts) => Some(r?),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    let Some(outcome) = converged else {
+        // Ctrl-C before the project was up (waiting for a dependency to
+        // turn healthy, say): attached, what runs is stopped as after the
+        // session's Ctrl-C; detached, it is left as it is.
+        if !args.detach && !args.wait && !args.no_start {
+            p.note("Gracefully stopping... (press Ctrl+C again to force)");
+            stop_running(&s, &p, args.timeout).await?;
+        }
+        return Err(StatusError::code(130).into());
+    };
     if args.no_start {
         return Ok(());
     }
@@ -217,6 +231,24 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
         return Err(StatusError::code(code).into());
     }
     Ok(())
+}
+
+/// Stops the project's running service containers (a second Ctrl-C
+/// kills them instead).
+async fn stop_running(s: &Session<'_>, p: &Progress, timeout: Option<i64>) -> anyhow::Result<()> {
+    let running = s.containers(false, OneOff::Exclude, &[]).await?;
+    let stops: Vec<Task<'_, anyhow::Result<()>>> =
+        running.iter().map(|c| Box::pin(ops::stop(s, p, &c.id, name_of(c), timeout)) as Task<'_, _>).collect();
+    tokio::select! {
+        r = join_all(stops) => r.into_iter().collect::<anyhow::Result<Vec<()>>>().map(|_| ()),
+        _ = tokio::signal::ctrl_c() => {
+            let q = berth_client::Query::new().add("signal", "SIGKILL");
+            for c in &running {
+                let _ = ops::action(s, p, &c.id, name_of(c), "kill", &q, ("Killing", "Killed")).await;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// `--wait`: every container of the services asked for running, and
