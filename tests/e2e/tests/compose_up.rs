@@ -9,7 +9,7 @@ use std::time::Duration;
 const APP: &str = r#"services:
   web:
     image: busybox
-    command: ["sh", "-c", "echo web-up; exec sleep 1000"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo web-up; sleep 1000 & wait"]
     depends_on: [db]
     networks: [front, back]
     ports: ["127.0.0.1::80"]
@@ -17,7 +17,7 @@ const APP: &str = r#"services:
       tier: web
   db:
     image: busybox
-    command: ["sleep", "1000"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
     volumes: ["data:/data"]
     networks:
       back:
