@@ -421,3 +421,46 @@ fn refused_requests_create_nothing() {
     p.compose(&d, &["down"]).assert_ok();
     d.stop();
 }
+
+#[test]
+fn independent_builds_run_together_and_a_dependent_build_after() {
+    let d = TestDaemon::start();
+    let inline = |text: &str| format!("    build:\n      context: .\n      dockerfile_inline: \"{text}\"\n");
+    let meet = |me: &str, other: &str| {
+        format!("FROM busybox\\nRUN --mount=type=cache,id=meet,target=/m touch /m/{me}; i=0; until [ -e /m/{other} ]; do i=$$((i+1)); [ $$i -lt 300 ] || exit 9; sleep 0.1; done; echo built-{me} > /{me}\\n")
+    };
+    let file = format!(
+        "services:\n  a:\n{}  b:\n{}  c:\n{}    depends_on: [a]\n",
+        // a and b meet in a shared cache mount: each goes on only once the
+        // other's RUN has started, so built one after the other they fail.
+        inline(&meet("a", "b")),
+        inline(&meet("b", "a")),
+        // c builds on a's image: it must wait for it, as Compose orders builds.
+        inline("FROM cpb-a\\nRUN cat /a > /c\\n"),
+    );
+    let p = ComposeProject::new("cpb", &file);
+    let out = p.compose(&d, &["build"]);
+    out.assert_ok();
+    // Each build's lines stay together: one FROM step per tagged image.
+    let mut steps = 0;
+    for line in out.stdout.lines() {
+        if line.starts_with("Step 1/") {
+            steps += 1;
+            assert_eq!(steps, 1, "two builds' lines interleaved:\n{}", out.stdout);
+        }
+        if line.starts_with("Successfully tagged") {
+            assert_eq!(steps, 1, "{}", out.stdout);
+            steps = 0;
+        }
+    }
+    assert_eq!(out.stdout.matches("Successfully tagged").count(), 3, "{}", out.stdout);
+    d.docker(&["run", "--rm", "cpb-c", "cat", "/c"]).assert_ok().assert_stdout("built-a");
+    d.docker(&["run", "--rm", "cpb-b", "cat", "/b"]).assert_ok().assert_stdout("built-b");
+    // A failing build among parallel ones: its output and the error.
+    p.rewrite(&file.replace("echo built-b > /b", "echo failing-b; exit 3"));
+    let out = p.compose(&d, &["build", "--no-cache", "a", "b"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stdout.contains("failing-b"), "{}", out.stdout);
+    assert!(out.stderr.contains("failed to build service \"b\""), "{}", out.stderr);
+    d.stop();
+}

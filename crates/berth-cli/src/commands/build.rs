@@ -208,6 +208,13 @@ pub enum Show {
 /// RUN's code, as docker's legacy build exits.
 /// `dockerfile` is the name errors give for the Dockerfile (`-f`'s, as the user wrote it).
 pub async fn send(client: &Client, q: Query, tar: Vec<u8>, show: Show, dockerfile: &str) -> anyhow::Result<Outcome> {
+    let mut out: Box<dyn std::io::Write + Send> = if show == Show::Nothing { Box::new(std::io::sink()) } else { Box::new(std::io::stdout()) };
+    send_to(client, q, tar, show, dockerfile, &mut out).await
+}
+
+/// As [`send`], the build's output written to `out` (compose's parallel
+/// builds keep each build's lines together).
+pub async fn send_to(client: &Client, q: Query, tar: Vec<u8>, show: Show, dockerfile: &str, out: &mut (dyn std::io::Write + Send)) -> anyhow::Result<Outcome> {
     let body = RequestBody::Stream(Box::new(std::io::Cursor::new(tar)));
     // Credentials for a FROM that pulls, as the docker CLI sends them.
     let stream = match crate::credentials::registry_config_header() {
@@ -215,14 +222,13 @@ pub async fn send(client: &Client, q: Query, tar: Vec<u8>, show: Show, dockerfil
         None => client.stream(Method::POST, "/build", &q, body).await?,
     };
     let mut render: Box<dyn Render> = if show == Show::Steps { Box::new(Steps::new()) } else { Box::new(Plain) };
-    let mut out: Box<dyn std::io::Write> = if show == Show::Nothing { Box::new(std::io::sink()) } else { Box::new(std::io::stdout()) };
     let mut outcome = Outcome::default();
     let mut messages = stream.json::<Value>();
     while let Some(m) = messages.next().await? {
         observe(&m, &mut outcome);
-        render.message(&m, &mut out)?;
+        render.message(&m, out)?;
     }
-    render.finish(&mut out, &outcome)?;
+    render.finish(out, &outcome)?;
     if let Some((msg, code)) = &outcome.error {
         // docker's legacy build: the error, and the failing RUN's code as the exit status;
         // then where in the Dockerfile, when the daemon says.

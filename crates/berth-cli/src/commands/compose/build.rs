@@ -3,14 +3,18 @@
 //! berthd's `POST /build` as `berth build` sends a context, and tagged with
 //! its `image:` or `PROJECT-SERVICE`.
 
+use super::converge::levels;
+use super::parallel::{try_join_all, Task};
 use super::session::Session;
 use super::Global;
+use crate::exit::StatusError;
 use crate::commands::build::{self as cli_build, Params, Show};
 use crate::commands::build_context::{self, DockerfileSource};
 use berth_client::Client;
 use berth_compose::model::Build;
 use berth_compose::plan;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -69,21 +73,31 @@ pub async fn missing_images(s: &Session<'_>, services: &[String]) -> anyhow::Res
 }
 
 /// Builds `services` (all buildable ones when empty; services without
-/// `build:` are passed over, as Compose does), one after the other.
+/// `build:` are passed over, as Compose does) in dependency order, the
+/// independent ones of a level at the same time. Parallel builds keep
+/// their output to themselves and print it whole when they end, so one
+/// build's lines stay together.
 pub async fn build_services(s: &Session<'_>, services: &[String], opts: &BuildOptions) -> anyhow::Result<()> {
     s.check_services(services)?;
-    let mut done: Vec<String> = Vec::new();
+    let mut jobs: Vec<(String, String, Build)> = Vec::new();
     for name in buildable(s, services) {
         let tag = plan::image_name(&s.project, &name).unwrap_or_default();
         // Two services building the same image build it once.
-        if done.contains(&tag) {
+        if jobs.iter().any(|(_, t, _)| *t == tag) {
             continue;
         }
         let Some(build) = s.project.services.get(&name).and_then(|svc| svc.build.clone()) else {
             continue;
         };
-        build_one(s.client, &name, &build, &tag, opts).await?;
-        done.push(tag);
+        jobs.push((name, tag, build));
+    }
+    let order = plan::start_order(&s.project)?;
+    for level in levels(&s.project, &order) {
+        let batch: Vec<&(String, String, Build)> = jobs.iter().filter(|(name, _, _)| level.contains(name)).collect();
+        let buffered = batch.len() > 1;
+        let tasks: Vec<Task<'_, anyhow::Result<()>>> =
+            batch.iter().map(|(name, tag, build)| Box::pin(build_one(s.client, name, build, tag, opts, buffered)) as Task<'_, _>).collect();
+        try_join_all(tasks).await?;
     }
     Ok(())
 }
@@ -109,7 +123,7 @@ fn merged_args(file: &BTreeMap<String, Option<String>>, flags: &[String]) -> BTr
     args
 }
 
-async fn build_one(client: &Client, service: &str, b: &Build, tag: &str, opts: &BuildOptions) -> anyhow::Result<()> {
+async fn build_one(client: &Client, service: &str, b: &Build, tag: &str, opts: &BuildOptions, buffered: bool) -> anyhow::Result<()> {
     if b.context.contains("://") || b.context.starts_with("git@") {
         anyhow::bail!("service {service:?}: berth builds from a local directory only, not {}", b.context);
     }
@@ -142,7 +156,22 @@ async fn build_one(client: &Client, service: &str, b: &Build, tag: &str, opts: &
             _ => Show::Plain,
         }
     };
-    cli_build::send(client, q, prepared.tar, show, &prepared.dockerfile).await.map_err(|e| e.context(format!("failed to build service {service:?}")))?;
+    let sent = if buffered {
+        let show = if show == Show::Nothing { Show::Nothing } else { Show::Plain };
+        let mut out: Vec<u8> = Vec::new();
+        let r = cli_build::send_to(client, q, prepared.tar, show, &prepared.dockerfile, &mut out).await;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(&out).and_then(|()| stdout.flush());
+        r
+    } else {
+        cli_build::send(client, q, prepared.tar, show, &prepared.dockerfile).await
+    };
+    // Name the service in the error: with parallel builds the output alone
+    // does not say which one failed. A failed RUN keeps its exit status.
+    sent.map_err(|e| match e.downcast::<StatusError>() {
+        Ok(st) => StatusError::with_message(st.code, format!("failed to build service {service:?}: {}", st)).into(),
+        Err(e) => e.context(format!("failed to build service {service:?}")),
+    })?;
     if !opts.quiet {
         eprintln!(" Service {service}  Built");
     }
