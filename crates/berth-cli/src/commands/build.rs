@@ -208,8 +208,7 @@ pub enum Show {
 /// RUN's code, as docker's legacy build exits.
 /// `dockerfile` is the name errors give for the Dockerfile (`-f`'s, as the user wrote it).
 pub async fn send(client: &Client, q: Query, tar: Vec<u8>, show: Show, dockerfile: &str) -> anyhow::Result<Outcome> {
-    let mut out: Box<dyn std::io::Write + Send> = if show == Show::Nothing { Box::new(std::io::sink()) } else { Box::new(std::io::stdout()) };
-    send_to(client, q, tar, show, dockerfile, &mut out).await
+    send_to(client, q, tar, show, dockerfile, &mut std::io::stdout()).await
 }
 
 /// As [`send`], the build's output written to `out` (compose's parallel
@@ -222,6 +221,8 @@ pub async fn send_to(client: &Client, q: Query, tar: Vec<u8>, show: Show, docker
         None => client.stream(Method::POST, "/build", &q, body).await?,
     };
     let mut render: Box<dyn Render> = if show == Show::Steps { Box::new(Steps::new()) } else { Box::new(Plain) };
+    let mut sink = std::io::sink();
+    let out: &mut (dyn std::io::Write + Send) = if show == Show::Nothing { &mut sink } else { out };
     let mut outcome = Outcome::default();
     let mut messages = stream.json::<Value>();
     while let Some(m) = messages.next().await? {
