@@ -36,8 +36,8 @@ pub enum ComposeError {
     },
     #[error("invalid interpolation format for {path}.\nYou may need to escape any $ with another $.\n{value}")]
     InvalidInterpolation { path: String, value: String },
-    #[error("required variable {name} is missing a value{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
-    RequiredVariable { name: String, message: String },
+    #[error("error while interpolating {path}: required variable {name} is missing a value{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
+    RequiredVariable { path: String, name: String, message: String },
     #[error("{file}: {message}")]
     EnvFile { file: String, message: String },
     /// A reference to something the project does not define, a cycle, a bad

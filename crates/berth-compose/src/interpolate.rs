@@ -32,8 +32,9 @@ pub fn interpolate_tree(
             *s = interpolate(s, path, env, warnings)?;
         }
         Value::Array(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                interpolate_tree(item, &format!("{path}[{i}]"), env, warnings)?;
+            for item in items.iter_mut() {
+                // Compose names a list item `.[]`, whichever it is.
+                interpolate_tree(item, &format!("{path}.[]"), env, warnings)?;
             }
         }
         Value::Object(map) => {
@@ -201,6 +202,7 @@ fn braced(
         "?" if set => value.unwrap_or_default(),
         ":?" | "?" => {
             return Err(ComposeError::RequiredVariable {
+                path: path.to_string(),
                 name: name.to_string(),
                 message: arg_value()?,
             })
@@ -277,15 +279,15 @@ mod tests {
         let e = interpolate("${UNSET:?set it please}", "p", &env(), &mut Vec::new()).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "required variable UNSET is missing a value: set it please"
+            "error while interpolating p: required variable UNSET is missing a value: set it please"
         );
         let e = interpolate("${EMPTY:?}", "p", &env(), &mut Vec::new()).unwrap_err();
-        assert_eq!(e.to_string(), "required variable EMPTY is missing a value");
+        assert_eq!(e.to_string(), "error while interpolating p: required variable EMPTY is missing a value");
         assert_eq!(i("${EMPTY?x}"), "");
         let e = interpolate("${UNSET?$FOO}", "p", &env(), &mut Vec::new()).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "required variable UNSET is missing a value: foo"
+            "error while interpolating p: required variable UNSET is missing a value: foo"
         );
         assert!(interpolate("${UNSET?e}", "p", &env(), &mut Vec::new()).is_err());
     }
@@ -348,6 +350,9 @@ mod tests {
     fn tree_error_names_the_path() {
         let mut v = serde_json::json!({"services": {"web": {"ports": ["${"]}}});
         let e = interpolate_tree(&mut v, "", &env(), &mut Vec::new()).unwrap_err();
-        assert!(e.to_string().contains("services.web.ports[0]"), "{e}");
+        assert!(e.to_string().starts_with("invalid interpolation format for services.web.ports.[].\n"), "{e}");
+        let mut v = serde_json::json!({"services": {"web": {"environment": ["A=${UNSET:?must be set}"]}}});
+        let e = interpolate_tree(&mut v, "", &env(), &mut Vec::new()).unwrap_err();
+        assert_eq!(e.to_string(), "error while interpolating services.web.environment.[]: required variable UNSET is missing a value: must be set");
     }
 }

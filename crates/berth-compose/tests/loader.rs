@@ -168,7 +168,7 @@ fn interpolation_errors() {
     )]);
     assert_eq!(
         e,
-        "required variable IMG is missing a value: image is required"
+        "error while interpolating services.web.image: required variable IMG is missing a value: image is required"
     );
     let e = err(&[("compose.yaml", "services:\n  web:\n    image: ${IMG\n")]);
     assert!(

@@ -333,7 +333,7 @@ fn bad_files_are_refused_clearly_and_create_nothing() {
     refused(&d, &p, "    depends_on: [db, nosuch]\n",
         "service \"web\" depends on undefined service \"nosuch\": invalid compose project");
     refused(&d, &p, "    environment:\n      - X=${X:?must be set}\n",
-        "required variable X is missing a value: must be set");
+        "error while interpolating services.web.environment.[]: required variable X is missing a value: must be set");
     d.stop();
 }
 
