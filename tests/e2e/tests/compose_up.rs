@@ -190,11 +190,18 @@ fn attached_up_waits_for_conditions_and_returns_the_exit_code() {
 #[test]
 fn wait_returns_healthy_and_orphans_are_removed_on_request() {
     let d = TestDaemon::start();
-    let two = "services:\n  api:\n    image: busybox\n    command: [\"sh\", \"-c\", \"sleep 1; touch /tmp/ok; exec sleep 1000\"]\n    healthcheck:\n      test: [\"CMD\", \"test\", \"-f\", \"/tmp/ok\"]\n      interval: 1s\n  extra:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n";
+    let two = "services:\n  api:\n    image: busybox\n    command: [\"sh\", \"-c\", \"sleep 1; touch /tmp/ok; exec sleep 1000\"]\n    healthcheck:\n      test: [\"CMD\", \"test\", \"-f\", \"/tmp/ok\"]\n      interval: 1s\n  extra:\n    image: busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 1000 & wait\"]\n";
     let p = ComposeProject::new("co", two);
     p.compose(&d, &["up", "-d", "--wait"]).assert_ok();
     let health = d.docker(&["inspect", "-f", "{{.State.Health.Status}}", "co-api-1"]).assert_ok().out();
     assert_eq!(health, "healthy", "--wait returned before the service was healthy");
+    // A service that never turns healthy: --wait-timeout ends the wait.
+    let never = "services:\n  slow:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    healthcheck:\n      test: [\"CMD\", \"false\"]\n      interval: 30s\n";
+    let q = ComposeProject::new("cw2", never);
+    let out = q.compose(&d, &["up", "-d", "--wait", "--wait-timeout", "1"]);
+    out.assert_fail();
+    assert!(out.stderr.contains("application not healthy after 1s"), "{}", out.stderr);
+    q.compose(&d, &["down", "-t", "0"]).assert_ok();
 
     // extra is no longer in the file: an orphan, kept and named until asked.
     p.rewrite(&two[..two.find("  extra:").expect("extra")]);
@@ -204,7 +211,7 @@ fn wait_returns_healthy_and_orphans_are_removed_on_request() {
     assert_eq!(names(&d, true), ["co-api-1", "co-extra-1"]);
     p.compose(&d, &["up", "-d", "--remove-orphans"]).assert_ok();
     assert_eq!(names(&d, true), ["co-api-1"]);
-    p.compose(&d, &["down"]).assert_ok();
+    p.compose(&d, &["down", "-t", "0"]).assert_ok();
     d.stop();
 }
 
