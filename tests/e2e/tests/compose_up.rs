@@ -241,34 +241,44 @@ fn recreate_keeps_anonymous_volumes_unless_renewed() {
     d.stop();
 }
 
-#[test]
-fn ctrl_c_stops_an_attached_project_without_removing_it() {
-    let d = TestDaemon::start();
-    let svc = "    image: busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo ready; sleep 1000 & wait\"]\n";
-    let p = ComposeProject::new("ci", &format!("services:\n  web:\n{svc}  db:\n{svc}"));
+/// Runs `berth compose up` (attached) until `ready`, then sends it SIGINT
+/// as a terminal's Ctrl-C would; whether it got ready, and its output.
+/// Fails the test when up does not return within 30 s of the interrupt.
+fn interrupted_up(d: &TestDaemon, p: &ComposeProject, ready: impl FnMut() -> bool) -> (bool, std::process::Output) {
     let mut child = std::process::Command::new(d.bin_dir().join("berth"))
         .env("BERTH_HOST", d.host())
-        .args(["compose", "-f", &p.file.display().to_string(), "-p", "ci", "up"])
+        .args(["compose", "-f", &p.file.display().to_string(), "-p", &p.name, "up"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn berth compose up");
-    let up = berth_e2e::wait_until(Duration::from_secs(30), || names(&d, false) == ["ci-db-1", "ci-web-1"])
-        && berth_e2e::wait_until(Duration::from_secs(10), || ["ci-db-1", "ci-web-1"].iter().all(|c| d.docker(&["logs", c]).stdout.contains("ready")));
+    let got_ready = berth_e2e::wait_until(Duration::from_secs(30), ready);
     // Let the attached printer pass the lines on before the interrupt.
     std::thread::sleep(Duration::from_millis(500));
     let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    // SAFETY: kill(2) on the child this test spawned and has not reaped.
+    // SAFETY: kill(2) on the child spawned above, not yet reaped.
     unsafe { libc::kill(pid, libc::SIGINT) };
     let exited = berth_e2e::wait_until(Duration::from_secs(30), || child.try_wait().ok().flatten().is_some());
     if !exited {
         let _ = child.kill();
     }
     let out = child.wait_with_output().expect("wait");
+    assert!(exited, "up did not return after Ctrl-C");
+    (got_ready, out)
+}
+
+#[test]
+fn ctrl_c_stops_an_attached_project_without_removing_it() {
+    let d = TestDaemon::start();
+    let svc = "    image: busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo ready; sleep 1000 & wait\"]\n";
+    let p = ComposeProject::new("ci", &format!("services:\n  web:\n{svc}  db:\n{svc}"));
+    let (up, out) = interrupted_up(&d, &p, || {
+        names(&d, false) == ["ci-db-1", "ci-web-1"]
+            && ["ci-db-1", "ci-web-1"].iter().all(|c| d.docker(&["logs", c]).stdout.contains("ready"))
+    });
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(up, "the project did not come up");
-    assert!(exited, "up did not return after Ctrl-C");
     assert!(stdout.contains("web-1  | ready") && stdout.contains("db-1   | ready"), "{stdout}");
     let both = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(both.contains("Gracefully stopping... (press Ctrl+C again to force)"), "{both}");
@@ -351,26 +361,8 @@ fn ctrl_c_while_waiting_for_a_dependency_stops_what_runs() {
     // db's first check comes after a minute: api waits for it meanwhile.
     let file = "services:\n  db:\n    image: busybox\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 1000 & wait\"]\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 60s\n  api:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    depends_on:\n      db:\n        condition: service_healthy\n";
     let p = ComposeProject::new("cx", file);
-    let mut child = std::process::Command::new(d.bin_dir().join("berth"))
-        .env("BERTH_HOST", d.host())
-        .args(["compose", "-f", &p.file.display().to_string(), "-p", "cx", "up"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn berth compose up");
-    let waiting = berth_e2e::wait_until(Duration::from_secs(30), || names(&d, false) == ["cx-db-1"] && names(&d, true) == ["cx-api-1", "cx-db-1"]);
-    std::thread::sleep(Duration::from_millis(300));
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    // SAFETY: kill(2) on the child this test spawned and has not reaped.
-    unsafe { libc::kill(pid, libc::SIGINT) };
-    let exited = berth_e2e::wait_until(Duration::from_secs(30), || child.try_wait().ok().flatten().is_some());
-    if !exited {
-        let _ = child.kill();
-    }
-    let out = child.wait_with_output().expect("wait");
+    let (waiting, out) = interrupted_up(&d, &p, || names(&d, false) == ["cx-db-1"] && names(&d, true) == ["cx-api-1", "cx-db-1"]);
     assert!(waiting, "up did not get to waiting for db");
-    assert!(exited, "up did not return after Ctrl-C");
     assert_eq!(out.status.code(), Some(130));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Gracefully stopping... (press Ctrl+C again to force)"), "{stderr}");
