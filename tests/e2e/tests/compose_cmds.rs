@@ -397,6 +397,10 @@ fn push_then_pull_through_a_registry() {
     assert!(!push.stderr.contains("plain"), "{push:?}");
     d.docker(&["rmi", &image]).assert_ok();
     p.compose(&d, &["pull", "app"]).assert_ok().assert_stderr_contains("app Pulled");
+    // On a terminal (forced here), Compose's block: title with done/total.
+    let tty = p.compose(&d, &["--progress", "tty", "pull", "app"]);
+    tty.assert_ok().assert_stderr_contains("[+] Pulling 1/1");
+    assert!(tty.stderr.contains("✔") && tty.stderr.contains(" app  Pulled"), "{}", tty.stderr);
     d.docker(&["run", "--rm", &image, "cat", "/built"]).assert_ok().assert_stdout("pushed");
     reg.stop();
     d.stop();

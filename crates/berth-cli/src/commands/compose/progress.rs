@@ -67,6 +67,10 @@ struct State {
 pub struct Progress {
     mode: Mode,
     title: String,
+    /// Plain lines of service steps (pull, push): ` web Pulled ` — Compose
+    /// prints the step as the event's text where a container's state is
+    /// its status text, hence one space instead of two.
+    service_steps: bool,
     state: Mutex<State>,
 }
 
@@ -78,7 +82,21 @@ impl Progress {
     }
 
     pub fn with_mode(mode: Mode, title: &str) -> Progress {
-        Progress { mode, title: title.to_string(), state: Mutex::new(State { entries: Vec::new(), drawn: 0 }) }
+        Progress { mode, title: title.to_string(), service_steps: false, state: Mutex::new(State { entries: Vec::new(), drawn: 0 }) }
+    }
+
+    /// The display of per-service steps (`pull`, `push`): the same block
+    /// on a terminal, Compose's ` web Pulled ` plain lines elsewhere.
+    pub fn service_steps(mode: Mode, title: &str) -> Progress {
+        Progress { service_steps: true, ..Progress::with_mode(mode, title) }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.mode == Mode::Quiet
     }
 
     pub fn working(&self, id: &str, text: &str) {
@@ -113,6 +131,7 @@ impl Progress {
         let mut err = std::io::stderr().lock();
         let _ = match self.mode {
             Mode::Quiet => Ok(()),
+            Mode::Plain if self.service_steps => writeln!(err, " {id} {text} "),
             Mode::Plain => writeln!(err, " {id}  {text}"),
             Mode::Json => {
                 let s = match status {

@@ -97,8 +97,11 @@ pub async fn ensure_images(
     }
     // Pulls in parallel, as Compose pulls; then the builds one after the
     // other (their output is the classic builder's, one build at a time).
+    // Compose shows the pulls as a block of their own, before the rest.
+    let pulling = Progress::service_steps(p.mode(), "Pulling");
+    let pulling = &pulling;
     let tasks: Vec<Task<'_, anyhow::Result<()>>> =
-        pulls.iter().map(|(image, svc)| Box::pin(pull_image(s, p, svc, image)) as Task<'_, _>).collect();
+        pulls.iter().map(|(image, svc)| Box::pin(pull_image(s, pulling, svc, image)) as Task<'_, _>).collect();
     try_join_all(tasks).await?;
     for (_, svc) in &builds {
         build_image(s, svc).await?;

@@ -3,6 +3,7 @@
 //! `berth pull` does, Compose's progress lines on stderr.
 
 use super::parallel::{join_all, Task};
+use super::progress::{self, Mode, Progress};
 use super::session::Session;
 use super::Global;
 use crate::jsonmessage;
@@ -64,10 +65,6 @@ pub async fn image_exists(client: &Client, name: &str) -> anyhow::Result<bool> {
     }
 }
 
-/// A line of Compose's plain progress (stderr).
-pub fn progress(id: &str, text: &str) {
-    eprintln!(" {id} {text} ");
-}
 
 /// Pulls one image; the error is the stream's or the daemon's.
 pub async fn pull_image(client: &Client, image: &str) -> anyhow::Result<()> {
@@ -107,21 +104,20 @@ pub async fn pull_missing(s: &Session<'_>, services: &[String], policy: Option<&
             wanted.push((name.clone(), image.to_string()));
         }
     }
-    for (name, r) in pull_all(s.client, wanted, false).await {
+    let p = Progress::service_steps(progress::auto_mode(), "Pulling");
+    for (name, r) in pull_all(s.client, wanted, &p).await {
         r.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     }
     Ok(())
 }
 
 /// Pulls `(service, image)` pairs in parallel, as Compose does, each image
-/// once; returns each service's outcome in the order given. Progress lines
-/// unless `quiet`.
-pub async fn pull_all(client: &Client, wanted: Vec<(String, String)>, quiet: bool) -> Vec<(String, anyhow::Result<()>)> {
+/// once; returns each service's outcome in the order given, its progress
+/// shown on `p`.
+pub async fn pull_all(client: &Client, wanted: Vec<(String, String)>, p: &Progress) -> Vec<(String, anyhow::Result<()>)> {
     let mut images: Vec<String> = Vec::new();
     for (name, image) in &wanted {
-        if !quiet {
-            progress(name, "Pulling");
-        }
+        p.working(name, "Pulling");
         if !images.contains(image) {
             images.push(image.clone());
         }
@@ -136,8 +132,8 @@ pub async fn pull_all(client: &Client, wanted: Vec<(String, String)>, quiet: boo
                 Some((_, Err(e))) => Err(anyhow::anyhow!("{e}")),
                 None => Err(anyhow::anyhow!("pull of {image} did not run")),
             };
-            if !quiet && r.is_ok() {
-                progress(&name, "Pulled");
+            if r.is_ok() {
+                p.done(&name, "Pulled");
             }
             (name, r)
         })
@@ -168,14 +164,16 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
         wanted.push((name.clone(), image.to_string()));
     }
     let mut failed = Vec::new();
-    for (name, r) in pull_all(client, wanted, args.quiet).await {
+    let p = Progress::service_steps(if args.quiet { Mode::Quiet } else { progress::mode(global) }, "Pulling");
+    for (name, r) in pull_all(client, wanted, &p).await {
         let buildable = s.project.services.get(&name).is_some_and(|svc| svc.build.is_some());
         match r {
             Ok(()) => {}
-            // An image that can be built is not a failure, as in Compose.
-            Err(e) if buildable || args.ignore_pull_failures => progress(&name, &format!("Warning {e}")),
+            // An image that can be built is not a failure, as in Compose;
+            // warnings and errors show even with -q.
+            Err(e) if buildable || args.ignore_pull_failures => warn(&p, &name, &format!("Warning {e}")),
             Err(e) => {
-                progress(&name, &format!("Error {e}"));
+                fail(&p, &name, &format!("Error {e}"));
                 failed.push(format!("{name}: {e}"));
             }
         }
@@ -184,6 +182,25 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
         anyhow::bail!("{}", failed.join("\n"));
     }
     Ok(())
+}
+
+/// A step that ended in a warning: on the display, or on stderr when the
+/// display is quiet (`-q` hides progress, not problems).
+pub fn warn(p: &Progress, id: &str, text: &str) {
+    if p.is_quiet() {
+        eprintln!(" {id} {text} ");
+    } else {
+        p.done(id, text);
+    }
+}
+
+/// A step that failed, shown as [`warn`] shows a warning.
+pub fn fail(p: &Progress, id: &str, text: &str) {
+    if p.is_quiet() {
+        eprintln!(" {id} {text} ");
+    } else {
+        p.error(id, text);
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! named (`build:` and `image:`), as Compose pushes them, through berthd
 //! as `berth push` does.
 
-use super::pull::progress;
+use super::progress::{self, Mode, Progress};
+use super::pull::{fail, warn};
 use super::session::Session;
 use super::Global;
 use crate::jsonmessage;
@@ -42,18 +43,16 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
         args.services.clone()
     };
     let mut failed = Vec::new();
+    let p = Progress::service_steps(if args.quiet { Mode::Quiet } else { progress::mode(global) }, "Pushing");
     for name in &services {
         let Some(svc) = s.project.services.get(name) else { continue };
         let (Some(image), Some(_)) = (svc.image.as_deref(), svc.build.as_ref()) else { continue };
-        if !args.quiet {
-            progress(name, "Pushing");
-        }
+        p.working(name, "Pushing");
         match push_one(client, image).await {
-            Ok(()) if !args.quiet => progress(name, "Pushed"),
-            Ok(()) => {}
-            Err(e) if args.ignore_push_failures => progress(name, &format!("Warning {e}")),
+            Ok(()) => p.done(name, "Pushed"),
+            Err(e) if args.ignore_push_failures => warn(&p, name, &format!("Warning {e}")),
             Err(e) => {
-                progress(name, &format!("Error {e}"));
+                fail(&p, name, &format!("Error {e}"));
                 failed.push(format!("{name}: {e}"));
             }
         }
