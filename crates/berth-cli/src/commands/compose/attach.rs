@@ -18,8 +18,7 @@ use super::session::{OneOff, Session};
 use super::Global;
 use crate::exit::describe;
 use berth_api::container::{ContainerInspect, ContainerSummary};
-use berth_client::{segment, Filters, Method, Query, RequestBody};
-use berth_compose::plan;
+use berth_client::{segment, Method, Query, RequestBody};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Default)]
@@ -77,9 +76,8 @@ pub async fn attached(s: &Session<'_>, global: &Global, outcome: &Outcome, a: &A
             attached.insert(cid.clone(), (svc.clone(), display_name(project, name)));
         }
     }
-    let mut f = Filters::new();
+    let mut f = s.project_filters();
     f.add("type", "container");
-    f.add("label", &plan::project_filter(&s.project));
     f.add("event", "die");
     f.add("event", "start");
     let mut q = Query::new().filters(&f);

@@ -166,22 +166,22 @@ pub fn orphan_warning(orphans: &[ExistingContainer]) -> String {
 /// Converges the project's services (see the module docs). When it fails,
 /// what it made and never ran is taken back ([`super::rollback`]).
 pub async fn converge(s: &Session<'_>, p: &Progress, opts: &Options) -> anyhow::Result<Outcome> {
-    let before = Before::take(s).await?;
-    let r = converge_once(s, p, opts).await;
+    let existing = s.existing().await?;
+    let before = Before::take(s, &existing).await?;
+    let r = converge_once(s, p, opts, existing).await;
     if r.is_err() {
         before.roll_back(s, p).await;
     }
     r
 }
 
-async fn converge_once(s: &Session<'_>, p: &Progress, opts: &Options) -> anyhow::Result<Outcome> {
+async fn converge_once(s: &Session<'_>, p: &Progress, opts: &Options, existing: Vec<ExistingContainer>) -> anyhow::Result<Outcome> {
     s.check_services(&opts.services)?;
     for svc in opts.scale.0.keys() {
         s.check_services(std::slice::from_ref(svc))?;
     }
     let project = &s.project;
     let order = plan::with_dependencies(project, &opts.services, opts.no_deps)?;
-    let existing = s.existing().await?;
     let images = provision::ensure_images(s, p, &order, opts.build, opts.pull.as_deref()).await?;
     let (steps, orphans) = steps(project, &existing, &order, opts, &images)?;
     // A container that cannot be planned (a secret's variable unset, an

@@ -122,9 +122,7 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
 
 /// Whether any of the networks exists (for Compose's "nothing to remove" warning).
 async fn present_networks(s: &Session<'_>, names: &[String]) -> anyhow::Result<bool> {
-    let mut f = berth_client::Filters::new();
-    f.add("label", &plan::project_filter(&s.project));
-    let list: Vec<berth_api::network::Network> = s.client.get_json("/networks", &Query::new().filters(&f)).await?;
+    let list: Vec<berth_api::network::Network> = s.client.get_json("/networks", &Query::new().filters(&s.project_filters())).await?;
     Ok(list.iter().any(|n| names.contains(&n.name)))
 }
 

@@ -4,8 +4,8 @@
 
 use super::session::Session;
 use super::Global;
-use berth_client::{Client, Filters, Method, Query, RequestBody};
-use berth_compose::plan::{self, label};
+use berth_client::{Client, Method, Query, RequestBody};
+use berth_compose::plan::label;
 use serde_json::{json, Map, Value};
 use std::io::Write;
 
@@ -44,9 +44,8 @@ pub fn compose_event(ev: &Value, services: &[String]) -> Option<(String, Value)>
 pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result<()> {
     let s = Session::load(client, global, &args.services)?;
     s.check_services(&args.services)?;
-    let mut f = Filters::new();
+    let mut f = s.project_filters();
     f.add("type", "container");
-    f.add("label", &plan::project_filter(&s.project));
     let mut events = client.stream(Method::GET, "/events", &Query::new().filters(&f), RequestBody::Empty).await?.json::<Value>();
     let mut out = std::io::stdout();
     while let Some(ev) = events.next().await? {

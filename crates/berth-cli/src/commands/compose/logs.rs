@@ -7,7 +7,7 @@ use super::Global;
 use crate::commands::logs::api_timestamp;
 use berth_api::container::{ContainerInspect, ContainerSummary};
 use berth_client::{segment, Client, Filters, JsonStream, Method, Query, RequestBody};
-use berth_compose::plan::{self, label};
+use berth_compose::plan::label;
 use serde_json::Value;
 use std::collections::HashSet;
 use tokio::task::JoinSet;
@@ -259,10 +259,9 @@ type Events = JsonStream<Value>;
 
 /// The project's service containers' start events, from now on.
 async fn start_events(s: &Session<'_>) -> anyhow::Result<Events> {
-    let mut filters = Filters::new();
+    let mut filters = s.project_filters();
     filters.add("type", "container");
     filters.add("event", "start");
-    filters.add("label", &plan::project_filter(&s.project));
     filters.add("label", &format!("{}=False", label::ONEOFF));
     Ok(s.client.stream(Method::GET, "/events", &Query::new().filters(&filters), RequestBody::Empty).await?.json::<Value>())
 }

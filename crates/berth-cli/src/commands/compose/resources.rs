@@ -9,7 +9,7 @@ use super::session::Session;
 use crate::exit::describe;
 use berth_api::network::Network;
 use berth_api::volume::VolumeListResponse;
-use berth_client::{segment, Filters, Query};
+use berth_client::{segment, Query};
 use berth_compose::engine;
 use berth_compose::plan::label;
 use std::collections::BTreeMap;
@@ -145,9 +145,7 @@ pub async fn ensure_volumes(s: &Session<'_>, p: &Progress) -> anyhow::Result<()>
 /// `down`: removes the named networks that exist and carry the project's
 /// label (a network of the same name made by someone else stays).
 pub async fn remove_networks(s: &Session<'_>, p: &Progress, names: &[String]) -> anyhow::Result<()> {
-    let mut f = Filters::new();
-    f.add("label", &berth_compose::plan::project_filter(&s.project));
-    let list: Vec<Network> = s.client.get_json("/networks", &Query::new().filters(&f)).await?;
+    let list: Vec<Network> = s.client.get_json("/networks", &Query::new().filters(&s.project_filters())).await?;
     let mut errors = Vec::new();
     for name in names {
         if !list.iter().any(|n| &n.name == name) {
@@ -169,9 +167,7 @@ pub async fn remove_networks(s: &Session<'_>, p: &Progress, names: &[String]) ->
 
 /// `down -v`: removes the project's named volumes that exist.
 pub async fn remove_volumes(s: &Session<'_>, p: &Progress, names: &[String]) -> anyhow::Result<()> {
-    let mut f = Filters::new();
-    f.add("label", &berth_compose::plan::project_filter(&s.project));
-    let list: VolumeListResponse = s.client.get_json("/volumes", &Query::new().filters(&f)).await?;
+    let list: VolumeListResponse = s.client.get_json("/volumes", &Query::new().filters(&s.project_filters())).await?;
     let mut errors = Vec::new();
     for name in names {
         if !list.volumes.iter().any(|v| &v.name == name) {

@@ -10,30 +10,29 @@ use super::progress::Progress;
 use super::session::{name_of, OneOff, Session};
 use berth_api::network::Network;
 use berth_api::volume::VolumeListResponse;
-use berth_client::{segment, Filters, Query};
-use berth_compose::plan;
+use berth_client::{segment, Query};
+use berth_compose::plan::ExistingContainer;
 use std::collections::BTreeSet;
 
-/// The project's containers, networks and volumes before `up` touched them.
+/// The project's service containers, networks and volumes before `up`
+/// touched them (converge makes service containers only).
 pub struct Before {
     containers: BTreeSet<String>,
     networks: BTreeSet<String>,
     volumes: BTreeSet<String>,
 }
 
-fn project_filters(s: &Session<'_>) -> Query {
-    let mut f = Filters::new();
-    f.add("label", &plan::project_filter(&s.project));
-    Query::new().filters(&f)
+fn project_query(s: &Session<'_>) -> Query {
+    Query::new().filters(&s.project_filters())
 }
 
 impl Before {
-    pub async fn take(s: &Session<'_>) -> anyhow::Result<Before> {
-        let containers = s.containers(true, OneOff::Include, &[]).await?.into_iter().map(|c| c.id).collect();
-        let nets: Vec<Network> = s.client.get_json("/networks", &project_filters(s)).await?;
-        let vols: VolumeListResponse = s.client.get_json("/volumes", &project_filters(s)).await?;
+    /// `existing`: the project's service containers, as converge lists them.
+    pub async fn take(s: &Session<'_>, existing: &[ExistingContainer]) -> anyhow::Result<Before> {
+        let nets: Vec<Network> = s.client.get_json("/networks", &project_query(s)).await?;
+        let vols: VolumeListResponse = s.client.get_json("/volumes", &project_query(s)).await?;
         Ok(Before {
-            containers,
+            containers: existing.iter().map(|c| c.id.clone()).collect(),
             networks: nets.into_iter().map(|n| n.name).collect(),
             volumes: vols.volumes.into_iter().map(|v| v.name).collect(),
         })
@@ -49,17 +48,17 @@ impl Before {
     }
 
     async fn try_roll_back(&self, s: &Session<'_>, p: &Progress) -> anyhow::Result<()> {
-        for c in s.containers(true, OneOff::Include, &[]).await? {
+        for c in s.containers(true, OneOff::Exclude, &[]).await? {
             if c.state == "created" && !self.containers.contains(&c.id) {
                 ops::remove(s, p, &c.id, name_of(&c), true).await?;
             }
         }
-        let nets: Vec<Network> = s.client.get_json("/networks", &project_filters(s)).await?;
+        let nets: Vec<Network> = s.client.get_json("/networks", &project_query(s)).await?;
         for n in nets.iter().filter(|n| !self.networks.contains(&n.name)) {
             // In use by a container that ran: it stays, as the container does.
             let _ = s.client.delete(&format!("/networks/{}", segment(&n.name)), &Query::new()).await;
         }
-        let vols: VolumeListResponse = s.client.get_json("/volumes", &project_filters(s)).await?;
+        let vols: VolumeListResponse = s.client.get_json("/volumes", &project_query(s)).await?;
         for v in vols.volumes.iter().filter(|v| !self.volumes.contains(&v.name)) {
             let _ = s.client.delete(&format!("/volumes/{}", segment(&v.name)), &Query::new()).await;
         }

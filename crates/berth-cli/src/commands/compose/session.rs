@@ -27,11 +27,18 @@ impl<'a> Session<'a> {
         Ok(Session { client, project: global.load(services)? })
     }
 
+    /// List filters for what carries the project's label (containers,
+    /// networks, volumes, events), as Compose finds them; callers add more.
+    pub fn project_filters(&self) -> Filters {
+        let mut f = Filters::new();
+        f.add("label", &plan::project_filter(&self.project));
+        f
+    }
+
     /// The project's containers, stopped ones with `all`, limited to
     /// `services` when not empty, ordered by service then number.
     pub async fn containers(&self, all: bool, oneoff: OneOff, services: &[String]) -> anyhow::Result<Vec<ContainerSummary>> {
-        let mut f = Filters::new();
-        f.add("label", &plan::project_filter(&self.project));
+        let mut f = self.project_filters();
         match oneoff {
             OneOff::Exclude => f.add("label", &format!("{}=False", label::ONEOFF)),
             OneOff::Include => {}
