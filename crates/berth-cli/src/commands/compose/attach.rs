@@ -12,7 +12,7 @@ use super::converge::Outcome;
 use super::logprinter::Style;
 use super::logs::{LogFollower, LogOptions};
 use super::ops;
-use super::parallel::{try_join_all, Task};
+use super::parallel::Task;
 use super::progress::Progress;
 use super::session::{OneOff, Session};
 use super::Global;
@@ -111,22 +111,7 @@ pub async fn attached(s: &Session<'_>, global: &Global, outcome: &Outcome, a: &A
         let all = all.clone();
         Box::pin(async move {
             let p = Progress::new(global, if kill { "Killing" } else { "Stopping" });
-            let tasks: Vec<Task<'_, anyhow::Result<()>>> = all
-                .iter()
-                .map(|(cid, name)| {
-                    let p = &p;
-                    let t = a.timeout;
-                    Box::pin(async move {
-                        if kill {
-                            let q = Query::new().add("signal", "SIGKILL");
-                            ops::action(s, p, cid, name, "kill", &q, ("Killing", "Killed")).await.or(Ok(()))
-                        } else {
-                            ops::stop(s, p, cid, name, t).await
-                        }
-                    }) as Task<'_, _>
-                })
-                .collect();
-            try_join_all(tasks).await.map(|_| ())
+            ops::stop_or_kill(s, &p, &all, a.timeout, kill).await
         })
     };
     if live.is_empty() {

@@ -2,6 +2,7 @@
 //! reports it (` Container p-web-1  Starting` ... `Started`). Errors are
 //! worded as Compose prints them (`Error response from daemon: ...`).
 
+use super::parallel::{try_join_all, Task};
 use super::progress::{self, Progress};
 use super::session::Session;
 use crate::exit::describe;
@@ -69,6 +70,27 @@ pub async fn remove(s: &Session<'_>, p: &Progress, cid: &str, name: &str, volume
         }
         Err(e) => Err(failed(p, &id, &e)),
     }
+}
+
+/// Stops `containers` (ID, name) all at once, or with `kill` sends them
+/// SIGKILL (one already gone is not an error): what Ctrl-C's first and
+/// second press do to a project.
+pub async fn stop_or_kill(s: &Session<'_>, p: &Progress, containers: &[(String, String)], timeout: Option<i64>, kill: bool) -> anyhow::Result<()> {
+    let sigkill = Query::new().add("signal", "SIGKILL");
+    let tasks: Vec<Task<'_, anyhow::Result<()>>> = containers
+        .iter()
+        .map(|(cid, name)| {
+            let sigkill = &sigkill;
+            Box::pin(async move {
+                if kill {
+                    action(s, p, cid, name, "kill", sigkill, ("Killing", "Killed")).await.or(Ok(()))
+                } else {
+                    stop(s, p, cid, name, timeout).await
+                }
+            }) as Task<'_, _>
+        })
+        .collect();
+    try_join_all(tasks).await.map(|_| ())
 }
 
 /// A plain action (`kill`, `pause`, `unpause`, `restart`) with Compose's

@@ -236,18 +236,11 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
 /// Stops the project's running service containers (a second Ctrl-C
 /// kills them instead).
 async fn stop_running(s: &Session<'_>, p: &Progress, timeout: Option<i64>) -> anyhow::Result<()> {
-    let running = s.containers(false, OneOff::Exclude, &[]).await?;
-    let stops: Vec<Task<'_, anyhow::Result<()>>> =
-        running.iter().map(|c| Box::pin(ops::stop(s, p, &c.id, name_of(c), timeout)) as Task<'_, _>).collect();
+    let running: Vec<(String, String)> =
+        s.containers(false, OneOff::Exclude, &[]).await?.iter().map(|c| (c.id.clone(), name_of(c).to_string())).collect();
     tokio::select! {
-        r = join_all(stops) => r.into_iter().collect::<anyhow::Result<Vec<()>>>().map(|_| ()),
-        _ = tokio::signal::ctrl_c() => {
-            let q = berth_client::Query::new().add("signal", "SIGKILL");
-            for c in &running {
-                let _ = ops::action(s, p, &c.id, name_of(c), "kill", &q, ("Killing", "Killed")).await;
-            }
-            Ok(())
-        }
+        r = ops::stop_or_kill(s, p, &running, timeout, false) => r,
+        _ = tokio::signal::ctrl_c() => ops::stop_or_kill(s, p, &running, timeout, true).await,
     }
 }
 
