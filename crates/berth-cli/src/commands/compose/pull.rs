@@ -3,7 +3,7 @@
 //! `berth pull` does, Compose's progress lines on stderr.
 
 use super::parallel::{join_all, Task};
-use super::progress::{self, Mode, Progress};
+use super::progress::{self, Mode, Progress, Status};
 use super::session::Session;
 use super::Global;
 use crate::jsonmessage;
@@ -64,7 +64,6 @@ pub async fn image_exists(client: &Client, name: &str) -> anyhow::Result<bool> {
         Err(e) => Err(e.into()),
     }
 }
-
 
 /// Pulls one image; the error is the stream's or the daemon's.
 pub async fn pull_image(client: &Client, image: &str) -> anyhow::Result<()> {
@@ -171,9 +170,9 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
             Ok(()) => {}
             // An image that can be built is not a failure, as in Compose;
             // warnings and errors show even with -q.
-            Err(e) if buildable || args.ignore_pull_failures => warn(&p, &name, &format!("Warning {e}")),
+            Err(e) if buildable || args.ignore_pull_failures => problem(&p, &name, &format!("Warning {e}"), Status::Done),
             Err(e) => {
-                fail(&p, &name, &format!("Error {e}"));
+                problem(&p, &name, &format!("Error {e}"), Status::Error);
                 failed.push(format!("{name}: {e}"));
             }
         }
@@ -184,22 +183,14 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
     Ok(())
 }
 
-/// A step that ended in a warning: on the display, or on stderr when the
-/// display is quiet (`-q` hides progress, not problems).
-pub fn warn(p: &Progress, id: &str, text: &str) {
+/// A step that ended in a warning (`Done`) or failed (`Error`): on the
+/// display, or on stderr when the display is quiet (`-q` hides progress,
+/// not problems).
+pub fn problem(p: &Progress, id: &str, text: &str, status: Status) {
     if p.is_quiet() {
         eprintln!(" {id} {text} ");
     } else {
-        p.done(id, text);
-    }
-}
-
-/// A step that failed, shown as [`warn`] shows a warning.
-pub fn fail(p: &Progress, id: &str, text: &str) {
-    if p.is_quiet() {
-        eprintln!(" {id} {text} ");
-    } else {
-        p.error(id, text);
+        p.event(id, text, status);
     }
 }
 

@@ -2,8 +2,8 @@
 //! named (`build:` and `image:`), as Compose pushes them, through berthd
 //! as `berth push` does.
 
-use super::progress::{self, Mode, Progress};
-use super::pull::{fail, warn};
+use super::progress::{self, Mode, Progress, Status};
+use super::pull::problem;
 use super::session::Session;
 use super::Global;
 use crate::jsonmessage;
@@ -50,9 +50,9 @@ pub async fn run(client: &Client, global: &Global, args: Args) -> anyhow::Result
         p.working(name, "Pushing");
         match push_one(client, image).await {
             Ok(()) => p.done(name, "Pushed"),
-            Err(e) if args.ignore_push_failures => warn(&p, name, &format!("Warning {e}")),
+            Err(e) if args.ignore_push_failures => problem(&p, name, &format!("Warning {e}"), Status::Done),
             Err(e) => {
-                fail(&p, name, &format!("Error {e}"));
+                problem(&p, name, &format!("Error {e}"), Status::Error);
                 failed.push(format!("{name}: {e}"));
             }
         }
