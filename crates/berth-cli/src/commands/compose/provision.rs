@@ -6,7 +6,6 @@ use super::parallel::{join_all, try_join_all, Task};
 use super::progress::Progress;
 use super::session::Session;
 use crate::exit::describe;
-use crate::reference::Reference;
 use berth_client::{segment, Query};
 use berth_compose::model::Service;
 use berth_compose::plan;
@@ -117,22 +116,11 @@ pub async fn ensure_images(
     Ok(ids)
 }
 
-/// Pulls through berthd, reported as Compose does (` web Pulling`).
+/// Pulls through berthd as `compose pull` does, reported as Compose does
+/// (` web Pulling`).
 async fn pull_image(s: &Session<'_>, p: &Progress, svc: &str, image: &str) -> anyhow::Result<()> {
-    let reference = Reference::parse(image).map_err(anyhow::Error::msg)?.with_default_tag();
-    let mut q = Query::new().add("fromImage", reference.name.clone());
-    if let Some(d) = &reference.digest {
-        q = q.add("tag", d.clone());
-    } else if let Some(t) = &reference.tag {
-        q = q.add("tag", t.clone());
-    }
     p.working(svc, "Pulling");
-    let result = async {
-        let stream = crate::commands::pull::send(s.client, &reference, &q).await?;
-        crate::jsonmessage::display(stream, &mut std::io::sink()).await
-    }
-    .await;
-    match result {
+    match super::pull::pull_image(s.client, image).await {
         Ok(()) => {
             p.done(svc, "Pulled");
             Ok(())
