@@ -119,8 +119,8 @@ pub async fn action(
 /// or a temporary one), connects its other networks and copies in its
 /// secrets and configs that are not host files. `inherit` is the mounts
 /// of the container it replaces, whose anonymous volumes it takes over.
-/// `ids` maps a service to a
-/// container of it, for `network_mode: service:X`. Returns the new ID.
+/// `ids` maps a service to a container of it, for `network_mode:
+/// service:X`. Returns the new ID.
 pub async fn create(
     s: &Session<'_>,
     service: &str,
