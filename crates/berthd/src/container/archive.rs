@@ -132,6 +132,10 @@ impl ContainerManager {
         tx: mpsc::Sender<Bytes>,
     ) {
         let path = absolute(&path);
+        // The body ends when the last sender goes: hold one until a stopped
+        // container's rootfs is unmounted again, so a client that has read
+        // the whole tar finds nothing left mounted (as after a PUT).
+        let until_unmounted = tx.clone();
         let res = self
             .with_tree(&c, move |_, _, tree| {
                 let found = tree
@@ -151,6 +155,7 @@ impl ContainerManager {
                 berth_store::archive_entry(&r.fd, &entry, crate::http::stream_io::ChannelWriter::new(tx)).map_err(internal)
             })
             .await;
+        drop(until_unmounted);
         match res {
             Ok(()) => self.emit(&c, "archive-path", &[]),
             Err(e) => crate::daemon::log(&format!("{}: archive: {}", c.id, e.message)),
